@@ -1,0 +1,38 @@
+# Thin wrapper: set-up, build, run, test, bench. The build itself is CMake.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build run test test-fast asan bench clean soak
+
+all: build
+
+setup:
+	@./scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@./$(BUILD)/sim/smmusim replay traces/examples/default.trace
+
+# Every test in the normal build, then the C-core tests again under ASan+UBSan.
+test: build asan
+	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sanitize'
+
+asan: setup
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+bench:
+	@./scripts/setup.sh --bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@mkdir -p $(BUILD)/bench
+	@./bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

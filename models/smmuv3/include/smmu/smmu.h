@@ -1,0 +1,327 @@
+/*
+ * smmu.h - public C API of the smmusim SMMUv3 model (models/smmuv3).
+ *
+ * An instance behaves as an Arm SMMUv3 (IHI 0070 G.b) seen from its register
+ * interface (smmu_mmio_read/write), from memory (through the host ops: stream
+ * table, context descriptors, page tables and queues live in host memory) and
+ * from upstream devices (smmu_translate, one call per transaction on a TBU
+ * port). It keeps no global state; several instances may live in one process.
+ *
+ * Time: every entry point takes `now`, the SMMU clock cycle at which the access
+ * arrives, and every result says in which cycle it completed. The model keeps
+ * its resources' busy times, so the same sequence of calls always gives the
+ * same cycle counts. It never sleeps or asks the host for the time.
+ *
+ * Failures are kept apart (STYLE.md 4): API misuse returns an enum
+ * smmu_status; what a guest programmed wrongly is an architectural result
+ * (an event record, GERROR, CMDQ_CONS.ERR) carried in result structs; model
+ * bugs are asserts.
+ */
+#ifndef SMMU_SMMU_H
+#define SMMU_SMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smmu_defs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct smmu;
+
+/* API status codes; fixed numbers. */
+enum smmu_status {
+	SMMU_OK = 0,
+	SMMU_ERR_INVAL = 1,   /* bad argument or configuration */
+	SMMU_ERR_NOMEM = 2,
+	SMMU_ERR_RANGE = 3,   /* offset/port/width out of range */
+	SMMU_ERR_UNSUPPORTED = 4,
+};
+const char *smmu_strerror(int status);
+
+/* Replacement policies of a modelled cache. */
+enum smmu_policy {
+	SMMU_POLICY_LRU = 0,
+	SMMU_POLICY_PLRU = 1,  /* modelled as LRU within the set: same hits for <=4 ways on these traces */
+	SMMU_POLICY_RR = 2,    /* round robin per set */
+	SMMU_POLICY_RANDOM = 3, /* deterministic LFSR */
+};
+const char *smmu_policy_name(enum smmu_policy p);
+
+/* Every modelled cache is one of these (DESIGN.md, STYLE.md 6). */
+struct smmu_cache_config {
+	uint32_t entries;  /* total entries; 0 with enable=false is allowed */
+	uint32_t ways;     /* associativity; ways == entries is fully associative */
+	enum smmu_policy policy;
+	bool enable;
+	uint32_t latency;  /* lookup latency in SMMU cycles */
+	uint32_t slots;    /* lookups that can start per cycle / concurrent users */
+};
+
+/*
+ * Timing parameters, in SMMU clock cycles unless noted. Defaults and their
+ * sources are listed by smmu_param_*() (see below) and in docs/timing.md.
+ */
+struct smmu_timing {
+	uint32_t clock_mhz;        /* SMMU clock; 1000 */
+	uint32_t dti_hop;          /* TBU<->TCU message, each way; 8 */
+	uint32_t mem_read;         /* one table/queue read from memory; 100 (DRAM 100 ns) */
+	uint32_t mem_write;        /* one event/MSI write; 100 */
+	uint32_t ptw_slots;        /* concurrent page-table walks; 16 */
+	uint32_t ctw_slots;        /* concurrent config-table walks; 2 */
+	uint32_t tcu_slots;        /* TCU translation slots; 64 */
+	uint32_t cmd_decode;       /* command processor cycles per command; 2 */
+	uint32_t cmd_fetch_batch;  /* commands fetched per memory read; 4 (64-byte line) */
+	uint32_t inv_base;         /* fixed cost of one invalidation pass over one structure; 2 */
+	uint32_t inv_per_entry;    /* cost per entry removed; 1 */
+	uint32_t tbu_inv_work;     /* TBU work per invalidate message besides removals; 4 */
+	uint32_t sync_base;        /* CMD_SYNC completion overhead; 10 */
+	uint32_t bypass;           /* latency of a transaction that bypasses; 1 */
+};
+
+/*
+ * Static configuration of one SMMU: architecture features (from which the ID
+ * registers are derived) and microarchitecture. Starts with `size` as every
+ * growing public struct does. Fill with smmu_config_default() first.
+ */
+struct smmu_config {
+	uint32_t size;             /* sizeof(struct smmu_config) */
+	uint8_t minor_rev;         /* AIDR.ArchMinorRev: 2 = SMMUv3.2 */
+	bool s1p, s2p;
+	bool vmid16, asid16;
+	bool gran4k, gran16k, gran64k;
+	uint8_t oas_bits;          /* 32, 36, 40, 42, 44, 48, 52 */
+	uint8_t sidsize;           /* 0..32 */
+	uint8_t ssidsize;          /* 0..20 */
+	uint8_t cmdqs, eventqs, priqs; /* log2 of max entries, <= 19 */
+	bool st_level2, cd2l;
+	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
+	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
+	uint8_t stall_model;       /* 1 = terminate only (stall not modelled) */
+	bool term_model;
+	bool stt;
+	uint32_t iidr;             /* IIDR value */
+	uint32_t num_tbus;         /* TBU ports, 1..64 */
+	struct smmu_cache_config utlb;  /* per TBU */
+	struct smmu_cache_config mtlb;  /* per TBU */
+	struct smmu_cache_config tbu_cfgc; /* per TBU stream-context cache (part of the uTLB on MMU-600) */
+	struct smmu_cache_config cfgc;  /* TCU config cache */
+	struct smmu_cache_config tlb;   /* TCU TLB */
+	struct smmu_cache_config wc;    /* TCU walk cache */
+	struct smmu_timing t;
+	uint32_t seed;             /* for SMMU_POLICY_RANDOM */
+};
+
+/* The DESIGN.md default: a server-class SMMUv3.2 (MMU-700-like). */
+void smmu_config_default(struct smmu_config *cfg);
+
+/* Wired interrupt lines. */
+enum smmu_irq {
+	SMMU_IRQ_EVENTQ = 0,
+	SMMU_IRQ_PRIQ = 1,
+	SMMU_IRQ_GERROR = 2,
+	SMMU_IRQ_CMD_SYNC = 3,
+};
+
+/* A decoded event, as given to the host op `event` (the memory record is
+ * written by the model itself). */
+struct smmu_event {
+	uint8_t id;            /* enum smmu_event_id */
+	uint32_t sid;
+	uint32_t ssid;
+	bool ssv;
+	bool stall;
+	uint16_t stag;
+	bool pnu, ind, rnw;
+	bool s2;
+	uint8_t cls;           /* enum smmu_event_class */
+	uint64_t input_addr;
+	uint64_t ipa;          /* or FetchAddr for fetch aborts */
+	uint64_t fetch_addr;
+};
+
+/* Report of one consumed command (host op `cmd_done`). */
+struct smmu_cmd_report {
+	uint8_t op;            /* opcode */
+	uint32_t index;        /* queue index (with wrap bit) */
+	uint64_t arrive;       /* cycle the command became visible (PROD write) */
+	uint64_t start;        /* cycle the command processor started it */
+	uint64_t done;         /* cycle its effects completed */
+	bool invalidation;     /* CFGI_*, TLBI_*, ATC_INV: covered by the next SYNC */
+	uint32_t removed;      /* entries removed across every structure */
+	uint8_t cerror;        /* non-zero: this command stopped the queue */
+};
+
+/*
+ * Host operations: the model's only way out. Required: mem_read, mem_write.
+ * Optional ones may be NULL.
+ */
+struct smmu_host_ops {
+	uint32_t size;  /* sizeof(struct smmu_host_ops) */
+	/* Physical memory. Return 0, or non-zero for an external abort. */
+	int (*mem_read)(void *host, uint64_t pa, void *buf, uint32_t len);
+	int (*mem_write)(void *host, uint64_t pa, const void *buf, uint32_t len);
+	/* A wired interrupt pulse at `cycle`. */
+	void (*irq)(void *host, enum smmu_irq line, uint64_t cycle);
+	/* An MSI write of `data` to `addr` at `cycle`. NULL: mem_write at once. */
+	int (*msi)(void *host, uint64_t addr, uint32_t data, uint64_t cycle);
+	/* CMD_ATC_INV delivered to the PCIe function behind `sid` at `cycle`;
+	 * returns the cycle its completion arrives back. NULL: no ATS devices,
+	 * the invalidation completes at once. */
+	uint64_t (*ats_inv)(void *host, uint32_t sid, uint32_t ssid, bool ssv, bool global,
+			    uint64_t addr, uint8_t size, uint64_t cycle);
+	/* Every event offered to the queue, recorded or not (recorded=false: the
+	 * queue was not writable or the event was suppressed by A/R bits). */
+	void (*event)(void *host, const struct smmu_event *ev, bool recorded, uint64_t cycle);
+	/* Every consumed command. */
+	void (*cmd_done)(void *host, const struct smmu_cmd_report *rep);
+	/* Diagnostics: level 0 error, 1 warning, 2 info, 3 debug. */
+	void (*log)(void *host, int level, const char *msg);
+	/* Allocation. NULL: calloc/free. */
+	void *(*alloc)(void *host, size_t n, size_t size);
+	void (*free)(void *host, void *p);
+};
+
+/* Create an instance. cfg and ops are copied. */
+int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, void *host,
+		struct smmu **out);
+void smmu_destroy(struct smmu *s);
+const struct smmu_config *smmu_get_config(const struct smmu *s);
+
+/*
+ * Register accesses: offset within the 128 KiB register space (pages 0 and
+ * 1), width 4 or 8 bytes, naturally aligned. Misaligned or unsupported widths
+ * return SMMU_ERR_RANGE (the host turns them into bus errors).
+ */
+int smmu_mmio_read(struct smmu *s, uint64_t off, unsigned width, uint64_t now, uint64_t *val);
+int smmu_mmio_write(struct smmu *s, uint64_t off, unsigned width, uint64_t val, uint64_t now);
+
+/* An upstream transaction. */
+struct smmu_txn {
+	uint32_t port;      /* TBU index, < num_tbus */
+	uint32_t sid;
+	uint32_t ssid;
+	bool ssv;
+	uint64_t addr;
+	uint32_t len;
+	bool write;
+	bool priv;
+	bool exec;
+};
+
+/* Which structure satisfied a translation. */
+enum smmu_hit {
+	SMMU_HIT_NONE = 0,       /* faulted or aborted */
+	SMMU_HIT_BYPASS = 1,     /* SMMUEN=0 with GBPA bypass, or STE bypass */
+	SMMU_HIT_UTLB = 2,
+	SMMU_HIT_MTLB = 3,
+	SMMU_HIT_TLB = 4,        /* TCU TLB */
+	SMMU_HIT_WALK_CACHE = 5, /* walk started below the start level */
+	SMMU_HIT_WALK = 6,       /* full walk */
+	SMMU_HIT_COUNT = 7,
+};
+const char *smmu_hit_name(enum smmu_hit h);
+
+enum smmu_outcome {
+	SMMU_XLATE_OK = 0,
+	SMMU_XLATE_ABORT = 1,   /* terminated with an abort (event or not) */
+	SMMU_XLATE_RAZWI = 2,   /* terminated as RAZ/WI (CD.A=0 / fault configs) */
+};
+
+struct smmu_xlate_result {
+	enum smmu_outcome outcome;
+	uint64_t pa;          /* output address of txn->addr */
+	enum smmu_hit hit;
+	uint64_t done;        /* cycle the response leaves the TBU */
+	uint32_t cycles;      /* done - now */
+	uint32_t mem_reads;   /* table reads this translation made (config + walk) */
+	uint8_t event;        /* event id raised (0 if none) */
+	bool event_recorded;  /* written to the event queue */
+	struct smmu_event ev; /* the event's fields when event != 0 */
+	/* The tag the translation used, for isolation checks. */
+	uint8_t world;        /* enum smmu_world: 0 NS-EL1, 1 NS-EL2, 2 NS-EL2-E2H */
+	uint16_t vmid;
+	uint32_t asid;        /* SMMU_ASID_NONE for S2-only / EL2 */
+	uint8_t page_shift;
+};
+#define SMMU_ASID_NONE 0x10000u
+
+int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		   struct smmu_xlate_result *res);
+
+/*
+ * Broadcast TLB maintenance from a PE (BTM). Honoured only when IDR0.BTM and
+ * CR2.PTM == 0 (as latched at SMMUEN) and SMMUEN is set; otherwise ignored
+ * (*removed = 0). Returns the number of entries removed via *removed.
+ */
+enum smmu_btm_op {
+	SMMU_BTM_VMALLE1IS, SMMU_BTM_ASIDE1IS, SMMU_BTM_VAE1IS, SMMU_BTM_VALE1IS,
+	SMMU_BTM_VAAE1IS, SMMU_BTM_VAALE1IS, SMMU_BTM_IPAS2E1IS, SMMU_BTM_IPAS2LE1IS,
+	SMMU_BTM_VMALLS12E1IS, SMMU_BTM_ALLE1IS, SMMU_BTM_ALLE2IS, SMMU_BTM_VAE2IS,
+	SMMU_BTM_ASIDE2IS,
+};
+struct smmu_btm_tlbi {
+	enum smmu_btm_op op;
+	uint16_t vmid;
+	uint16_t asid;
+	uint64_t addr;   /* VA or IPA */
+};
+int smmu_btm_parse_op(const char *name, enum smmu_btm_op *op);
+int smmu_btm_tlbi(struct smmu *s, const struct smmu_btm_tlbi *t, uint64_t now, uint32_t *removed);
+
+/* Counters. */
+struct smmu_stats {
+	uint64_t xlate;
+	uint64_t hit[SMMU_HIT_COUNT];
+	uint64_t faults;
+	uint64_t events_recorded;
+	uint64_t events_dropped;
+	uint64_t eventq_overflows;
+	uint64_t cfg_hits, cfg_misses;
+	uint64_t mem_reads, mem_writes;
+	uint64_t cmds;
+	uint64_t cmds_by_op[256];
+	uint64_t cerrors;
+	uint64_t inv_removed;   /* entries removed by invalidations */
+	uint64_t btm_tlbis;
+	uint64_t ats_invs;
+};
+const struct smmu_stats *smmu_get_stats(const struct smmu *s);
+
+/* Occupancy of the caches (for tests and reports). */
+struct smmu_occupancy {
+	uint32_t utlb, mtlb;   /* of the TBU asked for */
+	uint32_t tlb, wc, cfgc;
+};
+int smmu_get_occupancy(const struct smmu *s, uint32_t port, struct smmu_occupancy *occ);
+
+/* The cycle until which the command processor is busy (last completion). */
+uint64_t smmu_cmdq_busy_until(const struct smmu *s);
+
+/*
+ * Named parameters: every configuration field, settable by name
+ * ("tlb.entries", "t.mem_read", "btm", "vmid_bits", "oas" ...) with a value
+ * string ("on"/"off", numbers with K/M suffixes, policy names). Used by
+ * `config`/`smmu` trace records and --set. Returns SMMU_ERR_INVAL for an
+ * unknown name or bad value, with a message in err (if non-NULL).
+ */
+struct smmu_param_info {
+	const char *name;
+	const char *unit;
+	const char *source;   /* where the default comes from, or "uncalibrated" */
+	const char *help;
+};
+int smmu_config_set(struct smmu_config *cfg, const char *name, const char *value, char *err,
+		    size_t errlen);
+/* Value of a parameter as text. */
+int smmu_config_get(const struct smmu_config *cfg, const char *name, char *buf, size_t len);
+/* Iterate the parameter table: returns NULL past the end. */
+const struct smmu_param_info *smmu_param_at(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

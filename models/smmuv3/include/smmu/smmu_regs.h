@@ -1,0 +1,96 @@
+/*
+ * smmu_regs.h - SMMUv3 register offsets and fields (IHI 0070 G.b §6.2-6.3).
+ * Page 0 at 0x00000, page 1 at 0x10000. Plain C, usable from C++ and by
+ * traces and tests that program the model through MMIO.
+ */
+#ifndef SMMU_REGS_H
+#define SMMU_REGS_H
+
+#define SMMU_REG_IDR0 0x000
+#define SMMU_REG_IDR1 0x004
+#define SMMU_REG_IDR2 0x008
+#define SMMU_REG_IDR3 0x00C
+#define SMMU_REG_IDR4 0x010
+#define SMMU_REG_IDR5 0x014
+#define SMMU_REG_IIDR 0x018
+#define SMMU_REG_AIDR 0x01C
+#define SMMU_REG_CR0 0x020
+#define SMMU_REG_CR0ACK 0x024
+#define SMMU_REG_CR1 0x028
+#define SMMU_REG_CR2 0x02C
+#define SMMU_REG_STATUSR 0x040
+#define SMMU_REG_GBPA 0x044
+#define SMMU_REG_AGBPA 0x048
+#define SMMU_REG_IRQ_CTRL 0x050
+#define SMMU_REG_IRQ_CTRLACK 0x054
+#define SMMU_REG_GERROR 0x060
+#define SMMU_REG_GERRORN 0x064
+#define SMMU_REG_GERROR_IRQ_CFG0 0x068
+#define SMMU_REG_GERROR_IRQ_CFG1 0x070
+#define SMMU_REG_GERROR_IRQ_CFG2 0x074
+#define SMMU_REG_STRTAB_BASE 0x080
+#define SMMU_REG_STRTAB_BASE_CFG 0x088
+#define SMMU_REG_CMDQ_BASE 0x090
+#define SMMU_REG_CMDQ_PROD 0x098
+#define SMMU_REG_CMDQ_CONS 0x09C
+#define SMMU_REG_EVENTQ_BASE 0x0A0
+#define SMMU_REG_EVENTQ_IRQ_CFG0 0x0B0
+#define SMMU_REG_EVENTQ_IRQ_CFG1 0x0B8
+#define SMMU_REG_EVENTQ_IRQ_CFG2 0x0BC
+#define SMMU_REG_PRIQ_BASE 0x0C0
+#define SMMU_REG_PRIQ_IRQ_CFG0 0x0D0
+#define SMMU_REG_PRIQ_IRQ_CFG1 0x0D8
+#define SMMU_REG_PRIQ_IRQ_CFG2 0x0DC
+#define SMMU_REG_EVENTQ_PROD 0x100A8
+#define SMMU_REG_EVENTQ_CONS 0x100AC
+#define SMMU_REG_PRIQ_PROD 0x100C8
+#define SMMU_REG_PRIQ_CONS 0x100CC
+#define SMMU_REG_SPACE 0x20000
+
+/* CR0 / CR0ACK */
+#define SMMU_CR0_SMMUEN (1u << 0)
+#define SMMU_CR0_PRIQEN (1u << 1)
+#define SMMU_CR0_EVENTQEN (1u << 2)
+#define SMMU_CR0_CMDQEN (1u << 3)
+#define SMMU_CR0_ATSCHK (1u << 4)
+#define SMMU_CR0_VMW_SHIFT 6
+#define SMMU_CR0_MASK 0x1DFu /* VMW[8:6], ATSCHK, CMDQEN, EVENTQEN, PRIQEN, SMMUEN */
+
+/* CR2 */
+#define SMMU_CR2_E2H (1u << 0)
+#define SMMU_CR2_RECINVSID (1u << 1)
+#define SMMU_CR2_PTM (1u << 2)
+
+/* GBPA */
+#define SMMU_GBPA_UPDATE (1u << 31)
+#define SMMU_GBPA_ABORT (1u << 20)
+
+/* IRQ_CTRL */
+#define SMMU_IRQ_CTRL_GERROR_IRQEN (1u << 0)
+#define SMMU_IRQ_CTRL_PRIQ_IRQEN (1u << 1)
+#define SMMU_IRQ_CTRL_EVENTQ_IRQEN (1u << 2)
+
+/* GERROR / GERRORN */
+#define SMMU_GERROR_CMDQ_ERR (1u << 0)
+#define SMMU_GERROR_EVENTQ_ABT_ERR (1u << 2)
+#define SMMU_GERROR_PRIQ_ABT_ERR (1u << 3)
+#define SMMU_GERROR_MSI_CMDQ_ABT_ERR (1u << 4)
+#define SMMU_GERROR_MSI_EVENTQ_ABT_ERR (1u << 5)
+#define SMMU_GERROR_MSI_PRIQ_ABT_ERR (1u << 6)
+#define SMMU_GERROR_MSI_GERROR_ABT_ERR (1u << 7)
+#define SMMU_GERROR_SFM_ERR (1u << 8)
+#define SMMU_GERROR_MASK 0x1FDu
+
+/* STRTAB_BASE_CFG */
+#define SMMU_STRTAB_FMT_SHIFT 16
+#define SMMU_STRTAB_SPLIT_SHIFT 6
+
+/* Queue PROD/CONS */
+#define SMMU_Q_OVFLG (1u << 31)
+#define SMMU_CMDQ_CONS_ERR_SHIFT 24
+
+/* Queue BASE: ADDR[55:5], LOG2SIZE[4:0] */
+#define SMMU_Q_BASE_ADDR_MASK 0x00FFFFFFFFFFFFE0ull
+#define SMMU_Q_BASE_LOG2SIZE_MASK 0x1Full
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * evtq.c - the event queue (IHI 0070 G.b §7.2, §7.3, §7.4): 32-byte records
+ * written to memory at EVENTQ_PROD, overflow flagged with the OVFLG /
+ * OVACKFLG toggle, EVENTQ_ABT_ERR on a write abort, interrupt when the queue
+ * goes from empty to non-empty.
+ *
+ * Not modelled: event merging (every event is written), stall records.
+ * Dropped events are never silent for the host: the `event` host op sees
+ * every event with recorded=false, and stats count them.
+ */
+#include "smmu_internal.h"
+
+void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4])
+{
+	rec[0] = (uint64_t)ev->id | ((uint64_t)(ev->ssv ? 1 : 0) << 11) |
+		 ((uint64_t)(ev->ssid & 0xFFFFF) << 12) | ((uint64_t)ev->sid << 32);
+	rec[1] = (uint64_t)ev->stag | ((uint64_t)(ev->stall ? 1 : 0) << 31) |
+		 ((uint64_t)(ev->pnu ? 1 : 0) << 33) | ((uint64_t)(ev->ind ? 1 : 0) << 34) |
+		 ((uint64_t)(ev->rnw ? 1 : 0) << 35) | ((uint64_t)(ev->s2 ? 1 : 0) << 39) |
+		 ((uint64_t)(ev->cls & 3) << 40);
+	rec[2] = ev->input_addr;
+	switch (ev->id) {
+	case SMMU_EVT_F_STE_FETCH:
+	case SMMU_EVT_F_CD_FETCH:
+	case SMMU_EVT_F_VMS_FETCH:
+	case SMMU_EVT_F_WALK_EABT:
+		rec[3] = ev->fetch_addr & 0x00FFFFFFFFFFFFF8ull;
+		break;
+	case SMMU_EVT_F_TRANSLATION:
+	case SMMU_EVT_F_ADDR_SIZE:
+	case SMMU_EVT_F_ACCESS:
+	case SMMU_EVT_F_PERMISSION:
+		rec[3] = ev->s2 ? (ev->ipa & 0x00FFFFFFFFFFF000ull) : 0;
+		break;
+	default:
+		rec[3] = 0;
+	}
+	/* Configuration errors carry only dw0 (SPEC diagrams for 0x02/0x04). */
+	switch (ev->id) {
+	case SMMU_EVT_C_BAD_STREAMID:
+	case SMMU_EVT_C_BAD_STE:
+	case SMMU_EVT_C_BAD_CD:
+	case SMMU_EVT_C_BAD_SUBSTREAMID:
+	case SMMU_EVT_F_STREAM_DISABLED:
+		rec[1] = rec[2] = rec[3] = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now)
+{
+	struct smmu_regs *r = &s->r;
+	bool recorded = false;
+	unsigned qs = (unsigned)(r->eventq_base & SMMU_Q_BASE_LOG2SIZE_MASK);
+	if (qs > s->cfg.eventqs)
+		qs = s->cfg.eventqs;
+	uint32_t idx_mask = (1u << qs) - 1, wrap = 1u << qs;
+	bool enabled = r->cr0ack & SMMU_CR0_EVENTQEN;
+	bool abt = (r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR;
+	uint32_t prod = r->eventq_prod & (idx_mask | wrap);
+	uint32_t cons = r->eventq_cons & (idx_mask | wrap);
+	bool full = (prod & idx_mask) == (cons & idx_mask) && (prod & wrap) != (cons & wrap);
+	bool empty = prod == cons;
+	if (enabled && !abt && !full) {
+		uint64_t rec[4];
+		smmu_evtq_encode(ev, rec);
+		uint64_t base = r->eventq_base & SMMU_Q_BASE_ADDR_MASK;
+		/* The effective base is aligned to the queue size. */
+		uint64_t qbytes = 32ull << qs;
+		base &= ~(qbytes - 1);
+		uint64_t addr = base + (uint64_t)(prod & idx_mask) * 32;
+		if (smmu_mem_write(s, addr, rec, 32) != 0) {
+			smmu_gerror_raise(s, SMMU_GERROR_EVENTQ_ABT_ERR, now);
+		} else {
+			uint32_t np = (prod + 1) & (idx_mask | wrap);
+			r->eventq_prod = (r->eventq_prod & SMMU_Q_OVFLG) | np;
+			recorded = true;
+			s->st.events_recorded++;
+			if (empty)
+				smmu_irq_signal(s, SMMU_IRQ_EVENTQ, now + s->cfg.t.mem_write);
+		}
+	} else if (enabled && !abt && full) {
+		/* Overflow: toggle OVFLG if no overflow is pending acknowledgement. */
+		if ((r->eventq_prod & SMMU_Q_OVFLG) == (r->eventq_cons & SMMU_Q_OVFLG)) {
+			r->eventq_prod ^= SMMU_Q_OVFLG;
+			s->st.eventq_overflows++;
+		}
+	}
+	if (!recorded)
+		s->st.events_dropped++;
+	if (s->ops.event)
+		s->ops.event(s->host, ev, recorded, now);
+	return recorded;
+}

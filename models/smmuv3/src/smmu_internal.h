@@ -1,0 +1,292 @@
+/*
+ * smmu_internal.h - the model's private state, shared by the files of
+ * models/smmuv3/src. Nothing here is API.
+ *
+ * Structure (DESIGN.md "The SMMUv3 model"):
+ *   TBU[i]: stream-context cache, micro-TLB, main TLB   (per upstream port)
+ *   TCU:    config cache, TLB, walk cache, walkers, command processor, queues
+ * Every cache is a struct smmu_cache_config; TLB-like structures share the
+ * tagged cache of tlb.c, the context caches share cfgcache.c.
+ */
+#ifndef SMMU_INTERNAL_H
+#define SMMU_INTERNAL_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "caps.h"
+#include "ptw.h"
+#include "smmu/smmu.h"
+#include "smmu/smmu_regs.h"
+#include "ste_cd.h"
+
+#define SMMU_NIL UINT32_MAX
+
+/* ---------------------------------------------------------------------------
+ * Resources with slots (timing.c): a slot is busy until free_at. Taking a
+ * resource at cycle t for `hold` cycles starts at the earliest free slot.
+ */
+struct smmu_res {
+	uint32_t n;
+	uint64_t *free_at;
+};
+int smmu_res_init(struct smmu *s, struct smmu_res *r, uint32_t slots);
+void smmu_res_fini(struct smmu *s, struct smmu_res *r);
+/* Returns the start cycle (>= t); the slot is then busy until start + hold. */
+static inline uint64_t smmu_res_take(struct smmu_res *r, uint64_t t, uint64_t hold)
+{
+	uint32_t best = 0;
+	if (r->n > 1) {
+		for (uint32_t i = 1; i < r->n; i++)
+			if (r->free_at[i] < r->free_at[best])
+				best = i;
+	}
+	uint64_t start = r->free_at[best] > t ? r->free_at[best] : t;
+	r->free_at[best] = start + hold;
+	return start;
+}
+
+/* ---------------------------------------------------------------------------
+ * Tagged TLB / walk cache (tlb.c).
+ *
+ * Classes: TLB entries tagged for stage 1 (S1-only and combined S1+S2) and
+ * for stage 2 only (S2-only configs, keyed by IPA); walk-cache entries for
+ * each stage. A walk-cache entry at `level` maps the 2^shift region that the
+ * level-`level` table descriptor covers to the PA of the next-level table.
+ */
+enum tlb_cls {
+	TLB_CLS_S1 = 0,
+	TLB_CLS_S2 = 1,
+	TLB_CLS_WC_S1 = 2,
+	TLB_CLS_WC_S2 = 3,
+	TLB_CLS_COUNT = 4,
+};
+/* Stage kind of a class: 0 stage-1 tagged, 1 stage-2 only. */
+static inline unsigned tlb_cls_kind(unsigned cls) { return cls & 1u; }
+
+struct tlb_entry {
+	uint64_t page;      /* ia >> shift */
+	uint64_t out;       /* TLB: oa >> shift; WC: next table PA */
+	uint64_t ipa;       /* combined / S2 entries: IPA of the page base */
+	uint64_t lru;
+	uint64_t stamp;     /* cycle of insertion (provenance) */
+	uint32_t asid;      /* SMMU_ASID_NONE when not ASID-tagged */
+	uint32_t sid;       /* stream whose walk inserted it (provenance) */
+	uint16_t vmid;
+	uint8_t world, shift, cls, valid, global, level;
+	uint8_t s1_perm, s2_perm;
+	uint32_t hnext;     /* host index chain */
+	/* Intrusive lists: 0 = world, 1 = (world, vmid, kind), 2 = (world, vmid, asid). */
+	uint32_t next[3], prev[3];
+	uint32_t grp[2];    /* group ids of lists 1 and 2 (SMMU_NIL if none) */
+};
+
+struct tlb_group {
+	uint64_t key;
+	uint32_t head, count;
+	uint32_t hnext;     /* chain in the group hash, or free list */
+};
+
+struct tlb_key {
+	uint64_t ia;        /* input address (any alignment) */
+	uint32_t asid;      /* SMMU_ASID_NONE: match any? no: see tlb_lookup */
+	uint16_t vmid;
+	uint8_t world, cls;
+};
+
+struct smmu_tlb {
+	struct smmu_cache_config cfg;
+	uint32_t nsets, ways, nentries;
+	struct tlb_entry *e;
+	uint32_t *buckets;     /* host index: chained hash over valid entries */
+	uint32_t bmask;
+	uint32_t *rr;          /* per-set round-robin pointer */
+	uint64_t clock;        /* LRU clock */
+	uint32_t lfsr;
+	uint32_t valid;
+	/* Live page sizes per class: count per shift and a mask, so a lookup probes
+	 * only the sizes present (each extra size costs a lookup, as on MMU-600). */
+	uint32_t shift_count[TLB_CLS_COUNT][64];
+	uint64_t live[TLB_CLS_COUNT];
+	uint32_t world_head[SMMU_WORLD_COUNT];
+	/* Groups: lists 1 and 2. */
+	struct tlb_group *g;
+	uint32_t ng, gfree, *gbuckets, gbmask;
+};
+
+int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_config *cfg,
+		  uint32_t seed);
+void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t);
+/* Lookup. asid: the translation's ASID (S1 classes match it or a global
+ * entry), ignored for S2 classes. `any_asid` matches every ASID (for VAA
+ * invalidation probes). Returns the entry or NULL; *probes counts page sizes
+ * probed. Walk-cache lookups return the deepest level first. */
+struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned world, uint16_t vmid,
+				  uint32_t asid, uint64_t ia, uint32_t *probes);
+struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl);
+void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e);
+
+/* Invalidation selectors. Return the number of entries removed; *work gets
+ * the number of entries examined (what the invalidation cost is charged on). */
+struct tlb_inv {
+	unsigned world;
+	uint16_t vmid;
+	uint32_t asid;          /* for by-ASID selectors */
+	bool match_vmid;        /* false: every VMID of the world */
+	bool by_asid;           /* only non-global entries of this ASID */
+	bool kinds[2];          /* stage kinds affected: [0] stage-1 tagged, [1] stage-2 only */
+	bool tlb, wc;           /* which class families */
+	bool by_addr;           /* address range [lo, hi] */
+	bool addr_any_asid;     /* by-address: every ASID (VAA) ; else asid or global */
+	bool leaf_only;         /* Leaf=1: walk-cache entries may stay */
+	uint64_t lo, hi;
+};
+uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work);
+void smmu_tlb_flush(struct smmu_tlb *t);
+
+/* ---------------------------------------------------------------------------
+ * Decoded stream context (STE + CD), the content of the config caches.
+ */
+enum smmu_ctx_kind {
+	CTX_ABORT = 0,   /* Config 0xx: abort without an event */
+	CTX_BYPASS = 1,  /* Config 100, or S1DSS=01 with stage 2 off */
+	CTX_S1 = 2,      /* stage 1, with stage 2 if ste.config == NESTED */
+	CTX_S2 = 3,      /* stage 2 only (also S1DSS=01 bypass of stage 1 with stage 2) */
+};
+
+struct smmu_ctx {
+	uint8_t kind;
+	bool s2;             /* stage 2 enabled */
+	uint8_t world;
+	uint16_t vmid;
+	uint32_t asid;       /* SMMU_ASID_NONE when no stage 1 or EL2 */
+	struct smmu_ste ste;
+	struct smmu_cd cd;
+};
+
+struct cfg_entry {
+	uint32_t sid, ssid;
+	bool ssv, valid;
+	uint64_t lru;
+	struct smmu_ctx ctx;
+};
+
+struct smmu_cfgc {
+	struct smmu_cache_config cfg;
+	uint32_t nsets, ways, n;
+	struct cfg_entry *e;
+	uint32_t memo[64];    /* host-side: last entry per (sid ^ ssid) & 63 */
+	uint64_t clock;
+	uint32_t *rr;
+	uint32_t lfsr;
+	uint32_t valid;
+};
+int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_config *cfg,
+		   uint32_t seed);
+void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c);
+struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
+void smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
+		      const struct smmu_ctx *ctx);
+/* Remove entries with sid in [lo, hi]; ssid_sel: -1 all SSIDs, else only that
+ * CD index (entries with ssv and that ssid, or the no-SSID entry using CD 0). */
+uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int64_t ssid_sel,
+			      uint64_t *work);
+
+/* ---------------------------------------------------------------------------
+ * The instance.
+ */
+struct smmu_tbu {
+	struct smmu_cfgc cfgc;
+	struct smmu_tlb utlb, mtlb;
+	struct smmu_res utlb_port, mtlb_port;
+};
+
+/* CONS visibility: the command processor runs a batch at once, and CONS
+ * reads at cycle `now` show how far it had got by then. */
+struct cons_point {
+	uint64_t cycle;   /* when CONS moved */
+	uint32_t prev;    /* CONS before */
+	uint32_t cons;    /* CONS after */
+};
+
+/* Invalidation commands since the last SYNC (completion bookkeeping). */
+struct smmu_regs {
+	uint32_t cr0, cr0ack, cr1, cr2, gbpa, irq_ctrl, irq_ctrlack;
+	uint32_t gerror, gerrorn;
+	uint64_t gerror_irq_cfg0, eventq_irq_cfg0, priq_irq_cfg0;
+	uint32_t gerror_irq_cfg1, gerror_irq_cfg2, eventq_irq_cfg1, eventq_irq_cfg2;
+	uint32_t priq_irq_cfg1, priq_irq_cfg2;
+	uint64_t strtab_base;
+	uint32_t strtab_base_cfg;
+	uint64_t cmdq_base;
+	uint32_t cmdq_prod, cmdq_cons;   /* cmdq_cons: final value after processing */
+	uint64_t eventq_base;
+	uint32_t eventq_prod, eventq_cons;
+	uint64_t priq_base;
+	uint32_t priq_prod, priq_cons;
+	uint32_t cr2_latched;            /* CR2 at the last SMMUEN 0->1 */
+	uint32_t idr[6];
+};
+
+struct smmu {
+	struct smmu_config cfg;
+	struct smmu_host_ops ops;
+	void *host;
+	struct smmu_caps caps;
+	struct smmu_regs r;
+	struct smmu_stats st;
+
+	struct smmu_tbu *tbu;
+	struct smmu_cfgc cfgc;       /* TCU config cache */
+	struct smmu_tlb tlb;         /* TCU TLB */
+	struct smmu_tlb wc;          /* TCU walk cache */
+	struct smmu_res tcu_slots, ptw_slots, ctw_slots, inv_msg;
+
+	/* Command processor. */
+	uint64_t cmd_t;              /* cycle the processor is free */
+	uint64_t pending_done;       /* latest completion among commands since the last SYNC */
+	uint64_t last_sync_done;
+	struct cons_point *cons_log;
+	uint32_t cons_n, cons_cap;
+	bool in_cmdq;                /* re-entrancy guard */
+	uint64_t now_hint;           /* cycle of the access being handled */
+	bool evtq_irq_pending;
+};
+
+/* Allocation through the host ops. */
+void *smmu_alloc(struct smmu *s, size_t n, size_t size);
+void smmu_free(struct smmu *s, void *p);
+void smmu_logf(struct smmu *s, int level, const char *fmt, ...);
+
+/* Memory through the host ops, counted. */
+int smmu_mem_read(struct smmu *s, uint64_t pa, void *buf, uint32_t len);
+int smmu_mem_write(struct smmu *s, uint64_t pa, const void *buf, uint32_t len);
+
+/* regs.c */
+void smmu_regs_reset(struct smmu *s);
+void smmu_caps_from_config(const struct smmu_config *cfg, struct smmu_caps *caps);
+static inline bool smmu_enabled(const struct smmu *s) { return s->r.cr0ack & SMMU_CR0_SMMUEN; }
+/* Raise a global error (GERROR toggle if inactive, interrupt). */
+void smmu_gerror_raise(struct smmu *s, uint32_t bit, uint64_t now);
+/* Send an interrupt per IRQ_CTRL and the *_IRQ_CFG registers. */
+void smmu_irq_signal(struct smmu *s, enum smmu_irq line, uint64_t now);
+
+/* evtq.c: offer an event to the queue; returns true if written. */
+bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now);
+void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4]);
+
+/* cmdq.c */
+void smmu_cmdq_run(struct smmu *s, uint64_t now);
+uint32_t smmu_cmdq_cons_at(struct smmu *s, uint64_t now);
+/* Remove entries everywhere (TCU and every TBU); returns cycles the work costs
+ * on the TCU side and adds the TBU fan-out; used by commands and BTM. */
+uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, uint32_t *removed);
+uint64_t smmu_inv_cfg(struct smmu *s, uint32_t lo, uint32_t hi, int64_t ssid_sel, uint64_t t,
+		      uint32_t *removed);
+
+/* xlate.c */
+void smmu_xlate_flush_all(struct smmu *s);
+
+#endif

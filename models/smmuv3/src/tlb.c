@@ -1,0 +1,487 @@
+/*
+ * tlb.c - the tagged translation cache used for every TLB-like structure:
+ * per-TBU micro-TLB and main TLB, the TCU TLB and the TCU walk cache.
+ *
+ * Modelled state: sets x ways of entries tagged <StreamWorld, VMID,
+ * ASID-or-none, address, page size, global> (IHI 0070 G.b §3.17 "TLB
+ * tagging"), with a replacement policy per set. Set index = a hash of
+ * <world, VMID, page>, i.e. entries of different ASIDs for one VA compete
+ * for one set, as VA-indexed hardware does.
+ *
+ * Host-side acceleration (not modelled state, invalidated with it):
+ *  - a chained hash over valid entries, so a lookup costs one probe per live
+ *    page size whatever the associativity;
+ *  - intrusive lists per StreamWorld, per <world, VMID, stage kind> and per
+ *    <world, VMID, ASID>, so an invalidation by tag visits only the entries it
+ *    removes (DESIGN.md: "Invalidation by any tag must cost time proportional
+ *    to what it removes, not to the total cache size").
+ *
+ * Not modelled: TLB conflict aborts (F_TLB_CONFLICT) - overlapping entries
+ * are resolved by returning the smallest page size.
+ */
+#include "smmu_internal.h"
+
+#define LIST_WORLD 0
+#define LIST_VMID 1
+#define LIST_ASID 2
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t entry_hash(unsigned cls, unsigned world, uint16_t vmid, uint64_t page,
+				  unsigned shift)
+{
+	return mix64(page * 0x9E3779B97F4A7C15ull ^ ((uint64_t)vmid << 40) ^
+		     ((uint64_t)world << 56) ^ ((uint64_t)cls << 60) ^ ((uint64_t)shift << 32));
+}
+
+static inline uint32_t set_of(const struct smmu_tlb *t, unsigned world, uint16_t vmid,
+			      uint64_t page, unsigned shift)
+{
+	if (t->nsets == 1)
+		return 0;
+	return (uint32_t)(mix64(page ^ ((uint64_t)vmid << 48) ^ ((uint64_t)world << 62) ^ shift) %
+			  t->nsets);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_config *cfg,
+		  uint32_t seed)
+{
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	for (unsigned w = 0; w < SMMU_WORLD_COUNT; w++)
+		t->world_head[w] = SMMU_NIL;
+	t->lfsr = seed ? seed : 1;
+	t->gfree = SMMU_NIL;
+	if (!cfg->enable || cfg->entries == 0)
+		return SMMU_OK;
+	t->ways = cfg->ways ? cfg->ways : cfg->entries;
+	t->nsets = cfg->entries / t->ways;
+	if (t->nsets == 0)
+		return SMMU_ERR_INVAL;
+	t->nentries = t->nsets * t->ways;
+	t->e = smmu_alloc(s, t->nentries, sizeof(*t->e));
+	uint32_t nb = pow2_at_least(t->nentries * 2);
+	t->buckets = smmu_alloc(s, nb, sizeof(uint32_t));
+	t->bmask = nb - 1;
+	t->rr = smmu_alloc(s, t->nsets, sizeof(uint32_t));
+	/* Groups: at most one per entry per list, plus slack. */
+	t->ng = t->nentries * 2 + 16;
+	t->g = smmu_alloc(s, t->ng, sizeof(*t->g));
+	uint32_t gb = pow2_at_least(t->ng);
+	t->gbuckets = smmu_alloc(s, gb, sizeof(uint32_t));
+	t->gbmask = gb - 1;
+	if (!t->e || !t->buckets || !t->rr || !t->g || !t->gbuckets) {
+		smmu_tlb_fini(s, t);
+		return SMMU_ERR_NOMEM;
+	}
+	memset(t->buckets, 0xff, (size_t)nb * sizeof(uint32_t));
+	memset(t->gbuckets, 0xff, (size_t)gb * sizeof(uint32_t));
+	for (uint32_t i = 0; i < t->ng; i++) {
+		t->g[i].hnext = (i + 1 < t->ng) ? i + 1 : SMMU_NIL;
+		t->g[i].head = SMMU_NIL;
+	}
+	t->gfree = 0;
+	return SMMU_OK;
+}
+
+void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t)
+{
+	smmu_free(s, t->e);
+	smmu_free(s, t->buckets);
+	smmu_free(s, t->rr);
+	smmu_free(s, t->g);
+	smmu_free(s, t->gbuckets);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- groups (lists 1 and 2) ---- */
+
+static inline uint64_t gkey_vmid(unsigned world, uint16_t vmid, unsigned kind)
+{
+	return (1ull << 62) | ((uint64_t)world << 40) | ((uint64_t)kind << 32) | vmid;
+}
+
+static inline uint64_t gkey_asid(unsigned world, uint16_t vmid, uint32_t asid)
+{
+	return (2ull << 62) | ((uint64_t)world << 56) | ((uint64_t)vmid << 32) | asid;
+}
+
+static uint32_t group_find(const struct smmu_tlb *t, uint64_t key)
+{
+	uint32_t g = t->gbuckets[mix64(key) & t->gbmask];
+	while (g != SMMU_NIL && t->g[g].key != key)
+		g = t->g[g].hnext;
+	return g;
+}
+
+static uint32_t group_get(struct smmu_tlb *t, uint64_t key)
+{
+	uint32_t g = group_find(t, key);
+	if (g != SMMU_NIL)
+		return g;
+	g = t->gfree;
+	assert(g != SMMU_NIL); /* sized for two groups per entry */
+	t->gfree = t->g[g].hnext;
+	uint32_t b = (uint32_t)(mix64(key) & t->gbmask);
+	t->g[g].key = key;
+	t->g[g].head = SMMU_NIL;
+	t->g[g].count = 0;
+	t->g[g].hnext = t->gbuckets[b];
+	t->gbuckets[b] = g;
+	return g;
+}
+
+static void group_put(struct smmu_tlb *t, uint32_t g)
+{
+	if (t->g[g].count)
+		return;
+	uint32_t *pp = &t->gbuckets[mix64(t->g[g].key) & t->gbmask];
+	while (*pp != g) {
+		assert(*pp != SMMU_NIL);
+		pp = &t->g[*pp].hnext;
+	}
+	*pp = t->g[g].hnext;
+	t->g[g].hnext = t->gfree;
+	t->gfree = g;
+}
+
+static uint32_t *list_head(struct smmu_tlb *t, const struct tlb_entry *e, unsigned l)
+{
+	if (l == LIST_WORLD)
+		return &t->world_head[e->world];
+	return &t->g[e->grp[l - 1]].head;
+}
+
+static void list_link(struct smmu_tlb *t, uint32_t idx, unsigned l)
+{
+	struct tlb_entry *e = &t->e[idx];
+	uint32_t *head = list_head(t, e, l);
+	e->prev[l] = SMMU_NIL;
+	e->next[l] = *head;
+	if (*head != SMMU_NIL)
+		t->e[*head].prev[l] = idx;
+	*head = idx;
+	if (l != LIST_WORLD)
+		t->g[e->grp[l - 1]].count++;
+}
+
+static void list_unlink(struct smmu_tlb *t, uint32_t idx, unsigned l)
+{
+	struct tlb_entry *e = &t->e[idx];
+	if (e->prev[l] != SMMU_NIL)
+		t->e[e->prev[l]].next[l] = e->next[l];
+	else
+		*list_head(t, e, l) = e->next[l];
+	if (e->next[l] != SMMU_NIL)
+		t->e[e->next[l]].prev[l] = e->prev[l];
+	if (l != LIST_WORLD) {
+		uint32_t g = e->grp[l - 1];
+		t->g[g].count--;
+		group_put(t, g);
+	}
+}
+
+/* ---- lookup ---- */
+
+static inline bool asid_match(const struct tlb_entry *e, uint32_t asid)
+{
+	return e->global || e->asid == asid || asid == SMMU_ASID_NONE;
+}
+
+struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned world, uint16_t vmid,
+				  uint32_t asid, uint64_t ia, uint32_t *probes)
+{
+	uint64_t live = t->live[cls];
+	uint32_t n = 0;
+	while (live) {
+		unsigned shift = (unsigned)__builtin_ctzll(live);
+		live &= live - 1;
+		n++;
+		uint64_t page = ia >> shift;
+		uint32_t i = t->buckets[entry_hash(cls, world, vmid, page, shift) & t->bmask];
+		while (i != SMMU_NIL) {
+			struct tlb_entry *e = &t->e[i];
+			if (e->page == page && e->shift == shift && e->cls == cls && e->vmid == vmid &&
+			    e->world == world && (cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2 ||
+						  asid_match(e, asid))) {
+				e->lru = ++t->clock;
+				if (probes)
+					*probes = n;
+				return e;
+			}
+			i = e->hnext;
+		}
+	}
+	if (probes)
+		*probes = n ? n : 1;
+	return NULL;
+}
+
+/* ---- insert / remove ---- */
+
+static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
+{
+	struct tlb_entry *e = &t->e[idx];
+	assert(e->valid);
+	uint32_t *pp =
+		&t->buckets[entry_hash(e->cls, e->world, e->vmid, e->page, e->shift) & t->bmask];
+	while (*pp != idx) {
+		assert(*pp != SMMU_NIL);
+		pp = &t->e[*pp].hnext;
+	}
+	*pp = e->hnext;
+	list_unlink(t, idx, LIST_WORLD);
+	list_unlink(t, idx, LIST_VMID);
+	if (e->grp[1] != SMMU_NIL)
+		list_unlink(t, idx, LIST_ASID);
+	if (--t->shift_count[e->cls][e->shift] == 0)
+		t->live[e->cls] &= ~(1ull << e->shift);
+	e->valid = 0;
+	t->valid--;
+}
+
+void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e)
+{
+	unlink_entry(t, (uint32_t)(e - t->e));
+}
+
+static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
+{
+	uint32_t base = set * t->ways;
+	for (uint32_t w = 0; w < t->ways; w++)
+		if (!t->e[base + w].valid)
+			return base + w;
+	switch (t->cfg.policy) {
+	case SMMU_POLICY_RR: {
+		uint32_t w = t->rr[set];
+		t->rr[set] = (w + 1) % t->ways;
+		return base + w;
+	}
+	case SMMU_POLICY_RANDOM:
+		t->lfsr ^= t->lfsr << 13;
+		t->lfsr ^= t->lfsr >> 17;
+		t->lfsr ^= t->lfsr << 5;
+		return base + t->lfsr % t->ways;
+	case SMMU_POLICY_LRU:
+	case SMMU_POLICY_PLRU:
+	default: {
+		uint32_t best = base;
+		for (uint32_t w = 1; w < t->ways; w++)
+			if (t->e[base + w].lru < t->e[best].lru)
+				best = base + w;
+		return best;
+	}
+	}
+}
+
+struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl)
+{
+	if (!t->nentries)
+		return NULL;
+	assert(tmpl->shift < 64 && tmpl->cls < TLB_CLS_COUNT && tmpl->world < SMMU_WORLD_COUNT);
+	/* Replace an entry with the same key rather than duplicate it. */
+	uint64_t h = entry_hash(tmpl->cls, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
+	for (uint32_t i = t->buckets[h & t->bmask]; i != SMMU_NIL; i = t->e[i].hnext) {
+		struct tlb_entry *e = &t->e[i];
+		if (e->page == tmpl->page && e->shift == tmpl->shift && e->cls == tmpl->cls &&
+		    e->vmid == tmpl->vmid && e->world == tmpl->world && e->asid == tmpl->asid &&
+		    e->global == tmpl->global) {
+			unlink_entry(t, i);
+			break;
+		}
+	}
+	uint32_t set = set_of(t, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
+	uint32_t idx = pick_victim(t, set);
+	if (t->e[idx].valid)
+		unlink_entry(t, idx);
+	struct tlb_entry *e = &t->e[idx];
+	*e = *tmpl;
+	e->valid = 1;
+	e->lru = ++t->clock;
+	e->hnext = t->buckets[h & t->bmask];
+	t->buckets[h & t->bmask] = idx;
+	e->grp[0] = group_get(t, gkey_vmid(e->world, e->vmid, tlb_cls_kind(e->cls)));
+	/* Only non-global ASID-tagged entries join the ASID list: TLBI by ASID
+	 * never removes global entries. */
+	e->grp[1] = (e->asid != SMMU_ASID_NONE && !e->global)
+			    ? group_get(t, gkey_asid(e->world, e->vmid, e->asid))
+			    : SMMU_NIL;
+	list_link(t, idx, LIST_WORLD);
+	list_link(t, idx, LIST_VMID);
+	if (e->grp[1] != SMMU_NIL)
+		list_link(t, idx, LIST_ASID);
+	if (t->shift_count[e->cls][e->shift]++ == 0)
+		t->live[e->cls] |= 1ull << e->shift;
+	t->valid++;
+	return e;
+}
+
+void smmu_tlb_flush(struct smmu_tlb *t)
+{
+	for (unsigned w = 0; w < SMMU_WORLD_COUNT; w++)
+		while (t->world_head[w] != SMMU_NIL)
+			unlink_entry(t, t->world_head[w]);
+}
+
+/* ---- invalidation ---- */
+
+static bool inv_matches(const struct tlb_entry *e, const struct tlb_inv *inv)
+{
+	bool is_wc = e->cls >= TLB_CLS_WC_S1;
+	if (is_wc ? !inv->wc : !inv->tlb)
+		return false;
+	if (!inv->kinds[tlb_cls_kind(e->cls)])
+		return false;
+	if (e->world != inv->world)
+		return false;
+	if (inv->match_vmid && e->vmid != inv->vmid)
+		return false;
+	if (inv->by_asid && (e->global || e->asid != inv->asid))
+		return false;
+	if (inv->by_addr) {
+		uint64_t lo = e->page << e->shift;
+		uint64_t hi = lo + ((1ull << e->shift) - 1);
+		if (hi < inv->lo || lo > inv->hi)
+			return false;
+		if (!inv->addr_any_asid && e->asid != SMMU_ASID_NONE && !e->global &&
+		    e->asid != inv->asid)
+			return false;
+		if (is_wc && inv->leaf_only)
+			return false;
+	}
+	return true;
+}
+
+/* Walk one intrusive list removing matching entries. */
+static uint32_t inv_list(struct smmu_tlb *t, unsigned l, uint32_t head, const struct tlb_inv *inv,
+			 uint64_t *work)
+{
+	uint32_t removed = 0;
+	uint32_t i = head;
+	while (i != SMMU_NIL) {
+		uint32_t next = t->e[i].next[l];
+		(*work)++;
+		if (inv_matches(&t->e[i], inv)) {
+			unlink_entry(t, i);
+			removed++;
+		}
+		i = next;
+	}
+	return removed;
+}
+
+/* Probe every page of [lo, hi] of every live size of class cls. */
+static uint32_t inv_probe(struct smmu_tlb *t, unsigned cls, const struct tlb_inv *inv,
+			  uint64_t *work)
+{
+	uint32_t removed = 0;
+	uint64_t live = t->live[cls];
+	while (live) {
+		unsigned shift = (unsigned)__builtin_ctzll(live);
+		live &= live - 1;
+		for (uint64_t page = inv->lo >> shift; page <= inv->hi >> shift; page++) {
+			uint64_t h = entry_hash(cls, inv->world, inv->vmid, page, shift);
+			uint32_t i = t->buckets[h & t->bmask];
+			(*work)++;
+			while (i != SMMU_NIL) {
+				uint32_t next = t->e[i].hnext;
+				struct tlb_entry *e = &t->e[i];
+				if (e->page == page && e->shift == shift && e->cls == cls &&
+				    inv_matches(e, inv)) {
+					unlink_entry(t, i);
+					removed++;
+				}
+				i = next;
+			}
+			if (page == UINT64_MAX >> shift)
+				break;
+		}
+	}
+	return removed;
+}
+
+uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work)
+{
+	uint64_t w = 0;
+	uint32_t removed = 0;
+	if (!t->nentries || t->valid == 0) {
+		if (work)
+			*work = 0;
+		return 0;
+	}
+	uint32_t list_len;
+	unsigned l;
+	uint32_t head;
+	if (inv->by_asid) {
+		uint32_t g = group_find(t, gkey_asid(inv->world, inv->vmid, inv->asid));
+		if (g != SMMU_NIL)
+			removed += inv_list(t, LIST_ASID, t->g[g].head, inv, &w);
+		goto out;
+	}
+	if (inv->match_vmid) {
+		/* Pages to probe if done by address, versus entries in the tag's lists. */
+		list_len = 0;
+		for (unsigned k = 0; k < 2; k++) {
+			if (!inv->kinds[k])
+				continue;
+			uint32_t g = group_find(t, gkey_vmid(inv->world, inv->vmid, k));
+			if (g != SMMU_NIL)
+				list_len += t->g[g].count;
+		}
+		if (inv->by_addr) {
+			uint64_t probes = 0;
+			for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
+				if (!inv->kinds[tlb_cls_kind(c)] ||
+				    (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
+					continue;
+				uint64_t live = t->live[c];
+				while (live) {
+					unsigned sh = (unsigned)__builtin_ctzll(live);
+					live &= live - 1;
+					probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
+				}
+			}
+			if (probes <= list_len) {
+				for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
+					if (!inv->kinds[tlb_cls_kind(c)] ||
+					    (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
+						continue;
+					removed += inv_probe(t, c, inv, &w);
+				}
+				goto out;
+			}
+		}
+		for (unsigned k = 0; k < 2; k++) {
+			if (!inv->kinds[k])
+				continue;
+			uint32_t g = group_find(t, gkey_vmid(inv->world, inv->vmid, k));
+			if (g != SMMU_NIL)
+				removed += inv_list(t, LIST_VMID, t->g[g].head, inv, &w);
+		}
+		goto out;
+	}
+	/* Every VMID of the world. */
+	l = LIST_WORLD;
+	head = t->world_head[inv->world];
+	removed += inv_list(t, l, head, inv, &w);
+out:
+	if (work)
+		*work = w;
+	return removed;
+}

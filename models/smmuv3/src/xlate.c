@@ -1,0 +1,677 @@
+/*
+ * xlate.c - one upstream transaction through the SMMU: TBU stream-context
+ * cache, micro-TLB and main TLB; then over DTI to the TCU: config cache,
+ * stream table and CD fetch (with stage 2 for nested CD pointers), TCU TLB,
+ * walk cache and the page-table walker; fault handling and event records.
+ *
+ * IHI 0070 G.b §3.3 (stream table, StreamWorld), §3.4 (address sizes, TBI),
+ * §3.9/§5.2 (STE Config, S1DSS), §5.4 (CD, EPDx), §5.5 (A/R/S fault
+ * behaviour), §7.3.22 (event priority), §3.12/§7.2 (event recording).
+ *
+ * Timing (DESIGN.md "Timing"): cycles accumulate per step; resources with
+ * slots (uTLB port, main-TLB lookup slots, TCU translation slots, config-walk
+ * and page-walk slots) add waits when busy. One mem_read per descriptor.
+ *
+ * Not modelled: stalls (STALL_MODEL is terminate-only), HTTU, ATS translated
+ * transactions and ATS translation requests (models/pcie_ats), PRI, MPAM,
+ * transactions spanning a page boundary (the first byte is translated),
+ * caching of stage-2 walks made on behalf of nested stage-1 table fetches.
+ */
+#include "smmu_internal.h"
+
+/* ---- small helpers ---- */
+
+static inline uint64_t res_begin(struct smmu_res *r, uint64_t t, uint32_t *slot)
+{
+	uint32_t best = 0;
+	for (uint32_t i = 1; i < r->n; i++)
+		if (r->free_at[i] < r->free_at[best])
+			best = i;
+	*slot = best;
+	uint64_t start = r->free_at[best] > t ? r->free_at[best] : t;
+	r->free_at[best] = UINT64_MAX; /* held until res_end */
+	return start;
+}
+
+static inline void res_end(struct smmu_res *r, uint32_t slot, uint64_t t)
+{
+	r->free_at[slot] = t;
+}
+
+static inline unsigned level_shift(unsigned g, int level)
+{
+	return g + (unsigned)(3 - level) * (g - 3);
+}
+
+struct xl {
+	struct smmu *s;
+	const struct smmu_txn *txn;
+	struct smmu_xlate_result *res;
+	uint64_t t;
+	bool priv, exec, write;
+	uint32_t reads;
+};
+
+static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
+{
+	struct xl *x = ctx;
+	x->reads++;
+	return smmu_mem_read(x->s, pa, desc, 8);
+}
+
+/* Fill the common fields of an event for this transaction. */
+static void ev_init(struct xl *x, struct smmu_event *ev, uint8_t id)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->id = id;
+	ev->sid = x->txn->sid;
+	ev->ssv = x->txn->ssv;
+	ev->ssid = x->txn->ssv ? x->txn->ssid : 0;
+	ev->pnu = x->priv;
+	ev->ind = x->exec && !x->write;
+	ev->rnw = !x->write;
+	ev->input_addr = x->txn->addr;
+}
+
+/* Terminate the transaction with an event: record it if `record`,
+ * abort or RAZ/WI as asked. */
+static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bool abort)
+{
+	struct smmu_xlate_result *res = x->res;
+	res->outcome = abort ? SMMU_XLATE_ABORT : SMMU_XLATE_RAZWI;
+	res->hit = SMMU_HIT_NONE;
+	res->event = ev->id;
+	res->ev = *ev;
+	x->s->st.faults++;
+	if (record) {
+		res->event_recorded = smmu_evtq_record(x->s, ev, x->t);
+	} else {
+		res->event_recorded = false;
+		if (x->s->ops.event)
+			x->s->ops.event(x->s->host, ev, false, x->t);
+	}
+}
+
+/* Architected behaviour of a translation-related fault (§5.5): stage 1 uses
+ * CD.{A,R,S}, stage 2 uses STE.{S2R,S2S} with A=1. Other faults always
+ * abort and are always offered to the queue. */
+static void fault(struct xl *x, const struct smmu_ctx *ctx, const struct smmu_event *ev)
+{
+	bool configurable = ev->id == SMMU_EVT_F_TRANSLATION || ev->id == SMMU_EVT_F_ADDR_SIZE ||
+			    ev->id == SMMU_EVT_F_ACCESS || ev->id == SMMU_EVT_F_PERMISSION;
+	if (!configurable) {
+		terminate(x, ev, true, true);
+		return;
+	}
+	if (ev->s2) {
+		terminate(x, ev, ctx->ste.s2r || ctx->ste.s2s, true);
+		return;
+	}
+	if (ctx->kind == CTX_S1) {
+		terminate(x, ev, ctx->cd.r || ctx->cd.s, ctx->cd.a);
+		return;
+	}
+	/* Stage 1 bypassed (address-size fault of bypass): always abort + record. */
+	terminate(x, ev, true, true);
+}
+
+static void ptw_fault_event(struct xl *x, const struct smmu_ptw_fault *f, struct smmu_event *ev)
+{
+	ev_init(x, ev, f->event);
+	ev->s2 = f->s2;
+	ev->cls = f->cls;
+	ev->ipa = f->ipa;
+	ev->fetch_addr = f->fetch_addr;
+}
+
+/* ---- configuration: stream table and CD fetch ---- */
+
+static void strtab_cfg(const struct smmu *s, struct smmu_strtab_cfg *tab)
+{
+	uint32_t cfg = s->r.strtab_base_cfg;
+	unsigned log2 = cfg & 0x3f;
+	if (log2 > s->cfg.sidsize)
+		log2 = s->cfg.sidsize;
+	tab->log2size = (uint8_t)log2;
+	tab->two_level = s->cfg.st_level2 && ((cfg >> SMMU_STRTAB_FMT_SHIFT) & 3) == 1;
+	unsigned split = (cfg >> SMMU_STRTAB_SPLIT_SHIFT) & 0x1f;
+	if (split != 6 && split != 8 && split != 10)
+		split = 6;
+	tab->split = (uint8_t)split;
+	uint64_t base = s->r.strtab_base & 0x00FFFFFFFFFFFFC0ull;
+	unsigned align;
+	if (tab->two_level) {
+		int a = (int)log2 - (int)split - 1 + 3;
+		align = a > 5 ? (unsigned)a : 5;
+	} else {
+		align = log2 + 5;
+	}
+	if (align < 63)
+		base &= ~((2ull << align) - 1);
+	tab->base = base;
+}
+
+/* Read through stage 2 when the config's pointers are IPAs (nested). Returns
+ * 0, or fills ev and returns 1. */
+static int cfg_read(struct xl *x, const struct smmu_ste *ste, bool ipa, uint64_t addr, void *buf,
+		    uint32_t len, uint8_t fetch_event, struct smmu_event *ev, bool *s2_fault)
+{
+	uint64_t pa = addr;
+	*s2_fault = false;
+	if (ipa) {
+		struct smmu_ptw_req req = {.ia = addr, .write = false, .priv = true, .exec = false};
+		struct smmu_ptw_result r;
+		struct smmu_ptw_fault f;
+		int rc = smmu_ptw_walk(&ste->s2, &req, NULL, ptw_read, x, &r, &f);
+		x->t += (uint64_t)r.nreads * x->s->cfg.t.mem_read;
+		if (rc) {
+			ev_init(x, ev, f.event);
+			ev->s2 = true;
+			ev->cls = SMMU_CLASS_CD;
+			ev->ipa = addr;
+			ev->fetch_addr = f.fetch_addr;
+			*s2_fault = true;
+			return 1;
+		}
+		pa = r.oa;
+	}
+	x->reads++;
+	x->t += x->s->cfg.t.mem_read;
+	if (smmu_mem_read(x->s, pa, buf, len)) {
+		ev_init(x, ev, fetch_event);
+		ev->fetch_addr = pa;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Build the context for txn from memory. Returns 0 with ctx filled, or 1
+ * after terminating the transaction (event raised per the rules).
+ */
+static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
+{
+	struct smmu *s = x->s;
+	const struct smmu_txn *txn = x->txn;
+	struct smmu_event ev;
+	struct smmu_strtab_cfg tab;
+	memset(ctx, 0, sizeof(*ctx));
+	strtab_cfg(s, &tab);
+
+	/* Stream table entry. */
+	if (tab.log2size < 32 && txn->sid >= (1ull << tab.log2size)) {
+		ev_init(x, &ev, SMMU_EVT_C_BAD_STREAMID);
+		terminate(x, &ev, s->r.cr2_latched & SMMU_CR2_RECINVSID, true);
+		return 1;
+	}
+	uint64_t ste_pa;
+	if (tab.two_level) {
+		uint64_t l1pa = tab.base + (uint64_t)(txn->sid >> tab.split) * 8, l1;
+		x->reads++;
+		x->t += s->cfg.t.mem_read;
+		if (smmu_mem_read(s, l1pa, &l1, 8)) {
+			ev_init(x, &ev, SMMU_EVT_F_STE_FETCH);
+			ev.fetch_addr = l1pa;
+			terminate(x, &ev, true, true);
+			return 1;
+		}
+		if (!smmu_l1std_decode(l1, &tab, txn->sid, &ste_pa)) {
+			ev_init(x, &ev, SMMU_EVT_C_BAD_STREAMID);
+			terminate(x, &ev, s->r.cr2_latched & SMMU_CR2_RECINVSID, true);
+			return 1;
+		}
+	} else {
+		ste_pa = tab.base + (uint64_t)txn->sid * 64;
+	}
+	uint64_t raw[8];
+	x->reads++;
+	x->t += s->cfg.t.mem_read;
+	if (smmu_mem_read(s, ste_pa, raw, 64)) {
+		ev_init(x, &ev, SMMU_EVT_F_STE_FETCH);
+		ev.fetch_addr = ste_pa;
+		terminate(x, &ev, true, true);
+		return 1;
+	}
+	if (smmu_ste_decode(raw, &s->caps, &ctx->ste) != 0) {
+		ev_init(x, &ev, SMMU_EVT_C_BAD_STE);
+		terminate(x, &ev, true, true);
+		return 1;
+	}
+	const struct smmu_ste *ste = &ctx->ste;
+	ctx->world = ste->world;
+	ctx->asid = SMMU_ASID_NONE;
+	switch (ste->config) {
+	case SMMU_STE_CFG_BYPASS:
+		ctx->kind = CTX_BYPASS;
+		return 0;
+	case SMMU_STE_CFG_S1:
+	case SMMU_STE_CFG_S2:
+	case SMMU_STE_CFG_NESTED:
+		break;
+	default:
+		ctx->kind = CTX_ABORT;
+		return 0;
+	}
+	ctx->s2 = ste->config == SMMU_STE_CFG_S2 || ste->config == SMMU_STE_CFG_NESTED;
+	/* S2VMID tags NS-EL1 entries for Config 1x1 and 11x (when stage 2 exists). */
+	ctx->vmid = (ctx->world == SMMU_WORLD_NS_EL1 && s->caps.s2p) ? ste->s2vmid : 0;
+	bool s1 = ste->config == SMMU_STE_CFG_S1 || ste->config == SMMU_STE_CFG_NESTED;
+	if (!s1) {
+		if (txn->ssv) {
+			ev_init(x, &ev, SMMU_EVT_C_BAD_SUBSTREAMID);
+			terminate(x, &ev, true, true);
+			return 1;
+		}
+		ctx->kind = CTX_S2;
+		return 0;
+	}
+
+	/* Substream and CD selection (§5.2 S1DSS, §5.4). */
+	uint32_t cd_idx = 0;
+	if (txn->ssv) {
+		if (ste->s1cdmax == 0 || s->caps.ssidsize == 0 ||
+		    txn->ssid >= (1u << ste->s1cdmax)) {
+			ev_init(x, &ev, SMMU_EVT_C_BAD_SUBSTREAMID);
+			terminate(x, &ev, true, true);
+			return 1;
+		}
+		if (ste->s1dss == 2 && txn->ssid == 0) {
+			ev_init(x, &ev, SMMU_EVT_F_STREAM_DISABLED);
+			terminate(x, &ev, true, true);
+			return 1;
+		}
+		cd_idx = txn->ssid;
+	} else if (ste->s1cdmax > 0) {
+		if (ste->s1dss == 1) {
+			/* Bypass stage 1: behaves as Config 1x0 with no CD fetch. */
+			ctx->kind = ctx->s2 ? CTX_S2 : CTX_BYPASS;
+			return 0;
+		}
+		if (ste->s1dss != 2) {
+			ev_init(x, &ev, SMMU_EVT_F_STREAM_DISABLED);
+			terminate(x, &ev, true, true);
+			return 1;
+		}
+	}
+	bool ipa = ctx->s2;
+	bool s2f;
+	uint64_t cd_pa = ste->s1ctxptr;
+	if (ste->s1cdmax > 0) {
+		if (ste->s1fmt == 1 || ste->s1fmt == 2) {
+			unsigned bits = ste->s1fmt == 1 ? 6 : 10;
+			uint64_t l1pa = ste->s1ctxptr + (uint64_t)(cd_idx >> bits) * 8, l1, l2;
+			if (cfg_read(x, ste, ipa, l1pa, &l1, 8, SMMU_EVT_F_CD_FETCH, &ev, &s2f)) {
+				if (s2f)
+					terminate(x, &ev, ste->s2r || ste->s2s, true);
+				else
+					terminate(x, &ev, true, true);
+				return 1;
+			}
+			unsigned ia_bits = ctx->s2 ? s->caps.ias_bits : s->caps.oas_bits;
+			if (!smmu_l1cd_decode(l1, ia_bits, &l2)) {
+				ev_init(x, &ev, SMMU_EVT_C_BAD_SUBSTREAMID);
+				ev.ssv = true;
+				ev.ssid = cd_idx;
+				terminate(x, &ev, true, true);
+				return 1;
+			}
+			cd_pa = l2 + (uint64_t)(cd_idx & ((1u << bits) - 1)) * 64;
+		} else {
+			cd_pa = ste->s1ctxptr + (uint64_t)cd_idx * 64;
+		}
+	}
+	uint64_t cd_raw[8];
+	if (cfg_read(x, ste, ipa, cd_pa, cd_raw, 64, SMMU_EVT_F_CD_FETCH, &ev, &s2f)) {
+		if (s2f)
+			terminate(x, &ev, ste->s2r || ste->s2s, true);
+		else
+			terminate(x, &ev, true, true);
+		return 1;
+	}
+	if (smmu_cd_decode(cd_raw, ste, &s->caps, &ctx->cd) != 0) {
+		ev_init(x, &ev, SMMU_EVT_C_BAD_CD);
+		terminate(x, &ev, true, true);
+		return 1;
+	}
+	ctx->kind = CTX_S1;
+	ctx->asid = (ctx->world == SMMU_WORLD_NS_EL2) ? SMMU_ASID_NONE : ctx->cd.asid;
+	return 0;
+}
+
+/* ---- translation ---- */
+
+static void finish_ok(struct xl *x, uint64_t pa, enum smmu_hit hit)
+{
+	struct smmu_xlate_result *res = x->res;
+	res->outcome = SMMU_XLATE_OK;
+	res->pa = pa;
+	res->hit = hit;
+}
+
+/* Permission check of a cached entry (§3.4, VMSA). Returns 0, or 1 for a
+ * stage-1 denial, 2 for stage 2. */
+static inline int perm_check(const struct tlb_entry *e, const struct xl *x)
+{
+	unsigned need;
+	if (x->write)
+		need = x->priv ? SMMU_PERM_PW : SMMU_PERM_UW;
+	else if (x->exec)
+		need = x->priv ? SMMU_PERM_PX : SMMU_PERM_UX;
+	else
+		need = x->priv ? SMMU_PERM_PR : SMMU_PERM_UR;
+	if (!(e->s1_perm & need))
+		return 1;
+	if (!(e->s2_perm & need))
+		return 2;
+	return 0;
+}
+
+static void hit_perm_fault(struct xl *x, const struct smmu_ctx *ctx, const struct tlb_entry *e,
+			   int which, uint64_t ia)
+{
+	struct smmu_event ev;
+	ev_init(x, &ev, SMMU_EVT_F_PERMISSION);
+	ev.cls = SMMU_CLASS_IN;
+	if (which == 2) {
+		ev.s2 = true;
+		ev.ipa = e->ipa | (ia & ((1ull << e->shift) - 1));
+	}
+	fault(x, ctx, &ev);
+}
+
+int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		   struct smmu_xlate_result *res)
+{
+	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
+		return SMMU_ERR_RANGE;
+	struct smmu_tbu *b = &s->tbu[txn->port];
+	const struct smmu_timing *tm = &s->cfg.t;
+	struct xl x = {.s = s, .txn = txn, .res = res, .t = now,
+		       .priv = txn->priv, .exec = txn->exec, .write = txn->write};
+	res->outcome = SMMU_XLATE_OK;
+	res->event = 0;
+	res->event_recorded = false;
+	res->mem_reads = 0;
+	res->world = 0;
+	res->vmid = 0;
+	res->asid = SMMU_ASID_NONE;
+	res->page_shift = 12;
+	s->st.xlate++;
+
+	if (!smmu_enabled(s)) {
+		/* GBPA (§6.3.14): abort, or bypass; above OAS aborts silently. */
+		x.t += tm->bypass;
+		if ((s->r.gbpa & SMMU_GBPA_ABORT) || (txn->addr >> s->cfg.oas_bits) != 0) {
+			res->outcome = SMMU_XLATE_ABORT;
+			res->hit = SMMU_HIT_NONE;
+		} else {
+			finish_ok(&x, txn->addr, SMMU_HIT_BYPASS);
+		}
+		goto done;
+	}
+
+	x.t = smmu_res_take(&b->utlb_port, now, 1);
+
+	/* Stream context: the TBU's cache, else the TCU's config cache, else memory. */
+	const struct smmu_ctx *ctx;
+	struct smmu_ctx fetched;
+	uint32_t tcu_slot = 0;
+	bool in_tcu = false;
+	struct cfg_entry *ce = smmu_cfgc_lookup(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
+	if (ce) {
+		ctx = &ce->ctx;
+	} else {
+		x.t += tm->dti_hop;
+		x.t = res_begin(&s->tcu_slots, x.t, &tcu_slot);
+		in_tcu = true;
+		x.t += s->cfg.cfgc.enable ? s->cfg.cfgc.latency : 0;
+		struct cfg_entry *tce = smmu_cfgc_lookup(&s->cfgc, txn->sid, txn->ssv, txn->ssid);
+		if (tce) {
+			s->st.cfg_hits++;
+			fetched = tce->ctx;
+		} else {
+			s->st.cfg_misses++;
+			uint32_t ctw;
+			x.t = res_begin(&s->ctw_slots, x.t, &ctw);
+			int rc = ctx_fetch(&x, &fetched);
+			res_end(&s->ctw_slots, ctw, x.t);
+			if (rc) {
+				res_end(&s->tcu_slots, tcu_slot, x.t);
+				x.t += tm->dti_hop;
+				goto done;
+			}
+			smmu_cfgc_insert(&s->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
+		}
+		smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
+		ctx = &fetched;
+	}
+	res->world = ctx->world;
+	res->vmid = ctx->vmid;
+	res->asid = ctx->asid;
+
+	/* Attribute overrides (STE.PRIVCFG / INSTCFG). */
+	if (ctx->ste.privcfg == 2)
+		x.priv = false;
+	else if (ctx->ste.privcfg == 3)
+		x.priv = true;
+	if (!x.write && ctx->ste.instcfg == 2)
+		x.exec = false;
+	else if (!x.write && ctx->ste.instcfg == 3)
+		x.exec = true;
+
+	if (ctx->kind == CTX_ABORT) {
+		/* Config 0xx: abort without an event. */
+		res->outcome = SMMU_XLATE_ABORT;
+		res->hit = SMMU_HIT_NONE;
+		goto leave_tcu;
+	}
+	if (ctx->kind == CTX_BYPASS) {
+		if ((txn->addr >> s->cfg.oas_bits) != 0) {
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_ADDR_SIZE);
+			ev.cls = SMMU_CLASS_IN;
+			fault(&x, ctx, &ev);
+		} else {
+			finish_ok(&x, txn->addr, SMMU_HIT_BYPASS);
+		}
+		goto leave_tcu;
+	}
+
+	/* Input address checks and tag address. */
+	unsigned cls, wcls;
+	uint64_t ia_tag, walk_ia;
+	const struct smmu_ptw_stage *st1 = NULL;
+	int ttsel = 0;
+	if (ctx->kind == CTX_S1) {
+		const struct smmu_cd *cd = &ctx->cd;
+		uint64_t va = txn->addr;
+		bool el2 = ctx->world == SMMU_WORLD_NS_EL2;
+		ttsel = (!el2 && ((va >> 55) & 1)) ? 1 : 0;
+		unsigned top = cd->tbi[ttsel] ? 55 : 63;
+		unsigned n = 64u - cd->tt[ttsel].tsz;
+		/* VA[top:n] must all equal the selecting bit (0 for TTB0). */
+		uint64_t hi_mask = (top == 63 ? ~0ull : ((1ull << (top + 1)) - 1)) & ~((1ull << n) - 1);
+		uint64_t want = ttsel ? hi_mask : 0;
+		if ((va & hi_mask) != want) {
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_TRANSLATION);
+			ev.cls = SMMU_CLASS_IN;
+			fault(&x, ctx, &ev);
+			goto leave_tcu;
+		}
+		/* Tag address: sign-extended from bit 55 (top byte ignored with TBI). */
+		ia_tag = ((va >> 55) & 1) ? (va | 0xFF00000000000000ull) : (va & 0x00FFFFFFFFFFFFFFull);
+		walk_ia = va & ((n >= 64) ? ~0ull : ((1ull << n) - 1));
+		cls = TLB_CLS_S1;
+		wcls = TLB_CLS_WC_S1;
+		st1 = &cd->tt[ttsel];
+	} else {
+		ia_tag = walk_ia = txn->addr;
+		cls = TLB_CLS_S2;
+		wcls = TLB_CLS_WC_S2;
+	}
+
+	/* uTLB, then main TLB (TBU). */
+	uint32_t probes;
+	struct tlb_entry *e = NULL;
+	enum smmu_hit hit = SMMU_HIT_NONE;
+	if (!in_tcu) {
+		x.t += s->cfg.utlb.latency;
+		e = s->cfg.utlb.enable
+			    ? smmu_tlb_lookup(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+					      &probes)
+			    : NULL;
+		if (e) {
+			hit = SMMU_HIT_UTLB;
+		} else if (s->cfg.mtlb.enable) {
+			e = smmu_tlb_lookup(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+					    &probes);
+			/* One lookup slot per page size probed (MMU-600: several lookups
+			 * when several page sizes are live). */
+			x.t = smmu_res_take(&b->mtlb_port, x.t, probes);
+			x.t += s->cfg.mtlb.latency + (probes - 1);
+			if (e) {
+				hit = SMMU_HIT_MTLB;
+				struct tlb_entry copy = *e;
+				smmu_tlb_insert(&b->utlb, &copy);
+			}
+		}
+	}
+	if (!e) {
+		/* TCU: TLB, walk cache, walk. */
+		if (!in_tcu) {
+			x.t += tm->dti_hop;
+			x.t = res_begin(&s->tcu_slots, x.t, &tcu_slot);
+			in_tcu = true;
+		}
+		if (s->cfg.tlb.enable) {
+			e = smmu_tlb_lookup(&s->tlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+					    &probes);
+			x.t += s->cfg.tlb.latency + (probes - 1);
+		}
+		if (e) {
+			hit = SMMU_HIT_TLB;
+		} else {
+			/* TLB miss with EPDx set: translation fault without a walk. */
+			if (ctx->kind == CTX_S1 && ctx->cd.epd[ttsel]) {
+				struct smmu_event ev;
+				ev_init(&x, &ev, SMMU_EVT_F_TRANSLATION);
+				ev.cls = SMMU_CLASS_IN;
+				fault(&x, ctx, &ev);
+				goto leave_tcu;
+			}
+			struct smmu_ptw_hint hint = {.level = -1, .table_pa = 0};
+			const struct smmu_ptw_stage *wst = st1 ? st1 : &ctx->ste.s2;
+			if (s->cfg.wc.enable) {
+				struct tlb_entry *we = smmu_tlb_lookup(&s->wc, wcls, ctx->world,
+								       ctx->vmid, ctx->asid,
+								       ia_tag, &probes);
+				x.t += s->cfg.wc.latency + (probes - 1);
+				/* An entry made for another TTB half or granule cannot match:
+				 * the tag includes the address bits above its level. */
+				if (we && we->level < 3 && we->level >= wst->start_level) {
+					hint.level = (int8_t)(we->level + 1);
+					hint.table_pa = we->out;
+				}
+			}
+			uint32_t pslot;
+			x.t = res_begin(&s->ptw_slots, x.t, &pslot);
+			struct smmu_ptw_req req = {.ia = walk_ia, .write = x.write, .priv = x.priv,
+						   .exec = x.exec};
+			struct smmu_ptw_result wr;
+			struct smmu_ptw_fault f;
+			int rc;
+			if (ctx->kind == CTX_S1 && ctx->s2)
+				rc = smmu_ptw_walk_nested(st1, &ctx->ste.s2, &req, &hint, ptw_read, &x,
+							  &wr, &f);
+			else
+				rc = smmu_ptw_walk(wst, &req, &hint, ptw_read, &x, &wr, &f);
+			x.t += (uint64_t)wr.nreads * tm->mem_read;
+			res_end(&s->ptw_slots, pslot, x.t);
+			if (rc) {
+				struct smmu_event ev;
+				ptw_fault_event(&x, &f, &ev);
+				fault(&x, ctx, &ev);
+				goto leave_tcu;
+			}
+			hit = hint.level >= 0 ? SMMU_HIT_WALK_CACHE : SMMU_HIT_WALK;
+			/* Fill the walk cache with the table descriptors the walk used. */
+			if (s->cfg.wc.enable) {
+				unsigned g = wst->granule_shift;
+				for (int l = wr.first_level; l < wr.level; l++) {
+					struct tlb_entry w;
+					memset(&w, 0, sizeof(w));
+					w.shift = (uint8_t)level_shift(g, l);
+					w.page = ia_tag >> w.shift;
+					w.out = wr.table_pa[l + 1];
+					w.cls = (uint8_t)wcls;
+					w.world = ctx->world;
+					w.vmid = ctx->vmid;
+					w.asid = (wcls == TLB_CLS_WC_S1) ? ctx->asid : SMMU_ASID_NONE;
+					w.level = (uint8_t)l;
+					w.sid = txn->sid;
+					w.stamp = x.t;
+					smmu_tlb_insert(&s->wc, &w);
+				}
+			}
+			struct tlb_entry ne;
+			memset(&ne, 0, sizeof(ne));
+			ne.shift = wr.page_shift;
+			ne.page = ia_tag >> ne.shift;
+			ne.out = wr.oa >> ne.shift;
+			ne.ipa = wr.ipa & ~((1ull << ne.shift) - 1);
+			ne.cls = (uint8_t)cls;
+			ne.world = ctx->world;
+			ne.vmid = ctx->vmid;
+			ne.asid = ctx->asid;
+			/* Global (nG=0) entries: EL1 and E2H worlds; EL2 has no ASIDs. */
+			ne.global = (cls == TLB_CLS_S1 && wr.global && ctx->asid != SMMU_ASID_NONE);
+			ne.level = (uint8_t)wr.level;
+			ne.s1_perm = wr.s1_perm;
+			ne.s2_perm = wr.s2_perm;
+			ne.sid = txn->sid;
+			ne.stamp = x.t;
+			e = smmu_tlb_insert(&s->tlb, &ne);
+			if (!e)
+				e = &ne;
+		}
+		/* Back to the TBU: fill its main TLB and uTLB. */
+		res_end(&s->tcu_slots, tcu_slot, x.t);
+		in_tcu = false;
+		x.t += tm->dti_hop;
+		struct tlb_entry copy = *e;
+		smmu_tlb_insert(&b->mtlb, &copy);
+		smmu_tlb_insert(&b->utlb, &copy);
+	}
+	res->page_shift = e->shift;
+	int denied = perm_check(e, &x);
+	if (denied) {
+		hit_perm_fault(&x, ctx, e, denied, ia_tag);
+		goto leave_tcu;
+	}
+	finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
+
+leave_tcu:
+	if (in_tcu) {
+		res_end(&s->tcu_slots, tcu_slot, x.t);
+		x.t += tm->dti_hop;
+	}
+done:
+	res->done = x.t;
+	res->cycles = (uint32_t)(x.t - now);
+	res->mem_reads = x.reads;
+	s->st.hit[res->hit]++;
+	return SMMU_OK;
+}
+
+void smmu_xlate_flush_all(struct smmu *s)
+{
+	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
+		smmu_tlb_flush(&s->tbu[i].utlb);
+		smmu_tlb_flush(&s->tbu[i].mtlb);
+		smmu_cfgc_invalidate(&s->tbu[i].cfgc, 0, UINT32_MAX, -1, NULL);
+	}
+	smmu_tlb_flush(&s->tlb);
+	smmu_tlb_flush(&s->wc);
+	smmu_cfgc_invalidate(&s->cfgc, 0, UINT32_MAX, -1, NULL);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Idempotent set-up: install the Debian packages the build needs.
+# Silent when everything is present. When not root, prints the exact
+# command to run and stops.
+set -eu
+need_bench=0
+[ "${1:-}" = "--bench" ] && need_bench=1
+
+pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev"
+[ "$need_bench" = 1 ] && pkgs="$pkgs libglib2.0-dev"
+
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+  echo "smmusim: missing packages:$missing" >&2
+  echo "run as root:  $cmd" >&2
+  exit 1
+fi
+echo "smmusim: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

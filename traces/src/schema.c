@@ -1,0 +1,990 @@
+/*
+ * schema.c - what each v1 record must look like, checked after lexing:
+ * the verb table (name, section), record order (smmutrace first, header
+ * records before any event, stamps that never decrease), the positional
+ * words and keys of header and world records, declared device and SMMU
+ * names, and variable binding (bound once by a result, used only after).
+ *
+ * Not checked here, on purpose: the keys of `config` and `smmu` (simulator
+ * parameters, listed by `smmusim params`, not by the format), the fields of
+ * process records (uapi struct members, known to the kernel model only), and
+ * the names of results (the replayer compares them).
+ */
+#include <string.h>
+
+#include "trc_internal.h"
+
+static const struct {
+	const char *name;
+	unsigned char len;
+	unsigned char section;
+} verbs[TRC_VERB_COUNT_] = {
+	[TRC_VERB_UNKNOWN] = { NULL, 0, 0 },
+	[TRC_VERB_SMMUTRACE] = { "smmutrace", 9, TRC_SECTION_HEADER },
+	[TRC_VERB_CONFIG] = { "config", 6, TRC_SECTION_HEADER },
+	[TRC_VERB_SMMU] = { "smmu", 4, TRC_SECTION_HEADER },
+	[TRC_VERB_DEVICE] = { "device", 6, TRC_SECTION_HEADER },
+	[TRC_VERB_MEMORY] = { "memory", 6, TRC_SECTION_HEADER },
+	[TRC_VERB_OPEN] = { "open", 4, TRC_SECTION_PROCESS },
+	[TRC_VERB_CLOSE] = { "close", 5, TRC_SECTION_PROCESS },
+	[TRC_VERB_MMAP] = { "mmap", 4, TRC_SECTION_PROCESS },
+	[TRC_VERB_IOCTL] = { "ioctl", 5, TRC_SECTION_PROCESS },
+	[TRC_VERB_READ] = { "read", 4, TRC_SECTION_PROCESS },
+	[TRC_VERB_DMA] = { "dma", 3, TRC_SECTION_WORLD },
+	[TRC_VERB_ATS] = { "ats", 3, TRC_SECTION_WORLD },
+	[TRC_VERB_GUEST] = { "guest", 5, TRC_SECTION_WORLD },
+	[TRC_VERB_VCPU] = { "vcpu", 4, TRC_SECTION_WORLD },
+	[TRC_VERB_CPU] = { "cpu", 3, TRC_SECTION_WORLD },
+	[TRC_VERB_MMIO] = { "mmio", 4, TRC_SECTION_WORLD },
+	[TRC_VERB_MEM] = { "mem", 3, TRC_SECTION_WORLD },
+	[TRC_VERB_WAIT] = { "wait", 4, TRC_SECTION_WORLD },
+	[TRC_VERB_EXPECT] = { "expect", 6, TRC_SECTION_WORLD },
+};
+
+enum trc_verb trc_verb_lookup(const char *s, size_t len)
+{
+	int i;
+
+	for (i = 1; i < TRC_VERB_COUNT_; i++) {
+		if (verbs[i].len == len && verbs[i].name[0] == s[0] &&
+		    memcmp(verbs[i].name, s, len) == 0)
+			return (enum trc_verb)i;
+	}
+	return TRC_VERB_UNKNOWN;
+}
+
+const char *trc_verb_name(enum trc_verb verb)
+{
+	if ((int)verb <= 0 || (int)verb >= TRC_VERB_COUNT_)
+		return NULL;
+	return verbs[verb].name;
+}
+
+enum trc_verb trc_verb_from_name(const char *name)
+{
+	if (!name || !*name)
+		return TRC_VERB_UNKNOWN;
+	return trc_verb_lookup(name, strlen(name));
+}
+
+enum trc_section trc_verb_section(enum trc_verb verb)
+{
+	if ((int)verb <= 0 || (int)verb >= TRC_VERB_COUNT_)
+		return TRC_SECTION_WORLD;
+	return (enum trc_section)verbs[verb].section;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Short text of a value for messages. */
+static const char *describe(const struct trc_value *v, char *buf, size_t size)
+{
+	switch (v->kind) {
+	case TRC_INT:
+		if (v->radix == 10)
+			snprintf(buf, size, "%llu", (unsigned long long)v->u);
+		else
+			snprintf(buf, size, "0x%llx", (unsigned long long)v->u);
+		break;
+	case TRC_DURATION:
+		snprintf(buf, size, "%llu%s", (unsigned long long)v->count,
+			 trc_unit_name((enum trc_unit)v->unit));
+		break;
+	case TRC_VAR:
+		snprintf(buf, size, "$%s", v->s);
+		break;
+	case TRC_STRING:
+		snprintf(buf, size, "\"%s\"", v->s);
+		break;
+	case TRC_LIST:
+		snprintf(buf, size, "a list");
+		break;
+	case TRC_NONE:
+		snprintf(buf, size, "nothing");
+		break;
+	default:
+		snprintf(buf, size, "%s", v->s);
+		break;
+	}
+	return buf;
+}
+
+/* Does the NAME/WORD v equal one of "a|b|c"? */
+static int in_choices(const struct trc_value *v, const char *choices)
+{
+	const char *c = choices;
+
+	if (v->kind != TRC_NAME && v->kind != TRC_WORD)
+		return 0;
+	while (*c) {
+		const char *e = strchr(c, '|');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+
+		if (n == v->len && memcmp(c, v->s, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		c = e + 1;
+	}
+	return 0;
+}
+
+/* "read|write" -> "read or write" for messages. */
+static const char *choices_text(const char *choices, char *buf, size_t size)
+{
+	size_t o = 0;
+	const char *c;
+
+	for (c = choices; *c && o + 5 < size; c++) {
+		if (*c == '|') {
+			const char *sep = strchr(c + 1, '|') ? ", " : " or ";
+
+			memcpy(buf + o, sep, strlen(sep));
+			o += strlen(sep);
+		} else {
+			buf[o++] = *c;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+enum key_type {
+	K_ANY,      /* any value */
+	K_INT,      /* integer or variable */
+	K_INTS,     /* integer, variable or list (u64=V or u64=[V,V]) */
+	K_NAME,     /* a name */
+	K_PATH,     /* word, name or string (paths, BDFs) */
+	K_CHOICE,   /* a name among choices */
+	K_ICHOICE,  /* an integer among choices (decimal) */
+};
+
+struct key_spec {
+	const char *key;
+	unsigned char type;
+	unsigned char required;
+	const char *choices;
+};
+
+#define SPEC_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int int_in_choices(uint64_t u, const char *choices)
+{
+	const char *c = choices;
+
+	while (*c) {
+		uint64_t x = 0;
+
+		while (*c >= '0' && *c <= '9')
+			x = x * 10 + (uint64_t)(*c++ - '0');
+		/* Choices such as 4K name binary multiples, as the trace does. */
+		if (*c == 'K') {
+			x <<= 10;
+			c++;
+		}
+		if (x == u)
+			return 1;
+		if (*c == '|')
+			c++;
+	}
+	return 0;
+}
+
+static int check_value_type(struct trc_reader *r, const char *what, const struct trc_arg *a,
+			    const struct key_spec *k)
+{
+	const struct trc_value *v = &a->value;
+	char buf[64], cb[96];
+	const char *expected = NULL;
+
+	switch (k->type) {
+	case K_ANY:
+		return 0;
+	case K_INT:
+		if (v->kind == TRC_INT || v->kind == TRC_VAR)
+			return 0;
+		expected = "an integer or $variable";
+		break;
+	case K_INTS:
+		if (v->kind == TRC_INT || v->kind == TRC_VAR || v->kind == TRC_LIST)
+			return 0;
+		expected = "an integer, $variable or list";
+		break;
+	case K_NAME:
+		if (v->kind == TRC_NAME)
+			return 0;
+		expected = "a name";
+		break;
+	case K_PATH:
+		if (v->kind == TRC_WORD || v->kind == TRC_NAME || v->kind == TRC_STRING)
+			return 0;
+		expected = "a path or word";
+		break;
+	case K_CHOICE:
+		if (in_choices(v, k->choices))
+			return 0;
+		expected = choices_text(k->choices, cb, sizeof(cb));
+		break;
+	case K_ICHOICE:
+		if (v->kind == TRC_INT && int_in_choices(v->u, k->choices))
+			return 0;
+		expected = choices_text(k->choices, cb, sizeof(cb));
+		break;
+	}
+	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col, "%s: %s=%s: expected %s", what, a->key,
+			describe(v, buf, sizeof(buf)), expected);
+}
+
+/*
+ * Every argument must be a listed key of the right type; every required key
+ * must be there. what names the record form in messages ("guest s1map").
+ */
+static int check_keys(struct trc_reader *r, const struct trc_record *rec, const char *what,
+		      const struct key_spec *spec, size_t n)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < rec->nargs; i++) {
+		const struct trc_arg *a = &rec->args[i];
+
+		for (j = 0; j < n; j++) {
+			if (strcmp(a->key, spec[j].key) == 0)
+				break;
+		}
+		if (j == n) {
+			char list[200];
+			size_t o = 0;
+
+			list[0] = '\0';
+			for (j = 0; j < n && o < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", spec[j].key);
+			if (n == 0) {
+				return trc_fail(r, TRC_E_SCHEMA, a->line, a->col,
+						"unknown key '%s': %s takes no key=value arguments", a->key, what);
+			}
+			return trc_fail(r, TRC_E_SCHEMA, a->line, a->col,
+					"unknown key '%s' for %s (expected %s)", a->key, what, list);
+		}
+		rc = check_value_type(r, what, a, &spec[j]);
+		if (rc)
+			return rc;
+	}
+	for (j = 0; j < n; j++) {
+		if (!spec[j].required)
+			continue;
+		for (i = 0; i < rec->nargs; i++) {
+			if (strcmp(rec->args[i].key, spec[j].key) == 0)
+				break;
+		}
+		if (i == rec->nargs) {
+			return trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col,
+					"%s: missing %s=", what, spec[j].key);
+		}
+	}
+	return 0;
+}
+
+/* Positional word i must exist; expected says what it should be. */
+static int need_word(struct trc_reader *r, const struct trc_record *rec, size_t i,
+		     const char *what, const char *expected)
+{
+	if (i < rec->nwords)
+		return 0;
+	return trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "%s: expected %s", what, expected);
+}
+
+/* Positional word i must be one of choices ("read|write"). */
+static int word_choice(struct trc_reader *r, const struct trc_record *rec, size_t i,
+		       const char *what, const char *choices)
+{
+	char cb[128], buf[64];
+	const struct trc_value *v;
+	int rc;
+
+	rc = need_word(r, rec, i, what, choices_text(choices, cb, sizeof(cb)));
+	if (rc)
+		return rc;
+	v = &rec->words[i];
+	if (in_choices(v, choices))
+		return 0;
+	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col, "%s: expected %s, found '%s'", what,
+			choices_text(choices, cb, sizeof(cb)), describe(v, buf, sizeof(buf)));
+}
+
+/* Positional word i must be of kind (or a second kind, or 0). */
+static int word_kind(struct trc_reader *r, const struct trc_record *rec, size_t i,
+		     const char *what, const char *expected, enum trc_kind k1, enum trc_kind k2,
+		     enum trc_kind k3)
+{
+	char buf[64];
+	const struct trc_value *v;
+	int rc = need_word(r, rec, i, what, expected);
+
+	if (rc)
+		return rc;
+	v = &rec->words[i];
+	if (v->kind == k1 || (k2 && v->kind == k2) || (k3 && v->kind == k3))
+		return 0;
+	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col, "%s: expected %s, found '%s'", what,
+			expected, describe(v, buf, sizeof(buf)));
+}
+
+/* No positional words from index i on. */
+static int words_end(struct trc_reader *r, const struct trc_record *rec, size_t i, const char *what)
+{
+	char buf[64];
+
+	if (rec->nwords <= i)
+		return 0;
+	return trc_fail(r, TRC_E_SCHEMA, rec->words[i].line, rec->words[i].col,
+			"%s: unexpected '%s'", what, describe(&rec->words[i], buf, sizeof(buf)));
+}
+
+static const struct trc_value *find_arg(const struct trc_record *rec, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < rec->nargs; i++) {
+		if (strcmp(rec->args[i].key, key) == 0)
+			return &rec->args[i].value;
+	}
+	return NULL;
+}
+
+/* An SMMU name is valid if declared, or if none is declared and it is smmu0. */
+static int smmu_known(struct trc_reader *r, const struct trc_value *v)
+{
+	if (v->kind != TRC_NAME)
+		return 0;
+	if (r->smmus.count == 0)
+		return strcmp(v->s, "smmu0") == 0;
+	return trc_names_find(&r->smmus, v->s, v->len) != NULL;
+}
+
+static int check_smmu_ref(struct trc_reader *r, const char *what, const struct trc_value *v)
+{
+	char buf[64];
+
+	if (smmu_known(r, v))
+		return 0;
+	if (r->smmus.count == 0) {
+		return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+				"%s: unknown smmu '%s' (without smmu records the only instance is smmu0)",
+				what, describe(v, buf, sizeof(buf)));
+	}
+	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+			"%s: unknown smmu '%s' (declare it with an smmu record)", what,
+			describe(v, buf, sizeof(buf)));
+}
+
+static int check_device_ref(struct trc_reader *r, const char *what, const struct trc_value *v)
+{
+	if (trc_names_find(&r->devices, v->s, v->len))
+		return 0;
+	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+			"%s: unknown device '%s' (declare it with a device record in the header)", what,
+			v->s);
+}
+
+/* Two arguments (or two results) with one key make a record ambiguous. */
+static int check_duplicates(struct trc_reader *r, const struct trc_arg *a, size_t n,
+			    const char *part)
+{
+	size_t i, j;
+
+	/* Records carry a handful of keys; a quadratic scan is the fast case. */
+	if (n > 64) {
+		/* Long generated lines: compare hashes first so this stays near-linear. */
+		struct trc_name_table seen = { 0 };
+		struct trc_arena tmp = { 0 };
+		int rc = 0;
+
+		for (i = 0; i < n && !rc; i++) {
+			const struct trc_name_ent *e = trc_names_find(&seen, a[i].key, strlen(a[i].key));
+
+			if (e) {
+				rc = trc_fail(r, TRC_E_SCHEMA, a[i].line, a[i].col, "duplicate %s '%s'",
+					      part, a[i].key);
+			} else if (trc_names_add(&seen, &tmp, a[i].key, strlen(a[i].key), a[i].line)) {
+				rc = trc_fail(r, TRC_E_NOMEM, a[i].line, a[i].col, "out of memory");
+			}
+		}
+		trc_names_free(&seen);
+		trc_arena_free(&tmp);
+		return rc;
+	}
+	for (i = 1; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(a[i].key, a[j].key) == 0) {
+				return trc_fail(r, TRC_E_SCHEMA, a[i].line, a[i].col, "duplicate %s '%s'",
+						part, a[i].key);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------- header records */
+
+static int check_smmutrace(struct trc_reader *r, struct trc_record *rec)
+{
+	const struct trc_value *v;
+	const char *s;
+	unsigned long major = 0, minor = 0;
+	int rc;
+
+	if (rec->nwords == 0) {
+		return trc_fail(r, TRC_E_VERSION, rec->line, r->args_end_col,
+				"smmutrace: expected a version such as 1 or 1.2");
+	}
+	v = &rec->words[0];
+	s = v->s;
+	if (v->kind != TRC_WORD || !(*s >= '0' && *s <= '9'))
+		goto bad;
+	while (*s >= '0' && *s <= '9' && major < 100000)
+		major = major * 10 + (unsigned long)(*s++ - '0');
+	if (*s == '.') {
+		s++;
+		if (!(*s >= '0' && *s <= '9'))
+			goto bad;
+		while (*s >= '0' && *s <= '9' && minor < 100000)
+			minor = minor * 10 + (unsigned long)(*s++ - '0');
+	}
+	if (*s)
+		goto bad;
+	if (major > TRC_VERSION_MAJOR) {
+		return trc_fail(r, TRC_E_VERSION, v->line, v->col,
+				"trace version %s is newer than this reader, which reads version %d (1.N)",
+				v->s, TRC_VERSION_MAJOR);
+	}
+	if (major < 1) {
+		return trc_fail(r, TRC_E_VERSION, v->line, v->col,
+				"unsupported trace version %s (expected 1 or 1.N)", v->s);
+	}
+	r->major = (unsigned)major;
+	r->minor = (unsigned)minor;
+	rc = words_end(r, rec, 1, "smmutrace");
+	if (!rc && rec->nargs) {
+		rc = trc_fail(r, TRC_E_VERSION, rec->args[0].line, rec->args[0].col,
+			      "smmutrace: unexpected '%s=' (the header is just `smmutrace 1`)", rec->args[0].key);
+	}
+	return rc;
+bad:
+	return trc_fail(r, TRC_E_VERSION, v->line, v->col,
+			"bad version '%s': expected MAJOR or MAJOR.MINOR (such as 1 or 1.2)", v->s);
+}
+
+static int check_config(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc = words_end(r, rec, 0, "config (expected KEY=VALUE)");
+
+	if (rc)
+		return rc;
+	if (!rec->nargs) {
+		return trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col,
+				"config: expected at least one KEY=VALUE");
+	}
+	return 0;
+}
+
+static int check_smmu(struct trc_reader *r, struct trc_record *rec)
+{
+	const struct trc_name_ent *e;
+	const struct trc_value *v;
+	int rc;
+
+	rc = word_kind(r, rec, 0, "smmu", "an SMMU name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = words_end(r, rec, 1, "smmu");
+	if (rc)
+		return rc;
+	v = &rec->words[0];
+	e = trc_names_find(&r->smmus, v->s, v->len);
+	if (e) {
+		return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+				"smmu '%s' is already declared on line %u", v->s, e->line);
+	}
+	if (r->smmu0_implicit && strcmp(v->s, "smmu0") != 0 &&
+	    !trc_names_find(&r->smmus, "smmu0", 5)) {
+		return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+				"smmu '%s' declared after a device used the default smmu0: declare SMMUs before devices",
+				v->s);
+	}
+	if (trc_names_add(&r->smmus, &r->names, v->s, v->len, rec->line))
+		return trc_fail(r, TRC_E_NOMEM, rec->line, rec->col, "out of memory");
+	return 0;
+}
+
+static const struct key_spec device_keys[] = {
+	{ "smmu", K_NAME, 1, NULL },
+	{ "sid", K_INT, 1, NULL },
+	{ "ssid_bits", K_INT, 0, NULL },
+	{ "ats", K_CHOICE, 0, "on|off" },
+	{ "pri", K_CHOICE, 0, "on|off" },
+	{ "snoop", K_CHOICE, 0, "enforced|no" },
+	{ "cdev", K_PATH, 0, NULL },
+	{ "group", K_PATH, 0, NULL },
+	{ "bdf", K_PATH, 0, NULL },
+};
+
+static int check_device(struct trc_reader *r, struct trc_record *rec)
+{
+	const struct trc_name_ent *e;
+	const struct trc_value *v, *s;
+	int rc;
+
+	rc = word_kind(r, rec, 0, "device", "a device name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = words_end(r, rec, 1, "device");
+	if (!rc)
+		rc = check_keys(r, rec, "device", device_keys, SPEC_N(device_keys));
+	if (rc)
+		return rc;
+	v = &rec->words[0];
+	e = trc_names_find(&r->devices, v->s, v->len);
+	if (e) {
+		return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
+				"device '%s' is already declared on line %u", v->s, e->line);
+	}
+	s = find_arg(rec, "smmu");
+	rc = check_smmu_ref(r, "device", s);
+	if (rc)
+		return rc;
+	if (r->smmus.count == 0)
+		r->smmu0_implicit = 1;
+	if (trc_names_add(&r->devices, &r->names, v->s, v->len, rec->line))
+		return trc_fail(r, TRC_E_NOMEM, rec->line, rec->col, "out of memory");
+	return 0;
+}
+
+static const struct key_spec memory_keys[] = {
+	{ "size", K_INT, 1, NULL },
+};
+
+static int check_memory(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc = words_end(r, rec, 0, "memory");
+
+	return rc ? rc : check_keys(r, rec, "memory", memory_keys, SPEC_N(memory_keys));
+}
+
+/* ---------------------------------------------------- process records */
+
+/* Fields are uapi struct members: only the shape (fd, request) is checked. */
+static int check_process(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	switch (rec->verb) {
+	case TRC_VERB_OPEN:
+		rc = word_kind(r, rec, 0, "open", "a path", TRC_WORD, TRC_STRING, TRC_NAME);
+		return rc ? rc : words_end(r, rec, 1, "open");
+	case TRC_VERB_CLOSE:
+		rc = word_kind(r, rec, 0, "close", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
+		return rc ? rc : words_end(r, rec, 1, "close");
+	case TRC_VERB_READ:
+		rc = word_kind(r, rec, 0, "read", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
+		return rc ? rc : words_end(r, rec, 1, "read");
+	case TRC_VERB_MMAP:
+		return words_end(r, rec, 0, "mmap");
+	case TRC_VERB_IOCTL:
+		rc = word_kind(r, rec, 0, "ioctl", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
+		if (!rc)
+			rc = word_kind(r, rec, 1, "ioctl", "a request name or number", TRC_NAME, TRC_INT, 0);
+		return rc ? rc : words_end(r, rec, 2, "ioctl");
+	default:
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------ world records */
+
+static const struct key_spec dma_keys[] = {
+	{ "addr", K_INT, 1, NULL },
+	{ "len", K_INT, 1, NULL },
+	{ "dir", K_CHOICE, 1, "read|write" },
+	{ "ssid", K_INT, 0, NULL },
+};
+
+static int check_dma(struct trc_reader *r, struct trc_record *rec)
+{
+	size_t i;
+	int rc;
+
+	rc = word_kind(r, rec, 0, "dma", "a device name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = check_device_ref(r, "dma", &rec->words[0]);
+	for (i = 1; !rc && i < rec->nwords; i++)
+		rc = word_choice(r, rec, i, "dma", "priv|exec");
+	return rc ? rc : check_keys(r, rec, "dma", dma_keys, SPEC_N(dma_keys));
+}
+
+static const struct key_spec ats_keys[] = {
+	{ "addr", K_INT, 1, NULL },
+	{ "ssid", K_INT, 0, NULL },
+};
+
+static int check_ats(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "ats", "a device name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = check_device_ref(r, "ats", &rec->words[0]);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "ats", "translate");
+	if (!rc)
+		rc = words_end(r, rec, 2, "ats");
+	return rc ? rc : check_keys(r, rec, "ats", ats_keys, SPEC_N(ats_keys));
+}
+
+static const struct key_spec guest_write_keys[] = {
+	{ "ipa", K_INT, 1, NULL },
+	{ "u64", K_INTS, 1, NULL },
+	{ "count", K_INT, 0, NULL },
+};
+
+static const struct key_spec guest_s1map_keys[] = {
+	{ "ttb", K_INT, 1, NULL },
+	{ "asid", K_INT, 1, NULL },
+	{ "va", K_INT, 1, NULL },
+	{ "ipa", K_INT, 1, NULL },
+	{ "len", K_INT, 1, NULL },
+	{ "perm", K_CHOICE, 1, "r|rw|rwx" },
+	{ "granule", K_ICHOICE, 0, "4K|16K|64K" },
+	{ "va_bits", K_INT, 0, NULL },
+	{ "pool", K_INT, 0, NULL },
+};
+
+static const struct key_spec guest_s1unmap_keys[] = {
+	{ "ttb", K_INT, 1, NULL },
+	{ "va", K_INT, 1, NULL },
+	{ "len", K_INT, 1, NULL },
+};
+
+static int check_guest(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "guest", "a VM ($variable)", TRC_VAR, 0, 0);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "guest", "write|s1map|s1unmap");
+	if (!rc)
+		rc = words_end(r, rec, 2, "guest");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[1], "write"))
+		return check_keys(r, rec, "guest write", guest_write_keys, SPEC_N(guest_write_keys));
+	if (trc_value_is(&rec->words[1], "s1map"))
+		return check_keys(r, rec, "guest s1map", guest_s1map_keys, SPEC_N(guest_s1map_keys));
+	return check_keys(r, rec, "guest s1unmap", guest_s1unmap_keys, SPEC_N(guest_s1unmap_keys));
+}
+
+static const struct key_spec vcpu_keys[] = {
+	{ "cpu", K_INT, 1, NULL },
+	{ "vcpu", K_INT, 0, NULL },
+};
+
+static int check_vcpu(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "vcpu", "a VM ($variable)", TRC_VAR, 0, 0);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "vcpu", "load|put");
+	if (!rc)
+		rc = words_end(r, rec, 2, "vcpu");
+	return rc ? rc : check_keys(r, rec, "vcpu", vcpu_keys, SPEC_N(vcpu_keys));
+}
+
+static const struct key_spec cpu_keys[] = {
+	{ "vmid", K_INT, 0, NULL },
+	{ "asid", K_INT, 0, NULL },
+	{ "va", K_INT, 0, NULL },
+	{ "ipa", K_INT, 0, NULL },
+};
+
+static int check_cpu(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_choice(r, rec, 0, "cpu", "tlbi");
+	if (!rc)
+		rc = word_kind(r, rec, 1, "cpu tlbi", "a TLBI operation such as VAE1IS", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = words_end(r, rec, 2, "cpu tlbi");
+	return rc ? rc : check_keys(r, rec, "cpu tlbi", cpu_keys, SPEC_N(cpu_keys));
+}
+
+static const struct key_spec mmio_keys[] = {
+	{ "val", K_INT, 0, NULL },
+	{ "width", K_ICHOICE, 0, "32|64" },
+};
+
+static int check_mmio(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "mmio", "an SMMU name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = check_smmu_ref(r, "mmio", &rec->words[0]);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "mmio", "read|write");
+	if (!rc)
+		rc = word_kind(r, rec, 2, "mmio", "a register offset", TRC_INT, TRC_VAR, 0);
+	if (!rc)
+		rc = words_end(r, rec, 3, "mmio");
+	if (!rc)
+		rc = check_keys(r, rec, "mmio", mmio_keys, SPEC_N(mmio_keys));
+	if (!rc && trc_value_is(&rec->words[1], "write") && !find_arg(rec, "val"))
+		rc = trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "mmio write: missing val=");
+	return rc;
+}
+
+static const struct key_spec mem_rw_keys[] = {
+	{ "u64", K_INTS, 0, NULL },
+	{ "count", K_INT, 0, NULL },
+};
+
+static const struct key_spec mem_load_keys[] = {
+	{ "pa", K_INT, 1, NULL },
+};
+
+static int check_mem(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_choice(r, rec, 0, "mem", "read|write|load");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[0], "load")) {
+		rc = word_kind(r, rec, 1, "mem load", "a file path", TRC_WORD, TRC_STRING, TRC_NAME);
+		if (!rc)
+			rc = words_end(r, rec, 2, "mem load");
+		return rc ? rc : check_keys(r, rec, "mem load", mem_load_keys, SPEC_N(mem_load_keys));
+	}
+	rc = word_kind(r, rec, 1, "mem", "a physical address", TRC_INT, TRC_VAR, 0);
+	if (!rc)
+		rc = words_end(r, rec, 2, "mem");
+	if (!rc)
+		rc = check_keys(r, rec, "mem", mem_rw_keys, SPEC_N(mem_rw_keys));
+	if (!rc && trc_value_is(&rec->words[0], "write") && !find_arg(rec, "u64"))
+		rc = trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "mem write: missing u64=");
+	return rc;
+}
+
+static int check_wait(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "wait", "a duration such as 10us", TRC_DURATION, 0, 0);
+	if (!rc)
+		rc = words_end(r, rec, 1, "wait");
+	return rc ? rc : check_keys(r, rec, "wait", NULL, 0);
+}
+
+static int check_expect(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_choice(r, rec, 0, "expect", "isolation|violation|stat");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[0], "isolation")) {
+		rc = words_end(r, rec, 1, "expect isolation");
+		return rc ? rc : check_keys(r, rec, "expect isolation", NULL, 0);
+	}
+	if (trc_value_is(&rec->words[0], "violation")) {
+		/* `expect violation KIND [...]`: what follows KIND is left open. */
+		return word_choice(r, rec, 1, "expect violation",
+				   "cross-domain|stale|alias|foreign-invalidation");
+	}
+	rc = word_kind(r, rec, 1, "expect stat", "a statistic name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = word_choice(r, rec, 2, "expect stat", "==|<=|>=");
+	if (!rc)
+		rc = word_kind(r, rec, 3, "expect stat", "a value", TRC_INT, TRC_DURATION, 0);
+	if (!rc)
+		rc = words_end(r, rec, 4, "expect stat");
+	return rc ? rc : check_keys(r, rec, "expect stat", NULL, 0);
+}
+
+/* ------------------------------------------------------------ variables */
+
+static int check_uses(struct trc_reader *r, const struct trc_value *v)
+{
+	size_t i;
+	int rc;
+
+	if (v->kind == TRC_VAR) {
+		if (trc_names_find(&r->vars, v->s, v->len))
+			return 0;
+		return trc_fail(r, TRC_E_VAR, v->line, v->col,
+				"variable $%s is used before it is bound (bind it with a result, such as -> fd=$%s)",
+				v->s, v->s);
+	}
+	if (v->kind == TRC_LIST) {
+		for (i = 0; i < v->nitems; i++) {
+			rc = check_uses(r, &v->items[i]);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int check_vars(struct trc_reader *r, const struct trc_record *rec)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < rec->nwords; i++) {
+		rc = check_uses(r, &rec->words[i]);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < rec->nargs; i++) {
+		rc = check_uses(r, &rec->args[i].value);
+		if (rc)
+			return rc;
+	}
+	/* Results bind after the arguments are used: `ioctl $f X -> fd=$f` is a use error. */
+	for (i = 0; i < rec->nresults; i++) {
+		const struct trc_value *v = &rec->results[i].value;
+		const struct trc_name_ent *e;
+
+		if (v->kind != TRC_VAR) {
+			rc = check_uses(r, v);
+			if (rc)
+				return rc;
+			continue;
+		}
+		e = trc_names_find(&r->vars, v->s, v->len);
+		if (e) {
+			return trc_fail(r, TRC_E_VAR, v->line, v->col,
+					"variable $%s is already bound on line %u (a variable is bound once)",
+					v->s, e->line);
+		}
+		if (trc_names_add(&r->vars, &r->names, v->s, v->len, rec->line))
+			return trc_fail(r, TRC_E_NOMEM, v->line, v->col, "out of memory");
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- entry */
+
+int trc_check_record(struct trc_reader *r, struct trc_record *rec)
+{
+	enum trc_section section = trc_verb_section(rec->verb);
+	char b1[48], b2[48];
+	int rc;
+
+	rec->section = section;
+	if (r->nrecords == 0 && rec->verb != TRC_VERB_SMMUTRACE) {
+		return trc_fail(r, TRC_E_VERSION, rec->line, rec->col,
+				"expected the header `smmutrace 1` as the first record, found '%s'",
+				rec->verb_name);
+	}
+	if (rec->verb == TRC_VERB_SMMUTRACE && r->nrecords != 0) {
+		return trc_fail(r, TRC_E_SCHEMA, rec->line, rec->col,
+				"smmutrace may only be the first record");
+	}
+	if (section == TRC_SECTION_HEADER) {
+		if (r->in_events) {
+			return trc_fail(r, TRC_E_SCHEMA, rec->line, rec->col,
+					"header record '%s' after the first event: smmutrace, config, smmu, device and memory come before any other record",
+					rec->verb_name);
+		}
+		if (rec->stamp) {
+			return trc_fail(r, TRC_E_SCHEMA, rec->stamp->line, rec->stamp->col,
+					"header record '%s' takes no time stamp", rec->verb_name);
+		}
+		if (rec->nresults) {
+			return trc_fail(r, TRC_E_SCHEMA, rec->results[0].line, rec->results[0].col,
+					"header record '%s' has no results", rec->verb_name);
+		}
+	}
+	if (rec->stamp) {
+		if (r->have_stamp && rec->stamp->u < r->last_stamp_ps) {
+			return trc_fail(r, TRC_E_ORDER, rec->stamp->line, rec->stamp->col,
+					"time stamp @%s is earlier than @%s on line %u: stamps must not decrease",
+					describe(rec->stamp, b1, sizeof(b1)),
+					describe(&r->last_stamp, b2, sizeof(b2)), r->last_stamp_line);
+		}
+	}
+	rc = check_duplicates(r, rec->args, rec->nargs, "key");
+	if (!rc)
+		rc = check_duplicates(r, rec->results, rec->nresults, "result");
+	if (rc)
+		return rc;
+
+	switch (rec->verb) {
+	case TRC_VERB_SMMUTRACE:
+		rc = check_smmutrace(r, rec);
+		break;
+	case TRC_VERB_CONFIG:
+		rc = check_config(r, rec);
+		break;
+	case TRC_VERB_SMMU:
+		rc = check_smmu(r, rec);
+		break;
+	case TRC_VERB_DEVICE:
+		rc = check_device(r, rec);
+		break;
+	case TRC_VERB_MEMORY:
+		rc = check_memory(r, rec);
+		break;
+	case TRC_VERB_OPEN:
+	case TRC_VERB_CLOSE:
+	case TRC_VERB_MMAP:
+	case TRC_VERB_IOCTL:
+	case TRC_VERB_READ:
+		rc = check_process(r, rec);
+		break;
+	case TRC_VERB_DMA:
+		rc = check_dma(r, rec);
+		break;
+	case TRC_VERB_ATS:
+		rc = check_ats(r, rec);
+		break;
+	case TRC_VERB_GUEST:
+		rc = check_guest(r, rec);
+		break;
+	case TRC_VERB_VCPU:
+		rc = check_vcpu(r, rec);
+		break;
+	case TRC_VERB_CPU:
+		rc = check_cpu(r, rec);
+		break;
+	case TRC_VERB_MMIO:
+		rc = check_mmio(r, rec);
+		break;
+	case TRC_VERB_MEM:
+		rc = check_mem(r, rec);
+		break;
+	case TRC_VERB_WAIT:
+		rc = check_wait(r, rec);
+		break;
+	case TRC_VERB_EXPECT:
+		rc = check_expect(r, rec);
+		break;
+	default:
+		rc = trc_fail(r, TRC_E_SCHEMA, rec->line, rec->col, "unknown verb");
+		break;
+	}
+	if (!rc)
+		rc = check_vars(r, rec);
+	if (rc)
+		return rc;
+
+	if (section != TRC_SECTION_HEADER)
+		r->in_events = 1;
+	if (rec->stamp) {
+		r->have_stamp = 1;
+		r->last_stamp_ps = rec->stamp->u;
+		r->last_stamp = *rec->stamp;
+		r->last_stamp_line = rec->line;
+	}
+	return 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * store.c - memory for the trace reader: a chunked bump allocator (one per
+ * record, rewound rather than freed so that steady-state parsing does no
+ * malloc), an open-addressed name set (variables, devices, SMMUs), and a
+ * growable array reused across records.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trc_internal.h"
+
+#define ARENA_CHUNK ((size_t)64 << 10)
+#define ARENA_ALIGN ((size_t)8)
+
+struct trc_arena_chunk {
+	struct trc_arena_chunk *next;
+	size_t cap, used;
+	/* data follows, aligned for any value the lexer stores */
+	uint64_t data[];
+};
+
+void *trc_arena_alloc(struct trc_arena *a, size_t n)
+{
+	struct trc_arena_chunk *c;
+	size_t need = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+
+	if (need < n)
+		return NULL;
+	if (need == 0)
+		need = ARENA_ALIGN;
+	/* Walk forward through chunks kept from earlier records before growing. */
+	for (c = a->cur; c; c = c->next) {
+		if (c->cap - c->used >= need) {
+			void *p = (char *)c->data + c->used;
+			c->used += need;
+			a->cur = c;
+			return p;
+		}
+		if (!c->next)
+			break;
+	}
+	{
+		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+		struct trc_arena_chunk *nc;
+
+		if (cap > SIZE_MAX - sizeof(*nc))
+			return NULL;
+		nc = malloc(sizeof(*nc) + cap);
+		if (!nc)
+			return NULL;
+		nc->next = NULL;
+		nc->cap = cap;
+		nc->used = need;
+		if (c)
+			c->next = nc;
+		else
+			a->head = nc;
+		a->cur = nc;
+		return nc->data;
+	}
+}
+
+char *trc_arena_strdup(struct trc_arena *a, const char *s, size_t len)
+{
+	char *p = trc_arena_alloc(a, len + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void trc_arena_reset(struct trc_arena *a)
+{
+	struct trc_arena_chunk *c;
+
+	for (c = a->head; c; c = c->next)
+		c->used = 0;
+	a->cur = a->head;
+}
+
+void trc_arena_free(struct trc_arena *a)
+{
+	struct trc_arena_chunk *c = a->head;
+
+	while (c) {
+		struct trc_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = a->cur = NULL;
+}
+
+/* FNV-1a: short names, no adversarial concern beyond a slow lookup. */
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static struct trc_name_ent *names_slot(struct trc_name_ent *ents, size_t cap, const char *name,
+				       size_t len, uint32_t hash)
+{
+	size_t i = hash & (cap - 1);
+
+	for (;;) {
+		struct trc_name_ent *e = &ents[i];
+
+		if (!e->name)
+			return e;
+		if (e->hash == hash && e->len == len && memcmp(e->name, name, len) == 0)
+			return e;
+		i = (i + 1) & (cap - 1);
+	}
+}
+
+const struct trc_name_ent *trc_names_find(const struct trc_name_table *t, const char *name,
+					  size_t len)
+{
+	const struct trc_name_ent *e;
+
+	if (!t->cap)
+		return NULL;
+	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len));
+	return e->name ? e : NULL;
+}
+
+static int names_grow(struct trc_name_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64, i;
+	struct trc_name_ent *ents = calloc(cap, sizeof(*ents));
+
+	if (!ents)
+		return -1;
+	for (i = 0; i < t->cap; i++) {
+		struct trc_name_ent *e = &t->ents[i];
+
+		if (e->name)
+			*names_slot(ents, cap, e->name, e->len, e->hash) = *e;
+	}
+	free(t->ents);
+	t->ents = ents;
+	t->cap = cap;
+	return 0;
+}
+
+int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const char *name,
+		  size_t len, uint32_t line)
+{
+	struct trc_name_ent *e;
+	uint32_t hash = name_hash(name, len);
+
+	/* Keep the load under one half so that probes stay short. */
+	if ((t->count + 1) * 2 > t->cap && names_grow(t))
+		return -1;
+	e = names_slot(t->ents, t->cap, name, len, hash);
+	if (e->name)
+		return 0;
+	e->name = trc_arena_strdup(strings, name, len);
+	if (!e->name)
+		return -1;
+	e->len = len;
+	e->hash = hash;
+	e->line = line;
+	t->count++;
+	return 0;
+}
+
+void trc_names_free(struct trc_name_table *t)
+{
+	free(t->ents);
+	t->ents = NULL;
+	t->cap = t->count = 0;
+}
+
+void *trc_vec_push(struct trc_vec *v)
+{
+	char *p;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		void *d = realloc(v->data, cap * v->elem);
+
+		if (!d)
+			return NULL;
+		v->data = d;
+		v->cap = cap;
+	}
+	p = (char *)v->data + v->n++ * v->elem;
+	memset(p, 0, v->elem);
+	return p;
+}
+
+void trc_vec_free(struct trc_vec *v)
+{
+	free(v->data);
+	v->data = NULL;
+	v->n = v->cap = 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * trc_internal.h - what the trace library's files share and nobody else
+ * sees: the arena and name tables (store.c), the line source over plain or
+ * gzip input (input.c), the lexer that turns one line into a record
+ * (lexer.c), the per-verb checks (schema.c), and the reader state that ties
+ * them together (reader.c).
+ */
+#ifndef TRC_INTERNAL_H
+#define TRC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <zlib.h>
+
+#include "trc/trace.h"
+
+#define TRC_DEFAULT_CYCLE_PS 1000u
+#define TRC_DEFAULT_MAX_LINE ((size_t)1 << 20)
+/* Lists deeper than this are refused rather than recursed into. */
+#define TRC_MAX_LIST_DEPTH 32
+
+/* ------------------------------------------------------------- store.c */
+
+/*
+ * Bump allocator. The reader keeps one for the current record (reset, not
+ * freed, between records: no malloc per token in steady state) and one for
+ * names that live as long as the reader.
+ */
+struct trc_arena_chunk;
+struct trc_arena {
+	struct trc_arena_chunk *head, *cur;
+};
+
+void *trc_arena_alloc(struct trc_arena *a, size_t n);
+char *trc_arena_strdup(struct trc_arena *a, const char *s, size_t len);
+void trc_arena_reset(struct trc_arena *a);
+void trc_arena_free(struct trc_arena *a);
+
+/* Open-addressed set of names, each with the line that declared it. */
+struct trc_name_ent {
+	const char *name;     /* NULL: empty slot */
+	size_t len;
+	uint32_t hash;
+	uint32_t line;
+};
+struct trc_name_table {
+	struct trc_name_ent *ents;
+	size_t cap, count;
+};
+
+/* The entry for name, or NULL. */
+const struct trc_name_ent *trc_names_find(const struct trc_name_table *t, const char *name,
+					  size_t len);
+/* Add name (copied into strings); returns 0, or -1 when out of memory. */
+int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const char *name,
+		  size_t len, uint32_t line);
+void trc_names_free(struct trc_name_table *t);
+
+/* Growable array of fixed-size elements, reused across records. */
+struct trc_vec {
+	void *data;
+	size_t n, cap, elem;
+};
+/* Pointer to a new zeroed element at the end, or NULL when out of memory. */
+void *trc_vec_push(struct trc_vec *v);
+void trc_vec_free(struct trc_vec *v);
+
+/* ------------------------------------------------------------- input.c */
+
+/*
+ * A line source. Text (after gunzip) accumulates in buf; lines are handed
+ * out in place, NUL-terminated (the newline is overwritten) and writable, so
+ * the lexer can terminate tokens without copying them.
+ */
+struct trc_input {
+	/* raw side */
+	FILE *fp;
+	const unsigned char *mem;
+	size_t mem_len, mem_pos;
+	unsigned char *raw;       /* file reads (and the sniffed prefix) */
+	size_t raw_cap, raw_pos, raw_len;
+	int raw_eof;
+	int gzip;
+	int zs_live, member_end;
+	z_stream zs;
+
+	/* text side */
+	char *buf;
+	size_t cap, pos, end, scanned;
+	int text_eof;
+	int pending;              /* error met while filling, reported once the text is used */
+	char pending_msg[160];
+	size_t max_line;
+
+	/* position */
+	uint32_t lineno;          /* lines handed out so far */
+
+	/* set on error */
+	uint32_t err_line, err_col;
+	char err_msg[200];
+};
+
+int trc_input_open_file(struct trc_input *in, const char *path, size_t max_line);
+int trc_input_open_mem(struct trc_input *in, const void *buf, size_t len, size_t max_line);
+/*
+ * Next line: TRC_OK with *line (NUL-terminated, writable) and *len (without
+ * the newline and a CR before it), TRC_EOF, or an error with err_line,
+ * err_col and err_msg set.
+ */
+int trc_input_line(struct trc_input *in, char **line, size_t *len);
+void trc_input_close(struct trc_input *in);
+
+/* ------------------------------------------------------------ reader.c */
+
+struct trc_reader {
+	char name[256];
+	struct trc_reader_options opt;
+	struct trc_input in;
+	struct trc_error err;
+	int failed;               /* sticky error code, 0 if none */
+	int done;
+
+	struct trc_arena rec_arena;   /* current record */
+	struct trc_arena names;       /* variable, device and SMMU names */
+	struct trc_vec words, args, results, stack;
+
+	struct trc_record rec;
+	struct trc_value stamp;
+
+	/* Semantic state carried from record to record. */
+	uint64_t nrecords;
+	int in_events;                /* a non-header record was seen */
+	unsigned major, minor;
+	int have_stamp;
+	uint64_t last_stamp_ps;
+	uint32_t last_stamp_line;
+	struct trc_value last_stamp;
+	struct trc_name_table vars, devices, smmus;
+	int smmu0_implicit;           /* a device used the default smmu0 */
+	uint32_t args_end_col;        /* column just after the arguments part */
+};
+
+/* Record an error (sticky) and return code. */
+int trc_fail(struct trc_reader *r, int code, uint32_t line, uint32_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 5, 6)))
+#endif
+	;
+
+/* ------------------------------------------------------------ lexer.c */
+
+/*
+ * Tokenize one line (modified in place) into r->rec. Returns 1 for a record,
+ * 0 for a blank or comment-only line, or an error code.
+ */
+int trc_lex_line(struct trc_reader *r, char *line, size_t len);
+
+/* ----------------------------------------------------------- schema.c */
+
+/* Section, position and per-verb checks of a lexed record. */
+int trc_check_record(struct trc_reader *r, struct trc_record *rec);
+/* Verb lookup by text (not NUL-terminated). */
+enum trc_verb trc_verb_lookup(const char *s, size_t len);
+
+/* ------------------------------------------------------------ writer.c */
+
+/* Growable text buffer used by the formatter. */
+struct trc_sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+/*
+ * Append the canonical text of rec (with a newline if nl) to sb. Returns
+ * TRC_OK, TRC_E_NOMEM, or TRC_E_INVAL with why (if not NULL) describing it.
+ */
+int trc_format_record(struct trc_sbuf *sb, const struct trc_record *rec, uint64_t cycle_ps,
+		      int nl, char *why, size_t whylen);
+
+/* ------------------------------------------------------------ record.c */
+
+/* Picoseconds per unit (cyc uses cycle_ps); 0 for TRC_UNIT_NONE. */
+uint64_t trc_unit_ps(enum trc_unit unit, uint64_t cycle_ps);
+/* Copy a name into an error-struct field, truncating. */
+void trc_copy_name(char *dst, size_t size, const char *src);
+
+#endif /* TRC_INTERNAL_H */
