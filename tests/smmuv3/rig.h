@@ -270,3 +270,42 @@ private:
 };
 
 #endif
+
+// A nested setup: stage-2 tables (4K/16K/64K) that identity-map the rig's
+// table heap, so stage-1 tables and CDs allocated from `mem` sit at IPA ==
+// PA, plus extra IPA -> PA mappings added by the test.
+struct NestedSetup {
+	smmu_pt s2{};
+	smmu_ste_fields f{};
+	unsigned g = 12;
+
+	void Build(Rig &r, unsigned granule, uint16_t vmid) {
+		g = granule;
+		smmu_ste_fields_init(&f);
+		ASSERT_TRUE(smmu_ste_fields_s2(&f, vmid, 0, g, 40));
+		smmu_pt_cfg c{};
+		c.stage2 = true;
+		c.granule_shift = (uint8_t)g;
+		c.tsz = f.s2t0sz;
+		c.start_level = (int8_t)(g == 12 ? (f.s2sl0 == 0 ? 2 : f.s2sl0 == 1 ? 1 : 0)
+						 : 3 - f.s2sl0);
+		ASSERT_EQ(smmu_pt_init(&s2, &c, TestMem::pt_ops(), &r.mem), SMMU_PT_OK);
+		f.s2ttb = s2.root;
+		// Identity-map [0, 1 GiB) (the heap starts at 256 MiB) with level-2 blocks.
+		unsigned bshift = g + (g - 3);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, true);
+		ASSERT_EQ(smmu_pt_map(&s2, 0, 0, 1ull << 30, bshift, &a), SMMU_PT_OK);
+	}
+	void MapIpa(uint64_t ipa, uint64_t pa, uint64_t size, uint8_t s2ap = SMMU_PT_S2AP_RW) {
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, true);
+		a.s2ap = s2ap;
+		ASSERT_EQ(smmu_pt_map(&s2, ipa, pa, size, g, &a), SMMU_PT_OK);
+	}
+	// Nested STE with the CD at ctx (an IPA == PA in the identity region).
+	void Ste(uint64_t ste[8], uint64_t cd_ipa) {
+		smmu_ste_fields_s1(&f, cd_ipa, 0, 0);
+		smmu_build_ste(&f, ste);
+	}
+};

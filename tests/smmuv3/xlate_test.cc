@@ -80,3 +80,128 @@ TEST_P(SmmuXlateGranule, S2OnlyTranslatesToExpectedPa)
 INSTANTIATE_TEST_SUITE_P(Granules, SmmuXlateGranule, ::testing::Values(12u, 14u, 16u));
 
 } // namespace
+
+namespace {
+
+TEST_P(SmmuXlateGranule, NestedTranslatesToExpectedPa)
+{
+	unsigned g = GetParam();
+	Rig r;
+	r.Init();
+	NestedSetup n;
+	n.Build(r, g, 3);
+	const uint64_t data_ipa = 0x80000000ull, data_pa = 0x1234ull << 20;
+	n.MapIpa(data_ipa, data_pa, 1ull << g);
+	smmu_pt s1 = r.NewPt(false, g, 16);
+	smmu_pt_attr a;
+	smmu_pt_attr_default(&a, false);
+	a.ng = true;
+	const uint64_t iova = 0x12345ull << g;
+	ASSERT_EQ(smmu_pt_map(&s1, iova, data_ipa, 1ull << g, g, &a), SMMU_PT_OK);
+	uint64_t cd[8], ste[8];
+	smmu_build_cd(cd, s1.root, 9, g, 48);
+	n.Ste(ste, r.PutCd(cd));
+	r.SetSte(4, ste);
+	auto x = r.X(4, iova + 0x40);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK) << "event " << (int)x.event;
+	EXPECT_EQ(x.pa, data_pa + 0x40);
+	EXPECT_EQ(x.vmid, 3u);
+	EXPECT_EQ(x.asid, 9u);
+	EXPECT_EQ(x.hit, SMMU_HIT_WALK);
+	// The CD fetch went through stage 2 and every S1 table fetch too.
+	EXPECT_GT(x.mem_reads, 8u);
+}
+
+// --- StreamWorld / VMID / ASID isolation ---------------------------------
+
+// Two streams with the same IOVA in different VMIDs (S2-only) must never
+// satisfy each other's lookups, however they interleave.
+TEST(SmmuIsolation, TwoVmidsSameIpaNeverShareEntries)
+{
+	Rig r;
+	r.Init();
+	uint64_t pa_of[2] = {0x50000000, 0x60000000};
+	for (int i = 0; i < 2; i++) {
+		smmu_ste_fields f;
+		smmu_ste_fields_init(&f);
+		ASSERT_TRUE(smmu_ste_fields_s2(&f, (uint16_t)(10 + i), 0, 12, 40));
+		smmu_pt pt = r.NewPt(true, 12, f.s2t0sz, 1);
+		f.s2ttb = pt.root;
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, true);
+		ASSERT_EQ(smmu_pt_map(&pt, 0x40000000, pa_of[i], 0x10000, 12, &a), SMMU_PT_OK);
+		uint64_t ste[8];
+		smmu_build_ste(&f, ste);
+		r.SetSte(20 + i, ste);
+	}
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 2; i++) {
+			auto x = r.X(20 + i, 0x40003008);
+			ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+			EXPECT_EQ(x.pa, pa_of[i] + 0x3008) << "stream " << i << " round " << round;
+			EXPECT_EQ(x.vmid, 10u + i);
+			if (round > 0)
+				EXPECT_EQ(x.hit, SMMU_HIT_UTLB);
+		}
+	}
+}
+
+// EL1 and EL2 StreamWorlds with the same VA and the same ASID value.
+TEST(SmmuIsolation, TwoStreamWorldsSameVaNeverShareEntries)
+{
+	Rig r;
+	r.Init();
+	uint64_t pa_of[2] = {0x51000000, 0x61000000};
+	for (int i = 0; i < 2; i++) {
+		smmu_pt pt = r.NewPt(false, 12, 16);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, false);
+		ASSERT_EQ(smmu_pt_map(&pt, 0x7000000, pa_of[i], 0x1000, 12, &a), SMMU_PT_OK);
+		uint64_t cd[8], ste[8];
+		smmu_build_cd(cd, pt.root, 1, 12, 48);
+		smmu_ste_fields f;
+		smmu_ste_fields_init(&f);
+		smmu_ste_fields_s1(&f, r.PutCd(cd), 0, 0);
+		f.strw = i == 0 ? 0 : 2; // NS-EL1, NS-EL2
+		smmu_build_ste(&f, ste);
+		r.SetSte(30 + i, ste);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 2; i++) {
+			auto x = r.X(30 + i, 0x7000010);
+			ASSERT_EQ(x.outcome, SMMU_XLATE_OK) << "event " << (int)x.event;
+			EXPECT_EQ(x.pa, pa_of[i] + 0x10);
+			EXPECT_EQ(x.world, i == 0 ? 0u : 1u);
+		}
+}
+
+// The hazard the simulator exists to expose: two streams whose STEs carry
+// the same VMID share stage-2 TLB entries even though their tables differ.
+TEST(SmmuIsolation, SameVmidDifferentTablesShareTheTag)
+{
+	Rig r;
+	r.Init();
+	uint64_t pa_of[2] = {0x52000000, 0x62000000};
+	for (int i = 0; i < 2; i++) {
+		smmu_ste_fields f;
+		smmu_ste_fields_init(&f);
+		ASSERT_TRUE(smmu_ste_fields_s2(&f, 0x8000, 0, 12, 40));
+		smmu_pt pt = r.NewPt(true, 12, f.s2t0sz, 1);
+		f.s2ttb = pt.root;
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, true);
+		ASSERT_EQ(smmu_pt_map(&pt, 0x40000000, pa_of[i], 0x1000, 12, &a), SMMU_PT_OK);
+		uint64_t ste[8];
+		smmu_build_ste(&f, ste);
+		r.SetSte(40 + i, ste);
+	}
+	auto a = r.X(40, 0x40000000);
+	EXPECT_EQ(a.pa, pa_of[0]);
+	// The second stream misses its TBU context but finds the TCU TLB entry
+	// tagged {NS-EL1, VMID 0x8000} that the first stream's walk inserted.
+	auto b = r.X(41, 0x40000000);
+	EXPECT_EQ(b.hit, SMMU_HIT_TLB);
+	EXPECT_EQ(b.pa, pa_of[0]);
+}
+
+} // namespace

@@ -231,9 +231,7 @@ static int put_value(struct fmt *f, const struct trc_value *v, int depth)
 				return refuse(f, "empty flag set%s", NULL);
 			return TRC_OK;
 		}
-		/* Each part between '|' must be a name, and there must be a '|'. */
-		if (!memchr(s, '|', len))
-			return refuse(f, "a flag set needs at least two names ('%s')", s);
+		/* Each part between '|' must be a name (one flag reads back as a name). */
 		for (i = 0; i <= len; i++) {
 			if (i == len || s[i] == '|') {
 				if (!valid_name(s + start, i - start))

@@ -109,7 +109,8 @@ bool smmu_ste_fields_s2_geometry(struct smmu_ste_fields *f, unsigned granule_shi
 
 	if (granule_shift != 12 && granule_shift != 14 && granule_shift != 16)
 		return false;
-	if (ipa_bits < 25 || ipa_bits > 52)
+	/* 52-bit IPAs need the 64 KB granule (LPA2 is not modelled). */
+	if (ipa_bits < 25 || ipa_bits > (granule_shift == 16 ? 52u : 48u))
 		return false;
 	/* Fewest levels that resolve ipa_bits, i.e. the stage-1 start level. */
 	start = 4 - (int)((ipa_bits - granule_shift + stride - 1) / stride);
@@ -118,8 +119,6 @@ bool smmu_ste_fields_s2_geometry(struct smmu_ste_fields *f, unsigned granule_shi
 	 * 16 concatenated tables one level down. */
 	if (start < 2 && n <= 4)
 		start++;
-	if (start < 0)
-		return false; /* 4 KB with more than 48 bits needs LPA2 */
 	if (granule_shift == 12 && start == 3)
 		return false; /* SL0 = 11 with 4 KB needs FEAT_TTST */
 	f->s2aa64 = true;

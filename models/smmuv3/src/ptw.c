@@ -61,16 +61,18 @@ static inline unsigned lvl_shift(unsigned g, int level)
 }
 
 /*
- * Address held in a table (lo = g) or leaf (lo = level shift) descriptor.
- * Bits [47:lo]; with a 64 KB granule and a 52-bit output size OA[51:48]
- * comes from bits [15:12] (FEAT_LPA). Otherwise bits [51:48] are RES0 and
- * ignored.
+ * Address held in a table (lo = g) or leaf (lo = level shift) descriptor:
+ * bits [47:lo]. With the 64 KB granule, bits [15:12] are OA[51:48]
+ * (FEAT_LPA); they are always decoded, so with an output size of 48 bits or
+ * less a non-zero value (RES0 without LPA) gives an address size fault
+ * rather than a silently truncated address. With 4 KB and 16 KB (no DS)
+ * bits [51:48] are RES0 and ignored.
  */
 static uint64_t desc_out_addr(const struct smmu_ptw_stage *st, uint64_t desc, unsigned lo)
 {
 	uint64_t a = desc & genmask(ADDR_TOP, lo);
 
-	if (st->granule_shift == 16 && st->oa_bits > 48)
+	if (st->granule_shift == 16)
 		a |= ((desc >> 12) & 0xf) << 48;
 	return a;
 }
@@ -83,11 +85,6 @@ static bool block_legal(unsigned g, int level)
 	return level == 2;
 }
 
-/* Hierarchical attributes collected from stage-1 table descriptors. */
-struct tbl_acc {
-	bool ap_ro, ap_noel0, xn, pxn;
-};
-
 /* Result of one stage's walk. */
 struct stage_out {
 	uint64_t oa; /* output of the input address, page offset included */
@@ -98,6 +95,7 @@ struct stage_out {
 	bool ng;
 	int8_t first_level;
 	uint64_t table_pa[4];
+	uint8_t table_attr[4];
 };
 
 struct walk_ctx {
@@ -112,9 +110,9 @@ struct walk_ctx {
  * "Stage 1 data/instruction access permissions"), after the APTable,
  * XNTable and PXNTable restrictions of the tables above it.
  */
-static uint8_t s1_perm(const struct smmu_ptw_stage *st, uint64_t desc, const struct tbl_acc *t)
+static uint8_t s1_perm(const struct smmu_ptw_stage *st, uint64_t desc, uint8_t t)
 {
-	bool ro = (desc & D_AP2) || t->ap_ro;
+	bool ro = (desc & D_AP2) || (t & SMMU_PTW_TBL_AP_RO);
 	uint8_t p;
 
 	if (st->el2) {
@@ -125,7 +123,7 @@ static uint8_t s1_perm(const struct smmu_ptw_stage *st, uint64_t desc, const str
 		 * apply. Grant the same rights to both privileges so that the
 		 * request's PnU does not matter.
 		 */
-		bool x = !(desc & D_UXN) && !t->xn;
+		bool x = !(desc & D_UXN) && !(t & SMMU_PTW_TBL_XN);
 
 		p = SMMU_PERM_UR | SMMU_PERM_PR;
 		if (!ro)
@@ -135,12 +133,12 @@ static uint8_t s1_perm(const struct smmu_ptw_stage *st, uint64_t desc, const str
 		return p;
 	}
 
-	bool user = (desc & D_AP1) && !t->ap_noel0;
+	bool user = (desc & D_AP1) && !(t & SMMU_PTW_TBL_AP_NOEL0);
 	bool pr = true, pw = !ro;
 	bool ur = user, uw = user && !ro;
-	bool ux = !(desc & D_UXN) && !t->xn;
+	bool ux = !(desc & D_UXN) && !(t & SMMU_PTW_TBL_XN);
 	/* Locations writable at EL0 are never privileged-executable. */
-	bool px = !(desc & D_PXN) && !t->pxn && !uw;
+	bool px = !(desc & D_PXN) && !(t & SMMU_PTW_TBL_PXN) && !uw;
 
 	if (st->wxn) {
 		ux = ux && !uw;
@@ -247,7 +245,7 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 	const unsigned g = st->granule_shift;
 	const unsigned stride = g - 3;
 	const unsigned insize = 64u - st->tsz;
-	struct tbl_acc acc = {false, false, false, false};
+	uint8_t acc = 0; /* SMMU_PTW_TBL_* from the tables walked */
 	uint64_t table;
 	bool table_is_ipa;
 	int level;
@@ -257,6 +255,7 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 	assert(insize > lvl_shift(g, st->start_level) &&
 	       insize <= lvl_shift(g, st->start_level) + stride + 4);
 	assert(st->oa_bits >= 32 && st->oa_bits <= 52);
+	memset(out, 0, sizeof(*out));
 
 	/*
 	 * Input range: bits [63:insize] must be zero. A stage-1 VA may also
@@ -287,6 +286,8 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 		level = hint->level;
 		table = hint->table_pa;
 		table_is_ipa = false; /* walk caches hold PAs */
+		if (!st->stage2)
+			acc = hint->table_attr;
 	}
 	out->first_level = (int8_t)level;
 
@@ -311,6 +312,7 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 		/* The table base, as a PA (valid as a walk-cache hint when the
 		 * table does not straddle two stage-2 pages). */
 		out->table_pa[level] = desc_pa - idx * 8;
+		out->table_attr[level] = acc;
 
 		if (read_desc(c, desc_pa, &desc))
 			return set_fault(c, st, s2cls, SMMU_EVT_F_WALK_EABT, level, ia, desc_pa);
@@ -323,10 +325,10 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 			if (next >> st->oa_bits)
 				return set_fault(c, st, s2cls, SMMU_EVT_F_ADDR_SIZE, level, ia, 0);
 			if (!st->stage2) {
-				acc.ap_ro |= (desc & T_AP_RO) != 0;
-				acc.ap_noel0 |= (desc & T_AP_NOEL0) != 0;
-				acc.xn |= (desc & T_XN) != 0;
-				acc.pxn |= (desc & T_PXN) != 0;
+				acc |= (desc & T_AP_RO) ? SMMU_PTW_TBL_AP_RO : 0;
+				acc |= (desc & T_AP_NOEL0) ? SMMU_PTW_TBL_AP_NOEL0 : 0;
+				acc |= (desc & T_XN) ? SMMU_PTW_TBL_XN : 0;
+				acc |= (desc & T_PXN) ? SMMU_PTW_TBL_PXN : 0;
 			}
 			table = next;
 			table_is_ipa = s2 != NULL;
@@ -344,7 +346,7 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 		if (!(desc & D_AF) && !st->affd)
 			return set_fault(c, st, s2cls, SMMU_EVT_F_ACCESS, level, ia, 0);
 
-		uint8_t perm = st->stage2 ? s2_perm(st, desc) : s1_perm(st, desc, &acc);
+		uint8_t perm = st->stage2 ? s2_perm(st, desc) : s1_perm(st, desc, acc);
 
 		if (!(perm & perm_needed(req)))
 			return set_fault(c, st, s2cls, SMMU_EVT_F_PERMISSION, level, ia, 0);
@@ -385,6 +387,7 @@ int smmu_ptw_walk(const struct smmu_ptw_stage *st, const struct smmu_ptw_req *re
 	res->level = o.level;
 	res->first_level = o.first_level;
 	memcpy(res->table_pa, o.table_pa, sizeof(res->table_pa));
+	memcpy(res->table_attr, o.table_attr, sizeof(res->table_attr));
 	if (st->stage2) {
 		res->ipa = req->ia;
 		res->s2_perm = o.perm;
@@ -430,6 +433,7 @@ int smmu_ptw_walk_nested(const struct smmu_ptw_stage *s1, const struct smmu_ptw_
 	res->s2_attr = o2.attr;
 	res->first_level = o1.first_level;
 	memcpy(res->table_pa, o1.table_pa, sizeof(res->table_pa));
+	memcpy(res->table_attr, o1.table_attr, sizeof(res->table_attr));
 	res->s1_level = o1.level;
 	res->s1_page_shift = o1.page_shift;
 	res->s2_page_shift = o2.page_shift;

@@ -62,6 +62,18 @@ struct smmu_ptw_fault {
 struct smmu_ptw_hint {
 	int8_t level;      /* -1: no hint, start at the regime's start level */
 	uint64_t table_pa;
+	/* Stage-1 hierarchical restrictions (SMMU_PTW_TBL_*) collected from the
+	 * table descriptors above `level`, as reported in
+	 * smmu_ptw_result.table_attr[level]; 0 when none. Ignored at stage 2. */
+	uint8_t table_attr;
+};
+
+/* APTable/XNTable/PXNTable restrictions inherited by lower levels (S1). */
+enum {
+	SMMU_PTW_TBL_AP_RO = 1u << 0,    /* APTable[1]: no write */
+	SMMU_PTW_TBL_AP_NOEL0 = 1u << 1, /* APTable[0]: no EL0 access */
+	SMMU_PTW_TBL_XN = 1u << 2,       /* UXNTable / XNTable */
+	SMMU_PTW_TBL_PXN = 1u << 3,      /* PXNTable */
 };
 
 #define SMMU_PTW_MAX_READS 32
@@ -89,6 +101,9 @@ struct smmu_ptw_result {
 	int8_t s1_level;
 	uint8_t s1_page_shift;
 	uint8_t s2_page_shift;
+	/* SMMU_PTW_TBL_* in effect for the stage-1 table at each level (what a
+	 * walk-cache entry for table_pa[l] must carry into smmu_ptw_hint). */
+	uint8_t table_attr[4];
 	/* Every descriptor read, in order, for timing. */
 	uint32_t nreads;
 	uint64_t reads[SMMU_PTW_MAX_READS];

@@ -115,7 +115,8 @@ bool smmu_ste_fields_s2(struct smmu_ste_fields *f, uint16_t vmid, uint64_t s2ttb
  * Set S2TG, S2T0SZ = 64 - ipa_bits and an S2SL0 that starts the walk at the
  * shallowest level, concatenating up to 16 start tables one level down when
  * that saves a level from level 0 or 1 (as Linux io-pgtable does). Returns
- * false if granule_shift is not 12/14/16 or ipa_bits is not in 25..52.
+ * false if granule_shift is not 12/14/16 or ipa_bits is not in 25..48
+ * (25..52 for 64 KB), or if the result would need 4 KB SL0 = 11 (FEAT_TTST).
  * Whether the SMMU accepts the result still depends on its caps (granules,
  * STT, PA size); the decoder is the judge.
  */
