@@ -188,7 +188,7 @@ TEST(SmmuPtw, S1StartLevelFromTszAndGranule)
 		{38, 14, 2}, {39, 14, 3}, {12, 16, 1}, {16, 16, 1}, {21, 16, 1}, {22, 16, 2},
 		{34, 16, 2}, {35, 16, 3}, {47, 16, 3},
 		// Not translatable with four levels (LPA2) or not larger than a page.
-		{11, 12, -1}, {52, 12, -1}, {13, 14, -1}, {20, 10, -1},
+		{11, 12, -1}, {52, 12, -1}, {5, 14, -1}, {20, 10, -1}, {64, 12, -1},
 	};
 	for (const auto &c : cases)
 		EXPECT_EQ(c.level, smmu_ptw_s1_start_level(c.tsz, c.g)) << "tsz " << c.tsz << " g " << c.g;
@@ -681,10 +681,12 @@ TEST_F(SmmuPtwS1, WalkExternalAbortReportsFetchAddress)
 	EXPECT_EQ(d2, r.f.fetch_addr);
 	EXPECT_EQ(3u, r.res.nreads);
 	mem.clear_aborts();
+	const uint64_t d0 = DescAddr(pt, kVa, 0);
 	mem.add_abort(pt.root, 0x1000);
 	Walk r0 = W(Req(kVa));
 	ExpectFault(r0, SMMU_EVT_F_WALK_EABT, 0);
-	EXPECT_EQ(DescAddr(pt, kVa, 0), r0.f.fetch_addr);
+	EXPECT_EQ(d0, r0.f.fetch_addr);
+	EXPECT_EQ(1u, r0.res.nreads);
 }
 
 // Permission sets granted by one leaf: AP x UXN/PXN x WXN x PAN x EL2.

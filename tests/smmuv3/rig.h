@@ -134,8 +134,10 @@ public:
 		Cmd(c);
 		smmu_cmd_tlbi_nsnh_all(c);
 		Cmd(c);
-		smmu_cmd_tlbi_el2_all(c);
-		Cmd(c);
+		if (cfg.hyp && cfg.s1p && cfg.s2p) {
+			smmu_cmd_tlbi_el2_all(c);
+			Cmd(c);
+		}
 		Sync();
 		W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
 	}

@@ -367,7 +367,8 @@ TEST(SmmuSte, StrwIgnoredWithStage2AndBypass)
 		for (smmu_ste_fields &f : fs) {
 			f.strw = (uint8_t)strw;
 			smmu_ste ste;
-			ASSERT_EQ(Decode(f, c, &ste), 0) << "STRW " << strw << " Config " << +f.config;
+			ASSERT_EQ(Decode(f, c, &ste), 0)
+				<< "STRW " << strw << " Config " << +f.config;
 			EXPECT_EQ(ste.world, SMMU_WORLD_NS_EL1);
 			EXPECT_EQ(ste.strw, 0);
 		}
@@ -677,7 +678,9 @@ TEST(SmmuSte, S2TgUnsupportedIsIllegal)
 	struct {
 		unsigned shift;
 		bool smmu_caps::*gran;
-	} cases[] = {{12, &smmu_caps::gran4k}, {14, &smmu_caps::gran16k}, {16, &smmu_caps::gran64k}};
+	} cases[] = {{12, &smmu_caps::gran4k},
+		     {14, &smmu_caps::gran16k},
+		     {16, &smmu_caps::gran64k}};
 	for (auto &k : cases) {
 		smmu_ste_fields f = SteFields();
 		ASSERT_TRUE(smmu_ste_fields_s2(&f, 1, 0x100000, k.shift, 40));
@@ -1888,7 +1891,9 @@ TEST(SmmuCd, UnsupportedGranuleIsIllegal)
 	struct {
 		unsigned shift;
 		bool smmu_caps::*gran;
-	} cases[] = {{12, &smmu_caps::gran4k}, {14, &smmu_caps::gran16k}, {16, &smmu_caps::gran64k}};
+	} cases[] = {{12, &smmu_caps::gran4k},
+		     {14, &smmu_caps::gran16k},
+		     {16, &smmu_caps::gran64k}};
 	for (auto &k : cases) {
 		for (int ttb = 0; ttb < 2; ttb++) {
 			smmu_cd_fields f = CdFields();

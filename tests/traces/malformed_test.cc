@@ -175,11 +175,11 @@ TEST(TrcMalformed, UnknownKeyOnWorldRecord)
 TEST(TrcMalformed, MissingPositionalWords)
 {
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "dma addr=0x1000 len=1 dir=read\n",
-			    { TRC_E_SCHEMA, 4, 31, "dma: expected a device name" }));
+			    { TRC_E_SCHEMA, 4, 4, "dma: expected a device name" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mmio smmu0 0x20\n",
 			    { TRC_E_SCHEMA, 4, 12, "mmio: expected read or write, found '0x20'" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mem write\n", { TRC_E_SCHEMA, 4, 10, "mem: expected a physical address" }));
-	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mem load pa=0x0\n", { TRC_E_SCHEMA, 4, 16, "mem load: expected a file path" }));
+	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mem load pa=0x0\n", { TRC_E_SCHEMA, 4, 9, "mem load: expected a file path" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "wait\n", { TRC_E_SCHEMA, 4, 5, "wait: expected a duration" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "expect\n", { TRC_E_SCHEMA, 4, 7, "expected isolation, violation or stat" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "expect violation\n", { TRC_E_SCHEMA, 4, 17, "cross-domain, stale, alias or foreign-invalidation" }));
@@ -189,7 +189,7 @@ TEST(TrcMalformed, MissingPositionalWords)
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "guest $vm map\n", { TRC_E_SCHEMA, 4, 11, "expected write, s1map or s1unmap" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "guest vm write ipa=0 u64=0\n", { TRC_E_SCHEMA, 4, 7, "guest: expected a VM ($variable)" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "vcpu $vm run cpu=0\n", { TRC_E_SCHEMA, 4, 10, "expected load or put" }));
-	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ats nic0 addr=0\n", { TRC_E_SCHEMA, 4, 16, "ats: expected translate" }));
+	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ats nic0 addr=0\n", { TRC_E_SCHEMA, 4, 9, "ats: expected translate" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm\n", { TRC_E_SCHEMA, 4, 10, "ioctl: expected a request" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "close\n", { TRC_E_SCHEMA, 4, 6, "close: expected an fd" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "open\n", { TRC_E_SCHEMA, 4, 5, "open: expected a path" }));
@@ -255,7 +255,7 @@ TEST(TrcMalformed, DuplicateKeyOrResult)
 	for (int i = 0; i < 100; i++)
 		many += " k" + std::to_string(i) + "=1";
 	many += " k50=2\n";
-	EXPECT_TRUE(FailsOn(many, { TRC_E_SCHEMA, 4, uint32_t(many.size() - sizeof(kPrelude) + 1 - 6), "duplicate key 'k50'" }));
+	EXPECT_TRUE(FailsOn(many, { TRC_E_SCHEMA, 4, uint32_t(many.size() - sizeof(kPrelude) - 4), "duplicate key 'k50'" }));
 }
 
 // --------------------------------------------------------------- values
@@ -344,7 +344,7 @@ TEST(TrcMalformed, BadListElements)
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=[1,,2]\n", { TRC_E_SYNTAX, 4, 21, "empty list element" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=[1,]\n", { TRC_E_SYNTAX, 4, 21, "empty list element" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=[1]x\n", { TRC_E_SYNTAX, 4, 21, "unexpected character 'x' after a list" }));
-	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=1]\n", { TRC_E_SYNTAX, 4, 19, "bad number '1]'" }));
+	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=1]\n", { TRC_E_SYNTAX, 4, 18, "bad number '1]'" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=a]\n", { TRC_E_SYNTAX, 4, 19, "unexpected character ']'" }));
 }
 
@@ -456,18 +456,38 @@ struct CorpusCase {
 	std::string fragment;
 };
 
-// First line through zlib (transparent for plain files): "# expect: L:C fragment".
+// The first line, decompressed if gzip: "# expect: L:C fragment". Inflated by
+// hand, stopping at the first newline, because the damaged cases fail later.
+bool FirstLine(const std::string &bytes, std::string *line)
+{
+	if (bytes.size() < 2 || (unsigned char)bytes[0] != 0x1f || (unsigned char)bytes[1] != 0x8b) {
+		*line = bytes.substr(0, bytes.find('\n'));
+		return true;
+	}
+	z_stream zs{};
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return false;
+	std::string out(4096, '\0');
+	zs.next_in = (Bytef *)bytes.data();
+	zs.avail_in = uInt(bytes.size());
+	zs.next_out = (Bytef *)&out[0];
+	zs.avail_out = uInt(out.size());
+	while (zs.avail_out && inflate(&zs, Z_SYNC_FLUSH) == Z_OK) {
+	}
+	out.resize(out.size() - zs.avail_out);
+	inflateEnd(&zs);
+	size_t nl = out.find('\n');
+	if (nl == std::string::npos)
+		return false;
+	*line = out.substr(0, nl);
+	return true;
+}
+
 bool ReadExpectation(const std::string &path, CorpusCase *c)
 {
-	gzFile f = gzopen(path.c_str(), "rb");
-	if (!f)
+	std::string s;
+	if (!FirstLine(trctest::Slurp(path), &s))
 		return false;
-	char buf[512] = {};
-	bool ok = gzgets(f, buf, sizeof(buf)) != nullptr;
-	gzclose(f);
-	if (!ok)
-		return false;
-	std::string s = buf;
 	while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
 		s.pop_back();
 	unsigned line = 0, col = 0;
@@ -506,10 +526,15 @@ TEST(TrcMalformed, CorpusFilesFailWhereTheySay)
 	for (const auto &path : files) {
 		SCOPED_TRACE(path);
 		CorpusCase c;
-		ASSERT_TRUE(ReadExpectation(path, &c)) << "no `# expect: LINE:COL fragment` first line";
+		if (!ReadExpectation(path, &c)) {
+			ADD_FAILURE() << "no `# expect: LINE:COL fragment` first line";
+			continue;
+		}
 		trctest::ReadResult res = trctest::ReadFile(path);
-		ASSERT_NE(res.rc, TRC_EOF) << "read without error";
-		ASSERT_LT(res.rc, 0);
+		if (res.rc >= 0) {
+			ADD_FAILURE() << "read without error";
+			continue;
+		}
 		EXPECT_EQ(trc_exit_status(res.rc), 2) << trc_strerror(res.rc);
 		EXPECT_EQ(res.err.line, c.line) << res.err.msg;
 		EXPECT_EQ(res.err.col, c.col) << res.err.msg;

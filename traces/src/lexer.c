@@ -495,6 +495,8 @@ static int lex_version(struct lex *lx, char **pp, struct trc_value *v)
 				"unexpected character '%c' in the version", *p);
 	}
 	v->kind = TRC_WORD;
+	v->line = lx->lineno;
+	v->col = COL(lx, start);
 	v->s = start;
 	v->len = (size_t)(p - start);
 	*pp = p;
@@ -567,7 +569,7 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 				(int)(p - verb), verb);
 	}
 	rec->verb_name = verb;
-	r->args_end_col = COL(&lx, p);
+	r->words_end_col = r->args_end_col = COL(&lx, p);
 	c = *p;
 	*p = '\0';
 	if (c == '#')
@@ -620,8 +622,11 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 			rc = lex_value(&lx, &p, 0, 0, &v);
 		if (rc)
 			return rc;
-		if (!in_results)
+		if (!in_results) {
 			r->args_end_col = COL(&lx, p);
+			if (!key)
+				r->words_end_col = r->args_end_col;
+		}
 		c = *p;
 		*p = '\0';
 		if (c == '#')

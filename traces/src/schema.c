@@ -291,7 +291,8 @@ static int need_word(struct trc_reader *r, const struct trc_record *rec, size_t 
 {
 	if (i < rec->nwords)
 		return 0;
-	return trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "%s: expected %s", what, expected);
+	/* Where the missing word belongs: after the verb or the last word. */
+	return trc_fail(r, TRC_E_SCHEMA, rec->line, r->words_end_col, "%s: expected %s", what, expected);
 }
 
 /* Positional word i must be one of choices ("read|write"). */
@@ -435,7 +436,7 @@ static int check_smmutrace(struct trc_reader *r, struct trc_record *rec)
 	int rc;
 
 	if (rec->nwords == 0) {
-		return trc_fail(r, TRC_E_VERSION, rec->line, r->args_end_col,
+		return trc_fail(r, TRC_E_VERSION, rec->line, r->words_end_col,
 				"smmutrace: expected a version such as 1 or 1.2");
 	}
 	v = &rec->words[0];

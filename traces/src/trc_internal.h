@@ -137,6 +137,7 @@ struct trc_reader {
 	struct trc_value last_stamp;
 	struct trc_name_table vars, devices, smmus;
 	int smmu0_implicit;           /* a device used the default smmu0 */
+	uint32_t words_end_col;       /* column just after the verb or last positional word */
 	uint32_t args_end_col;        /* column just after the arguments part */
 };
 

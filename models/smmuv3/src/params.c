@@ -238,7 +238,7 @@ static const struct param params[] = {
 	    PK_UINT, num_tbus, 1, 64),
 
 	/* Caches (STYLE.md 6): {entries, ways, policy, enable, latency, slots}. */
-	CACHE("utlb", utlb, "TBU micro TLB (per TBU, fully associative)", SRC_GEM5, SRC_GEM5,
+	CACHE("utlb", utlb, "TBU micro TLB (per TBU)", SRC_GEM5, SRC_GEM5,
 	      SRC_MMU600, SRC_GEM5, SRC_GEM5, SRC_GEM5),
 	CACHE("mtlb", mtlb, "TBU main TLB (per TBU)", SRC_GEM5, SRC_GEM5, SRC_MMU600, SRC_GEM5,
 	      SRC_GEM5, SRC_MMU700),

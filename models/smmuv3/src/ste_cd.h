@@ -49,7 +49,7 @@ struct smmu_ste {
 	uint8_t s1cir, s1cor, s1csh; /* CD fetch attributes (S1CSH 01 reported as 00) */
 	bool s2aa64;           /* 1: VMSAv8-64 stage 2; 0: VMSAv8-32 LPAE (s2.oa_bits == 40) */
 	bool s2endi;           /* stage-2 tables big-endian */
-	bool s2ha, s2hd, s2haft; /* stage-2 HTTU as programmed and legal ({HA,HD}=01 reported as 00) */
+	bool s2ha, s2hd, s2haft; /* stage-2 HTTU ({HA,HD} = 01 reported as 00) */
 	bool s2fwb;            /* only when IDR3.FWB */
 	uint8_t s2ir0, s2or0, s2sh0; /* stage-2 walk attributes (S2SH0 01 reported as 00) */
 	/* Attribute overrides (§13), decoded for every Config >= 100. */
@@ -103,7 +103,9 @@ bool smmu_l1std_decode(uint64_t l1std, const struct smmu_strtab_cfg *tab, uint32
 
 /*
  * STE decode and SteIllegal() checks (§5.2.2). Returns 0 if usable (V=1 and
- * legal, any Config), or SMMU_EVT_C_BAD_STE (0x04) if V=0 or ILLEGAL.
+ * legal, any Config), or SMMU_EVT_C_BAD_STE (0x04) if V=0 or ILLEGAL; *out
+ * is then all-zero. Fields of a disabled stage, and `strw` when STRW is
+ * IGNORED, decode as 0; s2vmid is 0 when IGNORED (not NS-EL1, bypass).
  */
 int smmu_ste_decode(const uint64_t raw[8], const struct smmu_caps *caps, struct smmu_ste *out);
 
@@ -115,7 +117,9 @@ bool smmu_l1cd_decode(uint64_t l1cd, unsigned ia_bits, uint64_t *l2ptr);
 
 /*
  * CD decode and CdIllegal() checks (§5.4.2). `ste` gives the world, stalls
- * and stage-2 format. Returns 0 or SMMU_EVT_C_BAD_CD (0x0A).
+ * and stage-2 format. Returns 0 or SMMU_EVT_C_BAD_CD (0x0A); *out is then
+ * all-zero. AArch32 CDs decode to 4 KB regimes with tsz = 32 + TxSZ[2:0]
+ * and 40-bit output; the TTB0/TTB1 split of VMSAv8-32 is not represented.
  */
 int smmu_cd_decode(const uint64_t raw[8], const struct smmu_ste *ste, const struct smmu_caps *caps,
 		   struct smmu_cd *out);

@@ -487,6 +487,16 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		uint64_t va = txn->addr;
 		bool el2 = ctx->world == SMMU_WORLD_NS_EL2;
 		ttsel = (!el2 && ((va >> 55) & 1)) ? 1 : 0;
+		if (cd->epd[ttsel]) {
+			/* A disabled TTBx has no regime (tt[] is zero): without a TLB
+			 * entry the only outcome is a translation fault (§5.4.1.1);
+			 * entries for this half cannot exist, so no lookup is made. */
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_TRANSLATION);
+			ev.cls = SMMU_CLASS_IN;
+			fault(&x, ctx, &ev);
+			goto leave_tcu;
+		}
 		unsigned top = cd->tbi[ttsel] ? 55 : 63;
 		unsigned n = 64u - cd->tt[ttsel].tsz;
 		/* VA[top:n] must all equal the selecting bit (0 for TTB0). */
@@ -572,6 +582,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 				if (we && we->level < 3 && we->level >= wst->start_level) {
 					hint.level = (int8_t)(we->level + 1);
 					hint.table_pa = we->out;
+					/* Restrictions of the skipped table descriptors. */
+					hint.table_attr = we->s1_perm;
 				}
 			}
 			uint32_t pslot;
@@ -598,7 +610,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			/* Fill the walk cache with the table descriptors the walk used. */
 			if (s->cfg.wc.enable) {
 				unsigned g = wst->granule_shift;
-				for (int l = wr.first_level; l < wr.level; l++) {
+				int leaf = (ctx->kind == CTX_S1) ? wr.s1_level : wr.level;
+				for (int l = wr.first_level; l < leaf; l++) {
 					struct tlb_entry w;
 					memset(&w, 0, sizeof(w));
 					w.shift = (uint8_t)level_shift(g, l);
@@ -609,6 +622,9 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 					w.vmid = ctx->vmid;
 					w.asid = (wcls == TLB_CLS_WC_S1) ? ctx->asid : SMMU_ASID_NONE;
 					w.level = (uint8_t)l;
+					/* The walk-cache entry keeps the hierarchical
+					 * (APTable/XNTable) attributes in force below it. */
+					w.s1_perm = wr.table_attr[l + 1];
 					w.sid = txn->sid;
 					w.stamp = x.t;
 					smmu_tlb_insert(&s->wc, &w);

@@ -1,0 +1,375 @@
+// smmu_module.cc - see smmu_module.h.
+#include "smmu_module.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "txn_ext.h"
+
+namespace smmusim {
+
+using sc_core::sc_time;
+
+SmmuModule::SmmuModule(sc_core::sc_module_name name, unsigned index, const smmu_config &cfg,
+		       SmmuObserver *observer, bool use_dmi)
+	: sc_module(name), regs("regs"), upstream("upstream"), walker("walker"),
+	  downstream("downstream"), index_(index), clock_(cfg.t.clock_mhz), observer_(observer),
+	  use_dmi_(use_dmi)
+{
+	smmu_host_ops ops{};
+	ops.size = sizeof(ops);
+	ops.mem_read = op_mem_read;
+	ops.mem_write = op_mem_write;
+	ops.irq = op_irq;
+	ops.msi = op_msi;
+	ops.event = op_event;
+	ops.cmd_done = op_cmd_done;
+	ops.log = op_log;
+	// ats_inv stays NULL: no PCIe function has an ATC yet, so the model
+	// completes CMD_ATC_INV at once (smmu.h).
+	int rc = smmu_create(&cfg, &ops, this, &model_);
+	if (rc != SMMU_OK)
+		throw std::runtime_error(std::string(basename()) + ": smmu_create: " + smmu_strerror(rc));
+
+	regs.register_b_transport(this, &SmmuModule::regs_b_transport);
+	regs.register_transport_dbg(this, &SmmuModule::regs_transport_dbg);
+
+	// The callbacks hold pointers into ports_: size it once, before binding.
+	ports_.resize(cfg.num_tbus);
+	upstream.init(cfg.num_tbus);
+	for (uint32_t i = 0; i < cfg.num_tbus; i++) {
+		ports_[i] = UpstreamPort{this, i};
+		upstream[i].register_b_transport(&ports_[i], &UpstreamPort::b_transport);
+		upstream[i].register_get_direct_mem_ptr(&ports_[i], &UpstreamPort::get_direct_mem_ptr);
+		upstream[i].register_transport_dbg(&ports_[i], &UpstreamPort::transport_dbg);
+	}
+	walker.register_invalidate_direct_mem_ptr(this, &SmmuModule::walker_invalidate);
+	downstream.register_invalidate_direct_mem_ptr(this, &SmmuModule::downstream_invalidate);
+
+	SC_HAS_PROCESS(SmmuModule);
+	SC_METHOD(timed_method);
+	sensitive << timed_ev_;
+	dont_initialize();
+}
+
+SmmuModule::~SmmuModule()
+{
+	smmu_destroy(model_);
+}
+
+// ---- registers ----
+
+void SmmuModule::regs_b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
+{
+	unsigned len = gp.get_data_length();
+	if (len != 4 && len != 8) {
+		gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+		return;
+	}
+	if (gp.get_byte_enable_ptr()) {
+		gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+		return;
+	}
+	uint64_t now = clock_.cycle_at((sc_core::sc_time_stamp() + delay).value());
+	uint64_t off = gp.get_address();
+	uint64_t val = 0;
+	int rc;
+	if (gp.is_read()) {
+		rc = smmu_mmio_read(model_, off, len, now, &val);
+		if (rc == SMMU_OK)
+			std::memcpy(gp.get_data_ptr(), &val, len); // little-endian host
+	} else if (gp.is_write()) {
+		std::memcpy(&val, gp.get_data_ptr(), len);
+		rc = smmu_mmio_write(model_, off, len, val, now);
+	} else {
+		rc = SMMU_OK;
+	}
+	gp.set_response_status(rc == SMMU_OK ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+unsigned int SmmuModule::regs_transport_dbg(tlm::tlm_generic_payload &gp)
+{
+	// Debug reads only: a register read has no side effect in SMMUv3 (no
+	// read-to-clear registers), so it is safe outside simulated time.
+	unsigned len = gp.get_data_length();
+	uint64_t val = 0;
+	if (!gp.is_read() || (len != 4 && len != 8))
+		return 0;
+	uint64_t now = clock_.cycle_at(sc_core::sc_time_stamp().value());
+	if (smmu_mmio_read(model_, gp.get_address(), len, now, &val) != SMMU_OK)
+		return 0;
+	std::memcpy(gp.get_data_ptr(), &val, len);
+	return len;
+}
+
+// ---- upstream transactions ----
+
+void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &gp, sc_time &delay)
+{
+	SmmuTxnExt *ext = gp.get_extension<SmmuTxnExt>();
+	if (!ext || ext->secure) {
+		// No StreamID means no stream table lookup; Secure is not modelled.
+		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+		return;
+	}
+	uint64_t now = clock_.cycle_at((sc_core::sc_time_stamp() + delay).value());
+	smmu_txn t;
+	t.port = port;
+	t.sid = ext->sid;
+	t.ssid = ext->ssid;
+	t.ssv = ext->ssv;
+	t.addr = gp.get_address();
+	t.len = gp.get_data_length();
+	t.write = gp.is_write();
+	t.priv = ext->priv;
+	t.exec = ext->exec;
+	smmu_xlate_result r;
+	int rc = smmu_translate(model_, &t, now, &r);
+	ext->data_error = false;
+	if (rc != SMMU_OK) {
+		ext->outcome = SMMU_XLATE_ABORT;
+		ext->hit = SMMU_HIT_NONE;
+		ext->event = 0;
+		ext->event_recorded = false;
+		ext->cycles = 0;
+		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+		return;
+	}
+	ext->outcome = (uint8_t)r.outcome;
+	ext->hit = (uint8_t)r.hit;
+	ext->event = r.event;
+	ext->event_recorded = r.event_recorded;
+	ext->pa = r.pa;
+	ext->cycles = r.cycles;
+	delay += sc_time::from_value(clock_.start_ps(r.cycles));
+	switch (r.outcome) {
+	case SMMU_XLATE_OK:
+		data_access(gp, r.pa, delay);
+		break;
+	case SMMU_XLATE_RAZWI:
+		// Read-as-zero / write-ignored: the device sees success.
+		if (gp.is_read())
+			std::memset(gp.get_data_ptr(), 0, gp.get_data_length());
+		gp.set_response_status(tlm::TLM_OK_RESPONSE);
+		break;
+	default:
+		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+		break;
+	}
+}
+
+void SmmuModule::data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
+{
+	bool write = gp.is_write();
+	uint64_t len = gp.get_data_length();
+	if (use_dmi_) {
+		if (const DmiCache::Region *rg = downstream_dmi_.find(pa, len, write)) {
+			uint8_t *host = rg->ptr + (pa - rg->start);
+			const uint8_t *be = gp.get_byte_enable_ptr();
+			size_t be_len = be ? gp.get_byte_enable_length() : 0;
+			if (write)
+				copy_enabled(host, gp.get_data_ptr(), len, be, be_len);
+			else
+				copy_enabled(gp.get_data_ptr(), host, len, be, be_len);
+			delay += write ? rg->write_latency : rg->read_latency;
+			gp.set_response_status(tlm::TLM_OK_RESPONSE);
+			return;
+		}
+	}
+	uint64_t iova = gp.get_address();
+	gp.set_address(pa);
+	gp.set_dmi_allowed(false);
+	gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+	downstream->b_transport(gp, delay);
+	if (gp.is_response_ok() && use_dmi_ && gp.is_dmi_allowed()) {
+		tlm::tlm_dmi dmi;
+		if (downstream->get_direct_mem_ptr(gp, dmi))
+			downstream_dmi_.insert(pa, dmi);
+	}
+	if (!gp.is_response_ok()) {
+		if (SmmuTxnExt *ext = gp.get_extension<SmmuTxnExt>())
+			ext->data_error = true;
+	}
+	gp.set_address(iova);
+}
+
+// ---- the model's memory traffic ----
+
+int SmmuModule::walker_access(bool write, uint64_t pa, void *buf, uint32_t len)
+{
+	if (use_dmi_) {
+		if (const DmiCache::Region *rg = walker_dmi_.find(pa, len, write)) {
+			uint8_t *host = rg->ptr + (pa - rg->start);
+			if (write)
+				std::memcpy(host, buf, len);
+			else
+				std::memcpy(buf, host, len);
+			return 0;
+		}
+	}
+	tlm::tlm_generic_payload &gp = walker_gp_;
+	gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+	gp.set_address(pa);
+	gp.set_data_ptr(static_cast<unsigned char *>(buf));
+	gp.set_data_length(len);
+	gp.set_streaming_width(len);
+	gp.set_byte_enable_ptr(nullptr);
+	gp.set_byte_enable_length(0);
+	gp.set_dmi_allowed(false);
+	gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+	// The model charges its own cycles for every table read (t.mem_read):
+	// the memory's latency is not added to anything.
+	sc_time ignored = sc_core::SC_ZERO_TIME;
+	walker->b_transport(gp, ignored);
+	if (!gp.is_response_ok())
+		return 1; // external abort
+	if (use_dmi_ && gp.is_dmi_allowed()) {
+		tlm::tlm_dmi dmi;
+		if (walker->get_direct_mem_ptr(gp, dmi))
+			walker_dmi_.insert(pa, dmi);
+	}
+	return 0;
+}
+
+int SmmuModule::op_mem_read(void *host, uint64_t pa, void *buf, uint32_t len)
+{
+	return static_cast<SmmuModule *>(host)->walker_access(false, pa, buf, len);
+}
+
+int SmmuModule::op_mem_write(void *host, uint64_t pa, const void *buf, uint32_t len)
+{
+	return static_cast<SmmuModule *>(host)->walker_access(true, pa, const_cast<void *>(buf),
+							      len);
+}
+
+void SmmuModule::walker_invalidate(sc_dt::uint64 start, sc_dt::uint64 end)
+{
+	walker_dmi_.invalidate(start, end);
+}
+
+void SmmuModule::downstream_invalidate(sc_dt::uint64 start, sc_dt::uint64 end)
+{
+	downstream_dmi_.invalidate(start, end);
+}
+
+// Every invalidation the model performs drops every host-side shortcut this
+// module holds (DESIGN.md: speed-ups are invalidated with the modelled
+// state). Upstream sockets never grant DMI, so there is nothing to revoke
+// there: every DMA goes through smmu_translate.
+void SmmuModule::revoke_dmi()
+{
+	walker_dmi_.clear();
+	downstream_dmi_.clear();
+	dmi_revocations_++;
+}
+
+uint32_t SmmuModule::btm_tlbi(const smmu_btm_tlbi &t, uint64_t at_ps)
+{
+	uint32_t removed = 0;
+	smmu_btm_tlbi(model_, &t, clock_.cycle_at(at_ps), &removed);
+	revoke_dmi();
+	return removed;
+}
+
+// ---- interrupts, MSIs, reports ----
+
+void SmmuModule::schedule(uint64_t cycle, int irq, uint64_t addr, uint32_t data)
+{
+	uint64_t ps = clock_.start_ps(cycle);
+	uint64_t now = sc_core::sc_time_stamp().value();
+	timed_.push(Timed{ps, timed_seq_++, irq, addr, data});
+	timed_ev_.notify(ps > now ? sc_time::from_value(ps - now) : sc_core::SC_ZERO_TIME);
+}
+
+void SmmuModule::timed_method()
+{
+	uint64_t now = sc_core::sc_time_stamp().value();
+	while (!timed_.empty() && timed_.top().ps <= now) {
+		Timed t = timed_.top();
+		timed_.pop();
+		uint64_t cycle = clock_.cycle_at(t.ps);
+		switch (t.irq) {
+		case SMMU_IRQ_EVENTQ:
+			irq_evtq.pulse(cycle);
+			break;
+		case SMMU_IRQ_PRIQ:
+			irq_priq.pulse(cycle);
+			break;
+		case SMMU_IRQ_GERROR:
+			irq_gerror.pulse(cycle);
+			break;
+		case SMMU_IRQ_CMD_SYNC:
+			irq_cmd_sync.pulse(cycle);
+			break;
+		default: {
+			uint8_t le[4];
+			std::memcpy(le, &t.data, 4);
+			tlm::tlm_generic_payload &gp = msi_gp_;
+			gp.set_command(tlm::TLM_WRITE_COMMAND);
+			gp.set_address(t.addr);
+			gp.set_data_ptr(le);
+			gp.set_data_length(4);
+			gp.set_streaming_width(4);
+			gp.set_byte_enable_ptr(nullptr);
+			gp.set_dmi_allowed(false);
+			gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+			sc_time d = sc_core::SC_ZERO_TIME;
+			downstream->b_transport(gp, d);
+			msis_++;
+			if (!gp.is_response_ok())
+				msi_errors_++;
+			break;
+		}
+		}
+	}
+	if (!timed_.empty())
+		timed_ev_.notify(sc_time::from_value(timed_.top().ps - now));
+}
+
+void SmmuModule::op_irq(void *host, enum smmu_irq line, uint64_t cycle)
+{
+	static_cast<SmmuModule *>(host)->schedule(cycle, (int)line, 0, 0);
+}
+
+int SmmuModule::op_msi(void *host, uint64_t addr, uint32_t data, uint64_t cycle)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	// The write happens later, at its cycle; whether it would abort is known
+	// now (memory has a fixed size), and the model needs the answer now to
+	// raise GERROR.MSI_*_ABT_ERR. A debug probe costs no simulated time.
+	uint8_t probe[4];
+	tlm::tlm_generic_payload gp;
+	gp.set_command(tlm::TLM_READ_COMMAND);
+	gp.set_address(addr);
+	gp.set_data_ptr(probe);
+	gp.set_data_length(4);
+	if (m->downstream->transport_dbg(gp) < 4)
+		return 1;
+	m->schedule(cycle, -1, addr, data);
+	return 0;
+}
+
+void SmmuModule::op_event(void *host, const struct smmu_event *ev, bool recorded, uint64_t cycle)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	if (m->observer_)
+		m->observer_->on_event(m->index_, *ev, recorded, cycle);
+}
+
+void SmmuModule::op_cmd_done(void *host, const struct smmu_cmd_report *rep)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	if (m->observer_)
+		m->observer_->on_cmd(m->index_, *rep);
+	if (rep->invalidation)
+		m->revoke_dmi();
+}
+
+void SmmuModule::op_log(void *host, int level, const char *msg)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	if (m->observer_)
+		m->observer_->on_log(m->index_, level, msg);
+}
+
+} // namespace smmusim

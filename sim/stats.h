@@ -1,0 +1,121 @@
+// stats.h - what a replay measures: every DMA's latency and what satisfied
+// it, every command's latency, invalidation latency up to the covering
+// CMD_SYNC, events, and the counters of the records run.
+//
+// Kept as raw samples (picoseconds) so that percentiles are exact
+// (nearest rank over all samples) and deterministic; DMA samples go into
+// vectors reserved up front, so recording one is a store, not an allocation.
+// Percentiles are computed only when a report or an `expect stat` asks.
+#ifndef SMMUSIM_SIM_STATS_H
+#define SMMUSIM_SIM_STATS_H
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "smmu/smmu.h"
+#include "smmu_module.h"
+
+namespace smmusim {
+
+// Latency summary, picoseconds.
+struct Summary {
+	uint64_t count = 0, min = 0, p50 = 0, p99 = 0, max = 0;
+};
+// Nearest-rank percentiles of v (reordered in place).
+Summary summarize(std::vector<uint64_t> &v);
+
+class RunStats : public SmmuObserver {
+public:
+	RunStats(std::vector<ClockDomain> clocks, std::vector<std::string> smmu_names);
+
+	// ---- DMA (the hot path: inline, no allocation once reserved) ----
+	void reserve_dma(size_t n)
+	{
+		dma_ps_.reserve(n);
+		dma_hit_.reserve(n);
+	}
+	// What happened to a DMA, for the counters.
+	enum DmaKind : uint8_t { kDmaOk = 0, kDmaFault = 1, kDmaAbort = 2, kDmaBusError = 3 };
+	void add_dma(uint64_t latency_ps, uint8_t hit, DmaKind kind, bool write, uint32_t len)
+	{
+		dma_ps_.push_back(latency_ps);
+		dma_hit_.push_back(hit);
+		dma_kind_[kind]++;
+		dma_writes_ += write;
+		dma_bytes_ += len;
+	}
+
+	// ---- other records ----
+	uint64_t records = 0;       // every record processed, header included
+	uint64_t failures = 0;      // records whose operation failed
+	uint64_t late_records = 0;  // @stamps already passed when the record started
+	uint64_t mmio_reads = 0, mmio_writes = 0, mmio_errors = 0;
+	uint64_t mem_reads = 0, mem_writes = 0, mem_loads = 0, mem_errors = 0;
+	uint64_t mem_load_bytes = 0;
+	uint64_t cpu_tlbis = 0, cpu_tlbi_removed = 0;
+	uint64_t waits = 0, expects = 0;
+	uint64_t sim_time_ps = 0;
+
+	// ---- SmmuObserver ----
+	void on_event(unsigned smmu, const smmu_event &ev, bool recorded, uint64_t cycle) override;
+	void on_cmd(unsigned smmu, const smmu_cmd_report &rep) override;
+	void on_log(unsigned smmu, int level, const char *msg) override;
+
+	// ---- readers (for the report) ----
+	uint64_t dma_count() const { return dma_ps_.size(); }
+	uint64_t dma_kind(DmaKind k) const { return dma_kind_[k]; }
+	uint64_t dma_writes() const { return dma_writes_; }
+	uint64_t dma_bytes() const { return dma_bytes_; }
+	// Latency over every DMA, or those satisfied by `hit`.
+	Summary dma_latency() const;
+	Summary dma_latency(uint8_t hit) const;
+	uint64_t dma_hits(uint8_t hit) const;
+
+	struct EventCount {
+		uint64_t count = 0, recorded = 0, dropped = 0;
+	};
+	const std::array<EventCount, 256> &events() const { return events_; }
+	uint64_t commands_total() const { return cmds_total_; }
+	uint64_t cerrors() const { return cerrors_; }
+	// Command latency (done - arrive) per opcode.
+	const std::array<std::vector<uint64_t>, 256> &command_samples() const { return cmd_ps_; }
+	// Invalidation latency (arrival to covering SYNC completion) per opcode
+	// and over all; invalidations not yet covered by a SYNC.
+	const std::array<std::vector<uint64_t>, 256> &invalidation_samples() const { return inv_ps_; }
+	const std::vector<uint64_t> &invalidation_all() const { return inv_all_ps_; }
+	uint64_t invalidations_uncovered() const;
+	const std::vector<std::string> &smmu_names() const { return names_; }
+	uint64_t log_errors() const { return log_errors_; }
+
+	// Lines the model logged at error/warning level (for stderr).
+	std::vector<std::string> take_log();
+
+private:
+	std::vector<ClockDomain> clocks_;
+	std::vector<std::string> names_;
+
+	std::vector<uint64_t> dma_ps_;
+	std::vector<uint8_t> dma_hit_;
+	uint64_t dma_kind_[4] = {0, 0, 0, 0};
+	uint64_t dma_writes_ = 0, dma_bytes_ = 0;
+
+	std::array<EventCount, 256> events_{};
+	uint64_t cmds_total_ = 0, cerrors_ = 0;
+	std::array<std::vector<uint64_t>, 256> cmd_ps_;
+	std::array<std::vector<uint64_t>, 256> inv_ps_;
+	std::vector<uint64_t> inv_all_ps_;
+	struct Pending {
+		uint8_t op;
+		uint64_t arrive;
+	};
+	std::vector<std::vector<Pending>> pending_; // per SMMU
+	std::vector<std::string> log_;
+	uint64_t log_errors_ = 0;
+};
+
+} // namespace smmusim
+
+#endif

@@ -1,0 +1,46 @@
+// txn_ext.h - the one payload extension of upstream transactions.
+//
+// A PCIe function sets the request half (who is asking: StreamID, SubstreamID
+// and the access attributes the SMMU checks) on its generic payload once per
+// DMA; the SMMU module fills the result half before it returns, so that the
+// initiator learns what the model decided without a second interface. The
+// payload's address is the untranslated address on the way in and is given
+// back unchanged (TLM-2.0 allows interconnects to modify it; we restore it so
+// that an initiator can reuse its payload blindly).
+#ifndef SMMUSIM_SIM_TXN_EXT_H
+#define SMMUSIM_SIM_TXN_EXT_H
+
+#include <cstdint>
+
+#include <tlm>
+
+namespace smmusim {
+
+struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
+	// Request.
+	uint32_t sid = 0;
+	uint32_t ssid = 0;
+	bool ssv = false;
+	bool secure = false; // Secure state is not modelled; must stay false
+	bool priv = false;
+	bool exec = false;
+
+	// Result (written by the SMMU module).
+	uint8_t outcome = 0;  // enum smmu_outcome
+	uint8_t hit = 0;      // enum smmu_hit
+	uint8_t event = 0;    // enum smmu_event_id, 0 if none
+	bool event_recorded = false;
+	uint64_t pa = 0;      // output address of the first byte (valid when outcome OK)
+	uint32_t cycles = 0;  // translation cycles in the SMMU clock
+	bool data_error = false; // translated, but the memory access failed
+
+	tlm::tlm_extension_base *clone() const override { return new SmmuTxnExt(*this); }
+	void copy_from(const tlm::tlm_extension_base &other) override
+	{
+		*this = static_cast<const SmmuTxnExt &>(other);
+	}
+};
+
+} // namespace smmusim
+
+#endif
