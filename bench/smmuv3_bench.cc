@@ -878,9 +878,15 @@ int main(int argc, char **argv)
 
 	printf("{\n");
 	size_t i = 0;
-	for (const auto &kv : g_out)
-		printf("  \"%s\": %.6g%s\n", kv.first.c_str(), kv.second,
-		       ++i == g_out.size() ? "" : ",");
+	for (const auto &kv : g_out) {
+		double v = kv.second;
+		// Counts as integers, everything else to 6 significant digits.
+		if (v == double(int64_t(v)) && v < 1e15 && v > -1e15)
+			printf("  \"%s\": %" PRId64, kv.first.c_str(), int64_t(v));
+		else
+			printf("  \"%s\": %.6g", kv.first.c_str(), v);
+		printf("%s\n", ++i == g_out.size() ? "" : ",");
+	}
 	printf("}\n");
 	return 0;
 }

@@ -98,7 +98,7 @@ uint64_t HostCpu::mem_load(uint64_t pa, const void *buf, uint64_t len)
 	return done;
 }
 
-uint32_t HostCpu::tlbi(const smmu_btm_tlbi &t, sc_core::sc_time &delay)
+uint32_t HostCpu::tlbi(const struct smmu_btm_tlbi &t, sc_core::sc_time &delay)
 {
 	uint64_t at = (sc_core::sc_time_stamp() + delay).value();
 	uint32_t removed = 0;

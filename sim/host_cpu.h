@@ -49,7 +49,7 @@ public:
 	// Untimed copy into memory (`mem load`); returns bytes written.
 	uint64_t mem_load(uint64_t pa, const void *buf, uint64_t len);
 	// A broadcast TLBI seen by every SMMU; returns the entries removed.
-	uint32_t tlbi(const smmu_btm_tlbi &t, sc_core::sc_time &delay);
+	uint32_t tlbi(const struct smmu_btm_tlbi &t, sc_core::sc_time &delay);
 
 private:
 	tlm::tlm_response_status mmio_access(unsigned smmu, bool write, uint64_t off, unsigned width,

@@ -263,7 +263,7 @@ void SmmuModule::revoke_dmi()
 	dmi_revocations_++;
 }
 
-uint32_t SmmuModule::btm_tlbi(const smmu_btm_tlbi &t, uint64_t at_ps)
+uint32_t SmmuModule::btm_tlbi(const struct smmu_btm_tlbi &t, uint64_t at_ps)
 {
 	uint32_t removed = 0;
 	smmu_btm_tlbi(model_, &t, clock_.cycle_at(at_ps), &removed);

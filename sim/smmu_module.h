@@ -106,7 +106,7 @@ public:
 
 	// A broadcast TLBI from a PE arriving at simulated time `at_ps` (the DVM
 	// path, a plain call). Returns the entries removed.
-	uint32_t btm_tlbi(const smmu_btm_tlbi &t, uint64_t at_ps);
+	uint32_t btm_tlbi(const struct smmu_btm_tlbi &t, uint64_t at_ps);
 
 	uint64_t dmi_revocations() const { return dmi_revocations_; }
 	unsigned dmi_regions_held() const { return walker_dmi_.held() + downstream_dmi_.held(); }
@@ -117,7 +117,7 @@ private:
 	struct UpstreamPort {
 		SmmuModule *owner;
 		uint32_t index;
-		void b_transport(int id, tlm::tlm_generic_payload &gp, sc_core::sc_time &delay)
+		void b_transport(int, tlm::tlm_generic_payload &gp, sc_core::sc_time &delay)
 		{
 			owner->upstream_b_transport(index, gp, delay);
 		}

@@ -6,6 +6,7 @@
 // errors are for ASan/UBSan (run these under the sanitizer build).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -65,6 +66,32 @@ std::string Mutate(const std::string &in, std::mt19937_64 &rng)
 	return s;
 }
 
+// Reads every byte of every string and item a value points to.
+size_t TouchValue(const trc_value &v)
+{
+	size_t n = 1;
+	if (v.s)
+		n += strlen(v.s) + (v.len == strlen(v.s) ? 0 : 1000000);
+	for (size_t i = 0; i < v.nitems; i++)
+		n += TouchValue(v.items[i]);
+	return n;
+}
+
+size_t Touch(const trc_record &r)
+{
+	size_t n = strlen(r.verb_name);
+	if (r.stamp)
+		n += TouchValue(*r.stamp);
+	for (size_t i = 0; i < r.nwords; i++)
+		n += TouchValue(r.words[i]);
+	for (size_t i = 0; i < r.nargs; i++)
+		n += strlen(r.args[i].key) + TouchValue(r.args[i].value);
+	for (size_t i = 0; i < r.nresults; i++)
+		n += strlen(r.results[i].key) + TouchValue(r.results[i].value);
+	EXPECT_LT(n, 1000000u) << "a value whose len disagrees with its text, line " << r.line;
+	return n;
+}
+
 bool IsAllowed(int rc)
 {
 	return rc == TRC_EOF || trc_exit_status(rc) == 2;
@@ -84,11 +111,11 @@ int Drain(const std::string &data, size_t max_line, uint64_t *records)
 	*records = 0;
 	while ((rc = trc_reader_next(r, &rec)) == TRC_OK) {
 		(*records)++;
-		// Touch everything the record points to.
-		std::string d = trctest::Describe(*rec);
-		EXPECT_FALSE(d.empty());
+		// Touch everything the record points to (cheaply: this runs under ASan).
+		size_t touched = Touch(*rec);
+		EXPECT_GT(touched, 0u);
 		char buf[256];
-		EXPECT_NE(trc_record_format(rec, 0, buf, sizeof(buf)), size_t(-1)) << d;
+		EXPECT_NE(trc_record_format(rec, 0, buf, sizeof(buf)), size_t(-1)) << rec->line;
 	}
 	if (rc != TRC_EOF) {
 		const trc_error *e = trc_reader_error(r);

@@ -278,12 +278,38 @@ TEST(TrcWriter, RefusesWhatCouldNotBeReadBackAndStaysUsable)
 	EXPECT_EQ(trc_writer_put(w, &rec), TRC_E_INVAL);
 	EXPECT_NE(std::string(trc_writer_error(w)->msg).find("unknown verb 'bogus'"), std::string::npos);
 	EXPECT_EQ(trc_writer_put_comment(w, "two\nlines"), TRC_E_INVAL);
+	// Only ok and abort stand alone among the results.
+	trc_arg bare{};
+	bare.key = "done";
+	rec.verb = TRC_VERB_CONFIG;
+	rec.results = &bare;
+	rec.nresults = 1;
+	EXPECT_EQ(trc_writer_put(w, &rec), TRC_E_INVAL);
+	EXPECT_NE(std::string(trc_writer_error(w)->msg).find("bare result 'done'"), std::string::npos);
+	rec.results = nullptr;
+	rec.nresults = 0;
 
 	rec.verb_name = nullptr;
 	rec.verb = TRC_VERB_CONFIG;
 	EXPECT_EQ(trc_writer_put(w, &rec), TRC_OK);
 	EXPECT_EQ(trc_writer_close(w), TRC_OK);
 	EXPECT_EQ(out, "config k=1\n");  // nothing of the refused records leaked out
+}
+
+TEST(TrcWriter, OptionsWithoutSizeAreRejected)
+{
+	trc_writer_options opt{};
+	trc_writer *w = reinterpret_cast<trc_writer *>(1);
+	trc_error err{};
+	std::string out;
+	EXPECT_EQ(trc_writer_open_sink(trctest::StringSink, &out, 0, &opt, &w, &err), TRC_E_INVAL);
+	EXPECT_EQ(w, nullptr);
+	EXPECT_EQ(err.code, TRC_E_INVAL);
+	trc_writer_options_init(&opt);
+	opt.gzip_level = 1;
+	EXPECT_EQ(trc_writer_open_sink(trctest::StringSink, &out, 1, &opt, &w, &err), TRC_OK);
+	EXPECT_EQ(trc_writer_close(w), TRC_OK);
+	EXPECT_EQ(trctest::ReadText(out).rc, TRC_E_VERSION);  // a valid, empty gzip stream
 }
 
 TEST(TrcWriter, RecordFormatIsSnprintfLike)

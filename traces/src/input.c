@@ -19,8 +19,10 @@
 
 #include "trc_internal.h"
 
-/* Text is read/inflated in blocks of this size; raw file reads too. */
+/* Text is read/inflated in blocks of up to this size; raw file reads too. */
 #define BLOCK ((size_t)256 << 10)
+/* Smallest block: small buffers (tests, fuzzing) get small allocations. */
+#define MIN_BLOCK ((size_t)4 << 10)
 /* zlib counts in uInt: feed a caller buffer in slices no larger than this. */
 #define ZSLICE ((size_t)1 << 30)
 
@@ -58,10 +60,11 @@ static int start_inflate(struct trc_input *in)
 	return TRC_OK;
 }
 
-static int alloc_text(struct trc_input *in, size_t max_line)
+static int alloc_text(struct trc_input *in, size_t max_line, size_t block)
 {
 	in->max_line = max_line;
-	in->cap = 4 * BLOCK;
+	in->block = block;
+	in->cap = 4 * block;
 	in->buf = malloc(in->cap);
 	return in->buf ? TRC_OK : TRC_E_NOMEM;
 }
@@ -76,7 +79,7 @@ int trc_input_open_file(struct trc_input *in, const char *path, size_t max_line)
 	}
 	in->raw_cap = BLOCK;
 	in->raw = malloc(in->raw_cap);
-	if (!in->raw || alloc_text(in, max_line)) {
+	if (!in->raw || alloc_text(in, max_line, BLOCK)) {
 		snprintf(in->err_msg, sizeof(in->err_msg), "out of memory");
 		return TRC_E_NOMEM;
 	}
@@ -102,10 +105,16 @@ int trc_input_open_file(struct trc_input *in, const char *path, size_t max_line)
 
 int trc_input_open_mem(struct trc_input *in, const void *buf, size_t len, size_t max_line)
 {
+	size_t block;
+
 	memset(in, 0, sizeof(*in));
 	in->mem = buf;
 	in->mem_len = len;
-	if (alloc_text(in, max_line)) {
+	/* Expect some 4x expansion for gzip; a block never needs to exceed the text. */
+	block = len < BLOCK / 4 ? len * 4 : BLOCK;
+	if (block < MIN_BLOCK)
+		block = MIN_BLOCK;
+	if (alloc_text(in, max_line, block)) {
 		snprintf(in->err_msg, sizeof(in->err_msg), "out of memory");
 		return TRC_E_NOMEM;
 	}
@@ -233,8 +242,8 @@ static long fill_plain(struct trc_input *in, char *dst, size_t room)
 		n = in->mem_len - in->mem_pos;
 		if (n > room)
 			n = room;
-		if (n > BLOCK)
-			n = BLOCK;
+		if (n > in->block)
+			n = in->block;
 		memcpy(dst, in->mem + in->mem_pos, n);
 		in->mem_pos += n;
 		return (long)n;
@@ -257,7 +266,7 @@ static int make_room(struct trc_input *in)
 {
 	size_t used;
 
-	if (in->cap - in->end > BLOCK)
+	if (in->cap - in->end > in->block)
 		return TRC_OK;
 	if (in->pos) {
 		used = in->end - in->pos;
@@ -265,12 +274,12 @@ static int make_room(struct trc_input *in)
 		in->end = used;
 		in->pos = 0;
 	}
-	if (in->cap - in->end <= BLOCK) {
+	if (in->cap - in->end <= in->block) {
 		/* Only a line longer than the buffer gets here; max_line bounds it. */
 		size_t cap = in->cap * 2;
 		char *b;
 
-		while (cap - in->end <= BLOCK)
+		while (cap - in->end <= in->block)
 			cap *= 2;
 		b = realloc(in->buf, cap);
 		if (!b)

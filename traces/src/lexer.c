@@ -513,13 +513,11 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 
 	skip_blanks(&p);
 	if (*p == '\0' || *p == '#') {
-		/* Still refuse a NUL byte hidden after a comment or blanks. */
+		/* A NUL byte after blanks is not the end of the line. */
 		if ((size_t)(p - line) < len && *p == '\0')
 			goto nul_byte;
 		return 0;
 	}
-	if (memchr(p, '\0', len - (size_t)(p - line)))
-		goto nul_byte;
 
 	memset(rec, 0, sizeof(*rec));
 	r->words.n = r->args.n = r->results.n = 0;
@@ -586,7 +584,11 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 
 		skip_blanks(&p);
 		c = *p;
-		if (c == '\0' || c == '#')
+		if (c == '#') {
+			done = 1;
+			break;
+		}
+		if (c == '\0')
 			break;
 		tok = p;
 		if (c == '-' && p[1] == '>' && (CLS(p[2]) & C_END)) {
@@ -665,6 +667,13 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 		a->col = keycol;
 		a->value = v;
 	}
+	/*
+	 * The token loop stops at the first NUL: the line's end, unless the
+	 * file holds a NUL byte (a comment, which may hold anything, ended
+	 * the loop otherwise). Checked here rather than by scanning each line.
+	 */
+	if (!done && (size_t)(p - line) != len)
+		goto nul_byte;
 	if (in_results && r->results.n == 0) {
 		return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, arrow),
 				"'->' is not followed by any result");
@@ -678,9 +687,6 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 	return 1;
 
 nul_byte:
-	{
-		const char *z = memchr(line, '\0', len);
-
-		return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, z), "NUL byte in the line");
-	}
+	/* p is on the NUL: tokens before it were terminated in place, so no search. */
+	return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, p), "NUL byte in the line");
 }

@@ -7,6 +7,7 @@
  * lexes it (lexer.c) and checks it against the format (schema.c). Blank and
  * comment lines are skipped here, so the caller only ever sees records.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 

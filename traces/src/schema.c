@@ -167,6 +167,8 @@ struct key_spec {
 };
 
 #define SPEC_N(a) (sizeof(a) / sizeof((a)[0]))
+/* check_keys() keeps one bit per key of a spec. */
+#define SPEC_MAX 32
 
 static int int_in_choices(uint64_t u, const char *choices)
 {
@@ -242,14 +244,17 @@ static int check_value_type(struct trc_reader *r, const char *what, const struct
 static int check_keys(struct trc_reader *r, const struct trc_record *rec, const char *what,
 		      const struct key_spec *spec, size_t n)
 {
+	uint32_t seen = 0;
 	size_t i, j;
 	int rc;
 
+	/* Specs stay under 32 keys, so one bit per key records what was given. */
 	for (i = 0; i < rec->nargs; i++) {
 		const struct trc_arg *a = &rec->args[i];
 
+		/* First byte before strcmp: this runs for every world record. */
 		for (j = 0; j < n; j++) {
-			if (strcmp(a->key, spec[j].key) == 0)
+			if (a->key[0] == spec[j].key[0] && strcmp(a->key, spec[j].key) == 0)
 				break;
 		}
 		if (j == n) {
@@ -266,18 +271,13 @@ static int check_keys(struct trc_reader *r, const struct trc_record *rec, const 
 			return trc_fail(r, TRC_E_SCHEMA, a->line, a->col,
 					"unknown key '%s' for %s (expected %s)", a->key, what, list);
 		}
+		seen |= 1u << j;
 		rc = check_value_type(r, what, a, &spec[j]);
 		if (rc)
 			return rc;
 	}
 	for (j = 0; j < n; j++) {
-		if (!spec[j].required)
-			continue;
-		for (i = 0; i < rec->nargs; i++) {
-			if (strcmp(rec->args[i].key, spec[j].key) == 0)
-				break;
-		}
-		if (i == rec->nargs) {
+		if (spec[j].required && !(seen & (1u << j))) {
 			return trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col,
 					"%s: missing %s=", what, spec[j].key);
 		}
@@ -417,7 +417,7 @@ static int check_duplicates(struct trc_reader *r, const struct trc_arg *a, size_
 	}
 	for (i = 1; i < n; i++) {
 		for (j = 0; j < i; j++) {
-			if (strcmp(a[i].key, a[j].key) == 0) {
+			if (a[i].key[0] == a[j].key[0] && strcmp(a[i].key, a[j].key) == 0) {
 				return trc_fail(r, TRC_E_SCHEMA, a[i].line, a[i].col, "duplicate %s '%s'",
 						part, a[i].key);
 			}

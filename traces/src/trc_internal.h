@@ -87,6 +87,7 @@ struct trc_input {
 	/* text side */
 	char *buf;
 	size_t cap, pos, end, scanned;
+	size_t block;             /* preferred fill size */
 	int text_eof;
 	int pending;              /* error met while filling, reported once the text is used */
 	char pending_msg[160];

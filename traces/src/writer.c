@@ -14,6 +14,7 @@
  * being written.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,9 @@ static int put_arg(struct fmt *f, const struct trc_arg *a, int bare_ok)
 	if (a->value.kind == TRC_NONE) {
 		if (!bare_ok)
 			return refuse(f, "argument '%s' has no value", a->key);
+		/* The reader accepts no other bare result. */
+		if (strcmp(a->key, "ok") && strcmp(a->key, "abort"))
+			return refuse(f, "bare result '%s' (only ok and abort stand alone)", a->key);
 		return TRC_OK;
 	}
 	sb_putc(f->sb, '=');
@@ -450,6 +454,21 @@ static int flush_text(struct trc_writer *w, int finish)
 	return TRC_OK;
 }
 
+/* Options must say their size (at least up to cycle_ps). */
+static int check_options(const struct trc_writer_options *opt, const char *name,
+			 struct trc_error *err)
+{
+	if (!opt || opt->size >= offsetof(struct trc_writer_options, cycle_ps) + sizeof(uint64_t))
+		return TRC_OK;
+	if (err) {
+		memset(err, 0, sizeof(*err));
+		err->code = TRC_E_INVAL;
+		trc_copy_name(err->file, sizeof(err->file), name);
+		snprintf(err->msg, sizeof(err->msg), "writer options: size is not set");
+	}
+	return TRC_E_INVAL;
+}
+
 static int writer_new(const char *name, int gzip, const struct trc_writer_options *opt,
 		      struct trc_writer **out, struct trc_error *err)
 {
@@ -514,6 +533,10 @@ int trc_writer_open_sink(trc_sink_fn sink, void *ctx, int gzip, const struct trc
 			*out = NULL;
 		return TRC_E_INVAL;
 	}
+	*out = NULL;
+	rc = check_options(opt, "<sink>", err);
+	if (rc)
+		return rc;
 	rc = writer_new("<sink>", gzip, opt, out, err);
 	if (rc)
 		return rc;
@@ -538,6 +561,10 @@ int trc_writer_open(const char *path, int gzip, const struct trc_writer_options 
 			*out = NULL;
 		return TRC_E_INVAL;
 	}
+	*out = NULL;
+	rc = check_options(opt, path, err);
+	if (rc)
+		return rc;
 	fp = fopen(path, "wb");
 	if (!fp) {
 		if (err) {

@@ -1,0 +1,450 @@
+// ops.cc - see ops.h.
+#include "ops.h"
+
+#include <cstring>
+
+#include "pcie_function.h"
+#include "smmu/smmu_defs.h"
+
+namespace smmusim {
+
+// ---- arena and record copies ----
+
+void *Arena::alloc(size_t n, size_t align)
+{
+	for (;;) {
+		if (cur_ < blocks_.size()) {
+			size_t off = (used_ + align - 1) & ~(align - 1);
+			if (off + n <= blocks_[cur_].second) {
+				used_ = off + n;
+				return blocks_[cur_].first.get() + off;
+			}
+			cur_++;
+			used_ = 0;
+			continue;
+		}
+		size_t size = n + align > kBlock ? n + align : kBlock;
+		blocks_.emplace_back(std::unique_ptr<char[]>(new char[size]), size);
+	}
+}
+
+const char *Arena::strdup(const char *s, size_t len)
+{
+	char *p = static_cast<char *>(alloc(len + 1, 1));
+	std::memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void Arena::reset()
+{
+	cur_ = 0;
+	used_ = 0;
+}
+
+namespace {
+
+void copy_value(trc_value &dst, const trc_value &src, Arena &a)
+{
+	dst = src;
+	if (src.s)
+		dst.s = a.strdup(src.s, src.len);
+	if (src.nitems) {
+		auto *items = static_cast<trc_value *>(a.alloc(sizeof(trc_value) * src.nitems));
+		for (size_t i = 0; i < src.nitems; i++)
+			copy_value(items[i], src.items[i], a);
+		dst.items = items;
+	}
+}
+
+const trc_arg *copy_args(const trc_arg *src, size_t n, Arena &a)
+{
+	if (!n)
+		return nullptr;
+	auto *out = static_cast<trc_arg *>(a.alloc(sizeof(trc_arg) * n));
+	for (size_t i = 0; i < n; i++) {
+		out[i] = src[i];
+		out[i].key = a.strdup(src[i].key, std::strlen(src[i].key));
+		copy_value(out[i].value, src[i].value, a);
+	}
+	return out;
+}
+
+} // namespace
+
+const trc_record *copy_record(const trc_record &rec, Arena &a)
+{
+	auto *r = static_cast<trc_record *>(a.alloc(sizeof(trc_record)));
+	*r = rec;
+	if (rec.verb_name)
+		r->verb_name = a.strdup(rec.verb_name, std::strlen(rec.verb_name));
+	if (rec.stamp) {
+		auto *s = static_cast<trc_value *>(a.alloc(sizeof(trc_value)));
+		copy_value(*s, *rec.stamp, a);
+		r->stamp = s;
+	}
+	if (rec.nwords) {
+		auto *w = static_cast<trc_value *>(a.alloc(sizeof(trc_value) * rec.nwords));
+		for (size_t i = 0; i < rec.nwords; i++)
+			copy_value(w[i], rec.words[i], a);
+		r->words = w;
+	}
+	r->args = copy_args(rec.args, rec.nargs, a);
+	r->results = copy_args(rec.results, rec.nresults, a);
+	return r;
+}
+
+// ---- decoding ----
+
+bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out)
+{
+	if (!v)
+		return false;
+	if (v->kind == TRC_INT) {
+		out = v->u;
+		return true;
+	}
+	if (v->kind == TRC_VAR && vars) {
+		auto it = vars->find(v->s);
+		if (it == vars->end())
+			return false;
+		out = it->second;
+		return true;
+	}
+	return false;
+}
+
+Decoder::Decoder(const PlatformSpec &spec, std::string file) : file_(std::move(file))
+{
+	for (const DeviceSpec &d : spec.devices)
+		devices_.push_back(d.name);
+	for (unsigned id = 0; id < 256; id++)
+		if (const char *n = smmu_event_name(id))
+			events_.emplace(n, (uint8_t)id);
+}
+
+int Decoder::event_id(const char *name) const
+{
+	auto it = events_.find(name);
+	return it == events_.end() ? -1 : it->second;
+}
+
+int Decoder::device_index(const trc_value &name)
+{
+	// Traces name the same device over and over: compare with the last one
+	// first, so the common case is one short memcmp.
+	if (last_dev_ >= 0) {
+		const std::string &d = devices_[last_dev_];
+		if (d.size() == name.len && std::memcmp(d.data(), name.s, name.len) == 0)
+			return last_dev_;
+	}
+	for (size_t i = 0; i < devices_.size(); i++) {
+		if (devices_[i].size() == name.len && std::memcmp(devices_[i].data(), name.s, name.len) == 0) {
+			last_dev_ = (int)i;
+			return last_dev_;
+		}
+	}
+	return -1;
+}
+
+SimError Decoder::error_at(int status, uint32_t line, uint32_t col, const std::string &what) const
+{
+	Pos p;
+	p.file = file_;
+	p.line = line;
+	p.col = col;
+	return make_error(status, p, what);
+}
+
+Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, DmaOp &op,
+				    SimError &err)
+{
+	op = DmaOp{};
+	if (rec.nwords < 1 || rec.words[0].kind != TRC_NAME) {
+		err = error_at(kExitMalformed, rec.line, rec.col, "dma: expected a device name");
+		return kFailed;
+	}
+	int dev = device_index(rec.words[0]);
+	if (dev < 0) {
+		err = error_at(kExitMalformed, rec.words[0].line, rec.words[0].col,
+			       std::string("dma: unknown device '") + rec.words[0].s + "'");
+		return kFailed;
+	}
+	op.dev = (uint32_t)dev;
+	for (size_t i = 1; i < rec.nwords; i++) {
+		const char *w = rec.words[i].s;
+		if (w && std::strcmp(w, "priv") == 0)
+			op.priv = true;
+		else if (w && std::strcmp(w, "exec") == 0)
+			op.exec = true;
+		else {
+			err = error_at(kExitMalformed, rec.words[i].line, rec.words[i].col,
+				       "dma: expected priv or exec");
+			return kFailed;
+		}
+	}
+	bool have_addr = false, have_len = false, have_dir = false;
+	uint64_t len = 0;
+	for (size_t i = 0; i < rec.nargs; i++) {
+		const trc_arg &a = rec.args[i];
+		const trc_value &v = a.value;
+		uint64_t u = 0;
+		bool is_dir = std::strcmp(a.key, "dir") == 0;
+		if (!is_dir) {
+			if (v.kind == TRC_VAR && !vars)
+				return kGeneral;
+			if (!value_u64(&v, vars, u)) {
+				err = error_at(kExitMalformed, v.line, v.col,
+					       std::string("dma: ") + a.key + "= expects an integer");
+				return kFailed;
+			}
+		}
+		if (std::strcmp(a.key, "addr") == 0) {
+			op.addr = u;
+			have_addr = true;
+		} else if (std::strcmp(a.key, "len") == 0) {
+			len = u;
+			have_len = true;
+		} else if (is_dir) {
+			if (trc_value_is(&v, "write"))
+				op.write = true;
+			else if (!trc_value_is(&v, "read")) {
+				err = error_at(kExitMalformed, v.line, v.col, "dma: dir= expects read or write");
+				return kFailed;
+			}
+			have_dir = true;
+		} else if (std::strcmp(a.key, "ssid") == 0) {
+			if (u > UINT32_MAX) {
+				err = error_at(kExitMalformed, v.line, v.col, "dma: ssid= is wider than 32 bits");
+				return kFailed;
+			}
+			op.ssid = (uint32_t)u;
+			op.ssv = true;
+		} else {
+			err = error_at(kExitMalformed, a.line, a.col,
+				       std::string("dma: unknown key '") + a.key + "'");
+			return kFailed;
+		}
+	}
+	if (!have_addr || !have_len || !have_dir) {
+		err = error_at(kExitMalformed, rec.line, rec.col, "dma: needs addr=, len= and dir=");
+		return kFailed;
+	}
+	if (len == 0) {
+		err = error_at(kExitMalformed, rec.line, rec.col, "dma: len= must be at least 1");
+		return kFailed;
+	}
+	if (len > PcieFunction::kMaxLen) {
+		err = error_at(kExitUsage, rec.line, rec.col,
+			       "not supported yet: dma len=" + std::to_string(len) +
+				       " is longer than the platform's largest transfer (64 MiB)");
+		return kFailed;
+	}
+	op.len = (uint32_t)len;
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		const trc_value &v = r.value;
+		if (i == 0)
+			op.res_col = r.col;
+		if (v.kind == TRC_VAR) {
+			if (!vars)
+				return kGeneral;
+			if (std::strcmp(r.key, "pa") != 0 && std::strcmp(r.key, "fault") != 0) {
+				err = error_at(kExitMalformed, r.line, r.col,
+					       std::string("dma: cannot bind '") + r.key +
+						       "' (a dma binds pa= or fault=)");
+				return kFailed;
+			}
+			continue; // bound by the caller after the DMA
+		}
+		if (std::strcmp(r.key, "pa") == 0 && v.kind == TRC_INT) {
+			op.expect |= kExpectPa;
+			op.expect_pa = v.u;
+		} else if (std::strcmp(r.key, "fault") == 0 && v.kind == TRC_NAME) {
+			int id = event_id(v.s);
+			if (id < 0) {
+				err = error_at(kExitMalformed, v.line, v.col,
+					       std::string("dma: unknown event '") + v.s +
+						       "' (expected an architected name such as F_TRANSLATION "
+						       "or C_BAD_STE)");
+				return kFailed;
+			}
+			op.expect |= kExpectFault;
+			op.event = (uint8_t)id;
+		} else if (std::strcmp(r.key, "ok") == 0 && v.kind == TRC_NONE) {
+			op.expect |= kExpectOk;
+		} else if (std::strcmp(r.key, "abort") == 0 && v.kind == TRC_NONE) {
+			op.expect |= kExpectAbort;
+		} else {
+			err = error_at(kExitMalformed, r.line, r.col,
+				       std::string("dma: unexpected result '") + r.key +
+					       "' (expected pa=ADDR, fault=EVENT, abort or ok)");
+			return kFailed;
+		}
+	}
+	bool success = op.expect & (kExpectOk | kExpectPa);
+	bool failure = op.expect & (kExpectAbort | kExpectFault);
+	if ((success && failure) || ((op.expect & kExpectAbort) && (op.expect & kExpectFault))) {
+		err = error_at(kExitMalformed, rec.line, op.res_col,
+			       "dma: contradictory results (pa=/ok say it succeeds, fault=/abort that "
+			       "it is terminated, abort that no event is recorded)");
+		return kFailed;
+	}
+	return kDecoded;
+}
+
+bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,
+	     SimError &err)
+{
+	op.rec = nullptr;
+	if (rc == TRC_EOF) {
+		op.kind = OpKind::kEnd;
+		return false;
+	}
+	if (rc != TRC_OK) {
+		const trc_error *e = trc_reader_error(r);
+		char buf[768];
+		trc_error_format(e, buf, sizeof(buf));
+		err.status = trc_exit_status(e->code);
+		err.msg = buf;
+		op.kind = OpKind::kError;
+		return false;
+	}
+	op.line = rec->line;
+	op.col = rec->col;
+	op.stamp_ps = 0;
+	op.has_stamp = trc_record_stamp_ps(rec, &op.stamp_ps) != 0;
+	if (rec->verb == TRC_VERB_DMA) {
+		switch (dec.decode_dma(*rec, nullptr, op.dma, err)) {
+		case Decoder::kDecoded:
+			op.kind = OpKind::kDma;
+			return true;
+		case Decoder::kFailed:
+			op.kind = OpKind::kError;
+			return false;
+		case Decoder::kGeneral:
+			break;
+		}
+	}
+	op.kind = OpKind::kRecord;
+	op.rec = arena ? copy_record(*rec, *arena) : rec;
+	return true;
+}
+
+// ---- sources ----
+
+InlineSource::InlineSource(trc_reader *r, const trc_record *first, int first_rc, Decoder &dec)
+	: reader_(r), pending_(first), pending_rc_(first_rc), dec_(dec)
+{
+}
+
+const Op *InlineSource::next()
+{
+	if (done_) {
+		op_.kind = OpKind::kEnd;
+		return &op_;
+	}
+	int rc;
+	const trc_record *rec;
+	if (pending_ || pending_rc_ != TRC_OK) {
+		rc = pending_rc_;
+		rec = pending_;
+		pending_ = nullptr;
+		pending_rc_ = TRC_OK;
+	} else {
+		rc = trc_reader_next(reader_, &rec);
+	}
+	if (!make_op(rc, rec, reader_, dec_, nullptr, op_, error_))
+		done_ = true;
+	return &op_;
+}
+
+ThreadedSource::ThreadedSource(trc_reader *r, const trc_record *first, int first_rc, Decoder &dec)
+	: reader_(r), pending_(first), pending_rc_(first_rc), dec_(dec)
+{
+	for (Batch &b : batches_)
+		b.ops.resize(kBatchOps);
+	end_.kind = OpKind::kEnd;
+	thread_ = std::thread(&ThreadedSource::produce, this);
+}
+
+ThreadedSource::~ThreadedSource()
+{
+	{
+		std::lock_guard<std::mutex> l(m_);
+		stop_ = true;
+	}
+	cv_.notify_all();
+	thread_.join();
+}
+
+bool ThreadedSource::fill(Batch &b)
+{
+	b.arena.reset();
+	b.n = 0;
+	while (b.n < kBatchOps) {
+		int rc;
+		const trc_record *rec;
+		if (pending_ || pending_rc_ != TRC_OK) {
+			rc = pending_rc_;
+			rec = pending_;
+			pending_ = nullptr;
+			pending_rc_ = TRC_OK;
+		} else {
+			rc = trc_reader_next(reader_, &rec);
+		}
+		Op &op = b.ops[b.n++];
+		SimError e;
+		if (!make_op(rc, rec, reader_, dec_, &b.arena, op, e)) {
+			if (op.kind == OpKind::kError)
+				error_ = e; // published with the batch, under the lock
+			return false;
+		}
+	}
+	return true;
+}
+
+void ThreadedSource::produce()
+{
+	for (;;) {
+		Batch *b;
+		{
+			std::unique_lock<std::mutex> l(m_);
+			cv_.wait(l, [&] { return stop_ || produced_ - consumed_ < kBatches; });
+			if (stop_)
+				return;
+			b = &batches_[produced_ % kBatches];
+		}
+		bool more = fill(*b);
+		{
+			std::lock_guard<std::mutex> l(m_);
+			produced_++;
+		}
+		cv_.notify_all();
+		if (!more)
+			return;
+	}
+}
+
+const Op *ThreadedSource::next()
+{
+	if (finished_)
+		return &end_;
+	if (!cur_ || pos_ == cur_->n) {
+		std::unique_lock<std::mutex> l(m_);
+		if (cur_) {
+			consumed_++;
+			cur_ = nullptr;
+			cv_.notify_all();
+		}
+		cv_.wait(l, [&] { return produced_ > consumed_; });
+		cur_ = &batches_[consumed_ % kBatches];
+		pos_ = 0;
+	}
+	const Op *op = &cur_->ops[pos_++];
+	if (op->kind == OpKind::kEnd || op->kind == OpKind::kError)
+		finished_ = true;
+	return op;
+}
+
+} // namespace smmusim

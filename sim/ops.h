@@ -1,0 +1,177 @@
+// ops.h - trace records turned into work for the replay driver.
+//
+// The hot record of a trace is `dma` with literal arguments; it is decoded
+// once into a DmaOp (no strings: the device is an index, the expected event
+// an id), so that replaying it needs no lookup by name. Every other record,
+// and a `dma` that uses or binds $variables, is handed over as the record
+// itself and interpreted by the driver (replay.cc).
+//
+// Two sources produce ops in trace order. InlineSource parses on demand in
+// the simulation thread. ThreadedSource parses in a second host thread into
+// batches (records copied into the batch's arena) while the simulation
+// consumes the previous batch: the parse and the simulation overlap, which
+// matters because parsing costs more than a uTLB hit does. Either way a
+// malformed record surfaces as an error op at its place in the sequence, so
+// everything before it has run.
+#ifndef SMMUSIM_SIM_OPS_H
+#define SMMUSIM_SIM_OPS_H
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "platform.h"
+#include "trc/trace.h"
+
+namespace smmusim {
+
+// What a dma record asserts (bit set).
+enum DmaExpect : uint8_t {
+	kExpectOk = 1,
+	kExpectAbort = 2,
+	kExpectPa = 4,
+	kExpectFault = 8,
+};
+
+struct DmaOp {
+	uint64_t addr;
+	uint64_t expect_pa;
+	uint32_t len;
+	uint32_t ssid;
+	uint32_t dev;
+	uint32_t res_col;   // column of the first result (for messages)
+	uint8_t expect;     // DmaExpect bits
+	uint8_t event;      // kExpectFault: the event id
+	bool ssv, write, priv, exec;
+};
+
+enum class OpKind : uint8_t { kDma, kRecord, kError, kEnd };
+
+struct Op {
+	OpKind kind;
+	bool has_stamp;
+	uint32_t line, col;
+	uint64_t stamp_ps;
+	DmaOp dma;                  // kDma
+	const trc_record *rec;      // kRecord (and kDma: null)
+};
+
+// Bump allocator for copied records: reset per batch, blocks are kept.
+class Arena {
+public:
+	void *alloc(size_t n, size_t align = alignof(std::max_align_t));
+	const char *strdup(const char *s, size_t len);
+	void reset();
+
+private:
+	static constexpr size_t kBlock = 64 * 1024;
+	std::vector<std::pair<std::unique_ptr<char[]>, size_t>> blocks_; // storage, size
+	size_t cur_ = 0, used_ = 0;
+};
+
+// Deep copy of a record (values, lists, strings) into an arena.
+const trc_record *copy_record(const trc_record &rec, Arena &arena);
+
+// Variables bound so far (`-> key=$name`), by name.
+using VarMap = std::unordered_map<std::string, uint64_t>;
+
+// What decoding needs from the header: names to indices, built once.
+class Decoder {
+public:
+	Decoder(const PlatformSpec &spec, std::string file);
+	const std::string &file() const { return file_; }
+
+	enum Result { kDecoded, kGeneral, kFailed };
+	// Decode a dma record. Without vars, a record that uses or binds a
+	// variable is left to the general path (kGeneral); with vars, uses are
+	// resolved and bindings are left to the caller. kFailed sets err.
+	Result decode_dma(const trc_record &rec, const VarMap *vars, DmaOp &op, SimError &err);
+	// Event id of an architected name (F_TRANSLATION ...), or -1.
+	int event_id(const char *name) const;
+	int device_index(const trc_value &name);
+	SimError error_at(int status, uint32_t line, uint32_t col, const std::string &what) const;
+
+private:
+	std::string file_;
+	std::vector<std::string> devices_;
+	std::unordered_map<std::string, uint8_t> events_;
+	int last_dev_ = -1;
+};
+
+// The value of an integer argument: a literal or a bound variable.
+bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out);
+
+class OpSource {
+public:
+	virtual ~OpSource() = default;
+	// The next op; kEnd at the end, kError once (then kEnd).
+	virtual const Op *next() = 0;
+	// The error of a kError op.
+	const SimError &error() const { return error_; }
+
+protected:
+	SimError error_;
+};
+
+// Parses in the caller's thread. first: the record the header reader
+// stopped on (null at the end of the trace); first_rc its return code.
+class InlineSource : public OpSource {
+public:
+	InlineSource(trc_reader *r, const trc_record *first, int first_rc, Decoder &dec);
+	const Op *next() override;
+
+private:
+	trc_reader *reader_;
+	const trc_record *pending_;
+	int pending_rc_;
+	bool done_ = false;
+	Decoder &dec_;
+	Op op_{};
+};
+
+class ThreadedSource : public OpSource {
+public:
+	ThreadedSource(trc_reader *r, const trc_record *first, int first_rc, Decoder &dec);
+	~ThreadedSource() override;
+	const Op *next() override;
+
+private:
+	static constexpr size_t kBatchOps = 4096;
+	static constexpr size_t kBatches = 4;
+	struct Batch {
+		std::vector<Op> ops;
+		Arena arena;
+		size_t n = 0;
+	};
+	void produce();
+	// Fill one batch; false once the trace ended (End or Error op written).
+	bool fill(Batch &b);
+
+	trc_reader *reader_;
+	const trc_record *pending_;
+	int pending_rc_;
+	Decoder &dec_;
+	Batch batches_[kBatches];
+	std::mutex m_;
+	std::condition_variable cv_;
+	uint64_t produced_ = 0, consumed_ = 0;
+	bool stop_ = false, finished_ = false;
+	Batch *cur_ = nullptr;
+	size_t pos_ = 0;
+	Op end_{};
+	std::thread thread_;
+};
+
+// Turn one parse result into an op (shared by the sources). rec is kept as
+// is when arena is null, copied otherwise. Returns false at the end.
+bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,
+	     SimError &err);
+
+} // namespace smmusim
+
+#endif

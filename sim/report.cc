@@ -1,0 +1,449 @@
+// report.cc - see report.h.
+#include "report.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "smmu/smmu_defs.h"
+#include "smmu_module.h"
+
+namespace smmusim {
+namespace {
+
+class Builder {
+public:
+	explicit Builder(std::vector<ReportEntry> &out) : out_(out) {}
+
+	void num(std::vector<std::string> path, uint64_t v)
+	{
+		ReportEntry e;
+		e.path = std::move(path);
+		e.milli = v * 1000;
+		out_.push_back(std::move(e));
+	}
+	void time_ps(std::vector<std::string> path, uint64_t ps)
+	{
+		ReportEntry e;
+		e.path = std::move(path);
+		e.milli = ps;
+		e.time = true;
+		out_.push_back(std::move(e));
+	}
+	void str(std::vector<std::string> path, std::string s)
+	{
+		ReportEntry e;
+		e.path = std::move(path);
+		e.kind = ReportEntry::kString;
+		e.text = std::move(s);
+		out_.push_back(std::move(e));
+	}
+	void empty_array(std::vector<std::string> path)
+	{
+		ReportEntry e;
+		e.path = std::move(path);
+		e.kind = ReportEntry::kArray;
+		out_.push_back(std::move(e));
+	}
+	// count + latency_ns.{min,p50,p99,max}
+	void summary(const std::vector<std::string> &base, const Summary &s, bool with_count = true)
+	{
+		auto p = [&](const char *a, const char *b) {
+			std::vector<std::string> v = base;
+			v.push_back(a);
+			if (b)
+				v.push_back(b);
+			return v;
+		};
+		if (with_count)
+			num(p("count", nullptr), s.count);
+		time_ps(p("latency_ns", "min"), s.min);
+		time_ps(p("latency_ns", "p50"), s.p50);
+		time_ps(p("latency_ns", "p99"), s.p99);
+		time_ps(p("latency_ns", "max"), s.max);
+	}
+
+private:
+	std::vector<ReportEntry> &out_;
+};
+
+const char *kHitOrder[] = {"utlb", "mtlb", "tlb", "walk_cache", "walk", "bypass", "none"};
+
+int hit_by_name(const char *n)
+{
+	for (int h = 0; h < SMMU_HIT_COUNT; h++)
+		if (std::strcmp(smmu_hit_name((smmu_hit)h), n) == 0)
+			return h;
+	return -1;
+}
+
+std::string join(const std::vector<std::string> &path)
+{
+	std::string s;
+	for (size_t i = 0; i < path.size(); i++) {
+		if (i)
+			s += '.';
+		s += path[i];
+	}
+	return s;
+}
+
+void json_string(std::string &out, const std::string &s)
+{
+	out += '"';
+	for (unsigned char c : s) {
+		if (c == '"' || c == '\\') {
+			out += '\\';
+			out += (char)c;
+		} else if (c < 0x20) {
+			char b[8];
+			snprintf(b, sizeof(b), "\\u%04x", c);
+			out += b;
+		} else {
+			out += (char)c;
+		}
+	}
+	out += '"';
+}
+
+} // namespace
+
+std::string milli_text(uint64_t milli)
+{
+	std::string s = std::to_string(milli / 1000);
+	unsigned frac = (unsigned)(milli % 1000);
+	if (frac) {
+		char b[8];
+		snprintf(b, sizeof(b), ".%03u", frac);
+		std::string f(b);
+		while (f.back() == '0')
+			f.pop_back();
+		s += f;
+	}
+	return s;
+}
+
+std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<const SmmuModule *> &smmus,
+				      const RunOutcome &outcome)
+{
+	std::vector<ReportEntry> out;
+	Builder b(out);
+	b.str({"status"}, outcome.status);
+	b.num({"exit_status"}, (uint64_t)outcome.exit_status);
+	b.num({"records"}, st.records);
+	b.num({"records_late"}, st.late_records);
+	b.num({"failures"}, st.failures);
+	b.time_ps({"sim_time_ns"}, st.sim_time_ps);
+	// The isolation oracle is a later issue: say so in every report.
+	b.str({"oracle"}, "not implemented");
+	b.empty_array({"violations"});
+
+	// DMA.
+	b.num({"dma", "count"}, st.dma_count());
+	b.num({"dma", "ok"}, st.dma_kind(RunStats::kDmaOk));
+	b.num({"dma", "faults"}, st.dma_kind(RunStats::kDmaFault));
+	b.num({"dma", "aborts"}, st.dma_kind(RunStats::kDmaAbort));
+	b.num({"dma", "bus_errors"}, st.dma_kind(RunStats::kDmaBusError));
+	b.num({"dma", "reads"}, st.dma_count() - st.dma_writes());
+	b.num({"dma", "writes"}, st.dma_writes());
+	b.num({"dma", "bytes"}, st.dma_bytes());
+	b.summary({"dma"}, st.dma_latency(), false);
+	for (const char *h : kHitOrder)
+		b.summary({"dma", "by_hit", h}, st.dma_latency((uint8_t)hit_by_name(h)));
+
+	// Commands, by opcode in numeric order.
+	b.num({"commands", "count"}, st.commands_total());
+	b.num({"commands", "cerrors"}, st.cerrors());
+	for (unsigned op = 0; op < 256; op++) {
+		std::vector<uint64_t> v = st.command_samples()[op];
+		if (v.empty())
+			continue;
+		const char *n = smmu_cmd_name(op);
+		std::string name = n ? n : "OP_" + std::to_string(op);
+		b.summary({"commands", name}, summarize(v));
+	}
+
+	// Invalidations: from a command's arrival to its covering SYNC.
+	{
+		std::vector<uint64_t> all = st.invalidation_all();
+		b.summary({"invalidations"}, summarize(all));
+		b.num({"invalidations", "uncovered"}, st.invalidations_uncovered());
+		for (unsigned op = 0; op < 256; op++) {
+			std::vector<uint64_t> v = st.invalidation_samples()[op];
+			if (v.empty())
+				continue;
+			const char *n = smmu_cmd_name(op);
+			b.summary({"invalidations", "by_op", n ? n : "OP_" + std::to_string(op)},
+				  summarize(v));
+		}
+	}
+
+	// Events, by number.
+	{
+		uint64_t c = 0, r = 0, d = 0;
+		for (const auto &e : st.events()) {
+			c += e.count;
+			r += e.recorded;
+			d += e.dropped;
+		}
+		b.num({"events", "count"}, c);
+		b.num({"events", "recorded"}, r);
+		b.num({"events", "dropped"}, d);
+		for (unsigned id = 0; id < 256; id++) {
+			const auto &e = st.events()[id];
+			if (!e.count)
+				continue;
+			const char *n = smmu_event_name(id);
+			std::string name = n ? n : "EVENT_" + std::to_string(id);
+			b.num({"events", name, "count"}, e.count);
+			b.num({"events", name, "recorded"}, e.recorded);
+			b.num({"events", name, "dropped"}, e.dropped);
+		}
+	}
+
+	b.num({"mmio", "reads"}, st.mmio_reads);
+	b.num({"mmio", "writes"}, st.mmio_writes);
+	b.num({"mmio", "errors"}, st.mmio_errors);
+	b.num({"mem", "reads"}, st.mem_reads);
+	b.num({"mem", "writes"}, st.mem_writes);
+	b.num({"mem", "loads"}, st.mem_loads);
+	b.num({"mem", "load_bytes"}, st.mem_load_bytes);
+	b.num({"mem", "errors"}, st.mem_errors);
+	b.num({"cpu", "tlbis"}, st.cpu_tlbis);
+	b.num({"cpu", "tlbi_removed"}, st.cpu_tlbi_removed);
+
+	// Per SMMU: the model's own counters, then the platform's.
+	for (const SmmuModule *m : smmus) {
+		const std::string &n = st.smmu_names()[m->index()];
+		const smmu_stats *s = smmu_get_stats(m->model());
+		const smmu_config *cfg = smmu_get_config(m->model());
+		b.num({n, "tbus"}, cfg->num_tbus);
+		b.num({n, "clock_mhz"}, cfg->t.clock_mhz);
+		b.num({n, "xlate"}, s->xlate);
+		for (const char *h : kHitOrder)
+			b.num({n, "hit", h}, s->hit[hit_by_name(h)]);
+		b.num({n, "faults"}, s->faults);
+		b.num({n, "events_recorded"}, s->events_recorded);
+		b.num({n, "events_dropped"}, s->events_dropped);
+		b.num({n, "eventq_overflows"}, s->eventq_overflows);
+		b.num({n, "cfg_hits"}, s->cfg_hits);
+		b.num({n, "cfg_misses"}, s->cfg_misses);
+		b.num({n, "mem_reads"}, s->mem_reads);
+		b.num({n, "mem_writes"}, s->mem_writes);
+		b.num({n, "cmds"}, s->cmds);
+		b.num({n, "cerrors"}, s->cerrors);
+		b.num({n, "inv_removed"}, s->inv_removed);
+		b.num({n, "btm_tlbis"}, s->btm_tlbis);
+		b.num({n, "ats_invs"}, s->ats_invs);
+		b.num({n, "irq", "evtq"}, m->irq_evtq.pulses());
+		b.num({n, "irq", "priq"}, m->irq_priq.pulses());
+		b.num({n, "irq", "gerror"}, m->irq_gerror.pulses());
+		b.num({n, "irq", "cmd_sync"}, m->irq_cmd_sync.pulses());
+		b.num({n, "msis"}, m->msis());
+	}
+	return out;
+}
+
+std::string report_json(const std::vector<ReportEntry> &entries)
+{
+	// Entries sharing a prefix are contiguous (the builder emits them so),
+	// so the nesting is opened and closed by comparing neighbours' paths.
+	std::string out = "{";
+	std::vector<std::string> open; // current object path
+	bool first = true;
+	for (const ReportEntry &e : entries) {
+		size_t common = 0;
+		while (common < open.size() && common + 1 < e.path.size() &&
+		       open[common] == e.path[common])
+			common++;
+		while (open.size() > common) {
+			open.pop_back();
+			out += "\n" + std::string(2 * (open.size() + 1), ' ') + "}";
+			first = false;
+		}
+		for (size_t i = common; i + 1 < e.path.size(); i++) {
+			out += first ? "\n" : ",\n";
+			out += std::string(2 * (open.size() + 1), ' ');
+			json_string(out, e.path[i]);
+			out += ": {";
+			open.push_back(e.path[i]);
+			first = true;
+		}
+		out += first ? "\n" : ",\n";
+		first = false;
+		out += std::string(2 * (open.size() + 1), ' ');
+		json_string(out, e.path.back());
+		out += ": ";
+		switch (e.kind) {
+		case ReportEntry::kNumber:
+			out += milli_text(e.milli);
+			break;
+		case ReportEntry::kString:
+			json_string(out, e.text);
+			break;
+		case ReportEntry::kArray:
+			out += "[]";
+			break;
+		}
+	}
+	while (!open.empty()) {
+		open.pop_back();
+		out += "\n" + std::string(2 * (open.size() + 1), ' ') + "}";
+	}
+	out += "\n}\n";
+	return out;
+}
+
+bool report_lookup(const std::vector<ReportEntry> &entries, const std::string &name,
+		   uint64_t &milli, bool &time)
+{
+	for (const ReportEntry &e : entries) {
+		if (e.kind == ReportEntry::kNumber && join(e.path) == name) {
+			milli = e.milli;
+			time = e.time;
+			return true;
+		}
+	}
+	// Known names that simply did not occur read as zero.
+	auto known_event = [](const std::string &n) {
+		for (unsigned id = 0; id < 256; id++)
+			if (const char *s = smmu_event_name(id))
+				if (n == s)
+					return true;
+		return false;
+	};
+	auto known_cmd = [](const std::string &n) {
+		for (unsigned op = 0; op < 256; op++)
+			if (const char *s = smmu_cmd_name(op))
+				if (n == s)
+					return true;
+		return false;
+	};
+	auto split = [](const std::string &s) {
+		std::vector<std::string> v;
+		size_t a = 0;
+		for (size_t i = 0; i <= s.size(); i++)
+			if (i == s.size() || s[i] == '.') {
+				v.push_back(s.substr(a, i - a));
+				a = i + 1;
+			}
+		return v;
+	};
+	std::vector<std::string> p = split(name);
+	auto latency_leaf = [&](size_t i) {
+		return p.size() == i + 2 && p[i] == "latency_ns" &&
+		       (p[i + 1] == "min" || p[i + 1] == "p50" || p[i + 1] == "p99" || p[i + 1] == "max");
+	};
+	milli = 0;
+	if (p.size() == 3 && p[0] == "events" && known_event(p[1]) &&
+	    (p[2] == "count" || p[2] == "recorded" || p[2] == "dropped")) {
+		time = false;
+		return true;
+	}
+	if (p.size() >= 3 && p[0] == "commands" && known_cmd(p[1]) &&
+	    ((p.size() == 3 && p[2] == "count") || latency_leaf(2))) {
+		time = p.size() == 4;
+		return true;
+	}
+	if (p.size() >= 4 && p[0] == "invalidations" && p[1] == "by_op" && known_cmd(p[2]) &&
+	    ((p.size() == 4 && p[3] == "count") || latency_leaf(3))) {
+		time = p.size() == 5;
+		return true;
+	}
+	return false;
+}
+
+std::string report_text(const std::vector<ReportEntry> &entries, const RunStats &st,
+			const std::string &trace)
+{
+	auto get = [&](const std::string &n) {
+		uint64_t m = 0;
+		bool t;
+		report_lookup(entries, n, m, t);
+		return milli_text(m);
+	};
+	auto lat = [&](const std::string &base) {
+		return "min " + get(base + ".latency_ns.min") + "  p50 " + get(base + ".latency_ns.p50") +
+		       "  p99 " + get(base + ".latency_ns.p99") + "  max " + get(base + ".latency_ns.max");
+	};
+	std::string o;
+	char line[512];
+	auto add = [&](const char *fmt, auto... args) {
+		snprintf(line, sizeof(line), fmt, args...);
+		o += line;
+	};
+	std::string status;
+	for (const ReportEntry &e : entries)
+		if (e.path.size() == 1 && e.path[0] == "status")
+			status = e.text;
+	add("smmusim replay %s\n", trace.c_str());
+	add("  status          %s (exit %s)\n", status.c_str(), get("exit_status").c_str());
+	add("  records         %s (late %s, failures %s)\n", get("records").c_str(),
+	    get("records_late").c_str(), get("failures").c_str());
+	add("  simulated time  %s ns\n", get("sim_time_ns").c_str());
+	add("  isolation       oracle not implemented: isolation is not checked yet\n");
+
+	add("DMA               %s (ok %s, faults %s, aborts %s, bus errors %s)\n",
+	    get("dma.count").c_str(), get("dma.ok").c_str(), get("dma.faults").c_str(),
+	    get("dma.aborts").c_str(), get("dma.bus_errors").c_str());
+	if (st.dma_count()) {
+		add("  latency ns      %s\n", lat("dma").c_str());
+		for (const char *h : kHitOrder) {
+			std::string base = std::string("dma.by_hit.") + h;
+			if (get(base + ".count") == "0")
+				continue;
+			add("  %-15s %-8s %s\n", h, get(base + ".count").c_str(), lat(base).c_str());
+		}
+	}
+	add("commands          %s (cerrors %s)\n", get("commands.count").c_str(),
+	    get("commands.cerrors").c_str());
+	for (unsigned op = 0; op < 256; op++) {
+		if (st.command_samples()[op].empty())
+			continue;
+		const char *n = smmu_cmd_name(op);
+		std::string name = n ? n : "OP_" + std::to_string(op);
+		add("  %-15s %-8s %s\n", name.c_str(), get("commands." + name + ".count").c_str(),
+		    lat("commands." + name).c_str());
+	}
+	add("invalidations     %s (not yet covered by a SYNC: %s)\n", get("invalidations.count").c_str(),
+	    get("invalidations.uncovered").c_str());
+	if (!st.invalidation_all().empty())
+		add("  latency ns      %s\n", lat("invalidations").c_str());
+	for (unsigned op = 0; op < 256; op++) {
+		if (st.invalidation_samples()[op].empty())
+			continue;
+		std::string name = smmu_cmd_name(op) ? smmu_cmd_name(op) : "OP_" + std::to_string(op);
+		std::string base = "invalidations.by_op." + name;
+		add("  %-15s %-8s %s\n", name.c_str(), get(base + ".count").c_str(), lat(base).c_str());
+	}
+	add("events            %s (recorded %s, dropped %s)\n", get("events.count").c_str(),
+	    get("events.recorded").c_str(), get("events.dropped").c_str());
+	for (unsigned id = 0; id < 256; id++) {
+		const auto &e = st.events()[id];
+		if (!e.count)
+			continue;
+		const char *n = smmu_event_name(id);
+		std::string name = n ? n : "EVENT_" + std::to_string(id);
+		add("  %-15s %-8llu (recorded %llu, dropped %llu)\n", name.c_str(),
+		    (unsigned long long)e.count, (unsigned long long)e.recorded,
+		    (unsigned long long)e.dropped);
+	}
+	add("host              mmio reads %s, writes %s, errors %s; mem reads %s, writes %s, loads %s; "
+	    "cpu tlbis %s\n",
+	    get("mmio.reads").c_str(), get("mmio.writes").c_str(), get("mmio.errors").c_str(),
+	    get("mem.reads").c_str(), get("mem.writes").c_str(), get("mem.loads").c_str(),
+	    get("cpu.tlbis").c_str());
+	for (const std::string &n : st.smmu_names()) {
+		add("%-17s xlate %s, hits utlb %s mtlb %s tlb %s walk_cache %s walk %s, faults %s, "
+		    "cmds %s, table reads %s, removed %s, irqs evtq %s gerror %s cmd_sync %s, msis %s\n",
+		    n.c_str(), get(n + ".xlate").c_str(), get(n + ".hit.utlb").c_str(),
+		    get(n + ".hit.mtlb").c_str(), get(n + ".hit.tlb").c_str(),
+		    get(n + ".hit.walk_cache").c_str(), get(n + ".hit.walk").c_str(),
+		    get(n + ".faults").c_str(), get(n + ".cmds").c_str(), get(n + ".mem_reads").c_str(),
+		    get(n + ".inv_removed").c_str(), get(n + ".irq.evtq").c_str(),
+		    get(n + ".irq.gerror").c_str(), get(n + ".irq.cmd_sync").c_str(),
+		    get(n + ".msis").c_str());
+	}
+	return o;
+}
+
+} // namespace smmusim
