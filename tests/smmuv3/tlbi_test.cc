@@ -342,3 +342,82 @@ TEST(TlbiBtm, BroadcastVmalle1RemovesTheVmidWhenBtmOnAndPtmZero)
 }
 
 } // namespace
+
+namespace {
+
+// NS-EL2-E2H streams carry ASIDs; EL2_ASID / EL2_VA / EL2_VAA select by them.
+class TlbiE2h : public ::testing::Test {
+protected:
+	Rig r;
+	void SetUp() override {
+		r.Init();
+		r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN);
+		r.W32(SMMU_REG_CR2, SMMU_CR2_E2H);
+		r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
+		for (uint16_t asid = 1; asid <= 2; asid++) {
+			smmu_pt pt = r.NewPt(false, 12, 16);
+			smmu_pt_attr a;
+			smmu_pt_attr_default(&a, false);
+			a.ng = true;
+			ASSERT_EQ(smmu_pt_map(&pt, 0x1000, 0x7A000000 + 0x100000ull * asid, 0x4000, 12, &a),
+				  SMMU_PT_OK);
+			uint64_t cd[8], ste[8];
+			smmu_build_cd(cd, pt.root, asid, 12, 48);
+			smmu_ste_fields f;
+			smmu_ste_fields_init(&f);
+			smmu_ste_fields_s1(&f, r.PutCd(cd), 0, 0);
+			f.strw = 2;
+			smmu_build_ste(&f, ste);
+			r.SetSte(asid, ste);
+		}
+		for (uint32_t sid = 1; sid <= 2; sid++)
+			for (uint64_t va = 0x1000; va < 0x5000; va += 0x1000) {
+				auto x = r.X(sid, va);
+				ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+				ASSERT_EQ(x.world, 2u); // NS-EL2-E2H
+				ASSERT_EQ(x.asid, sid);
+			}
+	}
+	bool Cached(uint32_t sid, uint64_t va) { return r.X(sid, va).hit == SMMU_HIT_UTLB; }
+	void Run(const uint64_t c[2]) {
+		r.Cmd(c);
+		r.Sync();
+	}
+};
+
+TEST_F(TlbiE2h, El2AsidRemovesOnlyThatAsid)
+{
+	uint64_t c[2];
+	smmu_cmd_tlbi_el2_asid(c, 2);
+	Run(c);
+	EXPECT_FALSE(Cached(2, 0x1000));
+	EXPECT_TRUE(Cached(1, 0x1000));
+}
+
+TEST_F(TlbiE2h, El2VaRemovesThatAsidsPageAndVaaEveryAsid)
+{
+	uint64_t c[2];
+	smmu_cmd_tlbi_el2_va(c, 1, 0x2000, nullptr);
+	Run(c);
+	EXPECT_FALSE(Cached(1, 0x2000));
+	EXPECT_TRUE(Cached(2, 0x2000));
+	EXPECT_TRUE(Cached(1, 0x3000));
+	smmu_cmd_tlbi_el2_vaa(c, 0x3000, nullptr);
+	Run(c);
+	EXPECT_FALSE(Cached(1, 0x3000));
+	EXPECT_FALSE(Cached(2, 0x3000));
+	EXPECT_TRUE(Cached(2, 0x4000));
+}
+
+TEST_F(TlbiE2h, NhCommandsDoNotTouchEl2Entries)
+{
+	uint64_t c[2];
+	smmu_cmd_tlbi_nsnh_all(c);
+	Run(c);
+	smmu_cmd_tlbi_nh_asid(c, 0, 1);
+	Run(c);
+	EXPECT_TRUE(Cached(1, 0x1000));
+	EXPECT_TRUE(Cached(2, 0x1000));
+}
+
+} // namespace
