@@ -69,6 +69,8 @@ void BareMetalTrace::flush()
 		std::vector<uint64_t> run;
 		uint64_t expect = start;
 		while (it != pending_.end() && it->first == expect && run.size() < 64) {
+			if (sink_)
+				sink_->mem_write64(it->first, it->second);
 			run.push_back(it->second);
 			expect += 8;
 			++it;
@@ -89,11 +91,17 @@ void BareMetalTrace::flush()
 
 void BareMetalTrace::mmio_write32(uint64_t off, uint32_t v)
 {
+	flush();
+	if (sink_)
+		sink_->mmio_write(off, 4, v);
 	line("mmio " + smmu_ + " write " + hex(off) + " val=" + hex(v));
 }
 
 void BareMetalTrace::mmio_write64(uint64_t off, uint64_t v)
 {
+	flush();
+	if (sink_)
+		sink_->mmio_write(off, 8, v);
 	line("mmio " + smmu_ + " write " + hex(off) + " val=" + hex(v) + " width=64");
 }
 

@@ -21,8 +21,18 @@ namespace smmusim {
 
 class BareMetalTrace {
 public:
+	// Receives every memory and register write in trace order, so that a
+	// host driving the model directly (a benchmark baseline) can apply the
+	// same set-up without parsing the text.
+	struct Sink {
+		virtual ~Sink() = default;
+		virtual void mem_write64(uint64_t pa, uint64_t v) = 0;
+		virtual void mmio_write(uint64_t off, unsigned width, uint64_t v) = 0;
+	};
+
 	// Tables and queues are allocated from [heap, ...).
 	explicit BareMetalTrace(std::string smmu = "smmu0", uint64_t heap = 0x10000000ull);
+	void set_sink(Sink *sink) { sink_ = sink; }
 
 	// Text so far (flushes pending memory writes).
 	std::string text();
@@ -68,6 +78,7 @@ private:
 	uint64_t strtab_ = 0, cmdq_ = 0, evtq_ = 0;
 	uint32_t prod_ = 0;
 	smmu_pt_ops ops_;
+	Sink *sink_ = nullptr;
 };
 
 } // namespace smmusim

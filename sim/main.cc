@@ -1,8 +1,10 @@
 // main.cc - the smmusim program: replay, check, dump, params, help.
 //
-// SystemC's library provides main() and calls sc_main(); the simulation
-// kernel runs at most once per process (only `replay` starts it).
+// The simulation kernel runs at most once per process (only `replay` starts
+// it). main() is ours rather than libsystemc's so that SystemC's banner,
+// which it prints before sc_main(), stays out of the output.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -68,8 +70,6 @@ int cmd_params()
 
 int sc_main(int argc, char **argv)
 {
-	// SystemC prints its banner unless told not to; the report must be the
-	// only thing on stdout.
 	if (argc < 2)
 		return usage_error("missing command");
 	std::string cmd = argv[1];
@@ -127,4 +127,10 @@ int sc_main(int argc, char **argv)
 	if (cmd == "check")
 		return smmusim::run_check(opt, std::cout, std::cerr);
 	return smmusim::run_replay(opt, std::cout, std::cerr);
+}
+
+int main(int argc, char **argv)
+{
+	setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+	return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -281,6 +281,7 @@ TEST(TrcWriter, RefusesWhatCouldNotBeReadBackAndStaysUsable)
 	// Only ok and abort stand alone among the results.
 	trc_arg bare{};
 	bare.key = "done";
+	rec.verb_name = nullptr;
 	rec.verb = TRC_VERB_CONFIG;
 	rec.results = &bare;
 	rec.nresults = 1;
@@ -289,8 +290,6 @@ TEST(TrcWriter, RefusesWhatCouldNotBeReadBackAndStaysUsable)
 	rec.results = nullptr;
 	rec.nresults = 0;
 
-	rec.verb_name = nullptr;
-	rec.verb = TRC_VERB_CONFIG;
 	EXPECT_EQ(trc_writer_put(w, &rec), TRC_OK);
 	EXPECT_EQ(trc_writer_close(w), TRC_OK);
 	EXPECT_EQ(out, "config k=1\n");  // nothing of the refused records leaked out
