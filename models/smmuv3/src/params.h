@@ -15,14 +15,6 @@
 
 #include "smmu/smmu.h"
 
-/*
- * Validate a whole configuration: cfg->size, every parameter's range (as
- * smmu_config_set would), every cache's geometry, and the cross-parameter
- * rules of IHI 0070 plus what this model does not implement (AArch32-only
- * tables, stalling). Returns SMMU_OK, or SMMU_ERR_INVAL with the first
- * problem found written to err (NUL-terminated, truncated to len; err may be
- * NULL). Never modifies cfg.
- */
-int smmu_config_check(const struct smmu_config *cfg, char *err, size_t len);
+/* smmu_config_check() is declared in smmu.h. */
 
 #endif

@@ -13,6 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Permission bits as cached in TLB entries. */
 enum {
 	SMMU_PERM_UR = 1u << 0, /* unprivileged read */
@@ -140,5 +144,9 @@ bool smmu_ptw_s2_setup(struct smmu_ptw_stage *st, unsigned sl0);
 
 /* Stage-1 start level from tsz and granule_shift. */
 int smmu_ptw_s1_start_level(unsigned tsz, unsigned granule_shift);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,7 @@
  * do not change behaviour (memory is coherent).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -206,8 +207,12 @@ int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, 
 	if (cfg->size != sizeof(*cfg) || ops->size > sizeof(*ops) || ops->size < 3 * sizeof(void *))
 		return SMMU_ERR_INVAL;
 	*out = NULL;
-	if (smmu_config_check(cfg, NULL, 0) != SMMU_OK)
+	char why[160];
+	if (smmu_config_check(cfg, why, sizeof(why)) != SMMU_OK) {
+		if (ops->size >= offsetof(struct smmu_host_ops, log) + sizeof(ops->log) && ops->log)
+			ops->log(host, 0, why);
 		return SMMU_ERR_INVAL;
+	}
 	struct smmu_host_ops o;
 	memset(&o, 0, sizeof(o));
 	memcpy(&o, ops, ops->size);

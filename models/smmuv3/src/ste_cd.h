@@ -16,6 +16,10 @@
 #include "caps.h"
 #include "ptw.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* STE.Config values (§5.2). */
 enum smmu_ste_config {
 	SMMU_STE_CFG_ABORT = 0,  /* 0xx: abort, no event */
@@ -123,5 +127,9 @@ bool smmu_l1cd_decode(uint64_t l1cd, unsigned ia_bits, uint64_t *l2ptr);
  */
 int smmu_cd_decode(const uint64_t raw[8], const struct smmu_ste *ste, const struct smmu_caps *caps,
 		   struct smmu_cd *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -318,6 +318,14 @@ int smmu_config_set(struct smmu_config *cfg, const char *name, const char *value
 		    size_t errlen);
 /* Value of a parameter as text. */
 int smmu_config_get(const struct smmu_config *cfg, const char *name, char *buf, size_t len);
+/*
+ * Validate a whole configuration (cfg->size, every parameter's range, cache
+ * geometries, cross-parameter rules, and what the model does not implement).
+ * Returns SMMU_OK, or SMMU_ERR_INVAL with the first problem in err
+ * (NUL-terminated, truncated to len; err may be NULL). smmu_create() runs the
+ * same check and logs the message through ops->log.
+ */
+int smmu_config_check(const struct smmu_config *cfg, char *err, size_t len);
 /* Iterate the parameter table: returns NULL past the end. */
 const struct smmu_param_info *smmu_param_at(size_t i);
 
