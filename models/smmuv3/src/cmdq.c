@@ -25,6 +25,16 @@
 
 /* ---- invalidation plumbing shared by commands and BTM ---- */
 
+/* One invalidate message to a TBU that examined `work` entries: the TCU
+ * issues one message at a time (MMU-700: one invalidation token per TBU), so
+ * messages queue on inv_msg. Returns when the TBU's acknowledgement lands. */
+static uint64_t tbu_message(struct smmu *s, uint64_t t, uint64_t work)
+{
+	const struct smmu_timing *tm = &s->cfg.t;
+	uint64_t cost = 2ull * tm->dti_hop + tm->tbu_inv_work + (uint64_t)tm->inv_per_entry * work;
+	return smmu_res_take(&s->inv_msg, t, cost) + cost;
+}
+
 uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, uint32_t *removed)
 {
 	const struct smmu_timing *tm = &s->cfg.t;
@@ -38,15 +48,13 @@ uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, ui
 	uint64_t done = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		uint64_t tw = 0;
-		uint32_t r = smmu_tlb_invalidate(&s->tbu[i].utlb, inv, &w);
+		rm += smmu_tlb_invalidate(&s->tbu[i].utlb, inv, &w);
 		tw += w;
-		r += smmu_tlb_invalidate(&s->tbu[i].mtlb, inv, &w);
+		rm += smmu_tlb_invalidate(&s->tbu[i].mtlb, inv, &w);
 		tw += w;
-		rm += r;
-		uint64_t cost = 2ull * tm->dti_hop + tm->tbu_inv_work + (uint64_t)tm->inv_per_entry * tw;
-		uint64_t start = smmu_res_take(&s->inv_msg, t, cost);
-		if (start + cost > done)
-			done = start + cost;
+		uint64_t end = tbu_message(s, t, tw);
+		if (end > done)
+			done = end;
 	}
 	s->st.inv_removed += rm;
 	if (removed)
@@ -64,10 +72,9 @@ uint64_t smmu_inv_cfg(struct smmu *s, uint32_t lo, uint32_t hi, int64_t ssid_sel
 	uint64_t done = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		rm += smmu_cfgc_invalidate(&s->tbu[i].cfgc, lo, hi, ssid_sel, &w);
-		uint64_t cost = 2ull * tm->dti_hop + tm->tbu_inv_work + (uint64_t)tm->inv_per_entry * w;
-		uint64_t start = smmu_res_take(&s->inv_msg, t, cost);
-		if (start + cost > done)
-			done = start + cost;
+		uint64_t end = tbu_message(s, t, w);
+		if (end > done)
+			done = end;
 	}
 	s->st.inv_removed += rm;
 	if (removed)
