@@ -129,6 +129,18 @@ TEST(TrcReader, CrlfLineEndings)
 	EXPECT_EQ(b.records.back(), "dma/world w:name:nic0 addr=int:16:0x1000 len=int:10:0x40 dir=name:read -> ok=none");
 }
 
+TEST(TrcReader, Utf8ByteOrderMarkIsSkipped)
+{
+	auto res = ReadText("\xef\xbb\xbfsmmutrace 1\nconfig a=1\n");
+	ASSERT_EQ(res.rc, TRC_EOF) << res.err.msg;
+	EXPECT_EQ(res.records.size(), 2u);
+	// Only at the start of the file.
+	res = ReadText("smmutrace 1\n\xef\xbb\xbf config a=1\n");
+	EXPECT_EQ(res.rc, TRC_E_SCHEMA);
+	EXPECT_EQ(res.err.line, 2u);
+	EXPECT_EQ(res.err.col, 1u);
+}
+
 TEST(TrcReader, LastLineWithoutNewline)
 {
 	auto res = ReadText("smmutrace 1\nconfig a=0x10");

@@ -166,6 +166,11 @@ int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 		if (rc) {
 			return trc_fail(r, rc, r->in.err_line, r->in.err_col, "%s", r->in.err_msg);
 		}
+		/* A UTF-8 byte order mark may open the file; columns count after it. */
+		if (r->in.lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			line += 3;
+			len -= 3;
+		}
 		trc_arena_reset(&r->rec_arena);
 		r->stack.n = 0;
 		rc = trc_lex_line(r, line, len);

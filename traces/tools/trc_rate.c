@@ -6,7 +6,7 @@
  * plain inflate over the same bytes as a baseline. Deterministic input; the
  * numbers depend on the machine. Not a test: nothing is asserted.
  *
- * usage: trc_rate [N] [tmpfile]
+ * usage: trc_rate [N] [tmpfile] [dma]   ("dma": only dma lines, the task's reference record)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static double now(void)
 }
 
 /* Deterministic text: mostly the dma line of the task, some others. */
-static size_t make_text(struct buf *t, unsigned long n)
+static size_t make_text(struct buf *t, unsigned long n, int dma_only)
 {
 	char line[160];
 	unsigned long i;
@@ -66,7 +66,7 @@ static size_t make_text(struct buf *t, unsigned long n)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		switch (i % 16) {
+		switch (dma_only ? 0 : i % 16) {
 		case 7:
 			len = snprintf(line, sizeof(line),
 				       "ioctl $iommufd IOMMU_IOAS_MAP ioas_id=1 flags=FIXED_IOVA|READABLE user_va=0x7f00_0000 length=2M iova=0x%llx\n",
@@ -154,13 +154,14 @@ int main(int argc, char **argv)
 {
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 3000000ul, count;
 	const char *tmp = argc > 2 ? argv[2] : "/tmp/trc_rate.trace.gz";
+	int dma_only = argc > 3 && strcmp(argv[3], "dma") == 0;
 	struct buf text = { 0 }, gz = { 0 };
 	struct trc_reader *r;
 	struct trc_error err;
 	double t0, t;
 	FILE *fp;
 
-	if (!make_text(&text, n) || gzip_buf(&text, &gz)) {
+	if (!make_text(&text, n, dma_only) || gzip_buf(&text, &gz)) {
 		fprintf(stderr, "trc_rate: out of memory\n");
 		return 1;
 	}
