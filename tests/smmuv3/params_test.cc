@@ -187,7 +187,7 @@ TEST(SmmuParams, TableNamesEveryField)
 		"minor_rev", "s1p", "s2p", "vmid_bits", "asid_bits", "gran4k", "gran16k",
 		"gran64k", "oas", "sidsize", "ssidsize", "cmdqs", "eventqs", "priqs", "st_level2",
 		"cd2l", "ril", "btm", "ats", "pri", "msi", "sev", "hyp", "coherent", "ttf",
-		"stall_model", "term_model", "stt", "iidr", "tbus", "seed",
+		"stall_model", "term_model", "stt", "iidr", "tbus", "seed", "host.fastpath",
 		"t.clock_mhz", "t.dti_hop", "t.mem_read", "t.mem_write", "t.ptw_slots",
 		"t.ctw_slots", "t.tcu_slots", "t.cmd_decode", "t.cmd_fetch_batch", "t.inv_base",
 		"t.inv_per_entry", "t.tbu_inv_work", "t.sync_base", "t.bypass",
@@ -207,7 +207,7 @@ TEST(SmmuParams, TableNamesEveryField)
 TEST(SmmuParams, TableRowsAreDocumented)
 {
 	const std::set<std::string> sources = {"gem5 SMMUv3.py", "MMU-700 TRM 101542",
-					       "MMU-600AE TRM", "DESIGN.md default", "IHI 0070",
+					       "MMU-600AE TRM", "DESIGN.md default", "IHI 0070", "simulator",
 					       "uncalibrated"};
 	for (size_t i = 0; smmu_param_at(i); i++) {
 		const struct smmu_param_info *p = smmu_param_at(i);

@@ -76,11 +76,11 @@ struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, 
 	return NULL;
 }
 
-void smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
-		      const struct smmu_ctx *ctx)
+struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
+				   const struct smmu_ctx *ctx)
 {
 	if (!c->n)
-		return;
+		return NULL;
 	uint32_t h = key_hash(sid, ssv, ssid);
 	uint32_t set = h % c->nsets;
 	uint32_t base = set * c->ways;
@@ -113,6 +113,8 @@ void smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid
 	struct cfg_entry *e = &c->e[victim];
 	if (!e->valid)
 		c->valid++;
+	else
+		c->gen++; /* an entry is replaced: memos pointing at it are stale */
 	e->sid = sid;
 	e->ssv = ssv;
 	e->ssid = ssv ? ssid : 0;
@@ -120,6 +122,7 @@ void smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid
 	e->lru = ++c->clock;
 	e->ctx = *ctx;
 	c->memo[h & 63] = victim;
+	return e;
 }
 
 uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int64_t ssid_sel,
@@ -145,6 +148,7 @@ uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int
 		}
 		e->valid = false;
 		c->valid--;
+		c->gen++;
 		removed++;
 	}
 	if (work)

@@ -110,6 +110,7 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->t.sync_base = 10;
 	cfg->t.bypass = 1;
 	cfg->seed = 1;
+	cfg->host_fastpath = true;
 }
 
 /* ---- The parameter table ---------------------------------------------- */
@@ -296,6 +297,10 @@ static const struct param params[] = {
 
 	ROW("seed", "-", SRC_DESIGN, "seed of the deterministic generator behind policy=random",
 	    PK_UINT, seed, 0, UINT32_MAX),
+	BOOLROW("host.fastpath", "simulator",
+		"host-side memo of uTLB hits per TBU; a simulator speed-up outside the modelled "
+		"state (results and cycles are identical with it off)",
+		host_fastpath),
 };
 
 #define NPARAMS (sizeof(params) / sizeof(params[0]))

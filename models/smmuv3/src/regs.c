@@ -194,6 +194,7 @@ static void tbus_fini(struct smmu *s)
 		smmu_tlb_fini(s, &s->tbu[i].mtlb);
 		smmu_res_fini(s, &s->tbu[i].utlb_port);
 		smmu_res_fini(s, &s->tbu[i].mtlb_port);
+		smmu_free(s, s->tbu[i].fast);
 	}
 	smmu_free(s, s->tbu);
 	s->tbu = NULL;
@@ -240,6 +241,11 @@ int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, 
 			rc = smmu_res_init(s, &b->utlb_port, cfg->utlb.slots);
 		if (rc == SMMU_OK)
 			rc = smmu_res_init(s, &b->mtlb_port, cfg->mtlb.slots);
+		if (rc == SMMU_OK && cfg->host_fastpath && cfg->utlb.enable && cfg->utlb.entries) {
+			b->fast = smmu_alloc(s, SMMU_FAST_SLOTS, sizeof(*b->fast));
+			if (!b->fast)
+				rc = SMMU_ERR_NOMEM;
+		}
 	}
 	if (rc == SMMU_OK)
 		rc = smmu_cfgc_init(s, &s->cfgc, &cfg->cfgc, cfg->seed + 3);

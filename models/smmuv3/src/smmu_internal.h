@@ -111,6 +111,9 @@ struct smmu_tlb {
 	uint32_t shift_count[TLB_CLS_COUNT][64];
 	uint64_t live[TLB_CLS_COUNT];
 	uint32_t world_head[SMMU_WORLD_COUNT];
+	/* Host-side: bumped whenever an entry leaves the structure, so memos
+	 * that point at entries know when to stop trusting them. */
+	uint32_t gen;
 	/* Groups: lists 1 and 2. */
 	struct tlb_group *g;
 	uint32_t ng, gfree, *gbuckets, gbmask;
@@ -182,13 +185,14 @@ struct smmu_cfgc {
 	uint32_t *rr;
 	uint32_t lfsr;
 	uint32_t valid;
+	uint32_t gen;         /* host-side: bumped when an entry is removed or replaced */
 };
 int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_config *cfg,
 		   uint32_t seed);
 void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c);
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
-void smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
-		      const struct smmu_ctx *ctx);
+struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
+				   const struct smmu_ctx *ctx);
 /* Remove entries with sid in [lo, hi]; ssid_sel: -1 all SSIDs, else only that
  * CD index (entries with ssv and that ssid, or the no-SSID entry using CD 0). */
 uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int64_t ssid_sel,
@@ -197,10 +201,29 @@ uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int
 /* ---------------------------------------------------------------------------
  * The instance.
  */
+/*
+ * Host-side memo of recent uTLB hits, per TBU (not modelled state): maps
+ * <StreamID, SubstreamID, 4K page of the input> to the uTLB entry and the
+ * stream context that translated it. Valid while neither the uTLB nor the
+ * TBU's context cache has lost an entry since (generation numbers). A memo
+ * hit does exactly what a uTLB hit does in the model - port, latency, LRU,
+ * statistics, permission check - without re-deriving the tag.
+ */
+#define SMMU_FAST_SLOTS 256
+struct smmu_fast {
+	uint64_t page;        /* input address >> 12 */
+	uint32_t sid, ssk;    /* ssk: SSID | bit 31 when SSV */
+	uint32_t tgen, cgen;  /* uTLB and context-cache generations */
+	struct tlb_entry *e;
+	struct cfg_entry *ce;
+	uint8_t privcfg, instcfg;
+};
+
 struct smmu_tbu {
 	struct smmu_cfgc cfgc;
 	struct smmu_tlb utlb, mtlb;
 	struct smmu_res utlb_port, mtlb_port;
+	struct smmu_fast *fast;   /* SMMU_FAST_SLOTS, or NULL when the uTLB is off */
 };
 
 /* CONS visibility: the command processor runs a batch at once, and CONS

@@ -254,6 +254,7 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 		t->live[e->cls] &= ~(1ull << e->shift);
 	e->valid = 0;
 	t->valid--;
+	t->gen++;
 }
 
 void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e)

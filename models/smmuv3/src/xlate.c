@@ -379,11 +379,91 @@ static void hit_perm_fault(struct xl *x, const struct smmu_ctx *ctx, const struc
 	fault(x, ctx, &ev);
 }
 
+static inline uint32_t fast_slot(uint32_t sid, uint32_t ssk, uint64_t page)
+{
+	uint64_t h = (page ^ ((uint64_t)sid << 24) ^ ((uint64_t)ssk << 44)) * 0x9E3779B97F4A7C15ull;
+	return (uint32_t)(h >> 56) & (SMMU_FAST_SLOTS - 1);
+}
+
+static inline uint32_t fast_ssk(const struct smmu_txn *txn)
+{
+	return txn->ssv ? (txn->ssid | 0x80000000u) : 0;
+}
+
+/*
+ * The uTLB-hit path through the per-TBU memo. Does what the model does on a
+ * uTLB hit (port, latency, LRU of the context and the entry, statistics,
+ * permission check) and nothing else; returns false to take the full path
+ * (memo miss, stale memo, or a permission fault to be reported there).
+ */
+static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smmu_txn *txn,
+			    uint64_t now, struct smmu_xlate_result *res)
+{
+	uint64_t page = txn->addr >> 12;
+	uint32_t ssk = fast_ssk(txn);
+	struct smmu_fast *f = &b->fast[fast_slot(txn->sid, ssk, page)];
+	if (f->page != page || f->sid != txn->sid || f->ssk != ssk || !f->e ||
+	    f->tgen != b->utlb.gen || f->cgen != b->cfgc.gen)
+		return false;
+	struct tlb_entry *e = f->e;
+	bool priv = f->privcfg == 2 ? false : f->privcfg == 3 ? true : txn->priv;
+	unsigned need;
+	if (txn->write) {
+		need = priv ? SMMU_PERM_PW : SMMU_PERM_UW;
+	} else {
+		bool exec = f->instcfg == 2 ? false : f->instcfg == 3 ? true : txn->exec;
+		need = exec ? (priv ? SMMU_PERM_PX : SMMU_PERM_UX) : (priv ? SMMU_PERM_PR : SMMU_PERM_UR);
+	}
+	if (!(e->s1_perm & e->s2_perm & need))
+		return false;
+	f->ce->lru = ++b->cfgc.clock;
+	e->lru = ++b->utlb.clock;
+	uint64_t t = smmu_res_take(&b->utlb_port, now, 1) + s->cfg.utlb.latency;
+	const struct smmu_ctx *ctx = &f->ce->ctx;
+	res->outcome = SMMU_XLATE_OK;
+	res->pa = (e->out << e->shift) | (txn->addr & ((1ull << e->shift) - 1));
+	res->hit = SMMU_HIT_UTLB;
+	res->done = t;
+	res->cycles = (uint32_t)(t - now);
+	res->mem_reads = 0;
+	res->event = 0;
+	res->event_recorded = false;
+	res->world = ctx->world;
+	res->vmid = ctx->vmid;
+	res->asid = ctx->asid;
+	res->page_shift = e->shift;
+	s->st.xlate++;
+	s->st.hit[SMMU_HIT_UTLB]++;
+	return true;
+}
+
+static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb_entry *e,
+		      struct cfg_entry *ce)
+{
+	if (!b->fast || !e || !ce)
+		return;
+	uint64_t page = txn->addr >> 12;
+	uint32_t ssk = fast_ssk(txn);
+	struct smmu_fast *f = &b->fast[fast_slot(txn->sid, ssk, page)];
+	f->page = page;
+	f->sid = txn->sid;
+	f->ssk = ssk;
+	f->e = e;
+	f->ce = ce;
+	f->tgen = b->utlb.gen;
+	f->cgen = b->cfgc.gen;
+	f->privcfg = ce->ctx.ste.privcfg;
+	f->instcfg = ce->ctx.ste.instcfg;
+}
+
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res)
 {
 	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
 		return SMMU_ERR_RANGE;
+	if (s->tbu[txn->port].fast && smmu_enabled(s) &&
+	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
+		return SMMU_OK;
 	struct smmu_tbu *b = &s->tbu[txn->port];
 	const struct smmu_timing *tm = &s->cfg.t;
 	struct xl x = {.s = s, .txn = txn, .res = res, .t = now,
@@ -418,6 +498,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	uint32_t tcu_slot = 0;
 	bool in_tcu = false;
 	struct cfg_entry *ce = smmu_cfgc_lookup(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
+	struct tlb_entry *ue = NULL; /* the uTLB entry that now holds the translation */
 	if (ce) {
 		ctx = &ce->ctx;
 	} else {
@@ -442,8 +523,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			}
 			smmu_cfgc_insert(&s->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
 		}
-		smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
-		ctx = &fetched;
+		ce = smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
+		ctx = ce ? &ce->ctx : &fetched;
 	}
 	res->world = ctx->world;
 	res->vmid = ctx->vmid;
@@ -533,6 +614,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			    : NULL;
 		if (e) {
 			hit = SMMU_HIT_UTLB;
+			ue = e;
 		} else if (s->cfg.mtlb.enable) {
 			e = smmu_tlb_lookup(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
 					    &probes);
@@ -543,7 +625,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			if (e) {
 				hit = SMMU_HIT_MTLB;
 				struct tlb_entry copy = *e;
-				smmu_tlb_insert(&b->utlb, &copy);
+				ue = smmu_tlb_insert(&b->utlb, &copy);
 			}
 		}
 	}
@@ -657,7 +739,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		x.t += tm->dti_hop;
 		struct tlb_entry copy = *e;
 		smmu_tlb_insert(&b->mtlb, &copy);
-		smmu_tlb_insert(&b->utlb, &copy);
+		ue = smmu_tlb_insert(&b->utlb, &copy);
 	}
 	res->page_shift = e->shift;
 	int denied = perm_check(e, &x);
@@ -666,6 +748,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		goto leave_tcu;
 	}
 	finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
+	fast_fill(b, txn, ue, ce);
 
 leave_tcu:
 	if (in_tcu) {

@@ -113,6 +113,7 @@ struct smmu_config {
 	struct smmu_cache_config wc;    /* TCU walk cache */
 	struct smmu_timing t;
 	uint32_t seed;             /* for SMMU_POLICY_RANDOM */
+	bool host_fastpath;        /* host-side memo of uTLB hits (not modelled state; same results) */
 };
 
 /* The DESIGN.md default: a server-class SMMUv3.2 (MMU-700-like). */
