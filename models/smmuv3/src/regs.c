@@ -66,6 +66,7 @@ int smmu_mem_write(struct smmu *s, uint64_t pa, const void *buf, uint32_t len)
 int smmu_res_init(struct smmu *s, struct smmu_res *r, uint32_t slots)
 {
 	r->n = slots ? slots : 1;
+	r->size = r->n;
 	r->free_at = smmu_alloc(s, r->n, sizeof(uint64_t));
 	return r->free_at ? SMMU_OK : SMMU_ERR_NOMEM;
 }

@@ -25,27 +25,71 @@
 #define SMMU_NIL UINT32_MAX
 
 /* ---------------------------------------------------------------------------
- * Resources with slots (timing.c): a slot is busy until free_at. Taking a
- * resource at cycle t for `hold` cycles starts at the earliest free slot.
+ * Resources with slots: n interchangeable slots, each busy until a cycle.
+ * Kept as a min-heap of the free slots' free-at cycles, so taking the
+ * earliest-free slot costs O(log n) whatever n is (64 TCU translation slots).
+ * A slot taken with smmu_res_begin() leaves the heap until smmu_res_end().
  */
 struct smmu_res {
-	uint32_t n;
-	uint64_t *free_at;
+	uint32_t n;        /* slots */
+	uint32_t size;     /* slots in the heap (not held) */
+	uint64_t *free_at; /* min-heap of free-at cycles */
 };
 int smmu_res_init(struct smmu *s, struct smmu_res *r, uint32_t slots);
 void smmu_res_fini(struct smmu *s, struct smmu_res *r);
-/* Returns the start cycle (>= t); the slot is then busy until start + hold. */
+
+static inline void smmu_res_sift_down(struct smmu_res *r, uint32_t i)
+{
+	uint64_t *h = r->free_at;
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < r->size && h[l] < h[m])
+			m = l;
+		if (l + 1 < r->size && h[l + 1] < h[m])
+			m = l + 1;
+		if (m == i)
+			return;
+		uint64_t tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+/* Take the earliest-free slot at cycle t for `hold` cycles; returns the start. */
 static inline uint64_t smmu_res_take(struct smmu_res *r, uint64_t t, uint64_t hold)
 {
-	uint32_t best = 0;
-	if (r->n > 1) {
-		for (uint32_t i = 1; i < r->n; i++)
-			if (r->free_at[i] < r->free_at[best])
-				best = i;
-	}
-	uint64_t start = r->free_at[best] > t ? r->free_at[best] : t;
-	r->free_at[best] = start + hold;
+	assert(r->size > 0);
+	uint64_t start = r->free_at[0] > t ? r->free_at[0] : t;
+	r->free_at[0] = start + hold;
+	if (r->size > 1)
+		smmu_res_sift_down(r, 0);
 	return start;
+}
+
+/* Take the earliest-free slot at cycle t until smmu_res_end(); returns the start. */
+static inline uint64_t smmu_res_begin(struct smmu_res *r, uint64_t t)
+{
+	assert(r->size > 0);
+	uint64_t start = r->free_at[0] > t ? r->free_at[0] : t;
+	r->free_at[0] = r->free_at[--r->size];
+	smmu_res_sift_down(r, 0);
+	return start;
+}
+
+/* Give back a slot taken with smmu_res_begin(), free from cycle t. */
+static inline void smmu_res_end(struct smmu_res *r, uint64_t t)
+{
+	assert(r->size < r->n);
+	uint64_t *h = r->free_at;
+	uint32_t i = r->size++;
+	h[i] = t;
+	while (i > 0 && h[(i - 1) / 2] > h[i]) {
+		uint64_t tmp = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
 }
 
 /* ---------------------------------------------------------------------------

@@ -21,23 +21,6 @@
 
 /* ---- small helpers ---- */
 
-static inline uint64_t res_begin(struct smmu_res *r, uint64_t t, uint32_t *slot)
-{
-	uint32_t best = 0;
-	for (uint32_t i = 1; i < r->n; i++)
-		if (r->free_at[i] < r->free_at[best])
-			best = i;
-	*slot = best;
-	uint64_t start = r->free_at[best] > t ? r->free_at[best] : t;
-	r->free_at[best] = UINT64_MAX; /* held until res_end */
-	return start;
-}
-
-static inline void res_end(struct smmu_res *r, uint32_t slot, uint64_t t)
-{
-	r->free_at[slot] = t;
-}
-
 static inline unsigned level_shift(unsigned g, int level)
 {
 	return g + (unsigned)(3 - level) * (g - 3);
@@ -495,7 +478,6 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	/* Stream context: the TBU's cache, else the TCU's config cache, else memory. */
 	const struct smmu_ctx *ctx;
 	struct smmu_ctx fetched;
-	uint32_t tcu_slot = 0;
 	bool in_tcu = false;
 	struct cfg_entry *ce = smmu_cfgc_lookup(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
 	struct tlb_entry *ue = NULL; /* the uTLB entry that now holds the translation */
@@ -503,7 +485,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		ctx = &ce->ctx;
 	} else {
 		x.t += tm->dti_hop;
-		x.t = res_begin(&s->tcu_slots, x.t, &tcu_slot);
+		x.t = smmu_res_begin(&s->tcu_slots, x.t);
 		in_tcu = true;
 		x.t += s->cfg.cfgc.enable ? s->cfg.cfgc.latency : 0;
 		struct cfg_entry *tce = smmu_cfgc_lookup(&s->cfgc, txn->sid, txn->ssv, txn->ssid);
@@ -512,12 +494,11 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			fetched = tce->ctx;
 		} else {
 			s->st.cfg_misses++;
-			uint32_t ctw;
-			x.t = res_begin(&s->ctw_slots, x.t, &ctw);
+			x.t = smmu_res_begin(&s->ctw_slots, x.t);
 			int rc = ctx_fetch(&x, &fetched);
-			res_end(&s->ctw_slots, ctw, x.t);
+			smmu_res_end(&s->ctw_slots, x.t);
 			if (rc) {
-				res_end(&s->tcu_slots, tcu_slot, x.t);
+				smmu_res_end(&s->tcu_slots, x.t);
 				x.t += tm->dti_hop;
 				goto done;
 			}
@@ -633,7 +614,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		/* TCU: TLB, walk cache, walk. */
 		if (!in_tcu) {
 			x.t += tm->dti_hop;
-			x.t = res_begin(&s->tcu_slots, x.t, &tcu_slot);
+			x.t = smmu_res_begin(&s->tcu_slots, x.t);
 			in_tcu = true;
 		}
 		if (s->cfg.tlb.enable) {
@@ -668,8 +649,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 					hint.table_attr = we->s1_perm;
 				}
 			}
-			uint32_t pslot;
-			x.t = res_begin(&s->ptw_slots, x.t, &pslot);
+			x.t = smmu_res_begin(&s->ptw_slots, x.t);
 			struct smmu_ptw_req req = {.ia = walk_ia, .write = x.write, .priv = x.priv,
 						   .exec = x.exec};
 			struct smmu_ptw_result wr;
@@ -681,7 +661,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			else
 				rc = smmu_ptw_walk(wst, &req, &hint, ptw_read, &x, &wr, &f);
 			x.t += (uint64_t)wr.nreads * tm->mem_read;
-			res_end(&s->ptw_slots, pslot, x.t);
+			smmu_res_end(&s->ptw_slots, x.t);
 			if (rc) {
 				struct smmu_event ev;
 				ptw_fault_event(&x, &f, &ev);
@@ -734,7 +714,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 				e = &ne;
 		}
 		/* Back to the TBU: fill its main TLB and uTLB. */
-		res_end(&s->tcu_slots, tcu_slot, x.t);
+		smmu_res_end(&s->tcu_slots, x.t);
 		in_tcu = false;
 		x.t += tm->dti_hop;
 		struct tlb_entry copy = *e;
@@ -752,7 +732,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 
 leave_tcu:
 	if (in_tcu) {
-		res_end(&s->tcu_slots, tcu_slot, x.t);
+		smmu_res_end(&s->tcu_slots, x.t);
 		x.t += tm->dti_hop;
 	}
 done:
