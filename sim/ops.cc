@@ -1,6 +1,7 @@
 // ops.cc - see ops.h.
 #include "ops.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "pcie_function.h"
@@ -96,6 +97,25 @@ const trc_record *copy_record(const trc_record &rec, Arena &a)
 
 // ---- decoding ----
 
+namespace {
+
+// Key and name comparisons on the DMA path: inlined against a literal, so a
+// key costs a few byte compares instead of a strcmp call.
+inline bool eq(const char *s, const char *lit)
+{
+	while (*lit)
+		if (*s++ != *lit++)
+			return false;
+	return *s == '\0';
+}
+
+inline bool name_is(const trc_value &v, const char *lit)
+{
+	return (v.kind == TRC_NAME || v.kind == TRC_WORD) && eq(v.s, lit);
+}
+
+} // namespace
+
 bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out)
 {
 	if (!v)
@@ -135,7 +155,7 @@ int Decoder::device_index(const trc_value &name)
 	// first, so the common case is one short memcmp.
 	if (last_dev_ >= 0) {
 		const std::string &d = devices_[last_dev_];
-		if (d.size() == name.len && std::memcmp(d.data(), name.s, name.len) == 0)
+		if (d.size() == name.len && std::equal(d.begin(), d.end(), name.s))
 			return last_dev_;
 	}
 	for (size_t i = 0; i < devices_.size(); i++) {
@@ -172,10 +192,9 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 	}
 	op.dev = (uint32_t)dev;
 	for (size_t i = 1; i < rec.nwords; i++) {
-		const char *w = rec.words[i].s;
-		if (w && std::strcmp(w, "priv") == 0)
+		if (name_is(rec.words[i], "priv"))
 			op.priv = true;
-		else if (w && std::strcmp(w, "exec") == 0)
+		else if (name_is(rec.words[i], "exec"))
 			op.exec = true;
 		else {
 			err = error_at(kExitMalformed, rec.words[i].line, rec.words[i].col,
@@ -189,31 +208,33 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 		const trc_arg &a = rec.args[i];
 		const trc_value &v = a.value;
 		uint64_t u = 0;
-		bool is_dir = std::strcmp(a.key, "dir") == 0;
+		bool is_dir = eq(a.key, "dir");
 		if (!is_dir) {
-			if (v.kind == TRC_VAR && !vars)
+			if (v.kind == TRC_INT) {
+				u = v.u;
+			} else if (v.kind == TRC_VAR && !vars) {
 				return kGeneral;
-			if (!value_u64(&v, vars, u)) {
+			} else if (!value_u64(&v, vars, u)) {
 				err = error_at(kExitMalformed, v.line, v.col,
 					       std::string("dma: ") + a.key + "= expects an integer");
 				return kFailed;
 			}
 		}
-		if (std::strcmp(a.key, "addr") == 0) {
+		if (eq(a.key, "addr")) {
 			op.addr = u;
 			have_addr = true;
-		} else if (std::strcmp(a.key, "len") == 0) {
+		} else if (eq(a.key, "len")) {
 			len = u;
 			have_len = true;
 		} else if (is_dir) {
-			if (trc_value_is(&v, "write"))
+			if (name_is(v, "write"))
 				op.write = true;
-			else if (!trc_value_is(&v, "read")) {
+			else if (!name_is(v, "read")) {
 				err = error_at(kExitMalformed, v.line, v.col, "dma: dir= expects read or write");
 				return kFailed;
 			}
 			have_dir = true;
-		} else if (std::strcmp(a.key, "ssid") == 0) {
+		} else if (eq(a.key, "ssid")) {
 			if (u > UINT32_MAX) {
 				err = error_at(kExitMalformed, v.line, v.col, "dma: ssid= is wider than 32 bits");
 				return kFailed;
@@ -249,7 +270,7 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 		if (v.kind == TRC_VAR) {
 			if (!vars)
 				return kGeneral;
-			if (std::strcmp(r.key, "pa") != 0 && std::strcmp(r.key, "fault") != 0) {
+			if (!eq(r.key, "pa") && !eq(r.key, "fault")) {
 				err = error_at(kExitMalformed, r.line, r.col,
 					       std::string("dma: cannot bind '") + r.key +
 						       "' (a dma binds pa= or fault=)");
@@ -257,10 +278,10 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 			}
 			continue; // bound by the caller after the DMA
 		}
-		if (std::strcmp(r.key, "pa") == 0 && v.kind == TRC_INT) {
+		if (eq(r.key, "pa") && v.kind == TRC_INT) {
 			op.expect |= kExpectPa;
 			op.expect_pa = v.u;
-		} else if (std::strcmp(r.key, "fault") == 0 && v.kind == TRC_NAME) {
+		} else if (eq(r.key, "fault") && v.kind == TRC_NAME) {
 			int id = event_id(v.s);
 			if (id < 0) {
 				err = error_at(kExitMalformed, v.line, v.col,
@@ -271,9 +292,9 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 			}
 			op.expect |= kExpectFault;
 			op.event = (uint8_t)id;
-		} else if (std::strcmp(r.key, "ok") == 0 && v.kind == TRC_NONE) {
+		} else if (eq(r.key, "ok") && v.kind == TRC_NONE) {
 			op.expect |= kExpectOk;
-		} else if (std::strcmp(r.key, "abort") == 0 && v.kind == TRC_NONE) {
+		} else if (eq(r.key, "abort") && v.kind == TRC_NONE) {
 			op.expect |= kExpectAbort;
 		} else {
 			err = error_at(kExitMalformed, r.line, r.col,
@@ -312,8 +333,8 @@ bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *
 	}
 	op.line = rec->line;
 	op.col = rec->col;
-	op.stamp_ps = 0;
-	op.has_stamp = trc_record_stamp_ps(rec, &op.stamp_ps) != 0;
+	op.has_stamp = rec->stamp != nullptr;
+	op.stamp_ps = rec->stamp ? rec->stamp->u : 0;
 	if (rec->verb == TRC_VERB_DMA) {
 		switch (dec.decode_dma(*rec, nullptr, op.dma, err)) {
 		case Decoder::kDecoded:

@@ -164,6 +164,12 @@ bool platform_param_known(const std::string &key)
 	return find_platform(key) != nullptr;
 }
 
+bool future_param_known(const std::string &key)
+{
+	// DESIGN.md "Kernel-interface emulation": the VMID allocation policy.
+	return key == "policy.vmid";
+}
+
 bool model_param_known(const std::string &key)
 {
 	for (size_t i = 0; const smmu_param_info *p = smmu_param_at(i); i++)

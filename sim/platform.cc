@@ -64,11 +64,12 @@ struct Target {
 };
 
 // Section names of the report: an SMMU may not take one as its name, since
-// per-SMMU statistics sit beside them (`smmu0.hit.utlb`).
-const char *const kReserved[] = {"status",   "exit_status", "records",  "sim_time_ns",
-				 "oracle",   "violations",  "failures", "dma",
-				 "commands", "invalidations", "events", "mmio",
-				 "mem",      "cpu",         "error",    "params"};
+// per-SMMU statistics sit beside them (`smmu0.hit.utlb`). "memory" names
+// the platform's memory module, a sibling of the SMMU modules.
+const char *const kReserved[] = {"status",        "exit_status", "records", "records_late",
+				 "sim_time_ns",   "oracle",      "violations", "failures",
+				 "dma",           "commands",    "invalidations", "events",
+				 "mmio",          "mem",         "cpu",     "memory"};
 
 bool model_config_ok(const smmu_config &cfg, std::string &why)
 {
@@ -124,6 +125,11 @@ bool PlatformSpec::finalize(SimError &err)
 				return false;
 			}
 			t.smmu = st.smmu;
+		} else if (future_param_known(st.key)) {
+			t.platform = true;
+			t.rank = -1; // not applied
+			deferred.push_back(st);
+			continue;
 		} else if (platform_param_known(st.key)) {
 			t.platform = true;
 		} else if (model_param_known(st.key)) {
@@ -158,6 +164,8 @@ bool PlatformSpec::finalize(SimError &err)
 	for (size_t i : order) {
 		const Setting &st = settings[i];
 		const Target &t = targets[i];
+		if (t.rank < 0)
+			continue;
 		int status = st.cli ? kExitUsage : kExitMalformed;
 		std::string where = st.cli ? "--set " + st.key + "=" + st.value + ": " : "";
 		if (t.platform) {
@@ -225,6 +233,19 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuO
 		devices.emplace_back(new PcieFunction(("pcie_" + sc_safe_name(d.name)).c_str(), d.sid, d.ssid_bits,
 						      d.ats, d.pri));
 		devices.back()->tbu.bind(smmus[d.smmu]->upstream[d.port]);
+	}
+	for (size_t i = 0; i < spec.smmus.size(); i++) {
+		std::vector<bool> used(spec.smmus[i].cfg.num_tbus, false);
+		for (const DeviceSpec &d : spec.devices)
+			if (d.smmu == i)
+				used[d.port] = true;
+		for (size_t port = 0; port < used.size(); port++) {
+			if (used[port])
+				continue;
+			std::string n = "idle_" + sc_safe_name(spec.smmus[i].name) + "_" + std::to_string(port);
+			idle_.emplace_back(new tlm_utils::simple_initiator_socket<Platform>(n.c_str()));
+			idle_.back()->bind(smmus[i]->upstream[port]);
+		}
 	}
 	cpu.reset(new HostCpu("cpu", (unsigned)smmus.size(),
 			      sc_core::sc_time::from_value(p.mmio_latency_ps)));

@@ -80,6 +80,9 @@ struct PlatformSpec {
 	std::vector<SmmuSpec> smmus;
 	std::vector<DeviceSpec> devices;
 	std::vector<Setting> settings;
+	// Settings of models not built yet (future_param_known): kept so that a
+	// replay can say it cannot honour them.
+	std::vector<Setting> deferred;
 
 	int find_smmu(const std::string &name) const;
 	int find_device(const std::string &name) const;
@@ -101,6 +104,11 @@ public:
 
 	// spec must be finalized. Builds and binds everything (elaboration).
 	Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuObserver *observer);
+
+private:
+	// A TBU port with no device still needs one binding (TLM multi-sockets
+	// refuse to stay unbound): an initiator that never sends closes it.
+	std::vector<std::unique_ptr<tlm_utils::simple_initiator_socket<Platform>>> idle_;
 };
 
 // A SystemC-safe basename for a trace name (no '.', which separates the

@@ -154,26 +154,25 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 	b.num({"commands", "count"}, st.commands_total());
 	b.num({"commands", "cerrors"}, st.cerrors());
 	for (unsigned op = 0; op < 256; op++) {
-		std::vector<uint64_t> v = st.command_samples()[op];
-		if (v.empty())
+		const LatencyHist &h = st.command_samples()[op];
+		if (h.empty())
 			continue;
 		const char *n = smmu_cmd_name(op);
 		std::string name = n ? n : "OP_" + std::to_string(op);
-		b.summary({"commands", name}, summarize(v));
+		b.summary({"commands", name}, h.summary());
 	}
 
 	// Invalidations: from a command's arrival to its covering SYNC.
 	{
-		std::vector<uint64_t> all = st.invalidation_all();
-		b.summary({"invalidations"}, summarize(all));
+		b.summary({"invalidations"}, st.invalidation_all().summary());
 		b.num({"invalidations", "uncovered"}, st.invalidations_uncovered());
 		for (unsigned op = 0; op < 256; op++) {
-			std::vector<uint64_t> v = st.invalidation_samples()[op];
-			if (v.empty())
+			const LatencyHist &h = st.invalidation_samples()[op];
+			if (h.empty())
 				continue;
 			const char *n = smmu_cmd_name(op);
 			b.summary({"invalidations", "by_op", n ? n : "OP_" + std::to_string(op)},
-				  summarize(v));
+				  h.summary());
 		}
 	}
 
@@ -296,11 +295,15 @@ std::string report_json(const std::vector<ReportEntry> &entries)
 bool report_lookup(const std::vector<ReportEntry> &entries, const std::string &name,
 		   uint64_t &milli, bool &time)
 {
-	for (const ReportEntry &e : entries) {
-		if (e.kind == ReportEntry::kNumber && join(e.path) == name) {
-			milli = e.milli;
-			time = e.time;
-			return true;
+	// A group with a count reads as that count: `events.F_TRANSLATION` is
+	// `events.F_TRANSLATION.count`, `commands.SYNC` is `commands.SYNC.count`.
+	for (const std::string &n : {name, name + ".count"}) {
+		for (const ReportEntry &e : entries) {
+			if (e.kind == ReportEntry::kNumber && join(e.path) == n) {
+				milli = e.milli;
+				time = e.time;
+				return true;
+			}
 		}
 	}
 	// Known names that simply did not occur read as zero.
@@ -334,18 +337,17 @@ bool report_lookup(const std::vector<ReportEntry> &entries, const std::string &n
 		       (p[i + 1] == "min" || p[i + 1] == "p50" || p[i + 1] == "p99" || p[i + 1] == "max");
 	};
 	milli = 0;
-	if (p.size() == 3 && p[0] == "events" && known_event(p[1]) &&
-	    (p[2] == "count" || p[2] == "recorded" || p[2] == "dropped")) {
-		time = false;
+	time = false;
+	if (p.size() >= 2 && p[0] == "events" && known_event(p[1]) &&
+	    (p.size() == 2 || (p.size() == 3 && (p[2] == "count" || p[2] == "recorded" || p[2] == "dropped"))))
 		return true;
-	}
-	if (p.size() >= 3 && p[0] == "commands" && known_cmd(p[1]) &&
-	    ((p.size() == 3 && p[2] == "count") || latency_leaf(2))) {
+	if (p.size() >= 2 && p[0] == "commands" && known_cmd(p[1]) &&
+	    (p.size() == 2 || (p.size() == 3 && p[2] == "count") || latency_leaf(2))) {
 		time = p.size() == 4;
 		return true;
 	}
-	if (p.size() >= 4 && p[0] == "invalidations" && p[1] == "by_op" && known_cmd(p[2]) &&
-	    ((p.size() == 4 && p[3] == "count") || latency_leaf(3))) {
+	if (p.size() >= 3 && p[0] == "invalidations" && p[1] == "by_op" && known_cmd(p[2]) &&
+	    (p.size() == 3 || (p.size() == 4 && p[3] == "count") || latency_leaf(3))) {
 		time = p.size() == 5;
 		return true;
 	}

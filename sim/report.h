@@ -33,7 +33,7 @@ struct ReportEntry {
 // How the run ended.
 struct RunOutcome {
 	int exit_status = 0;
-	std::string status; // "ok", "assertion-failed", "malformed", "unsupported", "error"
+	std::string status; // ok, assertion-failed, malformed, unsupported, error
 };
 
 std::vector<ReportEntry> build_report(const RunStats &stats,

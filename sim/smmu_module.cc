@@ -359,10 +359,12 @@ void SmmuModule::op_event(void *host, const struct smmu_event *ev, bool recorded
 void SmmuModule::op_cmd_done(void *host, const struct smmu_cmd_report *rep)
 {
 	auto *m = static_cast<SmmuModule *>(host);
-	if (m->observer_)
-		m->observer_->on_cmd(m->index_, *rep);
+	// Revoke first: an observer looking at the platform sees the state
+	// after the invalidation.
 	if (rep->invalidation)
 		m->revoke_dmi();
+	if (m->observer_)
+		m->observer_->on_cmd(m->index_, *rep);
 }
 
 void SmmuModule::op_log(void *host, int level, const char *msg)

@@ -5,26 +5,82 @@
 
 namespace smmusim {
 
-Summary summarize(std::vector<uint64_t> &v)
+void LatencyHist::grow()
+{
+	std::vector<uint64_t> keys, counts;
+	keys.swap(keys_);
+	counts.swap(counts_);
+	cap_ = cap_ ? 2 * cap_ : 16;
+	keys_.assign(cap_, 0);
+	counts_.assign(cap_, 0);
+	used_ = 0;
+	for (size_t i = 0; i < keys.size(); i++) {
+		if (!counts[i])
+			continue;
+		size_t j = (size_t)((keys[i] * 0x9e3779b97f4a7c15ull) >> 20) & (cap_ - 1);
+		while (counts_[j])
+			j = (j + 1) & (cap_ - 1);
+		keys_[j] = keys[i];
+		counts_[j] = counts[i];
+		used_++;
+	}
+}
+
+void LatencyHist::add_slow(uint64_t v)
+{
+	if (2 * (used_ + 1) > cap_)
+		grow();
+	size_t j = (size_t)((v * 0x9e3779b97f4a7c15ull) >> 20) & (cap_ - 1);
+	while (counts_[j] && keys_[j] != v)
+		j = (j + 1) & (cap_ - 1);
+	if (!counts_[j]) {
+		keys_[j] = v;
+		used_++;
+	}
+	counts_[j]++;
+	last_ = j;
+}
+
+void LatencyHist::pairs(std::vector<std::pair<uint64_t, uint64_t>> &out) const
+{
+	for (size_t i = 0; i < cap_; i++)
+		if (counts_[i])
+			out.emplace_back(keys_[i], counts_[i]);
+}
+
+Summary LatencyHist::summary() const
+{
+	std::vector<std::pair<uint64_t, uint64_t>> p;
+	pairs(p);
+	return summarize(p);
+}
+
+Summary summarize(std::vector<std::pair<uint64_t, uint64_t>> &pairs)
 {
 	Summary s;
-	s.count = v.size();
-	if (v.empty())
+	std::sort(pairs.begin(), pairs.end());
+	for (const auto &p : pairs)
+		s.count += p.second;
+	if (!s.count)
 		return s;
+	s.min = pairs.front().first;
+	s.max = pairs.back().first;
 	// Nearest rank: the p-th percentile is the smallest sample with at
 	// least p% of the samples at or below it, rank ceil(p/100 * N).
-	auto rank = [&](unsigned p) {
-		uint64_t r = (p * s.count + 99) / 100;
-		return (size_t)(r ? r - 1 : 0);
+	auto at_rank = [&](unsigned pct) {
+		uint64_t rank = (pct * s.count + 99) / 100;
+		if (!rank)
+			rank = 1;
+		uint64_t cum = 0;
+		for (const auto &p : pairs) {
+			cum += p.second;
+			if (cum >= rank)
+				return p.first;
+		}
+		return pairs.back().first;
 	};
-	auto at = [&](size_t k) {
-		std::nth_element(v.begin(), v.begin() + (ptrdiff_t)k, v.end());
-		return v[k];
-	};
-	s.min = *std::min_element(v.begin(), v.end());
-	s.max = *std::max_element(v.begin(), v.end());
-	s.p99 = at(rank(99));
-	s.p50 = at(rank(50));
+	s.p50 = at_rank(50);
+	s.p99 = at_rank(99);
 	return s;
 }
 
@@ -35,22 +91,20 @@ RunStats::RunStats(std::vector<ClockDomain> clocks, std::vector<std::string> smm
 
 Summary RunStats::dma_latency() const
 {
-	std::vector<uint64_t> v(dma_ps_);
-	return summarize(v);
+	std::vector<std::pair<uint64_t, uint64_t>> p;
+	for (const auto &h : dma_ps_)
+		h.pairs(p);
+	return summarize(p);
 }
 
 Summary RunStats::dma_latency(uint8_t hit) const
 {
-	std::vector<uint64_t> v;
-	for (size_t i = 0; i < dma_ps_.size(); i++)
-		if (dma_hit_[i] == hit)
-			v.push_back(dma_ps_[i]);
-	return summarize(v);
+	return hit < SMMU_HIT_COUNT ? dma_ps_[hit].summary() : Summary();
 }
 
 uint64_t RunStats::dma_hits(uint8_t hit) const
 {
-	return (uint64_t)std::count(dma_hit_.begin(), dma_hit_.end(), hit);
+	return hit < SMMU_HIT_COUNT ? dma_ps_[hit].count() : 0;
 }
 
 void RunStats::on_event(unsigned, const smmu_event &ev, bool recorded, uint64_t)
@@ -68,7 +122,7 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 	const ClockDomain &clk = clocks_[smmu];
 	cmds_total_++;
 	uint64_t lat = rep.done >= rep.arrive ? rep.done - rep.arrive : 0;
-	cmd_ps_[rep.op].push_back(clk.start_ps(lat));
+	cmd_ps_[rep.op].add(clk.start_ps(lat));
 	if (rep.cerror) {
 		// The command stopped the queue and did nothing: nothing to cover.
 		cerrors_++;
@@ -82,8 +136,8 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 		// covers every invalidation still pending on this SMMU.
 		for (const Pending &p : pend) {
 			uint64_t ps = clk.start_ps(rep.done >= p.arrive ? rep.done - p.arrive : 0);
-			inv_ps_[p.op].push_back(ps);
-			inv_all_ps_.push_back(ps);
+			inv_ps_[p.op].add(ps);
+			inv_all_ps_.add(ps);
 		}
 		pend.clear();
 	}

@@ -2,10 +2,10 @@
 // it, every command's latency, invalidation latency up to the covering
 // CMD_SYNC, events, and the counters of the records run.
 //
-// Kept as raw samples (picoseconds) so that percentiles are exact
-// (nearest rank over all samples) and deterministic; DMA samples go into
-// vectors reserved up front, so recording one is a store, not an allocation.
-// Percentiles are computed only when a report or an `expect stat` asks.
+// Kept as exact distributions (picoseconds; LatencyHist) so that
+// percentiles are exact (nearest rank over all samples) and deterministic,
+// and recording a DMA allocates nothing. Percentiles are computed only when
+// a report or an `expect stat` asks.
 #ifndef SMMUSIM_SIM_STATS_H
 #define SMMUSIM_SIM_STATS_H
 
@@ -24,25 +24,51 @@ namespace smmusim {
 struct Summary {
 	uint64_t count = 0, min = 0, p50 = 0, p99 = 0, max = 0;
 };
-// Nearest-rank percentiles of v (reordered in place).
-Summary summarize(std::vector<uint64_t> &v);
+
+// An exact latency distribution: each distinct value with its count, in an
+// open-addressed table. Latencies repeat heavily (a micro-TLB hit followed
+// by a DRAM access costs the same every time), so a million DMAs usually
+// take a few hundred bytes, and adding one is a compare and an increment in
+// the common case: no allocation, no page touched. Percentiles computed from
+// it are the same as from the raw samples.
+class LatencyHist {
+public:
+	void add(uint64_t v)
+	{
+		n_++;
+		if (cap_ && keys_[last_] == v && counts_[last_]) {
+			counts_[last_]++;
+			return;
+		}
+		add_slow(v);
+	}
+	uint64_t count() const { return n_; }
+	bool empty() const { return n_ == 0; }
+	// Append (value, count) pairs to out, unordered.
+	void pairs(std::vector<std::pair<uint64_t, uint64_t>> &out) const;
+	Summary summary() const;
+
+private:
+	void add_slow(uint64_t v);
+	void grow();
+	std::vector<uint64_t> keys_, counts_; // counts_ 0: empty slot
+	size_t cap_ = 0, used_ = 0, last_ = 0;
+	uint64_t n_ = 0;
+};
+
+// Nearest-rank summary of (value, count) pairs (reordered in place).
+Summary summarize(std::vector<std::pair<uint64_t, uint64_t>> &pairs);
 
 class RunStats : public SmmuObserver {
 public:
 	RunStats(std::vector<ClockDomain> clocks, std::vector<std::string> smmu_names);
 
 	// ---- DMA (the hot path: inline, no allocation once reserved) ----
-	void reserve_dma(size_t n)
-	{
-		dma_ps_.reserve(n);
-		dma_hit_.reserve(n);
-	}
 	// What happened to a DMA, for the counters.
 	enum DmaKind : uint8_t { kDmaOk = 0, kDmaFault = 1, kDmaAbort = 2, kDmaBusError = 3 };
 	void add_dma(uint64_t latency_ps, uint8_t hit, DmaKind kind, bool write, uint32_t len)
 	{
-		dma_ps_.push_back(latency_ps);
-		dma_hit_.push_back(hit);
+		dma_ps_[hit < SMMU_HIT_COUNT ? hit : (uint8_t)SMMU_HIT_NONE].add(latency_ps);
 		dma_kind_[kind]++;
 		dma_writes_ += write;
 		dma_bytes_ += len;
@@ -65,7 +91,13 @@ public:
 	void on_log(unsigned smmu, int level, const char *msg) override;
 
 	// ---- readers (for the report) ----
-	uint64_t dma_count() const { return dma_ps_.size(); }
+	uint64_t dma_count() const
+	{
+		uint64_t n = 0;
+		for (const auto &h : dma_ps_)
+			n += h.count();
+		return n;
+	}
 	uint64_t dma_kind(DmaKind k) const { return dma_kind_[k]; }
 	uint64_t dma_writes() const { return dma_writes_; }
 	uint64_t dma_bytes() const { return dma_bytes_; }
@@ -81,11 +113,11 @@ public:
 	uint64_t commands_total() const { return cmds_total_; }
 	uint64_t cerrors() const { return cerrors_; }
 	// Command latency (done - arrive) per opcode.
-	const std::array<std::vector<uint64_t>, 256> &command_samples() const { return cmd_ps_; }
+	const std::array<LatencyHist, 256> &command_samples() const { return cmd_ps_; }
 	// Invalidation latency (arrival to covering SYNC completion) per opcode
 	// and over all; invalidations not yet covered by a SYNC.
-	const std::array<std::vector<uint64_t>, 256> &invalidation_samples() const { return inv_ps_; }
-	const std::vector<uint64_t> &invalidation_all() const { return inv_all_ps_; }
+	const std::array<LatencyHist, 256> &invalidation_samples() const { return inv_ps_; }
+	const LatencyHist &invalidation_all() const { return inv_all_ps_; }
 	uint64_t invalidations_uncovered() const;
 	const std::vector<std::string> &smmu_names() const { return names_; }
 	uint64_t log_errors() const { return log_errors_; }
@@ -97,16 +129,17 @@ private:
 	std::vector<ClockDomain> clocks_;
 	std::vector<std::string> names_;
 
-	std::vector<uint64_t> dma_ps_;
-	std::vector<uint8_t> dma_hit_;
+	// Samples kept apart by what satisfied the DMA: the per-hit split needs
+	// no pass over the others, and the overall figures concatenate them.
+	std::array<LatencyHist, SMMU_HIT_COUNT> dma_ps_;
 	uint64_t dma_kind_[4] = {0, 0, 0, 0};
 	uint64_t dma_writes_ = 0, dma_bytes_ = 0;
 
 	std::array<EventCount, 256> events_{};
 	uint64_t cmds_total_ = 0, cerrors_ = 0;
-	std::array<std::vector<uint64_t>, 256> cmd_ps_;
-	std::array<std::vector<uint64_t>, 256> inv_ps_;
-	std::vector<uint64_t> inv_all_ps_;
+	std::array<LatencyHist, 256> cmd_ps_;
+	std::array<LatencyHist, 256> inv_ps_;
+	LatencyHist inv_all_ps_;
 	struct Pending {
 		uint8_t op;
 		uint64_t arrive;

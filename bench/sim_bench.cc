@@ -1,0 +1,262 @@
+// sim_bench.cc - how fast the platform replays DMA, against the C core alone.
+//
+// Generates (deterministically, at run time) a gzip trace of one million
+// hit-dominated bare-metal DMA records: one stage-1 stream over four pages,
+// so after the first walks every DMA hits the TBU's micro TLB. Then measures
+//   sim.replay_dma.mdps  millions of DMA records per second replayed from
+//                        that file through the whole SystemC platform,
+//                        parsing included (smmusim replay, in process);
+//   sim.core_dma.mdps    the same DMAs through smmu_translate() in a loop,
+//                        same configuration, programmed with the same writes;
+//   sim.overhead         time per DMA through the platform / through the core.
+// and, to show where the time goes,
+//   sim.parse_dma.mdps   the same file only read, parsed and decoded
+//                        (`smmusim check`, in process): the replay's floor;
+//   sim.platform_dma.ns  replay time minus that, per DMA: what the SystemC
+//                        platform itself adds around smmu_translate().
+// Prints one flat JSON object on stdout. Exit status 1 if a run went wrong
+// (wrong DMA count or a DMA that did not translate).
+//
+// usage: sim_bench [--records N] [--dir DIR] [--keep]
+//   the trace goes to DIR/sim_bench.PID.trace.gz (default /tmp) and is
+//   removed unless --keep (then its name is printed on stderr).
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <systemc>
+#include <zlib.h>
+
+#include "baremetal.h"
+#include "replay.h"
+#include "smmu/smmu.h"
+
+namespace {
+
+constexpr uint64_t kVa = 0x40000000ull;
+constexpr uint64_t kPa = 0x80000000ull;
+constexpr unsigned kPages = 4;
+
+// Records the set-up writes for the core baseline.
+struct SetupLog : smmusim::BareMetalTrace::Sink {
+	struct Op {
+		bool mmio;
+		uint64_t a, v;
+		unsigned width;
+	};
+	std::vector<Op> ops;
+	void mem_write64(uint64_t pa, uint64_t v) override { ops.push_back({false, pa, v, 8}); }
+	void mmio_write(uint64_t off, unsigned width, uint64_t v) override
+	{
+		ops.push_back({true, off, v, width});
+	}
+};
+
+// The DMA stream, the same for the trace and the core loop.
+struct DmaGen {
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint64_t i = 0;
+	void next(uint64_t &addr, bool &write)
+	{
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t page = (x >> 61) % kPages;
+		addr = kVa + (page << 12) + ((x >> 32) & 0xfc0);
+		write = (i++ % 8) == 7;
+	}
+};
+
+bool write_trace(const std::string &path, uint64_t n, SetupLog &log)
+{
+	smmusim::BareMetalTrace bm;
+	bm.set_sink(&log);
+	bm.line("smmutrace 1");
+	bm.line("device d0 smmu=smmu0 sid=1");
+	bm.enable(8);
+	smmu_pt pt = bm.s1_stream(1, 1);
+	bm.map_s1(pt, kVa, kPa, kPages << 12);
+	bm.line("wait 1us");
+	std::string head = bm.text();
+	gzFile f = gzopen(path.c_str(), "wb6");
+	if (!f)
+		return false;
+	gzwrite(f, head.data(), (unsigned)head.size());
+	DmaGen g;
+	std::string buf;
+	buf.reserve(1 << 20);
+	char line[96];
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t addr;
+		bool w;
+		g.next(addr, w);
+		int len = snprintf(line, sizeof(line), "dma d0 addr=0x%" PRIx64 " len=64 dir=%s\n", addr,
+				   w ? "write" : "read");
+		buf.append(line, (size_t)len);
+		if (buf.size() > (1 << 20) - 128) {
+			gzwrite(f, buf.data(), (unsigned)buf.size());
+			buf.clear();
+		}
+	}
+	gzwrite(f, buf.data(), (unsigned)buf.size());
+	return gzclose(f) == Z_OK;
+}
+
+// Sparse memory for the core baseline.
+struct CoreMem {
+	std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages;
+	uint8_t *page(uint64_t pa)
+	{
+		auto &p = pages[pa >> 12];
+		if (!p)
+			p.reset(new uint8_t[4096]());
+		return p.get();
+	}
+	static int read(void *h, uint64_t pa, void *buf, uint32_t len)
+	{
+		auto *m = static_cast<CoreMem *>(h);
+		for (uint32_t i = 0; i < len; i++)
+			static_cast<uint8_t *>(buf)[i] = m->page(pa + i)[(pa + i) & 4095];
+		return 0;
+	}
+	static int write(void *h, uint64_t pa, const void *buf, uint32_t len)
+	{
+		auto *m = static_cast<CoreMem *>(h);
+		for (uint32_t i = 0; i < len; i++)
+			m->page(pa + i)[(pa + i) & 4095] = static_cast<const uint8_t *>(buf)[i];
+		return 0;
+	}
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0)
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace
+
+int sc_main(int argc, char **argv)
+{
+	uint64_t n = 1000000;
+	std::string dir = "/tmp";
+	bool keep = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--records") && i + 1 < argc)
+			n = strtoull(argv[++i], nullptr, 0);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			dir = argv[++i];
+		else if (!strcmp(argv[i], "--keep"))
+			keep = true;
+		else {
+			fprintf(stderr, "usage: sim_bench [--records N] [--dir DIR] [--keep]\n");
+			return 1;
+		}
+	}
+	std::string path = dir + "/sim_bench." + std::to_string(getpid()) + ".trace.gz";
+	SetupLog log;
+	if (!write_trace(path, n, log)) {
+		fprintf(stderr, "sim_bench: cannot write %s\n", path.c_str());
+		return 1;
+	}
+
+	smmusim::ReplayOptions opt;
+	opt.trace = path;
+	opt.text = false;
+	std::ostringstream out, err;
+
+	// Parse and decode only (also brings the file into the page cache).
+	auto tc = std::chrono::steady_clock::now();
+	if (smmusim::run_check(opt, out, err) != 0) {
+		fprintf(stderr, "sim_bench: check failed: %s\n", err.str().c_str());
+		return 1;
+	}
+	double check_s = seconds_since(tc);
+
+	// (a) The platform, from the file, parse included.
+	auto t0 = std::chrono::steady_clock::now();
+	smmusim::Replay r(opt);
+	smmusim::SimError e;
+	if (!r.prepare(e)) {
+		fprintf(stderr, "sim_bench: %s\n", e.msg.c_str());
+		return 1;
+	}
+	r.elaborate();
+	sc_core::sc_start();
+	int status = r.finish(out, err);
+	double replay_s = seconds_since(t0);
+	if (keep)
+		fprintf(stderr, "sim_bench: kept %s\n", path.c_str());
+	else
+		remove(path.c_str());
+	uint64_t dmas = r.stats()->dma_count();
+	uint64_t ok = r.stats()->dma_kind(smmusim::RunStats::kDmaOk);
+	if (status != 0 || dmas != n || ok != n) {
+		fprintf(stderr, "sim_bench: replay went wrong: status %d, %" PRIu64 " DMAs, %" PRIu64
+				" ok\n%s", status, dmas, ok, err.str().c_str());
+		return 1;
+	}
+
+	// (b) The core alone: same configuration, same writes, same DMAs.
+	smmu_config cfg;
+	smmu_config_default(&cfg);
+	cfg.num_tbus = 1;
+	CoreMem mem;
+	smmu_host_ops ops{};
+	ops.size = sizeof(ops);
+	ops.mem_read = CoreMem::read;
+	ops.mem_write = CoreMem::write;
+	smmu *s = nullptr;
+	if (smmu_create(&cfg, &ops, &mem, &s) != SMMU_OK)
+		return 1;
+	uint64_t now = 0;
+	for (const SetupLog::Op &o : log.ops) {
+		if (o.mmio) {
+			smmu_mmio_write(s, o.a, o.width, o.v, now);
+			now += 100;
+		} else {
+			CoreMem::write(&mem, o.a, &o.v, 8);
+		}
+	}
+	now += 1000;
+	DmaGen g;
+	smmu_txn t{};
+	t.sid = 1;
+	t.len = 64;
+	smmu_xlate_result res;
+	uint64_t core_ok = 0;
+	auto t1 = std::chrono::steady_clock::now();
+	for (uint64_t k = 0; k < n; k++) {
+		g.next(t.addr, t.write);
+		smmu_translate(s, &t, now, &res);
+		core_ok += res.outcome == SMMU_XLATE_OK;
+		now = res.done + 100; // the data access, as memory.latency_ns adds
+	}
+	double core_s = seconds_since(t1);
+	smmu_destroy(s);
+	if (core_ok != n) {
+		fprintf(stderr, "sim_bench: core loop: %" PRIu64 " of %" PRIu64 " DMAs translated\n",
+			core_ok, n);
+		return 1;
+	}
+
+	double replay_mdps = (double)n / replay_s / 1e6;
+	double core_mdps = (double)n / core_s / 1e6;
+	double platform_ns = replay_s > check_s ? (replay_s - check_s) / (double)n * 1e9 : 0;
+	printf("{\n  \"sim.replay_dma.mdps\": %.3f,\n  \"sim.core_dma.mdps\": %.3f,\n"
+	       "  \"sim.overhead\": %.3f,\n  \"sim.parse_dma.mdps\": %.3f,\n"
+	       "  \"sim.platform_dma.ns\": %.1f\n}\n",
+	       replay_mdps, core_mdps, replay_s / core_s, (double)n / check_s / 1e6, platform_ns);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+	return sc_core::sc_elab_and_sim(argc, argv);
+}

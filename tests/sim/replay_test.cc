@@ -1,0 +1,224 @@
+// replay_test.cc - the smmusim program end to end, each replay in its own
+// process: exit statuses of the contract, assertion messages, records not
+// supported yet, the report (text and JSON) and its determinism, parameter
+// precedence, and the other commands.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "run_util.h"
+#include "sc_gtest_main.h"
+
+namespace {
+
+const std::string kExe = SMMUSIM_EXE;
+const std::string kS1 = std::string(SIM_DATA_DIR) + "/s1.trace";
+
+RunResult Smmusim(const std::vector<std::string> &args)
+{
+	return run(kExe, args);
+}
+
+// The s1 trace with its last lines replaced by `tail`.
+std::string S1With(const std::string &tail)
+{
+	std::string t = read_file(kS1);
+	size_t cut = t.find("\nwait 1us\n");
+	EXPECT_NE(cut, std::string::npos);
+	return t.substr(0, cut + 10) + tail;
+}
+
+// "LINE:COL:" of `needle` in the first line of `tail` appended by S1With.
+std::string PosIn(const std::string &tail, const std::string &needle)
+{
+	std::string head = S1With("");
+	size_t line = (size_t)std::count(head.begin(), head.end(), '\n') + 1;
+	return ":" + std::to_string(line) + ":" + std::to_string(tail.find(needle) + 1) + ":";
+}
+
+RunResult ReplayText(const std::string &text, std::vector<std::string> extra = {})
+{
+	std::string path = temp_path(".trace");
+	write_file(path, text);
+	std::vector<std::string> args = {"replay", path};
+	args.insert(args.end(), extra.begin(), extra.end());
+	RunResult r = Smmusim(args);
+	unlink(path.c_str());
+	return r;
+}
+
+} // namespace
+
+TEST(SimReplay, BareMetalStage1TraceReplaysCleanly)
+{
+	RunResult r = Smmusim({"replay", kS1});
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.err, "");
+	EXPECT_NE(r.out.find("status          ok (exit 0)"), std::string::npos) << r.out;
+	EXPECT_NE(r.out.find("oracle not implemented"), std::string::npos) << r.out;
+	EXPECT_NE(r.out.find("TLBI_NH_VA"), std::string::npos) << r.out;
+}
+
+TEST(SimReplay, JsonIsByteIdenticalWhateverTheHostSettings)
+{
+	std::string base;
+	for (const std::vector<std::string> &extra :
+	     std::vector<std::vector<std::string>>{{},
+						   {},
+						   {"--set", "sim.reader_thread=on"},
+						   {"--set", "sim.quantum_ns=1"},
+						   {"--set", "sim.quantum_ns=1ms"},
+						   {"--set", "memory.dmi=off"}}) {
+		std::string json = temp_path(".json");
+		std::vector<std::string> args = {"replay", kS1, "--quiet", "--json", json};
+		args.insert(args.end(), extra.begin(), extra.end());
+		RunResult r = Smmusim(args);
+		EXPECT_EQ(r.status, 0) << r.err;
+		EXPECT_EQ(r.out, "");
+		std::string j = read_file(json);
+		unlink(json.c_str());
+		if (base.empty())
+			base = j;
+		EXPECT_EQ(j, base);
+	}
+	EXPECT_EQ(base.rfind("{\n  \"status\": \"ok\",\n  \"exit_status\": 0,\n", 0), 0u) << base;
+	for (const char *key : {"\"oracle\": \"not implemented\"", "\"violations\": []", "\"records\": 53",
+				"\"sim_time_ns\": ", "\"by_hit\": {", "\"utlb\": {", "\"walk_cache\": {",
+				"\"commands\": {", "\"TLBI_NH_VA\": {", "\"invalidations\": {", "\"by_op\": {",
+				"\"events\": {", "\"F_TRANSLATION\": {", "\"smmu0\": {", "\"p99\": "})
+		EXPECT_NE(base.find(key), std::string::npos) << key;
+}
+
+TEST(SimReplay, FailedAssertionNamesLineExpectedAndActual)
+{
+	std::string bad = "dma nic0 addr=0x4000_0010 len=64 dir=read -> pa=0x8000_0099\n";
+	RunResult r = ReplayText(S1With(bad + "dma nic0 addr=0x4000_0010 len=64 dir=read\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find(PosIn(bad, "pa=") +
+			     " error: assertion failed: expected pa=0x80000099, got pa=0x80000010"),
+		  std::string::npos) << r.err;
+	EXPECT_NE(r.out.find("assertion-failed (exit 4)"), std::string::npos) << r.out;
+
+	r = ReplayText(S1With("dma nic0 addr=0x4000_9000 len=64 dir=read -> ok\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find("expected ok, got fault=F_TRANSLATION"), std::string::npos) << r.err;
+
+	r = ReplayText(S1With("dma nic0 addr=0x4000_0000 len=64 dir=read -> fault=F_PERMISSION\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find("expected fault=F_PERMISSION, got pa=0x80000000"), std::string::npos) << r.err;
+
+	r = ReplayText(S1With("mmio smmu0 read 0x20 -> val=0x1\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find("expected val=0x1, got val=0xd"), std::string::npos) << r.err;
+
+	r = ReplayText(S1With("mem read 0x1000_4000 -> u64=0x5\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find("expected u64=0x5 at 0x10004000, got 0x4"), std::string::npos) << r.err;
+
+	r = ReplayText(S1With("expect stat dma.count == 2\n"));
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find(PosIn("expect", "expect") +
+			     " error: assertion failed: expected dma.count == 2, got 0"),
+		  std::string::npos) << r.err;
+}
+
+TEST(SimReplay, ResultsBindVariablesForLaterRecords)
+{
+	RunResult r = ReplayText(S1With("dma nic0 addr=0x4000_0010 len=64 dir=read -> pa=$p\n"
+					"mem write $p u64=0x77\n"
+					"mem read 0x8000_0010 -> u64=0x77\n"
+					"mmio smmu0 read 0x20 -> val=$cr0\n"
+					"mmio smmu0 write 0x20 val=$cr0\n"));
+	EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(SimReplay, StampsWaitUntilTheirTime)
+{
+	RunResult r = ReplayText(S1With("@50us dma nic0 addr=0x4000_0010 len=64 dir=read\n"
+					"expect stat sim_time_ns >= 50us\n"
+					"expect stat sim_time_ns <= 51us\n"
+					"wait 10us\n"
+					"expect stat sim_time_ns >= 60us\n"));
+	EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(SimReplay, RecordsNotSupportedYetStopWithStatusOne)
+{
+	RunResult r = ReplayText("smmutrace 1\n# kernel model\nopen /dev/iommu -> fd=$f\n");
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("open /dev/iommu"), std::string::npos) << r.err;
+
+	r = ReplayText("smmutrace 1\ndevice d smmu=smmu0 sid=1 ats=on\nats d translate addr=0x1000\n");
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
+
+	r = ReplayText("smmutrace 1\nexpect isolation\nexpect violation stale\n");
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
+
+	// ... but a malformed record later still makes the trace malformed.
+	r = ReplayText("smmutrace 1\nopen /dev/iommu -> fd=$f\nwait 5\n");
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(":3:6:"), std::string::npos) << r.err;
+}
+
+TEST(SimReplay, SemanticErrorsAreMalformed)
+{
+	std::string t = "expect stat dma.nope == 1\n";
+	RunResult r = ReplayText(S1With(t));
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(PosIn(t, "dma.nope") + " error: expect stat: unknown statistic 'dma.nope'"),
+		  std::string::npos) << r.err;
+	t = "dma nic0 addr=0x4000_0010 len=64 dir=read -> fault=F_NOPE\n";
+	r = ReplayText(S1With(t));
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(PosIn(t, "F_NOPE") + " error: dma: unknown event 'F_NOPE'"), std::string::npos)
+		<< r.err;
+	t = "cpu tlbi NOPE\n";
+	r = ReplayText(S1With(t));
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(PosIn(t, "NOPE")), std::string::npos) << r.err;
+	r = ReplayText("smmutrace 1\nconfig nosuch=3\n");
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(":2:8: error: unknown parameter 'nosuch'"), std::string::npos) << r.err;
+}
+
+TEST(SimReplay, CommandLineWinsOverTheTrace)
+{
+	std::string t = "smmutrace 1\nconfig tbus=2\nsmmu smmu0 t.clock_mhz=500\n"
+			"expect stat smmu0.tbus == 3\nexpect stat smmu0.clock_mhz == 800\n";
+	RunResult r = ReplayText(t);
+	EXPECT_EQ(r.status, 4) << r.err;
+	r = ReplayText(t, {"--set", "tbus=3", "--set", "smmu0.t.clock_mhz=800"});
+	EXPECT_EQ(r.status, 0) << r.err;
+	r = ReplayText(t, {"--set", "tbus=3", "--set", "t.clock_mhz=800"});
+	EXPECT_EQ(r.status, 0) << r.err;
+	r = ReplayText(t, {"--set", "nosuch=1"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("unknown parameter 'nosuch'"), std::string::npos) << r.err;
+}
+
+TEST(SimReplay, OtherCommands)
+{
+	RunResult r = Smmusim({"params"});
+	EXPECT_EQ(r.status, 0);
+	for (const char *p : {"memory.size", "memory.latency_ns", "sim.quantum_ns", "tlb.entries",
+			      "t.clock_mhz", "uncalibrated", "MMU-700"})
+		EXPECT_NE(r.out.find(p), std::string::npos) << p;
+	r = Smmusim({"check", kS1});
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.out.find(": ok: 53 records"), std::string::npos) << r.out;
+	r = Smmusim({"dump", kS1});
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out.rfind("smmutrace 1\ndevice nic0 smmu=smmu0 sid=1\n", 0), 0u) << r.out;
+	r = Smmusim({"--help"});
+	EXPECT_EQ(r.status, 0);
+	EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos);
+	EXPECT_EQ(Smmusim({}).status, 1);
+	EXPECT_EQ(Smmusim({"frobnicate"}).status, 1);
+	EXPECT_EQ(Smmusim({"replay"}).status, 1);
+	EXPECT_EQ(Smmusim({"replay", kS1, "--set", "novalue"}).status, 1);
+	EXPECT_EQ(Smmusim({"replay", "/nonexistent/x.trace"}).status, 1);
+	EXPECT_EQ(Smmusim({"replay", kS1, "--perfetto", "x"}).status, 1);
+}

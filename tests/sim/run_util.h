@@ -1,0 +1,76 @@
+// run_util.h - run the smmusim program as a subprocess (the SystemC kernel
+// runs once per process, so every replay a test needs is its own process)
+// and read files, for the tests of sim/.
+#ifndef SMMUSIM_TESTS_SIM_RUN_UTIL_H
+#define SMMUSIM_TESTS_SIM_RUN_UTIL_H
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+struct RunResult {
+	int status = -1; // exit status, or -1 if it did not exit normally
+	std::string out, err;
+};
+
+inline std::string read_file(const std::string &path)
+{
+	std::ifstream f(path, std::ios::binary);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+inline void write_file(const std::string &path, const std::string &text)
+{
+	std::ofstream f(path, std::ios::binary | std::ios::trunc);
+	f << text;
+}
+
+// A fresh file name under TMPDIR (or /tmp), unique per call in this process.
+inline std::string temp_path(const std::string &suffix)
+{
+	static int n = 0;
+	const char *dir = getenv("TMPDIR");
+	return std::string(dir && *dir ? dir : "/tmp") + "/smmusim_test_" + std::to_string(getpid()) +
+	       "_" + std::to_string(n++) + suffix;
+}
+
+// Run exe with args; stdout and stderr captured through temporary files.
+inline RunResult run(const std::string &exe, const std::vector<std::string> &args)
+{
+	RunResult r;
+	std::string out = temp_path(".out"), err = temp_path(".err");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(o, 1);
+		dup2(e, 2);
+		std::vector<char *> argv;
+		argv.push_back(const_cast<char *>(exe.c_str()));
+		for (const std::string &a : args)
+			argv.push_back(const_cast<char *>(a.c_str()));
+		argv.push_back(nullptr);
+		execv(exe.c_str(), argv.data());
+		_exit(127);
+	}
+	int ws = 0;
+	waitpid(pid, &ws, 0);
+	if (WIFEXITED(ws))
+		r.status = WEXITSTATUS(ws);
+	r.out = read_file(out);
+	r.err = read_file(err);
+	unlink(out.c_str());
+	unlink(err.c_str());
+	return r;
+}
+
+#endif
