@@ -6,9 +6,13 @@
 //   sim.replay_dma.mdps  millions of DMA records per second replayed from
 //                        that file through the whole SystemC platform,
 //                        parsing included (smmusim replay, in process);
-//   sim.core_dma.mdps    the same DMAs through smmu_translate() in a loop,
-//                        same configuration, programmed with the same writes;
-//   sim.overhead         time per DMA through the platform / through the core.
+//   sim.core_dma.mdps    the same DMAs through the C core directly: the same
+//                        file read by the same trace reader, each dma record
+//                        decoded and handed to smmu_translate(), no SystemC;
+//   sim.overhead         time per DMA through the platform / through the core
+//                        driven directly (what the SystemC platform costs);
+//   sim.core_only_dma.mdps  the DMAs through smmu_translate() in a loop with
+//                        no trace at all (the model's own speed).
 // and, to show where the time goes,
 //   sim.parse_dma.mdps   the same file only read, parsed and decoded
 //                        (`smmusim check`, in process): the replay's floor;
@@ -36,6 +40,7 @@
 #include <zlib.h>
 
 #include "baremetal.h"
+#include "trc/trace.h"
 #include "replay.h"
 #include "smmu/smmu.h"
 
@@ -190,10 +195,6 @@ int sc_main(int argc, char **argv)
 	sc_core::sc_start();
 	int status = r.finish(out, err);
 	double replay_s = seconds_since(t0);
-	if (keep)
-		fprintf(stderr, "sim_bench: kept %s\n", path.c_str());
-	else
-		remove(path.c_str());
 	uint64_t dmas = r.stats()->dma_count();
 	uint64_t ok = r.stats()->dma_kind(smmusim::RunStats::kDmaOk);
 	if (status != 0 || dmas != n || ok != n) {
@@ -224,34 +225,69 @@ int sc_main(int argc, char **argv)
 		}
 	}
 	now += 1000;
-	DmaGen g;
 	smmu_txn t{};
 	t.sid = 1;
 	t.len = 64;
 	smmu_xlate_result res;
-	uint64_t core_ok = 0;
+	uint64_t core_ok = 0, core_n = 0;
+	// (b) The same file through the trace reader straight into the core.
 	auto t1 = std::chrono::steady_clock::now();
+	{
+		trc_reader *rd = nullptr;
+		trc_error te{};
+		if (trc_reader_open(path.c_str(), nullptr, &rd, &te) != TRC_OK) {
+			fprintf(stderr, "sim_bench: %s\n", te.msg);
+			return 1;
+		}
+		const trc_record *rec;
+		int rc;
+		while ((rc = trc_reader_next(rd, &rec)) == TRC_OK) {
+			if (rec->verb != TRC_VERB_DMA)
+				continue;
+			uint64_t addr;
+			if (trc_value_u64(trc_record_arg(rec, "addr"), &addr) != TRC_OK)
+				return 1;
+			t.addr = addr;
+			t.write = trc_value_is(trc_record_arg(rec, "dir"), "write");
+			smmu_translate(s, &t, now, &res);
+			core_ok += res.outcome == SMMU_XLATE_OK;
+			core_n++;
+			now = res.done + 100; // the data access, as memory.latency_ns adds
+		}
+		trc_reader_close(rd);
+		if (rc != TRC_EOF)
+			return 1;
+	}
+	double core_s = seconds_since(t1);
+	// (c) The model alone, no trace.
+	DmaGen g;
+	auto t2 = std::chrono::steady_clock::now();
 	for (uint64_t k = 0; k < n; k++) {
 		g.next(t.addr, t.write);
 		smmu_translate(s, &t, now, &res);
 		core_ok += res.outcome == SMMU_XLATE_OK;
-		now = res.done + 100; // the data access, as memory.latency_ns adds
+		now = res.done + 100;
 	}
-	double core_s = seconds_since(t1);
+	double model_s = seconds_since(t2);
 	smmu_destroy(s);
-	if (core_ok != n) {
+	if (core_n != n || core_ok != 2 * n) {
 		fprintf(stderr, "sim_bench: core loop: %" PRIu64 " of %" PRIu64 " DMAs translated\n",
-			core_ok, n);
+			core_ok, 2 * n);
 		return 1;
 	}
 
+	if (keep)
+		fprintf(stderr, "sim_bench: kept %s\n", path.c_str());
+	else
+		remove(path.c_str());
 	double replay_mdps = (double)n / replay_s / 1e6;
 	double core_mdps = (double)n / core_s / 1e6;
 	double platform_ns = replay_s > check_s ? (replay_s - check_s) / (double)n * 1e9 : 0;
 	printf("{\n  \"sim.replay_dma.mdps\": %.3f,\n  \"sim.core_dma.mdps\": %.3f,\n"
 	       "  \"sim.overhead\": %.3f,\n  \"sim.parse_dma.mdps\": %.3f,\n"
-	       "  \"sim.platform_dma.ns\": %.1f\n}\n",
-	       replay_mdps, core_mdps, replay_s / core_s, (double)n / check_s / 1e6, platform_ns);
+	       "  \"sim.platform_dma.ns\": %.1f,\n  \"sim.core_only_dma.mdps\": %.3f\n}\n",
+	       replay_mdps, core_mdps, replay_s / core_s, (double)n / check_s / 1e6, platform_ns,
+	       (double)n / model_s / 1e6);
 	return 0;
 }
 

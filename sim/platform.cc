@@ -73,20 +73,11 @@ const char *const kReserved[] = {"status",        "exit_status", "records", "rec
 
 bool model_config_ok(const smmu_config &cfg, std::string &why)
 {
-	// smmu_create runs the whole-configuration checks (params.h of the
-	// model) but does not say which rule failed; a create/destroy pair is
-	// the only public way to ask.
-	smmu_host_ops ops{};
-	ops.size = sizeof(ops);
-	ops.mem_read = [](void *, uint64_t, void *, uint32_t) { return 1; };
-	ops.mem_write = [](void *, uint64_t, const void *, uint32_t) { return 1; };
-	smmu *s = nullptr;
-	int rc = smmu_create(&cfg, &ops, nullptr, &s);
-	if (rc != SMMU_OK) {
-		why = smmu_strerror(rc);
+	char msg[256];
+	if (smmu_config_check(&cfg, msg, sizeof(msg)) != SMMU_OK) {
+		why = msg;
 		return false;
 	}
-	smmu_destroy(s);
 	return true;
 }
 
@@ -203,8 +194,7 @@ bool PlatformSpec::finalize(SimError &err)
 		std::string why;
 		if (!model_config_ok(s.cfg, why)) {
 			std::string what = "smmu '" + s.name + "': " + why +
-					   ": the parameters contradict each other (smmusim params "
-					   "explains each one)";
+					   " (smmusim params explains each parameter)";
 			Pos pos = s.pos;
 			if (!pos.line && !settings.empty() && !settings[0].cli)
 				pos = settings[0].pos;
