@@ -222,3 +222,20 @@ TEST(SimReplay, OtherCommands)
 	EXPECT_EQ(Smmusim({"replay", "/nonexistent/x.trace"}).status, 1);
 	EXPECT_EQ(Smmusim({"replay", kS1, "--perfetto", "x"}).status, 1);
 }
+
+// fault=EVENT holds when the SMMU raised that event, recorded or not; with
+// the event queue disabled the same DMA is also an abort (nothing recorded).
+TEST(SimReplay, FaultAssertionHoldsWhenTheQueueCannotRecord)
+{
+	const std::string tail = "mmio smmu0 write 0x20 val=0x9\n" // CR0: SMMUEN|CMDQEN, EVENTQEN off
+				 "dma nic0 addr=0x5000_0000 len=64 dir=read -> fault=F_TRANSLATION\n"
+				 "dma nic0 addr=0x5000_0000 len=64 dir=read -> abort\n"
+				 "expect stat events.F_TRANSLATION.recorded == 0\n"
+				 "expect stat events.F_TRANSLATION.dropped == 2\n";
+	RunResult r = ReplayText(S1With(tail));
+	EXPECT_EQ(r.status, 0) << r.err << r.out;
+	RunResult w = ReplayText(S1With("dma nic0 addr=0x5000_0000 len=64 dir=read -> fault=F_PERMISSION\n"));
+	EXPECT_EQ(w.status, 4) << w.err;
+	EXPECT_NE(w.err.find("expected fault=F_PERMISSION, got fault=F_TRANSLATION"), std::string::npos)
+		<< w.err;
+}
