@@ -18,10 +18,11 @@ build: setup
 run: build
 	@./$(BUILD)/sim/smmusim replay traces/examples/default.trace
 
-# Every test in the normal build, then the C-core tests again under ASan+UBSan.
+# Every test in the normal build, then again under ASan+UBSan (the C cores, the
+# trace reader and smmusim itself, malformed-trace corpus included).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sanitize'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim'
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
