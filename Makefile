@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test test-fast asan bench clean soak
+.PHONY: all setup build run test asan bench clean
 
 all: build
 
@@ -28,12 +28,16 @@ asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# Benchmarks build in their own optimised tree and write $(BUILD)/bench/results.json.
+BENCH_BUILD ?= build-bench
 bench:
 	@./scripts/setup.sh --bench
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target smmuv3_bench sim_bench trace_bench
+	@./bench/run.sh $(BENCH_BUILD)
 	@mkdir -p $(BUILD)/bench
-	@./bench/run.sh $(BUILD)
+	@cp $(BENCH_BUILD)/bench/results.json $(BUILD)/bench/results.json
+	@echo "bench: wrote $(BUILD)/bench/results.json"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
