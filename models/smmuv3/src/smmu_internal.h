@@ -114,7 +114,6 @@ struct tlb_entry {
 	uint64_t page;      /* ia >> shift */
 	uint64_t out;       /* TLB: oa >> shift; WC: next table PA */
 	uint64_t ipa;       /* combined / S2 entries: IPA of the page base */
-	uint64_t lru;
 	uint64_t stamp;     /* cycle of insertion (provenance) */
 	uint32_t asid;      /* SMMU_ASID_NONE when not ASID-tagged */
 	uint32_t sid;       /* stream whose walk inserted it (provenance) */
@@ -147,6 +146,8 @@ struct smmu_tlb {
 	uint32_t *buckets;     /* host index: chained hash over valid entries */
 	uint32_t bmask;
 	uint32_t *rr;          /* per-set round-robin pointer */
+	uint64_t *lru;         /* per-entry last-use stamp, dense per set (victim scans) */
+	uint32_t *nvalid;      /* valid entries per set */
 	uint64_t clock;        /* LRU clock */
 	uint32_t lfsr;
 	uint32_t valid;

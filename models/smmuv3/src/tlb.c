@@ -80,13 +80,15 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 	t->buckets = smmu_alloc(s, nb, sizeof(uint32_t));
 	t->bmask = nb - 1;
 	t->rr = smmu_alloc(s, t->nsets, sizeof(uint32_t));
+	t->lru = smmu_alloc(s, t->nentries, sizeof(uint64_t));
+	t->nvalid = smmu_alloc(s, t->nsets, sizeof(uint32_t));
 	/* Groups: at most one per entry per list, plus slack. */
 	t->ng = t->nentries * 2 + 16;
 	t->g = smmu_alloc(s, t->ng, sizeof(*t->g));
 	uint32_t gb = pow2_at_least(t->ng);
 	t->gbuckets = smmu_alloc(s, gb, sizeof(uint32_t));
 	t->gbmask = gb - 1;
-	if (!t->e || !t->buckets || !t->rr || !t->g || !t->gbuckets) {
+	if (!t->e || !t->buckets || !t->rr || !t->lru || !t->nvalid || !t->g || !t->gbuckets) {
 		smmu_tlb_fini(s, t);
 		return SMMU_ERR_NOMEM;
 	}
@@ -105,6 +107,8 @@ void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t)
 	smmu_free(s, t->e);
 	smmu_free(s, t->buckets);
 	smmu_free(s, t->rr);
+	smmu_free(s, t->lru);
+	smmu_free(s, t->nvalid);
 	smmu_free(s, t->g);
 	smmu_free(s, t->gbuckets);
 	memset(t, 0, sizeof(*t));
@@ -220,7 +224,7 @@ struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned wor
 			if (e->page == page && e->shift == shift && e->cls == cls && e->vmid == vmid &&
 			    e->world == world && (cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2 ||
 						  asid_match(e, asid))) {
-				e->lru = ++t->clock;
+				t->lru[i] = ++t->clock;
 				if (probes)
 					*probes = n;
 				return e;
@@ -254,6 +258,7 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 		t->live[e->cls] &= ~(1ull << e->shift);
 	e->valid = 0;
 	t->valid--;
+	t->nvalid[idx / t->ways]--;
 	t->gen++;
 }
 
@@ -265,9 +270,10 @@ void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e)
 static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 {
 	uint32_t base = set * t->ways;
-	for (uint32_t w = 0; w < t->ways; w++)
-		if (!t->e[base + w].valid)
-			return base + w;
+	if (t->nvalid[set] < t->ways)
+		for (uint32_t w = 0; w < t->ways; w++)
+			if (!t->e[base + w].valid)
+				return base + w;
 	switch (t->cfg.policy) {
 	case SMMU_POLICY_RR: {
 		uint32_t w = t->rr[set];
@@ -284,7 +290,7 @@ static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 	default: {
 		uint32_t best = base;
 		for (uint32_t w = 1; w < t->ways; w++)
-			if (t->e[base + w].lru < t->e[best].lru)
+			if (t->lru[base + w] < t->lru[best])
 				best = base + w;
 		return best;
 	}
@@ -314,7 +320,8 @@ struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tm
 	struct tlb_entry *e = &t->e[idx];
 	*e = *tmpl;
 	e->valid = 1;
-	e->lru = ++t->clock;
+	t->lru[idx] = ++t->clock;
+	t->nvalid[set]++;
 	e->hnext = t->buckets[h & t->bmask];
 	t->buckets[h & t->bmask] = idx;
 	e->grp[0] = group_get(t, gkey_vmid(e->world, e->vmid, tlb_cls_kind(e->cls)));

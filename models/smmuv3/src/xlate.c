@@ -400,7 +400,7 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	if (!(e->s1_perm & e->s2_perm & need))
 		return false;
 	f->ce->lru = ++b->cfgc.clock;
-	e->lru = ++b->utlb.clock;
+	b->utlb.lru[e - b->utlb.e] = ++b->utlb.clock;
 	uint64_t t = smmu_res_take(&b->utlb_port, now, 1) + s->cfg.utlb.latency;
 	const struct smmu_ctx *ctx = &f->ce->ctx;
 	res->outcome = SMMU_XLATE_OK;
