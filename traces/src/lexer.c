@@ -11,6 +11,13 @@
  *
  * The lexer checks form only (a number is a number, a list is closed).
  * What a verb needs is checked afterwards by schema.c.
+ *
+ * Two paths give the same records: lex_fast() takes the lines nearly every
+ * trace is made of (a verb, then plain names, numbers and $variables, as
+ * words, key=value and results) in one pass, and hands anything else - and
+ * every error - to the general token loop of trc_lex_line(). Both number
+ * the keys of the arguments that schema.c checks (trc_key_lookup), so that
+ * the checks compare small numbers rather than strings.
  */
 #include <string.h>
 
@@ -24,12 +31,14 @@ enum {
 	C_WORD = 8,     /* may appear in a bare word: graphic ASCII except "#$,[\] and UTF-8 */
 	C_END = 16,     /* ends a top-level token: NUL, space, tab, '#' */
 	C_LEND = 32,    /* ends a list element: C_END plus ',' and ']' */
+	C_BLANK = 64,   /* space, tab */
+	C_SEP = 128,    /* space, tab, NUL: what ends a token of the fast path */
 };
 
 static const unsigned char cls[256] = {
-	48,  0,  0,  0,  0,  0,  0,  0,  0, 48,  0,  0,  0,  0,  0,  0,
+	176,  0,  0,  0,  0,  0,  0,  0,  0, 240,  0,  0,  0,  0,  0,  0,
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	48,  8,  0, 48,  0,  8,  8,  8,  8,  8,  8,  8, 32,  8, 10,  8,
+	240,  8,  0, 48,  0,  8,  8,  8,  8,  8,  8,  8, 32,  8, 10,  8,
 	14, 14, 14, 14, 14, 14, 14, 14, 14, 14,  8,  8,  8,  8,  8,  8,
 	 8, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,
 	11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  0,  0, 32,  8, 11,
@@ -80,6 +89,84 @@ static unsigned hexval(unsigned char c)
 	return 16;
 }
 
+/* Hex digit values, HEX_SEP for '_', 255 for every other byte. */
+#define HEX_SEP 16
+static const unsigned char hexdig[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	  0,   1,   2,   3,   4,   5,   6,   7,   8,   9, 255, 255, 255, 255, 255, 255,
+	255,  10,  11,  12,  13,  14,  15, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  16,
+	255,  10,  11,  12,  13,  14,  15, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
+/* Length test first, so memcmp never reads past the key; constant sizes inline. */
+#define KEY_IS(lit) (len == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline unsigned key_lookup(const char *s, size_t len)
+{
+	switch (s[0]) {
+	case 'a':
+		return KEY_IS("addr") ? TRC_KEY_ADDR : KEY_IS("asid") ? TRC_KEY_ASID
+			: KEY_IS("ats") ? TRC_KEY_ATS : TRC_KEY_OTHER;
+	case 'b':
+		return KEY_IS("bdf") ? TRC_KEY_BDF : TRC_KEY_OTHER;
+	case 'c':
+		return KEY_IS("cdev") ? TRC_KEY_CDEV : KEY_IS("count") ? TRC_KEY_COUNT
+			: KEY_IS("cpu") ? TRC_KEY_CPU : TRC_KEY_OTHER;
+	case 'd':
+		return KEY_IS("dir") ? TRC_KEY_DIR : TRC_KEY_OTHER;
+	case 'g':
+		return KEY_IS("granule") ? TRC_KEY_GRANULE : KEY_IS("group") ? TRC_KEY_GROUP
+			: TRC_KEY_OTHER;
+	case 'i':
+		return KEY_IS("ipa") ? TRC_KEY_IPA : TRC_KEY_OTHER;
+	case 'l':
+		return KEY_IS("len") ? TRC_KEY_LEN : TRC_KEY_OTHER;
+	case 'p':
+		return KEY_IS("pa") ? TRC_KEY_PA : KEY_IS("perm") ? TRC_KEY_PERM
+			: KEY_IS("pool") ? TRC_KEY_POOL : KEY_IS("pri") ? TRC_KEY_PRI
+			: TRC_KEY_OTHER;
+	case 's':
+		return KEY_IS("sid") ? TRC_KEY_SID : KEY_IS("size") ? TRC_KEY_SIZE
+			: KEY_IS("smmu") ? TRC_KEY_SMMU : KEY_IS("snoop") ? TRC_KEY_SNOOP
+			: KEY_IS("ssid") ? TRC_KEY_SSID : KEY_IS("ssid_bits") ? TRC_KEY_SSID_BITS
+			: TRC_KEY_OTHER;
+	case 't':
+		return KEY_IS("ttb") ? TRC_KEY_TTB : TRC_KEY_OTHER;
+	case 'u':
+		return KEY_IS("u64") ? TRC_KEY_U64 : TRC_KEY_OTHER;
+	case 'v':
+		return KEY_IS("va") ? TRC_KEY_VA : KEY_IS("va_bits") ? TRC_KEY_VA_BITS
+			: KEY_IS("val") ? TRC_KEY_VAL : KEY_IS("vcpu") ? TRC_KEY_VCPU
+			: KEY_IS("vmid") ? TRC_KEY_VMID : TRC_KEY_OTHER;
+	case 'w':
+		return KEY_IS("width") ? TRC_KEY_WIDTH : TRC_KEY_OTHER;
+	default:
+		return TRC_KEY_OTHER;
+	}
+}
+
+#undef KEY_IS
+
+unsigned trc_key_lookup(const char *s, size_t len)
+{
+	return len ? key_lookup(s, len) : TRC_KEY_OTHER;
+}
+
 static int lex_value(struct lex *lx, char **pp, int in_list, int depth, struct trc_value *v);
 
 /* A bare word: anything graphic that is not another kind (paths, cross-domain, ==). */
@@ -123,8 +210,9 @@ static int bad_number(struct lex *lx, char *start, unsigned endmask, struct trc_
 /*
  * Integers: decimal or 0x hex, '_' anywhere after the first digit, optional
  * K/M/G/T (binary) suffix. Durations: decimal with ns, us, ms, s or cyc.
+ * The complete grammar; lex_number() below takes the common spellings first.
  */
-static int lex_number(struct lex *lx, char **pp, unsigned endmask, struct trc_value *v)
+static int lex_number_full(struct lex *lx, char **pp, unsigned endmask, struct trc_value *v)
 {
 	char *p = *pp, *start = p, *suf;
 	uint64_t x = 0;
@@ -223,6 +311,63 @@ static int lex_number(struct lex *lx, char **pp, unsigned endmask, struct trc_va
 too_big:
 	return trc_fail(lx->r, TRC_E_SYNTAX, lx->lineno, COL(lx, start),
 			"bad number '%.*s': does not fit in 64 bits", excerpt_len(start), start);
+}
+
+/*
+ * Plain integers, the bulk of every trace (addresses, lengths): hex with up
+ * to 16 digits or decimal with up to 19 (neither can overflow), '_' allowed
+ * as lex_number_full() allows it (the writer puts one every four hex
+ * digits), no suffix, ended by a byte in endmask. Returns 1 with v filled
+ * and *pp advanced; 0 for anything else - suffixes, units, long or malformed
+ * numbers - having changed nothing, so that lex_number_full() can start
+ * again from the first byte.
+ */
+static inline int lex_plain_number(char **pp, unsigned endmask, struct trc_value *v)
+{
+	const unsigned char *p = (const unsigned char *)*pp, *q;
+	uint64_t x = 0;
+	unsigned d, digits = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (q = p + 2; (d = hexdig[*q]) < 16; q++)
+			x = (x << 4) | d;
+		digits = (unsigned)(q - p - 2);
+		/* Separators: skip each '_' and go on with the digits after it. */
+		while (d == HEX_SEP) {
+			for (q++; (d = hexdig[*q]) < 16; q++, digits++)
+				x = (x << 4) | d;
+		}
+		if (digits && digits <= 16 && (CLS(*q) & endmask)) {
+			v->kind = TRC_INT;
+			v->radix = 16;
+			v->u = x;
+			*pp += q - p;
+			return 1;
+		}
+	} else {
+		for (q = p; (d = (unsigned)*q - '0') < 10; q++)
+			x = x * 10 + d;
+		digits = (unsigned)(q - p);
+		while (*q == '_') {
+			for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
+				x = x * 10 + d;
+		}
+		if (digits && digits <= 19 && (CLS(*q) & endmask)) {
+			v->kind = TRC_INT;
+			v->radix = 10;
+			v->u = x;
+			*pp += q - p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int lex_number(struct lex *lx, char **pp, unsigned endmask, struct trc_value *v)
+{
+	if (lex_plain_number(pp, endmask, v))
+		return 0;
+	return lex_number_full(lx, pp, endmask, v);
 }
 
 /* A name, a flag set NAME|NAME, or (with other graphic characters) a word. */
@@ -429,6 +574,33 @@ unterminated:
 }
 
 /*
+ * The two kinds that make up most values, inline in the token loop: a plain
+ * name and a plain number, ended by a blank, '#' or the end of the line.
+ * Returns 1 with v filled and *pp advanced, or 0 (nothing changed) for
+ * lex_value() to take the token from its first byte.
+ */
+static inline int lex_simple(char **pp, struct trc_value *v)
+{
+	char *p = *pp, *q;
+	unsigned char cl = CLS(*p);
+
+	if (cl & C_NSTART) {
+		for (q = p + 1; CLS(*q) & C_NAME; q++)
+			;
+		if (!(CLS(*q) & C_END))
+			return 0;
+		v->kind = TRC_NAME;
+		v->s = p;
+		v->len = (size_t)(q - p);
+		*pp = q;
+		return 1;
+	}
+	if (cl & C_DIGIT)
+		return lex_plain_number(pp, C_END, v);
+	return 0;
+}
+
+/*
  * One value at *pp; on success *pp is left on the byte that ended it (a
  * blank, NUL or '#' at top level; also ',' or ']' in a list), not consumed.
  */
@@ -503,6 +675,271 @@ static int lex_version(struct lex *lx, char **pp, struct trc_value *v)
 	return 0;
 }
 
+/*
+ * A plain time stamp at p ('@', decimal digits with '_' allowed, a unit,
+ * then a blank) into v, as the general loop would lex it; returns the byte
+ * after it, or NULL for anything else (nothing changed but *v).
+ */
+static char *lex_fast_stamp(struct trc_reader *r, char *p, struct trc_value *v)
+{
+	const unsigned char *q = (const unsigned char *)p + 1;
+	uint64_t x = 0, mult;
+	unsigned d, digits;
+	enum trc_unit unit;
+
+	for (; (d = (unsigned)*q - '0') < 10; q++)
+		x = x * 10 + d;
+	digits = (unsigned)(q - (const unsigned char *)p - 1);
+	while (*q == '_') {
+		for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
+			x = x * 10 + d;
+	}
+	if (!digits || digits > 19)
+		return NULL;
+	if (q[0] == 's') {
+		unit = TRC_UNIT_S;
+		q += 1;
+	} else if (q[1] == 's' && (q[0] == 'n' || q[0] == 'u' || q[0] == 'm')) {
+		unit = q[0] == 'n' ? TRC_UNIT_NS : q[0] == 'u' ? TRC_UNIT_US : TRC_UNIT_MS;
+		q += 2;
+	} else if (q[0] == 'c' && q[1] == 'y' && q[2] == 'c') {
+		unit = TRC_UNIT_CYC;
+		q += 3;
+	} else {
+		return NULL;
+	}
+	if (!(CLS(*q) & C_BLANK))
+		return NULL;
+	mult = trc_unit_ps(unit, r->opt.cycle_ps);
+	if (x > UINT64_MAX / mult)
+		return NULL;
+	memset(v, 0, sizeof(*v));
+	v->kind = TRC_DURATION;
+	v->radix = 10;
+	v->unit = (uint8_t)unit;
+	v->count = x;
+	v->u = x * mult;
+	v->line = r->in.lineno;
+	v->col = 1;
+	return (char *)(uintptr_t)q;
+}
+
+/*
+ * The fast path, for the lines that make up nearly every trace: the verb at
+ * the start of the line (or after a plain time stamp there), then
+ * blank-separated tokens that are each a plain name, a plain number (as
+ * lex_plain_number() takes it) or a $variable - as a positional word, as
+ * key=value, and after `->` as a result (key=value, ok, abort). No comment,
+ * string, list, flag set or other word.
+ *
+ * It builds exactly the record the general loop below would, with the same
+ * positions and the same bytes of the line NUL-terminated. On anything else
+ * it puts back the bytes it changed and returns 0, having written only into
+ * the record arrays, and the general loop lexes the line from the start
+ * (and reports the error, if there is one).
+ */
+#define FAST_MAX_ENDS 64
+#define FCOL(q) ((uint32_t)((q) - line) + 1)
+
+static int lex_fast(struct trc_reader *r, char *line, size_t len)
+{
+	struct trc_record *rec = &r->rec;
+	const uint32_t lineno = r->in.lineno;
+	char *ends[FAST_MAX_ENDS], was[FAST_MAX_ENDS];
+	unsigned nends = 0;
+	char *q = line, sep;
+	enum trc_verb verb;
+	struct trc_value *wv = r->words.data;
+	struct trc_arg *av = r->args.data, *rv = r->results.data;
+	size_t nw = 0, na = 0, nr = 0;
+	const size_t wcap = r->words.cap, acap = r->args.cap, rcap = r->results.cap;
+	uint64_t kmask = 0;
+	int kall = 1, kdup = 0, in_results = 0, uses = 0;
+	uint32_t words_end, args_end;
+	char *verb_name = line;
+	const struct trc_value *stamp = NULL;
+
+	if (*q == '@') {
+		q = lex_fast_stamp(r, q, &r->stamp);
+		if (!q)
+			return 0;
+		/* Each token's end is NUL-terminated when it is found; was[] undoes it. */
+		was[nends] = *q;
+		ends[nends++] = q;
+		*q++ = '\0';
+		while (CLS(*q) & C_BLANK)
+			q++;
+		stamp = &r->stamp;
+		verb_name = q;
+	}
+	if (!(CLS(*q) & C_NSTART))
+		goto undo;
+	for (q++; CLS(*q) & C_NAME; q++)
+		;
+	if (!(CLS(*q) & C_SEP))
+		goto undo;
+	verb = trc_verb_lookup(verb_name, (size_t)(q - verb_name));
+	if (verb == TRC_VERB_UNKNOWN || verb == TRC_VERB_SMMUTRACE)
+		goto undo;
+	words_end = args_end = FCOL(q);
+	sep = *q;
+	was[nends] = sep;
+	ends[nends++] = q;
+	*q = '\0';
+
+	while (sep) {
+		char *tok, *p, *key = NULL;
+		struct trc_value *v;
+		struct trc_arg *a = NULL;
+		unsigned kid = TRC_KEY_OTHER;
+
+		q++;
+		while (CLS(*q) & C_BLANK)
+			q++;
+		if (*q == '\0')
+			break;
+		if (nends + 2 > FAST_MAX_ENDS)
+			goto undo;
+		tok = p = q;
+		if (CLS(*p) & C_NSTART) {
+			for (q = p + 1; CLS(*q) & C_NAME; q++)
+				;
+			if (*q == '=') {
+				key = p;
+				if (!in_results)
+					kid = key_lookup(p, (size_t)(q - p));
+				was[nends] = '=';
+				ends[nends++] = q;
+				*q = '\0';
+				p = q + 1;
+			}
+		} else if (p[0] == '-' && p[1] == '>' && (CLS(p[2]) & C_SEP)) {
+			if (in_results)
+				goto undo;
+			in_results = 1;
+			q = p + 1;
+			continue;
+		}
+		if (in_results) {
+			if (nr == rcap)
+				goto undo;
+			a = rv + nr;
+			v = &a->value;
+		} else if (key) {
+			if (na == acap)
+				goto undo;
+			a = av + na;
+			v = &a->value;
+		} else {
+			if (nw == wcap)
+				goto undo;
+			v = wv + nw;
+		}
+		memset(v, 0, sizeof(*v));
+		v->line = lineno;
+		v->col = FCOL(p);
+		if (CLS(*p) & C_NSTART) {
+			if (key) {
+				for (q = p + 1; CLS(*q) & C_NAME; q++)
+					;
+			}
+			/* else q already ends the name */
+			v->kind = TRC_NAME;
+			v->s = p;
+			v->len = (size_t)(q - p);
+		} else if (CLS(*p) & C_DIGIT) {
+			q = p;
+			if (!lex_plain_number(&q, C_SEP, v))
+				goto undo;
+		} else if (*p == '$' && (CLS(p[1]) & C_NSTART)) {
+			for (q = p + 2; CLS(*q) & C_NAME; q++)
+				;
+			v->kind = TRC_VAR;
+			v->s = p + 1;
+			v->len = (size_t)(q - p - 1);
+			uses = 1;
+		} else {
+			goto undo;
+		}
+		sep = *q;
+		if (!(CLS(sep) & C_SEP))
+			goto undo;
+		was[nends] = sep;
+		ends[nends++] = q;
+		*q = '\0';
+		if (!in_results) {
+			args_end = FCOL(q);
+			if (!key)
+				words_end = args_end;
+		}
+		if (!a) {
+			nw++;
+		} else if (in_results) {
+			if (!key) {
+				if (v->kind != TRC_NAME ||
+				    !((v->len == 2 && memcmp(v->s, "ok", 2) == 0) ||
+				      (v->len == 5 && memcmp(v->s, "abort", 5) == 0)))
+					goto undo;
+				key = tok;
+				memset(v, 0, sizeof(*v));
+				v->line = lineno;
+				v->col = FCOL(tok);
+			}
+			a->key = key;
+			a->line = lineno;
+			a->col = FCOL(tok);
+			nr++;
+		} else {
+			a->key = key;
+			a->line = lineno;
+			a->col = FCOL(tok);
+			if (na < TRC_ARGKEY_MAX && kid != TRC_KEY_OTHER) {
+				uint64_t bit = (uint64_t)1 << kid;
+
+				r->argpos[kid] = (unsigned char)na;
+				kdup |= (kmask & bit) != 0;
+				kmask |= bit;
+			} else {
+				kall = 0;
+			}
+			na++;
+		}
+	}
+	/* A NUL byte before the end, or `->` without results: the general loop reports it. */
+	if ((size_t)(q - line) != len || (in_results && nr == 0))
+		goto undo;
+
+	rec->verb = verb;
+	rec->verb_name = verb_name;
+	rec->section = TRC_SECTION_HEADER;
+	rec->line = lineno;
+	rec->col = 1;
+	rec->stamp = stamp;
+	rec->words = wv;
+	rec->nwords = nw;
+	rec->args = av;
+	rec->nargs = na;
+	rec->results = rv;
+	rec->nresults = nr;
+	r->words.n = nw;
+	r->args.n = na;
+	r->results.n = nr;
+	r->argkey_mask = kmask;
+	r->argkey_all = kall;
+	r->argkey_dup = kdup;
+	r->rec_uses = uses;
+	r->words_end_col = words_end;
+	r->args_end_col = args_end;
+	return 1;
+
+undo:
+	while (nends--)
+		*ends[nends] = was[nends];
+	return 0;
+}
+
+#undef FCOL
+
 int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 {
 	struct lex lx = { r, line, r->in.lineno };
@@ -510,7 +947,17 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 	char *p = line, *verb, *arrow = NULL;
 	int in_results = 0, done = 0;
 	char c;
+	const uint32_t lineno = r->in.lineno;
+	enum trc_verb verb_id;
+	struct trc_value *wv;
+	struct trc_arg *av, *rv;
+	size_t nw = 0, na = 0, nr = 0, wcap, acap, rcap;
+	uint64_t kmask = 0;
+	int kall = 1, kdup = 0, uses = 0;
+	uint32_t words_end, args_end;
 
+	if (lex_fast(r, line, len))
+		return 1;
 	skip_blanks(&p);
 	if (*p == '\0' || *p == '#') {
 		/* A NUL byte after blanks is not the end of the line. */
@@ -519,7 +966,15 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 		return 0;
 	}
 
-	memset(rec, 0, sizeof(*rec));
+	/* Field by field: a memset of the record costs more than the stores. */
+	rec->verb = TRC_VERB_UNKNOWN;
+	rec->verb_name = NULL;
+	rec->section = TRC_SECTION_HEADER;
+	rec->stamp = NULL;
+	rec->words = NULL;
+	rec->nwords = 0;
+	rec->args = rec->results = NULL;
+	rec->nargs = rec->nresults = 0;
 	r->words.n = r->args.n = r->results.n = 0;
 	rec->line = lx.lineno;
 	rec->col = COL(&lx, p);
@@ -560,14 +1015,14 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 		return trc_fail(r, TRC_E_SCHEMA, lx.lineno, COL(&lx, verb),
 				"unknown verb '%.*s'", excerpt_len(verb), verb);
 	}
-	rec->verb = trc_verb_lookup(verb, (size_t)(p - verb));
-	if (rec->verb == TRC_VERB_UNKNOWN) {
+	rec->verb = verb_id = trc_verb_lookup(verb, (size_t)(p - verb));
+	if (verb_id == TRC_VERB_UNKNOWN) {
 		return trc_fail(r, TRC_E_SCHEMA, lx.lineno, COL(&lx, verb),
 				"unknown verb '%.*s' (v1 knows smmutrace, config, smmu, device, memory, open, close, mmap, ioctl, read, dma, ats, guest, vcpu, cpu, mmio, mem, wait, expect)",
 				(int)(p - verb), verb);
 	}
 	rec->verb_name = verb;
-	r->words_end_col = r->args_end_col = COL(&lx, p);
+	words_end = args_end = COL(&lx, p);
 	c = *p;
 	*p = '\0';
 	if (c == '#')
@@ -575,14 +1030,28 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 	else if (c)
 		p++;
 
-	while (!done) {
-		struct trc_value v;
-		struct trc_arg *a;
-		char *tok, *key = NULL;
-		uint32_t keycol = 0;
-		int rc;
+	/*
+	 * The token loop keeps its counts and arrays in locals, written back
+	 * at the end: ending a token is a char store, which may alias anything,
+	 * so fields of the reader would be reloaded after every one of them.
+	 */
+	wv = r->words.data;
+	wcap = r->words.cap;
+	av = r->args.data;
+	acap = r->args.cap;
+	rv = r->results.data;
+	rcap = r->results.cap;
 
-		skip_blanks(&p);
+	while (!done) {
+		struct trc_arg tmp_arg, *a;
+		struct trc_value tmp_val, *v;
+		char *tok, *key = NULL, *q = p;
+		uint32_t keycol = 0;
+		unsigned kid = TRC_KEY_OTHER;
+		int rc, name_word = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
 		c = *p;
 		if (c == '#') {
 			done = 1;
@@ -591,9 +1060,27 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 		if (c == '\0')
 			break;
 		tok = p;
-		if (c == '-' && p[1] == '>' && (CLS(p[2]) & C_END)) {
+		if (CLS(c) & C_NSTART) {
+			/* key=..., or a word that may be a plain name (then lexed already). */
+			for (q = p + 1; CLS(*q) & C_NAME; q++)
+				;
+			if (*q == '=') {
+				key = p;
+				keycol = COL(&lx, p);
+				if (!in_results)
+					kid = trc_key_lookup(p, (size_t)(q - p));
+				*q = '\0';
+				p = q + 1;
+				if (CLS(*p) & C_END) {
+					return trc_fail(r, TRC_E_SYNTAX, lineno, COL(&lx, p),
+							"expected a value after '%s='", key);
+				}
+			} else {
+				name_word = (CLS(*q) & C_END) != 0;
+			}
+		} else if (c == '-' && p[1] == '>' && (CLS(p[2]) & C_END)) {
 			if (in_results) {
-				return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, p),
+				return trc_fail(r, TRC_E_SYNTAX, lineno, COL(&lx, p),
 						"a second '->' (the results have already started)");
 			}
 			in_results = 1;
@@ -601,33 +1088,42 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 			p += 2;
 			continue;
 		}
-		memset(&v, 0, sizeof(v));
-		if (CLS(c) & C_NSTART) {
-			char *q = p + 1;
-
-			while (CLS(*q) & C_NAME)
-				q++;
-			if (*q == '=') {
-				key = p;
-				keycol = COL(&lx, p);
-				*q = '\0';
-				p = q + 1;
-				if (CLS(*p) & C_END) {
-					return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, p),
-							"expected a value after '%s='", key);
-				}
-			}
+		/*
+		 * Lex the value where it will stay when its array has room (a
+		 * local otherwise, copied once the array has grown: a lexing
+		 * error still comes before an out-of-memory one).
+		 */
+		if (in_results) {
+			a = nr < rcap ? rv + nr : &tmp_arg;
+			v = &a->value;
+		} else if (key) {
+			a = na < acap ? av + na : &tmp_arg;
+			v = &a->value;
+		} else {
+			a = NULL;
+			v = nw < wcap ? wv + nw : &tmp_val;
 		}
-		if (!key && !in_results && rec->verb == TRC_VERB_SMMUTRACE && r->words.n == 0)
-			rc = lex_version(&lx, &p, &v);
-		else
-			rc = lex_value(&lx, &p, 0, 0, &v);
+		memset(v, 0, sizeof(*v));
+		v->line = lineno;
+		v->col = COL(&lx, p);
+		if (!key && !in_results && verb_id == TRC_VERB_SMMUTRACE && nw == 0) {
+			rc = lex_version(&lx, &p, v);
+		} else if (name_word) {
+			v->kind = TRC_NAME;
+			v->s = p;
+			v->len = (size_t)(q - p);
+			p = q;
+			rc = 0;
+		} else {
+			rc = lex_simple(&p, v) ? 0 : lex_value(&lx, &p, 0, 0, v);
+		}
 		if (rc)
 			return rc;
+		uses |= v->kind == TRC_VAR || v->kind == TRC_LIST;
 		if (!in_results) {
-			r->args_end_col = COL(&lx, p);
+			args_end = COL(&lx, p);
 			if (!key)
-				r->words_end_col = r->args_end_col;
+				words_end = args_end;
 		}
 		c = *p;
 		*p = '\0';
@@ -636,36 +1132,72 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 		else if (c)
 			p++;
 
-		if (in_results) {
-			if (!key) {
-				if (v.kind != TRC_NAME || (strcmp(v.s, "ok") && strcmp(v.s, "abort"))) {
-					return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, tok),
-							"unexpected '%s' in the results: expected key=value, key=$var, ok or abort",
-							tok);
-				}
-				key = tok;
-				keycol = COL(&lx, tok);
-				memset(&v, 0, sizeof(v));
-				v.line = lx.lineno;
-				v.col = keycol;
-			}
-			a = trc_vec_push(&r->results);
-		} else if (key) {
-			a = trc_vec_push(&r->args);
-		} else {
-			struct trc_value *w = trc_vec_push(&r->words);
+		if (!a) {
+			if (v == &tmp_val) {
+				struct trc_value *w;
 
-			if (!w)
-				return nomem(&lx, tok);
-			*w = v;
+				r->words.n = nw;
+				w = trc_vec_push(&r->words);
+				if (!w)
+					return nomem(&lx, tok);
+				*w = tmp_val;
+				wv = r->words.data;
+				wcap = r->words.cap;
+			}
+			nw++;
 			continue;
 		}
-		if (!a)
-			return nomem(&lx, tok);
+		if (in_results && !key) {
+			if (v->kind != TRC_NAME || (strcmp(v->s, "ok") && strcmp(v->s, "abort"))) {
+				return trc_fail(r, TRC_E_SYNTAX, lineno, COL(&lx, tok),
+						"unexpected '%s' in the results: expected key=value, key=$var, ok or abort",
+						tok);
+			}
+			key = tok;
+			keycol = COL(&lx, tok);
+			memset(v, 0, sizeof(*v));
+			v->line = lineno;
+			v->col = keycol;
+		}
 		a->key = key;
-		a->line = lx.lineno;
+		a->line = lineno;
 		a->col = keycol;
-		a->value = v;
+		if (in_results) {
+			if (a == &tmp_arg) {
+				struct trc_arg *d;
+
+				r->results.n = nr;
+				d = trc_vec_push(&r->results);
+				if (!d)
+					return nomem(&lx, tok);
+				*d = tmp_arg;
+				rv = r->results.data;
+				rcap = r->results.cap;
+			}
+			nr++;
+			continue;
+		}
+		if (a == &tmp_arg) {
+			struct trc_arg *d;
+
+			r->args.n = na;
+			d = trc_vec_push(&r->args);
+			if (!d)
+				return nomem(&lx, tok);
+			*d = tmp_arg;
+			av = r->args.data;
+			acap = r->args.cap;
+		}
+		if (na < TRC_ARGKEY_MAX && kid != TRC_KEY_OTHER) {
+			uint64_t bit = (uint64_t)1 << kid;
+
+			r->argpos[kid] = (unsigned char)na;
+			kdup |= (kmask & bit) != 0;
+			kmask |= bit;
+		} else {
+			kall = 0;
+		}
+		na++;
 	}
 	/*
 	 * The token loop stops at the first NUL: the line's end, unless the
@@ -674,16 +1206,25 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 	 */
 	if (!done && (size_t)(p - line) != len)
 		goto nul_byte;
-	if (in_results && r->results.n == 0) {
-		return trc_fail(r, TRC_E_SYNTAX, lx.lineno, COL(&lx, arrow),
+	if (in_results && nr == 0) {
+		return trc_fail(r, TRC_E_SYNTAX, lineno, COL(&lx, arrow),
 				"'->' is not followed by any result");
 	}
-	rec->words = r->words.data;
-	rec->nwords = r->words.n;
-	rec->args = r->args.data;
-	rec->nargs = r->args.n;
-	rec->results = r->results.data;
-	rec->nresults = r->results.n;
+	r->words.n = nw;
+	r->args.n = na;
+	r->results.n = nr;
+	r->argkey_mask = kmask;
+	r->argkey_all = kall;
+	r->argkey_dup = kdup;
+	r->rec_uses = uses;
+	r->words_end_col = words_end;
+	r->args_end_col = args_end;
+	rec->words = wv;
+	rec->nwords = nw;
+	rec->args = av;
+	rec->nargs = na;
+	rec->results = rv;
+	rec->nresults = nr;
 	return 1;
 
 nul_byte:

@@ -152,7 +152,7 @@ int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 	for (;;) {
 		char *line;
 		size_t len;
-		int rc = trc_input_line(&r->in, &line, &len);
+		int rc = trc_input_line_fast(&r->in, &line, &len);
 
 		if (rc == TRC_EOF) {
 			if (r->nrecords == 0) {

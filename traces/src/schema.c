@@ -41,17 +41,50 @@ static const struct {
 	[TRC_VERB_EXPECT] = { "expect", 6, TRC_SECTION_WORLD },
 };
 
+/* Length test first, so memcmp never reads past the text; constant sizes inline. */
+#define VERB_IS(lit) (len == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+
 enum trc_verb trc_verb_lookup(const char *s, size_t len)
 {
-	int i;
-
-	for (i = 1; i < TRC_VERB_COUNT_; i++) {
-		if (verbs[i].len == len && verbs[i].name[0] == s[0] &&
-		    memcmp(verbs[i].name, s, len) == 0)
-			return (enum trc_verb)i;
+	if (len == 0)
+		return TRC_VERB_UNKNOWN;
+	/* Every record goes through here: one switch and one or two compares. */
+	switch (s[0]) {
+	case 'a':
+		return VERB_IS("ats") ? TRC_VERB_ATS : TRC_VERB_UNKNOWN;
+	case 'c':
+		return VERB_IS("cpu") ? TRC_VERB_CPU : VERB_IS("config") ? TRC_VERB_CONFIG
+			: VERB_IS("close") ? TRC_VERB_CLOSE : TRC_VERB_UNKNOWN;
+	case 'd':
+		return VERB_IS("dma") ? TRC_VERB_DMA : VERB_IS("device") ? TRC_VERB_DEVICE
+			: TRC_VERB_UNKNOWN;
+	case 'e':
+		return VERB_IS("expect") ? TRC_VERB_EXPECT : TRC_VERB_UNKNOWN;
+	case 'g':
+		return VERB_IS("guest") ? TRC_VERB_GUEST : TRC_VERB_UNKNOWN;
+	case 'i':
+		return VERB_IS("ioctl") ? TRC_VERB_IOCTL : TRC_VERB_UNKNOWN;
+	case 'm':
+		return VERB_IS("mem") ? TRC_VERB_MEM : VERB_IS("mmio") ? TRC_VERB_MMIO
+			: VERB_IS("mmap") ? TRC_VERB_MMAP : VERB_IS("memory") ? TRC_VERB_MEMORY
+			: TRC_VERB_UNKNOWN;
+	case 'o':
+		return VERB_IS("open") ? TRC_VERB_OPEN : TRC_VERB_UNKNOWN;
+	case 'r':
+		return VERB_IS("read") ? TRC_VERB_READ : TRC_VERB_UNKNOWN;
+	case 's':
+		return VERB_IS("smmu") ? TRC_VERB_SMMU : VERB_IS("smmutrace") ? TRC_VERB_SMMUTRACE
+			: TRC_VERB_UNKNOWN;
+	case 'v':
+		return VERB_IS("vcpu") ? TRC_VERB_VCPU : TRC_VERB_UNKNOWN;
+	case 'w':
+		return VERB_IS("wait") ? TRC_VERB_WAIT : TRC_VERB_UNKNOWN;
+	default:
+		return TRC_VERB_UNKNOWN;
 	}
-	return TRC_VERB_UNKNOWN;
 }
+
+#undef VERB_IS
 
 const char *trc_verb_name(enum trc_verb verb)
 {
@@ -67,11 +100,16 @@ enum trc_verb trc_verb_from_name(const char *name)
 	return trc_verb_lookup(name, strlen(name));
 }
 
-enum trc_section trc_verb_section(enum trc_verb verb)
+static inline enum trc_section verb_section(enum trc_verb verb)
 {
 	if ((int)verb <= 0 || (int)verb >= TRC_VERB_COUNT_)
 		return TRC_SECTION_WORLD;
 	return (enum trc_section)verbs[verb].section;
+}
+
+enum trc_section trc_verb_section(enum trc_verb verb)
+{
+	return verb_section(verb);
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -112,21 +150,26 @@ static const char *describe(const struct trc_value *v, char *buf, size_t size)
 /* Does the NAME/WORD v equal one of "a|b|c"? */
 static int in_choices(const struct trc_value *v, const char *choices)
 {
-	const char *c = choices;
+	const char *c = choices, *s = v->s;
+	size_t len = v->len, k;
 
 	if (v->kind != TRC_NAME && v->kind != TRC_WORD)
 		return 0;
-	while (*c) {
-		const char *e = strchr(c, '|');
-		size_t n = e ? (size_t)(e - c) : strlen(c);
-
-		if (n == v->len && memcmp(c, v->s, n) == 0)
-			return 1;
-		if (!e)
-			break;
-		c = e + 1;
+	/* No strchr/strlen/memcmp per record: compare along a choice, else skip it. */
+	for (;;) {
+		if (!*c)
+			return 0;
+		if (*c == *s) {
+			for (k = 1; k < len && c[k] == s[k] && c[k] != '|'; k++)
+				;
+			if (k >= len && (c[len] == '|' || c[len] == '\0'))
+				return 1;
+		}
+		while (*c && *c != '|')
+			c++;
+		if (*c)
+			c++;
 	}
-	return 0;
 }
 
 /* "read|write" -> "read or write" for messages. */
@@ -161,6 +204,7 @@ enum key_type {
 
 struct key_spec {
 	const char *key;
+	unsigned char id;     /* enum trc_key_id of key */
 	unsigned char type;
 	unsigned char required;
 	const char *choices;
@@ -241,8 +285,8 @@ static int check_value_type(struct trc_reader *r, const char *what, const struct
  * Every argument must be a listed key of the right type; every required key
  * must be there. what names the record form in messages ("guest s1map").
  */
-static int check_keys(struct trc_reader *r, const struct trc_record *rec, const char *what,
-		      const struct key_spec *spec, size_t n)
+static int check_keys_full(struct trc_reader *r, const struct trc_record *rec, const char *what,
+			   const struct key_spec *spec, size_t n)
 {
 	uint32_t seen = 0;
 	size_t i, j;
@@ -252,7 +296,6 @@ static int check_keys(struct trc_reader *r, const struct trc_record *rec, const 
 	for (i = 0; i < rec->nargs; i++) {
 		const struct trc_arg *a = &rec->args[i];
 
-		/* First byte before strcmp: this runs for every world record. */
 		for (j = 0; j < n; j++) {
 			if (a->key[0] == spec[j].key[0] && strcmp(a->key, spec[j].key) == 0)
 				break;
@@ -283,6 +326,58 @@ static int check_keys(struct trc_reader *r, const struct trc_record *rec, const 
 		}
 	}
 	return 0;
+}
+
+/* check_value_type() without the message: 1 if the value suits the key. */
+static int value_type_ok(const struct trc_value *v, const struct key_spec *k)
+{
+	switch (k->type) {
+	case K_ANY:
+		return 1;
+	case K_INT:
+		return v->kind == TRC_INT || v->kind == TRC_VAR;
+	case K_INTS:
+		return v->kind == TRC_INT || v->kind == TRC_VAR || v->kind == TRC_LIST;
+	case K_NAME:
+		return v->kind == TRC_NAME;
+	case K_PATH:
+		return v->kind == TRC_WORD || v->kind == TRC_NAME || v->kind == TRC_STRING;
+	case K_CHOICE:
+		return in_choices(v, k->choices);
+	case K_ICHOICE:
+		return v->kind == TRC_INT && int_in_choices(v->u, k->choices);
+	}
+	return 0;
+}
+
+/*
+ * check_keys_full() for a record whose keys the lexer numbered (the usual
+ * case), and without a message to build: every key of the spec that was
+ * given has a value of the right type, every required one was given, and
+ * no other was (a bit left over in the mask). Duplicates were ruled out
+ * before. Anything amiss, or keys that are not numbered, and the full check
+ * runs from the start to report the first problem as it would have alone.
+ */
+static int check_keys(struct trc_reader *r, const struct trc_record *rec, const char *what,
+		      const struct key_spec *spec, size_t n)
+{
+	uint64_t left = r->argkey_mask;
+	size_t j;
+
+	if (!r->argkey_all)
+		return check_keys_full(r, rec, what, spec, n);
+	for (j = 0; j < n; j++) {
+		uint64_t bit = (uint64_t)1 << spec[j].id;
+
+		if (left & bit) {
+			left &= ~bit;
+			if (!value_type_ok(&rec->args[r->argpos[spec[j].id]].value, &spec[j]))
+				return check_keys_full(r, rec, what, spec, n);
+		} else if (spec[j].required) {
+			return check_keys_full(r, rec, what, spec, n);
+		}
+	}
+	return left ? check_keys_full(r, rec, what, spec, n) : 0;
 }
 
 /* Positional word i must exist; expected says what it should be. */
@@ -342,10 +437,16 @@ static int words_end(struct trc_reader *r, const struct trc_record *rec, size_t 
 			"%s: unexpected '%s'", what, describe(&rec->words[i], buf, sizeof(buf)));
 }
 
-static const struct trc_value *find_arg(const struct trc_record *rec, const char *key)
+static const struct trc_value *find_arg(const struct trc_reader *r, const struct trc_record *rec,
+				       unsigned id, const char *key)
 {
 	size_t i;
 
+	if (r->argkey_all && !r->argkey_dup) {
+		if (!(r->argkey_mask & ((uint64_t)1 << id)))
+			return NULL;
+		return &rec->args[r->argpos[id]].value;
+	}
 	for (i = 0; i < rec->nargs; i++) {
 		if (strcmp(rec->args[i].key, key) == 0)
 			return &rec->args[i].value;
@@ -379,9 +480,41 @@ static int check_smmu_ref(struct trc_reader *r, const char *what, const struct t
 			describe(v, buf, sizeof(buf)));
 }
 
+/*
+ * Is the device name v declared? Every dma and ats record asks, mostly for
+ * the same few devices: a small cache of names found before (pointers to the
+ * table's own copies, which live as long as the reader) answers without
+ * hashing. Names are never undeclared, so a cached name stays valid.
+ */
+static int device_known(struct trc_reader *r, const struct trc_value *v)
+{
+	const unsigned char *s = (const unsigned char *)v->s;
+	size_t len = v->len, k;
+	unsigned slot;
+	const struct trc_name_ent *e;
+	const char *c;
+
+	if (len == 0)
+		return trc_names_find(&r->devices, v->s, len) != NULL;
+	slot = (s[0] + 3u * s[len - 1] + (unsigned)len) % TRC_DEVICE_CACHE;
+	c = r->device_cache[slot];
+	if (c && r->device_cache_len[slot] == len) {
+		for (k = 0; k < len && c[k] == v->s[k]; k++)
+			;
+		if (k == len)
+			return 1;
+	}
+	e = trc_names_find(&r->devices, v->s, len);
+	if (!e)
+		return 0;
+	r->device_cache[slot] = e->name;
+	r->device_cache_len[slot] = len;
+	return 1;
+}
+
 static int check_device_ref(struct trc_reader *r, const char *what, const struct trc_value *v)
 {
-	if (trc_names_find(&r->devices, v->s, v->len))
+	if (device_known(r, v))
 		return 0;
 	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
 			"%s: unknown device '%s' (declare it with a device record in the header)", what,
@@ -518,15 +651,15 @@ static int check_smmu(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec device_keys[] = {
-	{ "smmu", K_NAME, 1, NULL },
-	{ "sid", K_INT, 1, NULL },
-	{ "ssid_bits", K_INT, 0, NULL },
-	{ "ats", K_CHOICE, 0, "on|off" },
-	{ "pri", K_CHOICE, 0, "on|off" },
-	{ "snoop", K_CHOICE, 0, "enforced|no" },
-	{ "cdev", K_PATH, 0, NULL },
-	{ "group", K_PATH, 0, NULL },
-	{ "bdf", K_PATH, 0, NULL },
+	{ "smmu", TRC_KEY_SMMU, K_NAME, 1, NULL },
+	{ "sid", TRC_KEY_SID, K_INT, 1, NULL },
+	{ "ssid_bits", TRC_KEY_SSID_BITS, K_INT, 0, NULL },
+	{ "ats", TRC_KEY_ATS, K_CHOICE, 0, "on|off" },
+	{ "pri", TRC_KEY_PRI, K_CHOICE, 0, "on|off" },
+	{ "snoop", TRC_KEY_SNOOP, K_CHOICE, 0, "enforced|no" },
+	{ "cdev", TRC_KEY_CDEV, K_PATH, 0, NULL },
+	{ "group", TRC_KEY_GROUP, K_PATH, 0, NULL },
+	{ "bdf", TRC_KEY_BDF, K_PATH, 0, NULL },
 };
 
 static int check_device(struct trc_reader *r, struct trc_record *rec)
@@ -548,7 +681,7 @@ static int check_device(struct trc_reader *r, struct trc_record *rec)
 		return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
 				"device '%s' is already declared on line %u", v->s, e->line);
 	}
-	s = find_arg(rec, "smmu");
+	s = find_arg(r, rec, TRC_KEY_SMMU, "smmu");
 	rc = check_smmu_ref(r, "device", s);
 	if (rc)
 		return rc;
@@ -560,7 +693,7 @@ static int check_device(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec memory_keys[] = {
-	{ "size", K_INT, 1, NULL },
+	{ "size", TRC_KEY_SIZE, K_INT, 1, NULL },
 };
 
 static int check_memory(struct trc_reader *r, struct trc_record *rec)
@@ -602,10 +735,10 @@ static int check_process(struct trc_reader *r, struct trc_record *rec)
 /* ------------------------------------------------------ world records */
 
 static const struct key_spec dma_keys[] = {
-	{ "addr", K_INT, 1, NULL },
-	{ "len", K_INT, 1, NULL },
-	{ "dir", K_CHOICE, 1, "read|write" },
-	{ "ssid", K_INT, 0, NULL },
+	{ "addr", TRC_KEY_ADDR, K_INT, 1, NULL },
+	{ "len", TRC_KEY_LEN, K_INT, 1, NULL },
+	{ "dir", TRC_KEY_DIR, K_CHOICE, 1, "read|write" },
+	{ "ssid", TRC_KEY_SSID, K_INT, 0, NULL },
 };
 
 static int check_dma(struct trc_reader *r, struct trc_record *rec)
@@ -613,7 +746,9 @@ static int check_dma(struct trc_reader *r, struct trc_record *rec)
 	size_t i;
 	int rc;
 
-	rc = word_kind(r, rec, 0, "dma", "a device name", TRC_NAME, 0, 0);
+	/* The usual case tested here, word_kind() for the message. */
+	rc = rec->nwords && rec->words[0].kind == TRC_NAME ? 0
+		: word_kind(r, rec, 0, "dma", "a device name", TRC_NAME, 0, 0);
 	if (!rc)
 		rc = check_device_ref(r, "dma", &rec->words[0]);
 	for (i = 1; !rc && i < rec->nwords; i++)
@@ -622,8 +757,8 @@ static int check_dma(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec ats_keys[] = {
-	{ "addr", K_INT, 1, NULL },
-	{ "ssid", K_INT, 0, NULL },
+	{ "addr", TRC_KEY_ADDR, K_INT, 1, NULL },
+	{ "ssid", TRC_KEY_SSID, K_INT, 0, NULL },
 };
 
 static int check_ats(struct trc_reader *r, struct trc_record *rec)
@@ -641,27 +776,27 @@ static int check_ats(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec guest_write_keys[] = {
-	{ "ipa", K_INT, 1, NULL },
-	{ "u64", K_INTS, 1, NULL },
-	{ "count", K_INT, 0, NULL },
+	{ "ipa", TRC_KEY_IPA, K_INT, 1, NULL },
+	{ "u64", TRC_KEY_U64, K_INTS, 1, NULL },
+	{ "count", TRC_KEY_COUNT, K_INT, 0, NULL },
 };
 
 static const struct key_spec guest_s1map_keys[] = {
-	{ "ttb", K_INT, 1, NULL },
-	{ "asid", K_INT, 1, NULL },
-	{ "va", K_INT, 1, NULL },
-	{ "ipa", K_INT, 1, NULL },
-	{ "len", K_INT, 1, NULL },
-	{ "perm", K_CHOICE, 1, "r|rw|rwx" },
-	{ "granule", K_ICHOICE, 0, "4K|16K|64K" },
-	{ "va_bits", K_INT, 0, NULL },
-	{ "pool", K_INT, 0, NULL },
+	{ "ttb", TRC_KEY_TTB, K_INT, 1, NULL },
+	{ "asid", TRC_KEY_ASID, K_INT, 1, NULL },
+	{ "va", TRC_KEY_VA, K_INT, 1, NULL },
+	{ "ipa", TRC_KEY_IPA, K_INT, 1, NULL },
+	{ "len", TRC_KEY_LEN, K_INT, 1, NULL },
+	{ "perm", TRC_KEY_PERM, K_CHOICE, 1, "r|rw|rwx" },
+	{ "granule", TRC_KEY_GRANULE, K_ICHOICE, 0, "4K|16K|64K" },
+	{ "va_bits", TRC_KEY_VA_BITS, K_INT, 0, NULL },
+	{ "pool", TRC_KEY_POOL, K_INT, 0, NULL },
 };
 
 static const struct key_spec guest_s1unmap_keys[] = {
-	{ "ttb", K_INT, 1, NULL },
-	{ "va", K_INT, 1, NULL },
-	{ "len", K_INT, 1, NULL },
+	{ "ttb", TRC_KEY_TTB, K_INT, 1, NULL },
+	{ "va", TRC_KEY_VA, K_INT, 1, NULL },
+	{ "len", TRC_KEY_LEN, K_INT, 1, NULL },
 };
 
 static int check_guest(struct trc_reader *r, struct trc_record *rec)
@@ -683,8 +818,8 @@ static int check_guest(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec vcpu_keys[] = {
-	{ "cpu", K_INT, 1, NULL },
-	{ "vcpu", K_INT, 0, NULL },
+	{ "cpu", TRC_KEY_CPU, K_INT, 1, NULL },
+	{ "vcpu", TRC_KEY_VCPU, K_INT, 0, NULL },
 };
 
 static int check_vcpu(struct trc_reader *r, struct trc_record *rec)
@@ -700,10 +835,10 @@ static int check_vcpu(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec cpu_keys[] = {
-	{ "vmid", K_INT, 0, NULL },
-	{ "asid", K_INT, 0, NULL },
-	{ "va", K_INT, 0, NULL },
-	{ "ipa", K_INT, 0, NULL },
+	{ "vmid", TRC_KEY_VMID, K_INT, 0, NULL },
+	{ "asid", TRC_KEY_ASID, K_INT, 0, NULL },
+	{ "va", TRC_KEY_VA, K_INT, 0, NULL },
+	{ "ipa", TRC_KEY_IPA, K_INT, 0, NULL },
 };
 
 static int check_cpu(struct trc_reader *r, struct trc_record *rec)
@@ -719,8 +854,8 @@ static int check_cpu(struct trc_reader *r, struct trc_record *rec)
 }
 
 static const struct key_spec mmio_keys[] = {
-	{ "val", K_INT, 0, NULL },
-	{ "width", K_ICHOICE, 0, "32|64" },
+	{ "val", TRC_KEY_VAL, K_INT, 0, NULL },
+	{ "width", TRC_KEY_WIDTH, K_ICHOICE, 0, "32|64" },
 };
 
 static int check_mmio(struct trc_reader *r, struct trc_record *rec)
@@ -738,18 +873,18 @@ static int check_mmio(struct trc_reader *r, struct trc_record *rec)
 		rc = words_end(r, rec, 3, "mmio");
 	if (!rc)
 		rc = check_keys(r, rec, "mmio", mmio_keys, SPEC_N(mmio_keys));
-	if (!rc && trc_value_is(&rec->words[1], "write") && !find_arg(rec, "val"))
+	if (!rc && trc_value_is(&rec->words[1], "write") && !find_arg(r, rec, TRC_KEY_VAL, "val"))
 		rc = trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "mmio write: missing val=");
 	return rc;
 }
 
 static const struct key_spec mem_rw_keys[] = {
-	{ "u64", K_INTS, 0, NULL },
-	{ "count", K_INT, 0, NULL },
+	{ "u64", TRC_KEY_U64, K_INTS, 0, NULL },
+	{ "count", TRC_KEY_COUNT, K_INT, 0, NULL },
 };
 
 static const struct key_spec mem_load_keys[] = {
-	{ "pa", K_INT, 1, NULL },
+	{ "pa", TRC_KEY_PA, K_INT, 1, NULL },
 };
 
 static int check_mem(struct trc_reader *r, struct trc_record *rec)
@@ -770,7 +905,7 @@ static int check_mem(struct trc_reader *r, struct trc_record *rec)
 		rc = words_end(r, rec, 2, "mem");
 	if (!rc)
 		rc = check_keys(r, rec, "mem", mem_rw_keys, SPEC_N(mem_rw_keys));
-	if (!rc && trc_value_is(&rec->words[0], "write") && !find_arg(rec, "u64"))
+	if (!rc && trc_value_is(&rec->words[0], "write") && !find_arg(r, rec, TRC_KEY_U64, "u64"))
 		rc = trc_fail(r, TRC_E_SCHEMA, rec->line, r->args_end_col, "mem write: missing u64=");
 	return rc;
 }
@@ -835,17 +970,28 @@ static int check_uses(struct trc_reader *r, const struct trc_value *v)
 	return 0;
 }
 
+#define MAY_USE(v) ((v)->kind == TRC_VAR || (v)->kind == TRC_LIST)
+
 static int check_vars(struct trc_reader *r, const struct trc_record *rec)
 {
 	size_t i;
 	int rc;
 
+	/* The lexer noted whether any value is a variable or a list: most records hold none. */
+	if (!r->rec_uses)
+		return 0;
+
+	/* Only variables and lists can hold a use: test the kind before calling. */
 	for (i = 0; i < rec->nwords; i++) {
+		if (!MAY_USE(&rec->words[i]))
+			continue;
 		rc = check_uses(r, &rec->words[i]);
 		if (rc)
 			return rc;
 	}
 	for (i = 0; i < rec->nargs; i++) {
+		if (!MAY_USE(&rec->args[i].value))
+			continue;
 		rc = check_uses(r, &rec->args[i].value);
 		if (rc)
 			return rc;
@@ -877,7 +1023,7 @@ static int check_vars(struct trc_reader *r, const struct trc_record *rec)
 
 int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 {
-	enum trc_section section = trc_verb_section(rec->verb);
+	enum trc_section section = verb_section(rec->verb);
 	char b1[48], b2[48];
 	int rc;
 
@@ -914,8 +1060,10 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 					describe(&r->last_stamp, b2, sizeof(b2)), r->last_stamp_line);
 		}
 	}
-	rc = check_duplicates(r, rec->args, rec->nargs, "key");
-	if (!rc)
+	/* Distinct numbered keys are distinct keys: nothing to compare then. */
+	rc = r->argkey_all && !r->argkey_dup ? 0
+		: check_duplicates(r, rec->args, rec->nargs, "key");
+	if (!rc && rec->nresults > 1)
 		rc = check_duplicates(r, rec->results, rec->nresults, "result");
 	if (rc)
 		return rc;

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "trc/trace.h"
@@ -83,6 +84,16 @@ struct trc_input {
 	int gzip;
 	int zs_live, member_end;
 	z_stream zs;
+	/*
+	 * Where a faster CRC-32 is at hand (input.c), each member's header is
+	 * read by zlib as gzip (and checked), its data inflated as raw deflate
+	 * and its trailer read and checked here, as zlib would.
+	 */
+	int own_check;            /* this input checks CRC and length itself */
+	int phase;                /* own_check: in the member's header, data or trailer */
+	uint32_t crc;             /* own_check: CRC-32 of the member's text so far */
+	unsigned char trailer[8]; /* own_check: the trailer bytes read so far */
+	unsigned trailer_len;
 
 	/* text side */
 	char *buf;
@@ -110,6 +121,61 @@ int trc_input_open_mem(struct trc_input *in, const void *buf, size_t len, size_t
  */
 int trc_input_line(struct trc_input *in, char **line, size_t *len);
 void trc_input_close(struct trc_input *in);
+
+/*
+ * trc_input_line() for the usual case, inline in the reader: a whole line
+ * already in the buffer and within max_line. Anything else (the buffer to
+ * refill, the last line, a line too long, an error) is left, untouched, to
+ * trc_input_line().
+ */
+static inline int trc_input_line_fast(struct trc_input *in, char **line, size_t *len)
+{
+	char *s = in->buf + in->pos, *nl;
+	size_t n;
+
+	if (in->scanned || !(nl = memchr(s, '\n', in->end - in->pos)))
+		return trc_input_line(in, line, len);
+	n = (size_t)(nl - s);
+	if (n > in->max_line)
+		return trc_input_line(in, line, len);
+	*nl = '\0';
+	if (n && s[n - 1] == '\r')
+		s[--n] = '\0';
+	in->pos += (size_t)(nl - s) + 1;
+	in->lineno++;
+	*line = s;
+	*len = n;
+	return TRC_OK;
+}
+
+/* ---------------------------------------------------- known keys */
+
+/*
+ * Every key that schema.c checks for some verb, numbered so that the lexer
+ * can name each argument's key once (trc_key_lookup) and the checks can
+ * compare and collect small numbers instead of strings: a key matches a
+ * spec entry exactly when their numbers are equal, and a record's keys are
+ * distinct when their bits are. TRC_KEY_OTHER is any other key (fields of
+ * process records, config parameters, unknown keys).
+ */
+enum trc_key_id {
+	TRC_KEY_OTHER = 0,
+	TRC_KEY_ADDR, TRC_KEY_ASID, TRC_KEY_ATS, TRC_KEY_BDF, TRC_KEY_CDEV,
+	TRC_KEY_COUNT, TRC_KEY_CPU, TRC_KEY_DIR, TRC_KEY_GRANULE, TRC_KEY_GROUP,
+	TRC_KEY_IPA, TRC_KEY_LEN, TRC_KEY_PA, TRC_KEY_PERM, TRC_KEY_POOL,
+	TRC_KEY_PRI, TRC_KEY_SID, TRC_KEY_SIZE, TRC_KEY_SMMU, TRC_KEY_SNOOP,
+	TRC_KEY_SSID, TRC_KEY_SSID_BITS, TRC_KEY_TTB, TRC_KEY_U64, TRC_KEY_VA,
+	TRC_KEY_VA_BITS, TRC_KEY_VAL, TRC_KEY_VCPU, TRC_KEY_VMID, TRC_KEY_WIDTH,
+	TRC_KEY_NUM_
+};
+
+/* The number of the key s[0..len), TRC_KEY_OTHER if it is none of them. */
+unsigned trc_key_lookup(const char *s, size_t len);
+
+/* Argument keys numbered by the lexer, for the first this many arguments. */
+#define TRC_ARGKEY_MAX 64
+/* Entries of the reader's cache of declared device names. */
+#define TRC_DEVICE_CACHE 16
 
 /* ------------------------------------------------------------ reader.c */
 
@@ -140,6 +206,24 @@ struct trc_reader {
 	int smmu0_implicit;           /* a device used the default smmu0 */
 	uint32_t words_end_col;       /* column just after the verb or last positional word */
 	uint32_t args_end_col;        /* column just after the arguments part */
+
+	/*
+	 * The current record's argument keys as numbers (lexer.c -> schema.c):
+	 * argkey_mask has a bit per known key given, argpos[id] is the index
+	 * in args of the argument with key id. argkey_all is set when every
+	 * argument has a known key (and there are at most TRC_ARGKEY_MAX of
+	 * them), argkey_dup when one of those keys appears twice; otherwise
+	 * the checks compare the key strings as text.
+	 */
+	unsigned char argpos[TRC_KEY_NUM_];
+	uint64_t argkey_mask;
+	int argkey_all, argkey_dup;
+	/* Some word, argument or result of the current record is a $variable or a list. */
+	int rec_uses;
+
+	/* Device names found before (schema.c: device_known), by a hash of the name. */
+	const char *device_cache[TRC_DEVICE_CACHE];
+	size_t device_cache_len[TRC_DEVICE_CACHE];
 };
 
 /* Record an error (sticky) and return code. */
