@@ -19,23 +19,6 @@
 
 #include "trc_internal.h"
 
-/*
- * CRC-32 by carry-less multiplication (x86 with PCLMULQDQ, chosen at run
- * time) runs some 2.5 times as fast as zlib's table-driven crc32(), which
- * costs about 5% of reading a gzip trace: where it is available the
- * integrity check of gzip members is done here (fill_gzip). Build with
- * -DTRC_NO_CLMUL to leave the whole check to zlib.
- */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
-	defined(ZLIB_VERNUM) && ZLIB_VERNUM >= 0x1290 && !defined(TRC_NO_CLMUL)
-#define TRC_CRC_CLMUL 1
-#include <immintrin.h>
-#endif
-
-/* What an input that ends inside a gzip member reports (data or trailer). */
-static const char truncated[] =
-	"truncated gzip stream (input ends before the end of the compressed data)";
-
 /* Text is read/inflated in blocks of up to this size; raw file reads too. */
 #define BLOCK ((size_t)256 << 10)
 /* Smallest block: small buffers (tests, fuzzing) get small allocations. */
@@ -64,144 +47,6 @@ static void zfree_cb(void *opaque, void *p)
 	free(p);
 }
 
-#ifdef TRC_CRC_CLMUL
-/*
- * CRC-32 (gzip) of buf[0..len), len a multiple of 16 and at least 64, on the
- * bit-inverted register crc (pass ~crc, invert the result): four 128-bit
- * lanes folded 512 bits at a time, then folded into one and reduced
- * (Barrett), as in Intel's "Fast CRC Computation for Generic Polynomials
- * Using PCLMULQDQ Instruction", with its bit-reflected constants for the
- * gzip polynomial.
- */
-__attribute__((target("pclmul,sse4.1")))
-static uint32_t crc32_clmul(uint32_t crc, const unsigned char *buf, size_t len)
-{
-	const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596, 0x0154442bd4);
-	const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009e, 0x01751997d0);
-	const __m128i k5 = _mm_set_epi64x(0, 0x0163cd6124);
-	const __m128i poly = _mm_set_epi64x(0x01f7011641, 0x01db710641);
-	const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
-	__m128i x1, x2, x3, x4, x5, x6, x7, x8;
-
-#define LOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
-	x1 = _mm_xor_si128(LOAD(buf), _mm_cvtsi32_si128((int)crc));
-	x2 = LOAD(buf + 16);
-	x3 = LOAD(buf + 32);
-	x4 = LOAD(buf + 48);
-	for (buf += 64, len -= 64; len >= 64; buf += 64, len -= 64) {
-		x5 = _mm_clmulepi64_si128(x1, k1k2, 0x00);
-		x6 = _mm_clmulepi64_si128(x2, k1k2, 0x00);
-		x7 = _mm_clmulepi64_si128(x3, k1k2, 0x00);
-		x8 = _mm_clmulepi64_si128(x4, k1k2, 0x00);
-		x1 = _mm_clmulepi64_si128(x1, k1k2, 0x11);
-		x2 = _mm_clmulepi64_si128(x2, k1k2, 0x11);
-		x3 = _mm_clmulepi64_si128(x3, k1k2, 0x11);
-		x4 = _mm_clmulepi64_si128(x4, k1k2, 0x11);
-		x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), LOAD(buf));
-		x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), LOAD(buf + 16));
-		x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), LOAD(buf + 32));
-		x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), LOAD(buf + 48));
-	}
-	x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
-	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x2), x5);
-	x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
-	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x3), x5);
-	x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
-	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x4), x5);
-	for (; len >= 16; buf += 16, len -= 16) {
-		x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
-		x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), LOAD(buf)),
-				   x5);
-	}
-#undef LOAD
-	x2 = _mm_clmulepi64_si128(x1, k3k4, 0x10);
-	x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2);
-	x2 = _mm_srli_si128(x1, 4);
-	x1 = _mm_and_si128(x1, mask32);
-	x1 = _mm_xor_si128(_mm_clmulepi64_si128(x1, k5, 0x00), x2);
-	x2 = _mm_and_si128(x1, mask32);
-	x2 = _mm_clmulepi64_si128(x2, poly, 0x10);
-	x2 = _mm_and_si128(x2, mask32);
-	x2 = _mm_clmulepi64_si128(x2, poly, 0x00);
-	x1 = _mm_xor_si128(x1, x2);
-	return (uint32_t)_mm_extract_epi32(x1, 1);
-}
-#endif
-
-/* Can this machine check CRCs faster than zlib does? */
-static int fast_crc_available(void)
-{
-#ifdef TRC_CRC_CLMUL
-	return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-#else
-	return 0;
-#endif
-}
-
-/* crc32() of zlib, the bulk by carry-less multiplication when the machine has it. */
-static uint32_t crc_update(const struct trc_input *in, uint32_t crc, const unsigned char *buf,
-			   size_t len)
-{
-#ifdef TRC_CRC_CLMUL
-	if (in->own_check && len >= 64) {
-		size_t n = len & ~(size_t)15;
-
-		crc = ~crc32_clmul(~crc, buf, n);
-		buf += n;
-		len -= n;
-	}
-#else
-	(void)in;
-#endif
-	while (len) {
-		uInt n = len > ZSLICE ? (uInt)ZSLICE : (uInt)len;
-
-		crc = (uint32_t)crc32(crc, buf, n);
-		buf += n;
-		len -= n;
-	}
-	return crc;
-}
-
-/*
- * Where an own_check member is: in its header (zlib reads it as gzip), its
- * data (raw deflate, CRC-32 taken here), its trailer (read here) - or, should
- * the header not end on a byte boundary, read whole by zlib after all.
- */
-enum { PH_HEADER, PH_DATA, PH_TRAILER, PH_WHOLE };
-
-/*
- * Read the trailer of a member (own_check): the CRC-32 of its text, then
- * its length mod 2^32, each compared as soon as its 4 bytes are there, as
- * zlib does. Returns 1 when it matched, 0 when more input is needed, -1
- * (pending set) on a mismatch.
- */
-static int read_trailer(struct trc_input *in)
-{
-	while (in->trailer_len < 8 && in->zs.avail_in) {
-		in->trailer[in->trailer_len++] = *in->zs.next_in++;
-		in->zs.avail_in--;
-		if (in->trailer_len == 4 || in->trailer_len == 8) {
-			const unsigned char *t = in->trailer + in->trailer_len - 4;
-			uint32_t v = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
-				     (uint32_t)t[3] << 24;
-
-			if (in->trailer_len == 4 && v != in->crc) {
-				set_pending(in, TRC_E_GZIP, "corrupt gzip stream",
-					    "incorrect data check");
-				return -1;
-			}
-			if (in->trailer_len == 8 &&
-			    v != (uint32_t)(in->zs.total_out & 0xffffffffu)) {
-				set_pending(in, TRC_E_GZIP, "corrupt gzip stream",
-					    "incorrect length check");
-				return -1;
-			}
-		}
-	}
-	return in->trailer_len == 8;
-}
-
 static int start_inflate(struct trc_input *in)
 {
 	memset(&in->zs, 0, sizeof(in->zs));
@@ -212,8 +57,6 @@ static int start_inflate(struct trc_input *in)
 		return TRC_E_NOMEM;
 	in->zs_live = 1;
 	in->gzip = 1;
-	in->own_check = fast_crc_available();
-	in->phase = PH_HEADER;
 	return TRC_OK;
 }
 
@@ -325,16 +168,7 @@ static int feed_raw(struct trc_input *in)
 	return 0;
 }
 
-/*
- * Inflate into dst. Returns bytes produced (>0), 0 at the end, or <0 (pending set).
- *
- * Without own_check zlib reads each member whole, checking its CRC-32 and
- * length. With it, zlib reads the header as gzip (with its checks and
- * messages) and stops there (Z_BLOCK); the data is then inflated as raw
- * deflate, its CRC-32 taken here, and the trailer checked by read_trailer()
- * at the points and in the words zlib would use, so that every stream gives
- * the same text, error and position either way.
- */
+/* Inflate into dst. Returns bytes produced (>0), 0 at the end, or <0 (pending set). */
 static long fill_gzip(struct trc_input *in, char *dst, size_t room)
 {
 	if (room > ZSLICE)
@@ -344,7 +178,6 @@ static long fill_gzip(struct trc_input *in, char *dst, size_t room)
 	for (;;) {
 		int ret;
 		size_t produced;
-		Bytef *out = in->zs.next_out;
 
 		if (feed_raw(in))
 			break;
@@ -352,66 +185,14 @@ static long fill_gzip(struct trc_input *in, char *dst, size_t room)
 			/* Another member may follow (concatenated gzip files). */
 			if (!in->zs.avail_in && in->raw_eof)
 				return 0;
-			if ((in->own_check ? inflateReset2(&in->zs, 15 + 16)
-					   : inflateReset(&in->zs)) != Z_OK) {
+			if (inflateReset(&in->zs) != Z_OK) {
 				set_pending(in, TRC_E_GZIP, "corrupt gzip stream", NULL);
 				break;
 			}
 			in->member_end = 0;
-			in->phase = PH_HEADER;
 		}
-		if (in->own_check && in->phase == PH_TRAILER) {
-			int rc = read_trailer(in);
-
-			produced = room - in->zs.avail_out;
-			if (rc > 0) {
-				in->member_end = 1;
-				if (produced)
-					return (long)produced;
-				continue;
-			}
-			if (rc == 0 && in->raw_eof && !in->zs.avail_in) {
-				set_pending(in, TRC_E_GZIP, truncated, NULL);
-				rc = -1;
-			}
-			if (rc < 0) {
-				if (produced)
-					return (long)produced;
-				break;
-			}
-			continue;
-		}
-		ret = inflate(&in->zs,
-			      in->own_check && in->phase == PH_HEADER ? Z_BLOCK : Z_NO_FLUSH);
+		ret = inflate(&in->zs, Z_NO_FLUSH);
 		produced = room - in->zs.avail_out;
-		if (in->own_check) {
-			if (in->phase == PH_HEADER) {
-				/*
-				 * Header read and checked, zlib holding no bits of the
-				 * data (it never does there): on to the data, as raw
-				 * deflate from the next byte.
-				 */
-				if (ret == Z_OK && (in->zs.data_type & 128)) {
-					in->phase = PH_WHOLE;
-					if (in->zs.data_type == 128 &&
-					    inflateReset2(&in->zs, -15) == Z_OK) {
-						in->phase = PH_DATA;
-						in->crc = 0;
-						in->trailer_len = 0;
-					}
-				}
-			} else if (in->phase == PH_DATA && in->zs.next_out != out) {
-				in->crc = crc_update(in, in->crc, out,
-						     (size_t)(in->zs.next_out - out));
-			}
-			if (ret == Z_STREAM_END && in->phase == PH_DATA) {
-				/* The deflate data ended: the trailer follows. */
-				in->phase = PH_TRAILER;
-				if (produced)
-					return (long)produced;
-				continue;
-			}
-		}
 		if (ret == Z_STREAM_END) {
 			in->member_end = 1;
 			if (produced)
@@ -424,7 +205,7 @@ static long fill_gzip(struct trc_input *in, char *dst, size_t room)
 			continue;
 		}
 		if (ret == Z_BUF_ERROR && !in->zs.avail_in && in->raw_eof) {
-			set_pending(in, TRC_E_GZIP, truncated, NULL);
+			set_pending(in, TRC_E_GZIP, "truncated gzip stream (input ends before the end of the compressed data)", NULL);
 			if (produced)
 				return (long)produced;
 			break;

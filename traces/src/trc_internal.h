@@ -84,16 +84,6 @@ struct trc_input {
 	int gzip;
 	int zs_live, member_end;
 	z_stream zs;
-	/*
-	 * Where a faster CRC-32 is at hand (input.c), each member's header is
-	 * read by zlib as gzip (and checked), its data inflated as raw deflate
-	 * and its trailer read and checked here, as zlib would.
-	 */
-	int own_check;            /* this input checks CRC and length itself */
-	int phase;                /* own_check: in the member's header, data or trailer */
-	uint32_t crc;             /* own_check: CRC-32 of the member's text so far */
-	unsigned char trailer[8]; /* own_check: the trailer bytes read so far */
-	unsigned trailer_len;
 
 	/* text side */
 	char *buf;
