@@ -96,6 +96,7 @@ private:
 	bool exec_cpu(const trc_record &rec);
 	bool exec_expect(const trc_record &rec);
 	bool unsupported(const trc_record &rec, const std::string &why);
+	bool ok_results(const trc_record &rec, bool ok, const char *what, const std::string &why);
 
 	uint64_t now_ps() const { return qk_.get_current_time().value(); }
 	void advance_to(uint64_t ps)
@@ -276,6 +277,22 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 				return false;
 			}
 		}
+	}
+	return true;
+}
+
+// A record whose only legal result is `ok`: check the results' form, then
+// assert success (`why` says what went wrong instead).
+bool ReplayDriver::ok_results(const trc_record &rec, bool ok, const char *what,
+			      const std::string &why)
+{
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (std::strcmp(r.key, "ok") != 0 || r.value.kind != TRC_NONE)
+			return fail(kExitMalformed, r.line, r.col,
+				    std::string(what) + ": unexpected result '" + r.key + "' (expected ok)");
+		if (!ok)
+			return assertion(r.line, r.col, "expected ok, " + why);
 	}
 	return true;
 }
@@ -461,15 +478,9 @@ bool ReplayDriver::exec_mem(const trc_record &rec)
 			stats_.mem_errors++;
 			stats_.failures++;
 		}
-		for (size_t i = 0; i < rec.nresults; i++) {
-			const trc_arg &r = rec.results[i];
-			if (std::strcmp(r.key, "ok") != 0 || r.value.kind != TRC_NONE)
-				return fail(kExitMalformed, r.line, r.col,
-					    std::string("mem write: unexpected result '") + r.key + "' (expected ok)");
-			if (!ok)
-				return assertion(r.line, r.col, "expected ok, got an address error (mem write " + hex(pa) +
-									 ": outside memory)");
-		}
+		if (!ok_results(rec, ok, "mem write",
+				"got an address error (mem write " + hex(pa) + ": outside memory)"))
+			return false;
 		return true;
 	}
 	if (trc_record_arg(&rec, "u64")) {
@@ -567,15 +578,7 @@ bool ReplayDriver::exec_mem_load(const trc_record &rec)
 		stats_.mem_errors++;
 		stats_.failures++;
 	}
-	for (size_t i = 0; i < rec.nresults; i++) {
-		const trc_arg &r = rec.results[i];
-		if (std::strcmp(r.key, "ok") != 0 || r.value.kind != TRC_NONE)
-			return fail(kExitMalformed, r.line, r.col,
-				    std::string("mem load: unexpected result '") + r.key + "' (expected ok)");
-		if (!ok)
-			return assertion(r.line, r.col, "expected ok, but the image runs past the end of memory");
-	}
-	return true;
+	return ok_results(rec, ok, "mem load", "but the image runs past the end of memory");
 }
 
 bool ReplayDriver::exec_cpu(const trc_record &rec)
