@@ -421,3 +421,51 @@ TEST_F(TlbiE2h, NhCommandsDoNotTouchEl2Entries)
 }
 
 } // namespace
+
+namespace {
+
+// CD.ASET=1 marks SMMU-local ASIDs: broadcast TLBIs (BTM) leave those entries
+// alone, while the SMMU's own TLBI commands still remove them (§4.4: ASID
+// matching in commands ignores ASET).
+TEST(TlbiBtm, BroadcastsSkipSmmuLocalAsidsButCommandsDoNot)
+{
+	Rig r;
+	r.cfg.btm = true;
+	r.Init();
+	NestedSetup n;
+	n.Build(r, 12, 7);
+	n.MapIpa(0x40000000, 0x70000000, 0x2000);
+	for (int aset = 0; aset < 2; aset++) {
+		smmu_pt s1 = r.NewPt(false, 12, 16);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		ASSERT_EQ(smmu_pt_map(&s1, 0x1000, 0x40000000 + 0x1000ull * aset, 0x1000, 12, &a),
+			  SMMU_PT_OK);
+		smmu_cd_fields cf;
+		smmu_cd_fields_init(&cf);
+		cf.ttb0 = s1.root;
+		cf.asid = (uint16_t)(1 + aset);
+		cf.aset = aset;
+		uint64_t cd[8], ste[8];
+		smmu_build_cd_fields(&cf, cd);
+		n.Ste(ste, r.PutCd(cd));
+		r.SetSte(1 + aset, ste);
+		ASSERT_EQ(r.X(1 + aset, 0x1000).outcome, SMMU_XLATE_OK);
+	}
+	struct smmu_btm_tlbi b{};
+	b.op = SMMU_BTM_VMALLE1IS;
+	b.vmid = 7;
+	uint32_t removed = 0;
+	ASSERT_EQ(smmu_btm_tlbi(r.s, &b, r.now, &removed), SMMU_OK);
+	EXPECT_GT(removed, 0u);
+	EXPECT_NE(r.X(1, 0x1000).hit, SMMU_HIT_UTLB); // shared ASID: gone
+	EXPECT_EQ(r.X(2, 0x1000).hit, SMMU_HIT_UTLB); // SMMU-local ASID: kept
+	uint64_t c[2];
+	smmu_cmd_tlbi_nh_all(c, 7);
+	r.Cmd(c);
+	r.Sync();
+	EXPECT_NE(r.X(2, 0x1000).hit, SMMU_HIT_UTLB);
+}
+
+} // namespace

@@ -18,8 +18,8 @@
  *
  * Not modelled: PRI (PRI_RESP is checked and accepted), stalls (RESUME and
  * STALL_TERM are CERROR_ILL with STALL_MODEL=01), PREFETCH_* (accepted and
- * ignored, as MMU-700 does), CMD_SYNC SEV signalling, CD.ASET for BTM
- * (broadcasts match every entry of the tag).
+ * ignored, as MMU-700 does), CMD_SYNC SEV signalling. Broadcasts (BTM) skip
+ * entries inserted under a CD with ASET=1 (SMMU-local ASIDs).
  */
 #include "smmu_internal.h"
 
@@ -494,6 +494,7 @@ int smmu_btm_tlbi(struct smmu *s, const struct smmu_btm_tlbi *b, uint64_t now, u
 	struct tlb_inv inv;
 	memset(&inv, 0, sizeof(inv));
 	inv.tlb = inv.wc = true;
+	inv.broadcast = true; /* CD.ASET=1 entries are SMMU-local */
 	inv.world = SMMU_WORLD_NS_EL1;
 	inv.vmid = b->vmid;
 	inv.match_vmid = true;

@@ -119,6 +119,7 @@ struct tlb_entry {
 	uint32_t sid;       /* stream whose walk inserted it (provenance) */
 	uint16_t vmid;
 	uint8_t world, shift, cls, valid, global, level;
+	uint8_t aset;       /* CD.ASET=1: SMMU-local ASID, not matched by broadcast TLBIs */
 	uint8_t s1_perm, s2_perm;
 	uint32_t hnext;     /* host index chain */
 	/* Intrusive lists: 0 = world, 1 = (world, vmid, kind), 2 = (world, vmid, asid). */
@@ -189,6 +190,7 @@ struct tlb_inv {
 	bool by_addr;           /* address range [lo, hi] */
 	bool addr_any_asid;     /* by-address: every ASID (VAA) ; else asid or global */
 	bool leaf_only;         /* Leaf=1: walk-cache entries may stay */
+	bool broadcast;         /* a PE broadcast (BTM): entries with ASET=1 are not affected */
 	uint64_t lo, hi;
 };
 uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work);

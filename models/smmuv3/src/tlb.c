@@ -358,6 +358,8 @@ static bool inv_matches(const struct tlb_entry *e, const struct tlb_inv *inv)
 		return false;
 	if (e->world != inv->world)
 		return false;
+	if (inv->broadcast && e->aset)
+		return false;
 	if (inv->match_vmid && e->vmid != inv->vmid)
 		return false;
 	if (inv->by_asid && (e->global || e->asid != inv->asid))

@@ -684,6 +684,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 					w.vmid = ctx->vmid;
 					w.asid = (wcls == TLB_CLS_WC_S1) ? ctx->asid : SMMU_ASID_NONE;
 					w.level = (uint8_t)l;
+					w.aset = ctx->kind == CTX_S1 && ctx->cd.aset;
 					/* The walk-cache entry keeps the hierarchical
 					 * (APTable/XNTable) attributes in force below it. */
 					w.s1_perm = wr.table_attr[l + 1];
@@ -706,6 +707,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			ne.global = (cls == TLB_CLS_S1 && wr.global && ctx->asid != SMMU_ASID_NONE);
 			ne.level = (uint8_t)wr.level;
 			ne.s1_perm = wr.s1_perm;
+			/* ASET applies to stage-1 ASID-tagged entries (§5.4 CD.ASET). */
+			ne.aset = ctx->kind == CTX_S1 && ctx->cd.aset;
 			ne.s2_perm = wr.s2_perm;
 			ne.sid = txn->sid;
 			ne.stamp = x.t;
