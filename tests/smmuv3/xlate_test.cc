@@ -260,3 +260,102 @@ TEST(SmmuFastPath, SameResultsWithAndWithoutTheHostMemo)
 }
 
 } // namespace
+
+namespace {
+
+// Substreams through a 2-level CD table (S1Fmt=01: 64 CDs per leaf), and
+// S1DSS=10 sending non-SSID traffic to CD 0.
+TEST(SmmuXlateSubstreams, TwoLevelCdTableSelectsTheCdBySsid)
+{
+	Rig r;
+	r.Init();
+	uint64_t l1 = r.mem.alloc(8 * 4, 64); // S1CDMax 8: 256 CDs, 4 L1 descriptors
+	uint64_t pa_of[3] = {0x71000000, 0x72000000, 0x73000000};
+	uint32_t ssids[3] = {0, 5, 130};
+	for (int i = 0; i < 3; i++) {
+		smmu_pt pt = r.NewPt(false, 12, 16);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		ASSERT_EQ(smmu_pt_map(&pt, 0x10000, pa_of[i], 0x1000, 12, &a), SMMU_PT_OK);
+		uint32_t ssid = ssids[i];
+		uint64_t l1d = r.mem.read64(l1 + 8 * (ssid >> 6));
+		uint64_t l2;
+		if (!(l1d & 1)) {
+			l2 = r.mem.alloc(64 * 64, 4096);
+			r.mem.write64(l1 + 8 * (ssid >> 6), smmu_build_l1cd(l2, true));
+		} else {
+			l2 = l1d & 0x00FFFFFFFFFFF000ull;
+		}
+		uint64_t cd[8];
+		smmu_build_cd(cd, pt.root, (uint16_t)(10 + i), 12, 48);
+		for (int w = 0; w < 8; w++)
+			r.mem.write64(l2 + 64 * (ssid & 63) + 8 * w, cd[w]);
+	}
+	smmu_ste_fields f;
+	smmu_ste_fields_init(&f);
+	smmu_ste_fields_s1(&f, l1, 8, 1);
+	f.s1dss = 2; // no SSID: CD 0; SSID 0 itself is then disabled
+	uint64_t ste[8];
+	smmu_build_ste(&f, ste);
+	r.SetSte(3, ste);
+	auto x0 = r.X(3, 0x10010);
+	ASSERT_EQ(x0.outcome, SMMU_XLATE_OK) << (int)x0.event;
+	EXPECT_EQ(x0.pa, pa_of[0] + 0x10);
+	EXPECT_EQ(x0.asid, 10u);
+	auto x5 = r.X(3, 0x10010, false, false, false, true, 5);
+	ASSERT_EQ(x5.outcome, SMMU_XLATE_OK) << (int)x5.event;
+	EXPECT_EQ(x5.pa, pa_of[1] + 0x10);
+	EXPECT_EQ(x5.asid, 11u);
+	auto x130 = r.X(3, 0x10010, false, false, false, true, 130);
+	ASSERT_EQ(x130.outcome, SMMU_XLATE_OK) << (int)x130.event;
+	EXPECT_EQ(x130.pa, pa_of[2] + 0x10);
+	// SSID 0 with S1DSS=10 is F_STREAM_DISABLED; an SSID whose L1CD is
+	// invalid is C_BAD_SUBSTREAMID; beyond S1CDMax too.
+	EXPECT_EQ(r.X(3, 0x10010, false, false, false, true, 0).event, SMMU_EVT_F_STREAM_DISABLED);
+	EXPECT_EQ(r.X(3, 0x10010, false, false, false, true, 200).event,
+		  SMMU_EVT_C_BAD_SUBSTREAMID);
+	EXPECT_EQ(r.X(3, 0x10010, false, false, false, true, 256).event,
+		  SMMU_EVT_C_BAD_SUBSTREAMID);
+}
+
+// A VA in the upper (TTB1) half goes through TTB1's tables.
+TEST(SmmuXlateTtb1, UpperHalfVaUsesTtb1)
+{
+	Rig r;
+	r.Init();
+	smmu_pt lo = r.NewPt(false, 12, 16), hi = r.NewPt(false, 12, 16);
+	smmu_pt_attr a;
+	smmu_pt_attr_default(&a, false);
+	const uint64_t va_hi = 0xFFFF800000002000ull;
+	ASSERT_EQ(smmu_pt_map(&lo, 0x2000, 0x74000000, 0x1000, 12, &a), SMMU_PT_OK);
+	// The table builder indexes by the low 48 bits, as the walker does.
+	ASSERT_EQ(smmu_pt_map(&hi, va_hi & 0xFFFFFFFFFFFFull, 0x75000000, 0x1000, 12, &a),
+		  SMMU_PT_OK);
+	smmu_cd_fields cf;
+	smmu_cd_fields_init(&cf);
+	cf.ttb0 = lo.root;
+	cf.ttb1 = hi.root;
+	cf.epd1 = false;
+	cf.t1sz = 16;
+	cf.tg1_shift = 12;
+	cf.asid = 3;
+	uint64_t cd[8], ste[8];
+	smmu_build_cd_fields(&cf, cd);
+	smmu_build_ste_s1(ste, r.PutCd(cd), 0, 0);
+	r.SetSte(4, ste);
+	auto x = r.X(4, 0x2008);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK) << (int)x.event;
+	EXPECT_EQ(x.pa, 0x74000008u);
+	auto y = r.X(4, va_hi + 8);
+	ASSERT_EQ(y.outcome, SMMU_XLATE_OK) << (int)y.event;
+	EXPECT_EQ(y.pa, 0x75000008u);
+	// A VA whose top bits are neither all zeros nor all ones is out of range.
+	EXPECT_EQ(r.X(4, 0x0001000000002000ull).event, SMMU_EVT_F_TRANSLATION);
+	EXPECT_EQ(r.X(4, 0xFFFE800000002000ull).event, SMMU_EVT_F_TRANSLATION);
+	// Both stay cached separately.
+	EXPECT_EQ(r.X(4, 0x2010).pa, 0x74000010u);
+	EXPECT_EQ(r.X(4, va_hi + 0x10).pa, 0x75000010u);
+}
+
+} // namespace
