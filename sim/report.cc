@@ -307,20 +307,15 @@ bool report_lookup(const std::vector<ReportEntry> &entries, const std::string &n
 		}
 	}
 	// Known names that simply did not occur read as zero.
-	auto known_event = [](const std::string &n) {
-		for (unsigned id = 0; id < 256; id++)
-			if (const char *s = smmu_event_name(id))
+	auto named_by = [](const char *(*name)(unsigned), const std::string &n) {
+		for (unsigned i = 0; i < 256; i++)
+			if (const char *s = name(i))
 				if (n == s)
 					return true;
 		return false;
 	};
-	auto known_cmd = [](const std::string &n) {
-		for (unsigned op = 0; op < 256; op++)
-			if (const char *s = smmu_cmd_name(op))
-				if (n == s)
-					return true;
-		return false;
-	};
+	auto known_event = [&](const std::string &n) { return named_by(smmu_event_name, n); };
+	auto known_cmd = [&](const std::string &n) { return named_by(smmu_cmd_name, n); };
 	auto split = [](const std::string &s) {
 		std::vector<std::string> v;
 		size_t a = 0;

@@ -331,17 +331,33 @@ static void finish_ok(struct xl *x, uint64_t pa, enum smmu_hit hit)
 	res->hit = hit;
 }
 
+/* STE.PRIVCFG / INSTCFG overrides (§13): 2 forces unprivileged / data, 3
+ * privileged / instruction (INSTCFG applies to reads only). */
+static inline bool eff_priv(uint8_t privcfg, bool priv)
+{
+	return privcfg == 2 ? false : privcfg == 3 ? true : priv;
+}
+
+static inline bool eff_exec(uint8_t instcfg, bool write, bool exec)
+{
+	return write ? exec : instcfg == 2 ? false : instcfg == 3 ? true : exec;
+}
+
+/* The SMMU_PERM_* bit an access needs. */
+static inline unsigned perm_need(bool write, bool priv, bool exec)
+{
+	if (write)
+		return priv ? SMMU_PERM_PW : SMMU_PERM_UW;
+	if (exec)
+		return priv ? SMMU_PERM_PX : SMMU_PERM_UX;
+	return priv ? SMMU_PERM_PR : SMMU_PERM_UR;
+}
+
 /* Permission check of a cached entry (§3.4, VMSA). Returns 0, or 1 for a
  * stage-1 denial, 2 for stage 2. */
 static inline int perm_check(const struct tlb_entry *e, const struct xl *x)
 {
-	unsigned need;
-	if (x->write)
-		need = x->priv ? SMMU_PERM_PW : SMMU_PERM_UW;
-	else if (x->exec)
-		need = x->priv ? SMMU_PERM_PX : SMMU_PERM_UX;
-	else
-		need = x->priv ? SMMU_PERM_PR : SMMU_PERM_UR;
+	unsigned need = perm_need(x->write, x->priv, x->exec);
 	if (!(e->s1_perm & need))
 		return 1;
 	if (!(e->s2_perm & need))
@@ -389,14 +405,8 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	    f->tgen != b->utlb.gen || f->cgen != b->cfgc.gen)
 		return false;
 	struct tlb_entry *e = f->e;
-	bool priv = f->privcfg == 2 ? false : f->privcfg == 3 ? true : txn->priv;
-	unsigned need;
-	if (txn->write) {
-		need = priv ? SMMU_PERM_PW : SMMU_PERM_UW;
-	} else {
-		bool exec = f->instcfg == 2 ? false : f->instcfg == 3 ? true : txn->exec;
-		need = exec ? (priv ? SMMU_PERM_PX : SMMU_PERM_UX) : (priv ? SMMU_PERM_PR : SMMU_PERM_UR);
-	}
+	unsigned need = perm_need(txn->write, eff_priv(f->privcfg, txn->priv),
+				  eff_exec(f->instcfg, txn->write, txn->exec));
 	if (!(e->s1_perm & e->s2_perm & need))
 		return false;
 	f->ce->lru = ++b->cfgc.clock;
@@ -512,14 +522,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->asid = ctx->asid;
 
 	/* Attribute overrides (STE.PRIVCFG / INSTCFG). */
-	if (ctx->ste.privcfg == 2)
-		x.priv = false;
-	else if (ctx->ste.privcfg == 3)
-		x.priv = true;
-	if (!x.write && ctx->ste.instcfg == 2)
-		x.exec = false;
-	else if (!x.write && ctx->ste.instcfg == 3)
-		x.exec = true;
+	x.priv = eff_priv(ctx->ste.privcfg, x.priv);
+	x.exec = eff_exec(ctx->ste.instcfg, x.write, x.exec);
 
 	if (ctx->kind == CTX_ABORT) {
 		/* Config 0xx: abort without an event. */
