@@ -1,0 +1,122 @@
+/*
+ * kernel.h - the emulated kernel's environment, shared by every part of
+ * uapi_shim/ (iommufd, VFIO, KVM, the arm-smmu-v3 driver model, io-pgtable).
+ *
+ * INTERNAL header (not installed). It fixes three contracts between the parts:
+ *
+ *  - struct kenv: the kernel's view of the machine: the host-ops table (the
+ *    shim's only way out: simulated DRAM, MMIO to the SMMUs, user copies,
+ *    log), the physical page allocator over simulated DRAM (kmem), and the
+ *    kernel timing parameters.
+ *
+ *  - struct kcall: one system call in flight. It carries the simulated
+ *    kernel time (ns), which every driver step advances by a named cost
+ *    (ktime_charge), and the accounting that the replay report shows for the
+ *    call: SMMU commands issued, CMD_SYNCs, STE/CD writes, whether an STE
+ *    went through V=0.
+ *
+ *  - kmem: a deterministic page allocator of simulated DRAM, used for kernel
+ *    structures (stream/CD tables, queues, IO page tables) and for the pages
+ *    that back user memory (mmap).
+ *
+ * Errors inside the kernel are negative errno values (-EINVAL ...), exactly
+ * as Linux returns them; 0 is success.
+ */
+#ifndef SHIM_KERNEL_H
+#define SHIM_KERNEL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim/shim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- timing parameters of the kernel (ns); defaults + sources in params ---- */
+struct ktiming {
+	uint32_t syscall;        /* ioctl entry + exit (fd lookup, copy of the struct) */
+	uint32_t obj_op;         /* iommufd object alloc/lookup/destroy bookkeeping */
+	uint32_t pin_page;       /* pin_user_pages per 4K page */
+	uint32_t pte_write;      /* one io-pgtable descriptor write (incl. cache clean if !coherent) */
+	uint32_t table_alloc;    /* allocate + zero one page-table page */
+	uint32_t ste_qword;      /* one WRITE_ONCE of an STE/CD qword + dma_wmb */
+	uint32_t cmd_insert;     /* build + insert one command into the CMDQ (incl. the lock) */
+	uint32_t prod_write;     /* the MMIO write of CMDQ_PROD */
+	uint32_t poll_interval;  /* CMD_SYNC completion: gap between two CONS/sync-word polls */
+	uint32_t msi_wakeup;     /* CMD_SYNC completion by MSI: wake-up after the write lands */
+	uint32_t mmio_read;      /* one uncached MMIO read from the CPU */
+	uint32_t mmio_write;     /* one posted MMIO write */
+	uint32_t irq_entry;      /* interrupt entry + handler dispatch */
+	uint32_t evt_handle;     /* handling one event-queue record */
+};
+
+/* A set of kernel tunables given by name (policy.vmid, kernel.iommu_strict,
+ * t.k.* ...) lives in shim_config (shim.h); struct kenv holds them decoded. */
+
+struct kmem;   /* page allocator, kmem.c */
+
+struct kenv {
+	const struct shim_host_ops *ops;
+	void *host;
+	struct kmem *mem;
+	struct ktiming t;
+	bool sync_msi;           /* CMD_SYNC completion by MSI (else polling) */
+	bool iommu_strict;       /* kernel.iommu_strict: DMA API strict invalidation */
+};
+
+/* Simulated DRAM accesses (host ops); return 0 or -EFAULT. */
+int kmem_read(struct kenv *env, uint64_t pa, void *buf, uint32_t len);
+int kmem_write(struct kenv *env, uint64_t pa, const void *buf, uint32_t len);
+int kmem_read64(struct kenv *env, uint64_t pa, uint64_t *v);
+int kmem_write64(struct kenv *env, uint64_t pa, uint64_t v);
+
+/*
+ * Physical pages of simulated DRAM. Deterministic: the same sequence of calls
+ * gives the same addresses. `size` is rounded up to a multiple of 4K; `align`
+ * is a power of two >= 4K. Memory handed out is zeroed (written through the
+ * host). Returns 0 and *pa, or -ENOMEM.
+ * kmem_reserve marks [pa, pa+size) as used (an `mmap pa=P` of a hand-written
+ * trace); -EEXIST if any part is already allocated, -ENOMEM outside DRAM.
+ */
+int kmem_create(struct kenv *env, uint64_t dram_base, uint64_t dram_size, struct kmem **out);
+void kmem_destroy(struct kmem *m);
+int kmem_alloc(struct kmem *m, uint64_t size, uint64_t align, uint64_t *pa);
+int kmem_reserve(struct kmem *m, uint64_t pa, uint64_t size);
+void kmem_free(struct kmem *m, uint64_t pa, uint64_t size);
+uint64_t kmem_used(const struct kmem *m);
+
+/* ---- one system call in flight ---- */
+struct kcall {
+	struct kenv *env;
+	uint64_t t;            /* kernel time now, ns; advanced by every step */
+	uint64_t start;        /* when the call entered the kernel */
+	/* accounting for the report */
+	uint32_t ncmds;        /* SMMU commands issued (CMD_SYNC included) */
+	uint32_t cap_cmds;
+	uint8_t *cmds;         /* their opcodes, in issue order (grown with realloc) */
+	uint32_t syncs;        /* CMD_SYNCs issued */
+	uint32_t ste_writes;   /* STE updates (one per arm_smmu_write_entry on an STE) */
+	uint32_t ste_hitless;  /* of which needed no V=0 step */
+	uint32_t cd_writes;
+	bool ste_breaking;     /* an STE went through V=0 on the way */
+	int cmdq_error;        /* a CERROR seen while waiting for a SYNC (0 if none) */
+};
+
+void kcall_begin(struct kcall *c, struct kenv *env, uint64_t now_ns);
+void kcall_end(struct kcall *c);  /* frees cmds */
+static inline void ktime_charge(struct kcall *c, uint64_t ns) { c->t += ns; }
+/* Record an issued command opcode (CMD_SYNC is 0x46). Returns -ENOMEM on failure. */
+int kcall_note_cmd(struct kcall *c, uint8_t opcode);
+
+/* Log through the host (level 0 error .. 3 debug); printf-style. */
+void klog(struct kenv *env, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif
