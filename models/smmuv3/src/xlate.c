@@ -587,9 +587,13 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		wcls = TLB_CLS_WC_S2;
 	}
 
-	/* uTLB, then main TLB (TBU). */
+	/* uTLB, then main TLB (TBU). `e` points at the entry that holds the
+	 * translation; when no cache can keep a fresh walk's result (TCU TLB off
+	 * or zero-sized), it points at `walked`, which must outlive every use
+	 * of `e` below: hence its function scope. */
 	uint32_t probes;
 	struct tlb_entry *e = NULL;
+	struct tlb_entry walked;
 	enum smmu_hit hit = SMMU_HIT_NONE;
 	if (!in_tcu) {
 		x.t += s->cfg.utlb.latency;
@@ -717,8 +721,10 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			ne.sid = txn->sid;
 			ne.stamp = x.t;
 			e = smmu_tlb_insert(&s->tlb, &ne);
-			if (!e)
-				e = &ne;
+			if (!e) {
+				walked = ne;
+				e = &walked;
+			}
 		}
 		/* Back to the TBU: fill its main TLB and uTLB. */
 		smmu_res_end(&s->tcu_slots, x.t);
