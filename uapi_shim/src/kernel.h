@@ -66,7 +66,15 @@ struct kenv {
 	struct ktiming t;
 	bool sync_msi;           /* CMD_SYNC completion by MSI (else polling) */
 	bool iommu_strict;       /* kernel.iommu_strict: DMA API strict invalidation */
+	/* State the arm-smmu-v3 driver model shares between all SMMUs of this
+	 * kernel (Linux's global ASID xarray). Owned by the driver: created by
+	 * the first arm_smmu_device_probe() on this env, freed by the last
+	 * arm_smmu_device_remove(). Start it NULL. */
+	void *drv_shared;
 };
+
+/* Default kernel costs (ns); each value's source is tabled in ktiming.c. */
+void ktiming_default(struct ktiming *t);
 
 /* Simulated DRAM accesses (host ops); return 0 or -EFAULT. */
 int kmem_read(struct kenv *env, uint64_t pa, void *buf, uint32_t len);
