@@ -224,6 +224,8 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	else
 		kind = recorded ? RunStats::kDmaFault : RunStats::kDmaAbort;
 	stats_.add_dma(delay.value() - start, res.hit, kind, d.write, d.len);
+	stats_.mix_dma_result(kind, res.outcome == SMMU_XLATE_OK ? res.pa : 0,
+			      res.outcome == SMMU_XLATE_OK ? 0 : res.event);
 	stats_.failures += kind != RunStats::kDmaOk;
 	qk_.set(delay);
 	if (qk_.need_sync())

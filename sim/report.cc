@@ -146,6 +146,11 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 	b.num({"dma", "reads"}, st.dma_count() - st.dma_writes());
 	b.num({"dma", "writes"}, st.dma_writes());
 	b.num({"dma", "bytes"}, st.dma_bytes());
+	{
+		char dg[24];
+		snprintf(dg, sizeof dg, "%016llx", (unsigned long long)st.dma_results_digest());
+		b.str({"dma", "results_digest"}, dg);
+	}
 	b.summary({"dma"}, st.dma_latency(), false);
 	for (const char *h : kHitOrder)
 		b.summary({"dma", "by_hit", h}, st.dma_latency((uint8_t)hit_by_name(h)));

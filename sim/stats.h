@@ -74,6 +74,19 @@ public:
 		dma_bytes_ += len;
 	}
 
+	// What each DMA returned, timing aside (outcome, PA of an OK, event of a
+	// fault), folded in trace order into one FNV-1a 64 hash: two runs of one
+	// trace under different microarchitectures (caches off, sizes, latencies)
+	// must agree on it. Reported as dma.results_digest.
+	void mix_dma_result(DmaKind kind, uint64_t pa, uint8_t event)
+	{
+		mix_byte(kind);
+		for (int i = 0; i < 8; i++)
+			mix_byte((uint8_t)(pa >> (8 * i)));
+		mix_byte(event);
+	}
+	uint64_t dma_results_digest() const { return dma_digest_; }
+
 	// ---- other records ----
 	uint64_t records = 0;       // every record processed, header included
 	uint64_t failures = 0;      // records whose operation failed
@@ -133,6 +146,8 @@ private:
 	// no pass over the others, and the overall figures concatenate them.
 	std::array<LatencyHist, SMMU_HIT_COUNT> dma_ps_;
 	uint64_t dma_kind_[4] = {0, 0, 0, 0};
+	uint64_t dma_digest_ = 0xcbf29ce484222325ull;
+	void mix_byte(uint8_t b) { dma_digest_ = (dma_digest_ ^ b) * 0x100000001b3ull; }
 	uint64_t dma_writes_ = 0, dma_bytes_ = 0;
 
 	std::array<EventCount, 256> events_{};
