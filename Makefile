@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test asan bench clean
+.PHONY: all setup build run test asan bench fuzz clean
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 # trace reader and smmusim itself, malformed-trace corpus included).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz'
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
@@ -39,5 +39,11 @@ bench:
 	@cp $(BENCH_BUILD)/bench/results.json $(BUILD)/bench/results.json
 	@echo "bench: wrote $(BUILD)/bench/results.json"
 
+# Opt-in: libFuzzer targets for FUZZ_SECONDS each (default 60); exits
+# non-zero on a crash and keeps the minimised reproducer under tests/fuzz/repro.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz
