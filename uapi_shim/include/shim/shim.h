@@ -44,6 +44,296 @@ struct shim_host_ops {
 	void (*log)(void *host, int level, const char *msg);
 };
 
+/* ======================================================================
+ * Everything below is the shim's own API (the host ops above are shared
+ * with the driver model). Conventions:
+ *  - API misuse (NULL handle, bad configuration, adding a device twice)
+ *    returns a positive enum shim_status; shim_strerror() names it.
+ *  - System calls (shim_open/close/ioctl/mmap/read/memfd_create) return what
+ *    Linux returns to user space: >= 0 on success, -errno on failure
+ *    (-EINVAL, -ENOTTY ...), errno numbers as in <errno.h> on Linux.
+ *  - Every system call takes the simulated time it starts at (now_ns) and
+ *    fills an optional struct shim_call with its duration and what it did to
+ *    the SMMUs.
+ * ====================================================================== */
+
+struct shim;
+
+enum shim_status {
+	SHIM_OK = 0,
+	SHIM_ERR_INVAL = 1,     /* bad argument or configuration */
+	SHIM_ERR_NOMEM = 2,     /* host allocation failed, or DRAM exhausted */
+	SHIM_ERR_STATE = 3,     /* wrong order (device added after boot to a missing SMMU ...) */
+	SHIM_ERR_EXIST = 4,     /* name, path or StreamID already used */
+	SHIM_ERR_NODEV = 5,     /* the driver refused an SMMU at boot (-ENODEV) */
+	SHIM_ERR_IO = 6,        /* a host op failed (MMIO/DRAM bus error) */
+};
+const char *shim_strerror(int status);
+
+/* Kernel CPU costs in ns (the `t.k.<name>` parameters). Same members, in the
+ * same order, as the kernel's internal struct ktiming. */
+struct shim_ktiming {
+	uint32_t syscall, obj_op, pin_page, pte_write, table_alloc, ste_qword, cmd_insert,
+		prod_write, poll_interval, msi_wakeup, mmio_read, mmio_write, irq_entry, evt_handle;
+};
+
+/*
+ * Configuration. Start from shim_config_default(); change fields directly or
+ * by name with shim_config_set(). `size` must be sizeof(struct shim_config).
+ */
+struct shim_config {
+	uint32_t size;
+	uint64_t dram_base;          /* host DRAM the kernel allocates from (kmem) */
+	uint64_t dram_size;
+	bool iommu_strict;           /* kernel.iommu_strict (DMA API) */
+	bool sync_msi;               /* kernel.sync = msi | poll: CMD_SYNC completion */
+	uint64_t rlimit_memlock;     /* kernel.rlimit_memlock: RLIMIT_MEMLOCK of every
+				      * process in bytes; 0 = unlimited */
+	uint32_t iommufd_max_ids;    /* kernel.iommufd_max_ids: object IDs per iommufd
+				      * (Linux: 2^31-1); lower it to reach ENOSPC */
+	uint32_t vfio_dma_entry_limit; /* kernel.vfio_dma_entry_limit: type1 dma_entry_limit (65535) */
+	struct shim_ktiming kt;      /* t.k.<name> */
+};
+void shim_config_default(struct shim_config *cfg);
+/* Set a named parameter from text ("on"/"off", "poll"/"msi", integers with
+ * K/M/G suffixes). SHIM_ERR_INVAL with a message in err for an unknown name
+ * or bad value. */
+int shim_config_set(struct shim_config *cfg, const char *name, const char *value, char *err,
+		    size_t errlen);
+/* The value of a parameter as text. */
+int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, size_t len);
+
+/* The parameter table, for `smmusim params`. */
+struct shim_param_info {
+	const char *name;       /* "kernel.iommu_strict", "t.k.syscall" ... */
+	const char *unit;       /* "ns", "bytes", "bool", "enum", "count" */
+	const char *def;        /* default value as text */
+	const char *source;     /* where the default comes from, or "uncalibrated" */
+	const char *help;
+};
+/* NULL past the end. */
+const struct shim_param_info *shim_param_at(size_t i);
+
+/*
+ * Create the kernel. cfg and ops are copied; `host` is passed back to every
+ * op. Nothing touches the machine until shim_boot().
+ */
+int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, void *host,
+		struct shim **out);
+/* Tear down: closes every process's fds (in fd order), releases every
+ * device and SMMU. The SMMUs are not touched (no MMIO): the host destroys
+ * them afterwards. */
+void shim_destroy(struct shim *s);
+
+/* Declare the next SMMU: returns its index (>= 0: the `smmu` number the host
+ * ops are called with) or -SHIM_ERR_STATE after boot. The host creates the
+ * model instance; the driver probes it through MMIO at shim_boot(). */
+int shim_add_smmu(struct shim *s);
+
+/* A PCI function behind an SMMU. Strings are copied. */
+struct shim_device_desc {
+	uint32_t size;          /* sizeof(struct shim_device_desc) */
+	const char *name;       /* trace name ("nic0"); required, unique */
+	uint32_t smmu;          /* index from shim_add_smmu() */
+	uint32_t sid;
+	uint8_t ssid_bits;      /* PASID width, 0: none */
+	bool ats, pri;
+	bool canwbs;            /* IORT CANWBS / snoop=enforced: the device cannot
+				 * issue no-snoop DMA (needed for a vIOMMU without S2FWB) */
+	const char *cdev;       /* NULL: "/dev/vfio/devices/vfio<K>" (K = index) */
+	const char *group;      /* NULL: "/dev/vfio/<K>" */
+	const char *bdf;        /* NULL: "0000:00:<K>.0" (K as 2 hex digits) */
+};
+/* Returns the device index K (>= 0) or -shim_status. Devices added after
+ * boot are probed at once (no MMIO time is accounted). */
+int shim_add_device(struct shim *s, const struct shim_device_desc *d);
+/* Lookup by trace name: index or -SHIM_ERR_INVAL. */
+int shim_device_index(const struct shim *s, const char *name);
+/* The device's StreamID and SMMU (for the host's DMA path). */
+int shim_device_info(const struct shim *s, uint32_t dev, uint32_t *smmu, uint32_t *sid);
+
+/* ---- one system call's account, for the host's report ---- */
+#define SHIM_CALL_MAX_OPS 256
+struct shim_call {
+	uint32_t size;          /* set by the caller: sizeof(struct shim_call) */
+	const char *request;    /* "IOMMU_IOAS_MAP", "open", "close", "mmap", "read",
+				 * "irq", "boot", or "ioctl" for an unknown number */
+	uint64_t start_ns;      /* now_ns given */
+	uint64_t end_ns;        /* when the call returned: kernel CPU time plus
+				 * every wait for the SMMU (CMD_SYNC completion) */
+	int64_t ret;            /* the return value (>= 0) or -errno */
+	int err;                /* errno (positive), 0 on success */
+	uint32_t ncmds;         /* SMMU commands issued, CMD_SYNC included */
+	uint8_t cmds[SHIM_CALL_MAX_OPS]; /* their opcodes in issue order (first 256) */
+	uint32_t syncs;         /* CMD_SYNCs */
+	uint32_t ste_writes;    /* STE updates */
+	uint32_t ste_hitless;   /* of which needed no V=0 step */
+	uint32_t cd_writes;
+	bool ste_breaking;      /* some STE went through V=0 */
+	int cmdq_error;         /* CERROR seen while waiting for a SYNC (0: none) */
+	uint64_t pinned_pages;  /* pages this call pinned (positive) */
+	uint64_t unpinned_pages;
+};
+
+/* Probe every declared SMMU (arm_smmu_device_probe: MMIO at now_ns) and
+ * every device added so far. Returns SHIM_OK, or SHIM_ERR_NODEV / _IO. */
+int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call);
+
+/*
+ * System calls of process `proc` (a name; created on first use, e.g. "vmm0").
+ * fds are per process, lowest free number from 3.
+ *
+ * Paths: "/dev/iommu", "/dev/vfio/vfio" (legacy container), a device's group
+ * path ("/dev/vfio/<K>") and cdev path ("/dev/vfio/devices/vfio<K>").
+ * Anything else: -ENOENT.
+ */
+int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
+	      struct shim_call *call);
+int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct shim_call *call);
+/*
+ * ioctl(fd, request, arg). `arg` is what user space passes: a user pointer
+ * to the argument struct (read with copy_from_user, results written with
+ * copy_to_user, as are the payloads behind *_uptr fields), or a plain
+ * integer for requests that take one (VFIO_SET_IOMMU, VFIO_CHECK_EXTENSION).
+ * User pointers are resolved first against the process's mmap()s (simulated
+ * DRAM) and otherwise through the host ops copy_{from,to}_user (NULL ops:
+ * host pointers). Returns the ioctl's value (0, a new fd, an extension
+ * answer) or -errno.
+ */
+int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long request, uint64_t arg,
+		   uint64_t now_ns, struct shim_call *call);
+/*
+ * Anonymous memory for the process: `len` bytes (rounded up to 4K), backed at
+ * once by contiguous simulated DRAM (kmem; aligned to 2M when len >= 2M so
+ * that IO page tables can use blocks), or placed at host physical `pa` when
+ * pa != SHIM_PA_ANY (kmem_reserve: -EEXIST if taken, -ENOMEM outside DRAM;
+ * the memory is not zeroed). Process VAs are deterministic: each process
+ * starts at SHIM_PROC_VA_BASE and every mapping follows the previous one
+ * (aligned as its backing). Host pointers must not fall in
+ * [SHIM_PROC_VA_BASE, SHIM_PROC_VA_BASE + 2^44).
+ */
+#define SHIM_PA_ANY (~0ull)
+#define SHIM_PROC_VA_BASE 0x400000000000ull
+int shim_mmap(struct shim *s, const char *proc, uint64_t len, uint64_t pa, uint64_t now_ns,
+	      uint64_t *va, struct shim_call *call);
+/* The host physical address behind a process VA (for DMA checks and for
+ * building guest tables in memory), 0 and *pa, or -EFAULT. */
+int shim_proc_va_to_pa(struct shim *s, const char *proc, uint64_t va, uint64_t *pa);
+/*
+ * memfd_create() + ftruncate(size): a file backed at once by contiguous
+ * simulated DRAM, for IOMMU_IOAS_MAP_FILE. Returns its fd or -errno. The
+ * pages stay allocated until the last user (fd or IOAS mapping) is gone.
+ */
+int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
+		      struct shim_call *call);
+/* The host physical address of byte `off` of a memfd. */
+int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64_t *pa);
+/*
+ * read(fd, buf, len): vEVENTQ fds give records of an 8-byte header
+ * {u32 flags (IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1), u32 sequence} followed,
+ * unless LOST_EVENTS, by the payload (struct iommu_vevent_arm_smmuv3: 4 le64,
+ * StreamID replaced by the vSID). Only whole records are returned; 0 when
+ * nothing is queued (the fd is non-blocking). Fault-queue fds return 0.
+ */
+int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
+		  uint64_t now_ns, struct shim_call *call);
+/* A wired interrupt of SMMU `smmu` (line: 0 event queue, 2 GERROR, as
+ * enum smmu_irq): the driver's handler runs at now_ns (events of nested
+ * masters are forwarded to vEVENTQs). */
+int shim_irq(struct shim *s, uint32_t smmu, unsigned line, uint64_t now_ns, struct shim_call *call);
+
+/* Pinned-page accounting of a process, in 4K pages: locked_vm charged by
+ * iommufd's default RLIMIT_MODE (user), by the MM mode and by the type1
+ * container, and pinned_vm (every iommufd pin). -EINVAL for an unknown proc. */
+struct shim_proc_stats {
+	uint64_t locked_user;   /* IOPT_PAGES_ACCOUNT_USER (user->locked_vm) */
+	uint64_t locked_mm;     /* IOPT_PAGES_ACCOUNT_MM and VFIO type1 (mm->locked_vm) */
+	uint64_t pinned_vm;     /* mm->pinned_vm */
+	uint64_t mapped_bytes;  /* total of its mmap()s */
+};
+int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_stats *st);
+
+/* ---- requests and their argument layouts (the trace replayer's table) ---- */
+
+/* Name of a request number ("IOMMU_IOAS_MAP"), NULL if unknown. */
+const char *shim_request_name(unsigned long req);
+/* Number of a request by its uapi name, with or without the prefix
+ * ("IOMMU_IOAS_MAP" or "IOAS_MAP", "VFIO_DEVICE_BIND_IOMMUFD" or
+ * "DEVICE_BIND_IOMMUFD"). 0 and *req, or -1. */
+int shim_request_by_name(const char *name, unsigned long *req);
+
+enum shim_arg_kind {
+	SHIM_ARG_NONE = 0,      /* no argument (VFIO_GET_API_VERSION) */
+	SHIM_ARG_STRUCT = 1,    /* pointer to the struct described by fields */
+	SHIM_ARG_INT = 2,       /* the argument itself is an integer: `arg=` */
+	SHIM_ARG_INT_PTR = 3,   /* pointer to one s32 (`arg=$fd`) */
+	SHIM_ARG_STRING = 4,    /* pointer to a NUL-terminated string (`arg="..."`) */
+};
+
+/* A named value of a field (flag bit or enum); `short_name` is the name
+ * without its common prefix ("FIXED_IOVA" for IOMMU_IOAS_MAP_FIXED_IOVA). */
+struct shim_uapi_sym {
+	const char *name;
+	const char *short_name;
+	uint64_t value;
+};
+
+/* Field flags. */
+#define SHIM_UF_IN 0x01         /* user sets it */
+#define SHIM_UF_OUT 0x02        /* the kernel writes it (a result) */
+#define SHIM_UF_SIZE 0x04       /* size/argsz: defaults to the struct size */
+#define SHIM_UF_RESERVED 0x08   /* must be zero */
+#define SHIM_UF_UPTR 0x10       /* a user pointer to a payload, given inline
+				 * under `payload` */
+#define SHIM_UF_FLAGS 0x20      /* a flag set: syms may be or'ed with '|' */
+#define SHIM_UF_SIGNED 0x40     /* signed (an fd) */
+
+enum shim_payload_len {
+	SHIM_PL_NONE = 0,
+	SHIM_PL_BYTES = 1,      /* len_field holds the payload size in bytes */
+	SHIM_PL_ELEMS = 2,      /* len_field holds the number of elements */
+};
+
+struct shim_uapi_field {
+	const char *name;       /* the uapi member name */
+	uint16_t offset;        /* bytes from the start of the struct */
+	uint8_t width;          /* bytes: 1, 2, 4 or 8 (of one element) */
+	uint8_t count;          /* array length in the struct (1 for scalars) */
+	uint32_t flags;         /* SHIM_UF_* */
+	const struct shim_uapi_sym *syms; /* named values, NULL-terminated list, or NULL */
+	/* SHIM_UF_UPTR only: */
+	const char *payload;    /* inline name ("data", "allowed_iovas") */
+	const char *len_field;  /* field giving the payload length */
+	uint8_t len_kind;       /* enum shim_payload_len */
+	uint16_t elem_size;     /* bytes per element (0: the value of elem_field) */
+	const char *elem_field; /* "entry_len" for HWPT_INVALIDATE */
+	uint8_t word;           /* bytes per scalar in an element (8: le64 words) */
+	bool payload_out;       /* the kernel writes the payload (IOVA_RANGES, GET_HW_INFO):
+				 * the replayer allocates len_field elements/bytes */
+};
+
+struct shim_uapi_request {
+	const char *name;       /* "IOMMU_IOAS_MAP" */
+	const char *short_name; /* "IOAS_MAP" */
+	unsigned long request;  /* 0x3b85 */
+	const char *node;       /* the fd kind it is meant for: "iommufd", "vfio-container",
+				 * "vfio-group", "vfio-device", "iommufd|vfio-container" */
+	enum shim_arg_kind arg;
+	uint32_t struct_size;   /* the kernel's struct size */
+	uint32_t min_size;      /* below it: EINVAL */
+	const struct shim_uapi_field *fields;
+	uint32_t nfields;
+};
+/* Iterate the table: NULL past the end. */
+const struct shim_uapi_request *shim_uapi_request_at(size_t i);
+const struct shim_uapi_request *shim_uapi_request_find(unsigned long req);
+const struct shim_uapi_request *shim_uapi_request_by_name(const char *name);
+const struct shim_uapi_field *shim_uapi_field_find(const struct shim_uapi_request *r,
+						   const char *name);
+/* Value of a symbolic name for a field ("FIXED_IOVA|READABLE" for a flag
+ * field; full or short names). 0 and *v, or -1. */
+int shim_uapi_sym_value(const struct shim_uapi_field *f, const char *text, uint64_t *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1540 @@
+/*
+ * iommufd.c - /dev/iommu of Linux 7.0 (drivers/iommu/iommufd/{main,ioas,
+ * hw_pagetable,device,viommu,eventq}.c): the object table of a context, the
+ * ioctl dispatcher with its size rules, every IOMMU_* command, and the
+ * device attach/replace/detach logic VFIO calls.
+ *
+ * Argument rules, in the kernel's order: the request's nr outside
+ * 0x80..0x94 goes to the VFIO compat handler (vfio.c); the u32 size is read
+ * (EFAULT); a request number that is not exactly the table's -> ENOTTY;
+ * size below the minimum -> EINVAL; non-zero bytes past the kernel struct ->
+ * E2BIG; then each command checks flags/reserved fields (EOPNOTSUPP) before
+ * looking up IDs (ENOENT), as its kernel function does.
+ *
+ * Object lifetimes: see shim_internal.h. Not modelled: iommufd_access
+ * (mdev), IOMMU_TEST_CMD, the SW MSI page mapping into domains (no ITS in
+ * the platform: only the IOVA window is reserved), PASID attach, dirty
+ * tracking (SMMU without HTTU dirty: EOPNOTSUPP).
+ */
+#include "shim_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* contexts and the object table                                        */
+
+int ictx_create(struct shim *s, struct shim_proc *p, struct ictx **out)
+{
+	struct ictx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->s = s;
+	x->refs = 1;
+	x->account_mode = IOPT_ACCOUNT_USER;
+	x->proc = p;
+	*out = x;
+	return 0;
+}
+
+void ictx_get(struct ictx *x) { x->refs++; }
+
+static void obj_destroy(struct ifd_obj *o, struct kcall *c);
+
+static void ictx_destroy_all(struct ictx *x, struct kcall *c)
+{
+	/* iommufd_fops_release(): destroy the leaves (users == 1) in ID
+	 * order, pass after pass, until the table is empty. */
+	for (;;) {
+		bool any = false;
+		uint32_t destroyed = 0;
+		for (uint32_t id = 1; id < x->nobjs; id++) {
+			struct ifd_obj *o = x->objs[id];
+			if (!o)
+				continue;
+			if (o == IFD_TOMBSTONE || o == IFD_RESERVED) {
+				x->objs[id] = NULL;
+				continue;
+			}
+			any = true;
+			if (o->users != 1)
+				continue;
+			x->objs[id] = NULL;
+			obj_destroy(o, c);
+			destroyed++;
+		}
+		if (!any || !destroyed)
+			break;
+	}
+}
+
+void ictx_put(struct ictx *x, struct kcall *c)
+{
+	if (--x->refs > 0)
+		return;
+	ictx_destroy_all(x, c);
+	free(x->objs);
+	free(x);
+}
+
+static int obj_alloc_id(struct ictx *x, struct ifd_obj *o, struct kcall *c)
+{
+	ktime_charge(c, x->s->env.t.obj_op);
+	uint32_t max = x->s->cfg.iommufd_max_ids;
+	uint32_t id;
+	for (id = 1; id < x->nobjs; id++)
+		if (!x->objs[id])
+			break;
+	if (id > max)
+		return -ENOSPC;
+	if (id >= x->capobjs) {
+		uint32_t nc = x->capobjs ? x->capobjs * 2 : 64;
+		struct ifd_obj **no = realloc(x->objs, nc * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		memset(no + x->capobjs, 0, (nc - x->capobjs) * sizeof(*no));
+		x->objs = no;
+		x->capobjs = nc;
+	}
+	if (id >= x->nobjs)
+		x->nobjs = id + 1;
+	x->objs[id] = IFD_RESERVED;
+	o->id = id;
+	o->ictx = x;
+	o->users = 1;
+	return 0;
+}
+
+static void *obj_alloc(struct ictx *x, size_t size, enum ifd_type t, struct kcall *c, int *rc)
+{
+	struct ifd_obj *o = calloc(1, size);
+	if (!o) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	o->type = t;
+	*rc = obj_alloc_id(x, o, c);
+	if (*rc) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void obj_finalize(struct ifd_obj *o) { o->ictx->objs[o->id] = o; }
+
+/* Abort an unfinalised object: release its ID and destroy it. */
+static void obj_abort(struct ifd_obj *o, struct kcall *c)
+{
+	o->ictx->objs[o->id] = NULL;
+	obj_destroy(o, c);
+}
+
+static struct ifd_obj *obj_get(struct ictx *x, uint32_t id, enum ifd_type t, struct kcall *c)
+{
+	ktime_charge(c, x->s->env.t.obj_op);
+	if (id == 0 || id >= x->nobjs)
+		return NULL;
+	struct ifd_obj *o = x->objs[id];
+	if (!o || o == IFD_TOMBSTONE || o == IFD_RESERVED)
+		return NULL;
+	if (t != IFD_ANY && o->type != t)
+		return NULL;
+	return o;
+}
+
+/* Remove a finalised object whose users just dropped to 1 (auto domains). */
+static void obj_put_and_try_destroy(struct ifd_obj *o, struct kcall *c)
+{
+	o->users--;
+	if (o->users == 1) {
+		o->ictx->objs[o->id] = NULL;
+		obj_destroy(o, c);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* per-type destruction                                                 */
+
+static void hwpt_list_remove(struct ifd_ioas *ioas, struct ifd_hwpt *h)
+{
+	for (size_t i = 0; i < ioas->nhwpts; i++)
+		if (ioas->hwpts[i] == h) {
+			memmove(&ioas->hwpts[i], &ioas->hwpts[i + 1],
+				(ioas->nhwpts - i - 1) * sizeof(*ioas->hwpts));
+			ioas->nhwpts--;
+			return;
+		}
+}
+
+static int hwpt_list_add(struct ifd_ioas *ioas, struct ifd_hwpt *h)
+{
+	if (ioas->nhwpts == ioas->caphwpts) {
+		size_t nc = ioas->caphwpts ? ioas->caphwpts * 2 : 4;
+		struct ifd_hwpt **n = realloc(ioas->hwpts, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ioas->hwpts = n;
+		ioas->caphwpts = nc;
+	}
+	ioas->hwpts[ioas->nhwpts++] = h;
+	return 0;
+}
+
+static bool hwpt_listed(struct ifd_ioas *ioas, struct ifd_hwpt *h)
+{
+	for (size_t i = 0; i < ioas->nhwpts; i++)
+		if (ioas->hwpts[i] == h)
+			return true;
+	return false;
+}
+
+static void obj_destroy(struct ifd_obj *o, struct kcall *c)
+{
+	struct shim *s = o->ictx->s;
+	ktime_charge(c, s->env.t.obj_op);
+	switch (o->type) {
+	case IFD_IOAS: {
+		struct ifd_ioas *ioas = (struct ifd_ioas *)o;
+		if (o->ictx->vfio_ioas == ioas)
+			o->ictx->vfio_ioas = NULL;
+		iopt_destroy(&ioas->iopt, c);
+		free(ioas->hwpts);
+		break;
+	}
+	case IFD_HWPT_PAGING: {
+		struct ifd_hwpt *h = (struct ifd_hwpt *)o;
+		if (h->ioas && hwpt_listed(h->ioas, h)) {
+			hwpt_list_remove(h->ioas, h);
+			iopt_remove_domain(&h->ioas->iopt, h->domain, c);
+		}
+		if (h->domain)
+			arm_smmu_domain_free(h->domain, c);
+		if (h->fault)
+			h->fault->obj.users--;
+		if (h->ioas)
+			h->ioas->obj.users--;
+		break;
+	}
+	case IFD_HWPT_NESTED: {
+		struct ifd_hwpt *h = (struct ifd_hwpt *)o;
+		if (h->domain)
+			arm_smmu_domain_free(h->domain, c);
+		if (h->fault)
+			h->fault->obj.users--;
+		if (h->viommu)
+			h->viommu->obj.users--;
+		else if (h->parent)
+			h->parent->obj.users--;
+		break;
+	}
+	case IFD_VIOMMU: {
+		struct ifd_viommu *v = (struct ifd_viommu *)o;
+		if (v->vsmmu)
+			arm_vsmmu_free(v->vsmmu, c);
+		if (v->hwpt)
+			v->hwpt->obj.users--;
+		break;
+	}
+	case IFD_VDEVICE: {
+		struct ifd_vdevice *vd = (struct ifd_vdevice *)o;
+		if (vd->viommu) {
+			if (vd->idev && vd->viommu->vsmmu)
+				arm_vsmmu_vdevice_unset(vd->viommu->vsmmu, vd->idev->dev->master);
+			vd->viommu->obj.users--;
+		}
+		if (vd->idev) {
+			vd->idev->vdev = NULL;
+			vd->idev->obj.users--;
+		}
+		break;
+	}
+	case IFD_VEVENTQ: {
+		struct ifd_veventq *q = (struct ifd_veventq *)o;
+		free(q->q);
+		if (q->viommu) {
+			q->viommu->veventq = NULL;
+			q->viommu->obj.users--;
+		}
+		break;
+	}
+	case IFD_DEVICE:
+	case IFD_FAULT:
+	case IFD_ANY:
+		break;
+	}
+	free(o);
+}
+
+/* ------------------------------------------------------------------ */
+/* ucmd                                                                 */
+
+struct ucmd {
+	struct shim *s;
+	struct shim_proc *p;
+	struct ictx *x;
+	uint64_t ubuf;
+	uint32_t user_size;
+	void *cmd;
+	struct kcall *c;
+};
+
+static int respond(struct ucmd *u, size_t len)
+{
+	size_t n = u->user_size < len ? u->user_size : len;
+	return shim_copy_to_user(u->s, u->p, u->ubuf, u->cmd, n) ? -EFAULT : 0;
+}
+
+static struct ifd_device *get_device(struct ucmd *u, uint32_t id)
+{
+	return (struct ifd_device *)obj_get(u->x, id, IFD_DEVICE, u->c);
+}
+
+/* ------------------------------------------------------------------ */
+/* IOAS commands                                                        */
+
+static int prot_of(uint32_t flags)
+{
+	int p = 0;
+	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
+		p |= ARM_SMMU_PROT_WRITE;
+	if (flags & IOMMU_IOAS_MAP_READABLE)
+		p |= ARM_SMMU_PROT_READ;
+	return p;
+}
+
+static struct ifd_ioas *ioas_alloc(struct ictx *x, struct kcall *c, int *rc)
+{
+	struct ifd_ioas *ioas = obj_alloc(x, sizeof(*ioas), IFD_IOAS, c, rc);
+	if (!ioas)
+		return NULL;
+	iopt_init(&ioas->iopt, x->s);
+	ioas->iopt.account_mode = x->account_mode;
+	ioas->iopt.proc = x->proc;
+	return ioas;
+}
+
+static int cmd_ioas_alloc(struct ucmd *u)
+{
+	struct u_ioas_alloc *cmd = u->cmd;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	int rc;
+	struct ifd_ioas *ioas = ioas_alloc(u->x, u->c, &rc);
+	if (!ioas)
+		return rc;
+	cmd->out_ioas_id = ioas->obj.id;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		obj_abort(&ioas->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&ioas->obj);
+	return 0;
+}
+
+static struct ifd_ioas *get_ioas(struct ucmd *u, uint32_t id)
+{
+	return (struct ifd_ioas *)obj_get(u->x, id, IFD_IOAS, u->c);
+}
+
+static int cmd_ioas_map(struct ucmd *u)
+{
+	struct u_ioas_map *cmd = u->cmd;
+	if ((cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			    IOMMU_IOAS_MAP_READABLE)) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	uint64_t iova = cmd->iova;
+	int rc = iopt_map_user(&ioas->iopt, u->p, &iova, cmd->user_va, cmd->length,
+			       prot_of(cmd->flags), fl, u->c);
+	if (rc)
+		return rc;
+	cmd->iova = iova;
+	return respond(u, sizeof(*cmd));
+}
+
+static int cmd_ioas_map_file(struct ucmd *u)
+{
+	struct u_ioas_map_file *cmd = u->cmd;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			   IOMMU_IOAS_MAP_READABLE))
+		return -EOPNOTSUPP;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	struct shim_file *f = shim_fd_get(u->p, cmd->fd);
+	if (!f)
+		return -EBADF;
+	/* Only memfd-like files can be pinned (memfd_pin_folios). */
+	if (f->kind != SF_MEMFD)
+		return -EINVAL;
+	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	uint64_t iova = cmd->iova;
+	int rc = iopt_map_file(&ioas->iopt, f->u.memfd, cmd->start, &iova, cmd->length,
+			       prot_of(cmd->flags), fl, u->c);
+	if (rc)
+		return rc;
+	cmd->iova = iova;
+	return respond(u, sizeof(*cmd));
+}
+
+static int cmd_ioas_unmap(struct ucmd *u)
+{
+	struct u_ioas_unmap *cmd = u->cmd;
+	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	uint64_t unmapped = 0;
+	int rc;
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped, u->c);
+	} else {
+		if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+			return -EOVERFLOW;
+		rc = iopt_unmap(&ioas->iopt, cmd->iova, cmd->length, &unmapped, u->c);
+	}
+	if (rc)
+		return rc;
+	cmd->length = unmapped;
+	return respond(u, sizeof(*cmd));
+}
+
+static int cmd_ioas_copy(struct ucmd *u)
+{
+	struct u_ioas_copy *cmd = u->cmd;
+	if (cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			   IOMMU_IOAS_MAP_READABLE))
+		return -EOPNOTSUPP;
+	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
+	    cmd->dst_iova >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct ifd_ioas *src = get_ioas(u, cmd->src_ioas_id);
+	if (!src)
+		return -ENOENT;
+	/* iopt_get_pages() validates the source before the destination is
+	 * looked up. */
+	if (!cmd->length)
+		return -EINVAL;
+	uint64_t last;
+	if (__builtin_add_overflow(cmd->src_iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	struct ifd_ioas *dst = get_ioas(u, cmd->dst_ioas_id);
+	if (!dst)
+		return -ENOENT;
+	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	uint64_t iova = cmd->dst_iova;
+	int rc = iopt_copy(&dst->iopt, &src->iopt, cmd->src_iova, cmd->length, &iova,
+			   prot_of(cmd->flags), fl, u->c);
+	if (rc)
+		return rc;
+	cmd->dst_iova = iova;
+	return respond(u, sizeof(*cmd));
+}
+
+static int cmd_ioas_iova_ranges(struct ucmd *u)
+{
+	struct u_ioas_iova_ranges *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	uint32_t max = cmd->num_iovas;
+	size_t n = iopt_holes(&ioas->iopt, NULL, 0);
+	struct iopt_range *r = calloc(n ? n : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	iopt_holes(&ioas->iopt, r, n);
+	cmd->num_iovas = 0;
+	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cmd->num_iovas < max) {
+			struct u_iova_range e = { r[i].start, r[i].last };
+			if (shim_copy_to_user(u->s, u->p, cmd->allowed_iovas + 16ull * cmd->num_iovas,
+					      &e, sizeof(e))) {
+				rc = -EFAULT;
+				break;
+			}
+		}
+		cmd->num_iovas++;
+	}
+	free(r);
+	if (rc)
+		return rc;
+	rc = respond(u, sizeof(*cmd));
+	if (rc)
+		return rc;
+	return cmd->num_iovas > max ? -EMSGSIZE : 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct iopt_range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmd_ioas_allow_iovas(struct ucmd *u)
+{
+	struct u_ioas_allow_iovas *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	struct iopt_range *r = calloc(cmd->num_iovas ? cmd->num_iovas : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	int rc = 0;
+	for (uint32_t i = 0; i < cmd->num_iovas && !rc; i++) {
+		struct u_iova_range e;
+		if (shim_copy_from_user(u->s, u->p, &e, cmd->allowed_iovas + 16ull * i, sizeof(e))) {
+			rc = -EFAULT;
+			break;
+		}
+		if (e.start >= e.last) {
+			rc = -EINVAL;
+			break;
+		}
+		for (uint32_t k = 0; k < i; k++)
+			if (r[k].start <= e.last && e.start <= r[k].last)
+				rc = -EINVAL;
+		r[i] = (struct iopt_range){ e.start, e.last, NULL };
+	}
+	if (!rc) {
+		qsort(r, cmd->num_iovas, sizeof(*r), cmp_range);
+		rc = iopt_set_allowed(&ioas->iopt, r, cmd->num_iovas);
+	}
+	free(r);
+	return rc;
+}
+
+static bool ictx_empty(const struct ictx *x)
+{
+	for (uint32_t i = 1; i < x->nobjs; i++)
+		if (x->objs[i])
+			return false;
+	return true;
+}
+
+static int cmd_option(struct ucmd *u)
+{
+	struct u_option *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	int rc;
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		if (cmd->object_id)
+			return -EOPNOTSUPP;
+		if (cmd->op == IOMMU_OPTION_OP_GET) {
+			cmd->val64 = u->x->account_mode == IOPT_ACCOUNT_MM;
+			rc = 0;
+		} else if (cmd->op == IOMMU_OPTION_OP_SET) {
+			/* CAP_SYS_RESOURCE: simulated VMMs have it. */
+			if (!ictx_empty(u->x))
+				return -EBUSY;
+			if (cmd->val64 == 0)
+				u->x->account_mode = IOPT_ACCOUNT_USER;
+			else if (cmd->val64 == 1)
+				u->x->account_mode = IOPT_ACCOUNT_MM;
+			else
+				return -EINVAL;
+			rc = 0;
+		} else {
+			return -EOPNOTSUPP;
+		}
+		break;
+	case IOMMU_OPTION_HUGE_PAGES: {
+		struct ifd_ioas *ioas = get_ioas(u, cmd->object_id);
+		if (!ioas)
+			return -ENOENT;
+		if (cmd->op == IOMMU_OPTION_OP_GET) {
+			cmd->val64 = !ioas->iopt.disable_large_pages;
+			rc = 0;
+		} else if (cmd->op == IOMMU_OPTION_OP_SET) {
+			if (cmd->val64 == 0)
+				rc = iopt_disable_large(&ioas->iopt);
+			else if (cmd->val64 == 1) {
+				iopt_enable_large(&ioas->iopt);
+				rc = 0;
+			} else
+				rc = -EINVAL;
+		} else {
+			rc = -EOPNOTSUPP;
+		}
+		break;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	/* Only val64 is written back. */
+	if (shim_copy_to_user(u->s, u->p, u->ubuf + offsetof(struct u_option, val64), &cmd->val64, 8))
+		return -EFAULT;
+	return 0;
+}
+
+static int cmd_change_process(struct ucmd *u)
+{
+	struct u_ioas_change_process *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct ictx *x = u->x;
+	if (x->proc == u->p)
+		return 0;
+	/* Only file-backed mappings can move to another mm. */
+	for (uint32_t i = 1; i < x->nobjs; i++) {
+		struct ifd_obj *o = x->objs[i];
+		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_IOAS &&
+		    iopt_has_user_pages(&((struct ifd_ioas *)o)->iopt))
+			return -EINVAL;
+	}
+	for (uint32_t i = 1; i < x->nobjs; i++) {
+		struct ifd_obj *o = x->objs[i];
+		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_IOAS)
+			iopt_change_process(&((struct ifd_ioas *)o)->iopt, u->p);
+	}
+	x->proc = u->p;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* devices: attach / replace / detach                                   */
+
+static void resv_remove(struct ifd_device *idev)
+{
+	if (idev->resv_iopt) {
+		iopt_remove_reserved(idev->resv_iopt, idev);
+		idev->resv_iopt = NULL;
+	}
+}
+
+static int resv_add(struct ifd_device *idev, struct iopt *t)
+{
+	if (idev->resv_iopt == t)
+		return 0;
+	/* arm_smmu_get_resv_regions(): the SW MSI window. */
+	return iopt_reserve(t, ARM_SMMU_MSI_IOVA_BASE,
+			    ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, idev);
+}
+
+static int hwpt_enforce_cc(struct ifd_hwpt *h)
+{
+	if (h->enforce_cc)
+		return 0;
+	h->enforce_cc = arm_smmu_domain_enforce_cc(h->domain);
+	return h->enforce_cc ? 0 : -EINVAL;
+}
+
+/* iommufd_hw_pagetable_attach() + iommufd_device_do_attach(). */
+static int hwpt_attach(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall *c)
+{
+	if (idev->hwpt)
+		return -EINVAL;
+	bool paging = h->obj.type == IFD_HWPT_PAGING;
+	int rc;
+	if (paging && idev->enforce_cc && (rc = hwpt_enforce_cc(h)))
+		return rc;
+	struct iopt *t = paging ? &h->ioas->iopt : NULL;
+	bool added = false;
+	if (t) {
+		if ((rc = resv_add(idev, t)))
+			return rc;
+		added = true;
+	}
+	rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
+	if (rc) {
+		if (added)
+			iopt_remove_reserved(t, idev);
+		return rc;
+	}
+	if (t)
+		idev->resv_iopt = t;
+	idev->hwpt = h;
+	h->obj.users++;
+	return 0;
+}
+
+static void hwpt_put(struct ifd_hwpt *h, struct kcall *c)
+{
+	if (h->obj.type == IFD_HWPT_PAGING && h->auto_domain)
+		obj_put_and_try_destroy(&h->obj, c);
+	else
+		h->obj.users--;
+}
+
+/* iommufd_device_do_replace(). */
+static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall *c)
+{
+	struct ifd_hwpt *old = idev->hwpt;
+	if (!old)
+		return -EINVAL;
+	if (old == h)
+		return 0;
+	bool paging = h->obj.type == IFD_HWPT_PAGING;
+	int rc;
+	if (paging && idev->enforce_cc && (rc = hwpt_enforce_cc(h)))
+		return rc;
+	struct iopt *nt = paging ? &h->ioas->iopt : NULL;
+	struct iopt *ot = idev->resv_iopt;
+	bool added = false;
+	if (nt && nt != ot) {
+		if ((rc = resv_add(idev, nt)))
+			return rc;
+		added = true;
+	}
+	rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
+	if (rc) {
+		if (added)
+			iopt_remove_reserved(nt, idev);
+		return rc;
+	}
+	if (ot && ot != nt)
+		iopt_remove_reserved(ot, idev);
+	idev->resv_iopt = nt;
+	h->obj.users++;
+	idev->hwpt = h;
+	hwpt_put(old, c);
+	return 0;
+}
+
+static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
+			     uint32_t flags, bool immediate_attach, bool user_data,
+			     struct kcall *c, struct ifd_hwpt **out);
+
+static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint32_t *pt_id,
+			   bool replace, struct kcall *c)
+{
+	for (size_t i = 0; i < ioas->nhwpts; i++) {
+		struct ifd_hwpt *h = ioas->hwpts[i];
+		if (!h->auto_domain)
+			continue;
+		int rc = replace ? hwpt_replace(h, idev, c) : hwpt_attach(h, idev, c);
+		/* -EINVAL: incompatible (another SMMU ...): try the next one. */
+		if (rc == -EINVAL)
+			continue;
+		if (rc)
+			return rc;
+		*pt_id = h->obj.id;
+		return 0;
+	}
+	struct ifd_hwpt *h;
+	int rc = hwpt_paging_alloc(idev->obj.ictx, ioas, idev, 0, !replace, false, c, &h);
+	if (rc)
+		return rc;
+	if (replace) {
+		rc = hwpt_replace(h, idev, c);
+		if (rc) {
+			obj_abort(&h->obj, c);
+			return rc;
+		}
+	}
+	h->auto_domain = true;
+	*pt_id = h->obj.id;
+	obj_finalize(&h->obj);
+	return 0;
+}
+
+int iommufd_device_attach(struct ifd_obj *o, uint32_t *pt_id, bool replace, struct kcall *c)
+{
+	struct ifd_device *idev = (struct ifd_device *)o;
+	struct ifd_obj *pt = obj_get(o->ictx, *pt_id, IFD_ANY, c);
+	if (!pt)
+		return -ENOENT;
+	switch (pt->type) {
+	case IFD_HWPT_PAGING:
+	case IFD_HWPT_NESTED:
+		return replace ? hwpt_replace((struct ifd_hwpt *)pt, idev, c)
+			       : hwpt_attach((struct ifd_hwpt *)pt, idev, c);
+	case IFD_IOAS:
+		return auto_get_domain(idev, (struct ifd_ioas *)pt, pt_id, replace, c);
+	default:
+		return -EINVAL;
+	}
+}
+
+void iommufd_device_detach(struct ifd_obj *o, struct kcall *c)
+{
+	struct ifd_device *idev = (struct ifd_device *)o;
+	struct ifd_hwpt *h = idev->hwpt;
+	if (!h)
+		return;
+	/* The device is DMA-owned by user space: it goes to the blocking domain. */
+	arm_smmu_attach_dev(arm_smmu_blocked_domain(), idev->dev->master, c);
+	resv_remove(idev);
+	idev->hwpt = NULL;
+	hwpt_put(h, c);
+}
+
+int shim_dev_claim_dma(struct shim_dev *d, struct kcall *c)
+{
+	if (d->owned)
+		return -EBUSY;
+	d->default_domain = arm_smmu_master_domain(d->master);
+	int rc = arm_smmu_attach_dev(arm_smmu_blocked_domain(), d->master, c);
+	if (rc)
+		return rc;
+	d->owned = true;
+	return 0;
+}
+
+void shim_dev_release_dma(struct shim_dev *d, struct kcall *c)
+{
+	if (!d->owned)
+		return;
+	struct arm_smmu_domain *dd = d->default_domain ? d->default_domain
+						       : arm_smmu_blocked_domain();
+	arm_smmu_attach_dev(dd, d->master, c);
+	d->owned = false;
+	d->default_domain = NULL;
+}
+
+int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, uint32_t *id,
+			struct kcall *c)
+{
+	struct arm_smmu_device *smmu = arm_smmu_master_smmu(d->master);
+	/* IOMMU_CAP_CACHE_COHERENCY: the SMMU must be coherent. */
+	if (!shim_smmu_coherent(smmu))
+		return -EINVAL;
+	int rc = shim_dev_claim_dma(d, c);
+	if (rc)
+		return rc;
+	struct ifd_device *idev = obj_alloc(x, sizeof(*idev), IFD_DEVICE, c, &rc);
+	if (!idev) {
+		shim_dev_release_dma(d, c);
+		return rc;
+	}
+	idev->dev = d;
+	idev->df = df;
+	idev->enforce_cc = d->canwbs;  /* IOMMU_CAP_ENFORCE_CACHE_COHERENCY */
+	/* The VFIO driver is a user until unbind. */
+	idev->obj.users++;
+	ictx_get(x);
+	obj_finalize(&idev->obj);
+	d->idev = idev;
+	*id = idev->obj.id;
+	return 0;
+}
+
+void iommufd_device_unbind(struct ifd_obj *o, struct kcall *c)
+{
+	struct ifd_device *idev = (struct ifd_device *)o;
+	struct ictx *x = o->ictx;
+	/* iommufd_device_pre_destroy(): a vDEVICE still there is destroyed and
+	 * its ID tombstoned (not reusable until the context closes). */
+	if (idev->vdev) {
+		struct ifd_vdevice *vd = idev->vdev;
+		x->objs[vd->obj.id] = IFD_TOMBSTONE;
+		obj_destroy(&vd->obj, c);
+	}
+	x->objs[o->id] = NULL;
+	idev->dev->idev = NULL;
+	shim_dev_release_dma(idev->dev, c);
+	obj_destroy(o, c);
+	ictx_put(x, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* HWPT                                                                 */
+
+static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
+			     uint32_t flags, bool immediate_attach, bool user_data,
+			     struct kcall *c, struct ifd_hwpt **out)
+{
+	const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
+	if (flags & ~valid)
+		return -EOPNOTSUPP;
+	/* IOMMU_CAP_DIRTY_TRACKING: no HTTU dirty-bit support modelled. */
+	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		return -EOPNOTSUPP;
+	int rc;
+	struct ifd_hwpt *h = obj_alloc(x, sizeof(*h), IFD_HWPT_PAGING, c, &rc);
+	if (!h)
+		return rc;
+	ioas->obj.users++;
+	h->ioas = ioas;
+	h->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	h->smmu = arm_smmu_master_smmu(idev->dev->master);
+	if (user_data)
+		rc = -EOPNOTSUPP;
+	else
+		rc = arm_smmu_domain_alloc_paging(idev->dev->master, flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+						  c, &h->domain);
+	if (rc) {
+		h->domain = NULL;
+		obj_abort(&h->obj, c);
+		return rc;
+	}
+	if (idev->enforce_cc)
+		hwpt_enforce_cc(h);
+	if (immediate_attach && (rc = hwpt_attach(h, idev, c))) {
+		obj_abort(&h->obj, c);
+		return rc;
+	}
+	rc = iopt_add_domain(&ioas->iopt, h->domain, c);
+	if (!rc) {
+		rc = hwpt_list_add(ioas, h);
+		if (rc)
+			iopt_remove_domain(&ioas->iopt, h->domain, c);
+	}
+	if (rc) {
+		if (immediate_attach)
+			iommufd_device_detach(&idev->obj, c);
+		obj_abort(&h->obj, c);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+static int cmd_hwpt_alloc(struct ucmd *u)
+{
+	struct u_hwpt_alloc *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
+	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	if (!idev)
+		return -ENOENT;
+	struct ifd_obj *pt = obj_get(u->x, cmd->pt_id, IFD_ANY, u->c);
+	if (!pt)
+		return -EINVAL;
+	struct ifd_hwpt *h = NULL;
+	int rc;
+	if (pt->type == IFD_IOAS) {
+		rc = hwpt_paging_alloc(u->x, (struct ifd_ioas *)pt, idev, cmd->flags, false,
+				       cmd->data_len != 0, u->c, &h);
+		if (rc)
+			return rc;
+	} else if (pt->type == IFD_HWPT_PAGING) {
+		/* arm-smmu-v3 allocates nested domains only through a vIOMMU
+		 * (no domain_alloc_nested op). */
+		return -EOPNOTSUPP;
+	} else if (pt->type == IFD_VIOMMU) {
+		struct ifd_viommu *v = (struct ifd_viommu *)pt;
+		if (v->smmu != arm_smmu_master_smmu(idev->dev->master))
+			return -EINVAL;
+		if (cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID)
+			return -EOPNOTSUPP;
+		if (!cmd->data_len)
+			return -EOPNOTSUPP;
+		h = obj_alloc(u->x, sizeof(*h), IFD_HWPT_NESTED, u->c, &rc);
+		if (!h)
+			return rc;
+		h->viommu = v;
+		v->obj.users++;
+		h->parent = v->hwpt;
+		h->smmu = v->smmu;
+		/* iommu_copy_struct_from_user(IOMMU_HWPT_DATA_ARM_SMMUV3, ste) */
+		uint64_t vste[2] = { 0, 0 };
+		if (cmd->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3 || cmd->data_len < 16)
+			rc = -EINVAL;
+		else
+			rc = shim_copy_struct_from_user(u->s, u->p, vste, sizeof(vste), cmd->data_uptr,
+							cmd->data_len);
+		if (!rc)
+			rc = arm_smmu_domain_alloc_nested(v->vsmmu, 0, vste, u->c, &h->domain);
+		if (rc) {
+			h->domain = NULL;
+			obj_abort(&h->obj, u->c);
+			return rc;
+		}
+	} else {
+		return -EINVAL;
+	}
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		struct ifd_fault *f = (struct ifd_fault *)obj_get(u->x, cmd->fault_id, IFD_FAULT, u->c);
+		if (!f) {
+			obj_abort(&h->obj, u->c);
+			return -ENOENT;
+		}
+		h->fault = f;
+		f->obj.users++;
+	}
+	cmd->out_hwpt_id = h->obj.id;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		obj_abort(&h->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&h->obj);
+	return 0;
+}
+
+static int cmd_hwpt_set_dirty(struct ucmd *u)
+{
+	struct u_hwpt_set_dirty *cmd = u->cmd;
+	if (cmd->flags & ~1u)
+		return -EOPNOTSUPP;
+	if (!obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+		return -ENOENT;
+	return -EOPNOTSUPP;  /* the domain has no dirty_ops */
+}
+
+static int cmd_hwpt_get_dirty(struct ucmd *u)
+{
+	struct u_hwpt_get_dirty_bitmap *cmd = u->cmd;
+	if ((cmd->flags & ~1u) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+		return -ENOENT;
+	return -EOPNOTSUPP;
+}
+
+static int cmd_hwpt_invalidate(struct ucmd *u)
+{
+	struct u_hwpt_invalidate *cmd = u->cmd;
+	uint32_t done = 0;
+	int rc;
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	struct ifd_obj *pt = obj_get(u->x, cmd->hwpt_id, IFD_ANY, u->c);
+	if (!pt) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (pt->type == IFD_HWPT_NESTED) {
+		/* SMMUv3 nested domains have no cache_invalidate_user op. */
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (pt->type != IFD_VIOMMU) {
+		rc = -EINVAL;
+		goto out;
+	}
+	struct ifd_viommu *v = (struct ifd_viommu *)pt;
+	/* arm_vsmmu_cache_invalidate(): iommu_copy_struct_from_full_user_array. */
+	if (cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (cmd->entry_num == 0) {
+		rc = 0;
+		goto out;
+	}
+	uint64_t(*cmds)[2] = calloc(cmd->entry_num, sizeof(*cmds));
+	if (!cmds) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+	if (cmd->entry_len == 16) {
+		if (shim_copy_from_user(u->s, u->p, cmds, cmd->data_uptr, 16ull * cmd->entry_num))
+			rc = -EFAULT;
+	} else {
+		for (uint32_t i = 0; i < cmd->entry_num && !rc; i++)
+			rc = shim_copy_struct_from_user(u->s, u->p, cmds[i], 16,
+							cmd->data_uptr + (uint64_t)cmd->entry_len * i,
+							cmd->entry_len);
+	}
+	if (!rc)
+		rc = arm_vsmmu_cache_invalidate(v->vsmmu, cmds, cmd->entry_num, &done, u->c);
+	free(cmds);
+out:
+	/* entry_num is written back whatever happened. */
+	cmd->entry_num = done;
+	if (respond(u, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* hw info                                                              */
+
+static int cmd_get_hw_info(struct ucmd *u)
+{
+	struct u_hw_info *cmd = u->cmd;
+	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved[0] | cmd->__reserved[1] | cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
+		cmd->data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
+	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	if (!idev)
+		return -ENOENT;
+	/* arm_smmu_hw_info(): only the default or the SMMUv3 type. */
+	if (cmd->data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    cmd->data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+		return -EOPNOTSUPP;
+	struct arm_smmu_device *smmu = arm_smmu_master_smmu(idev->dev->master);
+	struct arm_smmu_hw_regs regs;
+	arm_smmu_get_hw_regs(smmu, &regs);
+	struct u_hw_info_arm_smmuv3 info = { 0 };
+	memcpy(info.idr, regs.idr, sizeof(info.idr));
+	info.iidr = regs.iidr;
+	info.aidr = regs.aidr;
+	cmd->data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	uint32_t data_len = sizeof(info);
+	uint32_t copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
+	if (shim_copy_to_user(u->s, u->p, cmd->data_uptr, &info, copy_len))
+		return -EFAULT;
+	if (copy_len < cmd->data_len &&
+	    shim_clear_user(u->s, u->p, cmd->data_uptr + copy_len, cmd->data_len - copy_len))
+		return -EFAULT;
+	cmd->data_len = data_len;
+	cmd->out_capabilities = 0;
+	cmd->out_max_pasid_log2 = 0;
+	if (idev->dev->ssid_bits) {
+		unsigned smmu_ssid = (regs.idr[1] >> 6) & 0x1f;
+		cmd->out_max_pasid_log2 = idev->dev->ssid_bits < smmu_ssid ? idev->dev->ssid_bits
+									   : smmu_ssid;
+	}
+	if (!idev->dev->ats)
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	return respond(u, sizeof(*cmd));
+}
+
+/* ------------------------------------------------------------------ */
+/* vIOMMU, vDEVICE, vEVENTQ, HW queue, fault queue                      */
+
+static int cmd_viommu_alloc(struct ucmd *u)
+{
+	struct u_viommu_alloc *cmd = u->cmd;
+	if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT)
+		return -EOPNOTSUPP;
+	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	if (!idev)
+		return -ENOENT;
+	/* arm_smmu_get_viommu_size(): nesting, a way to keep DMA coherent
+	 * (CANWBS or S2FWB), and the SMMUv3 type (no CMDQV implementation). */
+	struct arm_smmu_device *smmu = arm_smmu_master_smmu(idev->dev->master);
+	uint32_t feat = arm_smmu_features(smmu);
+	if (!(feat & ARM_SMMU_FEAT_NESTING) ||
+	    (!idev->dev->canwbs && !(feat & ARM_SMMU_FEAT_S2FWB)) ||
+	    cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
+		return -EOPNOTSUPP;
+	struct ifd_hwpt *h = (struct ifd_hwpt *)obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c);
+	if (!h)
+		return -ENOENT;
+	if (!h->nest_parent)
+		return -EINVAL;
+	int rc;
+	struct ifd_viommu *v = obj_alloc(u->x, sizeof(*v), IFD_VIOMMU, u->c, &rc);
+	if (!v)
+		return rc;
+	v->hwpt = h;
+	h->obj.users++;
+	v->smmu = smmu;
+	rc = arm_vsmmu_alloc(idev->dev->master, h->domain, u->c, &v->vsmmu);
+	if (rc) {
+		v->vsmmu = NULL;
+		obj_abort(&v->obj, u->c);
+		return rc;
+	}
+	cmd->out_viommu_id = v->obj.id;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		obj_abort(&v->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&v->obj);
+	return 0;
+}
+
+static int cmd_vdevice_alloc(struct ucmd *u)
+{
+	struct u_vdevice_alloc *cmd = u->cmd;
+	struct ifd_viommu *v = (struct ifd_viommu *)obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c);
+	if (!v)
+		return -ENOENT;
+	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	if (!idev)
+		return -ENOENT;
+	if (v->smmu != arm_smmu_master_smmu(idev->dev->master))
+		return -EINVAL;
+	if (idev->vdev)
+		return -EEXIST;
+	int rc;
+	struct ifd_vdevice *vd = obj_alloc(u->x, sizeof(*vd), IFD_VDEVICE, u->c, &rc);
+	if (!vd)
+		return rc;
+	rc = arm_vsmmu_vdevice_set(v->vsmmu, idev->dev->master, cmd->virt_id);
+	if (rc) {
+		obj_abort(&vd->obj, u->c);
+		return rc;
+	}
+	vd->virt_id = cmd->virt_id;
+	vd->viommu = v;
+	v->obj.users++;
+	vd->idev = idev;
+	idev->obj.users++;
+	idev->vdev = vd;
+	cmd->out_vdevice_id = vd->obj.id;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		obj_abort(&vd->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&vd->obj);
+	return 0;
+}
+
+static int evq_fd(struct ucmd *u, struct ifd_obj *o, enum shim_file_kind kind, int *fdno)
+{
+	struct shim_file *f = shim_file_new(u->p, kind);
+	if (!f)
+		return -ENOMEM;
+	f->u.evq = o;
+	int fd = shim_fd_install(u->p, f);
+	if (fd < 0) {
+		free(f);
+		return fd;
+	}
+	/* The file holds the object and the context. */
+	o->users++;
+	ictx_get(u->x);
+	*fdno = fd;
+	return 0;
+}
+
+static void evq_fd_undo(struct ucmd *u, int fd)
+{
+	struct shim_file *f = shim_fd_get(u->p, fd);
+	u->p->fds[fd] = NULL;
+	f->u.evq->users--;
+	u->x->refs--;
+	free(f);
+}
+
+static int cmd_veventq_alloc(struct ucmd *u)
+{
+	struct u_veventq_alloc *cmd = u->cmd;
+	if (cmd->flags || cmd->__reserved || cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT)
+		return -EOPNOTSUPP;
+	if (!cmd->veventq_depth)
+		return -EINVAL;
+	struct ifd_viommu *v = (struct ifd_viommu *)obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c);
+	if (!v)
+		return -ENOENT;
+	/* One queue per type; the SMMUv3 vIOMMU only ever fills its own type. */
+	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 && v->veventq)
+		return -EEXIST;
+	int rc;
+	struct ifd_veventq *q = obj_alloc(u->x, sizeof(*q), IFD_VEVENTQ, u->c, &rc);
+	if (!q)
+		return rc;
+	q->type = cmd->type;
+	q->viommu = v;
+	v->obj.users++;
+	q->depth = cmd->veventq_depth;
+	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3)
+		v->veventq = q;
+	int fd;
+	rc = evq_fd(u, &q->obj, SF_VEVENTQ, &fd);
+	if (rc) {
+		obj_abort(&q->obj, u->c);
+		return rc;
+	}
+	cmd->out_veventq_id = q->obj.id;
+	cmd->out_veventq_fd = (uint32_t)fd;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		evq_fd_undo(u, fd);
+		obj_abort(&q->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&q->obj);
+	return 0;
+}
+
+static int cmd_fault_alloc(struct ucmd *u)
+{
+	struct u_fault_alloc *cmd = u->cmd;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	int rc;
+	struct ifd_fault *f = obj_alloc(u->x, sizeof(*f), IFD_FAULT, u->c, &rc);
+	if (!f)
+		return rc;
+	int fd;
+	rc = evq_fd(u, &f->obj, SF_FAULT, &fd);
+	if (rc) {
+		obj_abort(&f->obj, u->c);
+		return rc;
+	}
+	cmd->out_fault_id = f->obj.id;
+	cmd->out_fault_fd = (uint32_t)fd;
+	rc = respond(u, sizeof(*cmd));
+	if (rc) {
+		evq_fd_undo(u, fd);
+		obj_abort(&f->obj, u->c);
+		return rc;
+	}
+	obj_finalize(&f->obj);
+	return 0;
+}
+
+static int cmd_hw_queue_alloc(struct ucmd *u)
+{
+	struct u_hw_queue_alloc *cmd = u->cmd;
+	if (cmd->flags || cmd->type == IOMMU_HW_QUEUE_TYPE_DEFAULT)
+		return -EOPNOTSUPP;
+	if (!cmd->length)
+		return -EINVAL;
+	uint64_t last;
+	if (__builtin_add_overflow(cmd->nesting_parent_iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	if (!obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c))
+		return -ENOENT;
+	/* The SMMUv3 vIOMMU has no HW queue ops (Tegra241 CMDQV only). */
+	return -EOPNOTSUPP;
+}
+
+void veventq_file_release(struct ifd_obj *o, struct kcall *c)
+{
+	struct ictx *x = o->ictx;
+	o->users--;
+	ictx_put(x, c);
+}
+
+/* iommufd_viommu_report_event() for the SMMUv3 type. */
+static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
+{
+	struct ifd_vevent e = { 0 };
+	if (q->num_events == q->depth) {
+		/* Full: one LOST_EVENTS header at the tail, never two. */
+		if (q->lost_queued)
+			return;
+		e.lost = true;
+		e.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
+	} else {
+		for (int i = 0; i < 4; i++)
+			for (int b = 0; b < 8; b++)
+				e.data[i * 8 + b] = (uint8_t)(evt[i] >> (8 * b));
+		e.len = 32;
+	}
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 16;
+		struct ifd_vevent *nq = realloc(q->q, nc * sizeof(*nq));
+		if (!nq)
+			return;
+		q->q = nq;
+		q->cap = nc;
+	}
+	e.sequence = q->sequence;
+	q->sequence = (q->sequence + 1) & 0x7fffffffu;
+	q->q[q->n++] = e;
+	if (e.lost)
+		q->lost_queued = true;
+	else
+		q->num_events++;
+}
+
+void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_master *master,
+			    const uint64_t evt[4])
+{
+	struct shim *s = ctx;
+	struct shim_dev *d = shim_dev_by_master(s, master);
+	if (!d || !d->idev || !d->idev->vdev)
+		return;
+	struct ifd_viommu *v = d->idev->vdev->viommu;
+	if (!v || v->vsmmu != vsmmu || !v->veventq)
+		return;
+	veventq_report(v->veventq, evt);
+}
+
+int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
+		     uint64_t len)
+{
+	struct ifd_veventq *q = (struct ifd_veventq *)o;
+	uint64_t done = 0;
+	int rc = 0;
+	while (q->n) {
+		struct ifd_vevent *e = &q->q[0];
+		if (done >= len || 8 > len - done)
+			break;
+		if (!e->lost && 8 + e->len > len - done)
+			break;
+		uint32_t hdr[2] = { e->flags, e->sequence };
+		if (shim_copy_to_user(s, p, buf + done, hdr, 8)) {
+			rc = -EFAULT;
+			break;
+		}
+		if (e->len && shim_copy_to_user(s, p, buf + done + 8, e->data, e->len)) {
+			rc = -EFAULT;
+			break;
+		}
+		done += 8 + e->len;
+		if (e->lost)
+			q->lost_queued = false;
+		else
+			q->num_events--;
+		memmove(&q->q[0], &q->q[1], (q->n - 1) * sizeof(*q->q));
+		q->n--;
+	}
+	return done ? (int64_t)done : rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* DESTROY and VFIO_IOAS                                                */
+
+static int cmd_destroy(struct ucmd *u)
+{
+	struct u_destroy *cmd = u->cmd;
+	struct ictx *x = u->x;
+	ktime_charge(u->c, u->s->env.t.obj_op);
+	if (cmd->id == 0 || cmd->id >= x->nobjs)
+		return -ENOENT;
+	struct ifd_obj *o = x->objs[cmd->id];
+	if (!o || o == IFD_TOMBSTONE || o == IFD_RESERVED)
+		return -ENOENT;
+	if (o->users != 1)
+		return -EBUSY;
+	x->objs[cmd->id] = NULL;
+	obj_destroy(o, u->c);
+	return 0;
+}
+
+int iommufd_compat_ioas_create(struct ictx *x)
+{
+	if (x->vfio_ioas)
+		return 0;
+	struct kcall k;
+	kcall_begin(&k, &x->s->env, 0);
+	int rc;
+	struct ifd_ioas *ioas = ioas_alloc(x, &k, &rc);
+	kcall_end(&k);
+	if (!ioas)
+		return rc;
+	obj_finalize(&ioas->obj);
+	x->vfio_ioas = ioas;
+	return 0;
+}
+
+struct ifd_ioas *iommufd_compat_ioas(struct ictx *x) { return x->vfio_ioas; }
+
+static int cmd_vfio_ioas(struct ucmd *u)
+{
+	struct u_vfio_ioas *cmd = u->cmd;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		if (!u->x->vfio_ioas)
+			return -ENODEV;
+		cmd->ioas_id = u->x->vfio_ioas->obj.id;
+		return respond(u, sizeof(*cmd));
+	case IOMMU_VFIO_IOAS_SET: {
+		struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
+		if (!ioas)
+			return -ENOENT;
+		u->x->vfio_ioas = ioas;
+		return 0;
+	}
+	case IOMMU_VFIO_IOAS_CLEAR:
+		u->x->vfio_ioas = NULL;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* dispatch                                                             */
+
+union ucmd_buffer {
+	struct u_destroy destroy;
+	struct u_ioas_alloc ioas_alloc;
+	struct u_ioas_allow_iovas allow;
+	struct u_ioas_copy copy;
+	struct u_ioas_iova_ranges ranges;
+	struct u_ioas_map map;
+	struct u_ioas_map_file map_file;
+	struct u_ioas_unmap unmap;
+	struct u_option option;
+	struct u_vfio_ioas vfio_ioas;
+	struct u_hwpt_alloc hwpt;
+	struct u_hw_info info;
+	struct u_hwpt_set_dirty dirty;
+	struct u_hwpt_get_dirty_bitmap bitmap;
+	struct u_hwpt_invalidate inv;
+	struct u_fault_alloc fault;
+	struct u_viommu_alloc viommu;
+	struct u_vdevice_alloc vdev;
+	struct u_ioas_change_process chp;
+	struct u_veventq_alloc veventq;
+	struct u_hw_queue_alloc hwq;
+};
+
+struct ioctl_op {
+	uint32_t size, min_size;
+	unsigned long num;
+	int (*fn)(struct ucmd *);
+};
+
+#define OP(num, st, last, fn) { sizeof(struct st), U_OFFSETOFEND(struct st, last), num, fn }
+
+static const struct ioctl_op ops[] = {
+	OP(IOMMU_DESTROY, u_destroy, id, cmd_destroy),
+	OP(IOMMU_IOAS_ALLOC, u_ioas_alloc, out_ioas_id, cmd_ioas_alloc),
+	OP(IOMMU_IOAS_ALLOW_IOVAS, u_ioas_allow_iovas, allowed_iovas, cmd_ioas_allow_iovas),
+	OP(IOMMU_IOAS_COPY, u_ioas_copy, src_iova, cmd_ioas_copy),
+	OP(IOMMU_IOAS_IOVA_RANGES, u_ioas_iova_ranges, out_iova_alignment, cmd_ioas_iova_ranges),
+	OP(IOMMU_IOAS_MAP, u_ioas_map, iova, cmd_ioas_map),
+	OP(IOMMU_IOAS_UNMAP, u_ioas_unmap, length, cmd_ioas_unmap),
+	OP(IOMMU_OPTION, u_option, val64, cmd_option),
+	OP(IOMMU_VFIO_IOAS, u_vfio_ioas, __reserved, cmd_vfio_ioas),
+	OP(IOMMU_HWPT_ALLOC, u_hwpt_alloc, __reserved, cmd_hwpt_alloc),
+	OP(IOMMU_GET_HW_INFO, u_hw_info, __reserved, cmd_get_hw_info),
+	OP(IOMMU_HWPT_SET_DIRTY_TRACKING, u_hwpt_set_dirty, __reserved, cmd_hwpt_set_dirty),
+	OP(IOMMU_HWPT_GET_DIRTY_BITMAP, u_hwpt_get_dirty_bitmap, data, cmd_hwpt_get_dirty),
+	OP(IOMMU_HWPT_INVALIDATE, u_hwpt_invalidate, __reserved, cmd_hwpt_invalidate),
+	OP(IOMMU_FAULT_QUEUE_ALLOC, u_fault_alloc, out_fault_fd, cmd_fault_alloc),
+	OP(IOMMU_IOAS_MAP_FILE, u_ioas_map_file, iova, cmd_ioas_map_file),
+	OP(IOMMU_VIOMMU_ALLOC, u_viommu_alloc, out_viommu_id, cmd_viommu_alloc),
+	OP(IOMMU_VDEVICE_ALLOC, u_vdevice_alloc, virt_id, cmd_vdevice_alloc),
+	OP(IOMMU_IOAS_CHANGE_PROCESS, u_ioas_change_process, __reserved, cmd_change_process),
+	OP(IOMMU_VEVENTQ_ALLOC, u_veventq_alloc, out_veventq_fd, cmd_veventq_alloc),
+	OP(IOMMU_HW_QUEUE_ALLOC, u_hw_queue_alloc, length, cmd_hw_queue_alloc),
+};
+_Static_assert(sizeof(ops) / sizeof(ops[0]) == IOMMUFD_CMD_LAST - IOMMUFD_CMD_BASE + 1,
+	       "one op per number 0x80..0x94");
+
+int64_t iommufd_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
+		      uint64_t arg, struct kcall *c)
+{
+	unsigned nr = cmd & 0xff;
+	if (nr < IOMMUFD_CMD_BASE || nr > IOMMUFD_CMD_LAST)
+		return vfio_compat_ioctl(s, p, x, cmd, arg, c);
+	struct ucmd u = { s, p, x, arg, 0, NULL, c };
+	if (shim_copy_from_user(s, p, &u.user_size, arg, 4))
+		return -EFAULT;
+	const struct ioctl_op *op = &ops[nr - IOMMUFD_CMD_BASE];
+	if (op->num != cmd)
+		return -ENOTTY;
+	if (u.user_size < op->min_size)
+		return -EINVAL;
+	union ucmd_buffer buf;
+	int rc = shim_copy_struct_from_user(s, p, &buf, op->size, arg, u.user_size);
+	if (rc)
+		return rc;
+	u.cmd = &buf;
+	return op->fn(&u);
+}

@@ -1,0 +1,962 @@
+/*
+ * shim.c - the emulated kernel's front door (include/shim/shim.h):
+ * configuration and its parameter table, SMMU and device declaration, boot,
+ * simulated processes with their fd tables and memory (mmap, memfd), user
+ * copies, and the system-call entry points that dispatch to iommufd.c and
+ * vfio.c with one struct kcall per call.
+ *
+ * Process memory is backed at mmap time by contiguous DRAM from kmem, so a
+ * process VA translates to a PA by one lookup in the process's sorted
+ * mapping list; pinning (iopt.c) only takes references and charges the
+ * rlimit. What is not modelled: munmap, fork, fd passing between processes,
+ * blocking reads.
+ */
+#include "shim_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                        */
+
+const char *shim_strerror(int status)
+{
+	switch (status) {
+	case SHIM_OK: return "ok";
+	case SHIM_ERR_INVAL: return "invalid argument";
+	case SHIM_ERR_NOMEM: return "out of memory";
+	case SHIM_ERR_STATE: return "wrong state";
+	case SHIM_ERR_EXIST: return "already exists";
+	case SHIM_ERR_NODEV: return "SMMU refused by the driver";
+	case SHIM_ERR_IO: return "host operation failed";
+	}
+	return "unknown status";
+}
+
+void shim_config_default(struct shim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = sizeof(*cfg);
+	cfg->dram_base = 0x80000000ull;
+	cfg->dram_size = 4ull << 30;
+	cfg->iommu_strict = true;
+	cfg->sync_msi = false;
+	cfg->rlimit_memlock = 0;
+	cfg->iommufd_max_ids = 0x7fffffffu;
+	cfg->vfio_dma_entry_limit = 65535;
+	_Static_assert(sizeof(struct shim_ktiming) == sizeof(struct ktiming), "ktiming mirror");
+	struct ktiming kt;
+	ktiming_default(&kt);
+	memcpy(&cfg->kt, &kt, sizeof(kt));
+}
+
+enum ptype { P_BOOL, P_U64, P_U32, P_SYNC, P_KT };
+
+struct pdesc {
+	struct shim_param_info info;
+	enum ptype type;
+	size_t off;
+};
+
+#define KT(n, d, src, h)                                                                           \
+	{ { "t.k." #n, "ns", d, src, h }, P_KT, offsetof(struct shim_config, kt.n) }
+
+static const struct pdesc params[] = {
+	{ { "kernel.dram_base", "bytes", "0x80000000", "platform default",
+	    "host physical base of the DRAM the kernel allocates from" },
+	  P_U64, offsetof(struct shim_config, dram_base) },
+	{ { "kernel.dram_size", "bytes", "4G", "TRACE-FORMAT `memory size=` default",
+	    "size of that DRAM" },
+	  P_U64, offsetof(struct shim_config, dram_size) },
+	{ { "kernel.iommu_strict", "bool", "on", "Linux iommu.strict=1 (arm64 default)",
+	    "DMA API unmaps invalidate before returning (off: lazy flush queue)" },
+	  P_BOOL, offsetof(struct shim_config, iommu_strict) },
+	{ { "kernel.sync", "enum", "poll", "arm-smmu-v3: MSI-based CMD_SYNC when IDR0.MSI and coherent",
+	    "CMD_SYNC completion: poll (CONS reads) or msi" },
+	  P_SYNC, offsetof(struct shim_config, sync_msi) },
+	{ { "kernel.rlimit_memlock", "bytes", "0", "uncalibrated (0 = unlimited; distros use 8M)",
+	    "RLIMIT_MEMLOCK of every process: pinned pages beyond it fail with ENOMEM" },
+	  P_U64, offsetof(struct shim_config, rlimit_memlock) },
+	{ { "kernel.iommufd_max_ids", "count", "2147483647", "iommufd xa_limit_31b",
+	    "object IDs per iommufd context (exhausted: ENOSPC)" },
+	  P_U32, offsetof(struct shim_config, iommufd_max_ids) },
+	{ { "kernel.vfio_dma_entry_limit", "count", "65535", "vfio_iommu_type1 dma_entry_limit",
+	    "mappings per type1 container (exhausted: ENOSPC)" },
+	  P_U32, offsetof(struct shim_config, vfio_dma_entry_limit) },
+	KT(syscall, "300", "uncalibrated", "ioctl entry + exit, fd lookup, struct copy"),
+	KT(obj_op, "100", "uncalibrated", "iommufd object alloc/lookup/destroy"),
+	KT(pin_page, "50", "uncalibrated", "pin_user_pages per 4K page"),
+	KT(pte_write, "5", "uncalibrated", "one io-pgtable descriptor write"),
+	KT(table_alloc, "200", "uncalibrated", "allocate + zero one page-table page"),
+	KT(ste_qword, "5", "uncalibrated", "one STE/CD qword write + dma_wmb"),
+	KT(cmd_insert, "30", "uncalibrated", "build + insert one CMDQ command"),
+	KT(prod_write, "50", "uncalibrated", "the CMDQ_PROD MMIO write"),
+	KT(poll_interval, "100", "uncalibrated", "gap between two CMD_SYNC completion polls"),
+	KT(msi_wakeup, "1000", "uncalibrated", "wake-up after a CMD_SYNC MSI lands"),
+	KT(mmio_read, "100", "uncalibrated", "one uncached MMIO read"),
+	KT(mmio_write, "20", "uncalibrated", "one posted MMIO write"),
+	KT(irq_entry, "1000", "uncalibrated", "interrupt entry + handler dispatch"),
+	KT(evt_handle, "100", "uncalibrated", "handling one event-queue record"),
+};
+#define NPARAMS (sizeof(params) / sizeof(params[0]))
+
+const struct shim_param_info *shim_param_at(size_t i)
+{
+	return i < NPARAMS ? &params[i].info : NULL;
+}
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+	if (!v || !*v)
+		return -1;
+	char *end;
+	unsigned long long x = strtoull(v, &end, 0);
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'K': case 'k': mul = 1ull << 10; end++; break;
+	case 'M': case 'm': mul = 1ull << 20; end++; break;
+	case 'G': case 'g': mul = 1ull << 30; end++; break;
+	case 'T': case 't': mul = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -1;
+	if (mul > 1 && x > UINT64_MAX / mul)
+		return -1;
+	*out = x * mul;
+	return 0;
+}
+
+static const struct pdesc *pfind(const char *name)
+{
+	for (size_t i = 0; i < NPARAMS; i++)
+		if (!strcmp(params[i].info.name, name))
+			return &params[i];
+	return NULL;
+}
+
+int shim_config_set(struct shim_config *cfg, const char *name, const char *value, char *err,
+		    size_t errlen)
+{
+	if (!cfg || !name || !value) {
+		if (err && errlen)
+			snprintf(err, errlen, "null argument");
+		return SHIM_ERR_INVAL;
+	}
+	const struct pdesc *p = pfind(name);
+	if (!p) {
+		if (err && errlen)
+			snprintf(err, errlen, "unknown kernel parameter '%s'", name);
+		return SHIM_ERR_INVAL;
+	}
+	char *base = (char *)cfg + p->off;
+	uint64_t v;
+	switch (p->type) {
+	case P_BOOL:
+		if (!strcmp(value, "on") || !strcmp(value, "1") || !strcmp(value, "true"))
+			*(bool *)base = true;
+		else if (!strcmp(value, "off") || !strcmp(value, "0") || !strcmp(value, "false"))
+			*(bool *)base = false;
+		else
+			goto bad;
+		return SHIM_OK;
+	case P_SYNC:
+		if (!strcmp(value, "msi"))
+			*(bool *)base = true;
+		else if (!strcmp(value, "poll"))
+			*(bool *)base = false;
+		else
+			goto bad;
+		return SHIM_OK;
+	case P_U64:
+		if (parse_u64(value, &v))
+			goto bad;
+		*(uint64_t *)base = v;
+		return SHIM_OK;
+	case P_U32:
+	case P_KT:
+		if (parse_u64(value, &v) || v > UINT32_MAX)
+			goto bad;
+		*(uint32_t *)base = (uint32_t)v;
+		return SHIM_OK;
+	}
+bad:
+	if (err && errlen)
+		snprintf(err, errlen, "bad value '%s' for %s (%s)", value, name, p->info.unit);
+	return SHIM_ERR_INVAL;
+}
+
+int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, size_t len)
+{
+	const struct pdesc *p = cfg && name ? pfind(name) : NULL;
+	if (!p || !buf || !len)
+		return SHIM_ERR_INVAL;
+	const char *base = (const char *)cfg + p->off;
+	switch (p->type) {
+	case P_BOOL: snprintf(buf, len, "%s", *(const bool *)base ? "on" : "off"); break;
+	case P_SYNC: snprintf(buf, len, "%s", *(const bool *)base ? "msi" : "poll"); break;
+	case P_U64: snprintf(buf, len, "0x%llx", (unsigned long long)*(const uint64_t *)base); break;
+	case P_U32:
+	case P_KT: snprintf(buf, len, "%u", *(const uint32_t *)base); break;
+	}
+	return SHIM_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* creation                                                             */
+
+int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, void *host,
+		struct shim **out)
+{
+	if (!cfg || !ops || !out || cfg->size != sizeof(*cfg) || ops->size < sizeof(*ops) ||
+	    !ops->mem_read || !ops->mem_write || !ops->mmio_read || !ops->mmio_write)
+		return SHIM_ERR_INVAL;
+	struct shim *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SHIM_ERR_NOMEM;
+	s->cfg = *cfg;
+	s->ops = *ops;
+	s->host = host;
+	s->env.ops = &s->ops;
+	s->env.host = host;
+	memcpy(&s->env.t, &cfg->kt, sizeof(s->env.t));
+	s->env.sync_msi = cfg->sync_msi;
+	s->env.iommu_strict = cfg->iommu_strict;
+	if (kmem_create(&s->env, cfg->dram_base, cfg->dram_size, &s->env.mem)) {
+		free(s);
+		return SHIM_ERR_INVAL;
+	}
+	*out = s;
+	return SHIM_OK;
+}
+
+static void proc_free(struct shim *s, struct shim_proc *p)
+{
+	for (size_t i = 0; i < p->nvmas; i++)
+		shim_backing_put(s, p->vmas[i].b);
+	free(p->vmas);
+	free(p->fds);
+	free(p);
+}
+
+static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_t ret,
+			struct shim_call *out);
+
+void shim_destroy(struct shim *s)
+{
+	if (!s)
+		return;
+	struct kcall k;
+	kcall_begin(&k, &s->env, 0);
+	/* Close every fd of every process, in process then fd order; objects
+	 * die as closes let them (a context outlives its fd while a bound device
+	 * or an event-queue fd holds it). */
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		struct shim_proc *p = s->procs[i];
+		for (int fd = 0; fd < p->nfds; fd++)
+			if (p->fds[fd])
+				shim_close(s, p->name, fd, 0, NULL);
+	}
+	for (uint32_t i = 0; i < s->ndevs; i++) {
+		struct shim_dev *d = s->devs[i];
+		if (d->master)
+			arm_smmu_release_master(d->master, &k);
+		free(d->name);
+		free(d->cdev);
+		free(d->group_path);
+		free(d->bdf);
+		free(d->group);
+		free(d);
+	}
+	free(s->devs);
+	for (uint32_t i = 0; i < s->nsmmus; i++)
+		if (s->smmus[i])
+			arm_smmu_device_remove(s->smmus[i]);
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		proc_free(s, s->procs[i]);
+	free(s->procs);
+	kcall_end(&k);
+	kmem_destroy(s->env.mem);
+	free(s);
+}
+
+int shim_add_smmu(struct shim *s)
+{
+	if (!s)
+		return -SHIM_ERR_INVAL;
+	if (s->booted || s->nsmmus >= SHIM_MAX_SMMUS)
+		return -SHIM_ERR_STATE;
+	return (int)s->nsmmus++;
+}
+
+static char *dupstr(const char *a)
+{
+	size_t n = strlen(a) + 1;
+	char *r = malloc(n);
+	if (r)
+		memcpy(r, a, n);
+	return r;
+}
+
+static int dev_probe(struct shim *s, struct shim_dev *d, struct kcall *k)
+{
+	struct arm_smmu_master_desc md = {
+		.sid = d->sid, .ssid_bits = d->ssid_bits, .ats = d->ats, .pri = d->pri,
+		.canwbs = d->canwbs,
+	};
+	int rc = arm_smmu_probe_master(s->smmus[d->smmu_index], &md, k, &d->master);
+	if (rc)
+		return rc == -EEXIST ? SHIM_ERR_EXIST : SHIM_ERR_INVAL;
+	arm_smmu_master_set_priv(d->master, d);
+	return SHIM_OK;
+}
+
+int shim_add_device(struct shim *s, const struct shim_device_desc *desc)
+{
+	if (!s || !desc || desc->size < sizeof(*desc) || !desc->name || !*desc->name)
+		return -SHIM_ERR_INVAL;
+	if (desc->smmu >= s->nsmmus)
+		return -SHIM_ERR_STATE;
+	for (uint32_t i = 0; i < s->ndevs; i++)
+		if (!strcmp(s->devs[i]->name, desc->name) ||
+		    (s->devs[i]->smmu_index == desc->smmu && s->devs[i]->sid == desc->sid))
+			return -SHIM_ERR_EXIST;
+	struct shim_dev *d = calloc(1, sizeof(*d));
+	struct shim_group *g = calloc(1, sizeof(*g));
+	struct shim_dev **nd = realloc(s->devs, (s->ndevs + 1) * sizeof(*nd));
+	if (!d || !g || !nd) {
+		free(d);
+		free(g);
+		if (nd)
+			s->devs = nd;
+		return -SHIM_ERR_NOMEM;
+	}
+	s->devs = nd;
+	uint32_t k = s->ndevs;
+	char buf[64];
+	d->index = k;
+	d->name = dupstr(desc->name);
+	snprintf(buf, sizeof(buf), "/dev/vfio/devices/vfio%u", k);
+	d->cdev = dupstr(desc->cdev ? desc->cdev : buf);
+	snprintf(buf, sizeof(buf), "/dev/vfio/%u", k);
+	d->group_path = dupstr(desc->group ? desc->group : buf);
+	snprintf(buf, sizeof(buf), "0000:00:%02x.0", k & 0xff);
+	d->bdf = dupstr(desc->bdf ? desc->bdf : buf);
+	d->smmu_index = desc->smmu;
+	d->sid = desc->sid;
+	d->ssid_bits = desc->ssid_bits;
+	d->ats = desc->ats;
+	d->pri = desc->pri;
+	d->canwbs = desc->canwbs;
+	g->dev = d;
+	d->group = g;
+	for (uint32_t i = 0; i < s->ndevs; i++)
+		if (!strcmp(s->devs[i]->cdev, d->cdev) || !strcmp(s->devs[i]->group_path, d->group_path)) {
+			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d), free(g);
+			return -SHIM_ERR_EXIST;
+		}
+	if (s->booted) {
+		struct kcall kc;
+		kcall_begin(&kc, &s->env, 0);
+		int rc = dev_probe(s, d, &kc);
+		kcall_end(&kc);
+		if (rc) {
+			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d), free(g);
+			return -rc;
+		}
+	}
+	s->devs[s->ndevs++] = d;
+	return (int)k;
+}
+
+int shim_device_index(const struct shim *s, const char *name)
+{
+	if (!s || !name)
+		return -SHIM_ERR_INVAL;
+	for (uint32_t i = 0; i < s->ndevs; i++)
+		if (!strcmp(s->devs[i]->name, name))
+			return (int)i;
+	return -SHIM_ERR_INVAL;
+}
+
+int shim_device_info(const struct shim *s, uint32_t dev, uint32_t *smmu, uint32_t *sid)
+{
+	if (!s || dev >= s->ndevs)
+		return SHIM_ERR_INVAL;
+	if (smmu)
+		*smmu = s->devs[dev]->smmu_index;
+	if (sid)
+		*sid = s->devs[dev]->sid;
+	return SHIM_OK;
+}
+
+struct shim_dev *shim_dev_by_master(struct shim *s, struct arm_smmu_master *m)
+{
+	(void)s;
+	return m ? arm_smmu_master_priv(m) : NULL;
+}
+
+bool shim_smmu_coherent(struct arm_smmu_device *smmu)
+{
+	return arm_smmu_features(smmu) & ARM_SMMU_FEAT_COHERENCY;
+}
+
+int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call)
+{
+	if (!s)
+		return SHIM_ERR_INVAL;
+	if (s->booted)
+		return SHIM_ERR_STATE;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	int rc = SHIM_OK;
+	for (uint32_t i = 0; i < s->nsmmus && rc == SHIM_OK; i++) {
+		int r = arm_smmu_device_probe(&s->env, i, &k, &s->smmus[i]);
+		if (r) {
+			s->smmus[i] = NULL;
+			rc = r == -ENODEV ? SHIM_ERR_NODEV : SHIM_ERR_IO;
+			break;
+		}
+		arm_smmu_set_vevent_handler(s->smmus[i], iommufd_vevent_handler, s);
+	}
+	for (uint32_t i = 0; i < s->ndevs && rc == SHIM_OK; i++)
+		rc = dev_probe(s, s->devs[i], &k);
+	if (rc == SHIM_OK)
+		s->booted = true;
+	call_finish(s, &k, "boot", rc ? -EIO : 0, call);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* processes, files and fds                                             */
+
+struct shim_proc *shim_proc_get(struct shim *s, const char *name)
+{
+	if (!name || !*name)
+		name = "vmm0";
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (!strcmp(s->procs[i]->name, name))
+			return s->procs[i];
+	struct shim_proc **np = realloc(s->procs, (s->nprocs + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	s->procs = np;
+	struct shim_proc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->next_va = SHIM_PROC_VA_BASE;
+	s->procs[s->nprocs++] = p;
+	return p;
+}
+
+static struct shim_proc *proc_find(const struct shim *s, const char *name)
+{
+	if (!name || !*name)
+		name = "vmm0";
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (!strcmp(s->procs[i]->name, name))
+			return s->procs[i];
+	return NULL;
+}
+
+#define SHIM_MAX_FDS 1024
+
+int shim_fd_install(struct shim_proc *p, struct shim_file *f)
+{
+	/* Like Linux, the lowest free number; 0-2 are the stdio the process
+	 * already has. */
+	for (int fd = 3; fd < p->nfds; fd++)
+		if (!p->fds[fd]) {
+			p->fds[fd] = f;
+			return fd;
+		}
+	int fd = p->nfds < 3 ? 3 : p->nfds;
+	if (fd >= SHIM_MAX_FDS)
+		return -EMFILE;
+	struct shim_file **nf = realloc(p->fds, (size_t)(fd + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	for (int i = p->nfds; i <= fd; i++)
+		nf[i] = NULL;
+	p->fds = nf;
+	p->nfds = fd + 1;
+	p->fds[fd] = f;
+	return fd;
+}
+
+struct shim_file *shim_fd_get(struct shim_proc *p, int fd)
+{
+	return fd >= 0 && fd < p->nfds ? p->fds[fd] : NULL;
+}
+
+struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k)
+{
+	struct shim_file *f = calloc(1, sizeof(*f));
+	if (f) {
+		f->kind = k;
+		f->proc = p;
+	}
+	return f;
+}
+
+/* ------------------------------------------------------------------ */
+/* memory                                                               */
+
+uint64_t shim_rlimit_pages(const struct shim *s)
+{
+	return s->cfg.rlimit_memlock ? s->cfg.rlimit_memlock / SHIM_PAGE : UINT64_MAX;
+}
+
+void shim_backing_put(struct shim *s, struct shim_backing *b)
+{
+	if (!b || --b->refs > 0)
+		return;
+	kmem_free(s->env.mem, b->pa, b->len);
+	free(b);
+}
+
+static struct shim_backing *backing_new(struct shim *s, uint64_t len, uint64_t pa, int *err)
+{
+	struct shim_backing *b = calloc(1, sizeof(*b));
+	if (!b) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	int rc;
+	if (pa == SHIM_PA_ANY) {
+		uint64_t align = len >= (2ull << 20) ? (2ull << 20) : SHIM_PAGE;
+		rc = kmem_alloc(s->env.mem, len, align, &b->pa);
+	} else {
+		rc = kmem_reserve(s->env.mem, pa, len);
+		b->pa = pa;
+		b->reserved = true;
+	}
+	if (rc) {
+		free(b);
+		*err = rc;
+		return NULL;
+	}
+	b->len = len;
+	b->refs = 1;
+	return b;
+}
+
+static const struct shim_vma *vma_find(const struct shim_proc *p, uint64_t va)
+{
+	size_t lo = 0, hi = p->nvmas;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct shim_vma *v = &p->vmas[mid];
+		if (va < v->va)
+			hi = mid;
+		else if (va - v->va >= v->len)
+			lo = mid + 1;
+		else
+			return v;
+	}
+	return NULL;
+}
+
+int shim_proc_translate(struct shim_proc *p, uint64_t va, uint64_t *pa, uint64_t *contig)
+{
+	const struct shim_vma *v = vma_find(p, va);
+	if (!v)
+		return -EFAULT;
+	*pa = v->b->pa + (va - v->va);
+	if (contig)
+		*contig = v->len - (va - v->va);
+	return 0;
+}
+
+int shim_mmap(struct shim *s, const char *proc, uint64_t len, uint64_t pa, uint64_t now_ns,
+	      uint64_t *va, struct shim_call *call)
+{
+	if (!s || !va)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	int rc = 0;
+	struct shim_proc *p = shim_proc_get(s, proc);
+	if (!p)
+		rc = -ENOMEM;
+	else if (len == 0 || len > (1ull << 44) || (pa != SHIM_PA_ANY && (pa & (SHIM_PAGE - 1))))
+		rc = -EINVAL;
+	if (!rc) {
+		len = (len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+		struct shim_backing *b = backing_new(s, len, pa, &rc);
+		if (b) {
+			/* Keep the VA congruent with the backing up to 2M so that
+			 * huge IO mappings are possible (THP-like). */
+			uint64_t align = len >= (2ull << 20) ? (2ull << 20) : SHIM_PAGE;
+			uint64_t v = (p->next_va + align - 1) & ~(align - 1);
+			v += (b->pa & (align - 1));
+			if (p->nvmas == p->capvmas) {
+				size_t nc = p->capvmas ? p->capvmas * 2 : 8;
+				struct shim_vma *nv = realloc(p->vmas, nc * sizeof(*nv));
+				if (!nv) {
+					shim_backing_put(s, b);
+					rc = -ENOMEM;
+				} else {
+					p->vmas = nv;
+					p->capvmas = nc;
+				}
+			}
+			if (!rc) {
+				p->vmas[p->nvmas++] = (struct shim_vma){ v, len, b };
+				p->next_va = v + len + SHIM_PAGE; /* a guard page between mappings */
+				p->mapped += len;
+				*va = v;
+			}
+		}
+	}
+	call_finish(s, &k, "mmap", rc, call);
+	return rc;
+}
+
+int shim_proc_va_to_pa(struct shim *s, const char *proc, uint64_t va, uint64_t *pa)
+{
+	struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	if (!p || !pa)
+		return -EFAULT;
+	return shim_proc_translate(p, va, pa, NULL);
+}
+
+int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_stats *st)
+{
+	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	if (!p || !st)
+		return -EINVAL;
+	st->locked_user = p->locked_user;
+	st->locked_mm = p->locked_mm;
+	st->pinned_vm = p->pinned_vm;
+	st->mapped_bytes = p->mapped;
+	return 0;
+}
+
+int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
+		      struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	int rc = 0;
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = NULL;
+	struct shim_backing *b = NULL;
+	if (!p)
+		rc = -ENOMEM;
+	else if (size == 0 || size > (1ull << 44))
+		rc = -EINVAL;
+	if (!rc) {
+		size = (size + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+		b = backing_new(s, size, SHIM_PA_ANY, &rc);
+	}
+	if (!rc) {
+		f = shim_file_new(p, SF_MEMFD);
+		if (!f)
+			rc = -ENOMEM;
+	}
+	if (!rc) {
+		f->u.memfd = b;
+		rc = shim_fd_install(p, f);
+	}
+	if (rc < 0) {
+		free(f);
+		shim_backing_put(s, b);
+	}
+	call_finish(s, &k, "memfd_create", rc, call);
+	return rc;
+}
+
+int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64_t *pa)
+{
+	struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	if (!f || f->kind != SF_MEMFD)
+		return -EBADF;
+	if (off >= f->u.memfd->len)
+		return -EINVAL;
+	*pa = f->u.memfd->pa + off;
+	return 0;
+}
+
+/* User copies: a process mapping is simulated DRAM; anything else is the
+ * host's (its copy ops, or plain host pointers). */
+static int user_rw(struct shim *s, struct shim_proc *p, uint64_t uptr, void *buf, size_t n,
+		   bool write)
+{
+	if (n == 0)
+		return 0;
+	uint64_t pa, contig;
+	if (p && shim_proc_translate(p, uptr, &pa, &contig) == 0) {
+		uint8_t *b = buf;
+		while (n) {
+			if (shim_proc_translate(p, uptr, &pa, &contig))
+				return -EFAULT;
+			uint32_t chunk = (uint32_t)(n < contig ? n : contig);
+			if (chunk > (1u << 30))
+				chunk = 1u << 30;
+			int rc = write ? kmem_write(&s->env, pa, b, chunk)
+				       : kmem_read(&s->env, pa, b, chunk);
+			if (rc)
+				return -EFAULT;
+			b += chunk;
+			uptr += chunk;
+			n -= chunk;
+		}
+		return 0;
+	}
+	if (uptr == 0)
+		return -EFAULT;
+	if (write) {
+		if (s->ops.copy_to_user)
+			return s->ops.copy_to_user(s->host, uptr, buf, n) ? -EFAULT : 0;
+		memcpy((void *)(uintptr_t)uptr, buf, n);
+	} else {
+		if (s->ops.copy_from_user)
+			return s->ops.copy_from_user(s->host, uptr, buf, n) ? -EFAULT : 0;
+		memcpy(buf, (const void *)(uintptr_t)uptr, n);
+	}
+	return 0;
+}
+
+int shim_copy_from_user(struct shim *s, struct shim_proc *p, void *dst, uint64_t uptr, size_t n)
+{
+	return user_rw(s, p, uptr, dst, n, false);
+}
+
+int shim_copy_to_user(struct shim *s, struct shim_proc *p, uint64_t uptr, const void *src,
+		      size_t n)
+{
+	return user_rw(s, p, uptr, (void *)src, n, true);
+}
+
+int shim_clear_user(struct shim *s, struct shim_proc *p, uint64_t uptr, size_t n)
+{
+	static const uint8_t zero[256];
+	while (n) {
+		size_t c = n < sizeof(zero) ? n : sizeof(zero);
+		if (shim_copy_to_user(s, p, uptr, zero, c))
+			return -EFAULT;
+		uptr += c;
+		n -= c;
+	}
+	return 0;
+}
+
+int shim_copy_struct_from_user(struct shim *s, struct shim_proc *p, void *dst, size_t ksize,
+			       uint64_t uptr, size_t usize)
+{
+	/* Linux copy_struct_from_user(): a shorter user struct is zero
+	 * extended; a longer one must be zero past ksize (E2BIG). */
+	size_t n = usize < ksize ? usize : ksize;
+	memset(dst, 0, ksize);
+	if (usize > ksize) {
+		uint8_t buf[64];
+		uint64_t at = uptr + ksize;
+		size_t rest = usize - ksize;
+		while (rest) {
+			size_t c = rest < sizeof(buf) ? rest : sizeof(buf);
+			if (shim_copy_from_user(s, p, buf, at, c))
+				return -EFAULT;
+			for (size_t i = 0; i < c; i++)
+				if (buf[i])
+					return -E2BIG;
+			at += c;
+			rest -= c;
+		}
+	}
+	return shim_copy_from_user(s, p, dst, uptr, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* system calls                                                         */
+
+static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_t ret,
+			struct shim_call *out)
+{
+	if (out && out->size >= sizeof(*out)) {
+		out->request = req;
+		out->start_ns = k->start;
+		out->end_ns = k->t;
+		out->ret = ret;
+		out->err = ret < 0 ? (int)-ret : 0;
+		out->ncmds = k->ncmds;
+		uint32_t n = k->ncmds < SHIM_CALL_MAX_OPS ? k->ncmds : SHIM_CALL_MAX_OPS;
+		if (n)
+			memcpy(out->cmds, k->cmds, n);
+		out->syncs = k->syncs;
+		out->ste_writes = k->ste_writes;
+		out->ste_hitless = k->ste_hitless;
+		out->cd_writes = k->cd_writes;
+		out->ste_breaking = k->ste_breaking;
+		out->cmdq_error = k->cmdq_error;
+		out->pinned_pages = s->pinned_in_call;
+		out->unpinned_pages = s->unpinned_in_call;
+	}
+	s->pinned_in_call = s->unpinned_in_call = 0;
+	kcall_end(k);
+}
+
+int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
+	      struct shim_call *call)
+{
+	if (!s || !path)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	int rc = -ENOENT;
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = NULL;
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!strcmp(path, "/dev/iommu")) {
+		f = shim_file_new(p, SF_IOMMUFD);
+		if (!f || ictx_create(s, p, &f->u.ictx)) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = 0;
+	} else if (!strcmp(path, "/dev/vfio/vfio")) {
+		f = shim_file_new(p, SF_VFIO_CONTAINER);
+		rc = f ? vfio_open_container(s, p, f) : -ENOMEM;
+	} else {
+		for (uint32_t i = 0; i < s->ndevs; i++) {
+			struct shim_dev *d = s->devs[i];
+			if ((!strcmp(path, d->cdev) || !strcmp(path, d->group_path)) && !s->booted) {
+				rc = -ENODEV;
+				break;
+			}
+			if (!strcmp(path, d->cdev)) {
+				f = shim_file_new(p, SF_VFIO_CDEV);
+				rc = f ? vfio_open_cdev(s, p, d, f) : -ENOMEM;
+				break;
+			}
+			if (!strcmp(path, d->group_path)) {
+				f = shim_file_new(p, SF_VFIO_GROUP);
+				rc = f ? vfio_open_group(s, p, d->group, f) : -ENOMEM;
+				break;
+			}
+		}
+		if (rc == -ENOENT) {
+			goto out;
+		}
+	}
+	if (rc == 0) {
+		rc = shim_fd_install(p, f);
+		if (rc < 0)
+			vfio_release(s, f, &k);
+	}
+out:
+	if (rc < 0)
+		free(f);
+	call_finish(s, &k, "open", rc, call);
+	return rc;
+}
+
+static void file_release(struct shim *s, struct shim_file *f, struct kcall *k)
+{
+	switch (f->kind) {
+	case SF_IOMMUFD:
+		ictx_put(f->u.ictx, k);
+		break;
+	case SF_VEVENTQ:
+	case SF_FAULT:
+		veventq_file_release(f->u.evq, k);
+		break;
+	case SF_MEMFD:
+		shim_backing_put(s, f->u.memfd);
+		break;
+	default:
+		vfio_release(s, f, k);
+		break;
+	}
+	free(f);
+}
+
+int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	struct shim_proc *p = proc_find(s, proc);
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	int rc = 0;
+	if (!f)
+		rc = -EBADF;
+	else {
+		p->fds[fd] = NULL;
+		file_release(s, f, &k);
+	}
+	call_finish(s, &k, "close", rc, call);
+	return rc;
+}
+
+int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long request, uint64_t arg,
+		   uint64_t now_ns, struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	int64_t rc;
+	if (!f)
+		rc = -EBADF;
+	else if (f->kind == SF_IOMMUFD)
+		rc = iommufd_ioctl(s, p, f->u.ictx, (unsigned)request, arg, &k);
+	else if (f->kind == SF_VEVENTQ || f->kind == SF_FAULT || f->kind == SF_MEMFD)
+		rc = -ENOTTY;
+	else
+		rc = vfio_ioctl(s, p, f, (unsigned)request, arg, &k);
+	/* -ENOIOCTLCMD never reaches user space: the VFS turns it into ENOTTY. */
+	const char *name = shim_request_name(request);
+	call_finish(s, &k, name ? name : "ioctl", rc, call);
+	return rc;
+}
+
+int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
+		  uint64_t now_ns, struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	int64_t rc;
+	if (!f)
+		rc = -EBADF;
+	else if (f->kind == SF_VEVENTQ)
+		rc = veventq_read(s, p, f->u.evq, buf_uptr, len);
+	else if (f->kind == SF_FAULT)
+		rc = 0;
+	else
+		rc = -EINVAL;
+	call_finish(s, &k, "read", rc, call);
+	return rc;
+}
+
+int shim_irq(struct shim *s, uint32_t smmu, unsigned line, uint64_t now_ns, struct shim_call *call)
+{
+	if (!s || smmu >= s->nsmmus || !s->smmus[smmu])
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	arm_smmu_handle_irq(s->smmus[smmu], line, &k);
+	call_finish(s, &k, "irq", 0, call);
+	return 0;
+}
