@@ -208,6 +208,7 @@ struct u_detach_pt { uint32_t argsz, flags, pasid; };
 
 #define U_OFFSETOFEND(type, m) (offsetof(type, m) + sizeof(((type *)0)->m))
 
+#ifndef __cplusplus
 _Static_assert(sizeof(struct u_ioas_map) == 40, "iommu_ioas_map");
 _Static_assert(sizeof(struct u_ioas_map_file) == 40, "iommu_ioas_map_file");
 _Static_assert(sizeof(struct u_hwpt_alloc) == 48, "iommu_hwpt_alloc");
@@ -224,5 +225,6 @@ _Static_assert(sizeof(struct u_ioas_copy) == 40, "iommu_ioas_copy");
 _Static_assert(sizeof(struct u_ioas_iova_ranges) == 32, "iommu_ioas_iova_ranges");
 _Static_assert(sizeof(struct u_bind_iommufd) == 24, "vfio_device_bind_iommufd");
 _Static_assert(sizeof(struct u_iommu_type1_info) == 24, "vfio_iommu_type1_info");
+#endif
 
 #endif
