@@ -226,6 +226,20 @@ void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_mast
 				     const struct arm_smmu_domain *nested, bool ats);
 void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
 			 const struct arm_smmu_domain *d);
+/* Builders from explicit page-table registers (the KUnit-style tests). */
+void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *smmu, uint32_t vmid,
+			       const struct io_pgtable_arm_regs *r, bool ats);
+void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgtable_arm_regs *r);
+/*
+ * arm_smmu_write_entry: move entry (8 qwords, updated in place) to target
+ * in the steps of digest §3.5; sync(ctx, entry, changed) runs after each
+ * step that changed qwords (bit i of changed: qword i), and must make the
+ * SMMU see entry. Returns true if the SMMU never saw V=0 on the way
+ * (hitless; KUnit's !invalid_entry_written).
+ */
+typedef void (*arm_smmu_entry_sync_fn)(void *ctx, const uint64_t entry[8], unsigned changed);
+bool arm_smmu_write_entry(bool cd, uint64_t entry[8], const uint64_t target[8],
+			  arm_smmu_entry_sync_fn sync, void *ctx);
 /* Write the master's STE with the hitless algorithm, then PREFETCH_CFG. */
 void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t target[8],
 				  struct kcall *c);

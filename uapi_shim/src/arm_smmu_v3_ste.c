@@ -98,43 +98,21 @@ void arm_smmu_get_cd_used(const uint64_t ent[8], uint64_t used[8])
 
 /* ---- the writer ---- */
 
-struct entry_writer {
-	struct arm_smmu_master *m;
-	bool cd;
-	uint64_t pa;
-	struct kcall *c;
-};
-
-static void writer_sync(struct entry_writer *w)
-{
-	uint64_t cmd[2];
-	uint32_t sid = w->m->desc.sid;
-	if (w->cd)
-		smmu_cmd_cfgi_cd(cmd, sid, 0, true);
-	else
-		smmu_cmd_cfgi_ste(cmd, sid, true);
-	arm_smmu_cmdq_issue_cmd(w->m->smmu, cmd, true, w->c);
-}
-
-static void writer_used(const struct entry_writer *w, const uint64_t e[8], uint64_t u[8])
-{
-	if (w->cd)
-		arm_smmu_get_cd_used(e, u);
-	else
-		arm_smmu_get_ste_used(e, u);
-}
-
 /* arm_smmu_entry_qword_diff: bit i set when qword i has used bits that must
  * change after the unused bits were updated. */
-static unsigned qword_diff(const struct entry_writer *w, const uint64_t entry[8],
-			   const uint64_t target[8], uint64_t unused_update[8])
+static unsigned qword_diff(bool cd, const uint64_t entry[8], const uint64_t target[8],
+			   uint64_t unused_update[8])
 {
 	uint64_t cur_used[8], target_used[8], safe[8] = {0};
 	unsigned diff = 0;
-	writer_used(w, entry, cur_used);
-	writer_used(w, target, target_used);
-	if (!w->cd)
+	if (cd) {
+		arm_smmu_get_cd_used(entry, cur_used);
+		arm_smmu_get_cd_used(target, target_used);
+	} else {
+		arm_smmu_get_ste_used(entry, cur_used);
+		arm_smmu_get_ste_used(target, target_used);
 		arm_smmu_get_ste_update_safe(entry, target, safe);
+	}
 	for (int i = 0; i < 8; i++) {
 		/* Safe only for bits both sides use; otherwise sequenced as unused. */
 		safe[i] &= target_used[i] & cur_used[i];
@@ -146,56 +124,99 @@ static unsigned qword_diff(const struct entry_writer *w, const uint64_t entry[8]
 	return diff;
 }
 
-static void entry_set(struct entry_writer *w, uint64_t entry[8], const uint64_t target[8],
+struct entry_step {
+	arm_smmu_entry_sync_fn sync;
+	void *ctx;
+	uint64_t v_bit;     /* STE_0_V or CD_0_V */
+	bool went_invalid;  /* the SMMU was shown a V=0 entry */
+};
+
+/* entry_set: write the qwords that change, sync only if any did. */
+static void entry_set(struct entry_step *st, uint64_t entry[8], const uint64_t target[8],
 		      unsigned start, unsigned len)
 {
-	bool changed = false;
+	unsigned changed = 0;
 	for (unsigned i = start; i < start + len; i++) {
 		if (entry[i] != target[i]) {
 			entry[i] = target[i];
-			kmem_write64(w->m->smmu->env, w->pa + 8ull * i, target[i]);
-			ktime_charge(w->c, w->m->smmu->env->t.ste_qword);
-			changed = true;
+			changed |= 1u << i;
 		}
 	}
-	if (changed)
-		writer_sync(w);
+	if (changed) {
+		if (!(entry[0] & st->v_bit))
+			st->went_invalid = true;
+		st->sync(st->ctx, entry, changed);
+	}
 }
 
-/* arm_smmu_write_entry. Returns true when the update was hitless. */
-static bool write_entry(struct entry_writer *w, const uint64_t target[8])
+bool arm_smmu_write_entry(bool cd, uint64_t entry[8], const uint64_t target[8],
+			  arm_smmu_entry_sync_fn sync, void *ctx)
 {
-	uint64_t entry[8], unused_update[8];
-	arm_smmu_read_entry(w->m->smmu->env, w->pa, entry);
-	unsigned diff = qword_diff(w, entry, target, unused_update);
+	struct entry_step st = {sync, ctx, cd ? CD_0_V : STE_0_V, false};
+	uint64_t unused_update[8];
+	unsigned diff = qword_diff(cd, entry, target, unused_update);
 	if (diff && !(diff & (diff - 1))) {
 		/* One qword changes its used bits: hitless in three steps. */
 		unsigned crit = (unsigned)__builtin_ctz(diff);
 		unused_update[crit] = entry[crit];
-		entry_set(w, entry, unused_update, 0, 8);
-		entry_set(w, entry, target, crit, 1);
-		entry_set(w, entry, target, 0, 8);
-		return true;
+		entry_set(&st, entry, unused_update, 0, 8);
+		entry_set(&st, entry, target, crit, 1);
+		entry_set(&st, entry, target, 0, 8);
+		return !st.went_invalid; /* a CD cleared to V=0 is not hitless */
 	}
 	if (diff) {
 		/* Breaking: V=0, fill qwords 1..7, then qword 0. */
 		unused_update[0] = 0;
-		entry_set(w, entry, unused_update, 0, 1);
-		entry_set(w, entry, target, 1, 7);
-		entry_set(w, entry, target, 0, 1);
-		return false;
+		entry_set(&st, entry, unused_update, 0, 1);
+		entry_set(&st, entry, target, 1, 7);
+		entry_set(&st, entry, target, 0, 1);
+		return !st.went_invalid;
 	}
 	/* No used bit changes: unused bits may be written in any order. */
-	entry_set(w, entry, target, 0, 8);
-	return true;
+	entry_set(&st, entry, target, 0, 8);
+	return !st.went_invalid;
+}
+
+/* The driver's sync step: store the changed qwords in DRAM (WRITE_ONCE
+ * each), then CFGI_STE / CFGI_CD (leaf) + CMD_SYNC. */
+struct dram_writer {
+	struct arm_smmu_master *m;
+	bool cd;
+	uint64_t pa;
+	struct kcall *c;
+};
+
+static void dram_sync(void *ctx, const uint64_t entry[8], unsigned changed)
+{
+	struct dram_writer *w = ctx;
+	struct kenv *env = w->m->smmu->env;
+	for (unsigned i = 0; i < 8; i++) {
+		if (changed & (1u << i)) {
+			kmem_write64(env, w->pa + 8ull * i, entry[i]);
+			ktime_charge(w->c, env->t.ste_qword);
+		}
+	}
+	uint64_t cmd[2];
+	if (w->cd)
+		smmu_cmd_cfgi_cd(cmd, w->m->desc.sid, 0, true);
+	else
+		smmu_cmd_cfgi_ste(cmd, w->m->desc.sid, true);
+	arm_smmu_cmdq_issue_cmd(w->m->smmu, cmd, true, w->c);
+}
+
+static bool write_entry_dram(struct dram_writer *w, const uint64_t target[8])
+{
+	uint64_t entry[8];
+	arm_smmu_read_entry(w->m->smmu->env, w->pa, entry);
+	return arm_smmu_write_entry(w->cd, entry, target, dram_sync, w);
 }
 
 void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t target[8],
 				  struct kcall *c)
 {
-	struct entry_writer w = {.m = m, .cd = false, .pa = m->ste_pa, .c = c};
+	struct dram_writer w = {.m = m, .cd = false, .pa = m->ste_pa, .c = c};
 	c->ste_writes++;
-	if (write_entry(&w, target))
+	if (write_entry_dram(&w, target))
 		c->ste_hitless++;
 	else
 		c->ste_breaking = true;
@@ -259,9 +280,15 @@ void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m,
 void arm_smmu_make_s2_domain_ste(uint64_t ste[8], const struct arm_smmu_master *m,
 				 const struct arm_smmu_domain *d, bool ats)
 {
-	const struct arm_smmu_device *smmu = m->smmu;
 	struct io_pgtable_arm_regs r;
 	io_pgtable_arm_get_regs(d->pgtbl, &r);
+	arm_smmu_make_s2_ste_regs(ste, m->smmu, d->vmid, &r, ats);
+}
+
+void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *smmu, uint32_t vmid,
+			       const struct io_pgtable_arm_regs *pr, bool ats)
+{
+	const struct io_pgtable_arm_regs r = *pr;
 	struct smmu_ste_fields f;
 	ste_fields_zero(&f);
 	f.v = true;
@@ -269,7 +296,7 @@ void arm_smmu_make_s2_domain_ste(uint64_t ste[8], const struct arm_smmu_master *
 	f.eats = ats ? STE_1_EATS_TRANS : 0;
 	if (smmu->features & ARM_SMMU_FEAT_ATTR_TYPES_OVR)
 		f.shcfg = STE_1_SHCFG_INCOMING;
-	f.s2vmid = (uint16_t)d->vmid;
+	f.s2vmid = (uint16_t)vmid;
 	f.s2t0sz = r.tsz;
 	f.s2sl0 = r.sl;
 	f.s2ir0 = r.irgn;
@@ -314,6 +341,12 @@ void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
 	(void)m;
 	struct io_pgtable_arm_regs r;
 	io_pgtable_arm_get_regs(d->pgtbl, &r);
+	arm_smmu_make_s1_cd_regs(cd, d->asid, &r);
+}
+
+void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgtable_arm_regs *pr)
+{
+	const struct io_pgtable_arm_regs r = *pr;
 	struct smmu_cd_fields f;
 	memset(&f, 0, sizeof(f));
 	f.size = sizeof(f);
@@ -330,7 +363,7 @@ void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
 	f.ips_bits = (uint8_t)r.oas_bits;
 	f.r = f.a = true;
 	f.aset = true; /* not shared with a CPU ASID: no broadcast TLBI */
-	f.asid = (uint16_t)d->asid;
+	f.asid = (uint16_t)asid;
 	f.mair = r.mair;
 	smmu_build_cd_fields(&f, cd);
 }
@@ -417,9 +450,9 @@ int arm_smmu_write_cd0(struct arm_smmu_master *m, const uint64_t target[8], stru
 	int rc = cd0_ptr(m, c, &pa);
 	if (rc)
 		return rc;
-	struct entry_writer w = {.m = m, .cd = true, .pa = pa, .c = c};
+	struct dram_writer w = {.m = m, .cd = true, .pa = pa, .c = c};
 	c->cd_writes++;
-	write_entry(&w, target);
+	write_entry_dram(&w, target);
 	return 0;
 }
 
