@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "shim/shim.h"
 #include "smmu/smmu.h"
 
 namespace smmusim {
@@ -164,10 +165,18 @@ bool platform_param_known(const std::string &key)
 	return find_platform(key) != nullptr;
 }
 
+bool kernel_param_known(const std::string &key)
+{
+	shim_config c;
+	shim_config_default(&c);
+	char buf[64];
+	return shim_config_get(&c, key.c_str(), buf, sizeof(buf)) == SHIM_OK;
+}
+
 bool future_param_known(const std::string &key)
 {
 	// DESIGN.md "Kernel-interface emulation": the VMID allocation policy.
-	return key == "policy.vmid";
+	return key == "policy.vmid" || key == "kvm.vmid_bits" || key == "kvm.cpus";
 }
 
 bool model_param_known(const std::string &key)

@@ -43,6 +43,8 @@ bool platform_param_known(const std::string &key);
 // Parameters of models not built yet (the kernel interface's policy.vmid):
 // valid in a trace, but a replay that needs them is not supported yet.
 bool future_param_known(const std::string &key);
+// Parameters of the emulated kernel (uapi_shim: kernel.*, t.k.*).
+bool kernel_param_known(const std::string &key);
 bool model_param_known(const std::string &key);
 
 // Set a platform parameter from its text. False with a reason for a bad value.

@@ -58,6 +58,7 @@ namespace {
 // Where a setting lands once classified.
 struct Target {
 	bool platform = false;
+	bool kernel = false; // a parameter of the emulated kernel (shim_config_set)
 	int smmu = -1; // -1: every SMMU (model parameter)
 	std::string key;
 	int rank = 0;  // precedence class: 0 trace global .. 3 command line scoped
@@ -116,6 +117,11 @@ bool PlatformSpec::finalize(SimError &err)
 				return false;
 			}
 			t.smmu = st.smmu;
+		} else if (st.key == "policy.vmid" && st.value == "smmu-ida") {
+			// The mainline policy is what the kernel model does.
+			t.platform = true;
+			t.rank = -1;
+			continue;
 		} else if (future_param_known(st.key)) {
 			t.platform = true;
 			t.rank = -1; // not applied
@@ -123,6 +129,8 @@ bool PlatformSpec::finalize(SimError &err)
 			continue;
 		} else if (platform_param_known(st.key)) {
 			t.platform = true;
+		} else if (kernel_param_known(st.key)) {
+			t.kernel = true;
 		} else if (model_param_known(st.key)) {
 			t.smmu = -1;
 		} else {
@@ -159,6 +167,16 @@ bool PlatformSpec::finalize(SimError &err)
 			continue;
 		int status = st.cli ? kExitUsage : kExitMalformed;
 		std::string where = st.cli ? "--set " + st.key + "=" + st.value + ": " : "";
+		if (t.kernel) {
+			char why[256] = "";
+			if (shim_config_set(&kernel, t.key.c_str(), st.value.c_str(), why, sizeof(why)) !=
+			    SHIM_OK) {
+				std::string w = why[0] ? why : "bad value";
+				err = make_error(status, st.pos, where + t.key + "=" + st.value + ": " + w);
+				return false;
+			}
+			continue;
+		}
 		if (t.platform) {
 			std::string why;
 			if (!platform_param_set(plat, t.key, st.value, why)) {

@@ -20,6 +20,7 @@
 #include "memory.h"
 #include "params.h"
 #include "pcie_function.h"
+#include "shim/shim.h"
 #include "smmu/smmu.h"
 #include "smmu_module.h"
 
@@ -72,6 +73,8 @@ struct DeviceSpec {
 	uint32_t ssid_bits = 0;
 	uint32_t port = 0; // TBU port on its SMMU
 	bool ats = false, pri = false;
+	bool snoop_enforced = false;         // snoop=enforced (IORT CANWBS)
+	std::string cdev, group, bdf;        // empty: the kernel's defaults
 	Pos pos;
 };
 
@@ -83,6 +86,10 @@ struct PlatformSpec {
 	// Settings of models not built yet (future_param_known): kept so that a
 	// replay can say it cannot honour them.
 	std::vector<Setting> deferred;
+	// The emulated kernel's parameters (kernel.*, t.k.*; `smmusim params`).
+	shim_config kernel;
+
+	PlatformSpec() { shim_config_default(&kernel); }
 
 	int find_smmu(const std::string &name) const;
 	int find_device(const std::string &name) const;

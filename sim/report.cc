@@ -1,10 +1,12 @@
 // report.cc - see report.h.
 #include "report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "smmu/smmu_defs.h"
+#include "kernel.h"
 #include "smmu_module.h"
 
 namespace smmusim {
@@ -35,6 +37,14 @@ public:
 		e.path = std::move(path);
 		e.kind = ReportEntry::kString;
 		e.text = std::move(s);
+		out_.push_back(std::move(e));
+	}
+	void raw(std::vector<std::string> path, std::string json)
+	{
+		ReportEntry e;
+		e.path = std::move(path);
+		e.kind = ReportEntry::kRaw;
+		e.text = std::move(json);
 		out_.push_back(std::move(e));
 	}
 	void empty_array(std::vector<std::string> path)
@@ -204,6 +214,66 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		}
 	}
 
+	// The kernel model: per request (count, errors, latency), then every
+	// ioctl in trace order.
+	if (!st.ioctls.empty()) {
+		std::vector<std::string> names;
+		for (const IoctlRecord &r : st.ioctls)
+			if (std::find(names.begin(), names.end(), r.request) == names.end())
+				names.push_back(r.request);
+		std::sort(names.begin(), names.end());
+		b.num({"ioctl", "count"}, st.ioctls.size());
+		uint64_t errs = 0;
+		for (const IoctlRecord &r : st.ioctls)
+			errs += r.err != 0;
+		b.num({"ioctl", "errors"}, errs);
+		for (const std::string &n : names) {
+			LatencyHist h;
+			uint64_t e = 0, cmds = 0, syncs = 0, breaking = 0;
+			for (const IoctlRecord &r : st.ioctls)
+				if (r.request == n) {
+					h.add(r.sim_ps);
+					e += r.err != 0;
+					cmds += r.ncmds;
+					syncs += r.syncs;
+					breaking += r.ste_breaking;
+				}
+			b.summary({"ioctl", n}, h.summary());
+			b.num({"ioctl", n, "errors"}, e);
+			b.num({"ioctl", n, "commands"}, cmds);
+			b.num({"ioctl", n, "syncs"}, syncs);
+			b.num({"ioctl", n, "ste_breaking"}, breaking);
+		}
+		std::string a = "[";
+		for (size_t i = 0; i < st.ioctls.size(); i++) {
+			const IoctlRecord &r = st.ioctls[i];
+			a += i ? ",\n    {" : "\n    {";
+			a += "\"line\": " + std::to_string(r.line) + ", \"request\": ";
+			json_string(a, r.request);
+			const char *en = r.err ? errno_name(r.err) : nullptr;
+			a += ", \"errno\": " + std::to_string(r.err);
+			if (r.err) {
+				a += ", \"errno_name\": ";
+				json_string(a, en ? en : "?");
+			}
+			a += ", \"sim_ns\": " + milli_text(r.sim_ps) + ", \"commands\": [";
+			for (size_t j = 0; j < r.cmds.size(); j++) {
+				const char *cn = smmu_cmd_name(r.cmds[j]);
+				if (j)
+					a += ", ";
+				json_string(a, cn ? cn : "OP_" + std::to_string(r.cmds[j]));
+			}
+			a += "]";
+			if (r.ncmds > r.cmds.size())
+				a += ", \"commands_total\": " + std::to_string(r.ncmds);
+			a += ", \"syncs\": " + std::to_string(r.syncs) + ", \"ste_breaking\": ";
+			a += r.ste_breaking ? "true" : "false";
+			a += "}";
+		}
+		a += "\n  ]";
+		b.raw({"ioctls"}, a);
+	}
+
 	b.num({"mmio", "reads"}, st.mmio_reads);
 	b.num({"mmio", "writes"}, st.mmio_writes);
 	b.num({"mmio", "errors"}, st.mmio_errors);
@@ -286,6 +356,9 @@ std::string report_json(const std::vector<ReportEntry> &entries)
 			break;
 		case ReportEntry::kArray:
 			out += "[]";
+			break;
+		case ReportEntry::kRaw:
+			out += e.text;
 			break;
 		}
 	}
@@ -416,6 +489,22 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 		std::string name = smmu_cmd_name(op) ? smmu_cmd_name(op) : "OP_" + std::to_string(op);
 		std::string base = "invalidations.by_op." + name;
 		add("  %-15s %-8s %s\n", name.c_str(), get(base + ".count").c_str(), lat(base).c_str());
+	}
+	if (!st.ioctls.empty()) {
+		add("ioctls            %s (errors %s)\n", get("ioctl.count").c_str(),
+		    get("ioctl.errors").c_str());
+		std::vector<std::string> names;
+		for (const IoctlRecord &r : st.ioctls)
+			if (std::find(names.begin(), names.end(), r.request) == names.end())
+				names.push_back(r.request);
+		std::sort(names.begin(), names.end());
+		for (const std::string &n : names) {
+			std::string base = "ioctl." + n;
+			add("  %-30s %-6s err %-4s cmds %-6s syncs %-5s %s\n", n.c_str(),
+			    get(base + ".count").c_str(), get(base + ".errors").c_str(),
+			    get(base + ".commands").c_str(), get(base + ".syncs").c_str(),
+			    lat(base).c_str());
+		}
 	}
 	add("events            %s (recorded %s, dropped %s)\n", get("events.count").c_str(),
 	    get("events.recorded").c_str(), get("events.dropped").c_str());

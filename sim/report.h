@@ -22,12 +22,12 @@ namespace smmusim {
 class SmmuModule;
 
 struct ReportEntry {
-	enum Kind { kNumber, kString, kArray };
+	enum Kind { kNumber, kString, kArray, kRaw };
 	std::vector<std::string> path;
 	Kind kind = kNumber;
 	uint64_t milli = 0; // number x 1000 (a time in ns is its picoseconds)
 	bool time = false;  // a latency or time in ns
-	std::string text;   // kString
+	std::string text;   // kString; kRaw: JSON text written as is
 };
 
 // How the run ended.

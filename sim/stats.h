@@ -59,6 +59,18 @@ private:
 // Nearest-rank summary of (value, count) pairs (reordered in place).
 Summary summarize(std::vector<std::pair<uint64_t, uint64_t>> &pairs);
 
+// One ioctl as the report lists it (the kernel model's account of the call).
+struct IoctlRecord {
+	uint32_t line = 0;
+	std::string request;
+	int err = 0;            // errno, 0 on success
+	uint64_t sim_ps = 0;    // simulated time the call took
+	std::vector<uint8_t> cmds; // SMMU command opcodes issued, in order
+	uint32_t ncmds = 0;     // all of them (cmds keeps the first 256)
+	uint32_t syncs = 0;
+	bool ste_breaking = false;
+};
+
 class RunStats : public SmmuObserver {
 public:
 	RunStats(std::vector<ClockDomain> clocks, std::vector<std::string> smmu_names);
@@ -86,6 +98,10 @@ public:
 		mix_byte(event);
 	}
 	uint64_t dma_results_digest() const { return dma_digest_; }
+
+	// ---- the kernel model ----
+	std::vector<IoctlRecord> ioctls;
+	uint64_t syscalls = 0;      // open, close, mmap, read, ioctl
 
 	// ---- other records ----
 	uint64_t records = 0;       // every record processed, header included

@@ -144,10 +144,10 @@ TEST(SimReplay, StampsWaitUntilTheirTime)
 
 TEST(SimReplay, RecordsNotSupportedYetStopWithStatusOne)
 {
-	RunResult r = ReplayText("smmutrace 1\n# kernel model\nopen /dev/iommu -> fd=$f\n");
+	RunResult r = ReplayText("smmutrace 1\n# KVM model\nconfig policy.vmid=shared\nwait 5ns\n");
 	EXPECT_EQ(r.status, 1);
-	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
-	EXPECT_NE(r.err.find("open /dev/iommu"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find(":3:8: error: not supported yet"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("policy.vmid=shared"), std::string::npos) << r.err;
 
 	r = ReplayText("smmutrace 1\ndevice d smmu=smmu0 sid=1 ats=on\nats d translate addr=0x1000\n");
 	EXPECT_EQ(r.status, 1);
@@ -158,9 +158,9 @@ TEST(SimReplay, RecordsNotSupportedYetStopWithStatusOne)
 	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
 
 	// ... but a malformed record later still makes the trace malformed.
-	r = ReplayText("smmutrace 1\nopen /dev/iommu -> fd=$f\nwait 5\n");
+	r = ReplayText("smmutrace 1\ndevice d smmu=smmu0 sid=1 ats=on\nats d translate addr=0x1000\nwait 5\n");
 	EXPECT_EQ(r.status, 2);
-	EXPECT_NE(r.err.find(":3:6:"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find(":4:6:"), std::string::npos) << r.err;
 }
 
 TEST(SimReplay, SemanticErrorsAreMalformed)
