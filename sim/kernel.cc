@@ -106,9 +106,19 @@ bool KernelHost::ensure_boot(uint64_t now_ps, std::string &why)
 	if (booted_)
 		return true;
 	if (!k_) {
-		shim_config cfg = spec_.kernel;
-		cfg.dram_base = 0;
-		cfg.dram_size = p_.memory->size();
+		shim_config cfg = spec_.kernel, defaults;
+		shim_config_default(&defaults);
+		// The kernel allocates from the platform's memory: all of it unless
+		// kernel.dram_base/size say otherwise (then it must fit).
+		if (cfg.dram_base == defaults.dram_base && cfg.dram_size == defaults.dram_size) {
+			cfg.dram_base = 0;
+			cfg.dram_size = p_.memory->size();
+		} else if (cfg.dram_base >= p_.memory->size() ||
+			   cfg.dram_size > p_.memory->size() - cfg.dram_base) {
+			why = "kernel.dram_base/kernel.dram_size lie outside the platform memory "
+			      "(memory size=)";
+			return false;
+		}
 		shim_host_ops ops{};
 		ops.size = sizeof(ops);
 		ops.mem_read = mem_read;

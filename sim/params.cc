@@ -271,6 +271,10 @@ std::vector<ParamInfo> all_params()
 		out.push_back({p->name, buf, p->unit ? p->unit : "", p->source ? p->source : "",
 			       p->help ? p->help : "", true});
 	}
+	// The emulated kernel's (kernel.*, t.k.*: driver and syscall costs).
+	for (size_t i = 0; const shim_param_info *p = shim_param_at(i); i++)
+		out.push_back({p->name, p->def ? p->def : "", p->unit ? p->unit : "",
+			       p->source ? p->source : "", p->help ? p->help : "", false});
 	return out;
 }
 
