@@ -398,10 +398,10 @@ int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
 	if (!rc)
 		rc = init_strtab(smmu, c);
 	if (!rc)
-		rc = kmem_alloc(env->mem, 16ull << smmu->cmdq.shift, 16ull << smmu->cmdq.shift,
+		rc = kmem_alloc(env->mem, 16ull << smmu->cmdq.shift, pow2_align(16ull << smmu->cmdq.shift),
 				&smmu->cmdq.base);
 	if (!rc)
-		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift, 32ull << smmu->evtq.shift,
+		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift, pow2_align(32ull << smmu->evtq.shift),
 				&smmu->evtq.base);
 	if (!rc) {
 		smmu->vmid_map = calloc(((1u << smmu->vmid_bits) + 7) / 8, 1);
