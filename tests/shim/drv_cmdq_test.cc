@@ -7,7 +7,8 @@ extern "C" {
 #include "arm_smmu_v3_internal.h"
 }
 
-namespace {
+namespace
+{
 
 TEST(DrvCmdq, SyncWaitEndsWhenTheModelCompletedIt)
 {

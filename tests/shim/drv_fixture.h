@@ -21,14 +21,16 @@ struct CallRec {
 	bool ste_breaking = false;
 	int cmdq_error = 0;
 	uint64_t ns = 0;
-	uint32_t Count(uint8_t op) const {
+	uint32_t Count(uint8_t op) const
+	{
 		uint32_t n = 0;
 		for (auto o : ops)
 			n += o == op;
 		return n;
 	}
 	// Longest run of commands between two CMD_SYNCs (or the start).
-	uint32_t LongestRunWithoutSync() const {
+	uint32_t LongestRunWithoutSync() const
+	{
 		uint32_t best = 0, run = 0;
 		for (auto o : ops) {
 			if (o == SMMU_CMD_SYNC)
@@ -40,18 +42,21 @@ struct CallRec {
 	}
 };
 
-class DrvRig : public ShimRig {
-public:
+class DrvRig : public ShimRig
+{
+      public:
 	std::vector<arm_smmu_device *> devs;
 	std::vector<arm_smmu_master *> masters;
 
-	~DrvRig() {
+	~DrvRig()
+	{
 		for (auto *d : devs)
 			arm_smmu_device_remove(d);
 	}
 
 	// Run fn in a fresh kcall and return its record.
-	CallRec Run(const std::function<int(kcall *)> &fn) {
+	CallRec Run(const std::function<int(kcall *)> &fn)
+	{
 		Call c(*this);
 		CallRec r;
 		r.rc = fn(c.get());
@@ -67,7 +72,8 @@ public:
 	}
 
 	// Add an SMMU with cfg and probe it; nullptr on failure.
-	arm_smmu_device *AddProbed(const smmu_config &cfg, int *rc_out = nullptr) {
+	arm_smmu_device *AddProbed(const smmu_config &cfg, int *rc_out = nullptr)
+	{
 		uint32_t i = Add(cfg);
 		arm_smmu_device *d = nullptr;
 		CallRec r = Run([&](kcall *k) { return arm_smmu_device_probe(&env, i, k, &d); });
@@ -80,7 +86,8 @@ public:
 	arm_smmu_device *AddProbed() { return AddProbed(DefaultConfig()); }
 
 	arm_smmu_master *Master(arm_smmu_device *d, uint32_t sid, bool ats = false,
-				bool canwbs = true) {
+	                        bool canwbs = true)
+	{
 		arm_smmu_master_desc desc{};
 		desc.sid = sid;
 		desc.ats = ats;
@@ -91,9 +98,11 @@ public:
 		return m;
 	}
 
-	arm_smmu_domain *Paging(arm_smmu_master *m, uint32_t flags = 0, int *rc_out = nullptr) {
+	arm_smmu_domain *Paging(arm_smmu_master *m, uint32_t flags = 0, int *rc_out = nullptr)
+	{
 		arm_smmu_domain *dom = nullptr;
-		CallRec r = Run([&](kcall *k) { return arm_smmu_domain_alloc_paging(m, flags, k, &dom); });
+		CallRec r =
+		    Run([&](kcall *k) { return arm_smmu_domain_alloc_paging(m, flags, k, &dom); });
 		if (rc_out)
 			*rc_out = r.rc;
 		else
@@ -101,15 +110,18 @@ public:
 		return dom;
 	}
 
-	CallRec Attach(arm_smmu_domain *dom, arm_smmu_master *m) {
+	CallRec Attach(arm_smmu_domain *dom, arm_smmu_master *m)
+	{
 		return Run([&](kcall *k) { return arm_smmu_attach_dev(dom, m, k); });
 	}
 
 	CallRec Map(arm_smmu_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
-		    int prot = ARM_SMMU_PROT_READ | ARM_SMMU_PROT_WRITE) {
+	            int prot = ARM_SMMU_PROT_READ | ARM_SMMU_PROT_WRITE)
+	{
 		return Run([&](kcall *k) {
 			uint64_t mapped = 0;
-			int rc = arm_smmu_map_pages(dom, iova, pa, 4096, size / 4096, prot, k, &mapped);
+			int rc =
+			    arm_smmu_map_pages(dom, iova, pa, 4096, size / 4096, prot, k, &mapped);
 			EXPECT_EQ(mapped, rc ? mapped : size);
 			return rc;
 		});
@@ -117,7 +129,8 @@ public:
 
 	// unmap + iotlb_sync in one call (iommu_unmap in strict mode).
 	CallRec Unmap(arm_smmu_domain *dom, uint64_t iova, uint64_t size, bool sync = true,
-		      uint64_t *unmapped = nullptr) {
+	              uint64_t *unmapped = nullptr)
+	{
 		return Run([&](kcall *k) {
 			arm_smmu_gather g;
 			arm_smmu_gather_init(&g);
@@ -130,7 +143,8 @@ public:
 		});
 	}
 
-	void Free(arm_smmu_domain *dom) {
+	void Free(arm_smmu_domain *dom)
+	{
 		Run([&](kcall *k) {
 			arm_smmu_domain_free(dom, k);
 			return 0;

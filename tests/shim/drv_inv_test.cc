@@ -5,7 +5,8 @@
 // (a warmed entry must be gone after the sync).
 #include "drv_fixture.h"
 
-namespace {
+namespace
+{
 
 constexpr uint32_t kSid = 0x20;
 
@@ -15,7 +16,8 @@ struct Inv : ::testing::Test {
 	arm_smmu_master *m = nullptr;
 	arm_smmu_domain *dom = nullptr;
 
-	void Setup(const smmu_config &c, uint32_t flags = 0) {
+	void Setup(const smmu_config &c, uint32_t flags = 0)
+	{
 		d = r.AddProbed(c);
 		ASSERT_NE(d, nullptr);
 		m = r.Master(d, kSid);
@@ -23,7 +25,8 @@ struct Inv : ::testing::Test {
 		ASSERT_NE(dom, nullptr);
 		ASSERT_EQ(r.Attach(dom, m).rc, 0);
 	}
-	void TearDown() override {
+	void TearDown() override
+	{
 		if (m)
 			r.Attach(arm_smmu_blocked_domain(), m);
 		if (dom)
@@ -31,11 +34,13 @@ struct Inv : ::testing::Test {
 		for (auto &s : r.smmus)
 			EXPECT_EQ(s->cerrors(), 0u);
 	}
-	bool Ok(uint64_t iova, uint64_t want_pa) {
+	bool Ok(uint64_t iova, uint64_t want_pa)
+	{
 		auto x = r.Dma(0, kSid, iova);
 		return x.outcome == SMMU_XLATE_OK && x.pa == want_pa;
 	}
-	bool Faults(uint64_t iova) {
+	bool Faults(uint64_t iova)
+	{
 		auto x = r.Dma(0, kSid, iova);
 		return x.outcome == SMMU_XLATE_ABORT && x.event == SMMU_EVT_F_TRANSLATION;
 	}
@@ -53,9 +58,8 @@ TEST_F(Inv, UnmapReachesTheModelTlbOnlyWithTheSync)
 	// Unmap without the sync: the model still hits its stale entry.
 	arm_smmu_gather g;
 	arm_smmu_gather_init(&g);
-	CallRec un = r.Run([&](kcall *k) {
-		return (int)arm_smmu_unmap_pages(dom, kIova, 4096, 4, &g, k);
-	});
+	CallRec un =
+	    r.Run([&](kcall *k) { return (int)arm_smmu_unmap_pages(dom, kIova, 4096, 4, &g, k); });
 	EXPECT_EQ(un.rc, 4 * 4096);
 	EXPECT_TRUE(un.ops.empty());
 	auto stale = r.Dma(0, kSid, kIova + 0x1000);
@@ -75,11 +79,12 @@ struct RilCase {
 	bool ril;
 	bool s2;
 	uint32_t pages;
-	uint32_t range_cmds;   // TLBI_NH_VA / TLBI_S2_IPA
-	uint32_t whole_cmds;   // TLBI_NH_ASID / TLBI_S12_VMALL
+	uint32_t range_cmds; // TLBI_NH_VA / TLBI_S2_IPA
+	uint32_t whole_cmds; // TLBI_NH_ASID / TLBI_S12_VMALL
 };
 
-struct InvRil : Inv, ::testing::WithParamInterface<RilCase> {};
+struct InvRil : Inv, ::testing::WithParamInterface<RilCase> {
+};
 
 TEST_P(InvRil, OpcodesAndTheTlbAgree)
 {
@@ -121,21 +126,21 @@ TEST_P(InvRil, OpcodesAndTheTlbAgree)
 		EXPECT_NE(next.hit, SMMU_HIT_WALK);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-	Unmap, InvRil,
-	::testing::Values(
-		// RIL: (NUM+1) * 2^SCALE pages per command, any size
-		RilCase{true, false, 1, 1, 0}, RilCase{true, false, 16, 1, 0},
-		RilCase{true, false, 1000, 2, 0}, // 1000 = 29 * 8 + 3 * 256
-		RilCase{true, true, 600, 2, 0},   // 600 = 19 * 8 + 7 * 64
-		// no RIL: one command per page below 512 pages, then whole tag
-		RilCase{false, false, 16, 16, 0}, RilCase{false, false, 511, 511, 0},
-		RilCase{false, false, 512, 0, 1}, RilCase{false, true, 100, 100, 0},
-		RilCase{false, true, 700, 0, 1}),
-	[](const auto &i) {
-		return std::string(i.param.ril ? "Ril" : "NoRil") + (i.param.s2 ? "S2_" : "S1_") +
-		       std::to_string(i.param.pages);
-	});
+INSTANTIATE_TEST_SUITE_P(Unmap, InvRil,
+                         ::testing::Values(
+                             // RIL: (NUM+1) * 2^SCALE pages per command, any size
+                             RilCase{true, false, 1, 1, 0}, RilCase{true, false, 16, 1, 0},
+                             RilCase{true, false, 1000, 2, 0}, // 1000 = 29 * 8 + 3 * 256
+                             RilCase{true, true, 600, 2, 0},   // 600 = 19 * 8 + 7 * 64
+                             // no RIL: one command per page below 512 pages, then whole tag
+                             RilCase{false, false, 16, 16, 0}, RilCase{false, false, 511, 511, 0},
+                             RilCase{false, false, 512, 0, 1}, RilCase{false, true, 100, 100, 0},
+                             RilCase{false, true, 700, 0, 1}),
+                         [](const auto &i) {
+	                         return std::string(i.param.ril ? "Ril" : "NoRil") +
+	                                (i.param.s2 ? "S2_" : "S1_") +
+	                                std::to_string(i.param.pages);
+                         });
 
 TEST_F(Inv, FullBatchesGoOutWithoutSyncAndMmu700ForcesOne)
 {
@@ -179,7 +184,7 @@ TEST_F(Inv, NestParentAlsoClearsTheGuestsS1Entries)
 	CallRec un = r.Unmap(dom, kIova, 4096);
 	// S2_VMID batch ends before S2_VMID_S1_CLEAR.
 	std::vector<uint8_t> want = {SMMU_CMD_TLBI_S2_IPA, SMMU_CMD_SYNC, SMMU_CMD_TLBI_NH_ALL,
-				     SMMU_CMD_SYNC};
+	                             SMMU_CMD_SYNC};
 	EXPECT_EQ(un.ops, want);
 	CallRec all = r.Run([&](kcall *k) {
 		arm_smmu_flush_iotlb_all(dom, k);
@@ -227,7 +232,7 @@ TEST_F(Inv, BlocksSplitAndFreedTables)
 	CallRec un2 = r.Unmap(dom, iova2, 2ull << 20, true, &got);
 	EXPECT_EQ(got, 2ull << 20);
 	std::vector<uint8_t> want = {SMMU_CMD_TLBI_NH_VA, SMMU_CMD_SYNC, SMMU_CMD_TLBI_NH_VA,
-				     SMMU_CMD_SYNC};
+	                             SMMU_CMD_SYNC};
 	EXPECT_EQ(un2.ops, want);
 	EXPECT_TRUE(Faults(iova2 + 0x1000));
 }

@@ -9,7 +9,8 @@ extern "C" {
 #include "arm_smmu_v3_internal.h"
 }
 
-namespace {
+namespace
+{
 
 constexpr uint32_t kSid = 0x30, kVsid = 5;
 constexpr uint64_t kGuestIpa = 0x10000000ull; // guest RAM at IPA 256 MiB
@@ -21,17 +22,20 @@ struct GuestMem {
 	ShimRig *r;
 	uint64_t pa, next;
 	uint64_t Pa(uint64_t ipa) const { return ipa - kGuestIpa + pa; }
-	static int Rd(void *ctx, uint64_t ipa, uint64_t *v) {
+	static int Rd(void *ctx, uint64_t ipa, uint64_t *v)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		*v = g->r->Read64(g->Pa(ipa));
 		return 0;
 	}
-	static int Wr(void *ctx, uint64_t ipa, uint64_t v) {
+	static int Wr(void *ctx, uint64_t ipa, uint64_t v)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		g->r->Write64(g->Pa(ipa), v);
 		return 0;
 	}
-	static int Al(void *ctx, uint64_t size, uint64_t *ipa) {
+	static int Al(void *ctx, uint64_t size, uint64_t *ipa)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		uint64_t a = (g->next + size - 1) & ~(size - 1);
 		g->next = a + size;
@@ -40,7 +44,8 @@ struct GuestMem {
 		*ipa = a;
 		return 0;
 	}
-	uint64_t Alloc(uint64_t size) {
+	uint64_t Alloc(uint64_t size)
+	{
 		uint64_t a;
 		Al(this, size, &a);
 		return a;
@@ -53,8 +58,9 @@ struct VEvent {
 	uint64_t evt[4];
 };
 
-class Nested : public ::testing::Test {
-protected:
+class Nested : public ::testing::Test
+{
+      protected:
 	DrvRig r;
 	arm_smmu_device *d = nullptr;
 	arm_smmu_master *m = nullptr;
@@ -66,19 +72,22 @@ protected:
 	uint64_t cd_ipa = 0;
 	std::vector<VEvent> vevents;
 
-	static void OnVevent(void *ctx, arm_vsmmu *v, arm_smmu_master *mm, const uint64_t evt[4]) {
+	static void OnVevent(void *ctx, arm_vsmmu *v, arm_smmu_master *mm, const uint64_t evt[4])
+	{
 		VEvent e{v, mm, {evt[0], evt[1], evt[2], evt[3]}};
 		static_cast<Nested *>(ctx)->vevents.push_back(e);
 	}
 
-	void SetUp() override {
+	void SetUp() override
+	{
 		d = r.AddProbed();
 		ASSERT_NE(d, nullptr);
 		arm_smmu_set_vevent_handler(d, OnVevent, this);
 		m = r.Master(d, kSid);
 		parent = r.Paging(m, ARM_SMMU_ALLOC_NEST_PARENT);
 		ASSERT_NE(parent, nullptr);
-		ASSERT_EQ(0, r.Run([&](kcall *k) { return arm_vsmmu_alloc(m, parent, k, &vsmmu); }).rc);
+		ASSERT_EQ(
+		    0, r.Run([&](kcall *k) { return arm_vsmmu_alloc(m, parent, k, &vsmmu); }).rc);
 		EXPECT_EQ(arm_vsmmu_vmid(vsmmu), arm_smmu_domain_vmid(parent));
 		ASSERT_EQ(0, arm_vsmmu_vdevice_set(vsmmu, m, kVsid));
 		// Guest RAM: 4 MiB of DRAM at IPA kGuestIpa through the parent S2.
@@ -99,7 +108,8 @@ protected:
 		for (int i = 0; i < 8; i++)
 			r.Write64(gm.Pa(cd_ipa) + 8 * i, cd[i]);
 	}
-	void TearDown() override {
+	void TearDown() override
+	{
 		r.Attach(arm_smmu_blocked_domain(), m);
 		if (nested)
 			r.Free(nested);
@@ -109,36 +119,44 @@ protected:
 		});
 		r.Free(parent);
 	}
-	void GuestMap(uint64_t va, uint64_t ipa) {
+	void GuestMap(uint64_t va, uint64_t ipa)
+	{
 		smmu_pt_attr a;
 		smmu_pt_attr_default(&a, false);
 		a.ng = true;
 		ASSERT_EQ(smmu_pt_map(&gpt, va, ipa, 4096, 12, &a), SMMU_PT_OK);
 	}
 	// vSTE for the guest CD: V, Cfg S1, S1ContextPtr, WB/ISH fetches.
-	void Vste(uint64_t v[2]) {
+	void Vste(uint64_t v[2])
+	{
 		v[0] = 1 | (5ull << 1) | (cd_ipa & 0x000FFFFFFFFFFFC0ull);
 		v[1] = (1ull << 2) | (1ull << 4) | (3ull << 6);
 	}
-	int AllocNested(const uint64_t v[2], arm_smmu_domain **out, uint32_t flags = 0) {
-		return r.Run([&](kcall *k) {
-			return arm_smmu_domain_alloc_nested(vsmmu, flags, v, k, out);
-		}).rc;
+	int AllocNested(const uint64_t v[2], arm_smmu_domain **out, uint32_t flags = 0)
+	{
+		return r
+		    .Run([&](kcall *k) {
+			    return arm_smmu_domain_alloc_nested(vsmmu, flags, v, k, out);
+		    })
+		    .rc;
 	}
-	void AttachGuest() {
+	void AttachGuest()
+	{
 		uint64_t v[2];
 		Vste(v);
 		ASSERT_EQ(0, AllocNested(v, &nested));
 		ASSERT_EQ(r.Attach(nested, m).rc, 0);
 	}
-	CallRec UserInv(std::vector<std::array<uint64_t, 2>> &cmds, uint32_t *consumed) {
+	CallRec UserInv(std::vector<std::array<uint64_t, 2>> &cmds, uint32_t *consumed)
+	{
 		return r.Run([&](kcall *k) {
 			return arm_vsmmu_cache_invalidate(
-				vsmmu, reinterpret_cast<uint64_t(*)[2]>(cmds.data()),
-				(uint32_t)cmds.size(), consumed, k);
+			    vsmmu, reinterpret_cast<uint64_t(*)[2]>(cmds.data()),
+			    (uint32_t)cmds.size(), consumed, k);
 		});
 	}
-	std::array<uint64_t, 2> Cmd(void (*fn)(uint64_t *)) {
+	std::array<uint64_t, 2> Cmd(void (*fn)(uint64_t *))
+	{
 		std::array<uint64_t, 2> c{};
 		fn(c.data());
 		return c;
@@ -232,7 +250,7 @@ TEST_F(Nested, AttachAndObjectRules)
 	EXPECT_EQ(-EINVAL, r.Run([&](kcall *k) { return arm_vsmmu_alloc(m, s1, k, &bad); }).rc);
 	arm_smmu_master *nc = r.Master(d, kSid + 2, false, /*canwbs=*/false);
 	EXPECT_EQ(-EOPNOTSUPP,
-		  r.Run([&](kcall *k) { return arm_vsmmu_alloc(nc, parent, k, &bad); }).rc);
+	          r.Run([&](kcall *k) { return arm_vsmmu_alloc(nc, parent, k, &bad); }).rc);
 	r.Attach(arm_smmu_blocked_domain(), m2);
 	r.Free(byp);
 	r.Free(s1);
@@ -252,7 +270,7 @@ TEST_F(Nested, UserTlbiGetsTheVmidAndReallyInvalidates)
 	ASSERT_EQ(rec.rc, 0);
 	EXPECT_EQ(consumed, 1u);
 	EXPECT_EQ((cmds[0][0] >> 32) & 0xffff, arm_smmu_domain_vmid(parent)); // VMID forced
-	EXPECT_EQ(cmds[0][0] >> 48, 9u);                                       // ASID kept
+	EXPECT_EQ(cmds[0][0] >> 48, 9u);                                      // ASID kept
 	std::vector<uint8_t> want = {SMMU_CMD_TLBI_NH_VA, SMMU_CMD_SYNC};
 	EXPECT_EQ(rec.ops, want);
 	auto x = r.Dma(0, kSid, 0x1010);
@@ -281,7 +299,7 @@ TEST_F(Nested, UserCommandConversion)
 	EXPECT_EQ(cmds[2][1], 0u);
 	EXPECT_EQ((cmds[3][0] >> 32) & 0xffff, arm_smmu_domain_vmid(parent));
 	std::vector<uint8_t> want = {SMMU_CMD_CFGI_CD, SMMU_CMD_CFGI_CD_ALL, SMMU_CMD_TLBI_NH_ALL,
-				     SMMU_CMD_TLBI_NH_ASID, SMMU_CMD_SYNC};
+	                             SMMU_CMD_TLBI_NH_ASID, SMMU_CMD_SYNC};
 	EXPECT_EQ(rec.ops, want);
 	EXPECT_EQ(r.S(0).cerrors(), 0u);
 }
@@ -303,9 +321,9 @@ TEST_F(Nested, RejectedCommandsAndThe70EntryNumQuirk)
 	EXPECT_TRUE(rec.ops.empty());
 	// Other rejected opcodes, and an unknown vSID.
 	for (auto fn : {+[](uint64_t *c) { smmu_cmd_cfgi_ste(c, kSid, true); },
-			+[](uint64_t *c) { smmu_cmd_tlbi_s12_vmall(c, 1); },
-			+[](uint64_t *c) { smmu_cmd_cfgi_all(c); },
-			+[](uint64_t *c) { smmu_cmd_cfgi_cd(c, 99, 0, true); }}) {
+	                +[](uint64_t *c) { smmu_cmd_tlbi_s12_vmall(c, 1); },
+	                +[](uint64_t *c) { smmu_cmd_cfgi_all(c); },
+	                +[](uint64_t *c) { smmu_cmd_cfgi_cd(c, 99, 0, true); }}) {
 		std::vector<std::array<uint64_t, 2>> one = {Cmd(fn)};
 		CallRec bad = UserInv(one, &consumed);
 		EXPECT_EQ(bad.rc, -EIO);
@@ -351,7 +369,7 @@ TEST_F(Nested, IllegalFieldsPassTheConversionAndHitCerror)
 	EXPECT_EQ(rec.cmdq_error, SMMU_CERROR_ILL);
 	EXPECT_EQ(r.S(0).cerrors(), 1u);
 	EXPECT_EQ(r.Reg(0, SMMU_REG_GERROR) & SMMU_GERROR_CMDQ_ERR,
-		  r.Reg(0, SMMU_REG_GERRORN) & SMMU_GERROR_CMDQ_ERR); // acknowledged
+	          r.Reg(0, SMMU_REG_GERRORN) & SMMU_GERROR_CMDQ_ERR); // acknowledged
 	// The queue runs again.
 	std::vector<std::array<uint64_t, 2>> ok = {cmds[1]};
 	CallRec after = UserInv(ok, &consumed);
@@ -402,7 +420,7 @@ TEST_F(Nested, ParentUnmapClearsCombinedEntries)
 	// piece of a 2M block: split).
 	CallRec un = r.Unmap(parent, kGuestIpa + 0x100000, 4096);
 	std::vector<uint8_t> want = {SMMU_CMD_TLBI_S2_IPA, SMMU_CMD_SYNC, SMMU_CMD_TLBI_NH_ALL,
-				     SMMU_CMD_SYNC};
+	                             SMMU_CMD_SYNC};
 	EXPECT_EQ(un.ops, want);
 	auto x = r.Dma(0, kSid, 0x1010);
 	EXPECT_EQ(x.outcome, SMMU_XLATE_ABORT);

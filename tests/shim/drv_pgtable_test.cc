@@ -7,28 +7,33 @@ extern "C" {
 #include "io_pgtable_arm.h"
 }
 
-namespace {
+namespace
+{
 
 struct TlbLog {
 	std::vector<std::pair<uint64_t, uint64_t>> walks; // (iova, size)
 	std::vector<std::pair<uint64_t, uint64_t>> pages; // (iova, granule)
-	static void Walk(void *ck, uint64_t iova, uint64_t size, uint64_t, kcall *) {
+	static void Walk(void *ck, uint64_t iova, uint64_t size, uint64_t, kcall *)
+	{
 		static_cast<TlbLog *>(ck)->walks.push_back({iova, size});
 	}
-	static void Page(void *ck, void *, uint64_t iova, uint64_t granule, kcall *) {
+	static void Page(void *ck, void *, uint64_t iova, uint64_t granule, kcall *)
+	{
 		static_cast<TlbLog *>(ck)->pages.push_back({iova, granule});
 	}
 };
 
-class Pgtable : public ::testing::Test {
-protected:
+class Pgtable : public ::testing::Test
+{
+      protected:
 	ShimRig r;
 	TlbLog log;
 	io_pgtable_tlb tlb{TlbLog::Walk, TlbLog::Page, &log};
 	std::vector<io_pgtable_arm *> pts;
 	int gather_token = 0;
 
-	void TearDown() override {
+	void TearDown() override
+	{
 		uint64_t before = kmem_used(r.env.mem);
 		for (auto *p : pts) {
 			before -= 4096 * io_pgtable_arm_table_pages(p);
@@ -36,28 +41,33 @@ protected:
 		}
 		EXPECT_EQ(kmem_used(r.env.mem), before); // every table page came back
 	}
-	io_pgtable_arm *New(bool s2, unsigned ias, unsigned oas = 48, bool split = true) {
+	io_pgtable_arm *New(bool s2, unsigned ias, unsigned oas = 48, bool split = true)
+	{
 		io_pgtable_arm *p = nullptr;
 		ShimRig::Call c(r);
-		EXPECT_EQ(0, io_pgtable_arm_alloc(&r.env, s2, ias, oas, true, split, &tlb, c.get(), &p));
+		EXPECT_EQ(
+		    0, io_pgtable_arm_alloc(&r.env, s2, ias, oas, true, split, &tlb, c.get(), &p));
 		pts.push_back(p);
 		return p;
 	}
 	int Map(io_pgtable_arm *p, uint64_t iova, uint64_t pa, uint64_t pgsize, uint64_t n,
-		uint64_t *ns = nullptr) {
+	        uint64_t *ns = nullptr)
+	{
 		ShimRig::Call c(r);
 		uint64_t mapped = 0;
-		int rc = io_pgtable_arm_map(p, iova, pa, pgsize, n, IOPT_PROT_READ | IOPT_PROT_WRITE,
-					    c.get(), &mapped);
+		int rc = io_pgtable_arm_map(p, iova, pa, pgsize, n,
+		                            IOPT_PROT_READ | IOPT_PROT_WRITE, c.get(), &mapped);
 		if (ns)
 			*ns = c.k.t - c.k.start;
 		return rc;
 	}
-	uint64_t Unmap(io_pgtable_arm *p, uint64_t iova, uint64_t pgsize, uint64_t n) {
+	uint64_t Unmap(io_pgtable_arm *p, uint64_t iova, uint64_t pgsize, uint64_t n)
+	{
 		ShimRig::Call c(r);
 		return io_pgtable_arm_unmap(p, iova, pgsize, n, &gather_token, c.get());
 	}
-	uint64_t Phys(io_pgtable_arm *p, uint64_t iova) {
+	uint64_t Phys(io_pgtable_arm *p, uint64_t iova)
+	{
 		uint64_t pa = ~0ull;
 		if (io_pgtable_arm_iova_to_phys(p, iova, &pa))
 			return ~0ull;

@@ -2,7 +2,8 @@
 // from the ID registers, masters, S1/S2 translation through the model.
 #include "drv_fixture.h"
 
-namespace {
+namespace
+{
 
 TEST(DrvProbe, EnablesTheSmmuThroughCr0Ack)
 {
@@ -12,7 +13,7 @@ TEST(DrvProbe, EnablesTheSmmuThroughCr0Ack)
 	uint32_t ack = (uint32_t)r.Reg(0, SMMU_REG_CR0ACK);
 	EXPECT_EQ(ack, SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_ATSCHK);
 	EXPECT_EQ(r.Reg(0, SMMU_REG_IRQ_CTRLACK),
-		  SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN);
+	          SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN);
 	// 2-level stream table (SIDSIZE 16 > STRTAB_SPLIT), queues capped.
 	uint32_t cfg = (uint32_t)r.Reg(0, SMMU_REG_STRTAB_BASE_CFG);
 	EXPECT_EQ((cfg >> SMMU_STRTAB_FMT_SHIFT) & 3, 1u);
@@ -31,8 +32,9 @@ TEST(DrvProbe, InitialInvalidationsAsLinuxIssuesThem)
 	ASSERT_EQ(rec.rc, 0);
 	r.devs.push_back(d);
 	// CFGI_ALL + SYNC, TLBI_EL2_ALL + SYNC (FEAT_HYP), TLBI_NSNH_ALL + SYNC.
-	std::vector<uint8_t> want = {SMMU_CMD_CFGI_STE_RANGE, SMMU_CMD_SYNC, SMMU_CMD_TLBI_EL2_ALL,
-				     SMMU_CMD_SYNC, SMMU_CMD_TLBI_NSNH_ALL, SMMU_CMD_SYNC};
+	std::vector<uint8_t> want = {SMMU_CMD_CFGI_STE_RANGE, SMMU_CMD_SYNC,
+	                             SMMU_CMD_TLBI_EL2_ALL,   SMMU_CMD_SYNC,
+	                             SMMU_CMD_TLBI_NSNH_ALL,  SMMU_CMD_SYNC};
 	EXPECT_EQ(rec.ops, want);
 	// Every command reached the model and completed; the SYNC waits took time.
 	ASSERT_EQ(r.S(0).cmds.size(), 6u);
@@ -114,13 +116,16 @@ TEST(DrvProbe, MastersReachTheirSteAndStartBlocked)
 	arm_smmu_master_desc dup{};
 	dup.sid = 0x1234;
 	arm_smmu_master *m2 = nullptr;
-	EXPECT_EQ(-EEXIST, r.Run([&](kcall *k) { return arm_smmu_probe_master(d, &dup, k, &m2); }).rc);
+	EXPECT_EQ(-EEXIST,
+	          r.Run([&](kcall *k) { return arm_smmu_probe_master(d, &dup, k, &m2); }).rc);
 	dup.sid = 1u << 16;
-	EXPECT_EQ(-ERANGE, r.Run([&](kcall *k) { return arm_smmu_probe_master(d, &dup, k, &m2); }).rc);
+	EXPECT_EQ(-ERANGE,
+	          r.Run([&](kcall *k) { return arm_smmu_probe_master(d, &dup, k, &m2); }).rc);
 	EXPECT_EQ(r.S(0).cerrors(), 0u);
 }
 
-struct Xlate : ::testing::TestWithParam<bool> {};
+struct Xlate : ::testing::TestWithParam<bool> {
+};
 
 TEST_P(Xlate, PagingDomainTranslatesDmaThroughTheModel)
 {
@@ -158,7 +163,7 @@ TEST_P(Xlate, PagingDomainTranslatesDmaThroughTheModel)
 }
 
 INSTANTIATE_TEST_SUITE_P(Stage, Xlate, ::testing::Values(false, true),
-			 [](const auto &i) { return i.param ? "S2" : "S1"; });
+                         [](const auto &i) { return i.param ? "S2" : "S1"; });
 
 TEST(DrvDomain, IdentityBypassesAndDomainsStayOnTheirSmmu)
 {

@@ -2,7 +2,8 @@
 // to the right SMMU with ns -> cycle conversion.
 #include "rig.h"
 
-namespace {
+namespace
+{
 
 TEST(ShimRig, HostOpsReachTheRightSmmuAndDram)
 {
@@ -15,7 +16,7 @@ TEST(ShimRig, HostOpsReachTheRightSmmuAndDram)
 	uint64_t v0 = 0, v1 = 0;
 	ASSERT_EQ(0, r.hops.mmio_read(&r, 0, SMMU_REG_IDR0, 4, r.now_ns, &v0));
 	ASSERT_EQ(0, r.hops.mmio_read(&r, 1, SMMU_REG_IDR0, 4, r.now_ns, &v1));
-	EXPECT_EQ(v0 & 1, 1u);  // S2P
+	EXPECT_EQ(v0 & 1, 1u); // S2P
 	EXPECT_EQ(v1 & 1, 0u);
 	EXPECT_NE(0, r.hops.mmio_read(&r, 2, SMMU_REG_IDR0, 4, r.now_ns, &v0));
 	EXPECT_EQ(r.mmio_errors, 1);

@@ -12,17 +12,20 @@
 #include <map>
 #include <string>
 
-namespace {
+namespace
+{
 
-class Ste : public ::testing::Test {
-protected:
+class Ste : public ::testing::Test
+{
+      protected:
 	DrvRig r;
 	arm_smmu_device *d = nullptr;
 	arm_smmu_master *m = nullptr;
 	std::map<std::string, arm_smmu_domain *> dom;
 	arm_vsmmu *vsmmu = nullptr;
 
-	void SetUp() override {
+	void SetUp() override
+	{
 		d = r.AddProbed();
 		ASSERT_NE(d, nullptr);
 		m = r.Master(d, 0x42);
@@ -32,7 +35,8 @@ protected:
 		dom["s1b"] = r.Paging(m);
 		dom["s2"] = r.Paging(m, ARM_SMMU_ALLOC_NEST_PARENT);
 		dom["s2b"] = r.Paging(m, ARM_SMMU_ALLOC_NEST_PARENT);
-		CallRec rv = r.Run([&](kcall *k) { return arm_vsmmu_alloc(m, dom["s2"], k, &vsmmu); });
+		CallRec rv =
+		    r.Run([&](kcall *k) { return arm_vsmmu_alloc(m, dom["s2"], k, &vsmmu); });
 		ASSERT_EQ(rv.rc, 0);
 		ASSERT_EQ(0, arm_vsmmu_vdevice_set(vsmmu, m, 7));
 		// vSTE: Cfg S1, a guest CD table at IPA 0x40000000.
@@ -43,7 +47,8 @@ protected:
 		uint64_t vabort[2] = {0, 0};
 		dom["nested_abort"] = Nested(vabort);
 	}
-	void TearDown() override {
+	void TearDown() override
+	{
 		r.Attach(arm_smmu_blocked_domain(), m);
 		for (auto n : {"nested", "nested_bypass", "nested_abort", "s1", "s1b", "s2b"})
 			r.Free(dom[n]);
@@ -54,15 +59,17 @@ protected:
 		r.Free(dom["s2"]);
 		EXPECT_EQ(r.S(0).cerrors(), 0u);
 	}
-	arm_smmu_domain *Nested(const uint64_t vste[2]) {
+	arm_smmu_domain *Nested(const uint64_t vste[2])
+	{
 		arm_smmu_domain *n = nullptr;
 		CallRec rc = r.Run(
-			[&](kcall *k) { return arm_smmu_domain_alloc_nested(vsmmu, 0, vste, k, &n); });
+		    [&](kcall *k) { return arm_smmu_domain_alloc_nested(vsmmu, 0, vste, k, &n); });
 		EXPECT_EQ(rc.rc, 0);
 		return n;
 	}
 	// Put the master on `from`, then move it to `to`; returns the move.
-	CallRec Move(const std::string &from, const std::string &to) {
+	CallRec Move(const std::string &from, const std::string &to)
+	{
 		EXPECT_EQ(r.Attach(dom[from], m).rc, 0);
 		CallRec rec = r.Attach(dom[to], m);
 		EXPECT_EQ(rec.rc, 0);
@@ -80,28 +87,28 @@ struct Transition {
 TEST_F(Ste, TransitionTable)
 {
 	const Transition table[] = {
-		{"blocked", "identity", 1, true},  // KUnit abort_to_bypass: 2 with SHCFG
-		{"identity", "blocked", 1, true},  // bypass_to_abort: 2 with SHCFG
-		{"blocked", "s1", 2, true},        // abort_to_cdtable
-		{"s1", "blocked", 2, true},        // cdtable_to_abort
-		{"identity", "s1", 2, true},       // bypass_to_cdtable: 3 with SHCFG
-		{"s1", "identity", 2, true},       // cdtable_to_bypass: 3 with SHCFG
-		{"blocked", "s2", 2, true},        // abort_to_s2
-		{"s2", "blocked", 2, true},        // s2_to_abort
-		{"identity", "s2", 2, true},       // bypass_to_s2
-		{"s2", "identity", 2, true},       // s2_to_bypass
-		{"s1", "s2", 3, false},            // s1_to_s2: hitless (3) only with VMID 0
-		{"s2", "s1", 3, false},            // s2_to_s1: likewise
-		{"s1", "s1b", 0, true},            // same CD table: only the CD changes
-		{"s2", "s2b", 3, false},           // VMID and S2TTB change: two qwords
-		{"s2", "nested", 2, true},         // parent S2 -> nested: qword 0 critical
-		{"nested", "s2", 2, true},         // MEV is safe: cleared with qword 0 staged
-		{"blocked", "nested", 2, true},
-		{"nested", "blocked", 2, true},
-		{"s1", "nested", 3, false},        // CD pointer and VMID both change
-		{"s2", "nested_bypass", 0, true},  // vSTE bypass = the parent's S2 STE
-		{"nested", "nested_abort", 2, true},
-		{"s2", "s2", 0, true},             // re-attach: nothing to write
+	    {"blocked", "identity", 1, true}, // KUnit abort_to_bypass: 2 with SHCFG
+	    {"identity", "blocked", 1, true}, // bypass_to_abort: 2 with SHCFG
+	    {"blocked", "s1", 2, true},       // abort_to_cdtable
+	    {"s1", "blocked", 2, true},       // cdtable_to_abort
+	    {"identity", "s1", 2, true},      // bypass_to_cdtable: 3 with SHCFG
+	    {"s1", "identity", 2, true},      // cdtable_to_bypass: 3 with SHCFG
+	    {"blocked", "s2", 2, true},       // abort_to_s2
+	    {"s2", "blocked", 2, true},       // s2_to_abort
+	    {"identity", "s2", 2, true},      // bypass_to_s2
+	    {"s2", "identity", 2, true},      // s2_to_bypass
+	    {"s1", "s2", 3, false},           // s1_to_s2: hitless (3) only with VMID 0
+	    {"s2", "s1", 3, false},           // s2_to_s1: likewise
+	    {"s1", "s1b", 0, true},           // same CD table: only the CD changes
+	    {"s2", "s2b", 3, false},          // VMID and S2TTB change: two qwords
+	    {"s2", "nested", 2, true},        // parent S2 -> nested: qword 0 critical
+	    {"nested", "s2", 2, true},        // MEV is safe: cleared with qword 0 staged
+	    {"blocked", "nested", 2, true},
+	    {"nested", "blocked", 2, true},
+	    {"s1", "nested", 3, false},       // CD pointer and VMID both change
+	    {"s2", "nested_bypass", 0, true}, // vSTE bypass = the parent's S2 STE
+	    {"nested", "nested_abort", 2, true},
+	    {"s2", "s2", 0, true}, // re-attach: nothing to write
 	};
 	for (const auto &t : table) {
 		SCOPED_TRACE(std::string(t.from) + " -> " + t.to);
@@ -199,7 +206,7 @@ TEST(DrvAts, AtsMasterGetsEatsAndAtcFlushes)
 	ASSERT_EQ(r.Map(s1, 0x3000, buf, 4096).rc, 0);
 	CallRec un = r.Unmap(s1, 0x3000, 4096);
 	std::vector<uint8_t> want = {SMMU_CMD_TLBI_NH_VA, SMMU_CMD_SYNC, SMMU_CMD_ATC_INV,
-				     SMMU_CMD_SYNC};
+	                             SMMU_CMD_SYNC};
 	EXPECT_EQ(un.ops, want);
 	EXPECT_EQ(r.S(0).ats_invs.size(), 2u);
 	// Blocked: ATS off, whole ATC invalidated.

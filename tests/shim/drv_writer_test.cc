@@ -13,7 +13,8 @@ extern "C" {
 #include "arm_smmu_v3_internal.h"
 }
 
-namespace {
+namespace
+{
 
 struct Entry {
 	uint64_t q[8] = {};
@@ -26,13 +27,15 @@ struct Recorder {
 	bool invalid_written = false;
 	bool torn = false; // an intermediate entry matched neither side
 
-	static bool Differs(const uint64_t *e, const uint64_t *used, const uint64_t *t) {
+	static bool Differs(const uint64_t *e, const uint64_t *used, const uint64_t *t)
+	{
 		for (int i = 0; i < 8; i++)
 			if ((e[i] & used[i]) != t[i])
 				return true;
 		return false;
 	}
-	static void Sync(void *ctx, const uint64_t entry[8], unsigned changed) {
+	static void Sync(void *ctx, const uint64_t entry[8], unsigned changed)
+	{
 		auto *r = static_cast<Recorder *>(ctx);
 		EXPECT_NE(changed, 0u);
 		r->syncs++;
@@ -50,17 +53,20 @@ struct Recorder {
 	}
 };
 
-class Writer : public ::testing::Test {
-protected:
+class Writer : public ::testing::Test
+{
+      protected:
 	arm_smmu_device smmu{};
 	Entry abort_ste, bypass_ste;
 
-	void SetUp() override {
+	void SetUp() override
+	{
 		smmu.features = ARM_SMMU_FEAT_STALLS | ARM_SMMU_FEAT_ATTR_TYPES_OVR;
 		arm_smmu_make_abort_ste(abort_ste.q);
 		arm_smmu_make_bypass_ste(&smmu, bypass_ste.q);
 	}
-	Entry CdTable(unsigned s1dss, uint64_t cdtab, bool ats) {
+	Entry CdTable(unsigned s1dss, uint64_t cdtab, bool ats)
+	{
 		arm_smmu_master m{};
 		m.smmu = &smmu;
 		m.cd.base = cdtab & STE_0_S1CTXPTR;
@@ -70,7 +76,8 @@ protected:
 		arm_smmu_make_cdtable_ste(e.q, &m, ats, s1dss);
 		return e;
 	}
-	Entry S2(bool ats) {
+	Entry S2(bool ats)
+	{
 		io_pgtable_arm_regs r{};
 		r.ttbr = 0xdaedbeefdeadbeefull & STE_3_S2TTB;
 		r.oas_bits = 36; // ps 1
@@ -83,7 +90,8 @@ protected:
 		arm_smmu_make_s2_ste_regs(e.q, &smmu, 0, &r, ats);
 		return e;
 	}
-	Entry S1Cd(unsigned asid) {
+	Entry S1Cd(unsigned asid)
+	{
 		io_pgtable_arm_regs r{};
 		r.ttbr = 0xdaedbeefdeadbeefull & CD_1_TTB0;
 		r.oas_bits = 36;
@@ -96,7 +104,8 @@ protected:
 		arm_smmu_make_s1_cd_regs(e.q, asid, &r);
 		return e;
 	}
-	void Expect(bool cd, const Entry &cur, const Entry &target, unsigned syncs, bool hitless) {
+	void Expect(bool cd, const Entry &cur, const Entry &target, unsigned syncs, bool hitless)
+	{
 		Entry e = cur;
 		Recorder rec{cd, cur.q, target.q};
 		bool h = arm_smmu_write_entry(cd, e.q, target.q, Recorder::Sync, &rec);
@@ -106,7 +115,8 @@ protected:
 		EXPECT_FALSE(rec.torn);
 		EXPECT_EQ(0, memcmp(e.q, target.q, sizeof(e.q)));
 	}
-	void Ste(const Entry &cur, const Entry &target, unsigned syncs, bool hitless = true) {
+	void Ste(const Entry &cur, const Entry &target, unsigned syncs, bool hitless = true)
+	{
 		Expect(false, cur, target, syncs, hitless);
 	}
 };

@@ -45,13 +45,13 @@
 #define IDR1_CMDQS(r) (((r) >> 21) & 0x1f)
 #define IDR1_EVTQS(r) (((r) >> 16) & 0x1f)
 #define IDR1_SSIDSIZE(r) (((r) >> 6) & 0x1f)
-#define IDR1_SIDSIZE(r) ((r) & 0x3f)
+#define IDR1_SIDSIZE(r) ((r)&0x3f)
 #define IDR3_FWB (1u << 8)
 #define IDR3_RIL (1u << 10)
 #define IDR5_GRAN64K (1u << 6)
 #define IDR5_GRAN16K (1u << 5)
 #define IDR5_GRAN4K (1u << 4)
-#define IDR5_OAS(r) ((r) & 7)
+#define IDR5_OAS(r) ((r)&7)
 
 #define IIDR_IMPLEMENTER_ARM 0x43B
 #define IIDR_PRODUCTID_MMU_600 0x483
@@ -73,7 +73,7 @@ struct arm_smmu_master *arm_smmu_find_master(struct arm_smmu_device *smmu, uint3
 /* arm_smmu_write_reg_sync: write, then poll the ACK register until it
  * matches (bounded as Linux's 1 s readl_relaxed_poll_timeout). */
 static int write_reg_sync(struct arm_smmu_device *smmu, uint32_t val, uint64_t reg, uint64_t ack,
-			  struct kcall *c)
+                          struct kcall *c)
 {
 	arm_smmu_write32(smmu, reg, val, c);
 	uint64_t start = c->t;
@@ -100,7 +100,7 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 {
 	struct arm_smmu_hw_regs *r = &smmu->regs;
 	static const uint64_t idr_off[6] = {SMMU_REG_IDR0, SMMU_REG_IDR1, SMMU_REG_IDR2,
-					    SMMU_REG_IDR3, SMMU_REG_IDR4, SMMU_REG_IDR5};
+	                                    SMMU_REG_IDR3, SMMU_REG_IDR4, SMMU_REG_IDR5};
 	for (int i = 0; i < 6; i++)
 		r->idr[i] = arm_smmu_read32(smmu, idr_off[i], c);
 	r->iidr = arm_smmu_read32(smmu, SMMU_REG_IIDR, c);
@@ -112,10 +112,15 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 	if (idr0 & IDR0_CD2L)
 		f |= ARM_SMMU_FEAT_2_LVL_CDTAB;
 	switch (IDR0_TTENDIAN(idr0)) {
-	case 0: f |= ARM_SMMU_FEAT_TT_LE; break; /* mixed */
-	case 2: f |= ARM_SMMU_FEAT_TT_LE; break;
+	case 0:
+		f |= ARM_SMMU_FEAT_TT_LE;
+		break; /* mixed */
+	case 2:
+		f |= ARM_SMMU_FEAT_TT_LE;
+		break;
 	default:
-		klog(smmu->env, 0, "arm-smmu-v3.%u: unknown/unsupported TT endianness", smmu->index);
+		klog(smmu->env, 0, "arm-smmu-v3.%u: unknown/unsupported TT endianness",
+		     smmu->index);
 		return -ENODEV;
 	}
 	if (idr0 & IDR0_PRI)
@@ -141,9 +146,13 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 	if (idr0 & IDR0_COHACC)
 		f |= ARM_SMMU_FEAT_COHERENCY;
 	switch (IDR0_STALL_MODEL(idr0)) {
-	case 2: f |= ARM_SMMU_FEAT_STALL_FORCE; /* fallthrough */
-	case 0: f |= ARM_SMMU_FEAT_STALLS; break;
-	default: break;
+	case 2:
+		f |= ARM_SMMU_FEAT_STALL_FORCE; /* fallthrough */
+	case 0:
+		f |= ARM_SMMU_FEAT_STALLS;
+		break;
+	default:
+		break;
 	}
 	if (idr0 & IDR0_S1P)
 		f |= ARM_SMMU_FEAT_TRANS_S1;
@@ -154,10 +163,14 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 		return -ENODEV;
 	}
 	switch (IDR0_TTF(idr0)) {
-	case 3: smmu->ias = 40; break; /* AArch32 and AArch64 */
-	case 2: break;
+	case 3:
+		smmu->ias = 40;
+		break; /* AArch32 and AArch64 */
+	case 2:
+		break;
 	default:
-		klog(smmu->env, 0, "arm-smmu-v3.%u: AArch64 table format not supported!", smmu->index);
+		klog(smmu->env, 0, "arm-smmu-v3.%u: AArch64 table format not supported!",
+		     smmu->index);
 		return -ENODEV;
 	}
 	smmu->asid_bits = (idr0 & IDR0_ASID16) ? 16 : 8;
@@ -165,7 +178,8 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 
 	uint32_t idr1 = r->idr[1];
 	if (idr1 & (IDR1_TABLES_PRESET | IDR1_QUEUES_PRESET | IDR1_REL)) {
-		klog(smmu->env, 0, "arm-smmu-v3.%u: embedded implementation not supported", smmu->index);
+		klog(smmu->env, 0, "arm-smmu-v3.%u: embedded implementation not supported",
+		     smmu->index);
 		return -ENODEV;
 	}
 	if (idr1 & IDR1_ATTR_TYPES_OVR)
@@ -214,7 +228,8 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 	/* arm_smmu_device_iidr_probe: Arm errata */
 	uint32_t iidr = r->iidr;
 	if ((iidr & 0xFFF) == IIDR_IMPLEMENTER_ARM) {
-		unsigned product = iidr >> 20, variant = (iidr >> 16) & 0xF, rev = (iidr >> 12) & 0xF;
+		unsigned product = iidr >> 20, variant = (iidr >> 16) & 0xF,
+		         rev = (iidr >> 12) & 0xF;
 		if (product == IIDR_PRODUCTID_MMU_600) {
 			if (variant == 0 && rev <= 2) /* erratum 1076982 */
 				f &= ~(uint32_t)ARM_SMMU_FEAT_SEV;
@@ -249,13 +264,13 @@ static int init_strtab(struct arm_smmu_device *smmu, struct kcall *c)
 	if (smmu->features & ARM_SMMU_FEAT_2_LVL_STRTAB) {
 		uint64_t last_l1 = ((1ull << smmu->sid_bits) - 1) >> STRTAB_SPLIT;
 		smmu->num_l1 = last_l1 + 1 < STRTAB_MAX_L1_ENTRIES ? (uint32_t)(last_l1 + 1)
-								   : STRTAB_MAX_L1_ENTRIES;
+		                                                   : STRTAB_MAX_L1_ENTRIES;
 		smmu->l2 = calloc(smmu->num_l1, sizeof(*smmu->l2));
 		if (!smmu->l2)
 			return -ENOMEM;
 		/* tables are size-aligned (dma_alloc_coherent of a power of two) */
 		return kmem_alloc(env->mem, 8ull * smmu->num_l1, pow2_align(8ull * smmu->num_l1),
-				  &smmu->strtab);
+		                  &smmu->strtab);
 	}
 	uint64_t n = 1ull << smmu->sid_bits;
 	int rc = kmem_alloc(env->mem, 64 * n, pow2_align(64 * n), &smmu->strtab);
@@ -282,7 +297,8 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	uint64_t cmd[2];
 	int rc;
 	if (arm_smmu_read32(smmu, SMMU_REG_CR0, c) & SMMU_CR0_SMMUEN)
-		klog(smmu->env, 1, "arm-smmu-v3.%u: SMMU currently enabled! Resetting...", smmu->index);
+		klog(smmu->env, 1, "arm-smmu-v3.%u: SMMU currently enabled! Resetting...",
+		     smmu->index);
 	rc = write_reg_sync(smmu, 0, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
 	if (rc)
 		return rc;
@@ -298,7 +314,8 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 		cfg = smmu->sid_bits;
 	arm_smmu_write32(smmu, SMMU_REG_STRTAB_BASE_CFG, cfg, c);
 
-	arm_smmu_write64(smmu, SMMU_REG_CMDQ_BASE, Q_BASE_RWA | smmu->cmdq.base | smmu->cmdq.shift, c);
+	arm_smmu_write64(smmu, SMMU_REG_CMDQ_BASE, Q_BASE_RWA | smmu->cmdq.base | smmu->cmdq.shift,
+	                 c);
 	arm_smmu_write32(smmu, SMMU_REG_CMDQ_PROD, 0, c);
 	arm_smmu_write32(smmu, SMMU_REG_CMDQ_CONS, 0, c);
 	smmu->cmdq.prod = smmu->cmdq.cons = 0;
@@ -317,8 +334,8 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	smmu_cmd_tlbi_nsnh_all(cmd);
 	arm_smmu_cmdq_issue_cmd(smmu, cmd, true, c);
 
-	arm_smmu_write64(smmu, SMMU_REG_EVENTQ_BASE, Q_BASE_RWA | smmu->evtq.base | smmu->evtq.shift,
-			 c);
+	arm_smmu_write64(smmu, SMMU_REG_EVENTQ_BASE,
+	                 Q_BASE_RWA | smmu->evtq.base | smmu->evtq.shift, c);
 	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_PROD, 0, c);
 	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_CONS, 0, c);
 	smmu->evtq.prod = smmu->evtq.cons = 0;
@@ -337,7 +354,7 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	if (rc)
 		return rc;
 	rc = write_reg_sync(smmu, SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN,
-			    SMMU_REG_IRQ_CTRL, SMMU_REG_IRQ_CTRLACK, c);
+	                    SMMU_REG_IRQ_CTRL, SMMU_REG_IRQ_CTRLACK, c);
 	if (rc)
 		return rc;
 	enables |= SMMU_CR0_SMMUEN;
@@ -361,7 +378,7 @@ static void device_free(struct arm_smmu_device *smmu)
 			kmem_free(env->mem, smmu->l2[i], 64ull << STRTAB_SPLIT);
 	if (smmu->strtab)
 		kmem_free(env->mem, smmu->strtab,
-			  smmu->l2 ? 8ull * smmu->num_l1 : 64ull << smmu->sid_bits);
+		          smmu->l2 ? 8ull * smmu->num_l1 : 64ull << smmu->sid_bits);
 	if (smmu->cmdq.base)
 		kmem_free(env->mem, smmu->cmdq.base, 16ull << smmu->cmdq.shift);
 	if (smmu->evtq.base)
@@ -375,7 +392,7 @@ static void device_free(struct arm_smmu_device *smmu)
 }
 
 int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
-			  struct arm_smmu_device **out)
+                          struct arm_smmu_device **out)
 {
 	if (!env || !c || !out)
 		return -EINVAL;
@@ -398,11 +415,11 @@ int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
 	if (!rc)
 		rc = init_strtab(smmu, c);
 	if (!rc)
-		rc = kmem_alloc(env->mem, 16ull << smmu->cmdq.shift, pow2_align(16ull << smmu->cmdq.shift),
-				&smmu->cmdq.base);
+		rc = kmem_alloc(env->mem, 16ull << smmu->cmdq.shift,
+		                pow2_align(16ull << smmu->cmdq.shift), &smmu->cmdq.base);
 	if (!rc)
-		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift, pow2_align(32ull << smmu->evtq.shift),
-				&smmu->evtq.base);
+		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift,
+		                pow2_align(32ull << smmu->evtq.shift), &smmu->evtq.base);
 	if (!rc) {
 		smmu->vmid_map = calloc(((1u << smmu->vmid_bits) + 7) / 8, 1);
 		if (!smmu->vmid_map)
@@ -432,14 +449,26 @@ void arm_smmu_device_remove(struct arm_smmu_device *smmu)
 	device_free(smmu);
 }
 
-uint32_t arm_smmu_features(const struct arm_smmu_device *smmu) { return smmu->features; }
+uint32_t arm_smmu_features(const struct arm_smmu_device *smmu)
+{
+	return smmu->features;
+}
 void arm_smmu_get_hw_regs(const struct arm_smmu_device *smmu, struct arm_smmu_hw_regs *out)
 {
 	*out = smmu->regs;
 }
-uint32_t arm_smmu_index(const struct arm_smmu_device *smmu) { return smmu->index; }
-unsigned arm_smmu_vmid_bits(const struct arm_smmu_device *smmu) { return smmu->vmid_bits; }
-unsigned arm_smmu_asid_bits(const struct arm_smmu_device *smmu) { return smmu->asid_bits; }
+uint32_t arm_smmu_index(const struct arm_smmu_device *smmu)
+{
+	return smmu->index;
+}
+unsigned arm_smmu_vmid_bits(const struct arm_smmu_device *smmu)
+{
+	return smmu->vmid_bits;
+}
+unsigned arm_smmu_asid_bits(const struct arm_smmu_device *smmu)
+{
+	return smmu->asid_bits;
+}
 
 /* ---- masters ---- */
 
@@ -468,13 +497,14 @@ static int init_l2_strtab(struct arm_smmu_device *smmu, uint32_t sid, struct kca
 }
 
 int arm_smmu_probe_master(struct arm_smmu_device *smmu, const struct arm_smmu_master_desc *d,
-			  struct kcall *c, struct arm_smmu_master **out)
+                          struct kcall *c, struct arm_smmu_master **out)
 {
 	if (!smmu || !d || !out)
 		return -EINVAL;
 	if (smmu->sid_bits < 32 && d->sid >= (1ull << smmu->sid_bits))
 		return -ERANGE;
-	if ((smmu->features & ARM_SMMU_FEAT_2_LVL_STRTAB) && (d->sid >> STRTAB_SPLIT) >= smmu->num_l1)
+	if ((smmu->features & ARM_SMMU_FEAT_2_LVL_STRTAB) &&
+	    (d->sid >> STRTAB_SPLIT) >= smmu->num_l1)
 		return -ERANGE;
 	if (arm_smmu_find_master(smmu, d->sid))
 		return -EEXIST;
@@ -497,7 +527,8 @@ int arm_smmu_probe_master(struct arm_smmu_device *smmu, const struct arm_smmu_ma
 			free(m);
 			return rc;
 		}
-		m->ste_pa = smmu->l2[d->sid >> STRTAB_SPLIT] + 64ull * (d->sid & ((1u << STRTAB_SPLIT) - 1));
+		m->ste_pa = smmu->l2[d->sid >> STRTAB_SPLIT] +
+		            64ull * (d->sid & ((1u << STRTAB_SPLIT) - 1));
 	} else {
 		m->ste_pa = smmu->strtab + 64ull * d->sid;
 	}
@@ -527,8 +558,14 @@ void arm_smmu_release_master(struct arm_smmu_master *m, struct kcall *c)
 	free(m);
 }
 
-struct arm_smmu_device *arm_smmu_master_smmu(const struct arm_smmu_master *m) { return m->smmu; }
-uint32_t arm_smmu_master_sid(const struct arm_smmu_master *m) { return m->desc.sid; }
+struct arm_smmu_device *arm_smmu_master_smmu(const struct arm_smmu_master *m)
+{
+	return m->smmu;
+}
+uint32_t arm_smmu_master_sid(const struct arm_smmu_master *m)
+{
+	return m->desc.sid;
+}
 struct arm_smmu_domain *arm_smmu_master_domain(const struct arm_smmu_master *m)
 {
 	return m->domain;
@@ -537,8 +574,14 @@ void arm_smmu_master_ste(const struct arm_smmu_master *m, uint64_t ste[8])
 {
 	arm_smmu_read_entry(m->smmu->env, m->ste_pa, ste);
 }
-void arm_smmu_master_set_priv(struct arm_smmu_master *m, void *priv) { m->priv = priv; }
-void *arm_smmu_master_priv(const struct arm_smmu_master *m) { return m->priv; }
+void arm_smmu_master_set_priv(struct arm_smmu_master *m, void *priv)
+{
+	m->priv = priv;
+}
+void *arm_smmu_master_priv(const struct arm_smmu_master *m)
+{
+	return m->priv;
+}
 
 /* ---- interrupts ---- */
 
@@ -599,7 +642,8 @@ static void evtq_drain(struct arm_smmu_device *smmu, struct kcall *c)
 				kmem_read64(smmu->env, slot + 8ull * i, &evt[i]);
 			ktime_charge(c, smmu->env->t.evt_handle);
 			if (!handle_event(smmu, evt))
-				klog(smmu->env, 2, "arm-smmu-v3.%u: event 0x%02x received (sid 0x%x)",
+				klog(smmu->env, 2,
+				     "arm-smmu-v3.%u: event 0x%02x received (sid 0x%x)",
 				     smmu->index, (unsigned)(evt[0] & 0xff),
 				     (unsigned)(evt[0] >> 32));
 			q->cons = (q->cons & SMMU_Q_OVFLG) | ((q->cons + 1) & qmask);

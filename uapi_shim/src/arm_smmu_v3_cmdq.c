@@ -57,8 +57,14 @@ void arm_smmu_write64(struct arm_smmu_device *smmu, uint64_t off, uint64_t v, st
 }
 
 /* Queue index arithmetic with the wrap bit at `shift` (Q_IDX/Q_WRP). */
-static uint32_t q_idx(const struct arm_smmu_queue *q, uint32_t p) { return p & ((1u << q->shift) - 1); }
-static uint32_t q_wrp(const struct arm_smmu_queue *q, uint32_t p) { return p & (1u << q->shift); }
+static uint32_t q_idx(const struct arm_smmu_queue *q, uint32_t p)
+{
+	return p & ((1u << q->shift) - 1);
+}
+static uint32_t q_wrp(const struct arm_smmu_queue *q, uint32_t p)
+{
+	return p & (1u << q->shift);
+}
 static uint32_t q_inc(const struct arm_smmu_queue *q, uint32_t p, uint32_t n)
 {
 	return (p + n) & ((2u << q->shift) - 1);
@@ -79,7 +85,10 @@ static bool q_consumed(const struct arm_smmu_queue *q, uint32_t cons, uint32_t p
 	       (q_wrp(q, cons) != q_wrp(q, prod) && q_idx(q, cons) <= q_idx(q, prod));
 }
 
-static uint32_t cons_err(uint32_t cons) { return (cons >> SMMU_CMDQ_CONS_ERR_SHIFT) & 0x7F; }
+static uint32_t cons_err(uint32_t cons)
+{
+	return (cons >> SMMU_CMDQ_CONS_ERR_SHIFT) & 0x7F;
+}
 
 /* __arm_smmu_cmdq_skip_err */
 static void cmdq_skip_err(struct arm_smmu_device *smmu, struct kcall *c)
@@ -90,7 +99,7 @@ static void cmdq_skip_err(struct arm_smmu_device *smmu, struct kcall *c)
 	if (!c->cmdq_error)
 		c->cmdq_error = err ? (int)err : -1;
 	switch (err) {
-	case SMMU_CERROR_ABT:       /* retry the fetch */
+	case SMMU_CERROR_ABT: /* retry the fetch */
 	case SMMU_CERROR_NONE:
 	case SMMU_CERROR_ATC_INV_SYNC: /* CONS is on the SYNC: repeating it retries */
 		klog(smmu->env, 0, "arm-smmu-v3.%u: CMDQ error (cons 0x%08x): %u", smmu->index,
@@ -119,8 +128,8 @@ void arm_smmu_gerror_handle(struct arm_smmu_device *smmu, struct kcall *c)
 	uint32_t active = (gerror ^ gerrorn) & SMMU_GERROR_MASK;
 	if (!active)
 		return;
-	klog(smmu->env, 1, "arm-smmu-v3.%u: unexpected global error reported (0x%08x)",
-	     smmu->index, active);
+	klog(smmu->env, 1, "arm-smmu-v3.%u: unexpected global error reported (0x%08x)", smmu->index,
+	     active);
 	if (active & SMMU_GERROR_CMDQ_ERR)
 		cmdq_skip_err(smmu, c);
 	arm_smmu_write32(smmu, SMMU_REG_GERRORN, gerror, c);
@@ -153,7 +162,8 @@ static int cmdq_poll(struct arm_smmu_device *smmu, struct kcall *c, uint32_t tar
 		}
 		if (c->t - start > ARM_SMMU_POLL_TIMEOUT_NS || polls >= ARM_SMMU_POLL_MAX) {
 			klog(smmu->env, 0,
-			     "arm-smmu-v3.%u: CMD_SYNC timeout at 0x%08x [hwprod 0x%08x, hwcons 0x%08x]",
+			     "arm-smmu-v3.%u: CMD_SYNC timeout at 0x%08x [hwprod 0x%08x, hwcons "
+			     "0x%08x]",
 			     smmu->index, target, q->prod, cons);
 			return -ETIMEDOUT;
 		}
@@ -161,8 +171,8 @@ static int cmdq_poll(struct arm_smmu_device *smmu, struct kcall *c, uint32_t tar
 	}
 }
 
-int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*cmds)[2],
-				uint32_t n, bool sync, struct kcall *c)
+int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*cmds)[2], uint32_t n,
+                                bool sync, struct kcall *c)
 {
 	struct arm_smmu_queue *q = &smmu->cmdq;
 	struct kenv *env = smmu->env;
@@ -217,23 +227,23 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 }
 
 int arm_smmu_cmdq_issue_cmd(struct arm_smmu_device *smmu, const uint64_t cmd[2], bool sync,
-			    struct kcall *c)
+                            struct kcall *c)
 {
-	const uint64_t (*one)[2] = (const uint64_t (*)[2])cmd;
+	const uint64_t(*one)[2] = (const uint64_t(*)[2])cmd;
 	return arm_smmu_cmdq_issue_cmdlist(smmu, one, 1, sync, c);
 }
 
 void arm_smmu_cmdq_batch_add(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b,
-			     const uint64_t cmd[2], struct kcall *c)
+                             const uint64_t cmd[2], struct kcall *c)
 {
 	/* MMU-700 erratum 2812531: never more than 63 commands without a SYNC. */
 	if (b->num == CMDQ_BATCH_ENTRIES - 1 && (smmu->options & ARM_SMMU_OPT_CMDQ_FORCE_SYNC)) {
-		arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t (*)[2])b->cmds, b->num, true, c);
+		arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t(*)[2])b->cmds, b->num, true, c);
 		b->num = 0;
 	}
 	/* A full batch goes out without a SYNC; the batch goes on. */
 	if (b->num == CMDQ_BATCH_ENTRIES) {
-		arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t (*)[2])b->cmds, b->num, false, c);
+		arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t(*)[2])b->cmds, b->num, false, c);
 		b->num = 0;
 	}
 	b->cmds[b->num][0] = cmd[0];
@@ -242,9 +252,9 @@ void arm_smmu_cmdq_batch_add(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_
 }
 
 int arm_smmu_cmdq_batch_submit(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b,
-			       struct kcall *c)
+                               struct kcall *c)
 {
-	int rc = arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t (*)[2])b->cmds, b->num, true, c);
+	int rc = arm_smmu_cmdq_issue_cmdlist(smmu, (const uint64_t(*)[2])b->cmds, b->num, true, c);
 	b->num = 0;
 	return rc;
 }

@@ -33,10 +33,16 @@
 /* The static domains hold no state: shared by every SMMU, never written. */
 static struct arm_smmu_domain blocked_domain = {.kind = ARM_SMMU_DOMAIN_BLOCKED, .is_static = true};
 static struct arm_smmu_domain identity_domain = {.kind = ARM_SMMU_DOMAIN_IDENTITY,
-						 .is_static = true};
+                                                 .is_static = true};
 
-struct arm_smmu_domain *arm_smmu_blocked_domain(void) { return &blocked_domain; }
-struct arm_smmu_domain *arm_smmu_identity_domain(void) { return &identity_domain; }
+struct arm_smmu_domain *arm_smmu_blocked_domain(void)
+{
+	return &blocked_domain;
+}
+struct arm_smmu_domain *arm_smmu_identity_domain(void)
+{
+	return &identity_domain;
+}
 
 enum inv_type { INV_S1_ASID, INV_S2_VMID, INV_S2_VMID_S1_CLEAR, INV_ATS, INV_ATS_FULL };
 
@@ -45,7 +51,10 @@ struct inv {
 	uint32_t id; /* ASID, VMID or SID */
 };
 
-static bool inv_is_ats(const struct inv *v) { return v->type >= INV_ATS; }
+static bool inv_is_ats(const struct inv *v)
+{
+	return v->type >= INV_ATS;
+}
 
 /* Does master m use domain d for translation (directly or as the S2 of
  * its nested domain)? */
@@ -96,8 +105,9 @@ static size_t build_invs(const struct arm_smmu_domain *d, struct inv *v, size_t 
 				invs_add(v, &n, cap, INV_S2_VMID_S1_CLEAR, d->vmid);
 		}
 		if (m->ats_enabled)
-			invs_add(v, &n, cap, (d->nest_parent || via_nested) ? INV_ATS_FULL : INV_ATS,
-				 m->desc.sid);
+			invs_add(v, &n, cap,
+			         (d->nest_parent || via_nested) ? INV_ATS_FULL : INV_ATS,
+			         m->desc.sid);
 	}
 	qsort(v, n, sizeof(*v), inv_cmp);
 	return n;
@@ -123,9 +133,9 @@ static bool inv_size_too_big(const struct arm_smmu_device *smmu, uint64_t size, 
 }
 
 /* arm_smmu_cmdq_batch_add_range: TLBI_NH_VA (S1) or TLBI_S2_IPA (S2). */
-static void batch_add_range(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b,
-			    bool s2, uint32_t id, uint64_t iova, uint64_t size, uint64_t granule,
-			    bool leaf, struct kcall *c)
+static void batch_add_range(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b, bool s2,
+                            uint32_t id, uint64_t iova, uint64_t size, uint64_t granule, bool leaf,
+                            struct kcall *c)
 {
 	const unsigned tg = 12; /* log2 of the smallest page of the domain */
 	uint64_t end = iova + size, num_pages = 0, inv_range = granule;
@@ -179,7 +189,7 @@ static void atc_inv_cmd(uint64_t cmd[2], uint32_t sid, uint64_t iova, uint64_t s
 }
 
 void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_t size,
-			       uint64_t granule, bool leaf, struct kcall *c)
+                               uint64_t granule, bool leaf, struct kcall *c)
 {
 	struct arm_smmu_device *smmu = d->smmu;
 	if (!smmu)
@@ -203,7 +213,8 @@ void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_
 				smmu_cmd_tlbi_nh_asid(cmd, 0, (uint16_t)cur->id);
 				arm_smmu_cmdq_batch_add(smmu, b, cmd, c);
 			} else {
-				batch_add_range(smmu, b, false, cur->id, iova, size, granule, leaf, c);
+				batch_add_range(smmu, b, false, cur->id, iova, size, granule, leaf,
+				                c);
 			}
 			break;
 		case INV_S2_VMID:
@@ -211,7 +222,8 @@ void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_
 				smmu_cmd_tlbi_s12_vmall(cmd, (uint16_t)cur->id);
 				arm_smmu_cmdq_batch_add(smmu, b, cmd, c);
 			} else {
-				batch_add_range(smmu, b, true, cur->id, iova, size, granule, leaf, c);
+				batch_add_range(smmu, b, true, cur->id, iova, size, granule, leaf,
+				                c);
 			}
 			break;
 		case INV_S2_VMID_S1_CLEAR:
@@ -231,9 +243,10 @@ void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_
 			break;
 		}
 		const struct inv *next = i + 1 < n ? &v[i + 1] : NULL;
-		bool end = !next || (cur->type != INV_S2_VMID_S1_CLEAR &&
-				     next->type == INV_S2_VMID_S1_CLEAR) ||
-			   (!inv_is_ats(cur) && inv_is_ats(next));
+		bool end =
+		    !next ||
+		    (cur->type != INV_S2_VMID_S1_CLEAR && next->type == INV_S2_VMID_S1_CLEAR) ||
+		    (!inv_is_ats(cur) && inv_is_ats(next));
 		if (b->num && end)
 			arm_smmu_cmdq_batch_submit(smmu, b, c);
 	}
@@ -268,9 +281,18 @@ static void atc_inv_master(struct arm_smmu_master *m, struct kcall *c)
 
 /* ---- ID allocators ---- */
 
-static bool bit_test(const uint8_t *map, uint32_t i) { return map[i / 8] & (1u << (i % 8)); }
-static void bit_set(uint8_t *map, uint32_t i) { map[i / 8] |= (uint8_t)(1u << (i % 8)); }
-static void bit_clear(uint8_t *map, uint32_t i) { map[i / 8] &= (uint8_t)~(1u << (i % 8)); }
+static bool bit_test(const uint8_t *map, uint32_t i)
+{
+	return map[i / 8] & (1u << (i % 8));
+}
+static void bit_set(uint8_t *map, uint32_t i)
+{
+	map[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+static void bit_clear(uint8_t *map, uint32_t i)
+{
+	map[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
 
 /* Lowest free ID in [1, max]: xa_alloc / ida_alloc_range both hand out the
  * lowest free index. */
@@ -289,7 +311,7 @@ static int id_alloc(uint8_t *map, uint32_t max, uint32_t *id)
 /* ---- domains ---- */
 
 static void tlb_flush_walk(void *cookie, uint64_t iova, uint64_t size, uint64_t granule,
-			   struct kcall *c)
+                           struct kcall *c)
 {
 	arm_smmu_domain_inv_range(cookie, iova, size, granule, false, c);
 }
@@ -297,7 +319,7 @@ static void tlb_flush_walk(void *cookie, uint64_t iova, uint64_t size, uint64_t 
 /* iommu_iotlb_gather_add_page: a page of another size, or not adjacent to
  * the gathered range, syncs what was gathered first. */
 static void tlb_add_page(void *cookie, void *gather, uint64_t iova, uint64_t granule,
-			 struct kcall *c)
+                         struct kcall *c)
 {
 	struct arm_smmu_gather *g = gather;
 	uint64_t end = iova + granule - 1;
@@ -312,13 +334,13 @@ static void tlb_add_page(void *cookie, void *gather, uint64_t iova, uint64_t gra
 }
 
 int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t flags,
-				 struct kcall *c, struct arm_smmu_domain **out)
+                                 struct kcall *c, struct arm_smmu_domain **out)
 {
 	if (!for_master || !out)
 		return -EINVAL;
 	struct arm_smmu_device *smmu = for_master->smmu;
 	const uint32_t known =
-		ARM_SMMU_ALLOC_NEST_PARENT | ARM_SMMU_ALLOC_DIRTY_TRACKING | ARM_SMMU_ALLOC_PASID;
+	    ARM_SMMU_ALLOC_NEST_PARENT | ARM_SMMU_ALLOC_DIRTY_TRACKING | ARM_SMMU_ALLOC_PASID;
 	if (flags & ~known)
 		return -EOPNOTSUPP;
 	enum arm_smmu_domain_kind kind;
@@ -326,7 +348,7 @@ int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t fl
 	switch (flags) {
 	case 0:
 		kind = (smmu->features & ARM_SMMU_FEAT_TRANS_S1) ? ARM_SMMU_DOMAIN_S1
-								  : ARM_SMMU_DOMAIN_S2;
+		                                                 : ARM_SMMU_DOMAIN_S2;
 		break;
 	case ARM_SMMU_ALLOC_NEST_PARENT:
 		if (!(smmu->features & ARM_SMMU_FEAT_NESTING))
@@ -359,8 +381,8 @@ int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t fl
 	}
 	const struct io_pgtable_tlb tlb = {tlb_flush_walk, tlb_add_page, d};
 	int rc = io_pgtable_arm_alloc(smmu->env, kind == ARM_SMMU_DOMAIN_S2, ias, oas,
-				      (smmu->features & ARM_SMMU_FEAT_COHERENCY) != 0, true, &tlb, c,
-				      &d->pgtbl);
+	                              (smmu->features & ARM_SMMU_FEAT_COHERENCY) != 0, true, &tlb,
+	                              c, &d->pgtbl);
 	if (rc) {
 		free(d);
 		return rc;
@@ -399,8 +421,14 @@ void arm_smmu_domain_free(struct arm_smmu_domain *d, struct kcall *c)
 	free(d);
 }
 
-enum arm_smmu_domain_kind arm_smmu_domain_kind(const struct arm_smmu_domain *d) { return d->kind; }
-bool arm_smmu_domain_nest_parent(const struct arm_smmu_domain *d) { return d->nest_parent; }
+enum arm_smmu_domain_kind arm_smmu_domain_kind(const struct arm_smmu_domain *d)
+{
+	return d->kind;
+}
+bool arm_smmu_domain_nest_parent(const struct arm_smmu_domain *d)
+{
+	return d->nest_parent;
+}
 uint32_t arm_smmu_domain_asid(const struct arm_smmu_domain *d)
 {
 	return d->kind == ARM_SMMU_DOMAIN_S1 ? d->asid : 0;
@@ -448,7 +476,7 @@ static bool ats_supported(const struct arm_smmu_master *m)
 
 /* arm_smmu_attach_commit: ATS state change and removal from the old domain. */
 static void attach_commit(struct arm_smmu_master *m, struct arm_smmu_domain *old, bool ats,
-			  struct kcall *c)
+                          struct kcall *c)
 {
 	if (ats && !m->ats_enabled)
 		atc_inv_master(m, c); /* flush the ATC before enabling ATS */
@@ -538,7 +566,7 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 /* iommu_pgsize(): the largest page that fits alignment and size, and how
  * many of them before a larger page could start. */
 static uint64_t pick_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr, uint64_t size,
-			    uint64_t *count)
+                            uint64_t *count)
 {
 	uint64_t addr_merge = iova | paddr;
 	uint64_t pgsizes = bitmap & (size >= (1ull << 63) ? ~0ull : ((size << 1) - 1));
@@ -570,7 +598,7 @@ static int prot_to_iopt(int prot)
 }
 
 int arm_smmu_map_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped)
+                       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped)
 {
 	if (mapped)
 		*mapped = 0;
@@ -602,7 +630,7 @@ int arm_smmu_map_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pa, ui
 }
 
 uint64_t arm_smmu_unmap_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pgsize,
-			      uint64_t pgcount, struct arm_smmu_gather *g, struct kcall *c)
+                              uint64_t pgcount, struct arm_smmu_gather *g, struct kcall *c)
 {
 	if (!d || !d->pgtbl || !g || !pgsize || pgcount > UINT64_MAX / pgsize)
 		return 0;

@@ -56,7 +56,7 @@
 
 /* Bits userspace may set in a vSTE (STRTAB_STE_{0,1}_NESTING_ALLOWED). */
 #define STE_0_NESTING_ALLOWED (STE_0_V | STE_0_CFG | STE_0_S1FMT | STE_0_S1CTXPTR | STE_0_S1CDMAX)
-#define STE_1_NESTING_ALLOWED                                                               \
+#define STE_1_NESTING_ALLOWED                                                                      \
 	(STE_1_S1DSS | STE_1_S1CIR | STE_1_S1COR | STE_1_S1CSH | STE_1_S1STALLD | STE_1_EATS)
 
 /* CD (§5.4) */
@@ -125,11 +125,11 @@ struct arm_smmu_device {
 	unsigned ias, oas;
 	uint64_t pgsize_bitmap;
 	/* stream table */
-	uint64_t strtab;        /* linear table or L1 table PA */
-	uint32_t num_l1;        /* 2-level: L1 descriptors */
-	uint64_t *l2;           /* 2-level: L2 table PA per L1 index (0: none) */
+	uint64_t strtab; /* linear table or L1 table PA */
+	uint32_t num_l1; /* 2-level: L1 descriptors */
+	uint64_t *l2;    /* 2-level: L2 table PA per L1 index (0: none) */
 	struct arm_smmu_queue cmdq, evtq;
-	uint8_t *vmid_map;      /* IDA, 1 << vmid_bits bits */
+	uint8_t *vmid_map; /* IDA, 1 << vmid_bits bits */
 	struct arm_smmu_master **masters;
 	size_t nmasters, cap_masters;
 	arm_smmu_vevent_fn vevent;
@@ -137,12 +137,12 @@ struct arm_smmu_device {
 };
 
 struct arm_smmu_cd_table {
-	uint64_t base;          /* 0: not allocated */
+	uint64_t base; /* 0: not allocated */
 	uint64_t size;
-	bool l2;                /* S1Fmt 64K_L2 (value 2) */
+	bool l2; /* S1Fmt 64K_L2 (value 2) */
 	unsigned s1cdmax;
 	uint32_t num_l1;
-	uint64_t *l2ptr;        /* leaf table PA per L1 index */
+	uint64_t *l2ptr; /* leaf table PA per L1 index */
 };
 
 struct arm_smmu_master {
@@ -164,14 +164,14 @@ struct arm_smmu_domain {
 	enum arm_smmu_domain_kind kind;
 	bool is_static;
 	bool nest_parent;
-	struct arm_smmu_device *smmu;  /* paging/nested: bound at alloc */
+	struct arm_smmu_device *smmu; /* paging/nested: bound at alloc */
 	uint32_t asid, vmid;
 	struct io_pgtable_arm *pgtbl;
 	/* nested */
 	struct arm_vsmmu *vsmmu;
 	uint64_t vste[2];
 	bool enable_ats;
-	bool enforce_cc;        /* enforce_cache_coherency succeeded: canwbs masters only */
+	bool enforce_cc; /* enforce_cache_coherency succeeded: canwbs masters only */
 };
 
 struct arm_vsmmu_vdev {
@@ -195,14 +195,14 @@ struct arm_smmu_cmdq_batch {
 	uint32_t num;
 };
 /* arm_smmu_cmdq_issue_cmdlist: n commands (+ CMD_SYNC, waited for). */
-int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*cmds)[2],
-				uint32_t n, bool sync, struct kcall *c);
+int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*cmds)[2], uint32_t n,
+                                bool sync, struct kcall *c);
 int arm_smmu_cmdq_issue_cmd(struct arm_smmu_device *smmu, const uint64_t cmd[2], bool sync,
-			    struct kcall *c);
+                            struct kcall *c);
 void arm_smmu_cmdq_batch_add(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b,
-			     const uint64_t cmd[2], struct kcall *c);
+                             const uint64_t cmd[2], struct kcall *c);
 int arm_smmu_cmdq_batch_submit(struct arm_smmu_device *smmu, struct arm_smmu_cmdq_batch *b,
-			       struct kcall *c);
+                               struct kcall *c);
 /* GERROR handling (the GERROR IRQ handler; also run by a CMD_SYNC waiter
  * that sees CONS stuck on an error). */
 void arm_smmu_gerror_handle(struct arm_smmu_device *smmu, struct kcall *c);
@@ -214,21 +214,21 @@ void arm_smmu_write64(struct arm_smmu_device *smmu, uint64_t off, uint64_t v, st
 /* ---- arm_smmu_v3_ste.c ---- */
 void arm_smmu_get_ste_used(const uint64_t ent[8], uint64_t used[8]);
 void arm_smmu_get_ste_update_safe(const uint64_t cur[8], const uint64_t target[8],
-				  uint64_t safe[8]);
+                                  uint64_t safe[8]);
 void arm_smmu_get_cd_used(const uint64_t ent[8], uint64_t used[8]);
 void arm_smmu_make_abort_ste(uint64_t ste[8]);
 void arm_smmu_make_bypass_ste(const struct arm_smmu_device *smmu, uint64_t ste[8]);
 void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m, bool ats,
-			       unsigned s1dss);
+                               unsigned s1dss);
 void arm_smmu_make_s2_domain_ste(uint64_t ste[8], const struct arm_smmu_master *m,
-				 const struct arm_smmu_domain *d, bool ats);
+                                 const struct arm_smmu_domain *d, bool ats);
 void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_master *m,
-				     const struct arm_smmu_domain *nested, bool ats);
+                                     const struct arm_smmu_domain *nested, bool ats);
 void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
-			 const struct arm_smmu_domain *d);
+                         const struct arm_smmu_domain *d);
 /* Builders from explicit page-table registers (the KUnit-style tests). */
 void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *smmu, uint32_t vmid,
-			       const struct io_pgtable_arm_regs *r, bool ats);
+                               const struct io_pgtable_arm_regs *r, bool ats);
 void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgtable_arm_regs *r);
 /*
  * arm_smmu_write_entry: move entry (8 qwords, updated in place) to target
@@ -239,10 +239,10 @@ void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgt
  */
 typedef void (*arm_smmu_entry_sync_fn)(void *ctx, const uint64_t entry[8], unsigned changed);
 bool arm_smmu_write_entry(bool cd, uint64_t entry[8], const uint64_t target[8],
-			  arm_smmu_entry_sync_fn sync, void *ctx);
+                          arm_smmu_entry_sync_fn sync, void *ctx);
 /* Write the master's STE with the hitless algorithm, then PREFETCH_CFG. */
 void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t target[8],
-				  struct kcall *c);
+                                  struct kcall *c);
 /* CD of ssid 0: allocate the CD table on first use. -ENOMEM. */
 int arm_smmu_write_cd0(struct arm_smmu_master *m, const uint64_t target[8], struct kcall *c);
 void arm_smmu_clear_cd0(struct arm_smmu_master *m, struct kcall *c);
@@ -254,13 +254,13 @@ void arm_smmu_read_entry(struct kenv *env, uint64_t pa, uint64_t e[8]);
 /* Remove m from its current domain's users (flushing the TLB tag when it
  * was the last user on that SMMU). */
 void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_t size,
-			       uint64_t granule, bool leaf, struct kcall *c);
+                               uint64_t granule, bool leaf, struct kcall *c);
 
 /* ---- arm_smmu_v3.c ---- */
 struct arm_smmu_master *arm_smmu_find_master(struct arm_smmu_device *smmu, uint32_t sid);
 
 /* ---- arm_smmu_v3_iommufd.c ---- */
 bool arm_vsmmu_lookup_vsid(const struct arm_vsmmu *v, const struct arm_smmu_master *m,
-			   uint64_t *vsid);
+                           uint64_t *vsid);
 
 #endif

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int arm_vsmmu_alloc(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent,
-		    struct kcall *c, struct arm_vsmmu **out)
+int arm_vsmmu_alloc(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent, struct kcall *c,
+                    struct arm_vsmmu **out)
 {
 	(void)c;
 	if (!m || !s2_parent || !out)
@@ -58,8 +58,14 @@ void arm_vsmmu_free(struct arm_vsmmu *v, struct kcall *c)
 	free(v);
 }
 
-uint32_t arm_vsmmu_vmid(const struct arm_vsmmu *v) { return v->vmid; }
-struct arm_smmu_device *arm_vsmmu_smmu(const struct arm_vsmmu *v) { return v->smmu; }
+uint32_t arm_vsmmu_vmid(const struct arm_vsmmu *v)
+{
+	return v->vmid;
+}
+struct arm_smmu_device *arm_vsmmu_smmu(const struct arm_vsmmu *v)
+{
+	return v->smmu;
+}
 
 int arm_vsmmu_vdevice_set(struct arm_vsmmu *v, struct arm_smmu_master *m, uint64_t vsid)
 {
@@ -108,7 +114,7 @@ void arm_vsmmu_vdevice_unset(struct arm_vsmmu *v, struct arm_smmu_master *m)
 }
 
 bool arm_vsmmu_lookup_vsid(const struct arm_vsmmu *v, const struct arm_smmu_master *m,
-			   uint64_t *vsid)
+                           uint64_t *vsid)
 {
 	for (size_t i = 0; i < v->nvdevs; i++) {
 		if (v->vdevs[i].master == m) {
@@ -146,7 +152,7 @@ static int validate_vste(uint64_t vste[2], bool *enable_ats)
 }
 
 int arm_smmu_domain_alloc_nested(struct arm_vsmmu *vsmmu, uint32_t flags, const uint64_t vste[2],
-				 struct kcall *c, struct arm_smmu_domain **out)
+                                 struct kcall *c, struct arm_smmu_domain **out)
 {
 	(void)c;
 	if (!vsmmu || !vste || !out)
@@ -213,7 +219,7 @@ static int convert_user_cmd(const struct arm_vsmmu *v, uint64_t cmd[2])
 }
 
 int arm_vsmmu_cache_invalidate(struct arm_vsmmu *v, uint64_t (*cmds)[2], uint32_t n,
-			       uint32_t *consumed, struct kcall *c)
+                               uint32_t *consumed, struct kcall *c)
 {
 	if (!v || (!cmds && n) || !consumed)
 		return -EINVAL;
@@ -226,8 +232,8 @@ int arm_vsmmu_cache_invalidate(struct arm_vsmmu *v, uint64_t (*cmds)[2], uint32_
 		cur++;
 		if (cur != n && cur - last != CMDQ_BATCH_ENTRIES - 1)
 			continue;
-		rc = arm_smmu_cmdq_issue_cmdlist(v->smmu, (const uint64_t (*)[2])&cmds[last],
-						 cur - last, true, c);
+		rc = arm_smmu_cmdq_issue_cmdlist(v->smmu, (const uint64_t(*)[2]) & cmds[last],
+		                                 cur - last, true, c);
 		if (rc) {
 			cur--;
 			break;

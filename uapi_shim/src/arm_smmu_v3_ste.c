@@ -50,7 +50,7 @@ void arm_smmu_get_ste_used(const uint64_t ent[8], uint64_t used[8])
 	if (cfg & 1) { /* S1 translates */
 		used[0] |= STE_0_S1FMT | STE_0_S1CTXPTR | STE_0_S1CDMAX;
 		used[1] |= STE_1_S1DSS | STE_1_S1CIR | STE_1_S1COR | STE_1_S1CSH | STE_1_S1STALLD |
-			   STE_1_STRW | STE_1_EATS | STE_1_MEV;
+		           STE_1_STRW | STE_1_EATS | STE_1_MEV;
 		used[2] |= STE_2_S2VMID;
 		/* §13.5: SHCFG applies to S1DSS=BYPASS traffic */
 		if ((ent[1] & STE_1_S1DSS) == STE_1_S1DSS_BYPASS)
@@ -59,15 +59,14 @@ void arm_smmu_get_ste_used(const uint64_t ent[8], uint64_t used[8])
 	if (cfg & 2) { /* S2 translates */
 		used[1] |= STE_1_S2FWB | STE_1_EATS | STE_1_SHCFG | STE_1_MEV;
 		used[2] |= STE_2_S2VMID | STE_2_VTCR | STE_2_S2AA64 | STE_2_S2ENDI | STE_2_S2PTW |
-			   STE_2_S2S | STE_2_S2R;
+		           STE_2_S2S | STE_2_S2R;
 		used[3] |= STE_3_S2TTB;
 	}
 	if (cfg == SMMU_STE_CONFIG_BYPASS)
 		used[1] |= STE_1_SHCFG;
 }
 
-void arm_smmu_get_ste_update_safe(const uint64_t cur[8], const uint64_t target[8],
-				  uint64_t safe[8])
+void arm_smmu_get_ste_update_safe(const uint64_t cur[8], const uint64_t target[8], uint64_t safe[8])
 {
 	const uint64_t s1chk = STE_1_EATS_S1CHK << STE_1_EATS_SHIFT;
 	const uint64_t trans = STE_1_EATS_TRANS << STE_1_EATS_SHIFT;
@@ -91,7 +90,7 @@ void arm_smmu_get_cd_used(const uint64_t ent[8], uint64_t used[8])
 	/* EPD0 makes T0SZ/TG0/IR0/OR0/SH0/TTB0 IGNORED */
 	if (ent[0] & CD_0_TCR_EPD0) {
 		used[0] &= ~(CD_0_TCR_T0SZ | CD_0_TCR_TG0 | CD_0_TCR_IRGN0 | CD_0_TCR_ORGN0 |
-			     CD_0_TCR_SH0);
+		             CD_0_TCR_SH0);
 		used[1] &= ~CD_1_TTB0;
 	}
 }
@@ -101,7 +100,7 @@ void arm_smmu_get_cd_used(const uint64_t ent[8], uint64_t used[8])
 /* arm_smmu_entry_qword_diff: bit i set when qword i has used bits that must
  * change after the unused bits were updated. */
 static unsigned qword_diff(bool cd, const uint64_t entry[8], const uint64_t target[8],
-			   uint64_t unused_update[8])
+                           uint64_t unused_update[8])
 {
 	uint64_t cur_used[8], target_used[8], safe[8] = {0};
 	unsigned diff = 0;
@@ -127,13 +126,13 @@ static unsigned qword_diff(bool cd, const uint64_t entry[8], const uint64_t targ
 struct entry_step {
 	arm_smmu_entry_sync_fn sync;
 	void *ctx;
-	uint64_t v_bit;     /* STE_0_V or CD_0_V */
-	bool went_invalid;  /* the SMMU was shown a V=0 entry */
+	uint64_t v_bit;    /* STE_0_V or CD_0_V */
+	bool went_invalid; /* the SMMU was shown a V=0 entry */
 };
 
 /* entry_set: write the qwords that change, sync only if any did. */
 static void entry_set(struct entry_step *st, uint64_t entry[8], const uint64_t target[8],
-		      unsigned start, unsigned len)
+                      unsigned start, unsigned len)
 {
 	unsigned changed = 0;
 	for (unsigned i = start; i < start + len; i++) {
@@ -150,7 +149,7 @@ static void entry_set(struct entry_step *st, uint64_t entry[8], const uint64_t t
 }
 
 bool arm_smmu_write_entry(bool cd, uint64_t entry[8], const uint64_t target[8],
-			  arm_smmu_entry_sync_fn sync, void *ctx)
+                          arm_smmu_entry_sync_fn sync, void *ctx)
 {
 	struct entry_step st = {sync, ctx, cd ? CD_0_V : STE_0_V, false};
 	uint64_t unused_update[8];
@@ -212,7 +211,7 @@ static bool write_entry_dram(struct dram_writer *w, const uint64_t target[8])
 }
 
 void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t target[8],
-				  struct kcall *c)
+                                  struct kcall *c)
 {
 	struct dram_writer w = {.m = m, .cd = false, .pa = m->ste_pa, .c = c};
 	c->ste_writes++;
@@ -256,7 +255,7 @@ void arm_smmu_make_bypass_ste(const struct arm_smmu_device *smmu, uint64_t ste[8
 }
 
 void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m, bool ats,
-			       unsigned s1dss)
+                               unsigned s1dss)
 {
 	const struct arm_smmu_device *smmu = m->smmu;
 	struct smmu_ste_fields f;
@@ -267,8 +266,8 @@ void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m,
 	f.s1ctxptr = m->cd.base;
 	f.s1cdmax = (uint8_t)m->cd.s1cdmax;
 	f.s1dss = (uint8_t)s1dss;
-	f.s1cir = f.s1cor = 1; /* WBRA */
-	f.s1csh = 3;           /* ISH */
+	f.s1cir = f.s1cor = 1;                                     /* WBRA */
+	f.s1csh = 3;                                               /* ISH */
 	f.s1stalld = (smmu->features & ARM_SMMU_FEAT_STALLS) != 0; /* stall never enabled */
 	f.eats = ats ? STE_1_EATS_TRANS : 0;
 	if ((smmu->features & ARM_SMMU_FEAT_ATTR_TYPES_OVR) && s1dss == STE_1_S1DSS_BYPASS)
@@ -278,7 +277,7 @@ void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m,
 }
 
 void arm_smmu_make_s2_domain_ste(uint64_t ste[8], const struct arm_smmu_master *m,
-				 const struct arm_smmu_domain *d, bool ats)
+                                 const struct arm_smmu_domain *d, bool ats)
 {
 	struct io_pgtable_arm_regs r;
 	io_pgtable_arm_get_regs(d->pgtbl, &r);
@@ -286,7 +285,7 @@ void arm_smmu_make_s2_domain_ste(uint64_t ste[8], const struct arm_smmu_master *
 }
 
 void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *smmu, uint32_t vmid,
-			       const struct io_pgtable_arm_regs *pr, bool ats)
+                               const struct io_pgtable_arm_regs *pr, bool ats)
 {
 	const struct io_pgtable_arm_regs r = *pr;
 	struct smmu_ste_fields f;
@@ -312,7 +311,7 @@ void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *sm
 }
 
 void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_master *m,
-				     const struct arm_smmu_domain *nested, bool ats)
+                                     const struct arm_smmu_domain *nested, bool ats)
 {
 	unsigned cfg = (unsigned)((nested->vste[0] & STE_0_CFG) >> STE_0_CFG_SHIFT);
 	/* A non-valid vSTE becomes an abort STE (the guest sees C_BAD_STE). */
@@ -336,7 +335,7 @@ void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_mast
 }
 
 void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
-			 const struct arm_smmu_domain *d)
+                         const struct arm_smmu_domain *d)
 {
 	(void)m;
 	struct io_pgtable_arm_regs r;
@@ -382,7 +381,8 @@ static int cd_alloc_tables(struct arm_smmu_master *m)
 		t->size = max_contexts * 64;
 	} else {
 		t->l2 = true;
-		t->num_l1 = (uint32_t)((max_contexts + CTXDESC_L2_ENTRIES - 1) / CTXDESC_L2_ENTRIES);
+		t->num_l1 =
+		    (uint32_t)((max_contexts + CTXDESC_L2_ENTRIES - 1) / CTXDESC_L2_ENTRIES);
 		t->size = 8ull * t->num_l1;
 		t->l2ptr = calloc(t->num_l1, sizeof(*t->l2ptr));
 		if (!t->l2ptr)
@@ -408,7 +408,8 @@ void arm_smmu_free_cd_tables(struct arm_smmu_master *m)
 	if (t->l2) {
 		for (uint32_t i = 0; i < t->num_l1; i++)
 			if (t->l2ptr[i])
-				kmem_free(m->smmu->env->mem, t->l2ptr[i], CTXDESC_L2_ENTRIES * 64ull);
+				kmem_free(m->smmu->env->mem, t->l2ptr[i],
+				          CTXDESC_L2_ENTRIES * 64ull);
 		free(t->l2ptr);
 	}
 	kmem_free(m->smmu->env->mem, t->base, t->size);
@@ -430,7 +431,7 @@ static int cd0_ptr(struct arm_smmu_master *m, struct kcall *c, uint64_t *pa)
 	}
 	if (!t->l2ptr[0]) {
 		int rc = kmem_alloc(m->smmu->env->mem, CTXDESC_L2_ENTRIES * 64ull,
-				    CTXDESC_L2_ENTRIES * 64ull, &t->l2ptr[0]);
+		                    CTXDESC_L2_ENTRIES * 64ull, &t->l2ptr[0]);
 		if (rc)
 			return rc;
 		kmem_write64(m->smmu->env, t->base, smmu_build_l1cd(t->l2ptr[0], true));

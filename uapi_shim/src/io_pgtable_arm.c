@@ -50,14 +50,17 @@ struct io_pgtable_arm {
 	bool s2, coherent, split;
 	unsigned ias, oas;
 	int start_level;
-	unsigned pgd_bits;   /* index bits at the start level (> 9 when concatenated) */
+	unsigned pgd_bits; /* index bits at the start level (> 9 when concatenated) */
 	uint64_t pgd;
 	uint64_t pgd_size;
-	uint64_t tables;     /* table pages allocated, for tests */
+	uint64_t tables; /* table pages allocated, for tests */
 	struct io_pgtable_tlb tlb;
 };
 
-static unsigned lvl_shift(int lvl) { return PG_SHIFT + BITS_PER_LVL * (unsigned)(3 - lvl); }
+static unsigned lvl_shift(int lvl)
+{
+	return PG_SHIFT + BITS_PER_LVL * (unsigned)(3 - lvl);
+}
 
 static unsigned lvl_bits(const struct io_pgtable_arm *pt, int lvl)
 {
@@ -150,8 +153,8 @@ static uint64_t prot_to_pte(const struct io_pgtable_arm *pt, int prot)
 }
 
 int io_pgtable_arm_alloc(struct kenv *env, bool stage2, unsigned ias, unsigned oas, bool coherent,
-			 bool split_on_unmap, const struct io_pgtable_tlb *tlb, struct kcall *c,
-			 struct io_pgtable_arm **out)
+                         bool split_on_unmap, const struct io_pgtable_tlb *tlb, struct kcall *c,
+                         struct io_pgtable_arm **out)
 {
 	if (!env || !out || ias < 32 || ias > 48 || oas < 32 || oas > 48)
 		return -EINVAL;
@@ -196,12 +199,18 @@ void io_pgtable_arm_free(struct io_pgtable_arm *pt)
 static unsigned ps_encode(unsigned bits)
 {
 	switch (bits) {
-	case 32: return 0;
-	case 36: return 1;
-	case 40: return 2;
-	case 42: return 3;
-	case 44: return 4;
-	default: return 5; /* 48 */
+	case 32:
+		return 0;
+	case 36:
+		return 1;
+	case 40:
+		return 2;
+	case 42:
+		return 3;
+	case 44:
+		return 4;
+	default:
+		return 5; /* 48 */
 	}
 }
 
@@ -231,16 +240,22 @@ uint64_t io_pgtable_arm_pgsize_bitmap(const struct io_pgtable_arm *pt)
 	return (1ull << 12) | (1ull << 21) | (1ull << 30);
 }
 
-uint64_t io_pgtable_arm_ias(const struct io_pgtable_arm *pt) { return pt->ias; }
+uint64_t io_pgtable_arm_ias(const struct io_pgtable_arm *pt)
+{
+	return pt->ias;
+}
 
-uint64_t io_pgtable_arm_table_pages(const struct io_pgtable_arm *pt) { return pt->tables; }
+uint64_t io_pgtable_arm_table_pages(const struct io_pgtable_arm *pt)
+{
+	return pt->tables;
+}
 
 static uint64_t unmap_lvl(struct io_pgtable_arm *pt, void *gather, uint64_t iova, uint64_t size,
-			  uint64_t pgcount, int lvl, uint64_t table, struct kcall *c);
+                          uint64_t pgcount, int lvl, uint64_t table, struct kcall *c);
 
 static int map_lvl(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, uint64_t size,
-		   uint64_t pgcount, uint64_t prot, int lvl, uint64_t table, struct kcall *c,
-		   uint64_t *mapped)
+                   uint64_t pgcount, uint64_t prot, int lvl, uint64_t table, struct kcall *c,
+                   uint64_t *mapped)
 {
 	unsigned idx = lvl_idx(pt, iova, lvl);
 	uint64_t ptep = table + 8ull * idx;
@@ -258,7 +273,8 @@ static int map_lvl(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, uint64
 			if (pte_table(old, lvl)) {
 				/* A block replaces a table: unmap and free the table
 				 * first (arm_lpae_init_pte, no gather). */
-				if (unmap_lvl(pt, NULL, iova + i * size, size, 1, lvl, table, c) != size)
+				if (unmap_lvl(pt, NULL, iova + i * size, size, 1, lvl, table, c) !=
+				    size)
 					return -EINVAL;
 			}
 		}
@@ -290,7 +306,7 @@ static bool pgsize_ok(const struct io_pgtable_arm *pt, uint64_t pgsize)
 }
 
 int io_pgtable_arm_map(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped)
+                       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped)
 {
 	uint64_t done = 0;
 	if (mapped)
@@ -307,7 +323,8 @@ int io_pgtable_arm_map(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, ui
 	int rc = 0;
 	while (pgcount) {
 		uint64_t m = 0;
-		rc = map_lvl(pt, iova, pa, pgsize, pgcount, pte_prot, pt->start_level, pt->pgd, c, &m);
+		rc = map_lvl(pt, iova, pa, pgsize, pgcount, pte_prot, pt->start_level, pt->pgd, c,
+		             &m);
 		done += m;
 		if (rc || m == 0)
 			break;
@@ -324,8 +341,8 @@ int io_pgtable_arm_map(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, ui
  * ptep (level lvl - 1) by a table at lvl mapping all of it but the part
  * being unmapped. */
 static uint64_t split_blk_unmap(struct io_pgtable_arm *pt, void *gather, uint64_t iova,
-				uint64_t size, uint64_t blk_pte, int lvl, uint64_t ptep,
-				uint64_t pgcount, struct kcall *c)
+                                uint64_t size, uint64_t blk_pte, int lvl, uint64_t ptep,
+                                uint64_t pgcount, struct kcall *c)
 {
 	uint64_t split_sz = 1ull << lvl_shift(lvl);
 	uint64_t table;
@@ -357,7 +374,7 @@ static uint64_t split_blk_unmap(struct io_pgtable_arm *pt, void *gather, uint64_
 }
 
 static uint64_t unmap_lvl(struct io_pgtable_arm *pt, void *gather, uint64_t iova, uint64_t size,
-			  uint64_t pgcount, int lvl, uint64_t table, struct kcall *c)
+                          uint64_t pgcount, int lvl, uint64_t table, struct kcall *c)
 {
 	if (lvl >= MAX_LEVELS)
 		return 0;
@@ -378,7 +395,8 @@ static uint64_t unmap_lvl(struct io_pgtable_arm *pt, void *gather, uint64_t iova
 				wr(pt, ptep + 8 * i, 0, c);
 				/* Also flush any partial walks (immediately, not gathered). */
 				if (pt->tlb.flush_walk)
-					pt->tlb.flush_walk(pt->tlb.cookie, iova + i * size, size, 4096, c);
+					pt->tlb.flush_walk(pt->tlb.cookie, iova + i * size, size,
+					                   4096, c);
 				free_pgtable(pt, lvl + 1, pte & PTE_ADDR_MASK, 4096);
 			}
 		}
@@ -399,13 +417,14 @@ static uint64_t unmap_lvl(struct io_pgtable_arm *pt, void *gather, uint64_t iova
 }
 
 uint64_t io_pgtable_arm_unmap(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pgsize,
-			      uint64_t pgcount, void *gather, struct kcall *c)
+                              uint64_t pgcount, void *gather, struct kcall *c)
 {
 	if (!pgsize_ok(pt, pgsize) || (iova & (pgsize - 1)) || iova >= (1ull << pt->ias))
 		return 0;
 	uint64_t total = 0;
 	while (pgcount) {
-		uint64_t r = unmap_lvl(pt, gather, iova, pgsize, pgcount, pt->start_level, pt->pgd, c);
+		uint64_t r =
+		    unmap_lvl(pt, gather, iova, pgsize, pgcount, pt->start_level, pt->pgd, c);
 		if (r == 0)
 			break;
 		total += r;

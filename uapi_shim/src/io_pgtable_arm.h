@@ -25,24 +25,24 @@ extern "C" {
 
 /* What the SMMU registers need (io_pgtable_cfg.arm_lpae_s{1,2}_cfg). */
 struct io_pgtable_arm_regs {
-	uint64_t ttbr;      /* S1 TTB0 / S2 VTTBR (start table PA) */
-	uint64_t mair;      /* S1 only */
-	uint8_t tsz;        /* T0SZ / S2T0SZ = 64 - ias */
-	uint8_t sl;         /* S2 only: VTCR.SL0 encoding for the 4K granule */
+	uint64_t ttbr;          /* S1 TTB0 / S2 VTTBR (start table PA) */
+	uint64_t mair;          /* S1 only */
+	uint8_t tsz;            /* T0SZ / S2T0SZ = 64 - ias */
+	uint8_t sl;             /* S2 only: VTCR.SL0 encoding for the 4K granule */
 	uint8_t irgn, orgn, sh; /* walk attributes: WBWA / inner shareable when coherent */
-	uint8_t tg;         /* 0: 4K */
-	uint8_t ps;         /* IPS / S2PS encoding of oas */
-	unsigned oas_bits;  /* the same, in bits */
+	uint8_t tg;             /* 0: 4K */
+	uint8_t ps;             /* IPS / S2PS encoding of oas */
+	unsigned oas_bits;      /* the same, in bits */
 };
 
 /* Callbacks of io_pgtable_tlb_ops (the driver's invalidation). */
 struct io_pgtable_tlb {
 	/* A table page was removed: invalidate walks of [iova, iova+size) now. */
 	void (*flush_walk)(void *cookie, uint64_t iova, uint64_t size, uint64_t granule,
-			   struct kcall *c);
+	                   struct kcall *c);
 	/* A leaf was removed: add it to the gather (may sync first). */
 	void (*add_page)(void *cookie, void *gather, uint64_t iova, uint64_t granule,
-			 struct kcall *c);
+	                 struct kcall *c);
 	void *cookie;
 };
 
@@ -57,8 +57,8 @@ struct io_pgtable_arm;
  * IOPTE is not allowed"). Returns 0, -EINVAL or -ENOMEM.
  */
 int io_pgtable_arm_alloc(struct kenv *env, bool stage2, unsigned ias, unsigned oas, bool coherent,
-			 bool split_on_unmap, const struct io_pgtable_tlb *tlb, struct kcall *c,
-			 struct io_pgtable_arm **out);
+                         bool split_on_unmap, const struct io_pgtable_tlb *tlb, struct kcall *c,
+                         struct io_pgtable_arm **out);
 /* Free every table page (no invalidation: the domain is unused by then). */
 void io_pgtable_arm_free(struct io_pgtable_arm *pt);
 void io_pgtable_arm_get_regs(const struct io_pgtable_arm *pt, struct io_pgtable_arm_regs *r);
@@ -76,11 +76,11 @@ uint64_t io_pgtable_arm_table_pages(const struct io_pgtable_arm *pt);
  * error). prot without read and write maps nothing and returns 0.
  */
 int io_pgtable_arm_map(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped);
+                       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped);
 /* unmap_pages: returns bytes unmapped (0 at a hole). `gather` is passed
  * through to tlb->add_page. */
 uint64_t io_pgtable_arm_unmap(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pgsize,
-			      uint64_t pgcount, void *gather, struct kcall *c);
+                              uint64_t pgcount, void *gather, struct kcall *c);
 int io_pgtable_arm_iova_to_phys(struct io_pgtable_arm *pt, uint64_t iova, uint64_t *pa);
 
 #ifdef __cplusplus
