@@ -967,8 +967,15 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 		arg = (uint64_t)(uintptr_t)str_arg.c_str();
 	} else if (kind == SHIM_ARG_INT || kind == SHIM_ARG_INT_PTR) {
 		uint64_t v = 0;
-		if (argv && !int_value(*argv, v, what.c_str()))
+		// `arg=TYPE1v2_IOMMU`: the request's `arg` field names its values.
+		const shim_uapi_field *af = rq ? shim_uapi_field_find(rq, "arg") : nullptr;
+		if (argv && (argv->kind == TRC_NAME || argv->kind == TRC_FLAGS) && af) {
+			if (shim_uapi_sym_value(af, argv->s, &v) != 0)
+				return fail(kExitMalformed, argv->line, argv->col,
+					    what + ": arg=" + argv->s + ": not a value of this argument");
+		} else if (argv && !int_value(*argv, v, what.c_str())) {
 			return false;
+		}
 		if (kind == SHIM_ARG_INT_PTR) {
 			int_holder = (int32_t)v;
 			arg = (uint64_t)(uintptr_t)&int_holder;
