@@ -1,0 +1,497 @@
+// VFIO: the device cdev (bind, attach, replace, detach, close = unbind),
+// domain transitions seen in the STEs the model walks, two SMMUs sharing one
+// IOAS (one auto domain each), the legacy group + type1 container flow with
+// a DMA, iommufd's VFIO compat container, and each errno rule.
+#include "fd_rig.h"
+
+namespace {
+
+constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			   IOMMU_IOAS_MAP_WRITEABLE;
+
+TEST(FdCdev, BindRules)
+{
+	FdRig m(1);
+	ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+	uint32_t dev;
+	// Unbound: everything but BIND is EINVAL.
+	uint32_t pt = 1;
+	EXPECT_EQ(-EINVAL, m.Attach(dfd, &pt));
+	u_bind_iommufd b{};
+	b.argsz = 12;
+	b.iommufd = ifd;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));  // argsz < 16
+	b.argsz = sizeof(b);
+	b.flags = 2;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.flags = 0;
+	b.iommufd = -1;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.iommufd = 77;
+	EXPECT_EQ(-EBADF, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.iommufd = dfd;
+	EXPECT_EQ(-EBADFD, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
+	EXPECT_EQ(-EINVAL, m.Bind(dfd, ifd, &dev));  // twice
+	// A second cdev open cannot bind: only the group path opens twice.
+	int d2 = m.Open("/dev/vfio/devices/vfio0");
+	ASSERT_GE(d2, 3);
+	EXPECT_EQ(-EINVAL, m.Bind(d2, ifd, &dev));
+	// The group cannot be opened while the cdev is bound.
+	EXPECT_EQ(-EBUSY, m.Open("/dev/vfio/0"));
+	// Unknown device ioctls on a bound device: ENOTTY.
+	EXPECT_EQ(-ENOTTY, m.Ioctl(dfd, 0x3B6B, &b));
+	EXPECT_EQ(-ENOENT, m.Open("/dev/vfio/devices/vfio9"));
+}
+
+TEST(FdCdev, BindWhileGroupOpenIsEbusy)
+{
+	FdRig m(1);
+	ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+	m.Boot();
+	int g = m.Open("/dev/vfio/0");
+	ASSERT_GE(g, 3);
+	EXPECT_EQ(-EBUSY, m.Open("/dev/vfio/0"));
+	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+	uint32_t dev;
+	EXPECT_EQ(-EBUSY, m.Bind(dfd, ifd, &dev));
+	EXPECT_EQ(0, m.Close(g));
+	EXPECT_EQ(0, m.Bind(dfd, ifd, &dev));
+}
+
+TEST(FdCdev, OpenBeforeBootIsEnodev)
+{
+	FdRig m(1);
+	ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+	EXPECT_EQ(-ENODEV, m.Open("/dev/vfio/devices/vfio0"));
+}
+
+struct Transitions : FdBound {
+	uint32_t ioas1 = 0, ioas2 = 0;
+	uint64_t b1 = 0, b2 = 0;
+	void SetUp() override {
+		FdBound::SetUp();
+		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas1));
+		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas2));
+		b1 = m.Mmap(0x4000);
+		b2 = m.Mmap(0x4000);
+		uint64_t iova = 0x100000;
+		ASSERT_EQ(0, m.Map(ifd, ioas1, b1, 0x4000, &iova));
+		iova = 0x100000;
+		ASSERT_EQ(0, m.Map(ifd, ioas2, b2, 0x4000, &iova));
+	}
+	uint64_t DmaPa() {
+		auto x = m.r.Dma(0, 0x10, 0x100040, false);
+		return x.outcome == SMMU_XLATE_OK ? x.pa : 0;
+	}
+};
+
+TEST_F(Transitions, AttachReplaceDetach)
+{
+	EXPECT_EQ(DmaPa(), 0u);  // blocked after bind
+	uint32_t pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	uint32_t hwpt1 = pt;
+	EXPECT_EQ(DmaPa(), m.Pa(b1) + 0x40);
+	// Re-attach = replace, to another IOAS: the old auto domain dies.
+	pt = ioas2;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	EXPECT_NE(pt, hwpt1);
+	EXPECT_GT(m.last.ste_writes, 0u);
+	EXPECT_EQ(DmaPa(), m.Pa(b2) + 0x40);
+	EXPECT_EQ(-ENOENT, m.Destroy(ifd, hwpt1));
+	// Replace by the same pt is a no-op.
+	uint32_t same = ioas2;
+	ASSERT_EQ(0, m.Attach(dfd, &same));
+	EXPECT_EQ(same, pt);
+	EXPECT_EQ(m.last.ste_writes, 0u);
+	// Detach: blocked again, and the auto domain is freed.
+	ASSERT_EQ(0, m.Detach(dfd));
+	EXPECT_EQ(DmaPa(), 0u);
+	EXPECT_EQ(-ENOENT, m.Destroy(ifd, pt));
+	// Detach when detached: still 0.
+	EXPECT_EQ(0, m.Detach(dfd));
+}
+
+TEST_F(Transitions, ReplaceMovesTheMsiReservation)
+{
+	uint32_t pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	pt = ioas2;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	// ioas1 has no device any more: the MSI window is free there.
+	uint64_t iova = 0x8000000;
+	EXPECT_EQ(0, m.Map(ifd, ioas1, b1, 0x1000, &iova));
+	iova = 0x8000000;
+	EXPECT_EQ(-EINVAL, m.Map(ifd, ioas2, b2, 0x1000, &iova));
+}
+
+TEST_F(Transitions, AttachRules)
+{
+	u_attach_pt a{};
+	a.argsz = 8;
+	a.pt_id = ioas1;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
+	a.argsz = sizeof(a);
+	a.flags = 2;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
+	a.flags = 0;
+	a.pt_id = 999;
+	EXPECT_EQ(-ENOENT, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
+	a.pt_id = dev;  // a device is no page table
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
+	uint8_t big[24] = {};
+	u_attach_pt *p = reinterpret_cast<u_attach_pt *>(big);
+	p->argsz = 24;
+	p->pt_id = ioas1;
+	big[20] = 1;
+	EXPECT_EQ(-E2BIG, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, big));
+	u_detach_pt d{};
+	d.argsz = 4;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d));
+	d.argsz = sizeof(d);
+	d.flags = 4;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d));
+}
+
+TEST_F(Transitions, CloseUnbindsAndRestoresTheDefaultDomain)
+{
+	uint32_t pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	ASSERT_EQ(0, m.Close(dfd));
+	EXPECT_EQ(-ENOENT, m.Destroy(ifd, dev));  // the device object is gone
+	EXPECT_EQ(0, m.Destroy(ifd, ioas1));      // and with it the auto domain
+	// Bound again from a fresh open.
+	dfd = m.Open("/dev/vfio/devices/vfio0");
+	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
+}
+
+TEST_F(Transitions, IommufdOutlivesItsFdWhileADeviceIsBound)
+{
+	uint32_t pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	ASSERT_EQ(0, m.Close(ifd));
+	EXPECT_EQ(DmaPa(), m.Pa(b1) + 0x40);  // still attached
+	ASSERT_EQ(0, m.Close(dfd));           // last reference: everything goes
+	EXPECT_EQ(DmaPa(), 0u);
+	EXPECT_EQ(m.Stats().pinned_vm, 0u);
+}
+
+TEST(FdMultiSmmu, OneIoasTwoSmmusGetsOneAutoDomainEach)
+{
+	FdRig m(2);
+	ASSERT_EQ(0, m.AddDev("a", 0, 0x10));
+	ASSERT_EQ(1, m.AddDev("b", 1, 0x20));
+	ASSERT_EQ(2, m.AddDev("c", 0, 0x30));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu");
+	int da = m.Open("/dev/vfio/devices/vfio0");
+	int db = m.Open("/dev/vfio/devices/vfio1");
+	int dc = m.Open("/dev/vfio/devices/vfio2");
+	uint32_t ia, ib, ic, ioas;
+	ASSERT_EQ(0, m.Bind(da, ifd, &ia));
+	ASSERT_EQ(0, m.Bind(db, ifd, &ib));
+	ASSERT_EQ(0, m.Bind(dc, ifd, &ic));
+	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+	uint64_t buf = m.Mmap(0x10000), iova = 0x200000;
+	ASSERT_EQ(0, m.Map(ifd, ioas, buf, 0x10000, &iova));
+	uint32_t pa = ioas, pb = ioas, pc = ioas;
+	ASSERT_EQ(0, m.Attach(da, &pa));
+	ASSERT_EQ(0, m.Attach(db, &pb));
+	ASSERT_EQ(0, m.Attach(dc, &pc));
+	EXPECT_NE(pa, pb);  // another SMMU: a second domain
+	EXPECT_EQ(pa, pc);  // same SMMU: the first domain is reused
+	auto x = m.r.Dma(0, 0x10, 0x200100, false);
+	auto y = m.r.Dma(1, 0x20, 0x200100, false);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	ASSERT_EQ(y.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, y.pa);
+	EXPECT_EQ(x.pa, m.Pa(buf) + 0x100);
+	// The pages are pinned once although two domains map them.
+	EXPECT_EQ(m.Stats().pinned_vm, 16u);
+	// Unmap invalidates on both SMMUs.
+	size_t c0 = m.r.S(0).cmds.size(), c1 = m.r.S(1).cmds.size();
+	ASSERT_EQ(0, m.Unmap(ifd, ioas, 0x200000, 0x10000));
+	EXPECT_GT(m.r.S(0).cmds.size(), c0);
+	EXPECT_GT(m.r.S(1).cmds.size(), c1);
+	EXPECT_NE(m.r.Dma(1, 0x20, 0x200100, false).outcome, SMMU_XLATE_OK);
+}
+
+TEST(FdMultiSmmu, ExplicitHwptOfAnotherSmmuIsEinval)
+{
+	FdRig m(2);
+	ASSERT_EQ(0, m.AddDev("a", 0, 0x10));
+	ASSERT_EQ(1, m.AddDev("b", 1, 0x20));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu");
+	int da = m.Open("/dev/vfio/devices/vfio0"), db = m.Open("/dev/vfio/devices/vfio1");
+	uint32_t ia, ib, ioas, h;
+	ASSERT_EQ(0, m.Bind(da, ifd, &ia));
+	ASSERT_EQ(0, m.Bind(db, ifd, &ib));
+	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+	ASSERT_EQ(0, m.HwptAlloc(ifd, ia, ioas, 0, &h));
+	uint32_t pt = h;
+	EXPECT_EQ(-EINVAL, m.Attach(db, &pt));
+}
+
+// ---- the legacy path: group + type1 container ----
+
+struct Legacy : ::testing::Test {
+	FdRig m{ 1 };
+	int cfd = -1, gfd = -1;
+	void SetUp() override {
+		ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+		m.Boot();
+		cfd = m.Open("/dev/vfio/vfio");
+		gfd = m.Open("/dev/vfio/0");
+		ASSERT_GE(cfd, 3);
+		ASSERT_GE(gfd, 3);
+	}
+	int64_t SetContainer(int fd) {
+		int32_t v = fd;
+		return m.Ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &v);
+	}
+	uint32_t Status() {
+		u_group_status st{};
+		st.argsz = sizeof(st);
+		EXPECT_EQ(0, m.Ioctl(gfd, VFIO_GROUP_GET_STATUS, &st));
+		return st.flags;
+	}
+	int64_t MapDma(uint64_t va, uint64_t iova, uint64_t size,
+		       uint32_t flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, int fd = -1) {
+		u_dma_map d{};
+		d.argsz = sizeof(d);
+		d.flags = flags;
+		d.vaddr = va;
+		d.iova = iova;
+		d.size = size;
+		return m.Ioctl(fd < 0 ? cfd : fd, VFIO_IOMMU_MAP_DMA, &d);
+	}
+	int64_t UnmapDma(uint64_t iova, uint64_t size, uint64_t *out, uint32_t flags = 0,
+			 int fd = -1) {
+		u_dma_unmap d{};
+		d.argsz = sizeof(d);
+		d.flags = flags;
+		d.iova = iova;
+		d.size = size;
+		int64_t rc = m.Ioctl(fd < 0 ? cfd : fd, VFIO_IOMMU_UNMAP_DMA, &d);
+		*out = d.size;
+		return rc;
+	}
+};
+
+TEST_F(Legacy, ContainerFlowWithDma)
+{
+	EXPECT_EQ(0, m.IoctlRaw(cfd, VFIO_GET_API_VERSION, 0));
+	EXPECT_EQ(1, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	EXPECT_EQ(0, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_RESERVED_TYPE1_NESTING_IOMMU));
+	EXPECT_EQ(0, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	EXPECT_EQ(Status(), VFIO_GROUP_FLAGS_VIABLE);
+	// SET_IOMMU before a group: EINVAL.
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, SetContainer(cfd));
+	EXPECT_EQ(Status(), VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET);
+	EXPECT_EQ(-EINVAL, SetContainer(cfd));  // already set
+	// The device cannot be opened before an IOMMU driver is set.
+	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0"));
+	// MAP_DMA before SET_IOMMU: no driver, ENOTTY.
+	uint64_t buf = m.Mmap(0x10000);
+	EXPECT_EQ(-ENOTTY, MapDma(buf, 0x100000, 0x10000));
+	// The retired nesting type finds no driver.
+	EXPECT_EQ(-ENODEV, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_RESERVED_TYPE1_NESTING_IOMMU));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000));
+	EXPECT_EQ(m.Stats().locked_mm, 16u);
+	auto x = m.r.Dma(0, 0x10, 0x100800, true);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, m.Pa(buf) + 0x800);
+	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	EXPECT_GE(dev, 3);
+	EXPECT_EQ(-ENODEV, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:07.0"));
+	// Group-opened device fds have no cdev ioctls.
+	uint32_t pt = 1;
+	EXPECT_EQ(-ENOTTY, m.Attach(dev, &pt));
+	uint64_t out;
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out));
+	EXPECT_EQ(out, 0x10000u);
+	EXPECT_NE(m.r.Dma(0, 0x10, 0x100800, true).outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(m.Stats().locked_mm, 0u);
+}
+
+TEST_F(Legacy, Type1MapUnmapRules)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t buf = m.Mmap(0x10000), out;
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 0));  // no R/W
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 8));  // unknown flag
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100800, 0x1000));      // unaligned
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0));
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x8000000, 0x1000));     // MSI window
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x4000));
+	ASSERT_EQ(0, MapDma(buf + 0x4000, 0x104000, 0x4000));
+	EXPECT_EQ(-EEXIST, MapDma(buf, 0x102000, 0x1000));
+	// v2 refuses to bisect a mapping.
+	EXPECT_EQ(-EINVAL, UnmapDma(0x101000, 0x1000, &out));
+	// A range covering both mappings unmaps both.
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x8000, &out));
+	EXPECT_EQ(out, 0x8000u);
+	// Nothing there: success, 0 bytes.
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x8000, &out));
+	EXPECT_EQ(out, 0u);
+	// UNMAP_ALL with an address: EINVAL; alone: everything.
+	ASSERT_EQ(0, MapDma(buf, 0x300000, 0x2000));
+	EXPECT_EQ(-EINVAL, UnmapDma(0x300000, 0, &out, VFIO_DMA_UNMAP_FLAG_ALL));
+	ASSERT_EQ(0, UnmapDma(0, 0, &out, VFIO_DMA_UNMAP_FLAG_ALL));
+	EXPECT_EQ(out, 0x2000u);
+	EXPECT_EQ(-EINVAL, UnmapDma(0, 0x1000, &out, 0x10));
+}
+
+TEST_F(Legacy, Type1V1UnmapsMappingsStartingInTheRange)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	uint64_t buf = m.Mmap(0x10000), out;
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x4000));
+	ASSERT_EQ(0, MapDma(buf, 0x104000, 0x4000));
+	// Starts inside the first: v1 removes nothing (stops at it).
+	ASSERT_EQ(0, UnmapDma(0x101000, 0x1000, &out));
+	EXPECT_EQ(out, 0u);
+	// Starts at the second and ends inside it: v1 removes it whole.
+	ASSERT_EQ(0, UnmapDma(0x104000, 0x1000, &out));
+	EXPECT_EQ(out, 0x4000u);
+}
+
+TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint8_t buf[256] = {};
+	u_iommu_type1_info *info = reinterpret_cast<u_iommu_type1_info *>(buf);
+	info->argsz = sizeof(*info);
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
+	EXPECT_TRUE(info->iova_pgsizes & 0x1000);
+	EXPECT_GT(info->argsz, sizeof(*info));  // how much the caps need
+	EXPECT_EQ(info->cap_offset, 0u);
+	uint32_t need = info->argsz;
+	info->argsz = need;
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
+	ASSERT_EQ(info->cap_offset, sizeof(*info));
+	uint16_t id;
+	uint32_t nr;
+	memcpy(&id, buf + 24, 2);
+	memcpy(&nr, buf + 32, 4);
+	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	EXPECT_EQ(nr, 2u);  // below and above the MSI window
+	uint64_t end0;
+	memcpy(&end0, buf + 48, 8);
+	EXPECT_EQ(end0, 0x8000000u - 1);
+	info->argsz = 8;
+	EXPECT_EQ(-EINVAL, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
+}
+
+TEST_F(Legacy, GroupRules)
+{
+	u_group_status st{};
+	st.argsz = 4;
+	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_STATUS, &st));
+	int32_t bad = 99;
+	EXPECT_EQ(-EBADF, m.Ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &bad));
+	int32_t notc = gfd;
+	EXPECT_EQ(-EBADFD, m.Ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &notc));
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
+	ASSERT_EQ(0, SetContainer(cfd));
+	EXPECT_EQ(0, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
+	EXPECT_EQ(-ENOTTY, m.IoctlRaw(gfd, 0x3B79, 0));
+	EXPECT_EQ(-ENOTTY, m.IoctlRaw(cfd, 0x3B79, 0));
+}
+
+TEST_F(Legacy, ClosingTheGroupReleasesTheDevice)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t buf = m.Mmap(0x4000);
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x4000));
+	ASSERT_EQ(0, m.Close(gfd));
+	// The last group left the container: its mappings are gone.
+	EXPECT_EQ(m.Stats().locked_mm, 0u);
+	EXPECT_EQ(-ENOTTY, MapDma(buf, 0x100000, 0x4000));
+	// The cdev may now bind it.
+	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+	uint32_t dev;
+	EXPECT_EQ(0, m.Bind(dfd, ifd, &dev));
+}
+
+// ---- iommufd's VFIO compat container ----
+
+TEST_F(Legacy, IommufdAsTheContainer)
+{
+	int ifd = m.Open("/dev/iommu");
+	EXPECT_EQ(0, m.IoctlRaw(ifd, VFIO_GET_API_VERSION, 0));
+	EXPECT_EQ(1, m.IoctlRaw(ifd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(0, m.IoctlRaw(ifd, VFIO_CHECK_EXTENSION, VFIO_RESERVED_TYPE1_NESTING_IOMMU));
+	// No compat IOAS yet.
+	EXPECT_EQ(-ENODEV, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	u_vfio_ioas v{};
+	v.size = sizeof(v);
+	v.op = IOMMU_VFIO_IOAS_GET;
+	EXPECT_EQ(-ENODEV, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));
+	ASSERT_EQ(0, SetContainer(ifd));
+	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_NE(v.ioas_id, 0u);
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU));
+	ASSERT_EQ(0, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t buf = m.Mmap(0x10000), out;
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			    ifd));
+	// Opening the device binds it and attaches the compat IOAS.
+	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	ASSERT_GE(dev, 3);
+	auto x = m.r.Dma(0, 0x10, 0x100008, false);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, m.Pa(buf) + 8);
+	EXPECT_EQ(1, m.IoctlRaw(ifd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	// The same IOAS is visible to iommufd ioctls.
+	u_ioas_unmap un{};
+	un.size = sizeof(un);
+	un.ioas_id = v.ioas_id;
+	un.iova = 0x100000;
+	un.length = 0x1000;
+	EXPECT_EQ(-ENOENT, m.Ioctl(ifd, IOMMU_IOAS_UNMAP, &un));  // would split the area
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out, 0, ifd));
+	EXPECT_EQ(out, 0x10000u);
+	EXPECT_NE(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+	// compat UNMAP of nothing: ENOENT (iommufd's answer, not type1's).
+	EXPECT_EQ(-ENOENT, UnmapDma(0x100000, 0x10000, &out, 0, ifd));
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x1000, VFIO_DMA_MAP_FLAG_VADDR, ifd));
+	v.op = IOMMU_VFIO_IOAS_CLEAR;
+	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));
+	EXPECT_EQ(-ENODEV, MapDma(buf, 0x100000, 0x1000, VFIO_DMA_MAP_FLAG_READ, ifd));
+	v.op = 9;
+	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));
+}
+
+TEST_F(Legacy, CompatType1CutsInsideMappings)
+{
+	int ifd = m.Open("/dev/iommu");
+	ASSERT_EQ(0, SetContainer(ifd));
+	ASSERT_EQ(0, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	ASSERT_GE(dev, 3);
+	uint64_t buf = m.Mmap(0x10000), out;
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_READ, ifd));
+	ASSERT_EQ(0, UnmapDma(0x104000, 0x2000, &out, 0, ifd));
+	EXPECT_EQ(out, 0x2000u);
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x103000, false).outcome, SMMU_XLATE_OK);
+	EXPECT_NE(m.r.Dma(0, 0x10, 0x104000, false).outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x106000, false).outcome, SMMU_XLATE_OK);
+}
+
+} // namespace
