@@ -103,6 +103,27 @@ TEST(DrvCmdq, StuckQueueTimesOutInBoundedTime)
 	EXPECT_LT(rec.ns, 1100000000u);
 }
 
+TEST(DrvCmdq, WithoutSevPollingBacksOffLikeQueuePoll)
+{
+	DrvRig r;
+	smmu_config c = ShimRig::DefaultConfig();
+	c.sev = false;
+	arm_smmu_device *d = r.AddProbed(c);
+	ASSERT_NE(d, nullptr);
+	EXPECT_FALSE(arm_smmu_features(d) & ARM_SMMU_FEAT_SEV);
+	r.SetReg(0, SMMU_REG_CR0, SMMU_CR0_SMMUEN | SMMU_CR0_EVENTQEN);
+	// Default 100 ns spins: only the doubling udelay reaches the 1 s
+	// limit before the poll-count guard (4M polls = 0.4 s of spinning).
+	CallRec rec = r.Run([&](kcall *k) {
+		uint64_t cmd[2];
+		smmu_cmd_tlbi_nh_asid(cmd, 0, 1);
+		return arm_smmu_cmdq_issue_cmd(d, cmd, true, k);
+	});
+	EXPECT_EQ(rec.rc, -ETIMEDOUT);
+	EXPECT_GE(rec.ns, 1000000000u);
+	EXPECT_LT(rec.ns, 2100000000u); // the last doubling may overshoot
+}
+
 TEST(DrvMaster, ReleasePutsTheAbortSteBackAndFreesTheSid)
 {
 	DrvRig r;

@@ -428,4 +428,32 @@ TEST_F(Nested, ParentUnmapClearsCombinedEntries)
 	EXPECT_EQ(r.S(0).cerrors(), 0u);
 }
 
+TEST_F(Nested, AtsUnderANestParentIsFlushedWhole)
+{
+	// An ATS master whose vSTE asks for ATS (EATS=1): the STE gets EATS
+	// and every parent invalidation ends with a whole-ATC ATC_INV after
+	// the TLBIs completed (INV_TYPE_ATS_FULL).
+	arm_smmu_master *a = r.Master(d, 0x40, /*ats=*/true);
+	ASSERT_EQ(0, arm_vsmmu_vdevice_set(vsmmu, a, 8));
+	uint64_t v[2];
+	Vste(v);
+	v[1] |= 1ull << 28;
+	arm_smmu_domain *n = nullptr;
+	ASSERT_EQ(0, AllocNested(v, &n));
+	ASSERT_EQ(r.Attach(n, a).rc, 0);
+	uint64_t ste[8];
+	arm_smmu_master_ste(a, ste);
+	EXPECT_EQ((ste[1] >> 28) & 3, 1u);
+	size_t before = r.S(0).ats_invs.size();
+	CallRec un = r.Unmap(parent, kGuestIpa + 0x200000, 4096);
+	std::vector<uint8_t> want = {SMMU_CMD_TLBI_S2_IPA, SMMU_CMD_SYNC,    SMMU_CMD_TLBI_NH_ALL,
+	                             SMMU_CMD_SYNC,        SMMU_CMD_ATC_INV, SMMU_CMD_SYNC};
+	EXPECT_EQ(un.ops, want);
+	ASSERT_EQ(r.S(0).ats_invs.size(), before + 1);
+	EXPECT_EQ(r.S(0).ats_invs.back(), 0x40u);
+	r.Attach(arm_smmu_blocked_domain(), a);
+	r.Free(n);
+	EXPECT_EQ(r.S(0).cerrors(), 0u);
+}
+
 } // namespace

@@ -7,11 +7,12 @@
  * multi-producer machinery of Linux (owner flag, valid map, shared lock)
  * reduces to: wait for space, write the commands into queue memory, one
  * MMIO write of CMDQ_PROD, and for a CMD_SYNC poll CMDQ_CONS through MMIO
- * at kcall->t, advancing kcall->t by t.poll_interval per poll, until CONS has
- * passed the SYNC. The model reports CONS as it was at the read's time, so
- * the wait ends when the modelled SMMU finished. Polling is bounded
- * (ARM_SMMU_POLL_TIMEOUT_NS of kernel time, as Linux's 1 s, or
- * ARM_SMMU_POLL_MAX polls) and returns -ETIMEDOUT, never spins forever.
+ * at kcall->t, advancing kcall->t by t.poll_interval per poll (Linux's
+ * WFE wait when the SMMU has SEV; without SEV, queue_poll's backoff: 10
+ * spins, then 1 us, 2 us, 4 us ... delays), until CONS has passed the SYNC. The model reports CONS
+ * as it was at the read's time, so the wait ends when the modelled SMMU finished. Polling is
+ * bounded (ARM_SMMU_POLL_TIMEOUT_NS of kernel time, as Linux's 1 s, or ARM_SMMU_POLL_MAX polls) and
+ * returns -ETIMEDOUT, never spins forever.
  *
  * A CERROR stops the model's queue with CONS on the bad command; the waiter
  * then runs what Linux's GERROR interrupt handler would (the IRQ preempts
@@ -143,6 +144,13 @@ static int cmdq_poll(struct arm_smmu_device *smmu, struct kcall *c, uint32_t tar
 {
 	struct arm_smmu_queue *q = &smmu->cmdq;
 	uint64_t start = c->t;
+	/* queue_poll(): with FEAT_SEV the CPU waits in WFE and the SYNC's SEV
+	 * wakes it (approximated by polling every t.poll_interval); without,
+	 * it spins ARM_SMMU_POLL_SPIN_COUNT times, then udelay()s 1 us,
+	 * doubling each round. */
+	bool wfe = (smmu->features & ARM_SMMU_FEAT_SEV) != 0;
+	unsigned spin = 0;
+	uint64_t delay = 1000;
 	for (uint32_t polls = 0;; polls++) {
 		uint32_t cons = 0;
 		if (mmio_rd(smmu, SMMU_REG_CMDQ_CONS, c->t, &cons))
@@ -167,7 +175,13 @@ static int cmdq_poll(struct arm_smmu_device *smmu, struct kcall *c, uint32_t tar
 			     smmu->index, target, q->prod, cons);
 			return -ETIMEDOUT;
 		}
-		ktime_charge(c, smmu->env->t.poll_interval);
+		if (wfe || ++spin < ARM_SMMU_POLL_SPIN_COUNT) {
+			ktime_charge(c, smmu->env->t.poll_interval);
+		} else {
+			ktime_charge(c, delay);
+			delay *= 2;
+			spin = 0;
+		}
 	}
 }
 

@@ -89,6 +89,7 @@
  * time, or this many polls (a guard against t.poll_interval = 0). */
 #define ARM_SMMU_POLL_TIMEOUT_NS 1000000000ull
 #define ARM_SMMU_POLL_MAX 4000000u
+#define ARM_SMMU_POLL_SPIN_COUNT 10u
 
 /* 2-level stream table: STRTAB_SPLIT, L2 tables of 256 STEs. */
 #define STRTAB_SPLIT 8u
