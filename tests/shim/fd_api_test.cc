@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 TEST(FdApi, ConfigByName)
 {
@@ -114,10 +115,10 @@ TEST(FdApi, MmapIsDeterministicAndBacked)
 	uint64_t a = m.Mmap(0x3000), b = m.Mmap(4 << 20);
 	EXPECT_EQ(a, SHIM_PROC_VA_BASE);
 	EXPECT_GT(b, a);
-	EXPECT_EQ(b % (2 << 20), m.Pa(b) % (2 << 20));  // THP-congruent
+	EXPECT_EQ(b % (2 << 20), m.Pa(b) % (2 << 20)); // THP-congruent
 	EXPECT_EQ(m.Pa(b + 0x1234), m.Pa(b) + 0x1234);
 	uint64_t pa = 0;
-	EXPECT_EQ(-EFAULT, shim_proc_va_to_pa(m.k, "vmm0", a + 0x3000, &pa));  // guard page
+	EXPECT_EQ(-EFAULT, shim_proc_va_to_pa(m.k, "vmm0", a + 0x3000, &pa)); // guard page
 	// A fixed physical placement.
 	uint64_t at = ShimRig::kDramBase + (128ull << 20);
 	uint64_t c = m.Mmap(0x2000, at);
@@ -185,8 +186,8 @@ TEST(FdApi, FieldTableMatchesTheKernelStructs)
 		EXPECT_TRUE(q->fields[0].flags & SHIM_UF_SIZE);
 		for (uint32_t i = 0; i < q->nfields; i++)
 			EXPECT_LE(q->fields[i].offset + q->fields[i].width * q->fields[i].count,
-				  q->struct_size)
-				<< q->name << "." << q->fields[i].name;
+			          q->struct_size)
+			    << q->name << "." << q->fields[i].name;
 	}
 	const shim_uapi_request *map = shim_uapi_request_by_name("IOMMU_IOAS_MAP");
 	const shim_uapi_field *iova = shim_uapi_field_find(map, "iova");
@@ -196,7 +197,8 @@ TEST(FdApi, FieldTableMatchesTheKernelStructs)
 	EXPECT_TRUE(iova->flags & SHIM_UF_OUT);
 	const shim_uapi_field *flags = shim_uapi_field_find(map, "flags");
 	uint64_t v = 0;
-	EXPECT_EQ(0, shim_uapi_sym_value(flags, "FIXED_IOVA|READABLE|IOMMU_IOAS_MAP_WRITEABLE", &v));
+	EXPECT_EQ(0,
+	          shim_uapi_sym_value(flags, "FIXED_IOVA|READABLE|IOMMU_IOAS_MAP_WRITEABLE", &v));
 	EXPECT_EQ(v, 7u);
 	EXPECT_EQ(-1, shim_uapi_sym_value(flags, "FIXED_IOVA|BOGUS", &v));
 	const shim_uapi_request *hw = shim_uapi_request_by_name("HWPT_ALLOC");
@@ -214,8 +216,8 @@ TEST(FdApi, FieldTableMatchesTheKernelStructs)
 	const shim_uapi_field *cmds = shim_uapi_field_find(inv, "data");
 	EXPECT_STREQ(cmds->elem_field, "entry_len");
 	EXPECT_STREQ(cmds->len_field, "entry_num");
-	EXPECT_EQ(0, shim_uapi_sym_value(shim_uapi_field_find(inv, "data_type"), "VIOMMU_ARM_SMMUV3",
-					 &v));
+	EXPECT_EQ(0, shim_uapi_sym_value(shim_uapi_field_find(inv, "data_type"),
+	                                 "VIOMMU_ARM_SMMUV3", &v));
 	EXPECT_EQ(v, 1u);
 	const shim_uapi_request *rng = shim_uapi_request_by_name("IOMMU_IOAS_IOVA_RANGES");
 	EXPECT_TRUE(shim_uapi_field_find(rng, "allowed_iovas")->payload_out);
@@ -261,13 +263,13 @@ TEST(FdApi, CallAccountOfAnAttach)
 	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
 	uint32_t dev, ioas;
 	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
-	EXPECT_GE(m.last.ste_writes, 1u);  // blocked on bind
+	EXPECT_GE(m.last.ste_writes, 1u); // blocked on bind
 	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
 	uint64_t t0 = m.r.now_ns;
 	uint32_t pt = ioas;
 	ASSERT_EQ(0, m.Attach(dfd, &pt));
 	EXPECT_EQ(m.last.start_ns, t0);
-	EXPECT_GT(m.last.end_ns, t0 + 300);  // kernel time plus SMMU waits
+	EXPECT_GT(m.last.end_ns, t0 + 300); // kernel time plus SMMU waits
 	EXPECT_GE(m.last.syncs, 1u);
 	// STE writes are synced (CFGI_STE + CMD_SYNC); the driver then
 	// prefetches the new configuration (CMD_PREFETCH_CONFIG, no sync).

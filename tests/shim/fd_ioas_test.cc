@@ -7,7 +7,8 @@
 
 #include <vector>
 
-namespace {
+namespace
+{
 
 constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA | RW;
@@ -15,13 +16,15 @@ constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA | RW;
 struct Ioas : FdBound {
 	uint32_t ioas = 0;
 	uint64_t buf = 0;
-	void SetUp() override {
+	void SetUp() override
+	{
 		FdBound::SetUp();
 		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
 		buf = m.Mmap(4 << 20);
 	}
 	// Attach the device to the IOAS (auto domain) and return the HWPT id.
-	uint32_t AttachIoas() {
+	uint32_t AttachIoas()
+	{
 		uint32_t pt = ioas;
 		EXPECT_EQ(0, m.Attach(dfd, &pt));
 		return pt;
@@ -160,25 +163,32 @@ TEST_F(Ioas, UnmapThenDmaFaultsAndInvalidates)
 	ASSERT_EQ(ok.outcome, SMMU_XLATE_OK);
 	size_t ev0 = m.r.S(0).events.size();
 	ASSERT_EQ(0, m.Unmap(ifd, ioas, 0x100000, 0x10000));
-	EXPECT_GE(m.last.syncs, 1u);  // a TLBI + CMD_SYNC went out
+	EXPECT_GE(m.last.syncs, 1u); // a TLBI + CMD_SYNC went out
 	EXPECT_GT(m.last.end_ns, m.last.start_ns);
 	EXPECT_EQ(m.last.unpinned_pages, 16u);
 	auto bad = m.r.Dma(0, 0x10, 0x100000, false);
 	EXPECT_NE(bad.outcome, SMMU_XLATE_OK);
 	ASSERT_GT(m.r.S(0).events.size(), ev0);
-	EXPECT_EQ(m.r.S(0).events.back().id, 0x10);  // F_TRANSLATION
+	EXPECT_EQ(m.r.S(0).events.back().id, 0x10); // F_TRANSLATION
 }
 
 TEST_F(Ioas, PinAccountingFollowsDomains)
 {
 	uint64_t iova = 0x100000;
 	ASSERT_EQ(0, m.Map(ifd, ioas, buf, 0x8000, &iova));
-	EXPECT_EQ(m.Stats().pinned_vm, 0u);  // no domain yet: not pinned
+	EXPECT_EQ(m.Stats().pinned_vm, 0u); // no domain yet: not pinned
 	AttachIoas();
 	EXPECT_EQ(m.Stats().pinned_vm, 8u);
 	EXPECT_EQ(m.Stats().locked_user, 8u);
-	EXPECT_EQ(0, m.Detach(dfd));  // the auto domain dies: unpinned
+	uint64_t pages = 0;
+	EXPECT_EQ(0, shim_ioas_pinned(m.k, "vmm0", ifd, ioas, &pages));
+	EXPECT_EQ(pages, 8u);
+	EXPECT_EQ(-ENOENT, shim_ioas_pinned(m.k, "vmm0", ifd, dev, &pages));
+	EXPECT_EQ(-EBADF, shim_ioas_pinned(m.k, "vmm0", dfd, ioas, &pages));
+	EXPECT_EQ(0, m.Detach(dfd)); // the auto domain dies: unpinned
 	EXPECT_EQ(m.Stats().pinned_vm, 0u);
+	EXPECT_EQ(0, shim_ioas_pinned(m.k, "vmm0", ifd, ioas, &pages));
+	EXPECT_EQ(pages, 0u);
 }
 
 TEST_F(Ioas, RlimitMemlockIsEnomem)
@@ -236,7 +246,7 @@ TEST_F(Ioas, CopyWritableFromReadOnlyIsEperm)
 	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas2));
 	uint64_t iova = 0x100000;
 	ASSERT_EQ(0, m.Map(ifd, ioas, buf, 0x1000, &iova,
-			   IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE));
+	                   IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE));
 	u_ioas_copy c{};
 	c.size = sizeof(c);
 	c.flags = FIXED;
@@ -292,7 +302,7 @@ TEST_F(Ioas, AttachWithAMappingOverTheMsiWindowIsEaddrinuse)
 
 TEST_F(Ioas, AllowIovasConstrainAllocation)
 {
-	u_iova_range r[1] = { { 0x40000000, 0x4fffffff } };
+	u_iova_range r[1] = {{0x40000000, 0x4fffffff}};
 	u_ioas_allow_iovas a{};
 	a.size = sizeof(a);
 	a.ioas_id = ioas;
@@ -304,16 +314,28 @@ TEST_F(Ioas, AllowIovasConstrainAllocation)
 	EXPECT_GE(iova, 0x40000000u);
 	EXPECT_LE(iova, 0x4fffffffu);
 	// start >= last: EINVAL; reserved field: EOPNOTSUPP.
-	r[0] = { 0x5000, 0x5000 };
+	r[0] = {0x5000, 0x5000};
 	EXPECT_EQ(-EINVAL, m.Ioctl(ifd, IOMMU_IOAS_ALLOW_IOVAS, &a));
 	a.__reserved = 1;
 	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+	// An unreadable array: EFAULT at the first entry, whatever the count.
+	a.__reserved = 0;
+	a.num_iovas = 0xffffffffu;
+	a.allowed_iovas = 0;
+	EXPECT_EQ(-EFAULT, m.Ioctl(ifd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+	// Overlapping ranges: EINVAL. An empty list clears the constraint.
+	u_iova_range two[2] = {{0x10000, 0x1ffff}, {0x18000, 0x2ffff}};
+	a.num_iovas = 2;
+	a.allowed_iovas = (uint64_t)(uintptr_t)two;
+	EXPECT_EQ(-EINVAL, m.Ioctl(ifd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+	a.num_iovas = 0;
+	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_ALLOW_IOVAS, &a));
 }
 
 TEST_F(Ioas, AllowIovasOverReservedIsEaddrinuse)
 {
 	AttachIoas();
-	u_iova_range r[1] = { { 0x8000000, 0x80fffff } };
+	u_iova_range r[1] = {{0x8000000, 0x80fffff}};
 	u_ioas_allow_iovas a{};
 	a.size = sizeof(a);
 	a.ioas_id = ioas;
@@ -440,7 +462,7 @@ TEST_F(Ioas, ChangeProcessReservedIsEopnotsupp)
 	c.size = sizeof(c);
 	uint64_t iova = 0x100000;
 	ASSERT_EQ(0, m.Map(ifd, ioas, buf, 0x1000, &iova));
-	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &c));  // same process: nothing to move
+	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &c)); // same process: nothing to move
 	c.__reserved = 1;
 	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &c));
 }
@@ -472,15 +494,15 @@ TEST(FdIoas, ChangeProcessMovesMemfdAccounting)
 	// table under the new name.
 	u_ioas_change_process cp{};
 	cp.size = sizeof(cp);
-	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &cp));  // same process: no-op
+	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &cp)); // same process: no-op
 	EXPECT_EQ(m.Stats().pinned_vm, 4u);
 }
 
 TEST_F(Ioas, DestroyBusyThenFree)
 {
 	AttachIoas();
-	EXPECT_EQ(-EBUSY, m.Destroy(ifd, ioas));  // the auto HWPT holds it
-	EXPECT_EQ(-EBUSY, m.Destroy(ifd, dev));   // VFIO holds the device
+	EXPECT_EQ(-EBUSY, m.Destroy(ifd, ioas)); // the auto HWPT holds it
+	EXPECT_EQ(-EBUSY, m.Destroy(ifd, dev));  // VFIO holds the device
 	EXPECT_EQ(-ENOENT, m.Destroy(ifd, 999));
 	EXPECT_EQ(0, m.Detach(dfd));
 	EXPECT_EQ(0, m.Destroy(ifd, ioas));
@@ -516,7 +538,9 @@ struct SizeRule {
 	uint32_t min;
 };
 
-class FdSizeRules : public ::testing::TestWithParam<SizeRule> {};
+class FdSizeRules : public ::testing::TestWithParam<SizeRule>
+{
+};
 
 TEST_P(FdSizeRules, BelowMinimumIsEinvalAndTrailingBytesE2big)
 {
@@ -535,18 +559,18 @@ TEST_P(FdSizeRules, BelowMinimumIsEinvalAndTrailingBytesE2big)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-	Iommufd, FdSizeRules,
-	::testing::Values(SizeRule{ IOMMU_DESTROY, 8 }, SizeRule{ IOMMU_IOAS_ALLOC, 12 },
-			  SizeRule{ IOMMU_IOAS_ALLOW_IOVAS, 24 }, SizeRule{ IOMMU_IOAS_COPY, 40 },
-			  SizeRule{ IOMMU_IOAS_IOVA_RANGES, 32 }, SizeRule{ IOMMU_IOAS_MAP, 40 },
-			  SizeRule{ IOMMU_IOAS_UNMAP, 24 }, SizeRule{ IOMMU_OPTION, 24 },
-			  SizeRule{ IOMMU_VFIO_IOAS, 12 }, SizeRule{ IOMMU_HWPT_ALLOC, 24 },
-			  SizeRule{ IOMMU_GET_HW_INFO, 32 }, SizeRule{ IOMMU_HWPT_SET_DIRTY_TRACKING, 16 },
-			  SizeRule{ IOMMU_HWPT_GET_DIRTY_BITMAP, 48 },
-			  SizeRule{ IOMMU_HWPT_INVALIDATE, 32 }, SizeRule{ IOMMU_FAULT_QUEUE_ALLOC, 16 },
-			  SizeRule{ IOMMU_IOAS_MAP_FILE, 40 }, SizeRule{ IOMMU_VIOMMU_ALLOC, 24 },
-			  SizeRule{ IOMMU_VDEVICE_ALLOC, 24 }, SizeRule{ IOMMU_IOAS_CHANGE_PROCESS, 8 },
-			  SizeRule{ IOMMU_VEVENTQ_ALLOC, 28 }, SizeRule{ IOMMU_HW_QUEUE_ALLOC, 40 }));
+    Iommufd, FdSizeRules,
+    ::testing::Values(SizeRule{IOMMU_DESTROY, 8}, SizeRule{IOMMU_IOAS_ALLOC, 12},
+                      SizeRule{IOMMU_IOAS_ALLOW_IOVAS, 24}, SizeRule{IOMMU_IOAS_COPY, 40},
+                      SizeRule{IOMMU_IOAS_IOVA_RANGES, 32}, SizeRule{IOMMU_IOAS_MAP, 40},
+                      SizeRule{IOMMU_IOAS_UNMAP, 24}, SizeRule{IOMMU_OPTION, 24},
+                      SizeRule{IOMMU_VFIO_IOAS, 12}, SizeRule{IOMMU_HWPT_ALLOC, 24},
+                      SizeRule{IOMMU_GET_HW_INFO, 32}, SizeRule{IOMMU_HWPT_SET_DIRTY_TRACKING, 16},
+                      SizeRule{IOMMU_HWPT_GET_DIRTY_BITMAP, 48},
+                      SizeRule{IOMMU_HWPT_INVALIDATE, 32}, SizeRule{IOMMU_FAULT_QUEUE_ALLOC, 16},
+                      SizeRule{IOMMU_IOAS_MAP_FILE, 40}, SizeRule{IOMMU_VIOMMU_ALLOC, 24},
+                      SizeRule{IOMMU_VDEVICE_ALLOC, 24}, SizeRule{IOMMU_IOAS_CHANGE_PROCESS, 8},
+                      SizeRule{IOMMU_VEVENTQ_ALLOC, 28}, SizeRule{IOMMU_HW_QUEUE_ALLOC, 40}));
 
 TEST(FdIoctl, UnknownNumbersAreEnotty)
 {
@@ -555,11 +579,11 @@ TEST(FdIoctl, UnknownNumbersAreEnotty)
 	int ifd = m.Open("/dev/iommu");
 	u_destroy d{};
 	d.size = sizeof(d);
-	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3B95, &d));        // past the last number
-	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3BA0, &d));        // IOMMU_TEST_CMD (not built)
-	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0xC0083B80, &d));    // right nr, size bits set
-	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x4480, &d));        // right nr, wrong type
-	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3B79, &d));        // VFIO range, not compat
+	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3B95, &d));     // past the last number
+	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3BA0, &d));     // IOMMU_TEST_CMD (not built)
+	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0xC0083B80, &d)); // right nr, size bits set
+	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x4480, &d));     // right nr, wrong type
+	EXPECT_EQ(-ENOTTY, m.Ioctl(ifd, 0x3B79, &d));     // VFIO range, not compat
 	EXPECT_EQ(-EBADF, m.Ioctl(99, IOMMU_DESTROY, &d));
 	EXPECT_EQ(-EFAULT, m.IoctlRaw(ifd, IOMMU_DESTROY, 0));
 	EXPECT_STREQ(m.last.request, "IOMMU_DESTROY");
@@ -579,7 +603,7 @@ TEST(FdIoctl, IoasAllocFlagsAreEopnotsupp)
 	c.flags = 0;
 	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_ALLOC, &c));
 	EXPECT_EQ(c.out_ioas_id, 1u);
-	EXPECT_GE(m.last.end_ns - m.last.start_ns, 300u);  // syscall + object costs charged
+	EXPECT_GE(m.last.end_ns - m.last.start_ns, 300u); // syscall + object costs charged
 }
 
 TEST(FdIoctl, ClosingTheIommufdDestroysEverything)

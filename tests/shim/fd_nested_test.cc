@@ -11,31 +11,35 @@
 #include <array>
 #include <vector>
 
-namespace {
+namespace
+{
 
-constexpr uint64_t kGuestIpa = 0x10000000ull;  // guest RAM at IPA 256 MiB
+constexpr uint64_t kGuestIpa = 0x10000000ull; // guest RAM at IPA 256 MiB
 constexpr uint64_t kGuestSize = 4ull << 20;
 constexpr uint32_t kSid = 0x10;
 constexpr uint64_t kVsid = 0x8;
-constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			   IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t FIXED =
+    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 
 // The guest's view of its RAM: IPAs, backed by the DRAM of the VMM's mmap.
 struct GuestMem {
 	ShimRig *r;
 	uint64_t pa, next;
 	uint64_t Pa(uint64_t ipa) const { return ipa - kGuestIpa + pa; }
-	static int Rd(void *ctx, uint64_t ipa, uint64_t *v) {
+	static int Rd(void *ctx, uint64_t ipa, uint64_t *v)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		*v = g->r->Read64(g->Pa(ipa));
 		return 0;
 	}
-	static int Wr(void *ctx, uint64_t ipa, uint64_t v) {
+	static int Wr(void *ctx, uint64_t ipa, uint64_t v)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		g->r->Write64(g->Pa(ipa), v);
 		return 0;
 	}
-	static int Al(void *ctx, uint64_t size, uint64_t *ipa) {
+	static int Al(void *ctx, uint64_t size, uint64_t *ipa)
+	{
 		auto *g = static_cast<GuestMem *>(ctx);
 		uint64_t a = (g->next + size - 1) & ~(size - 1);
 		g->next = a + size;
@@ -51,11 +55,12 @@ struct Nest : FdBound {
 	int qfd = -1;
 	uint64_t ram = 0;
 	GuestMem gm{};
-	smmu_pt_ops gops{ GuestMem::Rd, GuestMem::Wr, GuestMem::Al };
+	smmu_pt_ops gops{GuestMem::Rd, GuestMem::Wr, GuestMem::Al};
 	smmu_pt gpt{};
 	uint64_t cd_ipa = 0;
 
-	void SetUp() override {
+	void SetUp() override
+	{
 		FdBound::SetUp();
 		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
 		ram = m.Mmap(kGuestSize);
@@ -89,18 +94,21 @@ struct Nest : FdBound {
 		for (int i = 0; i < 8; i++)
 			m.r.Write64(gm.Pa(cd_ipa) + 8 * i, cd[i]);
 	}
-	void GuestMap(uint64_t va, uint64_t ipa) {
+	void GuestMap(uint64_t va, uint64_t ipa)
+	{
 		smmu_pt_attr a;
 		smmu_pt_attr_default(&a, false);
 		a.ng = true;
 		ASSERT_EQ(smmu_pt_map(&gpt, va, ipa, 4096, 12, &a), SMMU_PT_OK);
 	}
-	void Vste(uint64_t v[2]) {
+	void Vste(uint64_t v[2])
+	{
 		v[0] = 1 | (5ull << 1) | (cd_ipa & 0x000FFFFFFFFFFFC0ull);
 		v[1] = (1ull << 2) | (1ull << 4) | (3ull << 6);
 	}
 	int64_t Nested(uint32_t *out, const uint64_t *v = nullptr, uint32_t len = 16,
-		       uint32_t pt = 0, uint32_t type = IOMMU_HWPT_DATA_ARM_SMMUV3) {
+	               uint32_t pt = 0, uint32_t type = IOMMU_HWPT_DATA_ARM_SMMUV3)
+	{
 		uint64_t vs[2];
 		if (!v) {
 			Vste(vs);
@@ -109,7 +117,8 @@ struct Nest : FdBound {
 		return m.HwptAlloc(ifd, dev, pt ? pt : viommu, 0, out, type, v, len);
 	}
 	int64_t Inv(uint32_t id, std::vector<std::array<uint64_t, 2>> &cmds, uint32_t *num,
-		    uint32_t type = IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3, uint32_t len = 16) {
+	            uint32_t type = IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3, uint32_t len = 16)
+	{
 		u_hwpt_invalidate c{};
 		c.size = sizeof(c);
 		c.hwpt_id = id;
@@ -144,13 +153,13 @@ TEST_F(Nest, GuestStage1OverVmmStage2TranslatesDma)
 	ASSERT_EQ(n, 40);
 	uint32_t hdr[2];
 	memcpy(hdr, buf, 8);
-	EXPECT_EQ(hdr[0], 0u);  // no LOST_EVENTS
-	EXPECT_EQ(hdr[1], 0u);  // first sequence number
+	EXPECT_EQ(hdr[0], 0u); // no LOST_EVENTS
+	EXPECT_EQ(hdr[1], 0u); // first sequence number
 	uint64_t evt0;
 	memcpy(&evt0, buf + 8, 8);
-	EXPECT_EQ(evt0 & 0xff, 0x10u);         // F_TRANSLATION
-	EXPECT_EQ(evt0 >> 32, kVsid);          // StreamID replaced by the vSID
-	EXPECT_EQ(m.Read(qfd, buf, sizeof(buf)), 0);  // drained
+	EXPECT_EQ(evt0 & 0xff, 0x10u);               // F_TRANSLATION
+	EXPECT_EQ(evt0 >> 32, kVsid);                // StreamID replaced by the vSID
+	EXPECT_EQ(m.Read(qfd, buf, sizeof(buf)), 0); // drained
 }
 
 TEST_F(Nest, ForwardedTlbiMakesGuestUnmapVisible)
@@ -180,10 +189,10 @@ TEST_F(Nest, RejectedOpcodeIsEioWithEntryNum)
 {
 	std::vector<std::array<uint64_t, 2>> cmds(2);
 	smmu_cmd_tlbi_nh_asid(cmds[0].data(), 0, 9);
-	smmu_cmd_sync(cmds[1].data(), 0, 0, 0);  // CMD_SYNC is not the guest's to send
+	smmu_cmd_sync(cmds[1].data(), 0, 0, 0); // CMD_SYNC is not the guest's to send
 	uint32_t num = 99;
 	EXPECT_EQ(-EIO, Inv(viommu, cmds, &num));
-	EXPECT_EQ(num, 1u);  // 7.0: the converted command before it is counted
+	EXPECT_EQ(num, 1u); // 7.0: the converted command before it is counted
 }
 
 TEST_F(Nest, InvalidateArgumentRules)
@@ -200,7 +209,7 @@ TEST_F(Nest, InvalidateArgumentRules)
 	// Larger entries with non-zero tails: E2BIG; zero tails are fine.
 	std::vector<std::array<uint64_t, 2>> wide(2);
 	wide[0] = one[0];
-	wide[1] = { 0, 1 };
+	wide[1] = {0, 1};
 	u_hwpt_invalidate c{};
 	c.size = sizeof(c);
 	c.hwpt_id = viommu;
@@ -208,9 +217,9 @@ TEST_F(Nest, InvalidateArgumentRules)
 	c.data_type = IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3;
 	c.entry_len = 32;
 	c.entry_num = 1;
-	wide[1] = { 0, 0 };
+	wide[1] = {0, 0};
 	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_HWPT_INVALIDATE, &c));
-	wide[1] = { 0, 1 };
+	wide[1] = {0, 1};
 	EXPECT_EQ(-E2BIG, m.Ioctl(ifd, IOMMU_HWPT_INVALIDATE, &c));
 	// Reserved: EOPNOTSUPP; a paging HWPT or IOAS: EINVAL; nested HWPT:
 	// EOPNOTSUPP; unknown ID: ENOENT.
@@ -223,6 +232,12 @@ TEST_F(Nest, InvalidateArgumentRules)
 	EXPECT_EQ(-EOPNOTSUPP, Inv(nested, one, &num));
 	EXPECT_EQ(-ENOENT, Inv(999, one, &num));
 	EXPECT_EQ(num, 0u);
+	// An array kcalloc() cannot hold: ENOMEM.
+	c.__reserved = 0;
+	c.entry_len = 16;
+	c.entry_num = (4u << 20) / 16 + 1;
+	EXPECT_EQ(-ENOMEM, m.Ioctl(ifd, IOMMU_HWPT_INVALIDATE, &c));
+	EXPECT_EQ(c.entry_num, 0u);
 }
 
 TEST_F(Nest, VeventqLostEventsAndSequence)
@@ -251,7 +266,7 @@ TEST_F(Nest, VeventqLostEventsAndSequence)
 TEST_F(Nest, VeventqFdHoldsTheObject)
 {
 	EXPECT_EQ(-EBUSY, m.Destroy(ifd, veventq));
-	EXPECT_EQ(-EBUSY, m.Destroy(ifd, viommu));  // the queue and vDEVICE hold it
+	EXPECT_EQ(-EBUSY, m.Destroy(ifd, viommu)); // the queue and vDEVICE hold it
 	EXPECT_EQ(0, m.Close(qfd));
 	EXPECT_EQ(0, m.Destroy(ifd, veventq));
 	EXPECT_EQ(0, m.Destroy(ifd, vdev));
@@ -301,11 +316,11 @@ TEST_F(Nest, NestedAllocRules)
 	v[3] = 0;
 	EXPECT_EQ(0, Nested(&h, v, 32));
 	// A vSTE bit outside the allowed set: EIO.
-	uint64_t bad[2] = { v[0] | (1ull << 58), v[1] };
+	uint64_t bad[2] = {v[0] | (1ull << 58), v[1]};
 	EXPECT_EQ(-EIO, Nested(&h, bad, 16));
 	// Flags other than FAULT_ID_VALID: EOPNOTSUPP.
 	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, viommu, IOMMU_HWPT_ALLOC_NEST_PARENT, &h,
-					   IOMMU_HWPT_DATA_ARM_SMMUV3, v, 16));
+	                                   IOMMU_HWPT_DATA_ARM_SMMUV3, v, 16));
 	// From the parent HWPT directly (no vIOMMU): EOPNOTSUPP on SMMUv3.
 	EXPECT_EQ(-EOPNOTSUPP, Nested(&h, v, 16, s2));
 	// Unknown pt_id: EINVAL; unknown dev_id: ENOENT; reserved: EOPNOTSUPP.
@@ -382,7 +397,7 @@ TEST_F(Nest, ViommuRules)
 TEST_F(Nest, VdeviceRules)
 {
 	uint32_t v2, vd;
-	EXPECT_EQ(-EEXIST, m.VdevAlloc(ifd, viommu, dev, 0x9, &vd));  // device has one
+	EXPECT_EQ(-EEXIST, m.VdevAlloc(ifd, viommu, dev, 0x9, &vd)); // device has one
 	ASSERT_EQ(0, m.ViommuAlloc(ifd, dev, s2, &v2));
 	EXPECT_EQ(-ENOENT, m.VdevAlloc(ifd, 999, dev, 0x9, &vd));
 	EXPECT_EQ(-ENOENT, m.VdevAlloc(ifd, viommu, 999, 0x9, &vd));
@@ -444,7 +459,7 @@ TEST(FdNested, NestedOnAnotherSmmusViommuIsEinval)
 	ASSERT_EQ(0, m.HwptAlloc(ifd, deva, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
 	ASSERT_EQ(0, m.ViommuAlloc(ifd, deva, s2, &v));
 	EXPECT_EQ(-EINVAL, m.VdevAlloc(ifd, v, devb, 0x9, &vd));
-	uint64_t ste[2] = { 0, 0 };
+	uint64_t ste[2] = {0, 0};
 	EXPECT_EQ(-EINVAL, m.HwptAlloc(ifd, devb, v, 0, &h, IOMMU_HWPT_DATA_ARM_SMMUV3, ste, 16));
 	// The parent S2 belongs to SMMU 0: a vIOMMU for a device of SMMU 1 is EINVAL.
 	EXPECT_EQ(-EINVAL, m.ViommuAlloc(ifd, devb, s2, &v));
@@ -461,9 +476,10 @@ TEST(FdHwpt, PagingAllocRules)
 	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
 	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &h));
 	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, ioas, 1u << 7, &h));
-	uint64_t d[2] = { 1, 2 };
-	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, ioas, 0, &h, IOMMU_HWPT_DATA_ARM_SMMUV3, d, 16));
-	EXPECT_EQ(-EINVAL, m.HwptAlloc(ifd, dev, dev, 0, &h));  // pt_id of a device
+	uint64_t d[2] = {1, 2};
+	EXPECT_EQ(-EOPNOTSUPP,
+	          m.HwptAlloc(ifd, dev, ioas, 0, &h, IOMMU_HWPT_DATA_ARM_SMMUV3, d, 16));
+	EXPECT_EQ(-EINVAL, m.HwptAlloc(ifd, dev, dev, 0, &h)); // pt_id of a device
 	ASSERT_EQ(0, m.HwptAlloc(ifd, dev, ioas, 0, &h));
 	// An explicit HWPT holds its IOAS; attaching to it is not an auto domain.
 	EXPECT_EQ(-EBUSY, m.Destroy(ifd, ioas));
@@ -472,7 +488,7 @@ TEST(FdHwpt, PagingAllocRules)
 	EXPECT_EQ(pt, h);
 	EXPECT_EQ(-EBUSY, m.Destroy(ifd, h));
 	ASSERT_EQ(0, m.Detach(dfd));
-	EXPECT_EQ(0, m.Destroy(ifd, h));  // explicit: survives detach, destroyed by user
+	EXPECT_EQ(0, m.Destroy(ifd, h)); // explicit: survives detach, destroyed by user
 	// Dirty tracking ioctls: EOPNOTSUPP.
 	ASSERT_EQ(0, m.HwptAlloc(ifd, dev, ioas, 0, &h));
 	u_hwpt_set_dirty sd{};

@@ -18,16 +18,18 @@ extern "C" {
 
 #include <string>
 
-class FdRig {
-public:
+class FdRig
+{
+      public:
 	ShimRig r;
 	shim *k = nullptr;
 	shim_call last{};
 	std::string proc = "vmm0";
 
 	explicit FdRig(unsigned nsmmu = 1, uint64_t dram = 256ull << 20,
-		       void (*tweak)(shim_config *) = nullptr)
-	    : r(dram) {
+	               void (*tweak)(shim_config *) = nullptr)
+	    : r(dram)
+	{
 		r.Build(nsmmu);
 		shim_config cfg;
 		shim_config_default(&cfg);
@@ -44,7 +46,8 @@ public:
 	FdRig &operator=(const FdRig &) = delete;
 
 	int AddDev(const char *name, uint32_t smmu, uint32_t sid, bool canwbs = true,
-		   bool ats = false, uint8_t ssid_bits = 0) {
+	           bool ats = false, uint8_t ssid_bits = 0)
+	{
 		shim_device_desc d{};
 		d.size = sizeof(d);
 		d.name = name;
@@ -55,25 +58,29 @@ public:
 		d.ssid_bits = ssid_bits;
 		return shim_add_device(k, &d);
 	}
-	void Boot() {
+	void Boot()
+	{
 		last.size = sizeof(last);
 		ASSERT_EQ(SHIM_OK, shim_boot(k, r.now_ns, &last));
 		Advance();
 	}
-	void Advance() {
+	void Advance()
+	{
 		if (last.end_ns > r.now_ns)
 			r.now_ns = last.end_ns;
 	}
 
 	// ---- syscalls of `proc` ----
-	int Open(const char *path) {
+	int Open(const char *path)
+	{
 		last = {};
 		last.size = sizeof(last);
 		int fd = shim_open(k, proc.c_str(), path, r.now_ns, &last);
 		Advance();
 		return fd;
 	}
-	int Close(int fd) {
+	int Close(int fd)
+	{
 		last = {};
 		last.size = sizeof(last);
 		int rc = shim_close(k, proc.c_str(), fd, r.now_ns, &last);
@@ -81,17 +88,20 @@ public:
 		return rc;
 	}
 	// ioctl with a pointer argument (host pointer: user copies are memcpy).
-	int64_t Ioctl(int fd, unsigned long req, const void *arg) {
+	int64_t Ioctl(int fd, unsigned long req, const void *arg)
+	{
 		return IoctlRaw(fd, req, (uint64_t)(uintptr_t)arg);
 	}
-	int64_t IoctlRaw(int fd, unsigned long req, uint64_t arg) {
+	int64_t IoctlRaw(int fd, unsigned long req, uint64_t arg)
+	{
 		last = {};
 		last.size = sizeof(last);
 		int64_t rc = shim_ioctl(k, proc.c_str(), fd, req, arg, r.now_ns, &last);
 		Advance();
 		return rc;
 	}
-	uint64_t Mmap(uint64_t len, uint64_t pa = SHIM_PA_ANY) {
+	uint64_t Mmap(uint64_t len, uint64_t pa = SHIM_PA_ANY)
+	{
 		uint64_t va = 0;
 		last = {};
 		last.size = sizeof(last);
@@ -99,19 +109,23 @@ public:
 		Advance();
 		return va;
 	}
-	uint64_t Pa(uint64_t va) {
+	uint64_t Pa(uint64_t va)
+	{
 		uint64_t pa = 0;
 		EXPECT_EQ(0, shim_proc_va_to_pa(k, proc.c_str(), va, &pa));
 		return pa;
 	}
-	int64_t Read(int fd, void *buf, uint64_t len) {
+	int64_t Read(int fd, void *buf, uint64_t len)
+	{
 		last = {};
 		last.size = sizeof(last);
-		int64_t rc = shim_read(k, proc.c_str(), fd, (uint64_t)(uintptr_t)buf, len, r.now_ns, &last);
+		int64_t rc =
+		    shim_read(k, proc.c_str(), fd, (uint64_t)(uintptr_t)buf, len, r.now_ns, &last);
 		Advance();
 		return rc;
 	}
-	int Irq(uint32_t smmu, unsigned line = 0) {
+	int Irq(uint32_t smmu, unsigned line = 0)
+	{
 		last = {};
 		last.size = sizeof(last);
 		int rc = shim_irq(k, smmu, line, r.now_ns, &last);
@@ -120,7 +134,8 @@ public:
 	}
 
 	// ---- uAPI helpers (each returns the ioctl's result; outputs by ref) ----
-	int64_t IoasAlloc(int ifd, uint32_t *id) {
+	int64_t IoasAlloc(int ifd, uint32_t *id)
+	{
 		u_ioas_alloc c{};
 		c.size = sizeof(c);
 		int64_t rc = Ioctl(ifd, IOMMU_IOAS_ALLOC, &c);
@@ -128,8 +143,9 @@ public:
 		return rc;
 	}
 	int64_t Map(int ifd, uint32_t ioas, uint64_t va, uint64_t len, uint64_t *iova,
-		    uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-				     IOMMU_IOAS_MAP_WRITEABLE) {
+	            uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+	                             IOMMU_IOAS_MAP_WRITEABLE)
+	{
 		u_ioas_map c{};
 		c.size = sizeof(c);
 		c.flags = flags;
@@ -141,7 +157,8 @@ public:
 		*iova = c.iova;
 		return rc;
 	}
-	int64_t Unmap(int ifd, uint32_t ioas, uint64_t iova, uint64_t len, uint64_t *out = nullptr) {
+	int64_t Unmap(int ifd, uint32_t ioas, uint64_t iova, uint64_t len, uint64_t *out = nullptr)
+	{
 		u_ioas_unmap c{};
 		c.size = sizeof(c);
 		c.ioas_id = ioas;
@@ -152,7 +169,8 @@ public:
 			*out = c.length;
 		return rc;
 	}
-	int64_t Bind(int dfd, int ifd, uint32_t *devid) {
+	int64_t Bind(int dfd, int ifd, uint32_t *devid)
+	{
 		u_bind_iommufd b{};
 		b.argsz = sizeof(b);
 		b.iommufd = ifd;
@@ -160,7 +178,8 @@ public:
 		*devid = b.out_devid;
 		return rc;
 	}
-	int64_t Attach(int dfd, uint32_t *pt) {
+	int64_t Attach(int dfd, uint32_t *pt)
+	{
 		u_attach_pt a{};
 		a.argsz = sizeof(a);
 		a.pt_id = *pt;
@@ -168,19 +187,22 @@ public:
 		*pt = a.pt_id;
 		return rc;
 	}
-	int64_t Detach(int dfd) {
+	int64_t Detach(int dfd)
+	{
 		u_detach_pt d{};
 		d.argsz = sizeof(d);
 		return Ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
 	}
-	int64_t Destroy(int ifd, uint32_t id) {
+	int64_t Destroy(int ifd, uint32_t id)
+	{
 		u_destroy d{};
 		d.size = sizeof(d);
 		d.id = id;
 		return Ioctl(ifd, IOMMU_DESTROY, &d);
 	}
 	int64_t HwptAlloc(int ifd, uint32_t dev, uint32_t pt, uint32_t flags, uint32_t *out,
-			  uint32_t data_type = 0, const void *data = nullptr, uint32_t data_len = 0) {
+	                  uint32_t data_type = 0, const void *data = nullptr, uint32_t data_len = 0)
+	{
 		u_hwpt_alloc h{};
 		h.size = sizeof(h);
 		h.flags = flags;
@@ -194,7 +216,8 @@ public:
 		return rc;
 	}
 	int64_t ViommuAlloc(int ifd, uint32_t dev, uint32_t hwpt, uint32_t *out,
-			    uint32_t type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3) {
+	                    uint32_t type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
+	{
 		u_viommu_alloc v{};
 		v.size = sizeof(v);
 		v.type = type;
@@ -204,7 +227,8 @@ public:
 		*out = v.out_viommu_id;
 		return rc;
 	}
-	int64_t VdevAlloc(int ifd, uint32_t viommu, uint32_t dev, uint64_t vsid, uint32_t *out) {
+	int64_t VdevAlloc(int ifd, uint32_t viommu, uint32_t dev, uint64_t vsid, uint32_t *out)
+	{
 		u_vdevice_alloc v{};
 		v.size = sizeof(v);
 		v.viommu_id = viommu;
@@ -214,12 +238,15 @@ public:
 		*out = v.out_vdevice_id;
 		return rc;
 	}
-	struct shim_proc_stats Stats() {
-		struct shim_proc_stats st{};
+	struct shim_proc_stats Stats()
+	{
+		struct shim_proc_stats st {
+		};
 		EXPECT_EQ(0, shim_proc_stats(k, proc.c_str(), &st));
 		return st;
 	}
-	uint32_t Sid(uint32_t dev) {
+	uint32_t Sid(uint32_t dev)
+	{
 		uint32_t smmu, sid;
 		shim_device_info(k, dev, &smmu, &sid);
 		return sid;
@@ -232,7 +259,8 @@ struct FdBound : ::testing::Test {
 	FdRig m{1};
 	int ifd = -1, dfd = -1;
 	uint32_t dev = 0;
-	void SetUp() override {
+	void SetUp() override
+	{
 		ASSERT_EQ(0, m.AddDev("nic0", 0, 0x10));
 		m.Boot();
 		ifd = m.Open("/dev/iommu");

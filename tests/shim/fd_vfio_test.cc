@@ -4,10 +4,11 @@
 // a DMA, iommufd's VFIO compat container, and each errno rule.
 #include "fd_rig.h"
 
-namespace {
+namespace
+{
 
-constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			   IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t FIXED =
+    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 
 TEST(FdCdev, BindRules)
 {
@@ -22,7 +23,7 @@ TEST(FdCdev, BindRules)
 	u_bind_iommufd b{};
 	b.argsz = 12;
 	b.iommufd = ifd;
-	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));  // argsz < 16
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b)); // argsz < 16
 	b.argsz = sizeof(b);
 	b.flags = 2;
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
@@ -34,7 +35,7 @@ TEST(FdCdev, BindRules)
 	b.iommufd = dfd;
 	EXPECT_EQ(-EBADFD, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
 	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
-	EXPECT_EQ(-EINVAL, m.Bind(dfd, ifd, &dev));  // twice
+	EXPECT_EQ(-EINVAL, m.Bind(dfd, ifd, &dev)); // twice
 	// A second cdev open cannot bind: only the group path opens twice.
 	int d2 = m.Open("/dev/vfio/devices/vfio0");
 	ASSERT_GE(d2, 3);
@@ -71,7 +72,8 @@ TEST(FdCdev, OpenBeforeBootIsEnodev)
 struct Transitions : FdBound {
 	uint32_t ioas1 = 0, ioas2 = 0;
 	uint64_t b1 = 0, b2 = 0;
-	void SetUp() override {
+	void SetUp() override
+	{
 		FdBound::SetUp();
 		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas1));
 		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas2));
@@ -82,7 +84,8 @@ struct Transitions : FdBound {
 		iova = 0x100000;
 		ASSERT_EQ(0, m.Map(ifd, ioas2, b2, 0x4000, &iova));
 	}
-	uint64_t DmaPa() {
+	uint64_t DmaPa()
+	{
 		auto x = m.r.Dma(0, 0x10, 0x100040, false);
 		return x.outcome == SMMU_XLATE_OK ? x.pa : 0;
 	}
@@ -90,7 +93,7 @@ struct Transitions : FdBound {
 
 TEST_F(Transitions, AttachReplaceDetach)
 {
-	EXPECT_EQ(DmaPa(), 0u);  // blocked after bind
+	EXPECT_EQ(DmaPa(), 0u); // blocked after bind
 	uint32_t pt = ioas1;
 	ASSERT_EQ(0, m.Attach(dfd, &pt));
 	uint32_t hwpt1 = pt;
@@ -140,7 +143,7 @@ TEST_F(Transitions, AttachRules)
 	a.flags = 0;
 	a.pt_id = 999;
 	EXPECT_EQ(-ENOENT, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
-	a.pt_id = dev;  // a device is no page table
+	a.pt_id = dev; // a device is no page table
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
 	uint8_t big[24] = {};
 	u_attach_pt *p = reinterpret_cast<u_attach_pt *>(big);
@@ -161,8 +164,8 @@ TEST_F(Transitions, CloseUnbindsAndRestoresTheDefaultDomain)
 	uint32_t pt = ioas1;
 	ASSERT_EQ(0, m.Attach(dfd, &pt));
 	ASSERT_EQ(0, m.Close(dfd));
-	EXPECT_EQ(-ENOENT, m.Destroy(ifd, dev));  // the device object is gone
-	EXPECT_EQ(0, m.Destroy(ifd, ioas1));      // and with it the auto domain
+	EXPECT_EQ(-ENOENT, m.Destroy(ifd, dev)); // the device object is gone
+	EXPECT_EQ(0, m.Destroy(ifd, ioas1));     // and with it the auto domain
 	// Bound again from a fresh open.
 	dfd = m.Open("/dev/vfio/devices/vfio0");
 	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
@@ -173,8 +176,8 @@ TEST_F(Transitions, IommufdOutlivesItsFdWhileADeviceIsBound)
 	uint32_t pt = ioas1;
 	ASSERT_EQ(0, m.Attach(dfd, &pt));
 	ASSERT_EQ(0, m.Close(ifd));
-	EXPECT_EQ(DmaPa(), m.Pa(b1) + 0x40);  // still attached
-	ASSERT_EQ(0, m.Close(dfd));           // last reference: everything goes
+	EXPECT_EQ(DmaPa(), m.Pa(b1) + 0x40); // still attached
+	ASSERT_EQ(0, m.Close(dfd));          // last reference: everything goes
 	EXPECT_EQ(DmaPa(), 0u);
 	EXPECT_EQ(m.Stats().pinned_vm, 0u);
 }
@@ -201,8 +204,8 @@ TEST(FdMultiSmmu, OneIoasTwoSmmusGetsOneAutoDomainEach)
 	ASSERT_EQ(0, m.Attach(da, &pa));
 	ASSERT_EQ(0, m.Attach(db, &pb));
 	ASSERT_EQ(0, m.Attach(dc, &pc));
-	EXPECT_NE(pa, pb);  // another SMMU: a second domain
-	EXPECT_EQ(pa, pc);  // same SMMU: the first domain is reused
+	EXPECT_NE(pa, pb); // another SMMU: a second domain
+	EXPECT_EQ(pa, pc); // same SMMU: the first domain is reused
 	auto x = m.r.Dma(0, 0x10, 0x200100, false);
 	auto y = m.r.Dma(1, 0x20, 0x200100, false);
 	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
@@ -239,9 +242,10 @@ TEST(FdMultiSmmu, ExplicitHwptOfAnotherSmmuIsEinval)
 // ---- the legacy path: group + type1 container ----
 
 struct Legacy : ::testing::Test {
-	FdRig m{ 1 };
+	FdRig m{1};
 	int cfd = -1, gfd = -1;
-	void SetUp() override {
+	void SetUp() override
+	{
 		ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
 		m.Boot();
 		cfd = m.Open("/dev/vfio/vfio");
@@ -249,18 +253,22 @@ struct Legacy : ::testing::Test {
 		ASSERT_GE(cfd, 3);
 		ASSERT_GE(gfd, 3);
 	}
-	int64_t SetContainer(int fd) {
+	int64_t SetContainer(int fd)
+	{
 		int32_t v = fd;
 		return m.Ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &v);
 	}
-	uint32_t Status() {
+	uint32_t Status()
+	{
 		u_group_status st{};
 		st.argsz = sizeof(st);
 		EXPECT_EQ(0, m.Ioctl(gfd, VFIO_GROUP_GET_STATUS, &st));
 		return st.flags;
 	}
 	int64_t MapDma(uint64_t va, uint64_t iova, uint64_t size,
-		       uint32_t flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, int fd = -1) {
+	               uint32_t flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	               int fd = -1)
+	{
 		u_dma_map d{};
 		d.argsz = sizeof(d);
 		d.flags = flags;
@@ -270,7 +278,8 @@ struct Legacy : ::testing::Test {
 		return m.Ioctl(fd < 0 ? cfd : fd, VFIO_IOMMU_MAP_DMA, &d);
 	}
 	int64_t UnmapDma(uint64_t iova, uint64_t size, uint64_t *out, uint32_t flags = 0,
-			 int fd = -1) {
+	                 int fd = -1)
+	{
 		u_dma_unmap d{};
 		d.argsz = sizeof(d);
 		d.flags = flags;
@@ -294,7 +303,7 @@ TEST_F(Legacy, ContainerFlowWithDma)
 	EXPECT_EQ(-EINVAL, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, SetContainer(cfd));
 	EXPECT_EQ(Status(), VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET);
-	EXPECT_EQ(-EINVAL, SetContainer(cfd));  // already set
+	EXPECT_EQ(-EINVAL, SetContainer(cfd)); // already set
 	// The device cannot be opened before an IOMMU driver is set.
 	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0"));
 	// MAP_DMA before SET_IOMMU: no driver, ENOTTY.
@@ -328,11 +337,11 @@ TEST_F(Legacy, Type1MapUnmapRules)
 	ASSERT_EQ(0, SetContainer(cfd));
 	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	uint64_t buf = m.Mmap(0x10000), out;
-	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 0));  // no R/W
-	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 8));  // unknown flag
-	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100800, 0x1000));      // unaligned
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 0)); // no R/W
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000, 8)); // unknown flag
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100800, 0x1000));     // unaligned
 	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0));
-	EXPECT_EQ(-EINVAL, MapDma(buf, 0x8000000, 0x1000));     // MSI window
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x8000000, 0x1000)); // MSI window
 	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x4000));
 	ASSERT_EQ(0, MapDma(buf + 0x4000, 0x104000, 0x4000));
 	EXPECT_EQ(-EEXIST, MapDma(buf, 0x102000, 0x1000));
@@ -378,7 +387,7 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
 	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
 	EXPECT_TRUE(info->iova_pgsizes & 0x1000);
-	EXPECT_GT(info->argsz, sizeof(*info));  // how much the caps need
+	EXPECT_GT(info->argsz, sizeof(*info)); // how much the caps need
 	EXPECT_EQ(info->cap_offset, 0u);
 	uint32_t need = info->argsz;
 	info->argsz = need;
@@ -389,7 +398,7 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	memcpy(&id, buf + 24, 2);
 	memcpy(&nr, buf + 32, 4);
 	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	EXPECT_EQ(nr, 2u);  // below and above the MSI window
+	EXPECT_EQ(nr, 2u); // below and above the MSI window
 	uint64_t end0;
 	memcpy(&end0, buf + 48, 8);
 	EXPECT_EQ(end0, 0x8000000u - 1);
@@ -449,8 +458,8 @@ TEST_F(Legacy, IommufdAsTheContainer)
 	EXPECT_EQ(-EINVAL, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU));
 	ASSERT_EQ(0, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	uint64_t buf = m.Mmap(0x10000), out;
-	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			    ifd));
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000,
+	                    VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, ifd));
 	// Opening the device binds it and attaches the compat IOAS.
 	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
 	ASSERT_GE(dev, 3);
@@ -464,7 +473,7 @@ TEST_F(Legacy, IommufdAsTheContainer)
 	un.ioas_id = v.ioas_id;
 	un.iova = 0x100000;
 	un.length = 0x1000;
-	EXPECT_EQ(-ENOENT, m.Ioctl(ifd, IOMMU_IOAS_UNMAP, &un));  // would split the area
+	EXPECT_EQ(-ENOENT, m.Ioctl(ifd, IOMMU_IOAS_UNMAP, &un)); // would split the area
 	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out, 0, ifd));
 	EXPECT_EQ(out, 0x10000u);
 	EXPECT_NE(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);

@@ -37,7 +37,10 @@ int ictx_create(struct shim *s, struct shim_proc *p, struct ictx **out)
 	return 0;
 }
 
-void ictx_get(struct ictx *x) { x->refs++; }
+void ictx_get(struct ictx *x)
+{
+	x->refs++;
+}
 
 static void obj_destroy(struct ifd_obj *o, struct kcall *c);
 
@@ -121,7 +124,10 @@ static void *obj_alloc(struct ictx *x, size_t size, enum ifd_type t, struct kcal
 	return o;
 }
 
-static void obj_finalize(struct ifd_obj *o) { o->ictx->objs[o->id] = o; }
+static void obj_finalize(struct ifd_obj *o)
+{
+	o->ictx->objs[o->id] = o;
+}
 
 /* Abort an unfinalised object: release its ID and destroy it. */
 static void obj_abort(struct ifd_obj *o, struct kcall *c)
@@ -161,7 +167,7 @@ static void hwpt_list_remove(struct ifd_ioas *ioas, struct ifd_hwpt *h)
 	for (size_t i = 0; i < ioas->nhwpts; i++)
 		if (ioas->hwpts[i] == h) {
 			memmove(&ioas->hwpts[i], &ioas->hwpts[i + 1],
-				(ioas->nhwpts - i - 1) * sizeof(*ioas->hwpts));
+			        (ioas->nhwpts - i - 1) * sizeof(*ioas->hwpts));
 			ioas->nhwpts--;
 			return;
 		}
@@ -341,8 +347,8 @@ static struct ifd_ioas *get_ioas(struct ucmd *u, uint32_t id)
 static int cmd_ioas_map(struct ucmd *u)
 {
 	struct u_ioas_map *cmd = u->cmd;
-	if ((cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
-			    IOMMU_IOAS_MAP_READABLE)) ||
+	if ((cmd->flags &
+	     ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
@@ -355,7 +361,7 @@ static int cmd_ioas_map(struct ucmd *u)
 	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	uint64_t iova = cmd->iova;
 	int rc = iopt_map_user(&ioas->iopt, u->p, &iova, cmd->user_va, cmd->length,
-			       prot_of(cmd->flags), fl, u->c);
+	                       prot_of(cmd->flags), fl, u->c);
 	if (rc)
 		return rc;
 	cmd->iova = iova;
@@ -367,8 +373,8 @@ static int cmd_ioas_map_file(struct ucmd *u)
 	struct u_ioas_map_file *cmd = u->cmd;
 	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
 		return -EOVERFLOW;
-	if (cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
-			   IOMMU_IOAS_MAP_READABLE))
+	if (cmd->flags &
+	    ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))
 		return -EOPNOTSUPP;
 	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
@@ -384,7 +390,7 @@ static int cmd_ioas_map_file(struct ucmd *u)
 	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	uint64_t iova = cmd->iova;
 	int rc = iopt_map_file(&ioas->iopt, f->u.memfd, cmd->start, &iova, cmd->length,
-			       prot_of(cmd->flags), fl, u->c);
+	                       prot_of(cmd->flags), fl, u->c);
 	if (rc)
 		return rc;
 	cmd->iova = iova;
@@ -415,11 +421,10 @@ static int cmd_ioas_unmap(struct ucmd *u)
 static int cmd_ioas_copy(struct ucmd *u)
 {
 	struct u_ioas_copy *cmd = u->cmd;
-	if (cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
-			   IOMMU_IOAS_MAP_READABLE))
+	if (cmd->flags &
+	    ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))
 		return -EOPNOTSUPP;
-	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
-	    cmd->dst_iova >= UINT64_MAX)
+	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX || cmd->dst_iova >= UINT64_MAX)
 		return -EOVERFLOW;
 	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
@@ -439,7 +444,7 @@ static int cmd_ioas_copy(struct ucmd *u)
 	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	uint64_t iova = cmd->dst_iova;
 	int rc = iopt_copy(&dst->iopt, &src->iopt, cmd->src_iova, cmd->length, &iova,
-			   prot_of(cmd->flags), fl, u->c);
+	                   prot_of(cmd->flags), fl, u->c);
 	if (rc)
 		return rc;
 	cmd->dst_iova = iova;
@@ -465,9 +470,10 @@ static int cmd_ioas_iova_ranges(struct ucmd *u)
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (cmd->num_iovas < max) {
-			struct u_iova_range e = { r[i].start, r[i].last };
-			if (shim_copy_to_user(u->s, u->p, cmd->allowed_iovas + 16ull * cmd->num_iovas,
-					      &e, sizeof(e))) {
+			struct u_iova_range e = {r[i].start, r[i].last};
+			if (shim_copy_to_user(u->s, u->p,
+			                      cmd->allowed_iovas + 16ull * cmd->num_iovas, &e,
+			                      sizeof(e))) {
 				rc = -EFAULT;
 				break;
 			}
@@ -497,15 +503,27 @@ static int cmd_ioas_allow_iovas(struct ucmd *u)
 	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	struct iopt_range *r = calloc(cmd->num_iovas ? cmd->num_iovas : 1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
+	/* Ranges are read one at a time (an interval tree node each), so a
+	 * bogus count fails at the first unreadable entry. */
+	struct iopt_range *r = NULL;
+	size_t cap = 0;
 	int rc = 0;
 	for (uint32_t i = 0; i < cmd->num_iovas && !rc; i++) {
 		struct u_iova_range e;
-		if (shim_copy_from_user(u->s, u->p, &e, cmd->allowed_iovas + 16ull * i, sizeof(e))) {
+		if (shim_copy_from_user(u->s, u->p, &e, cmd->allowed_iovas + 16ull * i,
+		                        sizeof(e))) {
 			rc = -EFAULT;
 			break;
+		}
+		if (i == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct iopt_range *nr = realloc(r, nc * sizeof(*nr));
+			if (!nr) {
+				rc = -ENOMEM;
+				break;
+			}
+			r = nr;
+			cap = nc;
 		}
 		if (e.start >= e.last) {
 			rc = -EINVAL;
@@ -514,10 +532,11 @@ static int cmd_ioas_allow_iovas(struct ucmd *u)
 		for (uint32_t k = 0; k < i; k++)
 			if (r[k].start <= e.last && e.start <= r[k].last)
 				rc = -EINVAL;
-		r[i] = (struct iopt_range){ e.start, e.last, NULL };
+		r[i] = (struct iopt_range){e.start, e.last, NULL};
 	}
 	if (!rc) {
-		qsort(r, cmd->num_iovas, sizeof(*r), cmp_range);
+		if (r)
+			qsort(r, cmd->num_iovas, sizeof(*r), cmp_range);
 		rc = iopt_set_allowed(&ioas->iopt, r, cmd->num_iovas);
 	}
 	free(r);
@@ -586,7 +605,8 @@ static int cmd_option(struct ucmd *u)
 	if (rc)
 		return rc;
 	/* Only val64 is written back. */
-	if (shim_copy_to_user(u->s, u->p, u->ubuf + offsetof(struct u_option, val64), &cmd->val64, 8))
+	if (shim_copy_to_user(u->s, u->p, u->ubuf + offsetof(struct u_option, val64), &cmd->val64,
+	                      8))
 		return -EFAULT;
 	return 0;
 }
@@ -632,7 +652,7 @@ static int resv_add(struct ifd_device *idev, struct iopt *t)
 		return 0;
 	/* arm_smmu_get_resv_regions(): the SW MSI window. */
 	return iopt_reserve(t, ARM_SMMU_MSI_IOVA_BASE,
-			    ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, idev);
+	                    ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, idev);
 }
 
 static int hwpt_enforce_cc(struct ifd_hwpt *h)
@@ -716,11 +736,11 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 }
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
-			     uint32_t flags, bool immediate_attach, bool user_data,
-			     struct kcall *c, struct ifd_hwpt **out);
+                             uint32_t flags, bool immediate_attach, bool user_data, struct kcall *c,
+                             struct ifd_hwpt **out);
 
 static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint32_t *pt_id,
-			   bool replace, struct kcall *c)
+                           bool replace, struct kcall *c)
 {
 	for (size_t i = 0; i < ioas->nhwpts; i++) {
 		struct ifd_hwpt *h = ioas->hwpts[i];
@@ -762,7 +782,7 @@ int iommufd_device_attach(struct ifd_obj *o, uint32_t *pt_id, bool replace, stru
 	case IFD_HWPT_PAGING:
 	case IFD_HWPT_NESTED:
 		return replace ? hwpt_replace((struct ifd_hwpt *)pt, idev, c)
-			       : hwpt_attach((struct ifd_hwpt *)pt, idev, c);
+		               : hwpt_attach((struct ifd_hwpt *)pt, idev, c);
 	case IFD_IOAS:
 		return auto_get_domain(idev, (struct ifd_ioas *)pt, pt_id, replace, c);
 	default:
@@ -799,15 +819,15 @@ void shim_dev_release_dma(struct shim_dev *d, struct kcall *c)
 {
 	if (!d->owned)
 		return;
-	struct arm_smmu_domain *dd = d->default_domain ? d->default_domain
-						       : arm_smmu_blocked_domain();
+	struct arm_smmu_domain *dd =
+	    d->default_domain ? d->default_domain : arm_smmu_blocked_domain();
 	arm_smmu_attach_dev(dd, d->master, c);
 	d->owned = false;
 	d->default_domain = NULL;
 }
 
 int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, uint32_t *id,
-			struct kcall *c)
+                        struct kcall *c)
 {
 	struct arm_smmu_device *smmu = arm_smmu_master_smmu(d->master);
 	/* IOMMU_CAP_CACHE_COHERENCY: the SMMU must be coherent. */
@@ -823,7 +843,7 @@ int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, 
 	}
 	idev->dev = d;
 	idev->df = df;
-	idev->enforce_cc = d->canwbs;  /* IOMMU_CAP_ENFORCE_CACHE_COHERENCY */
+	idev->enforce_cc = d->canwbs; /* IOMMU_CAP_ENFORCE_CACHE_COHERENCY */
 	/* The VFIO driver is a user until unbind. */
 	idev->obj.users++;
 	ictx_get(x);
@@ -855,11 +875,11 @@ void iommufd_device_unbind(struct ifd_obj *o, struct kcall *c)
 /* HWPT                                                                 */
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
-			     uint32_t flags, bool immediate_attach, bool user_data,
-			     struct kcall *c, struct ifd_hwpt **out)
+                             uint32_t flags, bool immediate_attach, bool user_data, struct kcall *c,
+                             struct ifd_hwpt **out)
 {
 	const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-			       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
+	                       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
 	/* IOMMU_CAP_DIRTY_TRACKING: no HTTU dirty-bit support modelled. */
@@ -876,8 +896,8 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	if (user_data)
 		rc = -EOPNOTSUPP;
 	else
-		rc = arm_smmu_domain_alloc_paging(idev->dev->master, flags & ~IOMMU_HWPT_FAULT_ID_VALID,
-						  c, &h->domain);
+		rc = arm_smmu_domain_alloc_paging(
+		    idev->dev->master, flags & ~IOMMU_HWPT_FAULT_ID_VALID, c, &h->domain);
 	if (rc) {
 		h->domain = NULL;
 		obj_abort(&h->obj, c);
@@ -923,7 +943,7 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 	int rc;
 	if (pt->type == IFD_IOAS) {
 		rc = hwpt_paging_alloc(u->x, (struct ifd_ioas *)pt, idev, cmd->flags, false,
-				       cmd->data_len != 0, u->c, &h);
+		                       cmd->data_len != 0, u->c, &h);
 		if (rc)
 			return rc;
 	} else if (pt->type == IFD_HWPT_PAGING) {
@@ -946,12 +966,12 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 		h->parent = v->hwpt;
 		h->smmu = v->smmu;
 		/* iommu_copy_struct_from_user(IOMMU_HWPT_DATA_ARM_SMMUV3, ste) */
-		uint64_t vste[2] = { 0, 0 };
+		uint64_t vste[2] = {0, 0};
 		if (cmd->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3 || cmd->data_len < 16)
 			rc = -EINVAL;
 		else
-			rc = shim_copy_struct_from_user(u->s, u->p, vste, sizeof(vste), cmd->data_uptr,
-							cmd->data_len);
+			rc = shim_copy_struct_from_user(u->s, u->p, vste, sizeof(vste),
+			                                cmd->data_uptr, cmd->data_len);
 		if (!rc)
 			rc = arm_smmu_domain_alloc_nested(v->vsmmu, 0, vste, u->c, &h->domain);
 		if (rc) {
@@ -963,7 +983,8 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 		return -EINVAL;
 	}
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		struct ifd_fault *f = (struct ifd_fault *)obj_get(u->x, cmd->fault_id, IFD_FAULT, u->c);
+		struct ifd_fault *f =
+		    (struct ifd_fault *)obj_get(u->x, cmd->fault_id, IFD_FAULT, u->c);
 		if (!f) {
 			obj_abort(&h->obj, u->c);
 			return -ENOENT;
@@ -988,7 +1009,7 @@ static int cmd_hwpt_set_dirty(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (!obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
 		return -ENOENT;
-	return -EOPNOTSUPP;  /* the domain has no dirty_ops */
+	return -EOPNOTSUPP; /* the domain has no dirty_ops */
 }
 
 static int cmd_hwpt_get_dirty(struct ucmd *u)
@@ -1038,6 +1059,12 @@ static int cmd_hwpt_invalidate(struct ucmd *u)
 		rc = 0;
 		goto out;
 	}
+	/* kcalloc() of the whole array: past KMALLOC_MAX_SIZE (4 MiB with 4K
+	 * pages) it fails. */
+	if ((uint64_t)cmd->entry_num * 16 > (4ull << 20)) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	uint64_t(*cmds)[2] = calloc(cmd->entry_num, sizeof(*cmds));
 	if (!cmds) {
 		rc = -ENOMEM;
@@ -1049,9 +1076,9 @@ static int cmd_hwpt_invalidate(struct ucmd *u)
 			rc = -EFAULT;
 	} else {
 		for (uint32_t i = 0; i < cmd->entry_num && !rc; i++)
-			rc = shim_copy_struct_from_user(u->s, u->p, cmds[i], 16,
-							cmd->data_uptr + (uint64_t)cmd->entry_len * i,
-							cmd->entry_len);
+			rc = shim_copy_struct_from_user(
+			    u->s, u->p, cmds[i], 16, cmd->data_uptr + (uint64_t)cmd->entry_len * i,
+			    cmd->entry_len);
 	}
 	if (!rc)
 		rc = arm_vsmmu_cache_invalidate(v->vsmmu, cmds, cmd->entry_num, &done, u->c);
@@ -1086,7 +1113,7 @@ static int cmd_get_hw_info(struct ucmd *u)
 	struct arm_smmu_device *smmu = arm_smmu_master_smmu(idev->dev->master);
 	struct arm_smmu_hw_regs regs;
 	arm_smmu_get_hw_regs(smmu, &regs);
-	struct u_hw_info_arm_smmuv3 info = { 0 };
+	struct u_hw_info_arm_smmuv3 info = {0};
 	memcpy(info.idr, regs.idr, sizeof(info.idr));
 	info.iidr = regs.iidr;
 	info.aidr = regs.aidr;
@@ -1103,8 +1130,8 @@ static int cmd_get_hw_info(struct ucmd *u)
 	cmd->out_max_pasid_log2 = 0;
 	if (idev->dev->ssid_bits) {
 		unsigned smmu_ssid = (regs.idr[1] >> 6) & 0x1f;
-		cmd->out_max_pasid_log2 = idev->dev->ssid_bits < smmu_ssid ? idev->dev->ssid_bits
-									   : smmu_ssid;
+		cmd->out_max_pasid_log2 =
+		    idev->dev->ssid_bits < smmu_ssid ? idev->dev->ssid_bits : smmu_ssid;
 	}
 	if (!idev->dev->ats)
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
@@ -1317,7 +1344,7 @@ void veventq_file_release(struct ifd_obj *o, struct kcall *c)
 /* iommufd_viommu_report_event() for the SMMUv3 type. */
 static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
 {
-	struct ifd_vevent e = { 0 };
+	struct ifd_vevent e = {0};
 	if (q->num_events == q->depth) {
 		/* Full: one LOST_EVENTS header at the tail, never two. */
 		if (q->lost_queued)
@@ -1348,7 +1375,7 @@ static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
 }
 
 void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_master *master,
-			    const uint64_t evt[4])
+                            const uint64_t evt[4])
 {
 	struct shim *s = ctx;
 	struct shim_dev *d = shim_dev_by_master(s, master);
@@ -1361,7 +1388,7 @@ void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_
 }
 
 int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
-		     uint64_t len)
+                     uint64_t len)
 {
 	struct ifd_veventq *q = (struct ifd_veventq *)o;
 	uint64_t done = 0;
@@ -1372,7 +1399,7 @@ int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uin
 			break;
 		if (!e->lost && 8 + e->len > len - done)
 			break;
-		uint32_t hdr[2] = { e->flags, e->sequence };
+		uint32_t hdr[2] = {e->flags, e->sequence};
 		if (shim_copy_to_user(s, p, buf + done, hdr, 8)) {
 			rc = -EFAULT;
 			break;
@@ -1428,7 +1455,21 @@ int iommufd_compat_ioas_create(struct ictx *x)
 	return 0;
 }
 
-struct ifd_ioas *iommufd_compat_ioas(struct ictx *x) { return x->vfio_ioas; }
+struct ifd_ioas *iommufd_compat_ioas(struct ictx *x)
+{
+	return x->vfio_ioas;
+}
+
+int iommufd_ioas_pinned(struct ictx *x, uint32_t id, uint64_t *pages)
+{
+	if (id == 0 || id >= x->nobjs)
+		return -ENOENT;
+	struct ifd_obj *o = x->objs[id];
+	if (!o || o == IFD_TOMBSTONE || o == IFD_RESERVED || o->type != IFD_IOAS)
+		return -ENOENT;
+	*pages = ((struct ifd_ioas *)o)->iopt.pinned_pages;
+	return 0;
+}
 
 static int cmd_vfio_ioas(struct ucmd *u)
 {
@@ -1489,41 +1530,44 @@ struct ioctl_op {
 	int (*fn)(struct ucmd *);
 };
 
-#define OP(num, st, last, fn) { sizeof(struct st), U_OFFSETOFEND(struct st, last), num, fn }
+#define OP(num, st, last, fn)                                                                      \
+	{                                                                                          \
+		sizeof(struct st), U_OFFSETOFEND(struct st, last), num, fn                         \
+	}
 
 static const struct ioctl_op ops[] = {
-	OP(IOMMU_DESTROY, u_destroy, id, cmd_destroy),
-	OP(IOMMU_IOAS_ALLOC, u_ioas_alloc, out_ioas_id, cmd_ioas_alloc),
-	OP(IOMMU_IOAS_ALLOW_IOVAS, u_ioas_allow_iovas, allowed_iovas, cmd_ioas_allow_iovas),
-	OP(IOMMU_IOAS_COPY, u_ioas_copy, src_iova, cmd_ioas_copy),
-	OP(IOMMU_IOAS_IOVA_RANGES, u_ioas_iova_ranges, out_iova_alignment, cmd_ioas_iova_ranges),
-	OP(IOMMU_IOAS_MAP, u_ioas_map, iova, cmd_ioas_map),
-	OP(IOMMU_IOAS_UNMAP, u_ioas_unmap, length, cmd_ioas_unmap),
-	OP(IOMMU_OPTION, u_option, val64, cmd_option),
-	OP(IOMMU_VFIO_IOAS, u_vfio_ioas, __reserved, cmd_vfio_ioas),
-	OP(IOMMU_HWPT_ALLOC, u_hwpt_alloc, __reserved, cmd_hwpt_alloc),
-	OP(IOMMU_GET_HW_INFO, u_hw_info, __reserved, cmd_get_hw_info),
-	OP(IOMMU_HWPT_SET_DIRTY_TRACKING, u_hwpt_set_dirty, __reserved, cmd_hwpt_set_dirty),
-	OP(IOMMU_HWPT_GET_DIRTY_BITMAP, u_hwpt_get_dirty_bitmap, data, cmd_hwpt_get_dirty),
-	OP(IOMMU_HWPT_INVALIDATE, u_hwpt_invalidate, __reserved, cmd_hwpt_invalidate),
-	OP(IOMMU_FAULT_QUEUE_ALLOC, u_fault_alloc, out_fault_fd, cmd_fault_alloc),
-	OP(IOMMU_IOAS_MAP_FILE, u_ioas_map_file, iova, cmd_ioas_map_file),
-	OP(IOMMU_VIOMMU_ALLOC, u_viommu_alloc, out_viommu_id, cmd_viommu_alloc),
-	OP(IOMMU_VDEVICE_ALLOC, u_vdevice_alloc, virt_id, cmd_vdevice_alloc),
-	OP(IOMMU_IOAS_CHANGE_PROCESS, u_ioas_change_process, __reserved, cmd_change_process),
-	OP(IOMMU_VEVENTQ_ALLOC, u_veventq_alloc, out_veventq_fd, cmd_veventq_alloc),
-	OP(IOMMU_HW_QUEUE_ALLOC, u_hw_queue_alloc, length, cmd_hw_queue_alloc),
+    OP(IOMMU_DESTROY, u_destroy, id, cmd_destroy),
+    OP(IOMMU_IOAS_ALLOC, u_ioas_alloc, out_ioas_id, cmd_ioas_alloc),
+    OP(IOMMU_IOAS_ALLOW_IOVAS, u_ioas_allow_iovas, allowed_iovas, cmd_ioas_allow_iovas),
+    OP(IOMMU_IOAS_COPY, u_ioas_copy, src_iova, cmd_ioas_copy),
+    OP(IOMMU_IOAS_IOVA_RANGES, u_ioas_iova_ranges, out_iova_alignment, cmd_ioas_iova_ranges),
+    OP(IOMMU_IOAS_MAP, u_ioas_map, iova, cmd_ioas_map),
+    OP(IOMMU_IOAS_UNMAP, u_ioas_unmap, length, cmd_ioas_unmap),
+    OP(IOMMU_OPTION, u_option, val64, cmd_option),
+    OP(IOMMU_VFIO_IOAS, u_vfio_ioas, __reserved, cmd_vfio_ioas),
+    OP(IOMMU_HWPT_ALLOC, u_hwpt_alloc, __reserved, cmd_hwpt_alloc),
+    OP(IOMMU_GET_HW_INFO, u_hw_info, __reserved, cmd_get_hw_info),
+    OP(IOMMU_HWPT_SET_DIRTY_TRACKING, u_hwpt_set_dirty, __reserved, cmd_hwpt_set_dirty),
+    OP(IOMMU_HWPT_GET_DIRTY_BITMAP, u_hwpt_get_dirty_bitmap, data, cmd_hwpt_get_dirty),
+    OP(IOMMU_HWPT_INVALIDATE, u_hwpt_invalidate, __reserved, cmd_hwpt_invalidate),
+    OP(IOMMU_FAULT_QUEUE_ALLOC, u_fault_alloc, out_fault_fd, cmd_fault_alloc),
+    OP(IOMMU_IOAS_MAP_FILE, u_ioas_map_file, iova, cmd_ioas_map_file),
+    OP(IOMMU_VIOMMU_ALLOC, u_viommu_alloc, out_viommu_id, cmd_viommu_alloc),
+    OP(IOMMU_VDEVICE_ALLOC, u_vdevice_alloc, virt_id, cmd_vdevice_alloc),
+    OP(IOMMU_IOAS_CHANGE_PROCESS, u_ioas_change_process, __reserved, cmd_change_process),
+    OP(IOMMU_VEVENTQ_ALLOC, u_veventq_alloc, out_veventq_fd, cmd_veventq_alloc),
+    OP(IOMMU_HW_QUEUE_ALLOC, u_hw_queue_alloc, length, cmd_hw_queue_alloc),
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == IOMMUFD_CMD_LAST - IOMMUFD_CMD_BASE + 1,
-	       "one op per number 0x80..0x94");
+               "one op per number 0x80..0x94");
 
 int64_t iommufd_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
-		      uint64_t arg, struct kcall *c)
+                      uint64_t arg, struct kcall *c)
 {
 	unsigned nr = cmd & 0xff;
 	if (nr < IOMMUFD_CMD_BASE || nr > IOMMUFD_CMD_LAST)
 		return vfio_compat_ioctl(s, p, x, cmd, arg, c);
-	struct ucmd u = { s, p, x, arg, 0, NULL, c };
+	struct ucmd u = {s, p, x, arg, 0, NULL, c};
 	if (shim_copy_from_user(s, p, &u.user_size, arg, 4))
 		return -EFAULT;
 	const struct ioctl_op *op = &ops[nr - IOMMUFD_CMD_BASE];

@@ -49,7 +49,7 @@ void iopt_init(struct iopt *t, struct shim *s)
 /* ---- pages ---- */
 
 static struct iopt_pages *pages_new(struct iopt *t, struct shim_proc *p, struct shim_backing *b,
-				    uint64_t uptr, uint64_t length, bool writable)
+                                    uint64_t uptr, uint64_t length, bool writable)
 {
 	struct iopt_pages *pg = calloc(1, sizeof(*pg));
 	if (!pg)
@@ -137,15 +137,18 @@ static void pages_unpin(struct shim *s, struct iopt_pages *pg)
 
 /* ---- mapping an area into a domain ---- */
 
-static uint64_t area_len(const struct iopt_area *a) { return a->last - a->iova + 1; }
+static uint64_t area_len(const struct iopt_area *a)
+{
+	return a->last - a->iova + 1;
+}
 
 typedef int (*run_fn)(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, uint64_t pa,
-		      uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c);
+                      uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c);
 
 /* Walk the area's pages as physically contiguous runs split into the
  * largest page sizes the domain takes (iommu_pgsize()). */
 static int area_for_each_chunk(struct iopt *t, struct iopt_area *a, struct arm_smmu_domain *d,
-			       run_fn fn, void *ctx, struct kcall *c)
+                               run_fn fn, void *ctx, struct kcall *c)
 {
 	struct iopt_pages *pg = a->pages;
 	uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(d);
@@ -193,7 +196,7 @@ static int area_for_each_chunk(struct iopt *t, struct iopt_area *a, struct arm_s
 }
 
 static int map_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, uint64_t pa,
-		     uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c)
+                     uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c)
 {
 	(void)t, (void)ctx;
 	uint64_t mapped = 0;
@@ -202,7 +205,7 @@ static int map_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, u
 }
 
 static int unmap_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, uint64_t pa,
-		       uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c)
+                       uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c)
 {
 	(void)t, (void)pa, (void)prot;
 	arm_smmu_unmap_pages(d, iova, pgsize, count, ctx, c);
@@ -210,7 +213,7 @@ static int unmap_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova,
 }
 
 static void area_unmap_domain(struct iopt *t, struct iopt_area *a, struct arm_smmu_domain *d,
-			      struct kcall *c)
+                              struct kcall *c)
 {
 	struct arm_smmu_gather g;
 	arm_smmu_gather_init(&g);
@@ -219,7 +222,7 @@ static void area_unmap_domain(struct iopt *t, struct iopt_area *a, struct arm_sm
 }
 
 static int area_map_domain(struct iopt *t, struct iopt_area *a, struct arm_smmu_domain *d,
-			   struct kcall *c)
+                           struct kcall *c)
 {
 	int rc = area_for_each_chunk(t, a, d, map_chunk, NULL, c);
 	if (rc)
@@ -318,7 +321,9 @@ static size_t area_index(const struct iopt *t, uint64_t iova)
 
 /* ---- IOVA allocation (iopt_alloc_iova) ---- */
 
-struct span { uint64_t start, last; };
+struct span {
+	uint64_t start, last;
+};
 
 static int cmp_span(const void *a, const void *b)
 {
@@ -335,9 +340,9 @@ static struct span *used_spans(const struct iopt *t, size_t *n)
 		return NULL;
 	size_t k = 0;
 	for (size_t i = 0; i < t->nresv; i++)
-		v[k++] = (struct span){ t->resv[i].start, t->resv[i].last };
+		v[k++] = (struct span){t->resv[i].start, t->resv[i].last};
 	for (size_t i = 0; i < t->nareas; i++)
-		v[k++] = (struct span){ t->areas[i].iova, t->areas[i].last };
+		v[k++] = (struct span){t->areas[i].iova, t->areas[i].last};
 	qsort(v, k, sizeof(*v), cmp_span);
 	size_t m = 0;
 	for (size_t i = 0; i < k; i++) {
@@ -382,13 +387,14 @@ static int alloc_iova(struct iopt *t, uint64_t *iova, uint64_t uptr, uint64_t le
 	struct span *used = used_spans(t, &nu);
 	if (!used)
 		return -ENOMEM;
-	struct span win = { PG, UINT64_MAX - PG };
+	struct span win = {PG, UINT64_MAX - PG};
 	size_t nallowed = t->nallowed ? t->nallowed : 1;
 	int rc = -ENOSPC;
 	for (size_t ai = 0; ai < nallowed && rc; ai++) {
 		struct span al = win;
 		if (t->nallowed) {
-			al.start = t->allowed[ai].start > win.start ? t->allowed[ai].start : win.start;
+			al.start =
+			    t->allowed[ai].start > win.start ? t->allowed[ai].start : win.start;
 			al.last = t->allowed[ai].last < win.last ? t->allowed[ai].last : win.last;
 			if (al.start > al.last)
 				continue;
@@ -447,7 +453,7 @@ struct pages_elm {
 
 /* iopt_map_pages(): reserve the IOVA, insert the areas, fill the domains. */
 static int map_pages(struct iopt *t, struct pages_elm *e, size_t n, uint64_t length,
-		     uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c)
+                     uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c)
 {
 	if ((length & (t->iova_alignment - 1)) || !length)
 		return -EINVAL;
@@ -461,7 +467,7 @@ static int map_pages(struct iopt *t, struct pages_elm *e, size_t n, uint64_t len
 	uint64_t iova = *dst_iova;
 	size_t inserted = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct iopt_area a = { 0 };
+		struct iopt_area a = {0};
 		if ((prot & ARM_SMMU_PROT_WRITE) && !e[i].pages->writable) {
 			rc = -EPERM;
 			break;
@@ -507,7 +513,7 @@ static int map_pages(struct iopt *t, struct pages_elm *e, size_t n, uint64_t len
 }
 
 int iopt_map_user(struct iopt *t, struct shim_proc *p, uint64_t *iova, uint64_t uptr,
-		  uint64_t length, int prot, unsigned flags, struct kcall *c)
+                  uint64_t length, int prot, unsigned flags, struct kcall *c)
 {
 	/* iopt_alloc_pages() */
 	if (length > UINT64_MAX - PG || length == 0)
@@ -518,14 +524,14 @@ int iopt_map_user(struct iopt *t, struct shim_proc *p, uint64_t *iova, uint64_t 
 	struct iopt_pages *pg = pages_new(t, p, NULL, uptr, length, prot & ARM_SMMU_PROT_WRITE);
 	if (!pg)
 		return -ENOMEM;
-	struct pages_elm e = { pg, uptr - pg->uptr, length };
+	struct pages_elm e = {pg, uptr - pg->uptr, length};
 	int rc = map_pages(t, &e, 1, length, iova, prot, flags, c);
 	pages_put(t->s, pg);
 	return rc;
 }
 
 int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t start, uint64_t *iova,
-		  uint64_t length, int prot, unsigned flags, struct kcall *c)
+                  uint64_t length, int prot, unsigned flags, struct kcall *c)
 {
 	if (length > UINT64_MAX - PG || length == 0)
 		return -EINVAL;
@@ -537,14 +543,14 @@ int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t start, uint64
 	struct iopt_pages *pg = pages_new(t, NULL, b, start, length, prot & ARM_SMMU_PROT_WRITE);
 	if (!pg)
 		return -ENOMEM;
-	struct pages_elm e = { pg, start - pg->uptr, length };
+	struct pages_elm e = {pg, start - pg->uptr, length};
 	int rc = map_pages(t, &e, 1, length, iova, prot, flags, c);
 	pages_put(t->s, pg);
 	return rc;
 }
 
 int iopt_copy(struct iopt *dst, struct iopt *src, uint64_t src_iova, uint64_t length,
-	      uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c)
+              uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c)
 {
 	/* iopt_get_pages(): the source range must be covered by contiguous
 	 * areas. */
@@ -595,7 +601,7 @@ static void area_destroy(struct iopt *t, size_t i, struct kcall *c)
 }
 
 static int unmap_range(struct iopt *t, uint64_t start, uint64_t last, uint64_t *unmapped,
-		       struct kcall *c)
+                       struct kcall *c)
 {
 	uint64_t bytes = 0;
 	int rc = -ENOENT;
@@ -617,8 +623,7 @@ out:
 	return rc;
 }
 
-int iopt_unmap(struct iopt *t, uint64_t iova, uint64_t length, uint64_t *unmapped,
-	       struct kcall *c)
+int iopt_unmap(struct iopt *t, uint64_t iova, uint64_t length, uint64_t *unmapped, struct kcall *c)
 {
 	if (!length)
 		return -EINVAL;
@@ -635,7 +640,7 @@ int iopt_unmap_all(struct iopt *t, uint64_t *unmapped, struct kcall *c)
 }
 
 int iopt_unmap_type1(struct iopt *t, uint64_t iova, uint64_t size, bool v2, uint64_t *unmapped,
-		     struct kcall *c)
+                     struct kcall *c)
 {
 	/* vfio_dma_do_unmap(): v2 refuses to bisect a mapping; v1 removes the
 	 * mappings that start inside the range and stops at one that starts
@@ -737,7 +742,7 @@ int iopt_reserve(struct iopt *t, uint64_t start, uint64_t last, const void *owne
 	while (i < t->nresv && t->resv[i].start < start)
 		i++;
 	memmove(&t->resv[i + 1], &t->resv[i], (t->nresv - i) * sizeof(*t->resv));
-	t->resv[i] = (struct iopt_range){ start, last, owner };
+	t->resv[i] = (struct iopt_range){start, last, owner};
 	t->nresv++;
 	return 0;
 }
@@ -762,7 +767,7 @@ size_t iopt_holes(const struct iopt *t, struct iopt_range *out, size_t max)
 	for (size_t i = 0; i < t->nresv && !done; i++) {
 		if (r[i].start > cur) {
 			if (n < max)
-				out[n] = (struct iopt_range){ cur, r[i].start - 1, NULL };
+				out[n] = (struct iopt_range){cur, r[i].start - 1, NULL};
 			n++;
 		}
 		if (r[i].last + 1 > cur || r[i].last == UINT64_MAX) {
@@ -774,7 +779,7 @@ size_t iopt_holes(const struct iopt *t, struct iopt_range *out, size_t max)
 	}
 	if (!done) {
 		if (n < max)
-			out[n] = (struct iopt_range){ cur, UINT64_MAX, NULL };
+			out[n] = (struct iopt_range){cur, UINT64_MAX, NULL};
 		n++;
 	}
 	return n;

@@ -23,13 +23,20 @@
 const char *shim_strerror(int status)
 {
 	switch (status) {
-	case SHIM_OK: return "ok";
-	case SHIM_ERR_INVAL: return "invalid argument";
-	case SHIM_ERR_NOMEM: return "out of memory";
-	case SHIM_ERR_STATE: return "wrong state";
-	case SHIM_ERR_EXIST: return "already exists";
-	case SHIM_ERR_NODEV: return "SMMU refused by the driver";
-	case SHIM_ERR_IO: return "host operation failed";
+	case SHIM_OK:
+		return "ok";
+	case SHIM_ERR_INVAL:
+		return "invalid argument";
+	case SHIM_ERR_NOMEM:
+		return "out of memory";
+	case SHIM_ERR_STATE:
+		return "wrong state";
+	case SHIM_ERR_EXIST:
+		return "already exists";
+	case SHIM_ERR_NODEV:
+		return "SMMU refused by the driver";
+	case SHIM_ERR_IO:
+		return "host operation failed";
 	}
 	return "unknown status";
 }
@@ -60,44 +67,53 @@ struct pdesc {
 };
 
 #define KT(n, d, src, h)                                                                           \
-	{ { "t.k." #n, "ns", d, src, h }, P_KT, offsetof(struct shim_config, kt.n) }
+	{                                                                                          \
+		{"t.k." #n, "ns", d, src, h}, P_KT, offsetof(struct shim_config, kt.n)             \
+	}
 
 static const struct pdesc params[] = {
-	{ { "kernel.dram_base", "bytes", "0x80000000", "platform default",
-	    "host physical base of the DRAM the kernel allocates from" },
-	  P_U64, offsetof(struct shim_config, dram_base) },
-	{ { "kernel.dram_size", "bytes", "4G", "TRACE-FORMAT `memory size=` default",
-	    "size of that DRAM" },
-	  P_U64, offsetof(struct shim_config, dram_size) },
-	{ { "kernel.iommu_strict", "bool", "on", "Linux iommu.strict=1 (arm64 default)",
-	    "DMA API unmaps invalidate before returning (off: lazy flush queue)" },
-	  P_BOOL, offsetof(struct shim_config, iommu_strict) },
-	{ { "kernel.sync", "enum", "poll", "arm-smmu-v3: MSI-based CMD_SYNC when IDR0.MSI and coherent",
-	    "CMD_SYNC completion: poll (CONS reads) or msi" },
-	  P_SYNC, offsetof(struct shim_config, sync_msi) },
-	{ { "kernel.rlimit_memlock", "bytes", "0", "uncalibrated (0 = unlimited; distros use 8M)",
-	    "RLIMIT_MEMLOCK of every process: pinned pages beyond it fail with ENOMEM" },
-	  P_U64, offsetof(struct shim_config, rlimit_memlock) },
-	{ { "kernel.iommufd_max_ids", "count", "2147483647", "iommufd xa_limit_31b",
-	    "object IDs per iommufd context (exhausted: ENOSPC)" },
-	  P_U32, offsetof(struct shim_config, iommufd_max_ids) },
-	{ { "kernel.vfio_dma_entry_limit", "count", "65535", "vfio_iommu_type1 dma_entry_limit",
-	    "mappings per type1 container (exhausted: ENOSPC)" },
-	  P_U32, offsetof(struct shim_config, vfio_dma_entry_limit) },
-	KT(syscall, "300", "uncalibrated", "ioctl entry + exit, fd lookup, struct copy"),
-	KT(obj_op, "100", "uncalibrated", "iommufd object alloc/lookup/destroy"),
-	KT(pin_page, "50", "uncalibrated", "pin_user_pages per 4K page"),
-	KT(pte_write, "5", "uncalibrated", "one io-pgtable descriptor write"),
-	KT(table_alloc, "200", "uncalibrated", "allocate + zero one page-table page"),
-	KT(ste_qword, "5", "uncalibrated", "one STE/CD qword write + dma_wmb"),
-	KT(cmd_insert, "30", "uncalibrated", "build + insert one CMDQ command"),
-	KT(prod_write, "50", "uncalibrated", "the CMDQ_PROD MMIO write"),
-	KT(poll_interval, "100", "uncalibrated", "gap between two CMD_SYNC completion polls"),
-	KT(msi_wakeup, "1000", "uncalibrated", "wake-up after a CMD_SYNC MSI lands"),
-	KT(mmio_read, "100", "uncalibrated", "one uncached MMIO read"),
-	KT(mmio_write, "20", "uncalibrated", "one posted MMIO write"),
-	KT(irq_entry, "1000", "uncalibrated", "interrupt entry + handler dispatch"),
-	KT(evt_handle, "100", "uncalibrated", "handling one event-queue record"),
+    {{"kernel.dram_base", "bytes", "0x80000000", "platform default",
+      "host physical base of the DRAM the kernel allocates from"},
+     P_U64,
+     offsetof(struct shim_config, dram_base)},
+    {{"kernel.dram_size", "bytes", "4G", "TRACE-FORMAT `memory size=` default",
+      "size of that DRAM"},
+     P_U64,
+     offsetof(struct shim_config, dram_size)},
+    {{"kernel.iommu_strict", "bool", "on", "Linux iommu.strict=1 (arm64 default)",
+      "DMA API unmaps invalidate before returning (off: lazy flush queue)"},
+     P_BOOL,
+     offsetof(struct shim_config, iommu_strict)},
+    {{"kernel.sync", "enum", "poll", "arm-smmu-v3: MSI-based CMD_SYNC when IDR0.MSI and coherent",
+      "CMD_SYNC completion: poll (CONS reads) or msi"},
+     P_SYNC,
+     offsetof(struct shim_config, sync_msi)},
+    {{"kernel.rlimit_memlock", "bytes", "0", "uncalibrated (0 = unlimited; distros use 8M)",
+      "RLIMIT_MEMLOCK of every process: pinned pages beyond it fail with ENOMEM"},
+     P_U64,
+     offsetof(struct shim_config, rlimit_memlock)},
+    {{"kernel.iommufd_max_ids", "count", "2147483647", "iommufd xa_limit_31b",
+      "object IDs per iommufd context (exhausted: ENOSPC)"},
+     P_U32,
+     offsetof(struct shim_config, iommufd_max_ids)},
+    {{"kernel.vfio_dma_entry_limit", "count", "65535", "vfio_iommu_type1 dma_entry_limit",
+      "mappings per type1 container (exhausted: ENOSPC)"},
+     P_U32,
+     offsetof(struct shim_config, vfio_dma_entry_limit)},
+    KT(syscall, "300", "uncalibrated", "ioctl entry + exit, fd lookup, struct copy"),
+    KT(obj_op, "100", "uncalibrated", "iommufd object alloc/lookup/destroy"),
+    KT(pin_page, "50", "uncalibrated", "pin_user_pages per 4K page"),
+    KT(pte_write, "5", "uncalibrated", "one io-pgtable descriptor write"),
+    KT(table_alloc, "200", "uncalibrated", "allocate + zero one page-table page"),
+    KT(ste_qword, "5", "uncalibrated", "one STE/CD qword write + dma_wmb"),
+    KT(cmd_insert, "30", "uncalibrated", "build + insert one CMDQ command"),
+    KT(prod_write, "50", "uncalibrated", "the CMDQ_PROD MMIO write"),
+    KT(poll_interval, "100", "uncalibrated", "gap between two CMD_SYNC completion polls"),
+    KT(msi_wakeup, "1000", "uncalibrated", "wake-up after a CMD_SYNC MSI lands"),
+    KT(mmio_read, "100", "uncalibrated", "one uncached MMIO read"),
+    KT(mmio_write, "20", "uncalibrated", "one posted MMIO write"),
+    KT(irq_entry, "1000", "uncalibrated", "interrupt entry + handler dispatch"),
+    KT(evt_handle, "100", "uncalibrated", "handling one event-queue record"),
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -114,11 +130,28 @@ static int parse_u64(const char *v, uint64_t *out)
 	unsigned long long x = strtoull(v, &end, 0);
 	uint64_t mul = 1;
 	switch (*end) {
-	case 'K': case 'k': mul = 1ull << 10; end++; break;
-	case 'M': case 'm': mul = 1ull << 20; end++; break;
-	case 'G': case 'g': mul = 1ull << 30; end++; break;
-	case 'T': case 't': mul = 1ull << 40; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		mul = 1ull << 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		mul = 1ull << 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return -1;
@@ -137,7 +170,7 @@ static const struct pdesc *pfind(const char *name)
 }
 
 int shim_config_set(struct shim_config *cfg, const char *name, const char *value, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	if (!cfg || !name || !value) {
 		if (err && errlen)
@@ -194,11 +227,19 @@ int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, 
 		return SHIM_ERR_INVAL;
 	const char *base = (const char *)cfg + p->off;
 	switch (p->type) {
-	case P_BOOL: snprintf(buf, len, "%s", *(const bool *)base ? "on" : "off"); break;
-	case P_SYNC: snprintf(buf, len, "%s", *(const bool *)base ? "msi" : "poll"); break;
-	case P_U64: snprintf(buf, len, "0x%llx", (unsigned long long)*(const uint64_t *)base); break;
+	case P_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)base ? "on" : "off");
+		break;
+	case P_SYNC:
+		snprintf(buf, len, "%s", *(const bool *)base ? "msi" : "poll");
+		break;
+	case P_U64:
+		snprintf(buf, len, "0x%llx", (unsigned long long)*(const uint64_t *)base);
+		break;
 	case P_U32:
-	case P_KT: snprintf(buf, len, "%u", *(const uint32_t *)base); break;
+	case P_KT:
+		snprintf(buf, len, "%u", *(const uint32_t *)base);
+		break;
 	}
 	return SHIM_OK;
 }
@@ -207,7 +248,7 @@ int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, 
 /* creation                                                             */
 
 int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, void *host,
-		struct shim **out)
+                struct shim **out)
 {
 	if (!cfg || !ops || !out || cfg->size != sizeof(*cfg) || ops->size < sizeof(*ops) ||
 	    !ops->mem_read || !ops->mem_write || !ops->mmio_read || !ops->mmio_write)
@@ -241,7 +282,7 @@ static void proc_free(struct shim *s, struct shim_proc *p)
 }
 
 static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_t ret,
-			struct shim_call *out);
+                        struct shim_call *out);
 
 void shim_destroy(struct shim *s)
 {
@@ -302,8 +343,11 @@ static char *dupstr(const char *a)
 static int dev_probe(struct shim *s, struct shim_dev *d, struct kcall *k)
 {
 	struct arm_smmu_master_desc md = {
-		.sid = d->sid, .ssid_bits = d->ssid_bits, .ats = d->ats, .pri = d->pri,
-		.canwbs = d->canwbs,
+	    .sid = d->sid,
+	    .ssid_bits = d->ssid_bits,
+	    .ats = d->ats,
+	    .pri = d->pri,
+	    .canwbs = d->canwbs,
 	};
 	int rc = arm_smmu_probe_master(s->smmus[d->smmu_index], &md, k, &d->master);
 	if (rc)
@@ -352,8 +396,10 @@ int shim_add_device(struct shim *s, const struct shim_device_desc *desc)
 	g->dev = d;
 	d->group = g;
 	for (uint32_t i = 0; i < s->ndevs; i++)
-		if (!strcmp(s->devs[i]->cdev, d->cdev) || !strcmp(s->devs[i]->group_path, d->group_path)) {
-			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d), free(g);
+		if (!strcmp(s->devs[i]->cdev, d->cdev) ||
+		    !strcmp(s->devs[i]->group_path, d->group_path)) {
+			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d),
+			    free(g);
 			return -SHIM_ERR_EXIST;
 		}
 	if (s->booted) {
@@ -362,7 +408,8 @@ int shim_add_device(struct shim *s, const struct shim_device_desc *desc)
 		int rc = dev_probe(s, d, &kc);
 		kcall_end(&kc);
 		if (rc) {
-			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d), free(g);
+			free(d->name), free(d->cdev), free(d->group_path), free(d->bdf), free(d),
+			    free(g);
 			return -rc;
 		}
 	}
@@ -571,7 +618,7 @@ int shim_proc_translate(struct shim_proc *p, uint64_t va, uint64_t *pa, uint64_t
 }
 
 int shim_mmap(struct shim *s, const char *proc, uint64_t len, uint64_t pa, uint64_t now_ns,
-	      uint64_t *va, struct shim_call *call)
+              uint64_t *va, struct shim_call *call)
 {
 	if (!s || !va)
 		return -EINVAL;
@@ -605,8 +652,9 @@ int shim_mmap(struct shim *s, const char *proc, uint64_t len, uint64_t pa, uint6
 				}
 			}
 			if (!rc) {
-				p->vmas[p->nvmas++] = (struct shim_vma){ v, len, b };
-				p->next_va = v + len + SHIM_PAGE; /* a guard page between mappings */
+				p->vmas[p->nvmas++] = (struct shim_vma){v, len, b};
+				p->next_va =
+				    v + len + SHIM_PAGE; /* a guard page between mappings */
 				p->mapped += len;
 				*va = v;
 			}
@@ -636,8 +684,19 @@ int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_sta
 	return 0;
 }
 
+int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id, uint64_t *pages)
+{
+	struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	if (!f || f->kind != SF_IOMMUFD)
+		return -EBADF;
+	if (!pages)
+		return -EINVAL;
+	return iommufd_ioas_pinned(f->u.ictx, ioas_id, pages);
+}
+
 int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
-		      struct shim_call *call)
+                      struct shim_call *call)
 {
 	if (!s)
 		return -EINVAL;
@@ -688,7 +747,7 @@ int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64
 /* User copies: a process mapping is simulated DRAM; anything else is the
  * host's (its copy ops, or plain host pointers). */
 static int user_rw(struct shim *s, struct shim_proc *p, uint64_t uptr, void *buf, size_t n,
-		   bool write)
+                   bool write)
 {
 	if (n == 0)
 		return 0;
@@ -702,7 +761,7 @@ static int user_rw(struct shim *s, struct shim_proc *p, uint64_t uptr, void *buf
 			if (chunk > (1u << 30))
 				chunk = 1u << 30;
 			int rc = write ? kmem_write(&s->env, pa, b, chunk)
-				       : kmem_read(&s->env, pa, b, chunk);
+			               : kmem_read(&s->env, pa, b, chunk);
 			if (rc)
 				return -EFAULT;
 			b += chunk;
@@ -730,8 +789,7 @@ int shim_copy_from_user(struct shim *s, struct shim_proc *p, void *dst, uint64_t
 	return user_rw(s, p, uptr, dst, n, false);
 }
 
-int shim_copy_to_user(struct shim *s, struct shim_proc *p, uint64_t uptr, const void *src,
-		      size_t n)
+int shim_copy_to_user(struct shim *s, struct shim_proc *p, uint64_t uptr, const void *src, size_t n)
 {
 	return user_rw(s, p, uptr, (void *)src, n, true);
 }
@@ -750,7 +808,7 @@ int shim_clear_user(struct shim *s, struct shim_proc *p, uint64_t uptr, size_t n
 }
 
 int shim_copy_struct_from_user(struct shim *s, struct shim_proc *p, void *dst, size_t ksize,
-			       uint64_t uptr, size_t usize)
+                               uint64_t uptr, size_t usize)
 {
 	/* Linux copy_struct_from_user(): a shorter user struct is zero
 	 * extended; a longer one must be zero past ksize (E2BIG). */
@@ -778,7 +836,7 @@ int shim_copy_struct_from_user(struct shim *s, struct shim_proc *p, void *dst, s
 /* system calls                                                         */
 
 static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_t ret,
-			struct shim_call *out)
+                        struct shim_call *out)
 {
 	if (out && out->size >= sizeof(*out)) {
 		out->request = req;
@@ -804,7 +862,7 @@ static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_
 }
 
 int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
-	      struct shim_call *call)
+              struct shim_call *call)
 {
 	if (!s || !path)
 		return -EINVAL;
@@ -831,7 +889,8 @@ int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_n
 	} else {
 		for (uint32_t i = 0; i < s->ndevs; i++) {
 			struct shim_dev *d = s->devs[i];
-			if ((!strcmp(path, d->cdev) || !strcmp(path, d->group_path)) && !s->booted) {
+			if ((!strcmp(path, d->cdev) || !strcmp(path, d->group_path)) &&
+			    !s->booted) {
 				rc = -ENODEV;
 				break;
 			}
@@ -903,7 +962,7 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
 }
 
 int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long request, uint64_t arg,
-		   uint64_t now_ns, struct shim_call *call)
+                   uint64_t now_ns, struct shim_call *call)
 {
 	if (!s)
 		return -EINVAL;
@@ -928,7 +987,7 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 }
 
 int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
-		  uint64_t now_ns, struct shim_call *call)
+                  uint64_t now_ns, struct shim_call *call)
 {
 	if (!s)
 		return -EINVAL;

@@ -33,7 +33,7 @@ struct iopt;
  * mappings (vma) and by iopt_pages that pin it, so it outlives munmap. */
 struct shim_backing {
 	uint64_t pa, len;
-	bool reserved;     /* kmem_reserve (pa given): not zeroed */
+	bool reserved; /* kmem_reserve (pa given): not zeroed */
 	int refs;
 };
 
@@ -46,10 +46,10 @@ struct shim_proc {
 	char name[48];
 	struct shim_file **fds;
 	int nfds;
-	struct shim_vma *vmas;  /* sorted by va */
+	struct shim_vma *vmas; /* sorted by va */
 	size_t nvmas, capvmas;
 	uint64_t next_va;
-	uint64_t locked_user, locked_mm, pinned_vm;  /* pages */
+	uint64_t locked_user, locked_mm, pinned_vm; /* pages */
 	uint64_t mapped;
 };
 
@@ -59,7 +59,7 @@ enum shim_file_kind {
 	SF_VFIO_CDEV,
 	SF_VFIO_GROUP,
 	SF_VFIO_CONTAINER,
-	SF_VFIO_DEVICE,     /* a device fd from VFIO_GROUP_GET_DEVICE_FD */
+	SF_VFIO_DEVICE, /* a device fd from VFIO_GROUP_GET_DEVICE_FD */
 	SF_VEVENTQ,
 	SF_FAULT,
 	SF_MEMFD,
@@ -72,7 +72,7 @@ struct ifd_obj;
 
 struct shim_file {
 	enum shim_file_kind kind;
-	struct shim_proc *proc;   /* the process that opened it */
+	struct shim_proc *proc; /* the process that opened it */
 	union {
 		struct ictx *ictx;
 		struct vfio_df *df;
@@ -90,32 +90,32 @@ struct shim_dev {
 	uint32_t smmu_index, sid;
 	uint8_t ssid_bits;
 	bool ats, pri, canwbs;
-	struct arm_smmu_master *master;   /* after probe */
+	struct arm_smmu_master *master; /* after probe */
 	/* VFIO */
-	int open_count;                    /* vfio_device open_count */
-	bool cdev_opened;                  /* bound through the cdev */
+	int open_count;   /* vfio_device open_count */
+	bool cdev_opened; /* bound through the cdev */
 	struct shim_group *group;
 	/* DMA ownership: the domain the device had before user ownership */
 	struct arm_smmu_domain *default_domain;
 	bool owned;
-	struct ifd_device *idev;           /* bound iommufd device, if any */
+	struct ifd_device *idev; /* bound iommufd device, if any */
 };
 
 struct shim_group {
 	struct shim_dev *dev;
-	struct shim_file *opened;          /* the one open group fd */
-	struct vfio_container *container;  /* or */
-	struct ictx *ictx;                 /* iommufd compat */
-	struct vfio_df *df;                /* device fd opened through the group */
+	struct shim_file *opened;         /* the one open group fd */
+	struct vfio_container *container; /* or */
+	struct ictx *ictx;                /* iommufd compat */
+	struct vfio_df *df;               /* device fd opened through the group */
 };
 
 /* A VFIO device file (cdev fd or group-opened device fd). */
 struct vfio_df {
 	struct shim_dev *dev;
-	struct shim_group *group;          /* non-NULL: opened through the group */
+	struct shim_group *group; /* non-NULL: opened through the group */
 	bool access_granted;
-	struct ictx *ictx;                 /* bound iommufd (reference held) */
-	struct ifd_obj *idev;              /* iommufd_device */
+	struct ictx *ictx;    /* bound iommufd (reference held) */
+	struct ifd_obj *idev; /* iommufd_device */
 	bool attached;
 	/* group path with a type1 container */
 	struct vfio_container *container;
@@ -125,16 +125,16 @@ struct vfio_df {
 
 /* iopt_pages: one user range (or memfd slice) that may be pinned. */
 struct iopt_pages {
-	struct shim_proc *proc;            /* owner of the VA (NULL for memfd) */
-	struct shim_backing *memfd;        /* memfd backing (else user VA) */
-	uint64_t uptr;                     /* page-aligned start (VA or file offset) */
+	struct shim_proc *proc;     /* owner of the VA (NULL for memfd) */
+	struct shim_backing *memfd; /* memfd backing (else user VA) */
+	uint64_t uptr;              /* page-aligned start (VA or file offset) */
 	uint64_t npages;
 	bool writable;
 	int refs;
-	uint64_t *pa;                      /* per page, valid while pinned */
-	int pin_users;                     /* areas stored in >= 1 domain */
-	int account;                       /* IOPT_ACCOUNT_* */
-	struct shim_proc *acct_proc;       /* process charged */
+	uint64_t *pa;                /* per page, valid while pinned */
+	int pin_users;               /* areas stored in >= 1 domain */
+	int account;                 /* IOPT_ACCOUNT_* */
+	struct shim_proc *acct_proc; /* process charged */
 };
 
 enum { IOPT_ACCOUNT_NONE = 0, IOPT_ACCOUNT_USER = 1, IOPT_ACCOUNT_MM = 2 };
@@ -142,9 +142,9 @@ enum { IOPT_ACCOUNT_NONE = 0, IOPT_ACCOUNT_USER = 1, IOPT_ACCOUNT_MM = 2 };
 struct iopt_area {
 	uint64_t iova, last;
 	struct iopt_pages *pages;
-	uint64_t start_byte;               /* offset of iova in pages (from pages->uptr) */
-	int prot;                          /* ARM_SMMU_PROT_* */
-	bool filled;                       /* mapped into the iopt's domains */
+	uint64_t start_byte; /* offset of iova in pages (from pages->uptr) */
+	int prot;            /* ARM_SMMU_PROT_* */
+	bool filled;         /* mapped into the iopt's domains */
 };
 
 struct iopt_range {
@@ -154,19 +154,19 @@ struct iopt_range {
 
 struct iopt {
 	struct shim *s;
-	struct iopt_area *areas;           /* sorted by iova */
+	struct iopt_area *areas; /* sorted by iova */
 	size_t nareas, capareas;
-	struct iopt_range *allowed;        /* sorted */
+	struct iopt_range *allowed; /* sorted */
 	size_t nallowed;
-	struct iopt_range *resv;           /* reserved, sorted by start */
+	struct iopt_range *resv; /* reserved, sorted by start */
 	size_t nresv, capresv;
 	struct arm_smmu_domain **domains;
 	size_t ndomains, capdomains;
 	uint64_t iova_alignment;
 	bool disable_large_pages;
-	int account_mode;                  /* for new pages */
-	struct shim_proc *proc;            /* the process new pages are charged to */
-	uint64_t pinned_pages;             /* pages pinned on behalf of this IOAS */
+	int account_mode;       /* for new pages */
+	struct shim_proc *proc; /* the process new pages are charged to */
+	uint64_t pinned_pages;  /* pages pinned on behalf of this IOAS */
 };
 
 void iopt_init(struct iopt *t, struct shim *s);
@@ -174,17 +174,16 @@ void iopt_destroy(struct iopt *t, struct kcall *c);
 /* Map user memory (pages of proc at uptr) or a memfd slice. flags: IOPT_ALLOC_IOVA. */
 #define IOPT_ALLOC_IOVA 1u
 int iopt_map_user(struct iopt *t, struct shim_proc *p, uint64_t *iova, uint64_t uptr,
-		  uint64_t length, int prot, unsigned flags, struct kcall *c);
+                  uint64_t length, int prot, unsigned flags, struct kcall *c);
 int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t start, uint64_t *iova,
-		  uint64_t length, int prot, unsigned flags, struct kcall *c);
+                  uint64_t length, int prot, unsigned flags, struct kcall *c);
 int iopt_copy(struct iopt *dst, struct iopt *src, uint64_t src_iova, uint64_t length,
-	      uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c);
-int iopt_unmap(struct iopt *t, uint64_t iova, uint64_t length, uint64_t *unmapped,
-	       struct kcall *c);
+              uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c);
+int iopt_unmap(struct iopt *t, uint64_t iova, uint64_t length, uint64_t *unmapped, struct kcall *c);
 int iopt_unmap_all(struct iopt *t, uint64_t *unmapped, struct kcall *c);
 /* VFIO type1 (v1) semantics: remove whole areas starting in [iova, last]. */
 int iopt_unmap_type1(struct iopt *t, uint64_t iova, uint64_t size, bool v2, uint64_t *unmapped,
-		     struct kcall *c);
+                     struct kcall *c);
 int iopt_cut(struct iopt *t, uint64_t iova_last_of_lhs);
 int iopt_set_allowed(struct iopt *t, const struct iopt_range *r, size_t n);
 int iopt_reserve(struct iopt *t, uint64_t start, uint64_t last, const void *owner);
@@ -222,7 +221,7 @@ struct ifd_obj {
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct iopt iopt;
-	struct ifd_hwpt **hwpts;           /* paging HWPTs on this IOAS (hwpt_list) */
+	struct ifd_hwpt **hwpts; /* paging HWPTs on this IOAS (hwpt_list) */
 	size_t nhwpts, caphwpts;
 };
 
@@ -239,7 +238,7 @@ struct ifd_hwpt {
 	struct ifd_viommu *viommu;
 	struct ifd_hwpt *parent;
 	struct ifd_fault *fault;
-	struct arm_smmu_device *smmu;      /* the SMMU its domain belongs to */
+	struct arm_smmu_device *smmu; /* the SMMU its domain belongs to */
 };
 
 struct ifd_vdevice;
@@ -248,10 +247,10 @@ struct ifd_device {
 	struct ifd_obj obj;
 	struct shim_dev *dev;
 	struct vfio_df *df;
-	struct ifd_hwpt *hwpt;             /* attached (NULL: blocked) */
+	struct ifd_hwpt *hwpt; /* attached (NULL: blocked) */
 	struct ifd_vdevice *vdev;
 	bool enforce_cc;
-	struct iopt *resv_iopt;            /* where its SW MSI window is reserved */
+	struct iopt *resv_iopt; /* where its SW MSI window is reserved */
 };
 
 struct ifd_veventq;
@@ -261,7 +260,7 @@ struct ifd_viommu {
 	struct arm_vsmmu *vsmmu;
 	struct ifd_hwpt *hwpt;
 	struct arm_smmu_device *smmu;
-	struct ifd_veventq *veventq;       /* the ARM_SMMUV3 queue */
+	struct ifd_veventq *veventq; /* the ARM_SMMUV3 queue */
 };
 
 struct ifd_vdevice {
@@ -275,7 +274,7 @@ struct ifd_vevent {
 	uint32_t flags, sequence;
 	uint32_t len;
 	uint8_t data[32];
-	bool lost;                         /* the lost-events header */
+	bool lost; /* the lost-events header */
 };
 
 struct ifd_veventq {
@@ -295,15 +294,15 @@ struct ifd_fault {
 
 struct ictx {
 	struct shim *s;
-	int refs;                          /* the fd + context references */
-	struct ifd_obj **objs;             /* index = ID; slot 0 unused */
-	uint32_t nobjs;                    /* slots in use up to here */
+	int refs;              /* the fd + context references */
+	struct ifd_obj **objs; /* index = ID; slot 0 unused */
+	uint32_t nobjs;        /* slots in use up to here */
 	uint32_t capobjs;
 	int account_mode;
-	struct ifd_ioas *vfio_ioas;        /* VFIO compat IOAS */
-	bool compat_set;                   /* VFIO_SET_IOMMU done (compat) */
+	struct ifd_ioas *vfio_ioas; /* VFIO compat IOAS */
+	bool compat_set;            /* VFIO_SET_IOMMU done (compat) */
 	bool compat_v1;
-	struct shim_proc *proc;            /* the opener (mm of the ctx) */
+	struct shim_proc *proc; /* the opener (mm of the ctx) */
 };
 
 /* Tombstoned (vDEVICE of an unbound device) and reserved-but-unfinalised
@@ -315,32 +314,32 @@ int ictx_create(struct shim *s, struct shim_proc *p, struct ictx **out);
 void ictx_get(struct ictx *x);
 void ictx_put(struct ictx *x, struct kcall *c);
 int64_t iommufd_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
-		      uint64_t arg, struct kcall *c);
+                      uint64_t arg, struct kcall *c);
 /* VFIO-facing iommufd API (iommufd_device_bind/attach/replace/detach/unbind). */
 int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, uint32_t *id,
-			struct kcall *c);
+                        struct kcall *c);
 void iommufd_device_unbind(struct ifd_obj *idev, struct kcall *c);
 int iommufd_device_attach(struct ifd_obj *idev, uint32_t *pt_id, bool replace, struct kcall *c);
 void iommufd_device_detach(struct ifd_obj *idev, struct kcall *c);
 int iommufd_compat_ioas_create(struct ictx *x);
 struct ifd_ioas *iommufd_compat_ioas(struct ictx *x);
+int iommufd_ioas_pinned(struct ictx *x, uint32_t id, uint64_t *pages);
 void veventq_file_release(struct ifd_obj *o, struct kcall *c);
 int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
-		     uint64_t len);
+                     uint64_t len);
 void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_master *master,
-			    const uint64_t evt[4]);
+                            const uint64_t evt[4]);
 
 /* Shared VFIO type1 helpers (the legacy container and iommufd's compat). */
 int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
-			  uint64_t arg, struct kcall *c);
+                          uint64_t arg, struct kcall *c);
 
 /* ---- vfio.c ---- */
 int vfio_open_cdev(struct shim *s, struct shim_proc *p, struct shim_dev *d, struct shim_file *f);
-int vfio_open_group(struct shim *s, struct shim_proc *p, struct shim_group *g,
-		    struct shim_file *f);
+int vfio_open_group(struct shim *s, struct shim_proc *p, struct shim_group *g, struct shim_file *f);
 int vfio_open_container(struct shim *s, struct shim_proc *p, struct shim_file *f);
 int64_t vfio_ioctl(struct shim *s, struct shim_proc *p, struct shim_file *f, unsigned long cmd,
-		   uint64_t arg, struct kcall *c);
+                   uint64_t arg, struct kcall *c);
 void vfio_release(struct shim *s, struct shim_file *f, struct kcall *c);
 /* Claim / release a device's DMA ownership (bound: blocked domain). */
 int shim_dev_claim_dma(struct shim_dev *d, struct kcall *c);
@@ -370,11 +369,11 @@ struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
 /* User memory of p: process mappings first, then the host's ops. 0 or -EFAULT. */
 int shim_copy_from_user(struct shim *s, struct shim_proc *p, void *dst, uint64_t uptr, size_t n);
 int shim_copy_to_user(struct shim *s, struct shim_proc *p, uint64_t uptr, const void *src,
-		      size_t n);
+                      size_t n);
 int shim_clear_user(struct shim *s, struct shim_proc *p, uint64_t uptr, size_t n);
 /* copy_struct_from_user: ksize bytes into dst from a user struct of usize. */
 int shim_copy_struct_from_user(struct shim *s, struct shim_proc *p, void *dst, size_t ksize,
-			       uint64_t uptr, size_t usize);
+                               uint64_t uptr, size_t usize);
 /* Translate a user page (VA) to its PA: 0 or -EFAULT. */
 int shim_proc_translate(struct shim_proc *p, uint64_t va, uint64_t *pa, uint64_t *contig);
 struct shim_dev *shim_dev_by_master(struct shim *s, struct arm_smmu_master *m);

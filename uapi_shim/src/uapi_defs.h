@@ -84,10 +84,19 @@
 #define IOMMU_HW_QUEUE_TYPE_DEFAULT 0u
 #define IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV 1u
 
-struct u_destroy { uint32_t size, id; };
-struct u_ioas_alloc { uint32_t size, flags, out_ioas_id; };
-struct u_iova_range { uint64_t start, last; };
-struct u_ioas_allow_iovas { uint32_t size, ioas_id, num_iovas, __reserved; uint64_t allowed_iovas; };
+struct u_destroy {
+	uint32_t size, id;
+};
+struct u_ioas_alloc {
+	uint32_t size, flags, out_ioas_id;
+};
+struct u_iova_range {
+	uint64_t start, last;
+};
+struct u_ioas_allow_iovas {
+	uint32_t size, ioas_id, num_iovas, __reserved;
+	uint64_t allowed_iovas;
+};
 struct u_ioas_copy {
 	uint32_t size, flags, dst_ioas_id, src_ioas_id;
 	uint64_t length, dst_iova, src_iova;
@@ -105,14 +114,20 @@ struct u_ioas_map_file {
 	int32_t fd;
 	uint64_t start, length, iova;
 };
-struct u_ioas_unmap { uint32_t size, ioas_id; uint64_t iova, length; };
+struct u_ioas_unmap {
+	uint32_t size, ioas_id;
+	uint64_t iova, length;
+};
 struct u_option {
 	uint32_t size, option_id;
 	uint16_t op, __reserved;
 	uint32_t object_id;
 	uint64_t val64;
 };
-struct u_vfio_ioas { uint32_t size, ioas_id; uint16_t op, __reserved; };
+struct u_vfio_ioas {
+	uint32_t size, ioas_id;
+	uint16_t op, __reserved;
+};
 struct u_hwpt_alloc {
 	uint32_t size, flags, dev_id, pt_id, out_hwpt_id, __reserved, data_type, data_len;
 	uint64_t data_uptr;
@@ -121,13 +136,17 @@ struct u_hwpt_alloc {
 struct u_hw_info {
 	uint32_t size, flags, dev_id, data_len;
 	uint64_t data_uptr;
-	uint32_t data_type;   /* in_data_type / out_data_type */
+	uint32_t data_type; /* in_data_type / out_data_type */
 	uint8_t out_max_pasid_log2;
 	uint8_t __reserved[3];
 	uint64_t out_capabilities;
 };
-struct u_hw_info_arm_smmuv3 { uint32_t flags, __reserved, idr[6], iidr, aidr; };
-struct u_hwpt_set_dirty { uint32_t size, flags, hwpt_id, __reserved; };
+struct u_hw_info_arm_smmuv3 {
+	uint32_t flags, __reserved, idr[6], iidr, aidr;
+};
+struct u_hwpt_set_dirty {
+	uint32_t size, flags, hwpt_id, __reserved;
+};
 struct u_hwpt_get_dirty_bitmap {
 	uint32_t size, hwpt_id, flags, __reserved;
 	uint64_t iova, length, page_size, data;
@@ -137,16 +156,23 @@ struct u_hwpt_invalidate {
 	uint64_t data_uptr;
 	uint32_t data_type, entry_len, entry_num, __reserved;
 };
-struct u_fault_alloc { uint32_t size, flags, out_fault_id, out_fault_fd; };
+struct u_fault_alloc {
+	uint32_t size, flags, out_fault_id, out_fault_fd;
+};
 struct u_viommu_alloc {
 	uint32_t size, flags, type, dev_id, hwpt_id, out_viommu_id, data_len, __reserved;
 	uint64_t data_uptr;
 };
-struct u_vdevice_alloc { uint32_t size, viommu_id, dev_id, out_vdevice_id; uint64_t virt_id; };
-struct u_ioas_change_process { uint32_t size, __reserved; };
+struct u_vdevice_alloc {
+	uint32_t size, viommu_id, dev_id, out_vdevice_id;
+	uint64_t virt_id;
+};
+struct u_ioas_change_process {
+	uint32_t size, __reserved;
+};
 struct u_veventq_alloc {
 	uint32_t size, flags, viommu_id, type, veventq_depth, out_veventq_id, out_veventq_fd,
-		__reserved;
+	    __reserved;
 };
 struct u_hw_queue_alloc {
 	uint32_t size, flags, viommu_id, type, index, out_hw_queue_id;
@@ -198,13 +224,34 @@ struct u_hw_queue_alloc {
 #define VFIO_DEVICE_ATTACH_PASID 1u
 #define VFIO_DEVICE_DETACH_PASID 1u
 
-struct u_group_status { uint32_t argsz, flags; };
-struct u_dma_map { uint32_t argsz, flags; uint64_t vaddr, iova, size; };
-struct u_dma_unmap { uint32_t argsz, flags; uint64_t iova, size; };
-struct u_iommu_type1_info { uint32_t argsz, flags; uint64_t iova_pgsizes; uint32_t cap_offset, pad; };
-struct u_bind_iommufd { uint32_t argsz, flags; int32_t iommufd; uint32_t out_devid; uint64_t token_uuid_ptr; };
-struct u_attach_pt { uint32_t argsz, flags, pt_id, pasid; };
-struct u_detach_pt { uint32_t argsz, flags, pasid; };
+struct u_group_status {
+	uint32_t argsz, flags;
+};
+struct u_dma_map {
+	uint32_t argsz, flags;
+	uint64_t vaddr, iova, size;
+};
+struct u_dma_unmap {
+	uint32_t argsz, flags;
+	uint64_t iova, size;
+};
+struct u_iommu_type1_info {
+	uint32_t argsz, flags;
+	uint64_t iova_pgsizes;
+	uint32_t cap_offset, pad;
+};
+struct u_bind_iommufd {
+	uint32_t argsz, flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+	uint64_t token_uuid_ptr;
+};
+struct u_attach_pt {
+	uint32_t argsz, flags, pt_id, pasid;
+};
+struct u_detach_pt {
+	uint32_t argsz, flags, pasid;
+};
 
 #define U_OFFSETOFEND(type, m) (offsetof(type, m) + sizeof(((type *)0)->m))
 

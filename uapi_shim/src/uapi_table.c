@@ -12,152 +12,169 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYM(full, short_, v) { full, short_, v }
-#define SYM_END { NULL, NULL, 0 }
+#define SYM(full, short_, v)                                                                       \
+	{                                                                                          \
+		full, short_, v                                                                    \
+	}
+#define SYM_END                                                                                    \
+	{                                                                                          \
+		NULL, NULL, 0                                                                      \
+	}
 
 static const struct shim_uapi_sym map_flags[] = {
-	SYM("IOMMU_IOAS_MAP_FIXED_IOVA", "FIXED_IOVA", 1),
-	SYM("IOMMU_IOAS_MAP_WRITEABLE", "WRITEABLE", 2),
-	SYM("IOMMU_IOAS_MAP_READABLE", "READABLE", 4),
-	SYM_END,
+    SYM("IOMMU_IOAS_MAP_FIXED_IOVA", "FIXED_IOVA", 1),
+    SYM("IOMMU_IOAS_MAP_WRITEABLE", "WRITEABLE", 2),
+    SYM("IOMMU_IOAS_MAP_READABLE", "READABLE", 4),
+    SYM_END,
 };
 static const struct shim_uapi_sym option_ids[] = {
-	SYM("IOMMU_OPTION_RLIMIT_MODE", "RLIMIT_MODE", 0),
-	SYM("IOMMU_OPTION_HUGE_PAGES", "HUGE_PAGES", 1),
-	SYM_END,
+    SYM("IOMMU_OPTION_RLIMIT_MODE", "RLIMIT_MODE", 0),
+    SYM("IOMMU_OPTION_HUGE_PAGES", "HUGE_PAGES", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym option_ops[] = {
-	SYM("IOMMU_OPTION_OP_SET", "SET", 0),
-	SYM("IOMMU_OPTION_OP_GET", "GET", 1),
-	SYM_END,
+    SYM("IOMMU_OPTION_OP_SET", "SET", 0),
+    SYM("IOMMU_OPTION_OP_GET", "GET", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym vfio_ioas_ops[] = {
-	SYM("IOMMU_VFIO_IOAS_GET", "GET", 0),
-	SYM("IOMMU_VFIO_IOAS_SET", "SET", 1),
-	SYM("IOMMU_VFIO_IOAS_CLEAR", "CLEAR", 2),
-	SYM_END,
+    SYM("IOMMU_VFIO_IOAS_GET", "GET", 0),
+    SYM("IOMMU_VFIO_IOAS_SET", "SET", 1),
+    SYM("IOMMU_VFIO_IOAS_CLEAR", "CLEAR", 2),
+    SYM_END,
 };
 static const struct shim_uapi_sym hwpt_flags[] = {
-	SYM("IOMMU_HWPT_ALLOC_NEST_PARENT", "NEST_PARENT", 1),
-	SYM("IOMMU_HWPT_ALLOC_DIRTY_TRACKING", "DIRTY_TRACKING", 2),
-	SYM("IOMMU_HWPT_FAULT_ID_VALID", "FAULT_ID_VALID", 4),
-	SYM("IOMMU_HWPT_ALLOC_PASID", "PASID", 8),
-	SYM_END,
+    SYM("IOMMU_HWPT_ALLOC_NEST_PARENT", "NEST_PARENT", 1),
+    SYM("IOMMU_HWPT_ALLOC_DIRTY_TRACKING", "DIRTY_TRACKING", 2),
+    SYM("IOMMU_HWPT_FAULT_ID_VALID", "FAULT_ID_VALID", 4),
+    SYM("IOMMU_HWPT_ALLOC_PASID", "PASID", 8),
+    SYM_END,
 };
 static const struct shim_uapi_sym hwpt_data[] = {
-	SYM("IOMMU_HWPT_DATA_NONE", "NONE", 0),
-	SYM("IOMMU_HWPT_DATA_VTD_S1", "VTD_S1", 1),
-	SYM("IOMMU_HWPT_DATA_ARM_SMMUV3", "ARM_SMMUV3", 2),
-	SYM("IOMMU_HWPT_DATA_AMD_GUEST", "AMD_GUEST", 3),
-	SYM_END,
+    SYM("IOMMU_HWPT_DATA_NONE", "NONE", 0),
+    SYM("IOMMU_HWPT_DATA_VTD_S1", "VTD_S1", 1),
+    SYM("IOMMU_HWPT_DATA_ARM_SMMUV3", "ARM_SMMUV3", 2),
+    SYM("IOMMU_HWPT_DATA_AMD_GUEST", "AMD_GUEST", 3),
+    SYM_END,
 };
 static const struct shim_uapi_sym hw_info_flags[] = {
-	SYM("IOMMU_HW_INFO_FLAG_INPUT_TYPE", "INPUT_TYPE", 1),
-	SYM_END,
+    SYM("IOMMU_HW_INFO_FLAG_INPUT_TYPE", "INPUT_TYPE", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym hw_info_types[] = {
-	SYM("IOMMU_HW_INFO_TYPE_DEFAULT", "DEFAULT", 0),
-	SYM("IOMMU_HW_INFO_TYPE_NONE", "NONE", 0),
-	SYM("IOMMU_HW_INFO_TYPE_INTEL_VTD", "INTEL_VTD", 1),
-	SYM("IOMMU_HW_INFO_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 2),
-	SYM("IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 3),
-	SYM("IOMMU_HW_INFO_TYPE_AMD", "AMD", 4),
-	SYM_END,
+    SYM("IOMMU_HW_INFO_TYPE_DEFAULT", "DEFAULT", 0),
+    SYM("IOMMU_HW_INFO_TYPE_NONE", "NONE", 0),
+    SYM("IOMMU_HW_INFO_TYPE_INTEL_VTD", "INTEL_VTD", 1),
+    SYM("IOMMU_HW_INFO_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 2),
+    SYM("IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 3),
+    SYM("IOMMU_HW_INFO_TYPE_AMD", "AMD", 4),
+    SYM_END,
 };
 static const struct shim_uapi_sym hw_caps[] = {
-	SYM("IOMMU_HW_CAP_DIRTY_TRACKING", "DIRTY_TRACKING", 1),
-	SYM("IOMMU_HW_CAP_PCI_PASID_EXEC", "PCI_PASID_EXEC", 2),
-	SYM("IOMMU_HW_CAP_PCI_PASID_PRIV", "PCI_PASID_PRIV", 4),
-	SYM("IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED", "PCI_ATS_NOT_SUPPORTED", 8),
-	SYM_END,
+    SYM("IOMMU_HW_CAP_DIRTY_TRACKING", "DIRTY_TRACKING", 1),
+    SYM("IOMMU_HW_CAP_PCI_PASID_EXEC", "PCI_PASID_EXEC", 2),
+    SYM("IOMMU_HW_CAP_PCI_PASID_PRIV", "PCI_PASID_PRIV", 4),
+    SYM("IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED", "PCI_ATS_NOT_SUPPORTED", 8),
+    SYM_END,
 };
 static const struct shim_uapi_sym dirty_flags[] = {
-	SYM("IOMMU_HWPT_DIRTY_TRACKING_ENABLE", "ENABLE", 1),
-	SYM_END,
+    SYM("IOMMU_HWPT_DIRTY_TRACKING_ENABLE", "ENABLE", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym bitmap_flags[] = {
-	SYM("IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR", "NO_CLEAR", 1),
-	SYM_END,
+    SYM("IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR", "NO_CLEAR", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym inv_data[] = {
-	SYM("IOMMU_HWPT_INVALIDATE_DATA_VTD_S1", "VTD_S1", 0),
-	SYM("IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3", "VIOMMU_ARM_SMMUV3", 1),
-	SYM("IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3", "ARM_SMMUV3", 1),
-	SYM_END,
+    SYM("IOMMU_HWPT_INVALIDATE_DATA_VTD_S1", "VTD_S1", 0),
+    SYM("IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3", "VIOMMU_ARM_SMMUV3", 1),
+    SYM("IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3", "ARM_SMMUV3", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym viommu_types[] = {
-	SYM("IOMMU_VIOMMU_TYPE_DEFAULT", "DEFAULT", 0),
-	SYM("IOMMU_VIOMMU_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 1),
-	SYM("IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 2),
-	SYM_END,
+    SYM("IOMMU_VIOMMU_TYPE_DEFAULT", "DEFAULT", 0),
+    SYM("IOMMU_VIOMMU_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 1),
+    SYM("IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 2),
+    SYM_END,
 };
 static const struct shim_uapi_sym veventq_types[] = {
-	SYM("IOMMU_VEVENTQ_TYPE_DEFAULT", "DEFAULT", 0),
-	SYM("IOMMU_VEVENTQ_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 1),
-	SYM("IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 2),
-	SYM_END,
+    SYM("IOMMU_VEVENTQ_TYPE_DEFAULT", "DEFAULT", 0),
+    SYM("IOMMU_VEVENTQ_TYPE_ARM_SMMUV3", "ARM_SMMUV3", 1),
+    SYM("IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 2),
+    SYM_END,
 };
 static const struct shim_uapi_sym hwq_types[] = {
-	SYM("IOMMU_HW_QUEUE_TYPE_DEFAULT", "DEFAULT", 0),
-	SYM("IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 1),
-	SYM_END,
+    SYM("IOMMU_HW_QUEUE_TYPE_DEFAULT", "DEFAULT", 0),
+    SYM("IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV", "TEGRA241_CMDQV", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym vfio_ext[] = {
-	SYM("VFIO_TYPE1_IOMMU", "TYPE1_IOMMU", 1),
-	SYM("VFIO_SPAPR_TCE_IOMMU", "SPAPR_TCE_IOMMU", 2),
-	SYM("VFIO_TYPE1v2_IOMMU", "TYPE1v2_IOMMU", 3),
-	SYM("VFIO_DMA_CC_IOMMU", "DMA_CC_IOMMU", 4),
-	SYM("VFIO_EEH", "EEH", 5),
-	SYM("VFIO_TYPE1_NESTING_IOMMU", "TYPE1_NESTING_IOMMU", 6),
-	SYM("__VFIO_RESERVED_TYPE1_NESTING_IOMMU", "RESERVED_TYPE1_NESTING_IOMMU", 6),
-	SYM("VFIO_SPAPR_TCE_v2_IOMMU", "SPAPR_TCE_v2_IOMMU", 7),
-	SYM("VFIO_NOIOMMU_IOMMU", "NOIOMMU_IOMMU", 8),
-	SYM("VFIO_UNMAP_ALL", "UNMAP_ALL", 9),
-	SYM("VFIO_UPDATE_VADDR", "UPDATE_VADDR", 10),
-	SYM_END,
+    SYM("VFIO_TYPE1_IOMMU", "TYPE1_IOMMU", 1),
+    SYM("VFIO_SPAPR_TCE_IOMMU", "SPAPR_TCE_IOMMU", 2),
+    SYM("VFIO_TYPE1v2_IOMMU", "TYPE1v2_IOMMU", 3),
+    SYM("VFIO_DMA_CC_IOMMU", "DMA_CC_IOMMU", 4),
+    SYM("VFIO_EEH", "EEH", 5),
+    SYM("VFIO_TYPE1_NESTING_IOMMU", "TYPE1_NESTING_IOMMU", 6),
+    SYM("__VFIO_RESERVED_TYPE1_NESTING_IOMMU", "RESERVED_TYPE1_NESTING_IOMMU", 6),
+    SYM("VFIO_SPAPR_TCE_v2_IOMMU", "SPAPR_TCE_v2_IOMMU", 7),
+    SYM("VFIO_NOIOMMU_IOMMU", "NOIOMMU_IOMMU", 8),
+    SYM("VFIO_UNMAP_ALL", "UNMAP_ALL", 9),
+    SYM("VFIO_UPDATE_VADDR", "UPDATE_VADDR", 10),
+    SYM_END,
 };
 static const struct shim_uapi_sym group_flags[] = {
-	SYM("VFIO_GROUP_FLAGS_VIABLE", "VIABLE", 1),
-	SYM("VFIO_GROUP_FLAGS_CONTAINER_SET", "CONTAINER_SET", 2),
-	SYM_END,
+    SYM("VFIO_GROUP_FLAGS_VIABLE", "VIABLE", 1),
+    SYM("VFIO_GROUP_FLAGS_CONTAINER_SET", "CONTAINER_SET", 2),
+    SYM_END,
 };
 static const struct shim_uapi_sym dma_map_flags[] = {
-	SYM("VFIO_DMA_MAP_FLAG_READ", "READ", 1),
-	SYM("VFIO_DMA_MAP_FLAG_WRITE", "WRITE", 2),
-	SYM("VFIO_DMA_MAP_FLAG_VADDR", "VADDR", 4),
-	SYM_END,
+    SYM("VFIO_DMA_MAP_FLAG_READ", "READ", 1),
+    SYM("VFIO_DMA_MAP_FLAG_WRITE", "WRITE", 2),
+    SYM("VFIO_DMA_MAP_FLAG_VADDR", "VADDR", 4),
+    SYM_END,
 };
 static const struct shim_uapi_sym dma_unmap_flags[] = {
-	SYM("VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP", "GET_DIRTY_BITMAP", 1),
-	SYM("VFIO_DMA_UNMAP_FLAG_ALL", "ALL", 2),
-	SYM("VFIO_DMA_UNMAP_FLAG_VADDR", "VADDR", 4),
-	SYM_END,
+    SYM("VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP", "GET_DIRTY_BITMAP", 1),
+    SYM("VFIO_DMA_UNMAP_FLAG_ALL", "ALL", 2),
+    SYM("VFIO_DMA_UNMAP_FLAG_VADDR", "VADDR", 4),
+    SYM_END,
 };
 static const struct shim_uapi_sym info_flags[] = {
-	SYM("VFIO_IOMMU_INFO_PGSIZES", "PGSIZES", 1),
-	SYM("VFIO_IOMMU_INFO_CAPS", "CAPS", 2),
-	SYM_END,
+    SYM("VFIO_IOMMU_INFO_PGSIZES", "PGSIZES", 1),
+    SYM("VFIO_IOMMU_INFO_CAPS", "CAPS", 2),
+    SYM_END,
 };
 static const struct shim_uapi_sym bind_flags[] = {
-	SYM("VFIO_DEVICE_BIND_FLAG_TOKEN", "FLAG_TOKEN", 1),
-	SYM_END,
+    SYM("VFIO_DEVICE_BIND_FLAG_TOKEN", "FLAG_TOKEN", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym attach_flags[] = {
-	SYM("VFIO_DEVICE_ATTACH_PASID", "PASID", 1),
-	SYM_END,
+    SYM("VFIO_DEVICE_ATTACH_PASID", "PASID", 1),
+    SYM_END,
 };
 static const struct shim_uapi_sym detach_flags[] = {
-	SYM("VFIO_DEVICE_DETACH_PASID", "PASID", 1),
-	SYM_END,
+    SYM("VFIO_DEVICE_DETACH_PASID", "PASID", 1),
+    SYM_END,
 };
 
 #define W(st, m) ((uint8_t)sizeof(((struct st *)0)->m))
 /* A scalar field. */
-#define F(st, m, fl) { #m, offsetof(struct st, m), W(st, m), 1, fl, NULL, NULL, NULL, 0, 0, NULL, 0, false }
-#define FS(st, m, fl, syms) { #m, offsetof(struct st, m), W(st, m), 1, fl, syms, NULL, NULL, 0, 0, NULL, 0, false }
+#define F(st, m, fl)                                                                               \
+	{                                                                                          \
+#m, offsetof(struct st, m), W(st, m), 1, fl, NULL, NULL, NULL, 0, 0, NULL, 0,      \
+		    false                                                                          \
+	}
+#define FS(st, m, fl, syms)                                                                        \
+	{                                                                                          \
+#m, offsetof(struct st, m), W(st, m), 1, fl, syms, NULL, NULL, 0, 0, NULL, 0,      \
+		    false                                                                          \
+	}
 /* A user pointer with its payload. */
 #define FP(st, m, fl, name, lenf, kind, esz, ef, word, out)                                        \
-	{ #m, offsetof(struct st, m), 8, 1, (fl) | SHIM_UF_UPTR, NULL, name, lenf, kind, esz, ef, word, out }
+	{                                                                                          \
+#m, offsetof(struct st, m), 8, 1, (fl) | SHIM_UF_UPTR, NULL, name, lenf, kind,     \
+		    esz, ef, word, out                                                             \
+	}
 
 #define IN SHIM_UF_IN
 #define OUT SHIM_UF_OUT
@@ -165,230 +182,288 @@ static const struct shim_uapi_sym detach_flags[] = {
 #define RSV (SHIM_UF_IN | SHIM_UF_RESERVED)
 #define FLG (SHIM_UF_IN | SHIM_UF_FLAGS)
 
-static const struct shim_uapi_field f_destroy[] = { F(u_destroy, size, SZ), F(u_destroy, id, IN) };
+static const struct shim_uapi_field f_destroy[] = {F(u_destroy, size, SZ), F(u_destroy, id, IN)};
 static const struct shim_uapi_field f_ioas_alloc[] = {
-	F(u_ioas_alloc, size, SZ), F(u_ioas_alloc, flags, FLG), F(u_ioas_alloc, out_ioas_id, OUT),
+    F(u_ioas_alloc, size, SZ),
+    F(u_ioas_alloc, flags, FLG),
+    F(u_ioas_alloc, out_ioas_id, OUT),
 };
 static const struct shim_uapi_field f_allow[] = {
-	F(u_ioas_allow_iovas, size, SZ), F(u_ioas_allow_iovas, ioas_id, IN),
-	F(u_ioas_allow_iovas, num_iovas, IN), F(u_ioas_allow_iovas, __reserved, RSV),
-	FP(u_ioas_allow_iovas, allowed_iovas, IN, "allowed_iovas", "num_iovas", SHIM_PL_ELEMS, 16,
-	   NULL, 8, false),
+    F(u_ioas_allow_iovas, size, SZ),
+    F(u_ioas_allow_iovas, ioas_id, IN),
+    F(u_ioas_allow_iovas, num_iovas, IN),
+    F(u_ioas_allow_iovas, __reserved, RSV),
+    FP(u_ioas_allow_iovas, allowed_iovas, IN, "allowed_iovas", "num_iovas", SHIM_PL_ELEMS, 16, NULL,
+       8, false),
 };
 static const struct shim_uapi_field f_copy[] = {
-	F(u_ioas_copy, size, SZ), FS(u_ioas_copy, flags, FLG, map_flags),
-	F(u_ioas_copy, dst_ioas_id, IN), F(u_ioas_copy, src_ioas_id, IN),
-	F(u_ioas_copy, length, IN), F(u_ioas_copy, dst_iova, IN | OUT), F(u_ioas_copy, src_iova, IN),
+    F(u_ioas_copy, size, SZ),        FS(u_ioas_copy, flags, FLG, map_flags),
+    F(u_ioas_copy, dst_ioas_id, IN), F(u_ioas_copy, src_ioas_id, IN),
+    F(u_ioas_copy, length, IN),      F(u_ioas_copy, dst_iova, IN | OUT),
+    F(u_ioas_copy, src_iova, IN),
 };
 static const struct shim_uapi_field f_ranges[] = {
-	F(u_ioas_iova_ranges, size, SZ), F(u_ioas_iova_ranges, ioas_id, IN),
-	F(u_ioas_iova_ranges, num_iovas, IN | OUT), F(u_ioas_iova_ranges, __reserved, RSV),
-	FP(u_ioas_iova_ranges, allowed_iovas, IN, "allowed_iovas", "num_iovas", SHIM_PL_ELEMS, 16,
-	   NULL, 8, true),
-	F(u_ioas_iova_ranges, out_iova_alignment, OUT),
+    F(u_ioas_iova_ranges, size, SZ),
+    F(u_ioas_iova_ranges, ioas_id, IN),
+    F(u_ioas_iova_ranges, num_iovas, IN | OUT),
+    F(u_ioas_iova_ranges, __reserved, RSV),
+    FP(u_ioas_iova_ranges, allowed_iovas, IN, "allowed_iovas", "num_iovas", SHIM_PL_ELEMS, 16, NULL,
+       8, true),
+    F(u_ioas_iova_ranges, out_iova_alignment, OUT),
 };
 static const struct shim_uapi_field f_map[] = {
-	F(u_ioas_map, size, SZ), FS(u_ioas_map, flags, FLG, map_flags), F(u_ioas_map, ioas_id, IN),
-	F(u_ioas_map, __reserved, RSV), F(u_ioas_map, user_va, IN), F(u_ioas_map, length, IN),
-	F(u_ioas_map, iova, IN | OUT),
+    F(u_ioas_map, size, SZ),       FS(u_ioas_map, flags, FLG, map_flags),
+    F(u_ioas_map, ioas_id, IN),    F(u_ioas_map, __reserved, RSV),
+    F(u_ioas_map, user_va, IN),    F(u_ioas_map, length, IN),
+    F(u_ioas_map, iova, IN | OUT),
 };
 static const struct shim_uapi_field f_map_file[] = {
-	F(u_ioas_map_file, size, SZ), FS(u_ioas_map_file, flags, FLG, map_flags),
-	F(u_ioas_map_file, ioas_id, IN), F(u_ioas_map_file, fd, IN | SHIM_UF_SIGNED),
-	F(u_ioas_map_file, start, IN), F(u_ioas_map_file, length, IN),
-	F(u_ioas_map_file, iova, IN | OUT),
+    F(u_ioas_map_file, size, SZ),       FS(u_ioas_map_file, flags, FLG, map_flags),
+    F(u_ioas_map_file, ioas_id, IN),    F(u_ioas_map_file, fd, IN | SHIM_UF_SIGNED),
+    F(u_ioas_map_file, start, IN),      F(u_ioas_map_file, length, IN),
+    F(u_ioas_map_file, iova, IN | OUT),
 };
 static const struct shim_uapi_field f_unmap[] = {
-	F(u_ioas_unmap, size, SZ), F(u_ioas_unmap, ioas_id, IN), F(u_ioas_unmap, iova, IN),
-	F(u_ioas_unmap, length, IN | OUT),
+    F(u_ioas_unmap, size, SZ),
+    F(u_ioas_unmap, ioas_id, IN),
+    F(u_ioas_unmap, iova, IN),
+    F(u_ioas_unmap, length, IN | OUT),
 };
 static const struct shim_uapi_field f_option[] = {
-	F(u_option, size, SZ), FS(u_option, option_id, IN, option_ids),
-	FS(u_option, op, IN, option_ops), F(u_option, __reserved, RSV), F(u_option, object_id, IN),
-	F(u_option, val64, IN | OUT),
+    F(u_option, size, SZ),
+    FS(u_option, option_id, IN, option_ids),
+    FS(u_option, op, IN, option_ops),
+    F(u_option, __reserved, RSV),
+    F(u_option, object_id, IN),
+    F(u_option, val64, IN | OUT),
 };
 static const struct shim_uapi_field f_vfio_ioas[] = {
-	F(u_vfio_ioas, size, SZ), F(u_vfio_ioas, ioas_id, IN | OUT),
-	FS(u_vfio_ioas, op, IN, vfio_ioas_ops), F(u_vfio_ioas, __reserved, RSV),
+    F(u_vfio_ioas, size, SZ),
+    F(u_vfio_ioas, ioas_id, IN | OUT),
+    FS(u_vfio_ioas, op, IN, vfio_ioas_ops),
+    F(u_vfio_ioas, __reserved, RSV),
 };
 static const struct shim_uapi_field f_hwpt_alloc[] = {
-	F(u_hwpt_alloc, size, SZ), FS(u_hwpt_alloc, flags, FLG, hwpt_flags),
-	F(u_hwpt_alloc, dev_id, IN), F(u_hwpt_alloc, pt_id, IN), F(u_hwpt_alloc, out_hwpt_id, OUT),
-	F(u_hwpt_alloc, __reserved, RSV), FS(u_hwpt_alloc, data_type, IN, hwpt_data),
-	F(u_hwpt_alloc, data_len, IN),
-	FP(u_hwpt_alloc, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 8, NULL, 8, false),
-	F(u_hwpt_alloc, fault_id, IN), F(u_hwpt_alloc, __reserved2, RSV),
+    F(u_hwpt_alloc, size, SZ),
+    FS(u_hwpt_alloc, flags, FLG, hwpt_flags),
+    F(u_hwpt_alloc, dev_id, IN),
+    F(u_hwpt_alloc, pt_id, IN),
+    F(u_hwpt_alloc, out_hwpt_id, OUT),
+    F(u_hwpt_alloc, __reserved, RSV),
+    FS(u_hwpt_alloc, data_type, IN, hwpt_data),
+    F(u_hwpt_alloc, data_len, IN),
+    FP(u_hwpt_alloc, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 8, NULL, 8, false),
+    F(u_hwpt_alloc, fault_id, IN),
+    F(u_hwpt_alloc, __reserved2, RSV),
 };
 static const struct shim_uapi_field f_hw_info[] = {
-	F(u_hw_info, size, SZ), FS(u_hw_info, flags, FLG, hw_info_flags), F(u_hw_info, dev_id, IN),
-	F(u_hw_info, data_len, IN | OUT),
-	FP(u_hw_info, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 4, NULL, 4, true),
-	{ "in_data_type", offsetof(struct u_hw_info, data_type), 4, 1, IN, hw_info_types, NULL, NULL,
-	  0, 0, NULL, 0, false },
-	{ "out_data_type", offsetof(struct u_hw_info, data_type), 4, 1, OUT, hw_info_types, NULL,
-	  NULL, 0, 0, NULL, 0, false },
-	F(u_hw_info, out_max_pasid_log2, OUT),
-	{ "__reserved", offsetof(struct u_hw_info, __reserved), 1, 3, RSV, NULL, NULL, NULL, 0, 0,
-	  NULL, 0, false },
-	FS(u_hw_info, out_capabilities, OUT | SHIM_UF_FLAGS, hw_caps),
+    F(u_hw_info, size, SZ),
+    FS(u_hw_info, flags, FLG, hw_info_flags),
+    F(u_hw_info, dev_id, IN),
+    F(u_hw_info, data_len, IN | OUT),
+    FP(u_hw_info, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 4, NULL, 4, true),
+    {"in_data_type", offsetof(struct u_hw_info, data_type), 4, 1, IN, hw_info_types, NULL, NULL, 0,
+     0, NULL, 0, false},
+    {"out_data_type", offsetof(struct u_hw_info, data_type), 4, 1, OUT, hw_info_types, NULL, NULL,
+     0, 0, NULL, 0, false},
+    F(u_hw_info, out_max_pasid_log2, OUT),
+    {"__reserved", offsetof(struct u_hw_info, __reserved), 1, 3, RSV, NULL, NULL, NULL, 0, 0, NULL,
+     0, false},
+    FS(u_hw_info, out_capabilities, OUT | SHIM_UF_FLAGS, hw_caps),
 };
 static const struct shim_uapi_field f_set_dirty[] = {
-	F(u_hwpt_set_dirty, size, SZ), FS(u_hwpt_set_dirty, flags, FLG, dirty_flags),
-	F(u_hwpt_set_dirty, hwpt_id, IN), F(u_hwpt_set_dirty, __reserved, RSV),
+    F(u_hwpt_set_dirty, size, SZ),
+    FS(u_hwpt_set_dirty, flags, FLG, dirty_flags),
+    F(u_hwpt_set_dirty, hwpt_id, IN),
+    F(u_hwpt_set_dirty, __reserved, RSV),
 };
 static const struct shim_uapi_field f_get_dirty[] = {
-	F(u_hwpt_get_dirty_bitmap, size, SZ), F(u_hwpt_get_dirty_bitmap, hwpt_id, IN),
-	FS(u_hwpt_get_dirty_bitmap, flags, FLG, bitmap_flags),
-	F(u_hwpt_get_dirty_bitmap, __reserved, RSV), F(u_hwpt_get_dirty_bitmap, iova, IN),
-	F(u_hwpt_get_dirty_bitmap, length, IN), F(u_hwpt_get_dirty_bitmap, page_size, IN),
-	F(u_hwpt_get_dirty_bitmap, data, IN),
+    F(u_hwpt_get_dirty_bitmap, size, SZ),
+    F(u_hwpt_get_dirty_bitmap, hwpt_id, IN),
+    FS(u_hwpt_get_dirty_bitmap, flags, FLG, bitmap_flags),
+    F(u_hwpt_get_dirty_bitmap, __reserved, RSV),
+    F(u_hwpt_get_dirty_bitmap, iova, IN),
+    F(u_hwpt_get_dirty_bitmap, length, IN),
+    F(u_hwpt_get_dirty_bitmap, page_size, IN),
+    F(u_hwpt_get_dirty_bitmap, data, IN),
 };
 static const struct shim_uapi_field f_invalidate[] = {
-	F(u_hwpt_invalidate, size, SZ), F(u_hwpt_invalidate, hwpt_id, IN),
-	FP(u_hwpt_invalidate, data_uptr, IN, "data", "entry_num", SHIM_PL_ELEMS, 0, "entry_len", 8,
-	   false),
-	FS(u_hwpt_invalidate, data_type, IN, inv_data), F(u_hwpt_invalidate, entry_len, IN),
-	F(u_hwpt_invalidate, entry_num, IN | OUT), F(u_hwpt_invalidate, __reserved, RSV),
+    F(u_hwpt_invalidate, size, SZ),
+    F(u_hwpt_invalidate, hwpt_id, IN),
+    FP(u_hwpt_invalidate, data_uptr, IN, "data", "entry_num", SHIM_PL_ELEMS, 0, "entry_len", 8,
+       false),
+    FS(u_hwpt_invalidate, data_type, IN, inv_data),
+    F(u_hwpt_invalidate, entry_len, IN),
+    F(u_hwpt_invalidate, entry_num, IN | OUT),
+    F(u_hwpt_invalidate, __reserved, RSV),
 };
 static const struct shim_uapi_field f_fault[] = {
-	F(u_fault_alloc, size, SZ), F(u_fault_alloc, flags, FLG), F(u_fault_alloc, out_fault_id, OUT),
-	F(u_fault_alloc, out_fault_fd, OUT | SHIM_UF_SIGNED),
+    F(u_fault_alloc, size, SZ),
+    F(u_fault_alloc, flags, FLG),
+    F(u_fault_alloc, out_fault_id, OUT),
+    F(u_fault_alloc, out_fault_fd, OUT | SHIM_UF_SIGNED),
 };
 static const struct shim_uapi_field f_viommu[] = {
-	F(u_viommu_alloc, size, SZ), F(u_viommu_alloc, flags, FLG),
-	FS(u_viommu_alloc, type, IN, viommu_types), F(u_viommu_alloc, dev_id, IN),
-	F(u_viommu_alloc, hwpt_id, IN), F(u_viommu_alloc, out_viommu_id, OUT),
-	F(u_viommu_alloc, data_len, IN), F(u_viommu_alloc, __reserved, RSV),
-	FP(u_viommu_alloc, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 8, NULL, 8, false),
+    F(u_viommu_alloc, size, SZ),
+    F(u_viommu_alloc, flags, FLG),
+    FS(u_viommu_alloc, type, IN, viommu_types),
+    F(u_viommu_alloc, dev_id, IN),
+    F(u_viommu_alloc, hwpt_id, IN),
+    F(u_viommu_alloc, out_viommu_id, OUT),
+    F(u_viommu_alloc, data_len, IN),
+    F(u_viommu_alloc, __reserved, RSV),
+    FP(u_viommu_alloc, data_uptr, IN, "data", "data_len", SHIM_PL_BYTES, 8, NULL, 8, false),
 };
 static const struct shim_uapi_field f_vdevice[] = {
-	F(u_vdevice_alloc, size, SZ), F(u_vdevice_alloc, viommu_id, IN),
-	F(u_vdevice_alloc, dev_id, IN), F(u_vdevice_alloc, out_vdevice_id, OUT),
-	F(u_vdevice_alloc, virt_id, IN),
+    F(u_vdevice_alloc, size, SZ),    F(u_vdevice_alloc, viommu_id, IN),
+    F(u_vdevice_alloc, dev_id, IN),  F(u_vdevice_alloc, out_vdevice_id, OUT),
+    F(u_vdevice_alloc, virt_id, IN),
 };
 static const struct shim_uapi_field f_change[] = {
-	F(u_ioas_change_process, size, SZ), F(u_ioas_change_process, __reserved, RSV),
+    F(u_ioas_change_process, size, SZ),
+    F(u_ioas_change_process, __reserved, RSV),
 };
 static const struct shim_uapi_field f_veventq[] = {
-	F(u_veventq_alloc, size, SZ), F(u_veventq_alloc, flags, FLG),
-	F(u_veventq_alloc, viommu_id, IN), FS(u_veventq_alloc, type, IN, veventq_types),
-	F(u_veventq_alloc, veventq_depth, IN), F(u_veventq_alloc, out_veventq_id, OUT),
-	F(u_veventq_alloc, out_veventq_fd, OUT | SHIM_UF_SIGNED), F(u_veventq_alloc, __reserved, RSV),
+    F(u_veventq_alloc, size, SZ),
+    F(u_veventq_alloc, flags, FLG),
+    F(u_veventq_alloc, viommu_id, IN),
+    FS(u_veventq_alloc, type, IN, veventq_types),
+    F(u_veventq_alloc, veventq_depth, IN),
+    F(u_veventq_alloc, out_veventq_id, OUT),
+    F(u_veventq_alloc, out_veventq_fd, OUT | SHIM_UF_SIGNED),
+    F(u_veventq_alloc, __reserved, RSV),
 };
 static const struct shim_uapi_field f_hwq[] = {
-	F(u_hw_queue_alloc, size, SZ), F(u_hw_queue_alloc, flags, FLG),
-	F(u_hw_queue_alloc, viommu_id, IN), FS(u_hw_queue_alloc, type, IN, hwq_types),
-	F(u_hw_queue_alloc, index, IN), F(u_hw_queue_alloc, out_hw_queue_id, OUT),
-	F(u_hw_queue_alloc, nesting_parent_iova, IN), F(u_hw_queue_alloc, length, IN),
+    F(u_hw_queue_alloc, size, SZ),
+    F(u_hw_queue_alloc, flags, FLG),
+    F(u_hw_queue_alloc, viommu_id, IN),
+    FS(u_hw_queue_alloc, type, IN, hwq_types),
+    F(u_hw_queue_alloc, index, IN),
+    F(u_hw_queue_alloc, out_hw_queue_id, OUT),
+    F(u_hw_queue_alloc, nesting_parent_iova, IN),
+    F(u_hw_queue_alloc, length, IN),
 };
 /* VFIO */
 static const struct shim_uapi_field f_int_ext[] = {
-	{ "arg", 0, 8, 1, IN, vfio_ext, NULL, NULL, 0, 0, NULL, 0, false },
+    {"arg", 0, 8, 1, IN, vfio_ext, NULL, NULL, 0, 0, NULL, 0, false},
 };
 static const struct shim_uapi_field f_int_fd[] = {
-	{ "arg", 0, 4, 1, IN | SHIM_UF_SIGNED, NULL, NULL, NULL, 0, 0, NULL, 0, false },
+    {"arg", 0, 4, 1, IN | SHIM_UF_SIGNED, NULL, NULL, NULL, 0, 0, NULL, 0, false},
 };
 static const struct shim_uapi_field f_str[] = {
-	{ "arg", 0, 8, 1, IN, NULL, NULL, NULL, 0, 0, NULL, 0, false },
+    {"arg", 0, 8, 1, IN, NULL, NULL, NULL, 0, 0, NULL, 0, false},
 };
 static const struct shim_uapi_field f_status[] = {
-	F(u_group_status, argsz, SZ), FS(u_group_status, flags, OUT | SHIM_UF_FLAGS, group_flags),
+    F(u_group_status, argsz, SZ),
+    FS(u_group_status, flags, OUT | SHIM_UF_FLAGS, group_flags),
 };
 static const struct shim_uapi_field f_info[] = {
-	F(u_iommu_type1_info, argsz, SZ | OUT), FS(u_iommu_type1_info, flags, OUT | SHIM_UF_FLAGS, info_flags),
-	F(u_iommu_type1_info, iova_pgsizes, OUT), F(u_iommu_type1_info, cap_offset, OUT),
+    F(u_iommu_type1_info, argsz, SZ | OUT),
+    FS(u_iommu_type1_info, flags, OUT | SHIM_UF_FLAGS, info_flags),
+    F(u_iommu_type1_info, iova_pgsizes, OUT),
+    F(u_iommu_type1_info, cap_offset, OUT),
 };
 static const struct shim_uapi_field f_dma_map[] = {
-	F(u_dma_map, argsz, SZ), FS(u_dma_map, flags, FLG, dma_map_flags), F(u_dma_map, vaddr, IN),
-	F(u_dma_map, iova, IN), F(u_dma_map, size, IN),
+    F(u_dma_map, argsz, SZ), FS(u_dma_map, flags, FLG, dma_map_flags),
+    F(u_dma_map, vaddr, IN), F(u_dma_map, iova, IN),
+    F(u_dma_map, size, IN),
 };
 static const struct shim_uapi_field f_dma_unmap[] = {
-	F(u_dma_unmap, argsz, SZ), FS(u_dma_unmap, flags, FLG, dma_unmap_flags),
-	F(u_dma_unmap, iova, IN), F(u_dma_unmap, size, IN | OUT),
+    F(u_dma_unmap, argsz, SZ),
+    FS(u_dma_unmap, flags, FLG, dma_unmap_flags),
+    F(u_dma_unmap, iova, IN),
+    F(u_dma_unmap, size, IN | OUT),
 };
 static const struct shim_uapi_field f_bind[] = {
-	F(u_bind_iommufd, argsz, SZ), FS(u_bind_iommufd, flags, FLG, bind_flags),
-	F(u_bind_iommufd, iommufd, IN | SHIM_UF_SIGNED), F(u_bind_iommufd, out_devid, OUT),
-	FP(u_bind_iommufd, token_uuid_ptr, IN, "token_uuid", NULL, SHIM_PL_NONE, 16, NULL, 8, false),
+    F(u_bind_iommufd, argsz, SZ),
+    FS(u_bind_iommufd, flags, FLG, bind_flags),
+    F(u_bind_iommufd, iommufd, IN | SHIM_UF_SIGNED),
+    F(u_bind_iommufd, out_devid, OUT),
+    FP(u_bind_iommufd, token_uuid_ptr, IN, "token_uuid", NULL, SHIM_PL_NONE, 16, NULL, 8, false),
 };
 static const struct shim_uapi_field f_attach[] = {
-	F(u_attach_pt, argsz, SZ), FS(u_attach_pt, flags, FLG, attach_flags),
-	F(u_attach_pt, pt_id, IN | OUT), F(u_attach_pt, pasid, IN),
+    F(u_attach_pt, argsz, SZ),
+    FS(u_attach_pt, flags, FLG, attach_flags),
+    F(u_attach_pt, pt_id, IN | OUT),
+    F(u_attach_pt, pasid, IN),
 };
 static const struct shim_uapi_field f_detach[] = {
-	F(u_detach_pt, argsz, SZ), FS(u_detach_pt, flags, FLG, detach_flags),
-	F(u_detach_pt, pasid, IN),
+    F(u_detach_pt, argsz, SZ),
+    FS(u_detach_pt, flags, FLG, detach_flags),
+    F(u_detach_pt, pasid, IN),
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))
 #define R(name, short_, num, node, st, last, f)                                                    \
-	{ name, short_, num, node, SHIM_ARG_STRUCT, sizeof(struct st), U_OFFSETOFEND(struct st, last), \
-	  f, N(f) }
+	{                                                                                          \
+		name, short_, num, node, SHIM_ARG_STRUCT, sizeof(struct st),                       \
+		    U_OFFSETOFEND(struct st, last), f, N(f)                                        \
+	}
 
 static const struct shim_uapi_request reqs[] = {
-	R("IOMMU_DESTROY", "DESTROY", IOMMU_DESTROY, "iommufd", u_destroy, id, f_destroy),
-	R("IOMMU_IOAS_ALLOC", "IOAS_ALLOC", IOMMU_IOAS_ALLOC, "iommufd", u_ioas_alloc, out_ioas_id,
-	  f_ioas_alloc),
-	R("IOMMU_IOAS_ALLOW_IOVAS", "IOAS_ALLOW_IOVAS", IOMMU_IOAS_ALLOW_IOVAS, "iommufd",
-	  u_ioas_allow_iovas, allowed_iovas, f_allow),
-	R("IOMMU_IOAS_COPY", "IOAS_COPY", IOMMU_IOAS_COPY, "iommufd", u_ioas_copy, src_iova, f_copy),
-	R("IOMMU_IOAS_IOVA_RANGES", "IOAS_IOVA_RANGES", IOMMU_IOAS_IOVA_RANGES, "iommufd",
-	  u_ioas_iova_ranges, out_iova_alignment, f_ranges),
-	R("IOMMU_IOAS_MAP", "IOAS_MAP", IOMMU_IOAS_MAP, "iommufd", u_ioas_map, iova, f_map),
-	R("IOMMU_IOAS_UNMAP", "IOAS_UNMAP", IOMMU_IOAS_UNMAP, "iommufd", u_ioas_unmap, length, f_unmap),
-	R("IOMMU_OPTION", "OPTION", IOMMU_OPTION, "iommufd", u_option, val64, f_option),
-	R("IOMMU_VFIO_IOAS", "VFIO_IOAS", IOMMU_VFIO_IOAS, "iommufd", u_vfio_ioas, __reserved,
-	  f_vfio_ioas),
-	R("IOMMU_HWPT_ALLOC", "HWPT_ALLOC", IOMMU_HWPT_ALLOC, "iommufd", u_hwpt_alloc, __reserved,
-	  f_hwpt_alloc),
-	R("IOMMU_GET_HW_INFO", "GET_HW_INFO", IOMMU_GET_HW_INFO, "iommufd", u_hw_info, __reserved,
-	  f_hw_info),
-	R("IOMMU_HWPT_SET_DIRTY_TRACKING", "HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
-	  "iommufd", u_hwpt_set_dirty, __reserved, f_set_dirty),
-	R("IOMMU_HWPT_GET_DIRTY_BITMAP", "HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
-	  "iommufd", u_hwpt_get_dirty_bitmap, data, f_get_dirty),
-	R("IOMMU_HWPT_INVALIDATE", "HWPT_INVALIDATE", IOMMU_HWPT_INVALIDATE, "iommufd",
-	  u_hwpt_invalidate, __reserved, f_invalidate),
-	R("IOMMU_FAULT_QUEUE_ALLOC", "FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, "iommufd",
-	  u_fault_alloc, out_fault_fd, f_fault),
-	R("IOMMU_IOAS_MAP_FILE", "IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, "iommufd", u_ioas_map_file,
-	  iova, f_map_file),
-	R("IOMMU_VIOMMU_ALLOC", "VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, "iommufd", u_viommu_alloc,
-	  out_viommu_id, f_viommu),
-	R("IOMMU_VDEVICE_ALLOC", "VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC, "iommufd", u_vdevice_alloc,
-	  virt_id, f_vdevice),
-	R("IOMMU_IOAS_CHANGE_PROCESS", "IOAS_CHANGE_PROCESS", IOMMU_IOAS_CHANGE_PROCESS, "iommufd",
-	  u_ioas_change_process, __reserved, f_change),
-	R("IOMMU_VEVENTQ_ALLOC", "VEVENTQ_ALLOC", IOMMU_VEVENTQ_ALLOC, "iommufd", u_veventq_alloc,
-	  out_veventq_fd, f_veventq),
-	R("IOMMU_HW_QUEUE_ALLOC", "HW_QUEUE_ALLOC", IOMMU_HW_QUEUE_ALLOC, "iommufd",
-	  u_hw_queue_alloc, length, f_hwq),
-	{ "VFIO_GET_API_VERSION", "GET_API_VERSION", VFIO_GET_API_VERSION, "vfio-container|iommufd",
-	  SHIM_ARG_NONE, 0, 0, NULL, 0 },
-	{ "VFIO_CHECK_EXTENSION", "CHECK_EXTENSION", VFIO_CHECK_EXTENSION, "vfio-container|iommufd",
-	  SHIM_ARG_INT, 0, 0, f_int_ext, N(f_int_ext) },
-	{ "VFIO_SET_IOMMU", "SET_IOMMU", VFIO_SET_IOMMU, "vfio-container|iommufd", SHIM_ARG_INT, 0, 0,
-	  f_int_ext, N(f_int_ext) },
-	R("VFIO_GROUP_GET_STATUS", "GROUP_GET_STATUS", VFIO_GROUP_GET_STATUS, "vfio-group",
-	  u_group_status, flags, f_status),
-	{ "VFIO_GROUP_SET_CONTAINER", "GROUP_SET_CONTAINER", VFIO_GROUP_SET_CONTAINER, "vfio-group",
-	  SHIM_ARG_INT_PTR, 4, 4, f_int_fd, N(f_int_fd) },
-	{ "VFIO_GROUP_UNSET_CONTAINER", "GROUP_UNSET_CONTAINER", VFIO_GROUP_UNSET_CONTAINER,
-	  "vfio-group", SHIM_ARG_NONE, 0, 0, NULL, 0 },
-	{ "VFIO_GROUP_GET_DEVICE_FD", "GROUP_GET_DEVICE_FD", VFIO_GROUP_GET_DEVICE_FD, "vfio-group",
-	  SHIM_ARG_STRING, 0, 0, f_str, N(f_str) },
-	R("VFIO_IOMMU_GET_INFO", "IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, "vfio-container|iommufd",
-	  u_iommu_type1_info, iova_pgsizes, f_info),
-	R("VFIO_IOMMU_MAP_DMA", "IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, "vfio-container|iommufd",
-	  u_dma_map, size, f_dma_map),
-	R("VFIO_IOMMU_UNMAP_DMA", "IOMMU_UNMAP_DMA", VFIO_IOMMU_UNMAP_DMA, "vfio-container|iommufd",
-	  u_dma_unmap, size, f_dma_unmap),
-	R("VFIO_DEVICE_BIND_IOMMUFD", "DEVICE_BIND_IOMMUFD", VFIO_DEVICE_BIND_IOMMUFD, "vfio-device",
-	  u_bind_iommufd, out_devid, f_bind),
-	R("VFIO_DEVICE_ATTACH_IOMMUFD_PT", "DEVICE_ATTACH_IOMMUFD_PT", VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-	  "vfio-device", u_attach_pt, pt_id, f_attach),
-	R("VFIO_DEVICE_DETACH_IOMMUFD_PT", "DEVICE_DETACH_IOMMUFD_PT", VFIO_DEVICE_DETACH_IOMMUFD_PT,
-	  "vfio-device", u_detach_pt, flags, f_detach),
+    R("IOMMU_DESTROY", "DESTROY", IOMMU_DESTROY, "iommufd", u_destroy, id, f_destroy),
+    R("IOMMU_IOAS_ALLOC", "IOAS_ALLOC", IOMMU_IOAS_ALLOC, "iommufd", u_ioas_alloc, out_ioas_id,
+      f_ioas_alloc),
+    R("IOMMU_IOAS_ALLOW_IOVAS", "IOAS_ALLOW_IOVAS", IOMMU_IOAS_ALLOW_IOVAS, "iommufd",
+      u_ioas_allow_iovas, allowed_iovas, f_allow),
+    R("IOMMU_IOAS_COPY", "IOAS_COPY", IOMMU_IOAS_COPY, "iommufd", u_ioas_copy, src_iova, f_copy),
+    R("IOMMU_IOAS_IOVA_RANGES", "IOAS_IOVA_RANGES", IOMMU_IOAS_IOVA_RANGES, "iommufd",
+      u_ioas_iova_ranges, out_iova_alignment, f_ranges),
+    R("IOMMU_IOAS_MAP", "IOAS_MAP", IOMMU_IOAS_MAP, "iommufd", u_ioas_map, iova, f_map),
+    R("IOMMU_IOAS_UNMAP", "IOAS_UNMAP", IOMMU_IOAS_UNMAP, "iommufd", u_ioas_unmap, length, f_unmap),
+    R("IOMMU_OPTION", "OPTION", IOMMU_OPTION, "iommufd", u_option, val64, f_option),
+    R("IOMMU_VFIO_IOAS", "VFIO_IOAS", IOMMU_VFIO_IOAS, "iommufd", u_vfio_ioas, __reserved,
+      f_vfio_ioas),
+    R("IOMMU_HWPT_ALLOC", "HWPT_ALLOC", IOMMU_HWPT_ALLOC, "iommufd", u_hwpt_alloc, __reserved,
+      f_hwpt_alloc),
+    R("IOMMU_GET_HW_INFO", "GET_HW_INFO", IOMMU_GET_HW_INFO, "iommufd", u_hw_info, __reserved,
+      f_hw_info),
+    R("IOMMU_HWPT_SET_DIRTY_TRACKING", "HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
+      "iommufd", u_hwpt_set_dirty, __reserved, f_set_dirty),
+    R("IOMMU_HWPT_GET_DIRTY_BITMAP", "HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
+      "iommufd", u_hwpt_get_dirty_bitmap, data, f_get_dirty),
+    R("IOMMU_HWPT_INVALIDATE", "HWPT_INVALIDATE", IOMMU_HWPT_INVALIDATE, "iommufd",
+      u_hwpt_invalidate, __reserved, f_invalidate),
+    R("IOMMU_FAULT_QUEUE_ALLOC", "FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, "iommufd",
+      u_fault_alloc, out_fault_fd, f_fault),
+    R("IOMMU_IOAS_MAP_FILE", "IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, "iommufd", u_ioas_map_file, iova,
+      f_map_file),
+    R("IOMMU_VIOMMU_ALLOC", "VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, "iommufd", u_viommu_alloc,
+      out_viommu_id, f_viommu),
+    R("IOMMU_VDEVICE_ALLOC", "VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC, "iommufd", u_vdevice_alloc,
+      virt_id, f_vdevice),
+    R("IOMMU_IOAS_CHANGE_PROCESS", "IOAS_CHANGE_PROCESS", IOMMU_IOAS_CHANGE_PROCESS, "iommufd",
+      u_ioas_change_process, __reserved, f_change),
+    R("IOMMU_VEVENTQ_ALLOC", "VEVENTQ_ALLOC", IOMMU_VEVENTQ_ALLOC, "iommufd", u_veventq_alloc,
+      out_veventq_fd, f_veventq),
+    R("IOMMU_HW_QUEUE_ALLOC", "HW_QUEUE_ALLOC", IOMMU_HW_QUEUE_ALLOC, "iommufd", u_hw_queue_alloc,
+      length, f_hwq),
+    {"VFIO_GET_API_VERSION", "GET_API_VERSION", VFIO_GET_API_VERSION, "vfio-container|iommufd",
+     SHIM_ARG_NONE, 0, 0, NULL, 0},
+    {"VFIO_CHECK_EXTENSION", "CHECK_EXTENSION", VFIO_CHECK_EXTENSION, "vfio-container|iommufd",
+     SHIM_ARG_INT, 0, 0, f_int_ext, N(f_int_ext)},
+    {"VFIO_SET_IOMMU", "SET_IOMMU", VFIO_SET_IOMMU, "vfio-container|iommufd", SHIM_ARG_INT, 0, 0,
+     f_int_ext, N(f_int_ext)},
+    R("VFIO_GROUP_GET_STATUS", "GROUP_GET_STATUS", VFIO_GROUP_GET_STATUS, "vfio-group",
+      u_group_status, flags, f_status),
+    {"VFIO_GROUP_SET_CONTAINER", "GROUP_SET_CONTAINER", VFIO_GROUP_SET_CONTAINER, "vfio-group",
+     SHIM_ARG_INT_PTR, 4, 4, f_int_fd, N(f_int_fd)},
+    {"VFIO_GROUP_UNSET_CONTAINER", "GROUP_UNSET_CONTAINER", VFIO_GROUP_UNSET_CONTAINER,
+     "vfio-group", SHIM_ARG_NONE, 0, 0, NULL, 0},
+    {"VFIO_GROUP_GET_DEVICE_FD", "GROUP_GET_DEVICE_FD", VFIO_GROUP_GET_DEVICE_FD, "vfio-group",
+     SHIM_ARG_STRING, 0, 0, f_str, N(f_str)},
+    R("VFIO_IOMMU_GET_INFO", "IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, "vfio-container|iommufd",
+      u_iommu_type1_info, iova_pgsizes, f_info),
+    R("VFIO_IOMMU_MAP_DMA", "IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, "vfio-container|iommufd",
+      u_dma_map, size, f_dma_map),
+    R("VFIO_IOMMU_UNMAP_DMA", "IOMMU_UNMAP_DMA", VFIO_IOMMU_UNMAP_DMA, "vfio-container|iommufd",
+      u_dma_unmap, size, f_dma_unmap),
+    R("VFIO_DEVICE_BIND_IOMMUFD", "DEVICE_BIND_IOMMUFD", VFIO_DEVICE_BIND_IOMMUFD, "vfio-device",
+      u_bind_iommufd, out_devid, f_bind),
+    R("VFIO_DEVICE_ATTACH_IOMMUFD_PT", "DEVICE_ATTACH_IOMMUFD_PT", VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+      "vfio-device", u_attach_pt, pt_id, f_attach),
+    R("VFIO_DEVICE_DETACH_IOMMUFD_PT", "DEVICE_DETACH_IOMMUFD_PT", VFIO_DEVICE_DETACH_IOMMUFD_PT,
+      "vfio-device", u_detach_pt, flags, f_detach),
 };
 
 const struct shim_uapi_request *shim_uapi_request_at(size_t i)
@@ -431,7 +506,7 @@ int shim_request_by_name(const char *name, unsigned long *req)
 }
 
 const struct shim_uapi_field *shim_uapi_field_find(const struct shim_uapi_request *r,
-						   const char *name)
+                                                   const char *name)
 {
 	if (!r || !name)
 		return NULL;

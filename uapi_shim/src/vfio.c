@@ -38,7 +38,7 @@ struct c_domain {
 };
 
 struct vfio_container {
-	int refs;                   /* its fd + every group set to it */
+	int refs; /* its fd + every group set to it */
 	struct shim *s;
 	struct shim_group **groups;
 	size_t ngroups;
@@ -101,7 +101,7 @@ static int type1_attach_group(struct vfio_container *ct, struct shim_group *g, s
 	struct shim_dev *d = g->dev;
 	/* The SW MSI window may not collide with existing mappings. */
 	int rc = iopt_reserve(&ct->iopt, ARM_SMMU_MSI_IOVA_BASE,
-			      ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, d);
+	                      ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, d);
 	if (rc)
 		return -EINVAL;
 	struct arm_smmu_device *smmu = arm_smmu_master_smmu(d->master);
@@ -120,7 +120,7 @@ static int type1_attach_group(struct vfio_container *ct, struct shim_group *g, s
 		return -ENOMEM;
 	}
 	ct->domains = nd;
-	struct c_domain cd = { NULL, smmu, 1, false };
+	struct c_domain cd = {NULL, smmu, 1, false};
 	rc = arm_smmu_domain_alloc_paging(d->master, 0, c, &cd.d);
 	if (!rc) {
 		rc = arm_smmu_attach_dev(cd.d, d->master, c);
@@ -249,7 +249,7 @@ void vfio_release(struct shim *s, struct shim_file *f, struct kcall *c)
 /* ---- VFIO type1 ioctls (shared by the container and iommufd compat) ---- */
 
 static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_t avail,
-		    bool compat, uint64_t arg)
+                    bool compat, uint64_t arg)
 {
 	struct u_iommu_type1_info info;
 	size_t minsz = U_OFFSETOFEND(struct u_iommu_type1_info, iova_pgsizes);
@@ -308,9 +308,9 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 	if (rc)
 		return rc;
 	size_t out = compat ? (argsz < sizeof(info) ? argsz : sizeof(info))
-			    : (argsz >= U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
-				       ? U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
-				       : minsz);
+	                    : (argsz >= U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
+	                           ? U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
+	                           : minsz);
 	return shim_copy_to_user(s, p, arg, &info, out) ? -EFAULT : 0;
 }
 
@@ -326,7 +326,7 @@ static int ioas_cc(struct ictx *x)
 }
 
 int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
-			  uint64_t arg, struct kcall *c)
+                          uint64_t arg, struct kcall *c)
 {
 	switch (cmd) {
 	case VFIO_GET_API_VERSION:
@@ -424,7 +424,7 @@ int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, u
 }
 
 static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_container *ct,
-			       unsigned long cmd, uint64_t arg, struct kcall *c)
+                               unsigned long cmd, uint64_t arg, struct kcall *c)
 {
 	switch (cmd) {
 	case VFIO_GET_API_VERSION:
@@ -474,15 +474,16 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		return -ENOTTY;
 	switch (cmd) {
 	case VFIO_IOMMU_GET_INFO:
-		return get_info(s, p, &ct->iopt, s->cfg.vfio_dma_entry_limit - (uint32_t)ct->iopt.nareas,
-				false, arg);
+		return get_info(s, p, &ct->iopt,
+		                s->cfg.vfio_dma_entry_limit - (uint32_t)ct->iopt.nareas, false,
+		                arg);
 	case VFIO_IOMMU_MAP_DMA: {
 		struct u_dma_map map;
 		if (shim_copy_from_user(s, p, &map, arg, sizeof(map)))
 			return -EFAULT;
 		if (map.argsz < sizeof(map) ||
-		    (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-				   VFIO_DMA_MAP_FLAG_VADDR)))
+		    (map.flags &
+		     ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_VADDR)))
 			return -EINVAL;
 		int prot = 0;
 		if (map.flags & VFIO_DMA_MAP_FLAG_READ)
@@ -523,14 +524,14 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		if (shim_copy_from_user(s, p, &un, arg, sizeof(un)))
 			return -EFAULT;
 		uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL |
-				VFIO_DMA_UNMAP_FLAG_VADDR;
+		                VFIO_DMA_UNMAP_FLAG_VADDR;
 		if (un.argsz < sizeof(un) || (un.flags & ~mask))
 			return -EINVAL;
 		if ((un.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
 		    (un.flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)))
 			return -EINVAL;
 		if (un.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
-			return -EINVAL;  /* dirty tracking was never started */
+			return -EINVAL; /* dirty tracking was never started */
 		uint64_t pgsize = iopt_pgsize_bitmap(&ct->iopt);
 		pgsize &= -pgsize;
 		uint64_t unmapped = 0;
@@ -561,7 +562,7 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 /* ---- groups ---- */
 
 static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_group *g,
-			   unsigned long cmd, uint64_t arg, struct kcall *c)
+                           unsigned long cmd, uint64_t arg, struct kcall *c)
 {
 	switch (cmd) {
 	case VFIO_GROUP_GET_STATUS: {
@@ -595,7 +596,8 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 				shim_dev_release_dma(g->dev, c);
 				return rc;
 			}
-			struct shim_group **ng = realloc(ct->groups, (ct->ngroups + 1) * sizeof(*ng));
+			struct shim_group **ng =
+			    realloc(ct->groups, (ct->ngroups + 1) * sizeof(*ng));
 			if (!ng)
 				return -ENOMEM;
 			ct->groups = ng;
@@ -658,7 +660,8 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 				ictx_get(g->ictx);
 				struct ifd_ioas *ioas = iommufd_compat_ioas(g->ictx);
 				uint32_t pt = ioas ? ioas->obj.id : 0;
-				rc = ioas ? iommufd_device_attach(df->idev, &pt, false, c) : -ENODEV;
+				rc =
+				    ioas ? iommufd_device_attach(df->idev, &pt, false, c) : -ENODEV;
 				if (rc) {
 					iommufd_device_unbind(df->idev, c);
 					ictx_put(g->ictx, c);
@@ -697,7 +700,7 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 /* ---- device ioctls ---- */
 
 static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
-			struct kcall *c)
+                        struct kcall *c)
 {
 	struct u_bind_iommufd b;
 	size_t minsz = U_OFFSETOFEND(struct u_bind_iommufd, out_devid);
@@ -747,7 +750,7 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 }
 
 static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
-		     struct kcall *c)
+                     struct kcall *c)
 {
 	uint32_t usize;
 	if (shim_copy_from_user(s, p, &usize, arg, 4))
@@ -775,7 +778,7 @@ static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 }
 
 static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
-		     struct kcall *c)
+                     struct kcall *c)
 {
 	uint32_t usize;
 	if (shim_copy_from_user(s, p, &usize, arg, 4))
@@ -798,7 +801,7 @@ static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 }
 
 static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df *df,
-			    unsigned long cmd, uint64_t arg, struct kcall *c)
+                            unsigned long cmd, uint64_t arg, struct kcall *c)
 {
 	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
 		return bind_iommufd(s, p, df, arg, c);
@@ -815,7 +818,7 @@ static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df 
 }
 
 int64_t vfio_ioctl(struct shim *s, struct shim_proc *p, struct shim_file *f, unsigned long cmd,
-		   uint64_t arg, struct kcall *c)
+                   uint64_t arg, struct kcall *c)
 {
 	switch (f->kind) {
 	case SF_VFIO_CONTAINER:

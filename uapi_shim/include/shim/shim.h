@@ -26,16 +26,16 @@ extern "C" {
  * Optional ones may be NULL.
  */
 struct shim_host_ops {
-	uint32_t size;  /* sizeof(struct shim_host_ops) */
+	uint32_t size; /* sizeof(struct shim_host_ops) */
 	/* Simulated DRAM (host physical). 0, or non-zero for a bus error. */
 	int (*mem_read)(void *host, uint64_t pa, void *buf, uint32_t len);
 	int (*mem_write)(void *host, uint64_t pa, const void *buf, uint32_t len);
 	/* Register access to SMMU `smmu` (its index in declaration order) at
 	 * kernel time now_ns; width 4 or 8. 0, or non-zero for a bus error. */
 	int (*mmio_read)(void *host, uint32_t smmu, uint64_t off, unsigned width, uint64_t now_ns,
-			 uint64_t *val);
+	                 uint64_t *val);
 	int (*mmio_write)(void *host, uint32_t smmu, uint64_t off, unsigned width, uint64_t val,
-			  uint64_t now_ns);
+	                  uint64_t now_ns);
 	/* copy_{from,to}_user for the calling process: 0, or non-zero (the call
 	 * fails with EFAULT). NULL: user pointers are host pointers (memcpy). */
 	int (*copy_from_user)(void *host, uint64_t uptr, void *buf, size_t len);
@@ -61,12 +61,12 @@ struct shim;
 
 enum shim_status {
 	SHIM_OK = 0,
-	SHIM_ERR_INVAL = 1,     /* bad argument or configuration */
-	SHIM_ERR_NOMEM = 2,     /* host allocation failed, or DRAM exhausted */
-	SHIM_ERR_STATE = 3,     /* wrong order (device added after boot to a missing SMMU ...) */
-	SHIM_ERR_EXIST = 4,     /* name, path or StreamID already used */
-	SHIM_ERR_NODEV = 5,     /* the driver refused an SMMU at boot (-ENODEV) */
-	SHIM_ERR_IO = 6,        /* a host op failed (MMIO/DRAM bus error) */
+	SHIM_ERR_INVAL = 1, /* bad argument or configuration */
+	SHIM_ERR_NOMEM = 2, /* host allocation failed, or DRAM exhausted */
+	SHIM_ERR_STATE = 3, /* wrong order (device added after boot to a missing SMMU ...) */
+	SHIM_ERR_EXIST = 4, /* name, path or StreamID already used */
+	SHIM_ERR_NODEV = 5, /* the driver refused an SMMU at boot (-ENODEV) */
+	SHIM_ERR_IO = 6,    /* a host op failed (MMIO/DRAM bus error) */
 };
 const char *shim_strerror(int status);
 
@@ -74,7 +74,7 @@ const char *shim_strerror(int status);
  * same order, as the kernel's internal struct ktiming. */
 struct shim_ktiming {
 	uint32_t syscall, obj_op, pin_page, pte_write, table_alloc, ste_qword, cmd_insert,
-		prod_write, poll_interval, msi_wakeup, mmio_read, mmio_write, irq_entry, evt_handle;
+	    prod_write, poll_interval, msi_wakeup, mmio_read, mmio_write, irq_entry, evt_handle;
 };
 
 /*
@@ -83,32 +83,33 @@ struct shim_ktiming {
  */
 struct shim_config {
 	uint32_t size;
-	uint64_t dram_base;          /* host DRAM the kernel allocates from (kmem) */
+	uint64_t dram_base; /* host DRAM the kernel allocates from (kmem) */
 	uint64_t dram_size;
-	bool iommu_strict;           /* kernel.iommu_strict (DMA API) */
-	bool sync_msi;               /* kernel.sync = msi | poll: CMD_SYNC completion */
-	uint64_t rlimit_memlock;     /* kernel.rlimit_memlock: RLIMIT_MEMLOCK of every
-				      * process in bytes; 0 = unlimited */
-	uint32_t iommufd_max_ids;    /* kernel.iommufd_max_ids: object IDs per iommufd
-				      * (Linux: 2^31-1); lower it to reach ENOSPC */
-	uint32_t vfio_dma_entry_limit; /* kernel.vfio_dma_entry_limit: type1 dma_entry_limit (65535) */
-	struct shim_ktiming kt;      /* t.k.<name> */
+	bool iommu_strict;        /* kernel.iommu_strict (DMA API) */
+	bool sync_msi;            /* kernel.sync = msi | poll: CMD_SYNC completion */
+	uint64_t rlimit_memlock;  /* kernel.rlimit_memlock: RLIMIT_MEMLOCK of every
+	                           * process in bytes; 0 = unlimited */
+	uint32_t iommufd_max_ids; /* kernel.iommufd_max_ids: object IDs per iommufd
+	                           * (Linux: 2^31-1); lower it to reach ENOSPC */
+	uint32_t
+	    vfio_dma_entry_limit; /* kernel.vfio_dma_entry_limit: type1 dma_entry_limit (65535) */
+	struct shim_ktiming kt;   /* t.k.<name> */
 };
 void shim_config_default(struct shim_config *cfg);
 /* Set a named parameter from text ("on"/"off", "poll"/"msi", integers with
  * K/M/G suffixes). SHIM_ERR_INVAL with a message in err for an unknown name
  * or bad value. */
 int shim_config_set(struct shim_config *cfg, const char *name, const char *value, char *err,
-		    size_t errlen);
+                    size_t errlen);
 /* The value of a parameter as text. */
 int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, size_t len);
 
 /* The parameter table, for `smmusim params`. */
 struct shim_param_info {
-	const char *name;       /* "kernel.iommu_strict", "t.k.syscall" ... */
-	const char *unit;       /* "ns", "bytes", "bool", "enum", "count" */
-	const char *def;        /* default value as text */
-	const char *source;     /* where the default comes from, or "uncalibrated" */
+	const char *name;   /* "kernel.iommu_strict", "t.k.syscall" ... */
+	const char *unit;   /* "ns", "bytes", "bool", "enum", "count" */
+	const char *def;    /* default value as text */
+	const char *source; /* where the default comes from, or "uncalibrated" */
 	const char *help;
 };
 /* NULL past the end. */
@@ -119,7 +120,7 @@ const struct shim_param_info *shim_param_at(size_t i);
  * op. Nothing touches the machine until shim_boot().
  */
 int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, void *host,
-		struct shim **out);
+                struct shim **out);
 /* Tear down: closes every process's fds (in fd order), releases every
  * device and SMMU. The SMMUs are not touched (no MMIO): the host destroys
  * them afterwards. */
@@ -132,17 +133,17 @@ int shim_add_smmu(struct shim *s);
 
 /* A PCI function behind an SMMU. Strings are copied. */
 struct shim_device_desc {
-	uint32_t size;          /* sizeof(struct shim_device_desc) */
-	const char *name;       /* trace name ("nic0"); required, unique */
-	uint32_t smmu;          /* index from shim_add_smmu() */
+	uint32_t size;    /* sizeof(struct shim_device_desc) */
+	const char *name; /* trace name ("nic0"); required, unique */
+	uint32_t smmu;    /* index from shim_add_smmu() */
 	uint32_t sid;
-	uint8_t ssid_bits;      /* PASID width, 0: none */
+	uint8_t ssid_bits; /* PASID width, 0: none */
 	bool ats, pri;
-	bool canwbs;            /* IORT CANWBS / snoop=enforced: the device cannot
-				 * issue no-snoop DMA (needed for a vIOMMU without S2FWB) */
-	const char *cdev;       /* NULL: "/dev/vfio/devices/vfio<K>" (K = index) */
-	const char *group;      /* NULL: "/dev/vfio/<K>" */
-	const char *bdf;        /* NULL: "0000:00:<K>.0" (K as 2 hex digits) */
+	bool canwbs;       /* IORT CANWBS / snoop=enforced: the device cannot
+	                    * issue no-snoop DMA (needed for a vIOMMU without S2FWB) */
+	const char *cdev;  /* NULL: "/dev/vfio/devices/vfio<K>" (K = index) */
+	const char *group; /* NULL: "/dev/vfio/<K>" */
+	const char *bdf;   /* NULL: "0000:00:<K>.0" (K as 2 hex digits) */
 };
 /* Returns the device index K (>= 0) or -shim_status. Devices added after
  * boot are probed at once (no MMIO time is accounted). */
@@ -155,23 +156,23 @@ int shim_device_info(const struct shim *s, uint32_t dev, uint32_t *smmu, uint32_
 /* ---- one system call's account, for the host's report ---- */
 #define SHIM_CALL_MAX_OPS 256
 struct shim_call {
-	uint32_t size;          /* set by the caller: sizeof(struct shim_call) */
-	const char *request;    /* "IOMMU_IOAS_MAP", "open", "close", "mmap", "read",
-				 * "irq", "boot", or "ioctl" for an unknown number */
-	uint64_t start_ns;      /* now_ns given */
-	uint64_t end_ns;        /* when the call returned: kernel CPU time plus
-				 * every wait for the SMMU (CMD_SYNC completion) */
-	int64_t ret;            /* the return value (>= 0) or -errno */
-	int err;                /* errno (positive), 0 on success */
-	uint32_t ncmds;         /* SMMU commands issued, CMD_SYNC included */
+	uint32_t size;                   /* set by the caller: sizeof(struct shim_call) */
+	const char *request;             /* "IOMMU_IOAS_MAP", "open", "close", "mmap", "read",
+	                                  * "irq", "boot", or "ioctl" for an unknown number */
+	uint64_t start_ns;               /* now_ns given */
+	uint64_t end_ns;                 /* when the call returned: kernel CPU time plus
+	                                  * every wait for the SMMU (CMD_SYNC completion) */
+	int64_t ret;                     /* the return value (>= 0) or -errno */
+	int err;                         /* errno (positive), 0 on success */
+	uint32_t ncmds;                  /* SMMU commands issued, CMD_SYNC included */
 	uint8_t cmds[SHIM_CALL_MAX_OPS]; /* their opcodes in issue order (first 256) */
-	uint32_t syncs;         /* CMD_SYNCs */
-	uint32_t ste_writes;    /* STE updates */
-	uint32_t ste_hitless;   /* of which needed no V=0 step */
+	uint32_t syncs;                  /* CMD_SYNCs */
+	uint32_t ste_writes;             /* STE updates */
+	uint32_t ste_hitless;            /* of which needed no V=0 step */
 	uint32_t cd_writes;
-	bool ste_breaking;      /* some STE went through V=0 */
-	int cmdq_error;         /* CERROR seen while waiting for a SYNC (0: none) */
-	uint64_t pinned_pages;  /* pages this call pinned (positive) */
+	bool ste_breaking;     /* some STE went through V=0 */
+	int cmdq_error;        /* CERROR seen while waiting for a SYNC (0: none) */
+	uint64_t pinned_pages; /* pages this call pinned (positive) */
 	uint64_t unpinned_pages;
 };
 
@@ -188,7 +189,7 @@ int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call);
  * Anything else: -ENOENT.
  */
 int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
-	      struct shim_call *call);
+              struct shim_call *call);
 int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct shim_call *call);
 /*
  * ioctl(fd, request, arg). `arg` is what user space passes: a user pointer
@@ -201,7 +202,7 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
  * answer) or -errno.
  */
 int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long request, uint64_t arg,
-		   uint64_t now_ns, struct shim_call *call);
+                   uint64_t now_ns, struct shim_call *call);
 /*
  * Anonymous memory for the process: `len` bytes (rounded up to 4K), backed at
  * once by contiguous simulated DRAM (kmem; aligned to 2M when len >= 2M so
@@ -215,7 +216,7 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 #define SHIM_PA_ANY (~0ull)
 #define SHIM_PROC_VA_BASE 0x400000000000ull
 int shim_mmap(struct shim *s, const char *proc, uint64_t len, uint64_t pa, uint64_t now_ns,
-	      uint64_t *va, struct shim_call *call);
+              uint64_t *va, struct shim_call *call);
 /* The host physical address behind a process VA (for DMA checks and for
  * building guest tables in memory), 0 and *pa, or -EFAULT. */
 int shim_proc_va_to_pa(struct shim *s, const char *proc, uint64_t va, uint64_t *pa);
@@ -225,7 +226,7 @@ int shim_proc_va_to_pa(struct shim *s, const char *proc, uint64_t va, uint64_t *
  * pages stay allocated until the last user (fd or IOAS mapping) is gone.
  */
 int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
-		      struct shim_call *call);
+                      struct shim_call *call);
 /* The host physical address of byte `off` of a memfd. */
 int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64_t *pa);
 /*
@@ -236,7 +237,7 @@ int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64
  * nothing is queued (the fd is non-blocking). Fault-queue fds return 0.
  */
 int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
-		  uint64_t now_ns, struct shim_call *call);
+                  uint64_t now_ns, struct shim_call *call);
 /* A wired interrupt of SMMU `smmu` (line: 0 event queue, 2 GERROR, as
  * enum smmu_irq): the driver's handler runs at now_ns (events of nested
  * masters are forwarded to vEVENTQs). */
@@ -246,12 +247,16 @@ int shim_irq(struct shim *s, uint32_t smmu, unsigned line, uint64_t now_ns, stru
  * iommufd's default RLIMIT_MODE (user), by the MM mode and by the type1
  * container, and pinned_vm (every iommufd pin). -EINVAL for an unknown proc. */
 struct shim_proc_stats {
-	uint64_t locked_user;   /* IOPT_PAGES_ACCOUNT_USER (user->locked_vm) */
-	uint64_t locked_mm;     /* IOPT_PAGES_ACCOUNT_MM and VFIO type1 (mm->locked_vm) */
-	uint64_t pinned_vm;     /* mm->pinned_vm */
-	uint64_t mapped_bytes;  /* total of its mmap()s */
+	uint64_t locked_user;  /* IOPT_PAGES_ACCOUNT_USER (user->locked_vm) */
+	uint64_t locked_mm;    /* IOPT_PAGES_ACCOUNT_MM and VFIO type1 (mm->locked_vm) */
+	uint64_t pinned_vm;    /* mm->pinned_vm */
+	uint64_t mapped_bytes; /* total of its mmap()s */
 };
 int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_stats *st);
+/* Pages pinned on behalf of IOAS `ioas_id` of the iommufd `fd` of `proc`
+ * (areas mapped into at least one domain). 0, -EBADF (not an iommufd) or
+ * -ENOENT (not an IOAS). */
+int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id, uint64_t *pages);
 
 /* ---- requests and their argument layouts (the trace replayer's table) ---- */
 
@@ -263,11 +268,11 @@ const char *shim_request_name(unsigned long req);
 int shim_request_by_name(const char *name, unsigned long *req);
 
 enum shim_arg_kind {
-	SHIM_ARG_NONE = 0,      /* no argument (VFIO_GET_API_VERSION) */
-	SHIM_ARG_STRUCT = 1,    /* pointer to the struct described by fields */
-	SHIM_ARG_INT = 2,       /* the argument itself is an integer: `arg=` */
-	SHIM_ARG_INT_PTR = 3,   /* pointer to one s32 (`arg=$fd`) */
-	SHIM_ARG_STRING = 4,    /* pointer to a NUL-terminated string (`arg="..."`) */
+	SHIM_ARG_NONE = 0,    /* no argument (VFIO_GET_API_VERSION) */
+	SHIM_ARG_STRUCT = 1,  /* pointer to the struct described by fields */
+	SHIM_ARG_INT = 2,     /* the argument itself is an integer: `arg=` */
+	SHIM_ARG_INT_PTR = 3, /* pointer to one s32 (`arg=$fd`) */
+	SHIM_ARG_STRING = 4,  /* pointer to a NUL-terminated string (`arg="..."`) */
 };
 
 /* A named value of a field (flag bit or enum); `short_name` is the name
@@ -279,27 +284,28 @@ struct shim_uapi_sym {
 };
 
 /* Field flags. */
-#define SHIM_UF_IN 0x01         /* user sets it */
-#define SHIM_UF_OUT 0x02        /* the kernel writes it (a result) */
-#define SHIM_UF_SIZE 0x04       /* size/argsz: defaults to the struct size */
-#define SHIM_UF_RESERVED 0x08   /* must be zero */
-#define SHIM_UF_UPTR 0x10       /* a user pointer to a payload, given inline
-				 * under `payload` */
-#define SHIM_UF_FLAGS 0x20      /* a flag set: syms may be or'ed with '|' */
-#define SHIM_UF_SIGNED 0x40     /* signed (an fd) */
+#define SHIM_UF_IN 0x01       /* user sets it */
+#define SHIM_UF_OUT 0x02      /* the kernel writes it (a result) */
+#define SHIM_UF_SIZE 0x04     /* size/argsz: defaults to the struct size */
+#define SHIM_UF_RESERVED 0x08 /* must be zero */
+#define SHIM_UF_UPTR                                                                               \
+	0x10                /* a user pointer to a payload, given inline                           \
+	                     * under `payload` */
+#define SHIM_UF_FLAGS 0x20  /* a flag set: syms may be or'ed with '|' */
+#define SHIM_UF_SIGNED 0x40 /* signed (an fd) */
 
 enum shim_payload_len {
 	SHIM_PL_NONE = 0,
-	SHIM_PL_BYTES = 1,      /* len_field holds the payload size in bytes */
-	SHIM_PL_ELEMS = 2,      /* len_field holds the number of elements */
+	SHIM_PL_BYTES = 1, /* len_field holds the payload size in bytes */
+	SHIM_PL_ELEMS = 2, /* len_field holds the number of elements */
 };
 
 struct shim_uapi_field {
-	const char *name;       /* the uapi member name */
-	uint16_t offset;        /* bytes from the start of the struct */
-	uint8_t width;          /* bytes: 1, 2, 4 or 8 (of one element) */
-	uint8_t count;          /* array length in the struct (1 for scalars) */
-	uint32_t flags;         /* SHIM_UF_* */
+	const char *name;                 /* the uapi member name */
+	uint16_t offset;                  /* bytes from the start of the struct */
+	uint8_t width;                    /* bytes: 1, 2, 4 or 8 (of one element) */
+	uint8_t count;                    /* array length in the struct (1 for scalars) */
+	uint32_t flags;                   /* SHIM_UF_* */
 	const struct shim_uapi_sym *syms; /* named values, NULL-terminated list, or NULL */
 	/* SHIM_UF_UPTR only: */
 	const char *payload;    /* inline name ("data", "allowed_iovas") */
@@ -309,7 +315,7 @@ struct shim_uapi_field {
 	const char *elem_field; /* "entry_len" for HWPT_INVALIDATE */
 	uint8_t word;           /* bytes per scalar in an element (8: le64 words) */
 	bool payload_out;       /* the kernel writes the payload (IOVA_RANGES, GET_HW_INFO):
-				 * the replayer allocates len_field elements/bytes */
+	                         * the replayer allocates len_field elements/bytes */
 };
 
 struct shim_uapi_request {
@@ -317,10 +323,10 @@ struct shim_uapi_request {
 	const char *short_name; /* "IOAS_MAP" */
 	unsigned long request;  /* 0x3b85 */
 	const char *node;       /* the fd kind it is meant for: "iommufd", "vfio-container",
-				 * "vfio-group", "vfio-device", "iommufd|vfio-container" */
+	                         * "vfio-group", "vfio-device", "iommufd|vfio-container" */
 	enum shim_arg_kind arg;
-	uint32_t struct_size;   /* the kernel's struct size */
-	uint32_t min_size;      /* below it: EINVAL */
+	uint32_t struct_size; /* the kernel's struct size */
+	uint32_t min_size;    /* below it: EINVAL */
 	const struct shim_uapi_field *fields;
 	uint32_t nfields;
 };
@@ -329,7 +335,7 @@ const struct shim_uapi_request *shim_uapi_request_at(size_t i);
 const struct shim_uapi_request *shim_uapi_request_find(unsigned long req);
 const struct shim_uapi_request *shim_uapi_request_by_name(const char *name);
 const struct shim_uapi_field *shim_uapi_field_find(const struct shim_uapi_request *r,
-						   const char *name);
+                                                   const char *name);
 /* Value of a symbolic name for a field ("FIXED_IOVA|READABLE" for a flag
  * field; full or short names). 0 and *v, or -1. */
 int shim_uapi_sym_value(const struct shim_uapi_field *f, const char *text, uint64_t *v);
