@@ -439,8 +439,10 @@ void arm_smmu_device_remove(struct arm_smmu_device *smmu)
 {
 	if (!smmu)
 		return;
-	/* arm_smmu_device_shutdown: CR0 = 0 (no kcall: time is not accounted). */
-	smmu->env->ops->mmio_write(smmu->env->host, smmu->index, SMMU_REG_CR0, 4, 0, 0);
+	/* arm_smmu_device_shutdown: CR0 = 0, at the time of the last access
+	 * (no kcall: the time is not accounted). Domains and vSMMUs of this
+	 * SMMU must be freed before. */
+	smmu->env->ops->mmio_write(smmu->env->host, smmu->index, SMMU_REG_CR0, 4, 0, smmu->last_t);
 	while (smmu->nmasters) {
 		struct arm_smmu_master *m = smmu->masters[--smmu->nmasters];
 		arm_smmu_free_cd_tables(m);

@@ -32,6 +32,8 @@
 static int mmio_rd(struct arm_smmu_device *smmu, uint64_t off, uint64_t now, uint32_t *v)
 {
 	uint64_t x = 0;
+	if (now > smmu->last_t)
+		smmu->last_t = now;
 	int rc = smmu->env->ops->mmio_read(smmu->env->host, smmu->index, off, 4, now, &x);
 	*v = (uint32_t)x;
 	return rc ? -EIO : 0;
@@ -47,12 +49,16 @@ uint32_t arm_smmu_read32(struct arm_smmu_device *smmu, uint64_t off, struct kcal
 
 void arm_smmu_write32(struct arm_smmu_device *smmu, uint64_t off, uint32_t v, struct kcall *c)
 {
+	if (c->t > smmu->last_t)
+		smmu->last_t = c->t;
 	smmu->env->ops->mmio_write(smmu->env->host, smmu->index, off, 4, v, c->t);
 	ktime_charge(c, smmu->env->t.mmio_write);
 }
 
 void arm_smmu_write64(struct arm_smmu_device *smmu, uint64_t off, uint64_t v, struct kcall *c)
 {
+	if (c->t > smmu->last_t)
+		smmu->last_t = c->t;
 	smmu->env->ops->mmio_write(smmu->env->host, smmu->index, off, 8, v, c->t);
 	ktime_charge(c, smmu->env->t.mmio_write);
 }
@@ -229,6 +235,8 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 	}
 	/* 3. publish: one PROD write (dma_wmb before it orders the entries) */
 	q->prod = prod;
+	if (c->t > smmu->last_t)
+		smmu->last_t = c->t;
 	env->ops->mmio_write(env->host, smmu->index, SMMU_REG_CMDQ_PROD, 4, prod, c->t);
 	ktime_charge(c, env->t.prod_write);
 	if (!sync)

@@ -135,6 +135,7 @@ struct arm_smmu_device {
 	size_t nmasters, cap_masters;
 	arm_smmu_vevent_fn vevent;
 	void *vevent_ctx;
+	uint64_t last_t; /* latest kernel time of an MMIO access (for remove) */
 };
 
 struct arm_smmu_cd_table {
