@@ -489,13 +489,58 @@ TEST(FdIoas, ChangeProcessMovesMemfdAccounting)
 	c.iova = 0x100000;
 	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_MAP_FILE, &c));
 	EXPECT_EQ(m.Stats().pinned_vm, 4u);
-	// The new process calls it on the same (inherited) iommufd: our model
-	// has no fd passing, so it is exercised through the old process's fd
-	// table under the new name.
+	// A new VMM process (live update) receives the iommufd and takes the
+	// pinned pages over.
+	int nfd = shim_fd_pass(m.k, "vmm0", ifd, "vmm1");
+	ASSERT_GE(nfd, 3);
 	u_ioas_change_process cp{};
 	cp.size = sizeof(cp);
-	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &cp)); // same process: no-op
+	m.proc = "vmm1";
+	ASSERT_EQ(0, m.Ioctl(nfd, IOMMU_IOAS_CHANGE_PROCESS, &cp));
 	EXPECT_EQ(m.Stats().pinned_vm, 4u);
+	EXPECT_EQ(m.Stats().locked_user, 4u);
+	m.proc = "vmm0";
+	EXPECT_EQ(m.Stats().pinned_vm, 0u);
+	// The DMA still reaches the memfd.
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x100000, false).outcome, SMMU_XLATE_OK);
+	// With an anonymous (user VA) mapping it cannot move: EINVAL.
+	uint64_t b = m.Mmap(0x1000), iova = 0x200000;
+	ASSERT_EQ(0, m.Map(ifd, ioas, b, 0x1000, &iova));
+	EXPECT_EQ(-EINVAL, m.Ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &cp));
+	// The passed fd keeps the context after the original is closed.
+	EXPECT_EQ(0, m.Close(ifd));
+	m.proc = "vmm1";
+	uint32_t x;
+	EXPECT_EQ(0, m.IoasAlloc(nfd, &x));
+}
+
+TEST(FdIoas, HugePagesOptionDecidesTheLeafSize)
+{
+	for (int huge = 0; huge < 2; huge++) {
+		FdRig m(1);
+		ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+		m.Boot();
+		int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+		uint32_t dev, ioas, pt;
+		ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
+		ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+		u_option o{};
+		o.size = sizeof(o);
+		o.option_id = IOMMU_OPTION_HUGE_PAGES;
+		o.op = IOMMU_OPTION_OP_SET;
+		o.object_id = ioas;
+		o.val64 = (uint64_t)huge;
+		ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_OPTION, &o));
+		pt = ioas;
+		ASSERT_EQ(0, m.Attach(dfd, &pt));
+		uint64_t b = m.Mmap(4 << 20), iova = 0x40000000;
+		ASSERT_EQ(b % (2 << 20), 0u);
+		ASSERT_EQ(0, m.Map(ifd, ioas, b, 2 << 20, &iova));
+		auto x = m.r.Dma(0, 0x10, 0x40012340, false);
+		ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+		EXPECT_EQ(x.pa, m.Pa(b) + 0x12340);
+		EXPECT_EQ(x.page_shift, huge ? 21u : 12u) << "huge=" << huge;
+	}
 }
 
 TEST_F(Ioas, DestroyBusyThenFree)

@@ -27,10 +27,16 @@ class FdRig
 	std::string proc = "vmm0";
 
 	explicit FdRig(unsigned nsmmu = 1, uint64_t dram = 256ull << 20,
-	               void (*tweak)(shim_config *) = nullptr)
+	               void (*tweak)(shim_config *) = nullptr,
+	               void (*smmu_tweak)(smmu_config *) = nullptr)
 	    : r(dram)
 	{
-		r.Build(nsmmu);
+		for (unsigned i = 0; i < nsmmu; i++) {
+			smmu_config c = ShimRig::DefaultConfig();
+			if (smmu_tweak)
+				smmu_tweak(&c);
+			r.Add(c);
+		}
 		shim_config cfg;
 		shim_config_default(&cfg);
 		cfg.dram_base = ShimRig::kDramBase;

@@ -239,6 +239,58 @@ TEST(FdMultiSmmu, ExplicitHwptOfAnotherSmmuIsEinval)
 	EXPECT_EQ(-EINVAL, m.Attach(db, &pt));
 }
 
+TEST(FdTransitions, StageTwoOnlySmmuGetsS2AutoDomains)
+{
+	FdRig m(1, 256ull << 20, nullptr, [](smmu_config *c) {
+		c->s1p = false;
+		c->hyp = false;
+	});
+	ASSERT_EQ(0, m.AddDev("d", 0, 0x10));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+	uint32_t dev, ioas, pt, h;
+	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
+	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+	uint64_t b = m.Mmap(0x4000), iova = 0x100000;
+	ASSERT_EQ(0, m.Map(ifd, ioas, b, 0x4000, &iova));
+	pt = ioas;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	auto x = m.r.Dma(0, 0x10, 0x101000, false);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, m.Pa(b) + 0x1000);
+	EXPECT_EQ(x.asid, SMMU_ASID_NONE); // stage 2 only
+	EXPECT_NE(x.vmid, 0u);
+	// No stage 1: nesting is impossible.
+	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &h));
+}
+
+TEST_F(Transitions, S1ToNestParentS2Replace)
+{
+	uint32_t pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	auto s1 = m.r.Dma(0, 0x10, 0x100040, false);
+	ASSERT_EQ(s1.outcome, SMMU_XLATE_OK);
+	EXPECT_NE(s1.asid, SMMU_ASID_NONE); // a stage-1 (ASID) domain
+	uint32_t s2;
+	ASSERT_EQ(0, m.HwptAlloc(ifd, dev, ioas2, IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
+	pt = s2;
+	ASSERT_EQ(0, m.Attach(dfd, &pt)); // replace S1 -> S2
+	EXPECT_EQ(pt, s2);
+	EXPECT_GE(m.last.ste_writes, 1u);
+	EXPECT_TRUE(m.last.ste_breaking); // Config changes: V=0 on the way
+	auto x = m.r.Dma(0, 0x10, 0x100040, false);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, m.Pa(b2) + 0x40);
+	EXPECT_EQ(x.asid, SMMU_ASID_NONE);
+	// Back to the IOAS (a new auto domain), then detach: blocked.
+	pt = ioas1;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	EXPECT_EQ(DmaPa(), m.Pa(b1) + 0x40);
+	ASSERT_EQ(0, m.Detach(dfd));
+	EXPECT_EQ(DmaPa(), 0u);
+	EXPECT_EQ(0, m.Destroy(ifd, s2));
+}
+
 // ---- the legacy path: group + type1 container ----
 
 struct Legacy : ::testing::Test {

@@ -198,10 +198,21 @@ static int area_for_each_chunk(struct iopt *t, struct iopt_area *a, struct arm_s
 static int map_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, uint64_t pa,
                      uint64_t pgsize, uint64_t count, int prot, void *ctx, struct kcall *c)
 {
-	(void)t, (void)ctx;
-	uint64_t mapped = 0;
-	int rc = arm_smmu_map_pages(d, iova, pa, pgsize, count, prot, c, &mapped);
-	return rc ? rc : (mapped == pgsize * count ? 0 : -ENOMEM);
+	(void)ctx;
+	/* batch_iommu_map_small(): without large pages each page is its own
+	 * iommu_map() call, so the domain gets no blocks. */
+	uint64_t step = t->disable_large_pages ? pgsize : pgsize * count;
+	uint64_t n = t->disable_large_pages ? count : 1;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t mapped = 0;
+		int rc = arm_smmu_map_pages(d, iova + i * step, pa + i * step, pgsize,
+		                            step / pgsize, prot, c, &mapped);
+		if (rc)
+			return rc;
+		if (mapped != step)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int unmap_chunk(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova, uint64_t pa,

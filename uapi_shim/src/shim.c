@@ -544,6 +544,7 @@ struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k)
 	if (f) {
 		f->kind = k;
 		f->proc = p;
+		f->refs = 1;
 	}
 	return f;
 }
@@ -682,6 +683,21 @@ int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_sta
 	st->pinned_vm = p->pinned_vm;
 	st->mapped_bytes = p->mapped;
 	return 0;
+}
+
+int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to)
+{
+	struct shim_proc *p = s ? proc_find(s, from) : NULL;
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	if (!f)
+		return -EBADF;
+	struct shim_proc *q = shim_proc_get(s, to);
+	if (!q)
+		return -ENOMEM;
+	int nfd = shim_fd_install(q, f);
+	if (nfd >= 0)
+		f->refs++;
+	return nfd;
 }
 
 int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id, uint64_t *pages)
@@ -955,7 +971,9 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
 		rc = -EBADF;
 	else {
 		p->fds[fd] = NULL;
-		file_release(s, f, &k);
+		/* The open file description goes with its last fd. */
+		if (--f->refs == 0)
+			file_release(s, f, &k);
 	}
 	call_finish(s, &k, "close", rc, call);
 	return rc;

@@ -73,6 +73,7 @@ struct ifd_obj;
 struct shim_file {
 	enum shim_file_kind kind;
 	struct shim_proc *proc; /* the process that opened it */
+	int refs;               /* fd slots referring to it (SCM_RIGHTS copies) */
 	union {
 		struct ictx *ictx;
 		struct vfio_df *df;

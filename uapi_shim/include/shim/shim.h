@@ -191,6 +191,10 @@ int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call);
 int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
               struct shim_call *call);
 int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct shim_call *call);
+/* Hand process `from`'s fd to process `to` (SCM_RIGHTS, or a fork that
+ * keeps it): both fds refer to one open file, which is released when the
+ * last of them is closed. Returns the new fd in `to` or -errno (-EBADF). */
+int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to);
 /*
  * ioctl(fd, request, arg). `arg` is what user space passes: a user pointer
  * to the argument struct (read with copy_from_user, results written with
