@@ -6,8 +6,8 @@
 # a crash is minimised and its reproducer copied to tests/fuzz/repro/<target>/
 # (commit it: make test replays every reproducer), and the script exits 1.
 #
-#   scripts/fuzz.sh [TARGET...]     targets: trace smmu (default: all)
-#   scripts/fuzz.sh --seeds         regenerate tests/fuzz/corpus/smmu
+#   scripts/fuzz.sh [TARGET...]     targets: trace smmu ioctl (default: all)
+#   scripts/fuzz.sh --seeds         regenerate tests/fuzz/corpus/{smmu,ioctl}
 set -eu
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
@@ -19,13 +19,13 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 if [ "${1:-}" = "--seeds" ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build -j "$JOBS" --target fuzz_seedgen >/dev/null
-  rm -f tests/fuzz/corpus/smmu/*
-  ./build/tests/fuzz/fuzz_seedgen tests/fuzz/corpus/smmu
-  echo "fuzz: wrote $(ls tests/fuzz/corpus/smmu | wc -l) seeds to tests/fuzz/corpus/smmu"
+  rm -f tests/fuzz/corpus/smmu/* tests/fuzz/corpus/ioctl/*
+  ./build/tests/fuzz/fuzz_seedgen tests/fuzz/corpus/smmu tests/fuzz/corpus/ioctl
+  echo "fuzz: wrote $(ls tests/fuzz/corpus/smmu tests/fuzz/corpus/ioctl | wc -l) seeds"
   exit 0
 fi
 
-targets="${*:-trace smmu}"
+targets="${*:-trace smmu ioctl}"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMMUSIM_FUZZ=ON \
   -DSMMUSIM_WITH_SIM=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 for t in $targets; do

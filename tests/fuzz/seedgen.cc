@@ -8,6 +8,7 @@
 // committed under tests/fuzz/corpus/smmu.
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "smmu/build_pt.h"
 #include "smmu/build_ste.h"
 #include "smmu/smmu_regs.h"
+#include "ioctl_prog.h"
+#include "shim/shim.h"
 #include "smmu_prog.h"
 
 using namespace smmuprog;
@@ -360,6 +363,277 @@ std::vector<uint8_t> SeedBtm(uint32_t cw)
 	return p.b;
 }
 
+
+// ---- process programs for fuzz_ioctl (ioctl_prog.h) ----
+
+// Builds a program and mirrors the target's pools so that seeds can name
+// the fd, ID or VA they mean by a label.
+struct IoctlSeed {
+	std::vector<uint8_t> b;
+	std::vector<std::string> fds[2], ids, vas[2];
+
+	template <typename T> void put(T v)
+	{
+		const uint8_t *p = reinterpret_cast<const uint8_t *>(&v);
+		b.insert(b.end(), p, p + sizeof(v));
+	}
+	static uint8_t index(const std::vector<std::string> &pool, const std::string &label)
+	{
+		for (size_t i = 0; i < pool.size(); i++)
+			if (pool[i] == label)
+				return (uint8_t)i;
+		fprintf(stderr, "seedgen: no %s in the pool\n", label.c_str());
+		exit(1);
+	}
+	void open(unsigned proc, unsigned path, const std::string &label)
+	{
+		b.push_back(ioctlprog::kOpOpen);
+		b.push_back((uint8_t)proc);
+		b.push_back((uint8_t)path);
+		fds[proc].push_back(label);
+	}
+	void close(unsigned proc, const std::string &fd)
+	{
+		b.push_back(ioctlprog::kOpClose);
+		b.push_back((uint8_t)proc);
+		b.push_back(index(fds[proc], fd));
+	}
+	void mmap(unsigned proc, uint8_t pages_m1, const std::string &label)
+	{
+		b.push_back(ioctlprog::kOpMmap);
+		b.push_back((uint8_t)proc);
+		b.push_back(pages_m1);
+		vas[proc].push_back(label);
+	}
+	// A field value: "#N" literal, "id:LABEL", "va:LABEL", "fd:LABEL",
+	// "sym:N", "ones"; payload fields take "words:w0,w1,...".
+	struct V {
+		std::string kind;
+		uint64_t n = 0;
+		std::string label;
+		std::vector<uint64_t> words;
+	};
+	static V Lit(uint64_t n) { return {"lit", n, "", {}}; }
+	static V Id(const std::string &l) { return {"id", 0, l, {}}; }
+	static V Va(const std::string &l) { return {"va", 0, l, {}}; }
+	static V Fd(const std::string &l) { return {"fd", 0, l, {}}; }
+	static V Words(std::vector<uint64_t> w) { return {"words", 0, "", w}; }
+	void value(unsigned proc, const V &v)
+	{
+		using namespace ioctlprog;
+		if (v.kind == "lit") {
+			b.push_back(kSrcU64);
+			put<uint64_t>(v.n);
+		} else if (v.kind == "id") {
+			b.push_back(kSrcId);
+			b.push_back(index(ids, v.label));
+		} else if (v.kind == "va") {
+			b.push_back(kSrcVa);
+			b.push_back(index(vas[proc], v.label));
+		} else if (v.kind == "fd") {
+			b.push_back(kSrcFd);
+			b.push_back(index(fds[proc], v.label));
+		} else {
+			b.push_back(kSrcZero);
+		}
+	}
+	void ioctl(unsigned proc, const std::string &fd, const char *name,
+		   std::map<std::string, V> f, uint8_t size_mode = ioctlprog::kSizeFull,
+		   const std::string &label = "", bool succeeds = true)
+	{
+		const shim_uapi_request *rq = shim_uapi_request_by_name(name);
+		if (!rq) {
+			fprintf(stderr, "seedgen: no request %s\n", name);
+			exit(1);
+		}
+		b.push_back(ioctlprog::kOpIoctl);
+		b.push_back((uint8_t)proc);
+		b.push_back(index(fds[proc], fd));
+		b.push_back((uint8_t)(rq->request & 0xff));
+		b.push_back(size_mode);
+		if (rq->arg == SHIM_ARG_INT || rq->arg == SHIM_ARG_INT_PTR) {
+			value(proc, f.count("arg") ? f["arg"] : V{});
+		} else if (rq->arg == SHIM_ARG_STRING) {
+			b.push_back((uint8_t)(f.count("arg") ? f["arg"].n : 0));
+		} else if (rq->arg == SHIM_ARG_STRUCT) {
+			for (uint32_t i = 0; i < rq->nfields; i++) {
+				const shim_uapi_field *fl = &rq->fields[i];
+				if (fl->flags & SHIM_UF_SIZE)
+					continue;
+				if (fl->flags & SHIM_UF_UPTR) {
+					std::string pn = fl->payload ? fl->payload : fl->name;
+					std::vector<uint64_t> w = f.count(pn) ? f[pn].words : std::vector<uint64_t>{};
+					b.push_back((uint8_t)w.size());
+					for (uint64_t x : w)
+						put<uint64_t>(x);
+					continue;
+				}
+				for (unsigned c = 0; c < fl->count; c++)
+					value(proc, f.count(fl->name) ? f[fl->name] : V{});
+			}
+		}
+		if (!succeeds)
+			return;
+		// Mirror the target's pools: output IDs (4 bytes), output fds.
+		if (rq->arg == SHIM_ARG_STRUCT)
+			for (uint32_t i = 0; i < rq->nfields; i++) {
+				const shim_uapi_field *fl = &rq->fields[i];
+				if (!(fl->flags & SHIM_UF_OUT) || (fl->flags & SHIM_UF_UPTR))
+					continue;
+				std::string l = label + "." + fl->name;
+				if (strstr(fl->name, "fd"))
+					fds[proc].push_back(l);
+				else if (fl->width == 4 && ids.size() < 64)
+					ids.push_back(l);
+			}
+		if (rq->request == 0x3b6a)
+			fds[proc].push_back(label);
+	}
+	void dma(unsigned dev, uint64_t addr, bool write)
+	{
+		b.push_back(ioctlprog::kOpDma);
+		b.push_back(0);
+		b.push_back((uint8_t)dev);
+		put<uint64_t>(addr);
+		b.push_back(write);
+	}
+	void poke(unsigned proc, const std::string &va, uint64_t off, uint64_t v)
+	{
+		b.push_back(ioctlprog::kOpPoke);
+		b.push_back((uint8_t)proc);
+		b.push_back(index(vas[proc], va));
+		put<uint16_t>((uint16_t)(off / 8));
+		put<uint64_t>(v);
+	}
+	void read(unsigned proc, const std::string &fd, uint16_t len)
+	{
+		b.push_back(ioctlprog::kOpRead);
+		b.push_back((uint8_t)proc);
+		b.push_back(index(fds[proc], fd));
+		put<uint16_t>(len);
+	}
+};
+
+using IV = IoctlSeed;
+
+// cdev + iommufd: bind, IOAS, map, attach (auto S1 domain), DMA, unmap.
+std::vector<uint8_t> IoctlSeedS1()
+{
+	IoctlSeed s;
+	s.open(0, 2, "dev0");
+	s.open(0, 0, "iommufd");
+	s.ioctl(0, "dev0", "VFIO_DEVICE_BIND_IOMMUFD", {{"iommufd", IV::Fd("iommufd")}}, 0, "bind");
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_ALLOC", {}, 0, "ioas");
+	s.mmap(0, 15, "buf");
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_MAP",
+		{{"ioas_id", IV::Id("ioas.out_ioas_id")}, {"flags", IV::Lit(7)},
+		 {"user_va", IV::Va("buf")}, {"length", IV::Lit(0x10000)}, {"iova", IV::Lit(0x100000)}},
+		0, "map");
+	s.ioctl(0, "dev0", "VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"pt_id", IV::Id("ioas.out_ioas_id")}},
+		0, "attach");
+	s.dma(0, 0x101000, false);
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_IOVA_RANGES", {{"ioas_id", IV::Id("ioas.out_ioas_id")},
+							 {"num_iovas", IV::Lit(4)},
+							 {"allowed_iovas", IV::Words({0, 0, 0, 0, 0, 0, 0, 0})}},
+		0, "ranges");
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_UNMAP",
+		{{"ioas_id", IV::Id("ioas.out_ioas_id")}, {"iova", IV::Lit(0x100000)},
+		 {"length", IV::Lit(0x10000)}},
+		0, "unmap");
+	s.dma(0, 0x101000, true);
+	s.ioctl(0, "iommufd", "IOMMU_DESTROY", {{"id", IV::Id("ioas.out_ioas_id")}}, 0, "", false);
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_ALLOC", {}, ioctlprog::kSizeBelow, "", false);
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_ALLOC", {}, ioctlprog::kSizeLargerDirty, "", false);
+	s.close(0, "dev0");
+	s.close(0, "iommufd");
+	return s.b;
+}
+
+// The nested flow: NEST_PARENT, vIOMMU, vDEVICE, vEVENTQ, a guest CD and
+// tables poked into guest RAM, nested HWPT, attach, DMA, fault, read,
+// forwarded invalidation.
+std::vector<uint8_t> IoctlSeedNested()
+{
+	IoctlSeed s;
+	s.open(0, 2, "dev0");
+	s.open(0, 0, "iommufd");
+	s.ioctl(0, "dev0", "VFIO_DEVICE_BIND_IOMMUFD", {{"iommufd", IV::Fd("iommufd")}}, 0, "bind");
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_ALLOC", {}, 0, "ioas");
+	s.mmap(0, 0x80, "ram"); // 2 MiB of guest RAM
+	s.ioctl(0, "iommufd", "IOMMU_IOAS_MAP",
+		{{"ioas_id", IV::Id("ioas.out_ioas_id")}, {"flags", IV::Lit(7)},
+		 {"user_va", IV::Va("ram")}, {"length", IV::Lit(0x200000)}, {"iova", IV::Lit(0x40000000)}},
+		0, "map");
+	s.ioctl(0, "iommufd", "IOMMU_HWPT_ALLOC",
+		{{"flags", IV::Lit(1)}, {"dev_id", IV::Id("bind.out_devid")},
+		 {"pt_id", IV::Id("ioas.out_ioas_id")}},
+		0, "s2");
+	s.ioctl(0, "iommufd", "IOMMU_VIOMMU_ALLOC",
+		{{"type", IV::Lit(1)}, {"dev_id", IV::Id("bind.out_devid")},
+		 {"hwpt_id", IV::Id("s2.out_hwpt_id")}},
+		0, "viommu");
+	s.ioctl(0, "iommufd", "IOMMU_VDEVICE_ALLOC",
+		{{"viommu_id", IV::Id("viommu.out_viommu_id")}, {"dev_id", IV::Id("bind.out_devid")},
+		 {"virt_id", IV::Lit(8)}},
+		0, "vdev");
+	s.ioctl(0, "iommufd", "IOMMU_VEVENTQ_ALLOC",
+		{{"viommu_id", IV::Id("viommu.out_viommu_id")}, {"type", IV::Lit(1)},
+		 {"veventq_depth", IV::Lit(16)}},
+		0, "veq");
+	// Guest CD at IPA 0x4000_0000 (ASID 3), tables at +0x1000.., VA 0x8000_0000 -> IPA 0x4010_0000.
+	s.poke(0, "ram", 0x0, 0x362055f5903510ull);
+	s.poke(0, "ram", 0x8, 0x40001000);
+	s.poke(0, "ram", 0x18, 0xf404ff44);
+	s.poke(0, "ram", 0x1000, 0x40002003);
+	s.poke(0, "ram", 0x2010, 0x40003003);
+	s.poke(0, "ram", 0x3000, 0x40004003);
+	s.poke(0, "ram", 0x4000, 0x40100f47);
+	s.poke(0, "ram", 0x4008, 0x40101f47);
+	s.ioctl(0, "iommufd", "IOMMU_HWPT_ALLOC",
+		{{"dev_id", IV::Id("bind.out_devid")}, {"pt_id", IV::Id("viommu.out_viommu_id")},
+		 {"data_type", IV::Lit(2)}, {"data_len", IV::Lit(16)},
+		 {"data", IV::Words({0x4000000b, 0xd4})}},
+		0, "nested");
+	s.ioctl(0, "dev0", "VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"pt_id", IV::Id("nested.out_hwpt_id")}},
+		0, "attach");
+	s.dma(0, 0x80001000, false);
+	s.dma(0, 0x80005000, false);
+	s.read(0, "veq.out_veventq_fd", 512);
+	s.ioctl(0, "iommufd", "IOMMU_HWPT_INVALIDATE",
+		{{"hwpt_id", IV::Id("viommu.out_viommu_id")}, {"data_type", IV::Lit(1)},
+		 {"entry_len", IV::Lit(16)}, {"entry_num", IV::Lit(2)},
+		 {"data", IV::Words({0x3000000000012ull, 0x80001001, 0x46, 0})}},
+		0, "inv", false);
+	s.ioctl(0, "dev0", "VFIO_DEVICE_DETACH_IOMMUFD_PT", {}, 0, "detach");
+	s.ioctl(0, "iommufd", "IOMMU_DESTROY", {{"id", IV::Id("nested.out_hwpt_id")}}, 0, "", false);
+	s.close(0, "iommufd");
+	return s.b;
+}
+
+// The legacy container: extensions, group, SET_IOMMU, MAP_DMA, device fd.
+std::vector<uint8_t> IoctlSeedLegacy()
+{
+	IoctlSeed s;
+	s.open(0, 1, "container");
+	s.open(0, 4, "group");
+	s.ioctl(0, "container", "VFIO_CHECK_EXTENSION", {{"arg", IV::Lit(3)}});
+	s.ioctl(0, "group", "VFIO_GROUP_GET_STATUS", {});
+	s.ioctl(0, "group", "VFIO_GROUP_SET_CONTAINER", {{"arg", IV::Fd("container")}});
+	s.ioctl(0, "container", "VFIO_SET_IOMMU", {{"arg", IV::Lit(3)}});
+	s.mmap(0, 15, "buf");
+	s.ioctl(0, "container", "VFIO_IOMMU_MAP_DMA",
+		{{"flags", IV::Lit(3)}, {"vaddr", IV::Va("buf")}, {"iova", IV::Lit(0x100000)},
+		 {"size", IV::Lit(0x10000)}});
+	s.ioctl(0, "group", "VFIO_GROUP_GET_DEVICE_FD", {{"arg", IV::Lit(0)}}, 0, "devfd");
+	s.dma(0, 0x102000, false);
+	s.ioctl(0, "container", "VFIO_IOMMU_UNMAP_DMA",
+		{{"iova", IV::Lit(0x100000)}, {"size", IV::Lit(0x10000)}});
+	s.dma(0, 0x102000, false);
+	s.close(0, "group");
+	s.close(0, "container");
+	return s.b;
+}
+
 bool Write(const std::string &dir, const std::string &name, const std::vector<uint8_t> &b)
 {
 	std::string path = dir + "/" + name;
@@ -374,11 +648,19 @@ bool Write(const std::string &dir, const std::string &name, const std::vector<ui
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: seedgen DIR\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: seedgen SMMU-DIR [IOCTL-DIR]\n");
 		return 1;
 	}
 	std::string d = argv[1];
+	if (argc == 3) {
+		std::string i = argv[2];
+		if (!Write(i, "s1_map_unmap", IoctlSeedS1()) || !Write(i, "nested", IoctlSeedNested()) ||
+		    !Write(i, "legacy", IoctlSeedLegacy())) {
+			fprintf(stderr, "seedgen: cannot write under %s\n", i.c_str());
+			return 1;
+		}
+	}
 	bool ok = Write(d, "s1_4k_linear", SeedS1(12, false, 0)) &&
 		  Write(d, "s1_16k_2level", SeedS1(14, true, 0)) &&
 		  Write(d, "s1_64k_tlb_off", SeedS1(16, false, 1u << 4)) &&
