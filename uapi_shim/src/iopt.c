@@ -101,6 +101,28 @@ static int pages_pin(struct shim *s, struct iopt_pages *pg, struct kcall *c)
 			return -ENOMEM;
 		}
 	}
+	/* pin_user_pages() fails with EFAULT on a hole: check the whole range
+	 * is backed (one VMA at a time) before sizing anything by it, so that
+	 * a huge unbacked IOAS_MAP costs neither time nor memory here. */
+	if (pg->memfd) {
+		if (pg->npages > pg->memfd->len / PG || pg->uptr > pg->memfd->len - pg->npages * PG) {
+			pg->pin_users--;
+			return -EFAULT;
+		}
+	} else {
+		uint64_t a = pg->uptr, left = pg->npages * PG, pa, contig;
+		if (pg->npages > (UINT64_MAX / PG))
+			left = UINT64_MAX;
+		while (left) {
+			if (shim_proc_translate(pg->proc, a, &pa, &contig) || contig == 0) {
+				pg->pin_users--;
+				return -EFAULT;
+			}
+			uint64_t step = contig < left ? contig : left;
+			a += step;
+			left -= step;
+		}
+	}
 	if (!pg->pa) {
 		pg->pa = calloc(pg->npages ? pg->npages : 1, sizeof(uint64_t));
 		if (!pg->pa) {
