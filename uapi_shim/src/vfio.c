@@ -749,23 +749,22 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 	return 0;
 }
 
+/* vfio_df_ioctl_attach_pt(): only the first 12 bytes are read (no
+ * copy_struct_from_user, so no E2BIG); the PASID variant is not modelled. */
 static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
                      struct kcall *c)
 {
-	uint32_t usize;
-	if (shim_copy_from_user(s, p, &usize, arg, 4))
+	struct u_attach_pt a = {0};
+	size_t minsz = U_OFFSETOFEND(struct u_attach_pt, pt_id);
+	if (shim_copy_from_user(s, p, &a, arg, minsz))
 		return -EFAULT;
-	struct u_attach_pt a;
-	int rc = shim_copy_struct_from_user(s, p, &a, sizeof(a), arg, usize);
-	if (rc)
-		return rc;
-	if (a.argsz < U_OFFSETOFEND(struct u_attach_pt, pt_id))
+	if (a.argsz < minsz)
 		return -EINVAL;
 	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
 		return -EINVAL;
 	if (a.flags & VFIO_DEVICE_ATTACH_PASID)
 		return -EOPNOTSUPP;
-	rc = iommufd_device_attach(df->idev, &a.pt_id, df->attached, c);
+	int rc = iommufd_device_attach(df->idev, &a.pt_id, df->attached, c);
 	if (rc)
 		return rc;
 	df->attached = true;
@@ -780,14 +779,11 @@ static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
                      struct kcall *c)
 {
-	uint32_t usize;
-	if (shim_copy_from_user(s, p, &usize, arg, 4))
+	struct u_detach_pt d = {0};
+	size_t minsz = U_OFFSETOFEND(struct u_detach_pt, flags);
+	if (shim_copy_from_user(s, p, &d, arg, minsz))
 		return -EFAULT;
-	struct u_detach_pt d;
-	int rc = shim_copy_struct_from_user(s, p, &d, sizeof(d), arg, usize);
-	if (rc)
-		return rc;
-	if (d.argsz < U_OFFSETOFEND(struct u_detach_pt, flags))
+	if (d.argsz < minsz)
 		return -EINVAL;
 	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
 		return -EINVAL;
