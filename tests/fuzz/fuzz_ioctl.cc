@@ -200,6 +200,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	smmu_config cfg;
 	smmu_config_default(&cfg);
 	cfg.num_tbus = 2;
+	// Small caches and no host memo: the kernel, not the caches, is under
+	// test here, and creating two models per input must stay cheap.
+	cfg.host_fastpath = false;
+	cfg.mtlb.entries = 64;
+	cfg.tlb.entries = 64;
+	cfg.wc.entries = 64;
 	for (int i = 0; i < 2; i++) {
 		if (i == 1)
 			cfg.ril = false;
