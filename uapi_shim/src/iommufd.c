@@ -16,7 +16,7 @@
  * the platform: only the IOVA window is reserved), PASID attach, dirty
  * tracking (SMMU without HTTU dirty: EOPNOTSUPP).
  */
-#include "shim_internal.h"
+#include "iommufd_priv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +108,7 @@ static int obj_alloc_id(struct ictx *x, struct ifd_obj *o, struct kcall *c)
 	return 0;
 }
 
-static void *obj_alloc(struct ictx *x, size_t size, enum ifd_type t, struct kcall *c, int *rc)
+void *ifd_obj_alloc(struct ictx *x, size_t size, enum ifd_type t, struct kcall *c, int *rc)
 {
 	struct ifd_obj *o = calloc(1, size);
 	if (!o) {
@@ -124,19 +124,19 @@ static void *obj_alloc(struct ictx *x, size_t size, enum ifd_type t, struct kcal
 	return o;
 }
 
-static void obj_finalize(struct ifd_obj *o)
+void ifd_obj_finalize(struct ifd_obj *o)
 {
 	o->ictx->objs[o->id] = o;
 }
 
 /* Abort an unfinalised object: release its ID and destroy it. */
-static void obj_abort(struct ifd_obj *o, struct kcall *c)
+void ifd_obj_abort(struct ifd_obj *o, struct kcall *c)
 {
 	o->ictx->objs[o->id] = NULL;
 	obj_destroy(o, c);
 }
 
-static struct ifd_obj *obj_get(struct ictx *x, uint32_t id, enum ifd_type t, struct kcall *c)
+struct ifd_obj *ifd_obj_get(struct ictx *x, uint32_t id, enum ifd_type t, struct kcall *c)
 {
 	ktime_charge(c, x->s->env.t.obj_op);
 	if (id == 0 || id >= x->nobjs)
@@ -275,25 +275,15 @@ static void obj_destroy(struct ifd_obj *o, struct kcall *c)
 /* ------------------------------------------------------------------ */
 /* ucmd                                                                 */
 
-struct ucmd {
-	struct shim *s;
-	struct shim_proc *p;
-	struct ictx *x;
-	uint64_t ubuf;
-	uint32_t user_size;
-	void *cmd;
-	struct kcall *c;
-};
-
-static int respond(struct ucmd *u, size_t len)
+int ifd_respond(struct ucmd *u, size_t len)
 {
 	size_t n = u->user_size < len ? u->user_size : len;
 	return shim_copy_to_user(u->s, u->p, u->ubuf, u->cmd, n) ? -EFAULT : 0;
 }
 
-static struct ifd_device *get_device(struct ucmd *u, uint32_t id)
+struct ifd_device *ifd_get_device(struct ucmd *u, uint32_t id)
 {
-	return (struct ifd_device *)obj_get(u->x, id, IFD_DEVICE, u->c);
+	return (struct ifd_device *)ifd_obj_get(u->x, id, IFD_DEVICE, u->c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -311,7 +301,7 @@ static int prot_of(uint32_t flags)
 
 static struct ifd_ioas *ioas_alloc(struct ictx *x, struct kcall *c, int *rc)
 {
-	struct ifd_ioas *ioas = obj_alloc(x, sizeof(*ioas), IFD_IOAS, c, rc);
+	struct ifd_ioas *ioas = ifd_obj_alloc(x, sizeof(*ioas), IFD_IOAS, c, rc);
 	if (!ioas)
 		return NULL;
 	iopt_init(&ioas->iopt, x->s);
@@ -330,18 +320,18 @@ static int cmd_ioas_alloc(struct ucmd *u)
 	if (!ioas)
 		return rc;
 	cmd->out_ioas_id = ioas->obj.id;
-	rc = respond(u, sizeof(*cmd));
+	rc = ifd_respond(u, sizeof(*cmd));
 	if (rc) {
-		obj_abort(&ioas->obj, u->c);
+		ifd_obj_abort(&ioas->obj, u->c);
 		return rc;
 	}
-	obj_finalize(&ioas->obj);
+	ifd_obj_finalize(&ioas->obj);
 	return 0;
 }
 
 static struct ifd_ioas *get_ioas(struct ucmd *u, uint32_t id)
 {
-	return (struct ifd_ioas *)obj_get(u->x, id, IFD_IOAS, u->c);
+	return (struct ifd_ioas *)ifd_obj_get(u->x, id, IFD_IOAS, u->c);
 }
 
 static int cmd_ioas_map(struct ucmd *u)
@@ -365,7 +355,7 @@ static int cmd_ioas_map(struct ucmd *u)
 	if (rc)
 		return rc;
 	cmd->iova = iova;
-	return respond(u, sizeof(*cmd));
+	return ifd_respond(u, sizeof(*cmd));
 }
 
 static int cmd_ioas_map_file(struct ucmd *u)
@@ -394,7 +384,7 @@ static int cmd_ioas_map_file(struct ucmd *u)
 	if (rc)
 		return rc;
 	cmd->iova = iova;
-	return respond(u, sizeof(*cmd));
+	return ifd_respond(u, sizeof(*cmd));
 }
 
 static int cmd_ioas_unmap(struct ucmd *u)
@@ -415,7 +405,7 @@ static int cmd_ioas_unmap(struct ucmd *u)
 	if (rc)
 		return rc;
 	cmd->length = unmapped;
-	return respond(u, sizeof(*cmd));
+	return ifd_respond(u, sizeof(*cmd));
 }
 
 static int cmd_ioas_copy(struct ucmd *u)
@@ -448,7 +438,7 @@ static int cmd_ioas_copy(struct ucmd *u)
 	if (rc)
 		return rc;
 	cmd->dst_iova = iova;
-	return respond(u, sizeof(*cmd));
+	return ifd_respond(u, sizeof(*cmd));
 }
 
 static int cmd_ioas_iova_ranges(struct ucmd *u)
@@ -483,7 +473,7 @@ static int cmd_ioas_iova_ranges(struct ucmd *u)
 	free(r);
 	if (rc)
 		return rc;
-	rc = respond(u, sizeof(*cmd));
+	rc = ifd_respond(u, sizeof(*cmd));
 	if (rc)
 		return rc;
 	return cmd->num_iovas > max ? -EMSGSIZE : 0;
@@ -762,20 +752,20 @@ static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint3
 	if (replace) {
 		rc = hwpt_replace(h, idev, c);
 		if (rc) {
-			obj_abort(&h->obj, c);
+			ifd_obj_abort(&h->obj, c);
 			return rc;
 		}
 	}
 	h->auto_domain = true;
 	*pt_id = h->obj.id;
-	obj_finalize(&h->obj);
+	ifd_obj_finalize(&h->obj);
 	return 0;
 }
 
 int iommufd_device_attach(struct ifd_obj *o, uint32_t *pt_id, bool replace, struct kcall *c)
 {
 	struct ifd_device *idev = (struct ifd_device *)o;
-	struct ifd_obj *pt = obj_get(o->ictx, *pt_id, IFD_ANY, c);
+	struct ifd_obj *pt = ifd_obj_get(o->ictx, *pt_id, IFD_ANY, c);
 	if (!pt)
 		return -ENOENT;
 	switch (pt->type) {
@@ -836,7 +826,7 @@ int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, 
 	int rc = shim_dev_claim_dma(d, c);
 	if (rc)
 		return rc;
-	struct ifd_device *idev = obj_alloc(x, sizeof(*idev), IFD_DEVICE, c, &rc);
+	struct ifd_device *idev = ifd_obj_alloc(x, sizeof(*idev), IFD_DEVICE, c, &rc);
 	if (!idev) {
 		shim_dev_release_dma(d, c);
 		return rc;
@@ -847,7 +837,7 @@ int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, 
 	/* The VFIO driver is a user until unbind. */
 	idev->obj.users++;
 	ictx_get(x);
-	obj_finalize(&idev->obj);
+	ifd_obj_finalize(&idev->obj);
 	d->idev = idev;
 	*id = idev->obj.id;
 	return 0;
@@ -886,7 +876,7 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		return -EOPNOTSUPP;
 	int rc;
-	struct ifd_hwpt *h = obj_alloc(x, sizeof(*h), IFD_HWPT_PAGING, c, &rc);
+	struct ifd_hwpt *h = ifd_obj_alloc(x, sizeof(*h), IFD_HWPT_PAGING, c, &rc);
 	if (!h)
 		return rc;
 	ioas->obj.users++;
@@ -900,13 +890,13 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 		    idev->dev->master, flags & ~IOMMU_HWPT_FAULT_ID_VALID, c, &h->domain);
 	if (rc) {
 		h->domain = NULL;
-		obj_abort(&h->obj, c);
+		ifd_obj_abort(&h->obj, c);
 		return rc;
 	}
 	if (idev->enforce_cc)
 		hwpt_enforce_cc(h);
 	if (immediate_attach && (rc = hwpt_attach(h, idev, c))) {
-		obj_abort(&h->obj, c);
+		ifd_obj_abort(&h->obj, c);
 		return rc;
 	}
 	rc = iopt_add_domain(&ioas->iopt, h->domain, c);
@@ -918,7 +908,7 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	if (rc) {
 		if (immediate_attach)
 			iommufd_device_detach(&idev->obj, c);
-		obj_abort(&h->obj, c);
+		ifd_obj_abort(&h->obj, c);
 		return rc;
 	}
 	*out = h;
@@ -933,10 +923,10 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
 	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
 		return -EINVAL;
-	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	struct ifd_device *idev = ifd_get_device(u, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
-	struct ifd_obj *pt = obj_get(u->x, cmd->pt_id, IFD_ANY, u->c);
+	struct ifd_obj *pt = ifd_obj_get(u->x, cmd->pt_id, IFD_ANY, u->c);
 	if (!pt)
 		return -EINVAL;
 	struct ifd_hwpt *h = NULL;
@@ -958,7 +948,7 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 			return -EOPNOTSUPP;
 		if (!cmd->data_len)
 			return -EOPNOTSUPP;
-		h = obj_alloc(u->x, sizeof(*h), IFD_HWPT_NESTED, u->c, &rc);
+		h = ifd_obj_alloc(u->x, sizeof(*h), IFD_HWPT_NESTED, u->c, &rc);
 		if (!h)
 			return rc;
 		h->viommu = v;
@@ -976,7 +966,7 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 			rc = arm_smmu_domain_alloc_nested(v->vsmmu, 0, vste, u->c, &h->domain);
 		if (rc) {
 			h->domain = NULL;
-			obj_abort(&h->obj, u->c);
+			ifd_obj_abort(&h->obj, u->c);
 			return rc;
 		}
 	} else {
@@ -984,21 +974,21 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 	}
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
 		struct ifd_fault *f =
-		    (struct ifd_fault *)obj_get(u->x, cmd->fault_id, IFD_FAULT, u->c);
+		    (struct ifd_fault *)ifd_obj_get(u->x, cmd->fault_id, IFD_FAULT, u->c);
 		if (!f) {
-			obj_abort(&h->obj, u->c);
+			ifd_obj_abort(&h->obj, u->c);
 			return -ENOENT;
 		}
 		h->fault = f;
 		f->obj.users++;
 	}
 	cmd->out_hwpt_id = h->obj.id;
-	rc = respond(u, sizeof(*cmd));
+	rc = ifd_respond(u, sizeof(*cmd));
 	if (rc) {
-		obj_abort(&h->obj, u->c);
+		ifd_obj_abort(&h->obj, u->c);
 		return rc;
 	}
-	obj_finalize(&h->obj);
+	ifd_obj_finalize(&h->obj);
 	return 0;
 }
 
@@ -1007,7 +997,7 @@ static int cmd_hwpt_set_dirty(struct ucmd *u)
 	struct u_hwpt_set_dirty *cmd = u->cmd;
 	if (cmd->flags & ~1u)
 		return -EOPNOTSUPP;
-	if (!obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+	if (!ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
 		return -ENOENT;
 	return -EOPNOTSUPP; /* the domain has no dirty_ops */
 }
@@ -1017,78 +1007,9 @@ static int cmd_hwpt_get_dirty(struct ucmd *u)
 	struct u_hwpt_get_dirty_bitmap *cmd = u->cmd;
 	if ((cmd->flags & ~1u) || cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (!obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+	if (!ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
 		return -ENOENT;
 	return -EOPNOTSUPP;
-}
-
-static int cmd_hwpt_invalidate(struct ucmd *u)
-{
-	struct u_hwpt_invalidate *cmd = u->cmd;
-	uint32_t done = 0;
-	int rc;
-	if (cmd->__reserved) {
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	struct ifd_obj *pt = obj_get(u->x, cmd->hwpt_id, IFD_ANY, u->c);
-	if (!pt) {
-		rc = -ENOENT;
-		goto out;
-	}
-	if (pt->type == IFD_HWPT_NESTED) {
-		/* SMMUv3 nested domains have no cache_invalidate_user op. */
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
-	if (pt->type != IFD_VIOMMU) {
-		rc = -EINVAL;
-		goto out;
-	}
-	struct ifd_viommu *v = (struct ifd_viommu *)pt;
-	/* arm_vsmmu_cache_invalidate(): iommu_copy_struct_from_full_user_array. */
-	if (cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3) {
-		rc = -EINVAL;
-		goto out;
-	}
-	if (cmd->entry_num == 0) {
-		rc = 0;
-		goto out;
-	}
-	/* kcalloc() of the whole array: past KMALLOC_MAX_SIZE (4 MiB with 4K
-	 * pages) it fails. */
-	if ((uint64_t)cmd->entry_num * 16 > (4ull << 20)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	uint64_t(*cmds)[2] = calloc(cmd->entry_num, sizeof(*cmds));
-	if (!cmds) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = 0;
-	if (cmd->entry_len == 16) {
-		if (shim_copy_from_user(u->s, u->p, cmds, cmd->data_uptr, 16ull * cmd->entry_num))
-			rc = -EFAULT;
-	} else {
-		for (uint32_t i = 0; i < cmd->entry_num && !rc; i++)
-			rc = shim_copy_struct_from_user(
-			    u->s, u->p, cmds[i], 16, cmd->data_uptr + (uint64_t)cmd->entry_len * i,
-			    cmd->entry_len);
-	}
-	if (!rc)
-		rc = arm_vsmmu_cache_invalidate(v->vsmmu, cmds, cmd->entry_num, &done, u->c);
-	free(cmds);
-out:
-	/* entry_num is written back whatever happened. */
-	cmd->entry_num = done;
-	if (respond(u, sizeof(*cmd)))
-		return -EFAULT;
-	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1103,7 +1024,7 @@ static int cmd_get_hw_info(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
 		cmd->data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
-	struct ifd_device *idev = get_device(u, cmd->dev_id);
+	struct ifd_device *idev = ifd_get_device(u, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
 	/* arm_smmu_hw_info(): only the default or the SMMUv3 type. */
@@ -1135,288 +1056,7 @@ static int cmd_get_hw_info(struct ucmd *u)
 	}
 	if (!idev->dev->ats)
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-	return respond(u, sizeof(*cmd));
-}
-
-/* ------------------------------------------------------------------ */
-/* vIOMMU, vDEVICE, vEVENTQ, HW queue, fault queue                      */
-
-static int cmd_viommu_alloc(struct ucmd *u)
-{
-	struct u_viommu_alloc *cmd = u->cmd;
-	if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT)
-		return -EOPNOTSUPP;
-	struct ifd_device *idev = get_device(u, cmd->dev_id);
-	if (!idev)
-		return -ENOENT;
-	/* arm_smmu_get_viommu_size(): nesting, a way to keep DMA coherent
-	 * (CANWBS or S2FWB), and the SMMUv3 type (no CMDQV implementation). */
-	struct arm_smmu_device *smmu = arm_smmu_master_smmu(idev->dev->master);
-	uint32_t feat = arm_smmu_features(smmu);
-	if (!(feat & ARM_SMMU_FEAT_NESTING) ||
-	    (!idev->dev->canwbs && !(feat & ARM_SMMU_FEAT_S2FWB)) ||
-	    cmd->type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3)
-		return -EOPNOTSUPP;
-	struct ifd_hwpt *h = (struct ifd_hwpt *)obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c);
-	if (!h)
-		return -ENOENT;
-	if (!h->nest_parent)
-		return -EINVAL;
-	int rc;
-	struct ifd_viommu *v = obj_alloc(u->x, sizeof(*v), IFD_VIOMMU, u->c, &rc);
-	if (!v)
-		return rc;
-	v->hwpt = h;
-	h->obj.users++;
-	v->smmu = smmu;
-	rc = arm_vsmmu_alloc(idev->dev->master, h->domain, u->c, &v->vsmmu);
-	if (rc) {
-		v->vsmmu = NULL;
-		obj_abort(&v->obj, u->c);
-		return rc;
-	}
-	cmd->out_viommu_id = v->obj.id;
-	rc = respond(u, sizeof(*cmd));
-	if (rc) {
-		obj_abort(&v->obj, u->c);
-		return rc;
-	}
-	obj_finalize(&v->obj);
-	return 0;
-}
-
-static int cmd_vdevice_alloc(struct ucmd *u)
-{
-	struct u_vdevice_alloc *cmd = u->cmd;
-	struct ifd_viommu *v = (struct ifd_viommu *)obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c);
-	if (!v)
-		return -ENOENT;
-	struct ifd_device *idev = get_device(u, cmd->dev_id);
-	if (!idev)
-		return -ENOENT;
-	if (v->smmu != arm_smmu_master_smmu(idev->dev->master))
-		return -EINVAL;
-	if (idev->vdev)
-		return -EEXIST;
-	int rc;
-	struct ifd_vdevice *vd = obj_alloc(u->x, sizeof(*vd), IFD_VDEVICE, u->c, &rc);
-	if (!vd)
-		return rc;
-	rc = arm_vsmmu_vdevice_set(v->vsmmu, idev->dev->master, cmd->virt_id);
-	if (rc) {
-		obj_abort(&vd->obj, u->c);
-		return rc;
-	}
-	vd->virt_id = cmd->virt_id;
-	vd->viommu = v;
-	v->obj.users++;
-	vd->idev = idev;
-	idev->obj.users++;
-	idev->vdev = vd;
-	cmd->out_vdevice_id = vd->obj.id;
-	rc = respond(u, sizeof(*cmd));
-	if (rc) {
-		obj_abort(&vd->obj, u->c);
-		return rc;
-	}
-	obj_finalize(&vd->obj);
-	return 0;
-}
-
-static int evq_fd(struct ucmd *u, struct ifd_obj *o, enum shim_file_kind kind, int *fdno)
-{
-	struct shim_file *f = shim_file_new(u->p, kind);
-	if (!f)
-		return -ENOMEM;
-	f->u.evq = o;
-	int fd = shim_fd_install(u->p, f);
-	if (fd < 0) {
-		free(f);
-		return fd;
-	}
-	/* The file holds the object and the context. */
-	o->users++;
-	ictx_get(u->x);
-	*fdno = fd;
-	return 0;
-}
-
-static void evq_fd_undo(struct ucmd *u, int fd)
-{
-	struct shim_file *f = shim_fd_get(u->p, fd);
-	u->p->fds[fd] = NULL;
-	f->u.evq->users--;
-	u->x->refs--;
-	free(f);
-}
-
-static int cmd_veventq_alloc(struct ucmd *u)
-{
-	struct u_veventq_alloc *cmd = u->cmd;
-	if (cmd->flags || cmd->__reserved || cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT)
-		return -EOPNOTSUPP;
-	if (!cmd->veventq_depth)
-		return -EINVAL;
-	struct ifd_viommu *v = (struct ifd_viommu *)obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c);
-	if (!v)
-		return -ENOENT;
-	/* One queue per type; the SMMUv3 vIOMMU only ever fills its own type. */
-	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 && v->veventq)
-		return -EEXIST;
-	int rc;
-	struct ifd_veventq *q = obj_alloc(u->x, sizeof(*q), IFD_VEVENTQ, u->c, &rc);
-	if (!q)
-		return rc;
-	q->type = cmd->type;
-	q->viommu = v;
-	v->obj.users++;
-	q->depth = cmd->veventq_depth;
-	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3)
-		v->veventq = q;
-	int fd;
-	rc = evq_fd(u, &q->obj, SF_VEVENTQ, &fd);
-	if (rc) {
-		obj_abort(&q->obj, u->c);
-		return rc;
-	}
-	cmd->out_veventq_id = q->obj.id;
-	cmd->out_veventq_fd = (uint32_t)fd;
-	rc = respond(u, sizeof(*cmd));
-	if (rc) {
-		evq_fd_undo(u, fd);
-		obj_abort(&q->obj, u->c);
-		return rc;
-	}
-	obj_finalize(&q->obj);
-	return 0;
-}
-
-static int cmd_fault_alloc(struct ucmd *u)
-{
-	struct u_fault_alloc *cmd = u->cmd;
-	if (cmd->flags)
-		return -EOPNOTSUPP;
-	int rc;
-	struct ifd_fault *f = obj_alloc(u->x, sizeof(*f), IFD_FAULT, u->c, &rc);
-	if (!f)
-		return rc;
-	int fd;
-	rc = evq_fd(u, &f->obj, SF_FAULT, &fd);
-	if (rc) {
-		obj_abort(&f->obj, u->c);
-		return rc;
-	}
-	cmd->out_fault_id = f->obj.id;
-	cmd->out_fault_fd = (uint32_t)fd;
-	rc = respond(u, sizeof(*cmd));
-	if (rc) {
-		evq_fd_undo(u, fd);
-		obj_abort(&f->obj, u->c);
-		return rc;
-	}
-	obj_finalize(&f->obj);
-	return 0;
-}
-
-static int cmd_hw_queue_alloc(struct ucmd *u)
-{
-	struct u_hw_queue_alloc *cmd = u->cmd;
-	if (cmd->flags || cmd->type == IOMMU_HW_QUEUE_TYPE_DEFAULT)
-		return -EOPNOTSUPP;
-	if (!cmd->length)
-		return -EINVAL;
-	uint64_t last;
-	if (__builtin_add_overflow(cmd->nesting_parent_iova, cmd->length - 1, &last))
-		return -EOVERFLOW;
-	if (!obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c))
-		return -ENOENT;
-	/* The SMMUv3 vIOMMU has no HW queue ops (Tegra241 CMDQV only). */
-	return -EOPNOTSUPP;
-}
-
-void veventq_file_release(struct ifd_obj *o, struct kcall *c)
-{
-	struct ictx *x = o->ictx;
-	o->users--;
-	ictx_put(x, c);
-}
-
-/* iommufd_viommu_report_event() for the SMMUv3 type. */
-static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
-{
-	struct ifd_vevent e = {0};
-	if (q->num_events == q->depth) {
-		/* Full: one LOST_EVENTS header at the tail, never two. */
-		if (q->lost_queued)
-			return;
-		e.lost = true;
-		e.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
-	} else {
-		for (int i = 0; i < 4; i++)
-			for (int b = 0; b < 8; b++)
-				e.data[i * 8 + b] = (uint8_t)(evt[i] >> (8 * b));
-		e.len = 32;
-	}
-	if (q->n == q->cap) {
-		size_t nc = q->cap ? q->cap * 2 : 16;
-		struct ifd_vevent *nq = realloc(q->q, nc * sizeof(*nq));
-		if (!nq)
-			return;
-		q->q = nq;
-		q->cap = nc;
-	}
-	e.sequence = q->sequence;
-	q->sequence = (q->sequence + 1) & 0x7fffffffu;
-	q->q[q->n++] = e;
-	if (e.lost)
-		q->lost_queued = true;
-	else
-		q->num_events++;
-}
-
-void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_master *master,
-                            const uint64_t evt[4])
-{
-	struct shim *s = ctx;
-	struct shim_dev *d = shim_dev_by_master(s, master);
-	if (!d || !d->idev || !d->idev->vdev)
-		return;
-	struct ifd_viommu *v = d->idev->vdev->viommu;
-	if (!v || v->vsmmu != vsmmu || !v->veventq)
-		return;
-	veventq_report(v->veventq, evt);
-}
-
-int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
-                     uint64_t len)
-{
-	struct ifd_veventq *q = (struct ifd_veventq *)o;
-	uint64_t done = 0;
-	int rc = 0;
-	while (q->n) {
-		struct ifd_vevent *e = &q->q[0];
-		if (done >= len || 8 > len - done)
-			break;
-		if (!e->lost && 8 + e->len > len - done)
-			break;
-		uint32_t hdr[2] = {e->flags, e->sequence};
-		if (shim_copy_to_user(s, p, buf + done, hdr, 8)) {
-			rc = -EFAULT;
-			break;
-		}
-		if (e->len && shim_copy_to_user(s, p, buf + done + 8, e->data, e->len)) {
-			rc = -EFAULT;
-			break;
-		}
-		done += 8 + e->len;
-		if (e->lost)
-			q->lost_queued = false;
-		else
-			q->num_events--;
-		memmove(&q->q[0], &q->q[1], (q->n - 1) * sizeof(*q->q));
-		q->n--;
-	}
-	return done ? (int64_t)done : rc;
+	return ifd_respond(u, sizeof(*cmd));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1450,7 +1090,7 @@ int iommufd_compat_ioas_create(struct ictx *x)
 	kcall_end(&k);
 	if (!ioas)
 		return rc;
-	obj_finalize(&ioas->obj);
+	ifd_obj_finalize(&ioas->obj);
 	x->vfio_ioas = ioas;
 	return 0;
 }
@@ -1481,7 +1121,7 @@ static int cmd_vfio_ioas(struct ucmd *u)
 		if (!u->x->vfio_ioas)
 			return -ENODEV;
 		cmd->ioas_id = u->x->vfio_ioas->obj.id;
-		return respond(u, sizeof(*cmd));
+		return ifd_respond(u, sizeof(*cmd));
 	case IOMMU_VFIO_IOAS_SET: {
 		struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
 		if (!ioas)
