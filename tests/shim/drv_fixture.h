@@ -115,28 +115,78 @@ class DrvRig : public ShimRig
 		return Run([&](kcall *k) { return arm_smmu_attach_dev(dom, m, k); });
 	}
 
+	// iommu_pgsize(): the largest page of the domain that fits the
+	// alignment of iova and pa and the size, and how many of them before a
+	// larger page could start (what the iommu core does for iommu_map).
+	static uint64_t PickPgsize(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t size,
+	                           uint64_t *count)
+	{
+		uint64_t merge = iova | pa;
+		uint64_t sizes = bitmap & ((size << 1) - 1);
+		if (merge)
+			sizes &= (merge & (0 - merge)) | ((merge & (0 - merge)) - 1);
+		if (!sizes)
+			return *count = 0;
+		unsigned idx = 63 - __builtin_clzll(sizes);
+		uint64_t pg = 1ull << idx;
+		uint64_t bigger = bitmap & ~((pg << 1) - 1);
+		if (bigger) {
+			uint64_t next = bigger & (0 - bigger);
+			if (!((iova ^ pa) & (next - 1))) {
+				uint64_t off = next - (merge & (next - 1));
+				if (off + next <= size)
+					size = off;
+			}
+		}
+		*count = size >> idx;
+		return pg;
+	}
+
+	// iommu_map: split [iova, iova+size) into the largest pages.
 	CallRec Map(arm_smmu_domain *dom, uint64_t iova, uint64_t pa, uint64_t size,
 	            int prot = ARM_SMMU_PROT_READ | ARM_SMMU_PROT_WRITE)
 	{
 		return Run([&](kcall *k) {
-			uint64_t mapped = 0;
-			int rc =
-			    arm_smmu_map_pages(dom, iova, pa, 4096, size / 4096, prot, k, &mapped);
-			EXPECT_EQ(mapped, rc ? mapped : size);
-			return rc;
+			uint64_t left = size, a = iova, p = pa;
+			uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(dom);
+			while (left) {
+				uint64_t n = 0, mapped = 0;
+				uint64_t pg = PickPgsize(bitmap, a, p, left, &n);
+				if (!pg)
+					return -EINVAL;
+				int rc = arm_smmu_map_pages(dom, a, p, pg, n, prot, k, &mapped);
+				if (rc)
+					return rc;
+				EXPECT_EQ(mapped, pg * n);
+				a += mapped;
+				p += mapped;
+				left -= mapped;
+			}
+			return 0;
 		});
 	}
 
-	// unmap + iotlb_sync in one call (iommu_unmap in strict mode).
+	// iommu_unmap in strict mode: pages chosen by iommu_pgsize, one gather,
+	// then iotlb_sync.
 	CallRec Unmap(arm_smmu_domain *dom, uint64_t iova, uint64_t size, bool sync = true,
 	              uint64_t *unmapped = nullptr)
 	{
 		return Run([&](kcall *k) {
 			arm_smmu_gather g;
 			arm_smmu_gather_init(&g);
-			uint64_t n = arm_smmu_unmap_pages(dom, iova, 4096, size / 4096, &g, k);
+			uint64_t done = 0, bitmap = arm_smmu_domain_pgsize_bitmap(dom);
+			while (done < size) {
+				uint64_t n = 0;
+				uint64_t pg =
+				    PickPgsize(bitmap, iova + done, iova + done, size - done, &n);
+				uint64_t r =
+				    pg ? arm_smmu_unmap_pages(dom, iova + done, pg, n, &g, k) : 0;
+				if (!r)
+					break;
+				done += r;
+			}
 			if (unmapped)
-				*unmapped = n;
+				*unmapped = done;
 			if (sync)
 				arm_smmu_iotlb_sync(dom, &g, k);
 			return 0;

@@ -563,91 +563,36 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 
 /* ---- map / unmap ---- */
 
-/* iommu_pgsize(): the largest page that fits alignment and size, and how
- * many of them before a larger page could start. */
-static uint64_t pick_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr, uint64_t size,
-                            uint64_t *count)
-{
-	uint64_t addr_merge = iova | paddr;
-	uint64_t pgsizes = bitmap & (size >= (1ull << 63) ? ~0ull : ((size << 1) - 1));
-	if (addr_merge)
-		pgsizes &= (addr_merge & -addr_merge) | ((addr_merge & -addr_merge) - 1);
-	if (!pgsizes) {
-		*count = 0;
-		return 0;
-	}
-	unsigned idx = 63 - (unsigned)__builtin_clzll(pgsizes);
-	uint64_t pgsize = 1ull << idx;
-	uint64_t bigger = bitmap & ~((pgsize << 1) - 1);
-	if (bigger) {
-		uint64_t next = bigger & -bigger;
-		if (!((iova ^ paddr) & (next - 1))) {
-			uint64_t offset = next - (addr_merge & (next - 1));
-			if (offset + next <= size)
-				size = offset;
-		}
-	}
-	*count = size >> idx;
-	return pgsize;
-}
-
 static int prot_to_iopt(int prot)
 {
 	return ((prot & ARM_SMMU_PROT_READ) ? IOPT_PROT_READ : 0) |
 	       ((prot & ARM_SMMU_PROT_WRITE) ? IOPT_PROT_WRITE : 0);
 }
 
+/*
+ * ops->map_pages / ops->unmap_pages: exactly pgcount leaves of pgsize (a
+ * size of the domain's bitmap). Choosing page sizes for a range is the
+ * caller's (iommu_map's iommu_pgsize), so IOMMU_OPTION_HUGE_PAGES=0 can keep
+ * everything at 4K.
+ */
 int arm_smmu_map_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pa, uint64_t pgsize,
                        uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped)
 {
 	if (mapped)
 		*mapped = 0;
-	if (!d || !d->pgtbl || !pgsize || (pgsize & (pgsize - 1)))
+	if (!d || !d->pgtbl || !pgsize || (pgsize & (pgsize - 1)) ||
+	    !(arm_smmu_domain_pgsize_bitmap(d) & pgsize))
 		return -EINVAL;
-	uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(d);
-	uint64_t min = bitmap & -bitmap;
-	if ((iova | pa | pgsize) & (min - 1) || pgcount > UINT64_MAX / pgsize)
-		return -EINVAL;
-	uint64_t size = pgsize * pgcount, done = 0;
-	int rc = 0;
-	/* __iommu_map: largest pages first, as the core splits a range */
-	while (size) {
-		uint64_t count, m = 0;
-		uint64_t pg = pick_pgsize(bitmap, iova, pa, size, &count);
-		if (!pg)
-			return -EINVAL;
-		rc = io_pgtable_arm_map(d->pgtbl, iova, pa, pg, count, prot_to_iopt(prot), c, &m);
-		done += m;
-		if (rc || !m)
-			break;
-		iova += m;
-		pa += m;
-		size -= m;
-	}
-	if (mapped)
-		*mapped = done;
-	return rc;
+	return io_pgtable_arm_map(d->pgtbl, iova, pa, pgsize, pgcount, prot_to_iopt(prot), c,
+	                          mapped);
 }
 
 uint64_t arm_smmu_unmap_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pgsize,
                               uint64_t pgcount, struct arm_smmu_gather *g, struct kcall *c)
 {
-	if (!d || !d->pgtbl || !g || !pgsize || pgcount > UINT64_MAX / pgsize)
+	if (!d || !d->pgtbl || !g || !pgsize || !(arm_smmu_domain_pgsize_bitmap(d) & pgsize))
 		return 0;
-	uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(d);
-	uint64_t size = pgsize * pgcount, done = 0;
-	while (done < size) {
-		uint64_t count;
-		uint64_t pg = pick_pgsize(bitmap, iova, iova, size - done, &count);
-		if (!pg)
-			break;
-		uint64_t r = io_pgtable_arm_unmap(d->pgtbl, iova, pg, count, g, c);
-		if (!r)
-			break;
-		iova += r;
-		done += r;
-	}
-	return done;
+	return io_pgtable_arm_unmap(d->pgtbl, iova, pgsize, pgcount, g, c);
 }
 
 void arm_smmu_iotlb_sync(struct arm_smmu_domain *d, struct arm_smmu_gather *g, struct kcall *c)
