@@ -297,6 +297,11 @@ TEST_F(Nest, VeventqRules)
 	q.__reserved = 0;
 	q.viommu_id = ioas;
 	EXPECT_EQ(-ENOENT, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
+	// Another type gets its own queue, once.
+	q.viommu_id = viommu;
+	q.type = IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV;
+	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
+	EXPECT_EQ(-EEXIST, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
 }
 
 TEST_F(Nest, NestedAllocRules)

@@ -1,8 +1,10 @@
 /*
  * iommufd.c - /dev/iommu of Linux 7.0 (drivers/iommu/iommufd/{main,ioas,
  * hw_pagetable,device,viommu,eventq}.c): the object table of a context, the
- * ioctl dispatcher with its size rules, every IOMMU_* command, and the
- * device attach/replace/detach logic VFIO calls.
+ * ioctl dispatcher with its size rules, the IOAS, HWPT, hw-info, option
+ * and VFIO_IOAS commands, and the device attach/replace/detach logic VFIO
+ * calls. The vIOMMU side (vIOMMU, vDEVICE, vEVENTQ, queues, user
+ * invalidation) is in iommufd_viommu.c.
  *
  * Argument rules, in the kernel's order: the request's nr outside
  * 0x80..0x94 goes to the VFIO compat handler (vfio.c); the u32 size is read
@@ -259,7 +261,8 @@ static void obj_destroy(struct ifd_obj *o, struct kcall *c)
 		struct ifd_veventq *q = (struct ifd_veventq *)o;
 		free(q->q);
 		if (q->viommu) {
-			q->viommu->veventq = NULL;
+			if (q->type < 3)
+				q->viommu->veventqs[q->type] = NULL;
 			q->viommu->obj.users--;
 		}
 		break;

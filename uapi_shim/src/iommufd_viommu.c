@@ -210,7 +210,9 @@ int cmd_veventq_alloc(struct ucmd *u)
 	if (!v)
 		return -ENOENT;
 	/* One queue per type; the SMMUv3 vIOMMU only ever fills its own type. */
-	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 && v->veventq)
+	/* Types past the known ones find no queue and get one; 7.0 keeps a
+	 * list per vIOMMU, so only a second queue of a type is EEXIST. */
+	if (cmd->type < 3 && v->veventqs[cmd->type])
 		return -EEXIST;
 	int rc;
 	struct ifd_veventq *q = ifd_obj_alloc(u->x, sizeof(*q), IFD_VEVENTQ, u->c, &rc);
@@ -220,8 +222,8 @@ int cmd_veventq_alloc(struct ucmd *u)
 	q->viommu = v;
 	v->obj.users++;
 	q->depth = cmd->veventq_depth;
-	if (cmd->type == IOMMU_VEVENTQ_TYPE_ARM_SMMUV3)
-		v->veventq = q;
+	if (cmd->type < 3)
+		v->veventqs[cmd->type] = q;
 	int fd;
 	rc = evq_fd(u, &q->obj, SF_VEVENTQ, &fd);
 	if (rc) {
@@ -331,9 +333,9 @@ void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_
 	if (!d || !d->idev || !d->idev->vdev)
 		return;
 	struct ifd_viommu *v = d->idev->vdev->viommu;
-	if (!v || v->vsmmu != vsmmu || !v->veventq)
+	if (!v || v->vsmmu != vsmmu || !v->veventqs[IOMMU_VEVENTQ_TYPE_ARM_SMMUV3])
 		return;
-	veventq_report(v->veventq, evt);
+	veventq_report(v->veventqs[IOMMU_VEVENTQ_TYPE_ARM_SMMUV3], evt);
 }
 
 int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,

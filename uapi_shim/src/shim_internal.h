@@ -261,7 +261,9 @@ struct ifd_viommu {
 	struct arm_vsmmu *vsmmu;
 	struct ifd_hwpt *hwpt;
 	struct arm_smmu_device *smmu;
-	struct ifd_veventq *veventq; /* the ARM_SMMUV3 queue */
+	/* One queue per type (index = IOMMU_VEVENTQ_TYPE_*); the SMMUv3 driver
+	 * only ever fills the ARM_SMMUV3 one. */
+	struct ifd_veventq *veventqs[3];
 };
 
 struct ifd_vdevice {
