@@ -237,6 +237,25 @@ TEST_F(Inv, BlocksSplitAndFreedTables)
 	EXPECT_TRUE(Faults(iova2 + 0x1000));
 }
 
+TEST_F(Inv, Linux70RefusesAPartialBlockUnmap)
+{
+	r.env.io_pgtable_nosplit = true; // io-pgtable-arm 6.13+
+	Setup(ShimRig::DefaultConfig());
+	const uint64_t iova = 0x40000000ull;
+	uint64_t buf = r.Alloc(2ull << 20, 2ull << 20);
+	ASSERT_EQ(r.Map(dom, iova, buf, 2ull << 20).rc, 0);
+	ASSERT_TRUE(Ok(iova + 0x5000, buf + 0x5000));
+	uint64_t got = 1;
+	CallRec un = r.Unmap(dom, iova + 0x5000, 4096, true, &got);
+	EXPECT_EQ(got, 0u);
+	EXPECT_TRUE(un.ops.empty());
+	EXPECT_TRUE(Ok(iova + 0x5000, buf + 0x5000));
+	// The whole block still unmaps.
+	CallRec all = r.Unmap(dom, iova, 2ull << 20, true, &got);
+	EXPECT_EQ(got, 2ull << 20);
+	EXPECT_TRUE(Faults(iova + 0x5000));
+}
+
 TEST_F(Inv, FlushAllIsTheWholeAsid)
 {
 	Setup(ShimRig::DefaultConfig());

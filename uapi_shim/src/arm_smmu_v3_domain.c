@@ -381,8 +381,8 @@ int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t fl
 	}
 	const struct io_pgtable_tlb tlb = {tlb_flush_walk, tlb_add_page, d};
 	int rc = io_pgtable_arm_alloc(smmu->env, kind == ARM_SMMU_DOMAIN_S2, ias, oas,
-	                              (smmu->features & ARM_SMMU_FEAT_COHERENCY) != 0, true, &tlb,
-	                              c, &d->pgtbl);
+	                              (smmu->features & ARM_SMMU_FEAT_COHERENCY) != 0,
+	                              !smmu->env->io_pgtable_nosplit, &tlb, c, &d->pgtbl);
 	if (rc) {
 		free(d);
 		return rc;

@@ -71,6 +71,10 @@ struct kenv {
 	 * the first arm_smmu_device_probe() on this env, freed by the last
 	 * arm_smmu_device_remove(). Start it NULL. */
 	void *drv_shared;
+	/* io-pgtable-arm on a partial unmap of a block: false (default, the
+	 * arm_smmu_unmap_pages contract) splits it as io-pgtable-arm <= 6.12
+	 * did; true unmaps nothing, as 6.13+ (and so 7.0) does. */
+	bool io_pgtable_nosplit;
 };
 
 /* Default kernel costs (ns); each value's source is tabled in ktiming.c. */
