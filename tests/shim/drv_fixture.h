@@ -5,6 +5,8 @@
 #ifndef SHIM_TESTS_DRV_FIXTURE_H
 #define SHIM_TESTS_DRV_FIXTURE_H
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "rig.h"
@@ -52,6 +54,9 @@ class DrvRig : public ShimRig
 	{
 		for (auto *d : devs)
 			arm_smmu_device_remove(d);
+		if (getenv("DRV_LOG"))
+			for (auto &l : log)
+				fprintf(stderr, "%s\n", l.c_str());
 	}
 
 	// Run fn in a fresh kcall and return its record.

@@ -30,18 +30,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The static domains hold no state: shared by every SMMU, never written. */
-static struct arm_smmu_domain blocked_domain = {.kind = ARM_SMMU_DOMAIN_BLOCKED, .is_static = true};
-static struct arm_smmu_domain identity_domain = {.kind = ARM_SMMU_DOMAIN_IDENTITY,
-                                                 .is_static = true};
+/* The static domains hold no state: shared by every SMMU and by every
+ * kernel in the process, so they are const (no global mutable state); the
+ * interface hands out non-const pointers that nothing writes through. */
+static const struct arm_smmu_domain blocked_domain = {.kind = ARM_SMMU_DOMAIN_BLOCKED,
+                                                      .is_static = true};
+static const struct arm_smmu_domain identity_domain = {.kind = ARM_SMMU_DOMAIN_IDENTITY,
+                                                       .is_static = true};
 
 struct arm_smmu_domain *arm_smmu_blocked_domain(void)
 {
-	return &blocked_domain;
+	return (struct arm_smmu_domain *)&blocked_domain;
 }
 struct arm_smmu_domain *arm_smmu_identity_domain(void)
 {
-	return &identity_domain;
+	return (struct arm_smmu_domain *)&identity_domain;
 }
 
 enum inv_type { INV_S1_ASID, INV_S2_VMID, INV_S2_VMID_S1_CLEAR, INV_ATS, INV_ATS_FULL };
