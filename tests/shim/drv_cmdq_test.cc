@@ -182,4 +182,34 @@ TEST(DrvIrq, EmptyQueuesAndNoGerrorDoNothing)
 	EXPECT_EQ(r.Reg(0, SMMU_REG_GERROR), r.Reg(0, SMMU_REG_GERRORN));
 }
 
+TEST(DrvIrq, EventQueueDrainsAcrossWrapAndOverflow)
+{
+	DrvRig r;
+	arm_smmu_device *d = r.AddProbed();
+	arm_smmu_master *m = r.Master(d, 3);
+	arm_smmu_domain *dom = r.Paging(m);
+	ASSERT_EQ(r.Attach(dom, m).rc, 0);
+	// 200 faults into a 128-entry queue: the queue fills and overflows.
+	for (int i = 0; i < 200; i++)
+		r.Dma(0, 3, 0x100000 + 0x1000ull * i);
+	size_t recorded = 0;
+	for (bool rec : r.S(0).events_recorded)
+		recorded += rec;
+	EXPECT_LT(recorded, 200u);
+	CallRec irq = r.Run([&](kcall *k) {
+		arm_smmu_handle_irq(d, SMMU_IRQ_EVENTQ, k);
+		return 0;
+	});
+	EXPECT_GE(irq.ns, recorded * r.env.t.evt_handle);
+	uint32_t prod = (uint32_t)r.Reg(0, SMMU_REG_EVENTQ_PROD);
+	uint32_t cons = (uint32_t)r.Reg(0, SMMU_REG_EVENTQ_CONS);
+	EXPECT_EQ(prod & 0xff, cons & 0xff);                 // drained (index + wrap)
+	EXPECT_EQ(prod & SMMU_Q_OVFLG, cons & SMMU_Q_OVFLG); // overflow acknowledged
+	// The queue records again.
+	auto x = r.Dma(0, 3, 0x900000);
+	EXPECT_TRUE(x.event_recorded);
+	r.Attach(arm_smmu_blocked_domain(), m);
+	r.Free(dom);
+}
+
 } // namespace
