@@ -197,6 +197,36 @@ TEST(DrvDomain, IdentityBypassesAndDomainsStayOnTheirSmmu)
 		r.Free(dm);
 }
 
+TEST(DrvDomain, PasidCapableMasterGetsATwoLevelCdTable)
+{
+	DrvRig r;
+	arm_smmu_device *d = r.AddProbed();
+	arm_smmu_master_desc desc{};
+	desc.sid = 0x60;
+	desc.ssid_bits = 20;
+	arm_smmu_master *m = nullptr;
+	ASSERT_EQ(0, r.Run([&](kcall *k) { return arm_smmu_probe_master(d, &desc, k, &m); }).rc);
+	arm_smmu_domain *dom = r.Paging(m);
+	CallRec at = r.Attach(dom, m);
+	ASSERT_EQ(at.rc, 0);
+	// L1CD written (an invalid L1CD may be cached: CFGI_CD leaf=0 + SYNC),
+	// then the CD in two steps (everything but V, then V).
+	EXPECT_EQ(at.Count(SMMU_CMD_CFGI_CD), 3u);
+	EXPECT_EQ(at.cd_writes, 1u);
+	uint64_t ste[8];
+	arm_smmu_master_ste(m, ste);
+	EXPECT_EQ((ste[0] >> 4) & 3, 2u); // S1Fmt: 2-level, 64K leaves
+	EXPECT_EQ(ste[0] >> 59, 20u);     // S1CDMax
+	uint64_t buf = r.Alloc(4096);
+	ASSERT_EQ(r.Map(dom, 0x2000, buf, 4096).rc, 0);
+	auto x = r.Dma(0, 0x60, 0x2040);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK) << (int)x.event;
+	EXPECT_EQ(x.pa, buf + 0x40);
+	EXPECT_EQ(r.S(0).cerrors(), 0u);
+	r.Attach(arm_smmu_blocked_domain(), m);
+	r.Free(dom);
+}
+
 TEST(DrvDomain, NestParentNeedsNesting)
 {
 	DrvRig r;
