@@ -264,6 +264,32 @@ int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id,
 
 /* ---- requests and their argument layouts (the trace replayer's table) ---- */
 
+/*
+ * How a replayer uses the table for `ioctl $f REQUEST FIELD=VALUE ... -> ...`:
+ *  1. shim_uapi_request_by_name(REQUEST) (or a number: _find).
+ *  2. SHIM_ARG_STRUCT: allocate struct_size zeroed bytes; write every
+ *     SHIM_UF_SIZE field with struct_size unless the trace sets it; for each
+ *     FIELD=VALUE find the field (shim_uapi_field_find accepts the member
+ *     name or, for pointers, the payload name: `data`, `allowed_iovas`),
+ *     resolve symbols with shim_uapi_sym_value, and store `width` bytes
+ *     little-endian at `offset` (`count` > 1: a list).
+ *     Payloads (SHIM_UF_UPTR): lay the inline list out in a buffer, element
+ *     by element: elem_size bytes each (or the value of elem_field, e.g.
+ *     entry_len = 16 for SMMUv3 commands), made of `word`-byte scalars (a
+ *     nested list `[c0,c1]` is one element); store the buffer's address in
+ *     the pointer field and, unless the trace sets it, its length in
+ *     len_field (bytes for SHIM_PL_BYTES, elements for SHIM_PL_ELEMS).
+ *     payload_out: the kernel fills the buffer (IOAS_IOVA_RANGES,
+ *     GET_HW_INFO); allocate len_field's worth and read it back by the
+ *     payload's name.
+ *  3. SHIM_ARG_INT: pass `arg=` itself; SHIM_ARG_INT_PTR: a pointer to an
+ *     s32 holding it; SHIM_ARG_STRING: a pointer to the NUL-terminated
+ *     string; SHIM_ARG_NONE: 0.
+ *  4. shim_ioctl(); results by name: SHIM_UF_OUT fields read back at their
+ *     offsets, `ret` is the return value (a new fd for
+ *     VFIO_GROUP_GET_DEVICE_FD, an answer for VFIO_CHECK_EXTENSION).
+ */
+
 /* Name of a request number ("IOMMU_IOAS_MAP"), NULL if unknown. */
 const char *shim_request_name(unsigned long req);
 /* Number of a request by its uapi name, with or without the prefix
