@@ -470,6 +470,25 @@ TEST(FdNested, NestedOnAnotherSmmusViommuIsEinval)
 	EXPECT_EQ(-EINVAL, m.ViommuAlloc(ifd, devb, s2, &v));
 }
 
+TEST(FdNested, DuplicateVsidIsEexist)
+{
+	FdRig m(1);
+	ASSERT_EQ(0, m.AddDev("a", 0, 0x10));
+	ASSERT_EQ(1, m.AddDev("b", 0, 0x20));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu");
+	int da = m.Open("/dev/vfio/devices/vfio0"), db = m.Open("/dev/vfio/devices/vfio1");
+	uint32_t deva, devb, ioas, s2, v, vd;
+	ASSERT_EQ(0, m.Bind(da, ifd, &deva));
+	ASSERT_EQ(0, m.Bind(db, ifd, &devb));
+	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+	ASSERT_EQ(0, m.HwptAlloc(ifd, deva, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
+	ASSERT_EQ(0, m.ViommuAlloc(ifd, deva, s2, &v));
+	ASSERT_EQ(0, m.VdevAlloc(ifd, v, deva, 0x8, &vd));
+	EXPECT_EQ(-EEXIST, m.VdevAlloc(ifd, v, devb, 0x8, &vd));
+	EXPECT_EQ(0, m.VdevAlloc(ifd, v, devb, 0x9, &vd));
+}
+
 TEST(FdHwpt, PagingAllocRules)
 {
 	FdRig m(1);
