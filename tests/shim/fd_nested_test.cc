@@ -260,7 +260,14 @@ TEST_F(Nest, VeventqLostEventsAndSequence)
 	EXPECT_EQ(hdr[1], 2u);
 	memcpy(hdr, buf + 120, 8);
 	EXPECT_EQ(hdr[0], IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
-	EXPECT_EQ(hdr[1], 4u);
+	EXPECT_EQ(hdr[1], 5u); // re-queued with the sequence of the last lost event
+	// Room again: the next event follows the gap.
+	m.r.Dma(0, kSid, 0x200000, false);
+	ASSERT_EQ(0, m.Irq(0));
+	ASSERT_EQ(m.Read(qfd, buf, sizeof(buf)), 40);
+	memcpy(hdr, buf, 8);
+	EXPECT_EQ(hdr[0], 0u);
+	EXPECT_EQ(hdr[1], 6u);
 }
 
 TEST_F(Nest, VeventqFdHoldsTheObject)

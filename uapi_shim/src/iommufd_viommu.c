@@ -297,9 +297,7 @@ static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
 {
 	struct ifd_vevent e = {0};
 	if (q->num_events == q->depth) {
-		/* Full: one LOST_EVENTS header at the tail, never two. */
-		if (q->lost_queued)
-			return;
+		/* Full: the event becomes the LOST_EVENTS header. */
 		e.lost = true;
 		e.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
 	} else {
@@ -315,6 +313,14 @@ static void veventq_report(struct ifd_veventq *q, const uint64_t evt[4])
 			return;
 		q->q = nq;
 		q->cap = nc;
+	}
+	/* iommufd_vevent_handler(): a LOST_EVENTS header at the tail is taken
+	 * out and the new record (possibly the header again) appended with the
+	 * next sequence number, so the header always carries the latest lost
+	 * sequence and the reader sees the gap. */
+	if (q->n && q->q[q->n - 1].lost) {
+		q->n--;
+		q->lost_queued = false;
 	}
 	e.sequence = q->sequence;
 	q->sequence = (q->sequence + 1) & 0x7fffffffu;
