@@ -494,6 +494,45 @@ TEST_F(Legacy, ClosingTheGroupReleasesTheDevice)
 	EXPECT_EQ(0, m.Bind(dfd, ifd, &dev));
 }
 
+TEST(FdLegacy, Type1DomainsPerSmmuAcrossGroups)
+{
+	FdRig m(2);
+	ASSERT_EQ(0, m.AddDev("a", 0, 0x10));
+	ASSERT_EQ(1, m.AddDev("b", 0, 0x20));
+	ASSERT_EQ(2, m.AddDev("c", 1, 0x30));
+	m.Boot();
+	int cfd = m.Open("/dev/vfio/vfio");
+	int g0 = m.Open("/dev/vfio/0"), g1 = m.Open("/dev/vfio/1"), g2 = m.Open("/dev/vfio/2");
+	int32_t c32 = cfd;
+	ASSERT_EQ(0, m.Ioctl(g0, VFIO_GROUP_SET_CONTAINER, &c32));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t buf = m.Mmap(0x4000);
+	u_dma_map d{};
+	d.argsz = sizeof(d);
+	d.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	d.vaddr = buf;
+	d.iova = 0x100000;
+	d.size = 0x4000;
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_MAP_DMA, &d));
+	// A second group on the same SMMU: a new domain is tried, then the
+	// existing one taken (several STE writes on the way).
+	ASSERT_EQ(0, m.Ioctl(g1, VFIO_GROUP_SET_CONTAINER, &c32));
+	EXPECT_GE(m.last.ste_writes, 3u);
+	// A group on the other SMMU keeps its new domain, replayed.
+	ASSERT_EQ(0, m.Ioctl(g2, VFIO_GROUP_SET_CONTAINER, &c32));
+	auto a = m.r.Dma(0, 0x10, 0x100010, false);
+	auto b = m.r.Dma(0, 0x20, 0x100010, false);
+	auto c = m.r.Dma(1, 0x30, 0x100010, false);
+	ASSERT_EQ(a.outcome, SMMU_XLATE_OK);
+	ASSERT_EQ(b.outcome, SMMU_XLATE_OK);
+	ASSERT_EQ(c.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(a.asid, b.asid); // one domain on SMMU 0
+	EXPECT_EQ(c.pa, a.pa);
+	EXPECT_EQ(a.pa, m.Pa(buf) + 0x10);
+	// Pinned once for the container.
+	EXPECT_EQ(m.Stats().locked_mm, 4u);
+}
+
 // ---- iommufd's VFIO compat container ----
 
 TEST_F(Legacy, IommufdAsTheContainer)

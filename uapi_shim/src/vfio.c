@@ -16,9 +16,8 @@
  * The type1 container keeps its mappings in a private io_pagetable (iopt.c)
  * with one paging domain per SMMU, which is what type1's "reuse a
  * compatible domain" search yields on arm-smmu-v3 (attach to another SMMU's
- * domain fails). Simplification: type1 tries the existing domains before
- * allocating a new one (Linux allocates first, then swaps), so an attach to
- * an SMMU that already has a domain issues one STE write less.
+ * domain fails), in type1's order: allocate and attach a new domain, then
+ * swap to an existing compatible one if it takes the group.
  * Not modelled: VFIO_DEVICE_* region/irq ioctls (ENOTTY), PASID attach
  * (EOPNOTSUPP), DMA_MAP VADDR updates beyond the checks, dirty bitmaps,
  * noiommu.
@@ -96,49 +95,62 @@ int vfio_open_group(struct shim *s, struct shim_proc *p, struct shim_group *g, s
 
 /* ---- type1 container: groups and domains ---- */
 
+/* vfio_iommu_type1_attach_group(): allocate a domain and attach the group;
+ * then, for each existing domain of the same ops and coherency, detach
+ * (back to blocked), try it, and keep it (freeing the new one) if the
+ * attach works; arm-smmu-v3 refuses a domain of another SMMU (-EINVAL).
+ * A kept new domain is replayed with the existing mappings. */
 static int type1_attach_group(struct vfio_container *ct, struct shim_group *g, struct kcall *c)
 {
 	struct shim_dev *d = g->dev;
-	/* The SW MSI window may not collide with existing mappings. */
-	int rc = iopt_reserve(&ct->iopt, ARM_SMMU_MSI_IOVA_BASE,
-	                      ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, d);
-	if (rc)
-		return -EINVAL;
 	struct arm_smmu_device *smmu = arm_smmu_master_smmu(d->master);
-	for (size_t i = 0; i < ct->ndomains; i++) {
-		struct c_domain *cd = &ct->domains[i];
-		if (cd->smmu != smmu || cd->enforce_cc != d->canwbs)
-			continue;
-		if (arm_smmu_attach_dev(cd->d, d->master, c) == 0) {
-			cd->ngroups++;
-			return 0;
-		}
-	}
 	struct c_domain *nd = realloc(ct->domains, (ct->ndomains + 1) * sizeof(*nd));
-	if (!nd) {
-		iopt_remove_reserved(&ct->iopt, d);
+	if (!nd)
 		return -ENOMEM;
-	}
 	ct->domains = nd;
 	struct c_domain cd = {NULL, smmu, 1, false};
-	rc = arm_smmu_domain_alloc_paging(d->master, 0, c, &cd.d);
-	if (!rc) {
-		rc = arm_smmu_attach_dev(cd.d, d->master, c);
-		if (!rc) {
-			cd.enforce_cc = arm_smmu_domain_enforce_cc(cd.d);
-			rc = iopt_add_domain(&ct->iopt, cd.d, c);
-			if (rc)
-				arm_smmu_attach_dev(arm_smmu_blocked_domain(), d->master, c);
-		}
-		if (rc)
-			arm_smmu_domain_free(cd.d, c);
+	int rc = arm_smmu_domain_alloc_paging(d->master, 0, c, &cd.d);
+	if (rc)
+		return rc;
+	rc = arm_smmu_attach_dev(cd.d, d->master, c);
+	if (rc)
+		goto out_free;
+	/* The SW MSI window may not collide with existing mappings. */
+	rc = iopt_reserve(&ct->iopt, ARM_SMMU_MSI_IOVA_BASE,
+	                  ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, d);
+	if (rc) {
+		rc = -EINVAL;
+		goto out_detach;
 	}
+	cd.enforce_cc = arm_smmu_domain_enforce_cc(cd.d);
+	for (size_t i = 0; i < ct->ndomains; i++) {
+		struct c_domain *old = &ct->domains[i];
+		if (old->enforce_cc != cd.enforce_cc)
+			continue;
+		arm_smmu_attach_dev(arm_smmu_blocked_domain(), d->master, c);
+		if (arm_smmu_attach_dev(old->d, d->master, c) == 0) {
+			old->ngroups++;
+			arm_smmu_domain_free(cd.d, c);
+			return 0;
+		}
+		rc = arm_smmu_attach_dev(cd.d, d->master, c);
+		if (rc) {
+			iopt_remove_reserved(&ct->iopt, d);
+			goto out_free;
+		}
+	}
+	rc = iopt_add_domain(&ct->iopt, cd.d, c);
 	if (rc) {
 		iopt_remove_reserved(&ct->iopt, d);
-		return rc;
+		goto out_detach;
 	}
 	ct->domains[ct->ndomains++] = cd;
 	return 0;
+out_detach:
+	arm_smmu_attach_dev(arm_smmu_blocked_domain(), d->master, c);
+out_free:
+	arm_smmu_domain_free(cd.d, c);
+	return rc;
 }
 
 static void type1_detach_group(struct vfio_container *ct, struct shim_group *g, struct kcall *c)
