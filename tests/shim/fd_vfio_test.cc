@@ -458,6 +458,19 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	uint64_t end0;
 	memcpy(&end0, buf + 48, 8);
 	EXPECT_EQ(end0, 0x8000000u - 1);
+	// The chain: IOVA ranges -> migration -> DMA entries left (65535).
+	uint32_t next;
+	memcpy(&next, buf + 24 + 4, 4);
+	memcpy(&id, buf + next, 2);
+	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	memcpy(&next, buf + next + 4, 4);
+	memcpy(&id, buf + next, 2);
+	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	uint32_t avail;
+	memcpy(&avail, buf + next + 8, 4);
+	EXPECT_EQ(avail, 65535u);
+	memcpy(&next, buf + next + 4, 4);
+	EXPECT_EQ(next, 0u);
 	info->argsz = 8;
 	EXPECT_EQ(-EINVAL, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
 }

@@ -274,11 +274,13 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = iopt_pgsize_bitmap(t);
 	info.cap_offset = 0;
-	/* Capability chain: IOVA ranges, then the DMA mappings left. */
+	/* Capability chain: IOVA ranges, (type1 only) migration, then the DMA
+	 * mappings left; each capability 8-byte aligned. */
 	size_t nh = iopt_holes(t, NULL, 0);
 	size_t iova_sz = (16 + 16 * nh + 7) & ~7ul;
+	size_t mig_sz = compat ? 0 : 32;
 	size_t avail_sz = 16;
-	size_t caps_sz = iova_sz + avail_sz;
+	size_t caps_sz = iova_sz + mig_sz + avail_sz;
 	uint8_t *caps = calloc(1, caps_sz);
 	struct iopt_range *r = calloc(nh ? nh : 1, sizeof(*r));
 	if (!caps || !r) {
@@ -298,12 +300,27 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 		memcpy(caps + 16 + 16 * i, &r[i].start, 8);
 		memcpy(caps + 24 + 16 * i, &r[i].last, 8);
 	}
+	if (mig_sz) {
+		/* vfio_iommu_migration_build_caps(): no dirty-tracking flags, the
+		 * smallest page size, DIRTY_BITMAP_SIZE_MAX. */
+		uint8_t *m = caps + iova_sz;
+		uint16_t mid = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+		uint32_t mnext = base + (uint32_t)(iova_sz + mig_sz), mflags = 0;
+		uint64_t pg = info.iova_pgsizes & -info.iova_pgsizes, maxbm = 1ull << 28;
+		memcpy(m, &mid, 2);
+		memcpy(m + 2, &ver, 2);
+		memcpy(m + 4, &mnext, 4);
+		memcpy(m + 8, &mflags, 4);
+		memcpy(m + 16, &pg, 8);
+		memcpy(m + 24, &maxbm, 8);
+	}
+	uint8_t *av = caps + iova_sz + mig_sz;
 	id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	next = 0;
-	memcpy(caps + iova_sz, &id, 2);
-	memcpy(caps + iova_sz + 2, &ver, 2);
-	memcpy(caps + iova_sz + 4, &next, 4);
-	memcpy(caps + iova_sz + 8, &avail, 4);
+	memcpy(av, &id, 2);
+	memcpy(av + 2, &ver, 2);
+	memcpy(av + 4, &next, 4);
+	memcpy(av + 8, &avail, 4);
 	free(r);
 	info.flags |= VFIO_IOMMU_INFO_CAPS;
 	int rc = 0;
