@@ -433,6 +433,24 @@ TEST_F(Nest, UnbindTombstonesTheVdevice)
 	EXPECT_EQ(0, m.Destroy(ifd, nested));
 }
 
+TEST_F(Nest, AttachS1VsteWithoutVdeviceIsEnoent)
+{
+	ASSERT_EQ(0, m.Destroy(ifd, vdev));
+	uint32_t nested, pt;
+	ASSERT_EQ(0, Nested(&nested));
+	pt = nested;
+	EXPECT_EQ(-ENOENT, m.Attach(dfd, &pt));
+	// A bypass vSTE (Cfg=4) may attach without one: the parent's S2 serves.
+	uint64_t byp[2] = {1 | (4ull << 1), 0};
+	uint32_t h;
+	ASSERT_EQ(0, Nested(&h, byp));
+	pt = h;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	auto x = m.r.Dma(0, kSid, kGuestIpa + 0x2000, false);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, m.Pa(ram) + 0x2000);
+}
+
 TEST_F(Nest, ParentDestroyBusyWhileViommuLives)
 {
 	EXPECT_EQ(-EBUSY, m.Destroy(ifd, s2));
