@@ -755,6 +755,20 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 	return true;
 }
 
+// The record with the results `drop` selects left out (results already
+// compared as lists); `keep` holds the rest and must outlive the copy.
+static trc_record without_results(const trc_record &rec, std::vector<trc_arg> &keep,
+				  const std::function<bool(const char *)> &drop)
+{
+	for (size_t i = 0; i < rec.nresults; i++)
+		if (!drop(rec.results[i].key))
+			keep.push_back(rec.results[i]);
+	trc_record r = rec;
+	r.results = keep.data();
+	r.nresults = keep.size();
+	return r;
+}
+
 bool ReplayDriver::exec_process(const trc_record &rec)
 {
 	std::string why;
@@ -883,13 +897,9 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			return true;
 		};
 		// events= was compared above; keep it out of the generic pass.
-		trc_record filtered = rec;
 		std::vector<trc_arg> keep;
-		for (size_t i = 0; i < rec.nresults; i++)
-			if (std::strcmp(rec.results[i].key, "events") != 0)
-				keep.push_back(rec.results[i]);
-		filtered.results = keep.data();
-		filtered.nresults = keep.size();
+		trc_record filtered = without_results(
+			rec, keep, [](const char *key) { return std::strcmp(key, "events") == 0; });
 		return syscall_results(filtered, proc, n, field, "read");
 	}
 	case TRC_VERB_IOCTL: {
@@ -1178,17 +1188,13 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 	if (outs.empty())
 		return syscall_results(rec, proc, ret, field, what.c_str());
 	// List results were compared above; keep them out of the scalar pass.
-	trc_record filtered = rec;
 	std::vector<trc_arg> keep;
-	for (size_t i = 0; i < rec.nresults; i++) {
-		bool is_out = false;
+	trc_record filtered = without_results(rec, keep, [&](const char *key) {
 		for (const OutPayload &o : outs)
-			is_out |= std::strcmp(o.f->payload, rec.results[i].key) == 0;
-		if (!is_out)
-			keep.push_back(rec.results[i]);
-	}
-	filtered.results = keep.data();
-	filtered.nresults = keep.size();
+			if (std::strcmp(o.f->payload, key) == 0)
+				return true;
+		return false;
+	});
 	return syscall_results(filtered, proc, ret, field, what.c_str());
 }
 
