@@ -117,11 +117,6 @@ bool PlatformSpec::finalize(SimError &err)
 				return false;
 			}
 			t.smmu = st.smmu;
-		} else if (st.key == "policy.vmid" && st.value == "smmu-ida") {
-			// The mainline policy is what the kernel model does.
-			t.platform = true;
-			t.rank = -1;
-			continue;
 		} else if (future_param_known(st.key)) {
 			t.platform = true;
 			t.rank = -1; // not applied

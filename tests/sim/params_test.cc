@@ -200,15 +200,26 @@ TEST(SimParams, UnknownKeysAndBadValuesAreErrorsWithTheirSource)
 	p = Prepare("smmutrace 1\nsmmu dma\n");
 	EXPECT_FALSE(p.ok);
 	EXPECT_EQ(p.err.status, kExitMalformed);
-	// The mainline VMID policy is what the kernel model does; the other
-	// policies (and KVM's parameters) belong to a model not built yet: they
-	// are accepted, then deferred.
+	// The VMID policies and KVM's allocator are kernel parameters.
 	p = Prepare("smmutrace 1\nconfig policy.vmid=smmu-ida\n");
 	ASSERT_TRUE(p.ok) << p.err.msg;
 	EXPECT_EQ(p.spec.deferred.size(), 0u);
-	p = Prepare("smmutrace 1\nconfig policy.vmid=kvm-pinned kvm.vmid_bits=8\n");
+	EXPECT_EQ(p.spec.kernel.vmid_policy, (uint32_t)SHIM_VMID_SMMU_IDA);
+	p = Prepare("smmutrace 1\nconfig policy.vmid=kvm-pinned kvm.vmid_bits=8 kvm.cpus=4 "
+		    "policy.viommu_vmid=own\n");
 	ASSERT_TRUE(p.ok) << p.err.msg;
-	EXPECT_EQ(p.spec.deferred.size(), 2u);
+	EXPECT_EQ(p.spec.deferred.size(), 0u);
+	EXPECT_EQ(p.spec.kernel.vmid_policy, (uint32_t)SHIM_VMID_KVM_PINNED);
+	EXPECT_EQ(p.spec.kernel.kvm_vmid_bits, 8u);
+	EXPECT_EQ(p.spec.kernel.kvm_cpus, 4u);
+	EXPECT_TRUE(p.spec.kernel.viommu_vmid_own);
+	p = Prepare("smmutrace 1\nconfig policy.vmid=whatever\n");
+	EXPECT_FALSE(p.ok);
+	EXPECT_EQ(p.err.status, kExitMalformed);
+	EXPECT_NE(p.err.msg.find("kvm-pinned"), std::string::npos) << p.err.msg;
+	p = Prepare("smmutrace 1\nconfig kvm.vmid_bits=12\n");
+	EXPECT_FALSE(p.ok);
+	EXPECT_EQ(p.err.status, kExitMalformed);
 	// Kernel parameters are the shim's own (shim_config_set checks them).
 	p = Prepare("smmutrace 1\nconfig kernel.sync=msi\n");
 	ASSERT_TRUE(p.ok) << p.err.msg;

@@ -12,7 +12,9 @@
  *    (wired lines; the GERROR/EVTQ MSI registers stay 0);
  *  - the PRI queue is not allocated and PRIQEN stays 0 (no PRI users);
  *  - queues are capped at 2^ARM_SMMU_CMDQ_MAX_SHIFT / 2^ARM_SMMU_EVTQ_MAX_SHIFT
- *    entries (see arm_smmu_v3_internal.h).
+ *    entries (see arm_smmu_v3_internal.h);
+ *  - with FEAT_BTM (IDR0.BTM and no erratum), CR2.PTM is left clear (the
+ *    BTM RFC) instead of always set.
  */
 #include "arm_smmu_v3_internal.h"
 #include "smmu/smmu.h" /* enum smmu_irq line numbers only */
@@ -303,7 +305,16 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	if (rc)
 		return rc;
 	arm_smmu_write32(smmu, SMMU_REG_CR1, CR1_VALUE, c);
-	arm_smmu_write32(smmu, SMMU_REG_CR2, SMMU_CR2_PTM | SMMU_CR2_RECINVSID, c);
+	/* Mainline sets PTM always: the SMMU ignores broadcast TLBIs and every
+	 * invalidation goes through the CMDQ. The model leaves PTM clear on an
+	 * SMMU that has BTM (`smmu NAME btm=on`), as the RFC's "Enable broadcast
+	 * TLB maintenance" does, whatever the VMID policy: what goes wrong when
+	 * the policy does not keep KVM's and the SMMU's VMIDs apart is for the
+	 * user to see (digest §5). */
+	uint32_t cr2 = SMMU_CR2_RECINVSID;
+	if (!(smmu->features & ARM_SMMU_FEAT_BTM))
+		cr2 |= SMMU_CR2_PTM;
+	arm_smmu_write32(smmu, SMMU_REG_CR2, cr2, c);
 
 	arm_smmu_write64(smmu, SMMU_REG_STRTAB_BASE, smmu->strtab | STRTAB_BASE_RA, c);
 	uint32_t cfg;
@@ -361,13 +372,40 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	return write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
 }
 
-static void shared_put(struct kenv *env)
+static void shared_put(struct arm_smmu_device *smmu)
 {
+	struct kenv *env = smmu->env;
 	struct arm_smmu_shared *sh = env->drv_shared;
-	if (sh && --sh->refs == 0) {
+	if (!sh)
+		return;
+	for (size_t i = 0; i < sh->nsmmus; i++)
+		if (sh->smmus[i] == smmu) {
+			memmove(&sh->smmus[i], &sh->smmus[i + 1],
+			        (sh->nsmmus - i - 1) * sizeof(smmu));
+			sh->nsmmus--;
+			break;
+		}
+	if (--sh->refs == 0) {
+		free(sh->smmus);
+		free(sh->log);
 		free(sh);
 		env->drv_shared = NULL;
 	}
+}
+
+static int shared_add(struct arm_smmu_device *smmu)
+{
+	struct arm_smmu_shared *sh = smmu->shared;
+	if (sh->nsmmus == sh->capsmmus) {
+		size_t cap = sh->capsmmus ? 2 * sh->capsmmus : 4;
+		struct arm_smmu_device **n = realloc(sh->smmus, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sh->smmus = n;
+		sh->capsmmus = cap;
+	}
+	sh->smmus[sh->nsmmus++] = smmu;
+	return 0;
 }
 
 static void device_free(struct arm_smmu_device *smmu)
@@ -384,10 +422,12 @@ static void device_free(struct arm_smmu_device *smmu)
 	if (smmu->evtq.base)
 		kmem_free(env->mem, smmu->evtq.base, 32ull << smmu->evtq.shift);
 	free(smmu->l2);
-	free(smmu->vmid_map);
+	free(smmu->vmid_users);
+	free(smmu->vmid_users_list);
+	free(smmu->vsmmus);
 	free(smmu->masters);
 	if (smmu->shared)
-		shared_put(env);
+		shared_put(smmu);
 	free(smmu);
 }
 
@@ -410,6 +450,10 @@ int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
 	}
 	smmu->shared = env->drv_shared;
 	smmu->shared->refs++;
+	if (shared_add(smmu)) {
+		device_free(smmu);
+		return -ENOMEM;
+	}
 
 	int rc = hw_probe(smmu, c);
 	if (!rc)
@@ -421,8 +465,8 @@ int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
 		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift,
 		                pow2_align(32ull << smmu->evtq.shift), &smmu->evtq.base);
 	if (!rc) {
-		smmu->vmid_map = calloc(((1u << smmu->vmid_bits) + 7) / 8, 1);
-		if (!smmu->vmid_map)
+		smmu->vmid_users = calloc(1u << smmu->vmid_bits, sizeof(*smmu->vmid_users));
+		if (!smmu->vmid_users)
 			rc = -ENOMEM;
 	}
 	if (!rc)

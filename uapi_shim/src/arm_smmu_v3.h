@@ -150,6 +150,49 @@ struct arm_smmu_domain *arm_smmu_identity_domain(void);
  */
 int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t flags,
 				 struct kcall *c, struct arm_smmu_domain **out);
+
+/*
+ * Who a stage-2 context is for, for the VMID policy (policy.vmid): the
+ * KVM the device was associated with (struct kvm_vmid of that VM; NULL:
+ * none) and an owner label for the report ("vmm0/vm0", or the process).
+ */
+struct kvm_vmid;
+struct arm_smmu_vmid_req {
+	struct kvm_vmid *kvm;
+	const char *owner;
+};
+/* arm_smmu_domain_alloc_paging with the requester's KVM and owner. */
+int arm_smmu_domain_alloc_paging_req(struct arm_smmu_master *for_master, uint32_t flags,
+				     const struct arm_smmu_vmid_req *req, struct kcall *c,
+				     struct arm_smmu_domain **out);
+
+/* Sources of a VMID (the report's `source`). */
+enum arm_smmu_vmid_source {
+	ARM_SMMU_VMID_SRC_IDA = 0,    /* "smmu-ida": the SMMU's own allocator */
+	ARM_SMMU_VMID_SRC_KVM,        /* "kvm": KVM's current VMID, not pinned */
+	ARM_SMMU_VMID_SRC_KVM_PINNED, /* "kvm-pinned" */
+	ARM_SMMU_VMID_SRC_SHARED,     /* "shared": pinned in the one allocator */
+	ARM_SMMU_VMID_SRC_SPLIT,      /* "split": the SMMU's half */
+};
+const char *arm_smmu_vmid_source_name(unsigned src);
+
+/* One assignment of a VMID on an SMMU, as logged (a move ends one record
+ * and starts the next). */
+struct arm_smmu_vmid_log {
+	uint32_t smmu, vmid;
+	uint8_t source;
+	bool live;           /* still in use */
+	char owner[48];
+	char kind[16];       /* "s2", "nest-parent", "vsmmu" */
+	uint64_t t_alloc, t_free; /* kernel ns */
+	uint32_t stes, stes_max;  /* STEs carrying it now / at most */
+	uint32_t moved_from;      /* this record started with a move from that VMID (0: none) */
+	uint32_t moved_to;        /* this record ended with a move to that VMID (0: none) */
+	uint32_t moves;           /* moves of the context so far */
+	char why[96];
+};
+size_t arm_smmu_vmid_log_count(const struct kenv *env);
+const struct arm_smmu_vmid_log *arm_smmu_vmid_log_at(const struct kenv *env, size_t i);
 /* alloc_domain_nested on a vIOMMU: flags must be 0 (-EOPNOTSUPP); the vSTE
  * is validated as arm_smmu_validate_vste() does (-EIO). */
 int arm_smmu_domain_alloc_nested(struct arm_vsmmu *vsmmu, uint32_t flags, const uint64_t vste[2],
@@ -214,6 +257,11 @@ int arm_smmu_iova_to_phys(struct arm_smmu_domain *d, uint64_t iova, uint64_t *pa
  * uses the parent's VMID (7.0). */
 int arm_vsmmu_alloc(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent,
 		    struct kcall *c, struct arm_vsmmu **out);
+/* With policy.viommu_vmid=own, the vSMMU gets its own VMID for req (freed
+ * by arm_vsmmu_free; -ENOSPC when exhausted). */
+int arm_vsmmu_alloc_req(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent,
+			const struct arm_smmu_vmid_req *req, struct kcall *c,
+			struct arm_vsmmu **out);
 void arm_vsmmu_free(struct arm_vsmmu *v, struct kcall *c);
 uint32_t arm_vsmmu_vmid(const struct arm_vsmmu *v);
 struct arm_smmu_device *arm_vsmmu_smmu(const struct arm_vsmmu *v);

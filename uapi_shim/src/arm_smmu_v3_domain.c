@@ -103,9 +103,12 @@ static size_t build_invs(const struct arm_smmu_domain *d, struct inv *v, size_t 
 		if (d->kind == ARM_SMMU_DOMAIN_S1) {
 			invs_add(v, &n, cap, INV_S1_ASID, d->asid);
 		} else {
-			invs_add(v, &n, cap, INV_S2_VMID, d->vmid);
+			/* a vSMMU with its own VMID tags its masters' entries
+			 * with it (the per-vSMMU series' S2_VMID_VSMMU) */
+			uint32_t vmid = via_nested ? m->domain->vsmmu->vmid : d->vmid;
+			invs_add(v, &n, cap, INV_S2_VMID, vmid);
 			if (d->nest_parent)
-				invs_add(v, &n, cap, INV_S2_VMID_S1_CLEAR, d->vmid);
+				invs_add(v, &n, cap, INV_S2_VMID_S1_CLEAR, vmid);
 		}
 		if (m->ats_enabled)
 			invs_add(v, &n, cap,
@@ -339,6 +342,13 @@ static void tlb_add_page(void *cookie, void *gather, uint64_t iova, uint64_t gra
 int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t flags,
                                  struct kcall *c, struct arm_smmu_domain **out)
 {
+	return arm_smmu_domain_alloc_paging_req(for_master, flags, NULL, c, out);
+}
+
+int arm_smmu_domain_alloc_paging_req(struct arm_smmu_master *for_master, uint32_t flags,
+                                     const struct arm_smmu_vmid_req *req, struct kcall *c,
+                                     struct arm_smmu_domain **out)
+{
 	if (!for_master || !out)
 		return -EINVAL;
 	struct arm_smmu_device *smmu = for_master->smmu;
@@ -395,9 +405,14 @@ int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t fl
 		if (id_alloc(smmu->shared->asid_map, (1u << smmu->asid_bits) - 1, &d->asid))
 			rc = -EBUSY;
 	} else {
-		/* ida_alloc_range(1, 2^vmid_bits - 1): VMID 0 is for bypass STEs */
-		if (id_alloc(smmu->vmid_map, (1u << smmu->vmid_bits) - 1, &d->vmid))
-			rc = -ENOSPC;
+		/* policy.vmid (arm_smmu_v3_vmid.c); mainline: ida_alloc_range(1,
+		 * 2^vmid_bits - 1), VMID 0 being for bypass STEs */
+		rc = arm_smmu_vmid_get(smmu, req, parent, parent ? "nest-parent" : "s2", c,
+		                       &d->vmid_user);
+		if (!rc) {
+			d->vmid = d->vmid_user->vmid;
+			d->vmid_user->domain = d;
+		}
 	}
 	if (rc) {
 		io_pgtable_arm_free(d->pgtbl);
@@ -410,7 +425,6 @@ int arm_smmu_domain_alloc_paging(struct arm_smmu_master *for_master, uint32_t fl
 
 void arm_smmu_domain_free(struct arm_smmu_domain *d, struct kcall *c)
 {
-	(void)c;
 	if (!d || d->is_static)
 		return;
 	if (d->smmu)
@@ -418,8 +432,8 @@ void arm_smmu_domain_free(struct arm_smmu_domain *d, struct kcall *c)
 			assert(!master_uses(d->smmu->masters[i], d) && "domain still attached");
 	if (d->kind == ARM_SMMU_DOMAIN_S1)
 		bit_clear(d->smmu->shared->asid_map, d->asid);
-	else if (d->kind == ARM_SMMU_DOMAIN_S2 && d->vmid)
-		bit_clear(d->smmu->vmid_map, d->vmid);
+	else if (d->kind == ARM_SMMU_DOMAIN_S2 && d->vmid_user)
+		arm_smmu_vmid_put(d->vmid_user, c);
 	io_pgtable_arm_free(d->pgtbl);
 	free(d);
 }
@@ -562,6 +576,19 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 	}
 	}
 	return -EINVAL;
+}
+
+void arm_smmu_reinstall_ste(struct arm_smmu_master *m, struct kcall *c)
+{
+	uint64_t ste[8];
+	struct arm_smmu_domain *d = m->domain;
+	if (d->kind == ARM_SMMU_DOMAIN_S2)
+		arm_smmu_make_s2_domain_ste(ste, m, d, m->ats_enabled);
+	else if (d->kind == ARM_SMMU_DOMAIN_NESTED)
+		arm_smmu_make_nested_domain_ste(ste, m, d, m->ats_enabled);
+	else
+		return;
+	arm_smmu_install_ste_for_dev(m, ste, c);
 }
 
 /* ---- map / unmap ---- */

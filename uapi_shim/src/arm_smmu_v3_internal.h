@@ -106,7 +106,42 @@
 struct arm_smmu_shared {
 	unsigned refs;
 	uint8_t asid_map[(1u << 16) / 8]; /* arm_smmu_asid_xa: ASIDs in use */
+	/* every SMMU of the kernel (a pinned KVM VMID moves private users on
+	 * all of them) */
+	struct arm_smmu_device **smmus;
+	size_t nsmmus, capsmmus;
+	/* VMID assignments, moves and releases, in order (the report) */
+	struct arm_smmu_vmid_log *log;
+	size_t nlog, caplog;
+	uint64_t vmid_moves;
 };
+
+/* One context that puts a VMID in STEs of one SMMU (arm_smmu_v3_vmid.c). */
+struct arm_smmu_vmid_user {
+	struct arm_smmu_device *smmu;
+	uint32_t vmid;
+	uint8_t source;            /* enum arm_smmu_vmid_source */
+	char owner[48];
+	struct kvm_vmid *kvm;      /* pinned in KVM's allocator (put at release) */
+	struct kvm_vmid *own_kvm;  /* shared: the pseudo-VM pinned for a context without a KVM */
+	struct arm_smmu_domain *domain; /* an S2 domain, or */
+	struct arm_vsmmu *vsmmu;        /* a vSMMU with its own VMID */
+	size_t logi;                    /* its current log record + 1 (0: none) */
+	uint32_t moves;
+};
+
+/* Get a VMID for a new context of `smmu` under policy.vmid. nest: the
+ * context is a nest parent or a vSMMU (the only ones that adopt a KVM's
+ * VMID). kind: "s2", "nest-parent", "vsmmu" for the log. -ENOSPC when
+ * exhausted. */
+int arm_smmu_vmid_get(struct arm_smmu_device *smmu, const struct arm_smmu_vmid_req *req,
+                      bool nest, const char *kind, struct kcall *c,
+                      struct arm_smmu_vmid_user **out);
+void arm_smmu_vmid_put(struct arm_smmu_vmid_user *u, struct kcall *c);
+void arm_smmu_vmid_count_stes(struct arm_smmu_device *smmu);
+/* Rebuild the master's STE from its current domain (S2 or nested) and
+ * install it with the hitless writer (arm_smmu_v3_domain.c). */
+void arm_smmu_reinstall_ste(struct arm_smmu_master *m, struct kcall *c);
 
 struct arm_smmu_queue {
 	uint64_t base;  /* PA */
@@ -130,7 +165,11 @@ struct arm_smmu_device {
 	uint32_t num_l1; /* 2-level: L1 descriptors */
 	uint64_t *l2;    /* 2-level: L2 table PA per L1 index (0: none) */
 	struct arm_smmu_queue cmdq, evtq;
-	uint8_t *vmid_map; /* IDA, 1 << vmid_bits bits */
+	uint16_t *vmid_users; /* per VMID: contexts using it (the IDA: 0 = free) */
+	struct arm_smmu_vmid_user **vmid_users_list;
+	size_t nvmid_users, capvmid_users;
+	struct arm_vsmmu **vsmmus; /* live vSMMUs */
+	size_t nvsmmus, capvsmmus;
 	struct arm_smmu_master **masters;
 	size_t nmasters, cap_masters;
 	arm_smmu_vevent_fn vevent;
@@ -168,6 +207,7 @@ struct arm_smmu_domain {
 	bool nest_parent;
 	struct arm_smmu_device *smmu; /* paging/nested: bound at alloc */
 	uint32_t asid, vmid;
+	struct arm_smmu_vmid_user *vmid_user; /* S2: where vmid came from */
 	struct io_pgtable_arm *pgtbl;
 	/* nested */
 	struct arm_vsmmu *vsmmu;
@@ -185,6 +225,7 @@ struct arm_vsmmu {
 	struct arm_smmu_device *smmu;
 	struct arm_smmu_domain *s2_parent;
 	uint32_t vmid;
+	struct arm_smmu_vmid_user *vmid_user; /* policy.viommu_vmid=own; NULL: the parent's */
 	struct arm_vsmmu_vdev *vdevs;
 	size_t nvdevs, cap_vdevs;
 };

@@ -23,7 +23,13 @@
 int arm_vsmmu_alloc(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent, struct kcall *c,
                     struct arm_vsmmu **out)
 {
-	(void)c;
+	return arm_vsmmu_alloc_req(m, s2_parent, NULL, c, out);
+}
+
+int arm_vsmmu_alloc_req(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent,
+                        const struct arm_smmu_vmid_req *req, struct kcall *c,
+                        struct arm_vsmmu **out)
+{
 	if (!m || !s2_parent || !out)
 		return -EINVAL;
 	struct arm_smmu_device *smmu = m->smmu;
@@ -43,17 +49,52 @@ int arm_vsmmu_alloc(struct arm_smmu_master *m, struct arm_smmu_domain *s2_parent
 	v->smmu = smmu;
 	v->s2_parent = s2_parent;
 	v->vmid = s2_parent->vmid;
+	if (smmu->nvsmmus == smmu->capvsmmus) {
+		size_t cap = smmu->capvsmmus ? 2 * smmu->capvsmmus : 4;
+		struct arm_vsmmu **n = realloc(smmu->vsmmus, cap * sizeof(*n));
+		if (!n) {
+			free(v);
+			return -ENOMEM;
+		}
+		smmu->vsmmus = n;
+		smmu->capvsmmus = cap;
+	}
+	if (smmu->env->viommu_vmid_own) {
+		/* the per-vSMMU series: arm_vsmmu_init allocates the VMID */
+		int rc = arm_smmu_vmid_get(smmu, req, true, "vsmmu", c, &v->vmid_user);
+		if (rc) {
+			free(v);
+			return rc;
+		}
+		v->vmid = v->vmid_user->vmid;
+		v->vmid_user->vsmmu = v;
+	}
+	smmu->vsmmus[smmu->nvsmmus++] = v;
 	*out = v;
 	return 0;
 }
 
 void arm_vsmmu_free(struct arm_vsmmu *v, struct kcall *c)
 {
-	(void)c;
 	if (!v)
 		return;
 	while (v->nvdevs)
 		arm_vsmmu_vdevice_unset(v, v->vdevs[v->nvdevs - 1].master);
+	struct arm_smmu_device *smmu = v->smmu;
+	for (size_t i = 0; i < smmu->nvsmmus; i++)
+		if (smmu->vsmmus[i] == v) {
+			memmove(&smmu->vsmmus[i], &smmu->vsmmus[i + 1],
+			        (smmu->nvsmmus - i - 1) * sizeof(v));
+			smmu->nvsmmus--;
+			break;
+		}
+	if (v->vmid_user) {
+		/* arm_vsmmu_destroy: flush the tag before the VMID is reused */
+		uint64_t cmd[2];
+		smmu_cmd_tlbi_s12_vmall(cmd, (uint16_t)v->vmid);
+		arm_smmu_cmdq_issue_cmd(smmu, cmd, true, c);
+		arm_smmu_vmid_put(v->vmid_user, c);
+	}
 	free(v->vdevs);
 	free(v);
 }

@@ -223,6 +223,7 @@ void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t targ
 	uint64_t cmd[2];
 	smmu_cmd_prefetch_config(cmd, m->desc.sid, false, 0);
 	arm_smmu_cmdq_issue_cmd(m->smmu, cmd, false, c);
+	arm_smmu_vmid_count_stes(m->smmu);
 }
 
 /* ---- target entries ---- */
@@ -317,16 +318,20 @@ void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_mast
 	/* A non-valid vSTE becomes an abort STE (the guest sees C_BAD_STE). */
 	if (!(nested->vste[0] & STE_0_V))
 		cfg = SMMU_STE_CONFIG_ABORT;
+	/* The S2 of the vSMMU's parent, tagged with the vSMMU's VMID (the
+	 * parent's in 7.0; its own with policy.viommu_vmid=own). */
+	struct io_pgtable_arm_regs r;
+	io_pgtable_arm_get_regs(nested->vsmmu->s2_parent->pgtbl, &r);
 	switch (cfg) {
 	case SMMU_STE_CONFIG_S1:
-		arm_smmu_make_s2_domain_ste(ste, m, nested->vsmmu->s2_parent, ats);
+		arm_smmu_make_s2_ste_regs(ste, m->smmu, nested->vsmmu->vmid, &r, ats);
 		ste[0] = STE_0_V | ((uint64_t)SMMU_STE_CONFIG_NESTED << STE_0_CFG_SHIFT);
 		ste[0] |= nested->vste[0] & ~STE_0_CFG;
 		ste[1] |= nested->vste[1];
 		ste[1] |= STE_1_MEV; /* merge events: DoS mitigation on the eventq */
 		break;
 	case SMMU_STE_CONFIG_BYPASS:
-		arm_smmu_make_s2_domain_ste(ste, m, nested->vsmmu->s2_parent, ats);
+		arm_smmu_make_s2_ste_regs(ste, m->smmu, nested->vsmmu->vmid, &r, ats);
 		break;
 	default:
 		arm_smmu_make_abort_ste(ste);

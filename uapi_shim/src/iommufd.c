@@ -728,6 +728,16 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 	return 0;
 }
 
+/* Who a stage-2 context is for (policy.vmid): the KVM the device captured
+ * at bind (the pinned-VMID RFC's iommufd_device kvm pointer), and an owner
+ * label, the VM's or else the process's. */
+void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_vmid_req *r)
+{
+	(void)idev; /* KVM association: wired once kvm.h lands */
+	r->kvm = NULL;
+	r->owner = x->proc ? x->proc->name : "";
+}
+
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
                              uint32_t flags, bool immediate_attach, bool user_data, struct kcall *c,
                              struct ifd_hwpt **out);
@@ -889,8 +899,13 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	if (user_data)
 		rc = -EOPNOTSUPP;
 	else
-		rc = arm_smmu_domain_alloc_paging(
-		    idev->dev->master, flags & ~IOMMU_HWPT_FAULT_ID_VALID, c, &h->domain);
+	{
+		struct arm_smmu_vmid_req req;
+		iommufd_vmid_req(x, idev, &req);
+		rc = arm_smmu_domain_alloc_paging_req(idev->dev->master,
+		                                      flags & ~IOMMU_HWPT_FAULT_ID_VALID, &req, c,
+		                                      &h->domain);
+	}
 	if (rc) {
 		h->domain = NULL;
 		ifd_obj_abort(&h->obj, c);

@@ -116,7 +116,9 @@ int cmd_viommu_alloc(struct ucmd *u)
 	v->hwpt = h;
 	h->obj.users++;
 	v->smmu = smmu;
-	rc = arm_vsmmu_alloc(idev->dev->master, h->domain, u->c, &v->vsmmu);
+	struct arm_smmu_vmid_req req;
+	iommufd_vmid_req(u->x, idev, &req);
+	rc = arm_vsmmu_alloc_req(idev->dev->master, h->domain, &req, u->c, &v->vsmmu);
 	if (rc) {
 		v->vsmmu = NULL;
 		ifd_obj_abort(&v->obj, u->c);

@@ -235,3 +235,11 @@ void klog(struct kenv *env, int level, const char *fmt, ...)
 	va_end(ap);
 	env->ops->log(env->host, level, buf);
 }
+
+uint32_t kbroadcast_tlbi(struct kenv *env, const char *op, uint32_t vmid, uint32_t asid,
+                         uint64_t addr, uint64_t t)
+{
+	if (!env->ops->tlbi_broadcast)
+		return 0;
+	return env->ops->tlbi_broadcast(env->host, op, vmid, asid, addr, t);
+}

@@ -58,6 +58,7 @@ struct ktiming {
  * t.k.* ...) lives in shim_config (shim.h); struct kenv holds them decoded. */
 
 struct kmem;   /* page allocator, kmem.c */
+struct kvm_vmid_space; /* kvm_vmid.h */
 
 struct kenv {
 	const struct shim_host_ops *ops;
@@ -75,7 +76,19 @@ struct kenv {
 	 * arm_smmu_unmap_pages contract) splits it as io-pgtable-arm <= 6.12
 	 * did; true unmaps nothing, as 6.13+ (and so 7.0) does. */
 	bool io_pgtable_nosplit;
+	/* VMIDs (policy.vmid, policy.viommu_vmid; digest §3.1, §4). kvm_vmids is
+	 * KVM's allocator (one per machine, created at boot; NULL before). The
+	 * split policy gives the SMMUs [vmid_split_base, 2 * vmid_split_base). */
+	uint32_t vmid_policy;      /* enum shim_vmid_policy */
+	bool viommu_vmid_own;
+	struct kvm_vmid_space *kvm_vmids;
+	uint32_t vmid_split_base;
 };
+
+/* A broadcast TLBI from a PE at time t (the host delivers it to the SMMUs;
+ * digest §5). Returns the TLB entries removed. */
+uint32_t kbroadcast_tlbi(struct kenv *env, const char *op, uint32_t vmid, uint32_t asid,
+                         uint64_t addr, uint64_t t);
 
 /* Default kernel costs (ns); each value's source is tabled in ktiming.c. */
 void ktiming_default(struct ktiming *t);

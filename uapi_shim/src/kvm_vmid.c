@@ -185,6 +185,15 @@ uint32_t kvm_vmid_update(struct kvm_vmid_space *s, struct kvm_vmid *v, unsigned 
 	return (uint32_t)idx_of(s, vmid);
 }
 
+uint32_t kvm_vmid_current(struct kvm_vmid_space *s, struct kvm_vmid *v, bool *rollover)
+{
+	if (rollover)
+		*rollover = false;
+	if (!gen_match(s, v->id))
+		new_vmid(s, v, rollover);
+	return (uint32_t)idx_of(s, v->id);
+}
+
 void kvm_vmid_clear_active(struct kvm_vmid_space *s, unsigned cpu)
 {
 	s->active[cpu % s->cpus] = s->nidx; /* VMID_ACTIVE_INVALID */

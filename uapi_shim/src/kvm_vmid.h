@@ -55,6 +55,10 @@ void kvm_vmid_space_destroy(struct kvm_vmid_space *s);
  * generation (the caller broadcasts TLBI ALLE1IS). */
 uint32_t kvm_vmid_update(struct kvm_vmid_space *s, struct kvm_vmid *v, unsigned cpu,
 			 bool *rollover);
+/* The index the VM would run with now: a VM without a VMID of the current
+ * generation gets one as at its next vCPU load (new_vmid), without becoming
+ * active anywhere. Used by the unsafe kvm-unpinned policy, which adopts it. */
+uint32_t kvm_vmid_current(struct kvm_vmid_space *s, struct kvm_vmid *v, bool *rollover);
 /* vCPU put on `cpu` (kvm_arm_vmid_clear_active). */
 void kvm_vmid_clear_active(struct kvm_vmid_space *s, unsigned cpu);
 

@@ -12,6 +12,7 @@
  * blocking reads.
  */
 #include "shim_internal.h"
+#include "kvm_vmid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +53,27 @@ void shim_config_default(struct shim_config *cfg)
 	cfg->rlimit_memlock = 0;
 	cfg->iommufd_max_ids = 0x7fffffffu;
 	cfg->vfio_dma_entry_limit = 65535;
+	cfg->vmid_policy = SHIM_VMID_SMMU_IDA;
+	cfg->viommu_vmid_own = false;
+	cfg->kvm_vmid_bits = 16;
+	cfg->kvm_cpus = 8;
 	_Static_assert(sizeof(struct shim_ktiming) == sizeof(struct ktiming), "ktiming mirror");
 	struct ktiming kt;
 	ktiming_default(&kt);
 	memcpy(&cfg->kt, &kt, sizeof(kt));
 }
 
-enum ptype { P_BOOL, P_U64, P_U32, P_SYNC, P_KT };
+enum ptype { P_BOOL, P_U64, P_U32, P_SYNC, P_KT, P_POLICY, P_VIOMMU };
+
+static const char *const vmid_policy_names[] = {
+    "smmu-ida", "kvm-pinned", "shared", "split", "kvm-pinned-naive", "kvm-unpinned",
+};
+#define NPOLICIES (sizeof(vmid_policy_names) / sizeof(vmid_policy_names[0]))
+
+const char *shim_vmid_policy_name(uint32_t policy)
+{
+	return policy < NPOLICIES ? vmid_policy_names[policy] : "?";
+}
 
 struct pdesc {
 	struct shim_param_info info;
@@ -100,6 +115,23 @@ static const struct pdesc params[] = {
       "mappings per type1 container (exhausted: ENOSPC)"},
      P_U32,
      offsetof(struct shim_config, vfio_dma_entry_limit)},
+    {{"policy.vmid", "enum", "smmu-ida", "Linux 7.0 arm-smmu-v3 (per-SMMU IDA)",
+      "VMID of stage-2 domains: smmu-ida | kvm-pinned | shared | split | kvm-pinned-naive | "
+      "kvm-unpinned (the last two are unsafe, for the oracle)"},
+     P_POLICY,
+     offsetof(struct shim_config, vmid_policy)},
+    {{"policy.viommu_vmid", "enum", "parent", "Linux 7.0 arm_vsmmu_init (own: 2026 per-vSMMU series)",
+      "VMID of a vIOMMU: parent (its nest parent's) | own (allocated at VIOMMU_ALLOC)"},
+     P_VIOMMU,
+     offsetof(struct shim_config, viommu_vmid_own)},
+    {{"kvm.vmid_bits", "count", "16", "ID_AA64MMFR1_EL1.VMIDBits of a VMID16 CPU",
+      "KVM's VMID width: 8 or 16"},
+     P_U32,
+     offsetof(struct shim_config, kvm_vmid_bits)},
+    {{"kvm.cpus", "count", "8", "uncalibrated (num_possible_cpus of a small host)",
+      "physical CPUs KVM's VMID allocator sees (per-CPU active/reserved VMIDs)"},
+     P_U32,
+     offsetof(struct shim_config, kvm_cpus)},
     KT(syscall, "500", "estimate: arm64 ioctl entry/exit with mitigations (0.3-0.6 us)", "ioctl entry + exit, fd lookup, struct copy"),
     KT(obj_op, "100", "uncalibrated", "iommufd object alloc/lookup/destroy"),
     KT(pin_page, "50", "uncalibrated", "pin_user_pages per 4K page"),
@@ -211,7 +243,31 @@ int shim_config_set(struct shim_config *cfg, const char *name, const char *value
 	case P_KT:
 		if (parse_u64(value, &v) || v > UINT32_MAX)
 			goto bad;
+		if (!strcmp(name, "kvm.vmid_bits") && v != 8 && v != 16)
+			goto bad;
+		if (!strcmp(name, "kvm.cpus") && (v < 1 || v > 4096))
+			goto bad;
 		*(uint32_t *)base = (uint32_t)v;
+		return SHIM_OK;
+	case P_POLICY:
+		for (uint32_t i = 0; i < NPOLICIES; i++)
+			if (!strcmp(value, vmid_policy_names[i])) {
+				*(uint32_t *)base = i;
+				return SHIM_OK;
+			}
+		if (err && errlen)
+			snprintf(err, errlen,
+			         "bad value '%s' for %s (smmu-ida, kvm-pinned, shared, split, "
+			         "kvm-pinned-naive or kvm-unpinned)",
+			         value, name);
+		return SHIM_ERR_INVAL;
+	case P_VIOMMU:
+		if (!strcmp(value, "own"))
+			*(bool *)base = true;
+		else if (!strcmp(value, "parent"))
+			*(bool *)base = false;
+		else
+			goto bad;
 		return SHIM_OK;
 	}
 bad:
@@ -240,6 +296,12 @@ int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, 
 	case P_KT:
 		snprintf(buf, len, "%u", *(const uint32_t *)base);
 		break;
+	case P_POLICY:
+		snprintf(buf, len, "%s", shim_vmid_policy_name(*(const uint32_t *)base));
+		break;
+	case P_VIOMMU:
+		snprintf(buf, len, "%s", *(const bool *)base ? "own" : "parent");
+		break;
 	}
 	return SHIM_OK;
 }
@@ -250,20 +312,26 @@ int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, 
 int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, void *host,
                 struct shim **out)
 {
-	if (!cfg || !ops || !out || cfg->size != sizeof(*cfg) || ops->size < sizeof(*ops) ||
+	if (!cfg || !ops || !out || cfg->size != sizeof(*cfg) || ops->size < SHIM_HOST_OPS_MIN_SIZE ||
 	    !ops->mem_read || !ops->mem_write || !ops->mmio_read || !ops->mmio_write)
+		return SHIM_ERR_INVAL;
+	if (cfg->vmid_policy >= NPOLICIES || (cfg->kvm_vmid_bits != 8 && cfg->kvm_vmid_bits != 16) ||
+	    cfg->kvm_cpus < 1)
 		return SHIM_ERR_INVAL;
 	struct shim *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SHIM_ERR_NOMEM;
 	s->cfg = *cfg;
-	s->ops = *ops;
+	memcpy(&s->ops, ops, ops->size < sizeof(*ops) ? ops->size : sizeof(*ops));
+	s->ops.size = sizeof(s->ops);
 	s->host = host;
 	s->env.ops = &s->ops;
 	s->env.host = host;
 	memcpy(&s->env.t, &cfg->kt, sizeof(s->env.t));
 	s->env.sync_msi = cfg->sync_msi;
 	s->env.iommu_strict = cfg->iommu_strict;
+	s->env.vmid_policy = cfg->vmid_policy;
+	s->env.viommu_vmid_own = cfg->viommu_vmid_own;
 	if (kmem_create(&s->env, cfg->dram_base, cfg->dram_size, &s->env.mem)) {
 		free(s);
 		return SHIM_ERR_INVAL;
@@ -318,6 +386,7 @@ void shim_destroy(struct shim *s)
 		proc_free(s, s->procs[i]);
 	free(s->procs);
 	kcall_end(&k);
+	kvm_vmid_space_destroy(s->env.kvm_vmids);
 	kmem_destroy(s->env.mem);
 	free(s);
 }
@@ -449,6 +518,42 @@ bool shim_smmu_coherent(struct arm_smmu_device *smmu)
 	return arm_smmu_features(smmu) & ARM_SMMU_FEAT_COHERENCY;
 }
 
+/*
+ * KVM's VMID allocator, once the SMMUs' VMID widths are known. split: with
+ * b the narrowest of KVM's and every SMMU's width, KVM takes [1, 2^(b-1))
+ * and the SMMUs [2^(b-1), 2^b). Pinning exists under the policies that use
+ * the RFC's pinned VMIDs.
+ */
+static int kvm_vmids_create(struct shim *s)
+{
+	unsigned b = s->cfg.kvm_vmid_bits;
+	for (uint32_t i = 0; i < s->nsmmus; i++)
+		if (s->smmus[i] && arm_smmu_vmid_bits(s->smmus[i]) < b)
+			b = arm_smmu_vmid_bits(s->smmus[i]);
+	struct kvm_vmid_config kc = {
+	    .bits = s->cfg.kvm_vmid_bits,
+	    .cpus = s->cfg.kvm_cpus,
+	    .first = 1,
+	    .limit = 1u << s->cfg.kvm_vmid_bits,
+	    .pinning = s->cfg.vmid_policy == SHIM_VMID_KVM_PINNED ||
+	               s->cfg.vmid_policy == SHIM_VMID_SHARED ||
+	               s->cfg.vmid_policy == SHIM_VMID_KVM_PINNED_NAIVE,
+	};
+	if (s->cfg.vmid_policy == SHIM_VMID_SPLIT) {
+		kc.limit = 1u << (b - 1);
+		s->env.vmid_split_base = 1u << (b - 1);
+	}
+	int rc = kvm_vmid_space_create(&kc, &s->env.kvm_vmids);
+	if (rc) {
+		klog(&s->env, 0,
+		     "kvm: cannot create the VMID allocator (%u-bit VMIDs, window [%u, %u), %u CPUs): "
+		     "the window must be larger than the CPUs",
+		     kc.bits, kc.first, kc.limit, kc.cpus);
+		return rc == -ENOMEM ? SHIM_ERR_NOMEM : SHIM_ERR_INVAL;
+	}
+	return SHIM_OK;
+}
+
 int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call)
 {
 	if (!s)
@@ -467,6 +572,8 @@ int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call)
 		}
 		arm_smmu_set_vevent_handler(s->smmus[i], iommufd_vevent_handler, s);
 	}
+	if (rc == SHIM_OK)
+		rc = kvm_vmids_create(s);
 	for (uint32_t i = 0; i < s->ndevs && rc == SHIM_OK; i++)
 		rc = dev_probe(s, s->devs[i], &k);
 	if (rc == SHIM_OK)

@@ -325,6 +325,8 @@ void iommufd_device_unbind(struct ifd_obj *idev, struct kcall *c);
 int iommufd_device_attach(struct ifd_obj *idev, uint32_t *pt_id, bool replace, struct kcall *c);
 void iommufd_device_detach(struct ifd_obj *idev, struct kcall *c);
 int iommufd_compat_ioas_create(struct ictx *x);
+/* policy.vmid's view of who a device's stage-2 context is for. */
+void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_vmid_req *r);
 struct ifd_ioas *iommufd_compat_ioas(struct ictx *x);
 int iommufd_ioas_pinned(struct ictx *x, uint32_t id, uint64_t *pages);
 void veventq_file_release(struct ifd_obj *o, struct kcall *c);

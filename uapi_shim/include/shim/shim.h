@@ -42,7 +42,18 @@ struct shim_host_ops {
 	int (*copy_to_user)(void *host, uint64_t uptr, const void *buf, size_t len);
 	/* Diagnostics: level 0 error, 1 warning, 2 info, 3 debug. */
 	void (*log)(void *host, int level, const char *msg);
+	/* A broadcast TLB maintenance instruction executed by a PE at now_ns
+	 * (`op` is the Arm ARM name: "ALLE1IS", "VMALLE1IS", "ASIDE1IS" ...;
+	 * vmid/asid/addr as the instruction carries them). The host delivers it
+	 * to every SMMU (each honours it only with BTM on and CR2.PTM clear) and
+	 * returns how many TLB entries it removed. Optional (NULL: no SMMU
+	 * listens); hosts built against an older struct (smaller `size`) have
+	 * none. */
+	uint32_t (*tlbi_broadcast)(void *host, const char *op, uint32_t vmid, uint32_t asid,
+	                           uint64_t addr, uint64_t now_ns);
 };
+/* Hosts must provide at least the members up to and including `log`. */
+#define SHIM_HOST_OPS_MIN_SIZE (offsetof(struct shim_host_ops, log) + sizeof(void (*)(void)))
 
 /* ======================================================================
  * Everything below is the shim's own API (the host ops above are shared
@@ -94,7 +105,24 @@ struct shim_config {
 	uint32_t
 	    vfio_dma_entry_limit; /* kernel.vfio_dma_entry_limit: type1 dma_entry_limit (65535) */
 	struct shim_ktiming kt;   /* t.k.<name> */
+	/* VMIDs (reference/linux-uapi.md §3.1, §4): */
+	uint32_t vmid_policy;     /* policy.vmid: enum shim_vmid_policy */
+	bool viommu_vmid_own;     /* policy.viommu_vmid: own (per-vSMMU VMID) | parent (7.0) */
+	uint32_t kvm_vmid_bits;   /* kvm.vmid_bits: 8 or 16 */
+	uint32_t kvm_cpus;        /* kvm.cpus: physical CPUs KVM's allocator sees */
 };
+
+/* policy.vmid: who chooses the VMID of a stage-2 (nest parent) domain. */
+enum shim_vmid_policy {
+	SHIM_VMID_SMMU_IDA = 0,   /* mainline: per-SMMU IDA 1..2^bits-1, independent of KVM */
+	SHIM_VMID_KVM_PINNED,     /* RFC: the KVM's pinned VMID when the device has a KVM,
+	                           * else private; a private VMID KVM later pins is moved */
+	SHIM_VMID_SHARED,         /* one allocator (KVM's) for KVM and SMMU; all pinned */
+	SHIM_VMID_SPLIT,          /* KVM [1, 2^(b-1)), SMMU [2^(b-1), 2^b) */
+	SHIM_VMID_KVM_PINNED_NAIVE, /* unsafe: kvm-pinned without collision check/move */
+	SHIM_VMID_KVM_UNPINNED,   /* unsafe: adopt KVM's current VMID, never updated */
+};
+const char *shim_vmid_policy_name(uint32_t policy);
 void shim_config_default(struct shim_config *cfg);
 /* Set a named parameter from text ("on"/"off", "poll"/"msi", integers with
  * K/M/G suffixes). SHIM_ERR_INVAL with a message in err for an unknown name
