@@ -107,6 +107,7 @@ private:
 			     const char *what);
 	bool int_value(const trc_value &v, uint64_t &out, const char *what);
 	std::string proc_of(const trc_record &rec, const trc_value *fdv);
+	void collect_kernel();
 	void kernel_done(const shim_call &c);
 	bool unsupported(const trc_record &rec, const std::string &why);
 	bool ok_results(const trc_record &rec, bool ok, const char *what, const std::string &why);
@@ -193,6 +194,7 @@ void ReplayDriver::run()
 	// Let the kernel reach the end of the last record, so interrupts and
 	// MSIs due by then are delivered before the report is taken.
 	qk_.sync();
+	collect_kernel();
 	if (!ok && error_.status != kExitMalformed) {
 		// A malformed trace is reported as such wherever the replay stopped
 		// (an assertion, a record not supported yet): read the rest.
@@ -218,6 +220,64 @@ void ReplayDriver::run()
 		default: outcome_.status = unsupported_ ? "unsupported" : "error"; break;
 		}
 	}
+}
+
+// The kernel's VMID log and KVM's allocator, for the report; and the BTM
+// warning: an SMMU that listens to broadcast TLBIs under a policy that does
+// not keep KVM's and the SMMUs' VMIDs apart.
+void ReplayDriver::collect_kernel()
+{
+	if (!kernel_ || !kernel_->booted())
+		return;
+	shim *k = kernel_->k();
+	struct shim_vmid_stats vs{};
+	if (shim_vmid_stats(k, &vs) != 0)
+		return;
+	stats_.vmids_known = true;
+	stats_.vmid_policy = vs.policy;
+	stats_.viommu_vmid_own = vs.viommu_vmid_own;
+	stats_.vmid_separates = vs.separates;
+	stats_.kvm_bits = vs.kvm_bits;
+	stats_.kvm_cpus = vs.kvm_cpus;
+	stats_.kvm_generation = vs.kvm_generation;
+	stats_.kvm_rollovers = vs.kvm_rollovers;
+	stats_.kvm_pinned = vs.kvm_pinned;
+	stats_.kvm_max_pinned = vs.kvm_max_pinned;
+	stats_.vmid_moves = vs.moves;
+	stats_.vmids.clear();
+	for (size_t i = 0, n = shim_vmid_count(k); i < n; i++) {
+		shim_vmid_info v{};
+		if (shim_vmid_at(k, i, &v) != 0)
+			break;
+		RunStats::VmidRecord r;
+		r.smmu = v.smmu;
+		r.vmid = v.vmid;
+		r.source = v.source;
+		r.owner = v.owner;
+		r.kind = v.kind;
+		r.why = v.why;
+		r.live = v.live;
+		r.t_alloc_ns = v.t_alloc_ns;
+		r.t_free_ns = v.t_free_ns;
+		r.stes = v.stes;
+		r.stes_max = v.stes_max;
+		r.moved_from = v.moved_from;
+		r.moved_to = v.moved_to;
+		r.moves = v.moves;
+		stats_.vmids.push_back(r);
+	}
+	stats_.btm_smmus.clear();
+	stats_.warnings.clear();
+	for (const SmmuSpec &sp : spec_.smmus)
+		if (sp.cfg.btm) {
+			stats_.btm_smmus.push_back(sp.name);
+			if (!vs.separates)
+				stats_.warnings.push_back(
+				    sp.name + ": BTM is on (CR2.PTM clear) but policy.vmid=" + vs.policy +
+				    " does not keep KVM's and the SMMU's VMIDs apart: a guest's broadcast "
+				    "TLBIs reach SMMU entries tagged with its KVM VMID, whoever owns them "
+				    "(BTM needs shared or split VMIDs)");
+		}
 }
 
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
@@ -1213,6 +1273,7 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 	if (!name || !op || !val || !name->s || !op->s)
 		return fail(kExitMalformed, rec.line, rec.col, "expect stat: expected NAME OP VALUE");
 	stats_.sim_time_ps = now_ps();
+	collect_kernel();
 	std::vector<const SmmuModule *> smmus;
 	for (auto &s : p_.smmus)
 		smmus.push_back(s.get());

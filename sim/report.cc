@@ -274,6 +274,72 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.raw({"ioctls"}, a);
 	}
 
+	// VMIDs: the policy, KVM's allocator, and every assignment per SMMU.
+	if (st.vmids_known) {
+		b.str({"vmid", "policy"}, st.vmid_policy);
+		b.str({"vmid", "viommu_vmid"}, st.viommu_vmid_own ? "own" : "parent");
+		b.num({"vmid", "assignments"}, st.vmids.size());
+		b.num({"vmid", "moves"}, st.vmid_moves);
+		b.num({"kvm", "vmid_bits"}, st.kvm_bits);
+		b.num({"kvm", "cpus"}, st.kvm_cpus);
+		b.num({"kvm", "generation"}, st.kvm_generation);
+		b.num({"kvm", "rollovers"}, st.kvm_rollovers);
+		b.num({"kvm", "pinned"}, st.kvm_pinned);
+		b.num({"kvm", "max_pinned"}, st.kvm_max_pinned);
+		std::string a = "{";
+		for (size_t si = 0; si < st.smmu_names().size(); si++) {
+			std::vector<const RunStats::VmidRecord *> recs;
+			for (const auto &r : st.vmids)
+				if (r.smmu == si)
+					recs.push_back(&r);
+			std::stable_sort(recs.begin(), recs.end(),
+					 [](const RunStats::VmidRecord *x, const RunStats::VmidRecord *y) {
+						 return x->vmid < y->vmid;
+					 });
+			a += si ? ",\n    " : "\n    ";
+			json_string(a, st.smmu_names()[si]);
+			a += ": [";
+			for (size_t i = 0; i < recs.size(); i++) {
+				const RunStats::VmidRecord &r = *recs[i];
+				a += i ? ",\n      {" : "\n      {";
+				a += "\"vmid\": " + std::to_string(r.vmid) + ", \"owner\": ";
+				json_string(a, r.owner);
+				a += ", \"source\": ";
+				json_string(a, r.source);
+				a += ", \"kind\": ";
+				json_string(a, r.kind);
+				a += ", \"stes\": " + std::to_string(r.stes) +
+				     ", \"stes_max\": " + std::to_string(r.stes_max) +
+				     ", \"live\": " + (r.live ? "true" : "false") +
+				     ", \"alloc_ns\": " + std::to_string(r.t_alloc_ns);
+				if (!r.live)
+					a += ", \"free_ns\": " + std::to_string(r.t_free_ns);
+				a += ", \"moves\": " + std::to_string(r.moves);
+				if (r.moved_from)
+					a += ", \"moved_from\": " + std::to_string(r.moved_from);
+				if (r.moved_to)
+					a += ", \"moved_to\": " + std::to_string(r.moved_to);
+				if (!r.why.empty()) {
+					a += ", \"why\": ";
+					json_string(a, r.why);
+				}
+				a += "}";
+			}
+			a += recs.empty() ? "]" : "\n    ]";
+		}
+		a += "\n  }";
+		b.raw({"vmids"}, a);
+	}
+	{
+		std::string w = "[";
+		for (size_t i = 0; i < st.warnings.size(); i++) {
+			w += i ? ", " : "";
+			json_string(w, st.warnings[i]);
+		}
+		w += "]";
+		b.raw({"warnings"}, w);
+	}
+
 	b.num({"mmio", "reads"}, st.mmio_reads);
 	b.num({"mmio", "writes"}, st.mmio_writes);
 	b.num({"mmio", "errors"}, st.mmio_errors);
@@ -456,6 +522,8 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 	    get("records_late").c_str(), get("failures").c_str());
 	add("  simulated time  %s ns\n", get("sim_time_ns").c_str());
 	add("  isolation       oracle not implemented: isolation is not checked yet\n");
+	for (const std::string &w : st.warnings)
+		o += "  warning         " + w + "\n";
 
 	add("DMA               %s (ok %s, faults %s, aborts %s, bus errors %s)\n",
 	    get("dma.count").c_str(), get("dma.ok").c_str(), get("dma.faults").c_str(),
@@ -504,6 +572,31 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 			    get(base + ".count").c_str(), get(base + ".errors").c_str(),
 			    get(base + ".commands").c_str(), get(base + ".syncs").c_str(),
 			    lat(base).c_str());
+		}
+	}
+	if (st.vmids_known && (!st.vmids.empty() || st.kvm_rollovers)) {
+		add("vmids             policy %s (vIOMMU: %s); %zu assignments, %s moves; KVM %s-bit, "
+		    "generation %s, rollovers %s, pinned %s of %s\n",
+		    st.vmid_policy.c_str(), st.viommu_vmid_own ? "own" : "parent", st.vmids.size(),
+		    get("vmid.moves").c_str(), get("kvm.vmid_bits").c_str(), get("kvm.generation").c_str(),
+		    get("kvm.rollovers").c_str(), get("kvm.pinned").c_str(), get("kvm.max_pinned").c_str());
+		size_t shown = 0;
+		for (const auto &r : st.vmids) {
+			if (shown++ == 24) {
+				add("  ... %zu more in the JSON report (vmids)\n", st.vmids.size() - 24);
+				break;
+			}
+			std::string smmu = r.smmu < st.smmu_names().size() ? st.smmu_names()[r.smmu] : "?";
+			std::string tail;
+			if (r.moved_from)
+				tail += ", moved from " + std::to_string(r.moved_from);
+			if (r.moved_to)
+				tail += ", moved to " + std::to_string(r.moved_to);
+			if (!r.why.empty())
+				tail += " (" + r.why + ")";
+			add("  %-8s vmid %-5u %-18s %-10s %-11s stes %u%s%s\n", smmu.c_str(), r.vmid,
+			    r.owner.c_str(), r.source.c_str(), r.kind.c_str(), r.stes_max,
+			    r.live ? "" : ", released", tail.c_str());
 		}
 	}
 	add("events            %s (recorded %s, dropped %s)\n", get("events.count").c_str(),

@@ -101,6 +101,23 @@ public:
 
 	// ---- the kernel model ----
 	std::vector<IoctlRecord> ioctls;
+	// VMIDs (policy.vmid): every assignment, in order, and the summary;
+	// taken from the kernel when the report is built (vmids_known).
+	struct VmidRecord {
+		uint32_t smmu = 0, vmid = 0;
+		std::string source, owner, kind, why;
+		bool live = false;
+		uint64_t t_alloc_ns = 0, t_free_ns = 0;
+		uint32_t stes = 0, stes_max = 0, moved_from = 0, moved_to = 0, moves = 0;
+	};
+	std::vector<VmidRecord> vmids;
+	bool vmids_known = false;
+	std::string vmid_policy;
+	bool viommu_vmid_own = false, vmid_separates = false;
+	uint32_t kvm_bits = 0, kvm_cpus = 0, kvm_pinned = 0, kvm_max_pinned = 0;
+	uint64_t kvm_generation = 0, kvm_rollovers = 0, vmid_moves = 0;
+	std::vector<std::string> btm_smmus; // SMMUs with BTM on (CR2.PTM clear)
+	std::vector<std::string> warnings;
 	uint64_t syscalls = 0;      // open, close, mmap, read, ioctl
 
 	// ---- other records ----

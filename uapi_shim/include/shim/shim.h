@@ -290,6 +290,43 @@ int shim_proc_stats(const struct shim *s, const char *proc, struct shim_proc_sta
  * -ENOENT (not an IOAS). */
 int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id, uint64_t *pages);
 
+/* ---- VMIDs: where every stage-2 context's VMID came from (the report) ---- */
+
+/* One assignment of a VMID on an SMMU, in the order they were made; a move
+ * (policy kvm-pinned) ends one record and starts another. */
+struct shim_vmid_info {
+	uint32_t smmu;        /* SMMU index */
+	uint32_t vmid;
+	const char *source;   /* "smmu-ida", "kvm", "kvm-pinned", "shared", "split" */
+	const char *owner;    /* "vmm0/vm0" (a KVM VM) or the process */
+	const char *kind;     /* "s2", "nest-parent", "vsmmu" */
+	bool live;            /* still in use */
+	uint64_t t_alloc_ns, t_free_ns;
+	uint32_t stes;        /* STEs carrying the VMID now (at release: then) */
+	uint32_t stes_max;
+	uint32_t moved_from;  /* started by a move from this VMID (0: allocated) */
+	uint32_t moved_to;    /* ended by a move to this VMID (0: not moved) */
+	uint32_t moves;       /* the context's moves so far */
+	const char *why;      /* the move's reason ("" if none) */
+};
+size_t shim_vmid_count(const struct shim *s);
+/* 0, or -EINVAL past the end. Strings live until the shim is destroyed. */
+int shim_vmid_at(const struct shim *s, size_t i, struct shim_vmid_info *out);
+
+/* KVM's VMID allocator and the policy, summarised. */
+struct shim_vmid_stats {
+	const char *policy;       /* policy.vmid */
+	bool viommu_vmid_own;
+	uint32_t kvm_bits, kvm_cpus;
+	uint64_t kvm_generation;  /* 1 + rollovers */
+	uint64_t kvm_rollovers;
+	uint32_t kvm_pinned, kvm_max_pinned;
+	uint64_t moves;           /* private VMIDs moved (kvm-pinned) */
+	bool separates;           /* the policy keeps KVM's and the SMMUs' VMIDs apart
+	                           * (shared, split): what BTM needs */
+};
+int shim_vmid_stats(const struct shim *s, struct shim_vmid_stats *out);
+
 /* ---- requests and their argument layouts (the trace replayer's table) ---- */
 
 /*
