@@ -203,6 +203,48 @@ void Policy::ShareATag(uint32_t pol)
 	r.Free(pb);
 }
 
+// A private nest parent with a vSMMU (7.0: the vSMMU shares the parent's
+// VMID) and a nested master: the move carries the vSMMU and rewrites the
+// nested STE too.
+TEST_F(Policy, KvmPinnedMoveCarriesVsmmuAndNestedStes)
+{
+	Boot(SHIM_VMID_KVM_PINNED);
+	arm_smmu_master *ma = r.Master(d, kSidA), *mn = r.Master(d, 0x30), *mb = r.Master(d, kSidB);
+	arm_smmu_domain *pa = Parent(ma, nullptr, "vmm0");
+	ASSERT_EQ(r.Attach(pa, ma).rc, 0);
+	arm_vsmmu *v = nullptr;
+	ASSERT_EQ(r.Run([&](kcall *k) { return arm_vsmmu_alloc(mn, pa, k, &v); }).rc, 0);
+	uint64_t vste[2] = {1 | (4ull << 1), 0}; // bypass: S2-only under the vSMMU's VMID
+	arm_smmu_domain *nested = nullptr;
+	ASSERT_EQ(r.Run([&](kcall *k) {
+		           return arm_smmu_domain_alloc_nested(v, 0, vste, k, &nested);
+	           }).rc,
+	          0);
+	ASSERT_EQ(r.Attach(nested, mn).rc, 0);
+	ASSERT_EQ(SteVmid(mn), 1u);
+	auto vm = RunVm();
+	arm_smmu_domain *pb = Parent(mb, vm.get(), "vmm1/vm0");
+	EXPECT_EQ(arm_smmu_domain_vmid(pb), 1u);
+	EXPECT_EQ(arm_smmu_domain_vmid(pa), 2u);
+	EXPECT_EQ(arm_vsmmu_vmid(v), 2u);
+	EXPECT_EQ(SteVmid(ma), 2u);
+	EXPECT_EQ(SteVmid(mn), 2u);
+	EXPECT_EQ(last.ste_writes, 2u);
+	EXPECT_EQ(last.ste_hitless, 2u);
+	EXPECT_EQ(last.Count(SMMU_CMD_CFGI_STE), 2u);
+	EXPECT_EQ(last.Count(SMMU_CMD_TLBI_S12_VMALL), 1u);
+	EXPECT_EQ(Log(1)->stes, 2u);
+	r.Attach(arm_smmu_blocked_domain(), mn);
+	r.Attach(arm_smmu_blocked_domain(), ma);
+	r.Free(nested);
+	r.Run([&](kcall *k) {
+		arm_vsmmu_free(v, k);
+		return 0;
+	});
+	r.Free(pa);
+	r.Free(pb);
+}
+
 TEST_F(Policy, NaiveSharesATag)
 {
 	ShareATag(SHIM_VMID_KVM_PINNED_NAIVE);
