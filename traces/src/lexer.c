@@ -152,7 +152,7 @@ static inline unsigned key_lookup(const char *s, size_t len)
 	case 'v':
 		return KEY_IS("va") ? TRC_KEY_VA : KEY_IS("va_bits") ? TRC_KEY_VA_BITS
 			: KEY_IS("val") ? TRC_KEY_VAL : KEY_IS("vcpu") ? TRC_KEY_VCPU
-			: KEY_IS("vmid") ? TRC_KEY_VMID : TRC_KEY_OTHER;
+			: KEY_IS("vm") ? TRC_KEY_VM : KEY_IS("vmid") ? TRC_KEY_VMID : TRC_KEY_OTHER;
 	case 'w':
 		return KEY_IS("width") ? TRC_KEY_WIDTH : TRC_KEY_OTHER;
 	default:

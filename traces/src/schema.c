@@ -836,6 +836,7 @@ static int check_vcpu(struct trc_reader *r, struct trc_record *rec)
 
 static const struct key_spec cpu_keys[] = {
 	{ "vmid", TRC_KEY_VMID, K_INT, 0, NULL },
+	{ "vm", TRC_KEY_VM, K_INT, 0, NULL },
 	{ "asid", TRC_KEY_ASID, K_INT, 0, NULL },
 	{ "va", TRC_KEY_VA, K_INT, 0, NULL },
 	{ "ipa", TRC_KEY_IPA, K_INT, 0, NULL },

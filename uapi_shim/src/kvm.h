@@ -66,12 +66,64 @@ struct shim_kvm *kvm_vfio_group_kvm(const struct shim_group *g);
  * first open and its release at last close. */
 void kvm_vfio_device_capture(struct shim_dev *d, struct shim_kvm *k);
 void kvm_vfio_device_release(struct shim_dev *d, struct kcall *c);
-/* A VFIO file is going away: forget it in any KVM-VFIO device that has it
- * (a struct file held by the KVM-VFIO device keeps it alive in Linux; here
- * the file's release calls this first, see kvm.c). */
-void kvm_vfio_file_gone(struct shim *s, struct shim_file *f, struct kcall *c);
 
+/* The VM behind `vmfd` of process `proc` for the host-facing calls: 0,
+ * -EBADF (not a VM fd) or -EIO (the VM is another process's). */
+int kvm_vm_lookup(struct shim *s, const char *proc, int vmfd, struct shim_kvm **out);
 /* The VM behind a VM fd of process p: NULL if fd is not a VM fd. */
 struct shim_kvm *kvm_from_fd(struct shim *s, struct shim_proc *p, int fd);
+/* Free KVM's per-machine state (shim_destroy, after every fd is closed). */
+void kvm_state_free(struct shim *s);
+
+/* ---- the objects (kvm.c, kvm_guest.c) ---- */
+
+struct kvm_memslot {
+	uint16_t id;
+	uint32_t flags;                  /* KVM_MEM_* */
+	uint64_t base, size, uaddr;      /* guest_phys_addr, memory_size, userspace_addr */
+};
+
+/* A guest stage-1 table built by shim_guest_s1map, and a pool's bump pointer. */
+struct kvm_s1_table {
+	uint64_t ttb;
+	uint32_t granule, va_bits;
+};
+struct kvm_s1_pool {
+	uint64_t start, next;
+};
+
+struct shim_kvm_vcpu {
+	struct shim_kvm *kvm;
+	uint32_t id;
+	int cpu; /* the physical CPU it is loaded on, -1 when put */
+};
+
+/* The KVM-VFIO device (virt/kvm/vfio.c): the VFIO files it holds. */
+struct shim_kvm_dev {
+	struct shim_kvm *kvm;
+	struct shim_file **files; /* each with a reference (get_file) */
+	size_t nfiles, capfiles;
+};
+
+struct shim_kvm {
+	struct shim *s;
+	struct shim_proc *mm;  /* kvm->mm: the creating process */
+	int users;             /* kvm->users_count */
+	char name[64];         /* "<proc>/vm<N>" */
+	unsigned ipa_bits;     /* kvm_phys_shift */
+	struct kvm_vmid vmid;  /* kvm->arch.mmu.vmid */
+	struct kvm_memslot *slots;
+	size_t nslots, capslots;
+	struct shim_kvm_vcpu **vcpus;
+	size_t nvcpus, capvcpus;
+	struct shim_kvm_dev *vfio_dev; /* only one KVM-VFIO device per VM */
+	struct kvm_s1_table *tables;
+	size_t ntables, captables;
+	struct kvm_s1_pool *pools;
+	size_t npools, cappools;
+};
+
+/* Guest memory through the memslots (kvm_guest.c): 0 or -EFAULT. */
+int kvm_guest_rw(struct shim_kvm *k, uint64_t ipa, void *buf, uint64_t len, bool write);
 
 #endif

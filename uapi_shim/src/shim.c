@@ -2,8 +2,8 @@
  * shim.c - the emulated kernel's front door (include/shim/shim.h):
  * configuration and its parameter table, SMMU and device declaration, boot,
  * simulated processes with their fd tables and memory (mmap, memfd), user
- * copies, and the system-call entry points that dispatch to iommufd.c and
- * vfio.c with one struct kcall per call.
+ * copies, and the system-call entry points that dispatch to iommufd.c,
+ * vfio.c and kvm.c with one struct kcall per call.
  *
  * Process memory is backed at mmap time by contiguous DRAM from kmem, so a
  * process VA translates to a PA by one lookup in the process's sorted
@@ -12,6 +12,7 @@
  * blocking reads.
  */
 #include "shim_internal.h"
+#include "kvm.h"
 #include "kvm_vmid.h"
 
 #include <stdio.h>
@@ -386,6 +387,7 @@ void shim_destroy(struct shim *s)
 		proc_free(s, s->procs[i]);
 	free(s->procs);
 	kcall_end(&k);
+	kvm_state_free(s);
 	kvm_vmid_space_destroy(s->env.kvm_vmids);
 	kmem_destroy(s->env.mem);
 	free(s);
@@ -984,6 +986,12 @@ static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_
 	kcall_end(k);
 }
 
+void shim_call_done(struct shim *s, struct kcall *k, const char *req, int64_t ret,
+                    struct shim_call *out)
+{
+	call_finish(s, k, req, ret, out);
+}
+
 int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
               struct shim_call *call)
 {
@@ -1006,6 +1014,9 @@ int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_n
 			goto out;
 		}
 		rc = 0;
+	} else if (!strcmp(path, "/dev/kvm")) {
+		f = shim_file_new(p, SF_KVM);
+		rc = f ? kvm_open_dev(s, p, f) : -ENOMEM;
 	} else if (!strcmp(path, "/dev/vfio/vfio")) {
 		f = shim_file_new(p, SF_VFIO_CONTAINER);
 		rc = f ? vfio_open_container(s, p, f) : -ENOMEM;
@@ -1057,11 +1068,30 @@ static void file_release(struct shim *s, struct shim_file *f, struct kcall *k)
 	case SF_MEMFD:
 		shim_backing_put(s, f->u.memfd);
 		break;
+	case SF_KVM:
+		break;
+	case SF_KVM_VM:
+	case SF_KVM_VCPU:
+	case SF_KVM_DEVICE:
+		kvm_file_release(s, f, k);
+		break;
 	default:
 		vfio_release(s, f, k);
 		break;
 	}
 	free(f);
+}
+
+void shim_file_get(struct shim_file *f)
+{
+	f->refs++;
+}
+
+void shim_file_put(struct shim *s, struct shim_file *f, struct kcall *k)
+{
+	/* The open file description goes with its last reference. */
+	if (--f->refs == 0)
+		file_release(s, f, k);
 }
 
 int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct shim_call *call)
@@ -1078,9 +1108,7 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
 		rc = -EBADF;
 	else {
 		p->fds[fd] = NULL;
-		/* The open file description goes with its last fd. */
-		if (--f->refs == 0)
-			file_release(s, f, &k);
+		shim_file_put(s, f, &k);
 	}
 	call_finish(s, &k, "close", rc, call);
 	return rc;
@@ -1103,6 +1131,9 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 		rc = iommufd_ioctl(s, p, f->u.ictx, (unsigned)request, arg, &k);
 	else if (f->kind == SF_VEVENTQ || f->kind == SF_FAULT || f->kind == SF_MEMFD)
 		rc = -ENOTTY;
+	else if (f->kind == SF_KVM || f->kind == SF_KVM_VM || f->kind == SF_KVM_VCPU ||
+	         f->kind == SF_KVM_DEVICE)
+		rc = kvm_ioctl(s, p, f, (unsigned)request, arg, &k);
 	else
 		rc = vfio_ioctl(s, p, f, (unsigned)request, arg, &k);
 	/* -ENOIOCTLCMD never reaches user space: the VFS turns it into ENOTTY. */

@@ -51,6 +51,7 @@ struct shim_proc {
 	uint64_t next_va;
 	uint64_t locked_user, locked_mm, pinned_vm; /* pages */
 	uint64_t mapped;
+	uint32_t nvms; /* KVM VMs it created (names them: "<proc>/vm<N>") */
 };
 
 /* ---- files ---- */
@@ -63,12 +64,19 @@ enum shim_file_kind {
 	SF_VEVENTQ,
 	SF_FAULT,
 	SF_MEMFD,
+	SF_KVM,        /* /dev/kvm */
+	SF_KVM_VM,     /* a VM fd (KVM_CREATE_VM) */
+	SF_KVM_VCPU,   /* a vCPU fd (KVM_CREATE_VCPU) */
+	SF_KVM_DEVICE, /* a KVM device fd (KVM_CREATE_DEVICE) */
 };
 
 struct vfio_df;
 struct vfio_container;
 struct shim_group;
 struct ifd_obj;
+struct shim_kvm;
+struct shim_kvm_vcpu;
+struct shim_kvm_dev;
 
 struct shim_file {
 	enum shim_file_kind kind;
@@ -81,6 +89,9 @@ struct shim_file {
 		struct vfio_container *container;
 		struct ifd_obj *evq;
 		struct shim_backing *memfd;
+		struct shim_kvm *kvm;        /* SF_KVM_VM */
+		struct shim_kvm_vcpu *vcpu;  /* SF_KVM_VCPU */
+		struct shim_kvm_dev *kdev;   /* SF_KVM_DEVICE */
 	} u;
 };
 
@@ -100,6 +111,9 @@ struct shim_dev {
 	struct arm_smmu_domain *default_domain;
 	bool owned;
 	struct ifd_device *idev; /* bound iommufd device, if any */
+	/* vfio_device->kvm: the VM captured at the first open (a reference,
+	 * dropped at the last close); kvm.h: shim_dev_kvm(). */
+	struct shim_kvm *kvm;
 };
 
 struct shim_group {
@@ -108,6 +122,7 @@ struct shim_group {
 	struct vfio_container *container; /* or */
 	struct ictx *ictx;                /* iommufd compat */
 	struct vfio_df *df;               /* device fd opened through the group */
+	struct shim_kvm *kvm;             /* group->kvm (KVM_DEV_VFIO_FILE_ADD; no reference) */
 };
 
 /* A VFIO device file (cdev fd or group-opened device fd). */
@@ -120,6 +135,7 @@ struct vfio_df {
 	bool attached;
 	/* group path with a type1 container */
 	struct vfio_container *container;
+	struct shim_kvm *kvm; /* df->kvm (KVM_DEV_VFIO_FILE_ADD; no reference) */
 };
 
 /* ---- the io_pagetable ---- */
@@ -351,6 +367,8 @@ int shim_dev_claim_dma(struct shim_dev *d, struct kcall *c);
 void shim_dev_release_dma(struct shim_dev *d, struct kcall *c);
 
 /* ---- shim.c: the kernel object ---- */
+struct shim_kvm_state;
+
 struct shim {
 	struct shim_config cfg;
 	struct shim_host_ops ops;
@@ -364,6 +382,7 @@ struct shim {
 	struct shim_proc **procs;
 	uint32_t nprocs;
 	uint64_t pinned_in_call, unpinned_in_call;
+	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
 };
 
 struct shim_proc *shim_proc_get(struct shim *s, const char *name);
@@ -371,6 +390,10 @@ struct shim_proc *shim_proc_get(struct shim *s, const char *name);
 int shim_fd_install(struct shim_proc *p, struct shim_file *f);
 struct shim_file *shim_fd_get(struct shim_proc *p, int fd);
 struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
+/* Drop one reference to an open file (an fd slot, or a kernel user such as
+ * the KVM-VFIO device's get_file()); the last one releases it. */
+void shim_file_get(struct shim_file *f);
+void shim_file_put(struct shim *s, struct shim_file *f, struct kcall *k);
 /* User memory of p: process mappings first, then the host's ops. 0 or -EFAULT. */
 int shim_copy_from_user(struct shim *s, struct shim_proc *p, void *dst, uint64_t uptr, size_t n);
 int shim_copy_to_user(struct shim *s, struct shim_proc *p, uint64_t uptr, const void *src,
@@ -384,6 +407,10 @@ int shim_proc_translate(struct shim_proc *p, uint64_t va, uint64_t *pa, uint64_t
 struct shim_dev *shim_dev_by_master(struct shim *s, struct arm_smmu_master *m);
 bool shim_smmu_coherent(struct arm_smmu_device *smmu);
 void shim_backing_put(struct shim *s, struct shim_backing *b);
+/* End a call: fill the host's struct shim_call from the kcall (may be NULL)
+ * and free the kcall's accounting. */
+void shim_call_done(struct shim *s, struct kcall *k, const char *req, int64_t ret,
+                    struct shim_call *out);
 uint64_t shim_rlimit_pages(const struct shim *s);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * uapi_defs.h - the Linux 7.0 user ABI the shim answers: request numbers,
- * flag values and struct layouts of include/uapi/linux/iommufd.h and vfio.h,
+ * flag values and struct layouts of include/uapi/linux/iommufd.h, vfio.h and kvm.h,
  * written from reference/linux-uapi.md §1-§2 (our own declarations; the
  * layouts are checked with static asserts). INTERNAL.
  */
@@ -253,6 +253,68 @@ struct u_detach_pt {
 	uint32_t argsz, flags, pasid;
 };
 
+/* ---- KVM: KVMIO = 0xAE (include/uapi/linux/kvm.h) ---- */
+#define KVMIO 0xAEu
+#define KVM_API_VERSION 12
+#define KVM_GET_API_VERSION 0xAE00u        /* _IO(KVMIO, 0x00) */
+#define KVM_CREATE_VM 0xAE01u              /* _IO(KVMIO, 0x01), arg = machine type */
+#define KVM_CHECK_EXTENSION 0xAE03u        /* _IO(KVMIO, 0x03) */
+#define KVM_CREATE_VCPU 0xAE41u            /* _IO(KVMIO, 0x41), arg = vcpu id */
+#define KVM_SET_USER_MEMORY_REGION 0x4020AE46u /* _IOW(KVMIO, 0x46, 32 bytes) */
+#define KVM_CREATE_DEVICE 0xC00CAEE0u      /* _IOWR(KVMIO, 0xe0, 12 bytes) */
+#define KVM_SET_DEVICE_ATTR 0x4018AEE1u    /* _IOW(KVMIO, 0xe1, 24 bytes) */
+#define KVM_GET_DEVICE_ATTR 0x4018AEE2u    /* _IOW(KVMIO, 0xe2, 24 bytes) */
+#define KVM_HAS_DEVICE_ATTR 0x4018AEE3u    /* _IOW(KVMIO, 0xe3, 24 bytes) */
+
+/* arm64 machine type: the low 8 bits are the IPA size (0: 40 bits). */
+#define KVM_VM_TYPE_ARM_IPA_SIZE_MASK 0xffull
+
+#define KVM_CAP_USER_MEMORY 3
+#define KVM_CAP_NR_VCPUS 9
+#define KVM_CAP_NR_MEMSLOTS 10
+#define KVM_CAP_DESTROY_MEMORY_REGION_WORKS 21
+#define KVM_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+#define KVM_CAP_MAX_VCPUS 66
+#define KVM_CAP_READONLY_MEM 81
+#define KVM_CAP_DEVICE_CTRL 89
+#define KVM_CAP_CHECK_EXTENSION_VM 105
+#define KVM_CAP_MAX_VCPU_ID 128
+#define KVM_CAP_ARM_VM_IPA_SIZE 165
+
+#define KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
+#define KVM_MEM_READONLY (1u << 1)
+#define KVM_MEM_GUEST_MEMFD (1u << 2)
+
+#define KVM_CREATE_DEVICE_TEST 1u
+#define KVM_DEV_TYPE_FSL_MPIC_20 1u
+#define KVM_DEV_TYPE_FSL_MPIC_42 2u
+#define KVM_DEV_TYPE_XICS 3u
+#define KVM_DEV_TYPE_VFIO 4u
+#define KVM_DEV_TYPE_ARM_VGIC_V2 5u
+#define KVM_DEV_TYPE_FLIC 6u
+#define KVM_DEV_TYPE_ARM_VGIC_V3 7u
+#define KVM_DEV_TYPE_ARM_VGIC_ITS 8u
+#define KVM_DEV_TYPE_XIVE 9u
+#define KVM_DEV_TYPE_ARM_PV_TIME 10u
+#define KVM_DEV_TYPE_RISCV_AIA 11u
+
+#define KVM_DEV_VFIO_FILE 1u /* alias KVM_DEV_VFIO_GROUP */
+#define KVM_DEV_VFIO_FILE_ADD 1u
+#define KVM_DEV_VFIO_FILE_DEL 2u
+#define KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE 3u
+
+struct u_kvm_userspace_memory_region {
+	uint32_t slot, flags;
+	uint64_t guest_phys_addr, memory_size, userspace_addr;
+};
+struct u_kvm_create_device {
+	uint32_t type, fd, flags;
+};
+struct u_kvm_device_attr {
+	uint32_t flags, group;
+	uint64_t attr, addr;
+};
+
 #define U_OFFSETOFEND(type, m) (offsetof(type, m) + sizeof(((type *)0)->m))
 
 #ifndef __cplusplus
@@ -272,6 +334,9 @@ _Static_assert(sizeof(struct u_ioas_copy) == 40, "iommu_ioas_copy");
 _Static_assert(sizeof(struct u_ioas_iova_ranges) == 32, "iommu_ioas_iova_ranges");
 _Static_assert(sizeof(struct u_bind_iommufd) == 24, "vfio_device_bind_iommufd");
 _Static_assert(sizeof(struct u_iommu_type1_info) == 24, "vfio_iommu_type1_info");
+_Static_assert(sizeof(struct u_kvm_userspace_memory_region) == 32, "kvm_userspace_memory_region");
+_Static_assert(sizeof(struct u_kvm_create_device) == 12, "kvm_create_device");
+_Static_assert(sizeof(struct u_kvm_device_attr) == 24, "kvm_device_attr");
 #endif
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * uapi_table.c - names and argument layouts of every request the shim
- * answers on /dev/iommu and /dev/vfio/... (shim.h: struct shim_uapi_request),
+ * answers on /dev/iommu, /dev/vfio/... and /dev/kvm (shim.h: struct shim_uapi_request),
  * so that a trace replayer can build argument structs from FIELD=VALUE
  * tokens and read results back by name without knowing any struct.
  *
@@ -154,6 +154,61 @@ static const struct shim_uapi_sym attach_flags[] = {
 };
 static const struct shim_uapi_sym detach_flags[] = {
     SYM("VFIO_DEVICE_DETACH_PASID", "PASID", 1),
+    SYM_END,
+};
+/* KVM */
+static const struct shim_uapi_sym kvm_caps[] = {
+    SYM("KVM_CAP_USER_MEMORY", "USER_MEMORY", KVM_CAP_USER_MEMORY),
+    SYM("KVM_CAP_NR_VCPUS", "NR_VCPUS", KVM_CAP_NR_VCPUS),
+    SYM("KVM_CAP_NR_MEMSLOTS", "NR_MEMSLOTS", KVM_CAP_NR_MEMSLOTS),
+    SYM("KVM_CAP_DESTROY_MEMORY_REGION_WORKS", "DESTROY_MEMORY_REGION_WORKS",
+        KVM_CAP_DESTROY_MEMORY_REGION_WORKS),
+    SYM("KVM_CAP_JOIN_MEMORY_REGIONS_WORKS", "JOIN_MEMORY_REGIONS_WORKS",
+        KVM_CAP_JOIN_MEMORY_REGIONS_WORKS),
+    SYM("KVM_CAP_MAX_VCPUS", "MAX_VCPUS", KVM_CAP_MAX_VCPUS),
+    SYM("KVM_CAP_READONLY_MEM", "READONLY_MEM", KVM_CAP_READONLY_MEM),
+    SYM("KVM_CAP_DEVICE_CTRL", "DEVICE_CTRL", KVM_CAP_DEVICE_CTRL),
+    SYM("KVM_CAP_CHECK_EXTENSION_VM", "CHECK_EXTENSION_VM", KVM_CAP_CHECK_EXTENSION_VM),
+    SYM("KVM_CAP_MAX_VCPU_ID", "MAX_VCPU_ID", KVM_CAP_MAX_VCPU_ID),
+    SYM("KVM_CAP_ARM_VM_IPA_SIZE", "ARM_VM_IPA_SIZE", KVM_CAP_ARM_VM_IPA_SIZE),
+    SYM_END,
+};
+static const struct shim_uapi_sym kvm_mem_flags[] = {
+    SYM("KVM_MEM_LOG_DIRTY_PAGES", "LOG_DIRTY_PAGES", KVM_MEM_LOG_DIRTY_PAGES),
+    SYM("KVM_MEM_READONLY", "READONLY", KVM_MEM_READONLY),
+    SYM("KVM_MEM_GUEST_MEMFD", "GUEST_MEMFD", KVM_MEM_GUEST_MEMFD),
+    SYM_END,
+};
+static const struct shim_uapi_sym kvm_dev_types[] = {
+    SYM("KVM_DEV_TYPE_FSL_MPIC_20", "FSL_MPIC_20", KVM_DEV_TYPE_FSL_MPIC_20),
+    SYM("KVM_DEV_TYPE_FSL_MPIC_42", "FSL_MPIC_42", KVM_DEV_TYPE_FSL_MPIC_42),
+    SYM("KVM_DEV_TYPE_XICS", "XICS", KVM_DEV_TYPE_XICS),
+    SYM("KVM_DEV_TYPE_VFIO", "VFIO", KVM_DEV_TYPE_VFIO),
+    SYM("KVM_DEV_TYPE_ARM_VGIC_V2", "ARM_VGIC_V2", KVM_DEV_TYPE_ARM_VGIC_V2),
+    SYM("KVM_DEV_TYPE_FLIC", "FLIC", KVM_DEV_TYPE_FLIC),
+    SYM("KVM_DEV_TYPE_ARM_VGIC_V3", "ARM_VGIC_V3", KVM_DEV_TYPE_ARM_VGIC_V3),
+    SYM("KVM_DEV_TYPE_ARM_VGIC_ITS", "ARM_VGIC_ITS", KVM_DEV_TYPE_ARM_VGIC_ITS),
+    SYM("KVM_DEV_TYPE_XIVE", "XIVE", KVM_DEV_TYPE_XIVE),
+    SYM("KVM_DEV_TYPE_ARM_PV_TIME", "ARM_PV_TIME", KVM_DEV_TYPE_ARM_PV_TIME),
+    SYM("KVM_DEV_TYPE_RISCV_AIA", "RISCV_AIA", KVM_DEV_TYPE_RISCV_AIA),
+    SYM_END,
+};
+static const struct shim_uapi_sym kvm_create_dev_flags[] = {
+    SYM("KVM_CREATE_DEVICE_TEST", "TEST", KVM_CREATE_DEVICE_TEST),
+    SYM_END,
+};
+static const struct shim_uapi_sym kvm_vfio_groups[] = {
+    SYM("KVM_DEV_VFIO_FILE", "FILE", KVM_DEV_VFIO_FILE),
+    SYM("KVM_DEV_VFIO_GROUP", "GROUP", KVM_DEV_VFIO_FILE),
+    SYM_END,
+};
+static const struct shim_uapi_sym kvm_vfio_attrs[] = {
+    SYM("KVM_DEV_VFIO_FILE_ADD", "FILE_ADD", KVM_DEV_VFIO_FILE_ADD),
+    SYM("KVM_DEV_VFIO_FILE_DEL", "FILE_DEL", KVM_DEV_VFIO_FILE_DEL),
+    SYM("KVM_DEV_VFIO_GROUP_ADD", "GROUP_ADD", KVM_DEV_VFIO_FILE_ADD),
+    SYM("KVM_DEV_VFIO_GROUP_DEL", "GROUP_DEL", KVM_DEV_VFIO_FILE_DEL),
+    SYM("KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE", "GROUP_SET_SPAPR_TCE",
+        KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE),
     SYM_END,
 };
 
@@ -392,6 +447,31 @@ static const struct shim_uapi_field f_detach[] = {
     FS(u_detach_pt, flags, FLG, detach_flags),
     F(u_detach_pt, pasid, IN),
 };
+static const struct shim_uapi_field f_kvm_int[] = {
+    {"arg", 0, 8, 1, IN, NULL, NULL, NULL, 0, 0, NULL, 0, false},
+};
+static const struct shim_uapi_field f_kvm_cap[] = {
+    {"arg", 0, 8, 1, IN, kvm_caps, NULL, NULL, 0, 0, NULL, 0, false},
+};
+static const struct shim_uapi_field f_kvm_memreg[] = {
+    F(u_kvm_userspace_memory_region, slot, IN),
+    FS(u_kvm_userspace_memory_region, flags, FLG, kvm_mem_flags),
+    F(u_kvm_userspace_memory_region, guest_phys_addr, IN),
+    F(u_kvm_userspace_memory_region, memory_size, IN),
+    F(u_kvm_userspace_memory_region, userspace_addr, IN),
+};
+static const struct shim_uapi_field f_kvm_create_dev[] = {
+    FS(u_kvm_create_device, type, IN, kvm_dev_types),
+    F(u_kvm_create_device, fd, OUT | SHIM_UF_SIGNED),
+    FS(u_kvm_create_device, flags, FLG, kvm_create_dev_flags),
+};
+/* `addr` points to an s32 (the VFIO fd): given inline as the fd itself. */
+static const struct shim_uapi_field f_kvm_attr[] = {
+    F(u_kvm_device_attr, flags, IN),
+    FS(u_kvm_device_attr, group, IN, kvm_vfio_groups),
+    FS(u_kvm_device_attr, attr, IN, kvm_vfio_attrs),
+    F(u_kvm_device_attr, addr, IN | SHIM_UF_INT_PTR | SHIM_UF_SIGNED),
+};
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))
 #define R(name, short_, num, node, st, last, f)                                                    \
@@ -464,6 +544,26 @@ static const struct shim_uapi_request reqs[] = {
       "vfio-device", u_attach_pt, pt_id, f_attach),
     R("VFIO_DEVICE_DETACH_IOMMUFD_PT", "DEVICE_DETACH_IOMMUFD_PT", VFIO_DEVICE_DETACH_IOMMUFD_PT,
       "vfio-device", u_detach_pt, flags, f_detach),
+    /* GET_API_VERSION and CHECK_EXTENSION are VFIO's short names: KVM's
+     * keep their prefix. */
+    {"KVM_GET_API_VERSION", "KVM_GET_API_VERSION", KVM_GET_API_VERSION, "kvm", SHIM_ARG_INT, 0, 0,
+     f_kvm_int, N(f_kvm_int)},
+    {"KVM_CREATE_VM", "CREATE_VM", KVM_CREATE_VM, "kvm", SHIM_ARG_INT, 0, 0, f_kvm_int,
+     N(f_kvm_int)},
+    {"KVM_CHECK_EXTENSION", "KVM_CHECK_EXTENSION", KVM_CHECK_EXTENSION, "kvm|kvm-vm", SHIM_ARG_INT, 0,
+     0, f_kvm_cap, N(f_kvm_cap)},
+    {"KVM_CREATE_VCPU", "CREATE_VCPU", KVM_CREATE_VCPU, "kvm-vm", SHIM_ARG_INT, 0, 0, f_kvm_int,
+     N(f_kvm_int)},
+    R("KVM_SET_USER_MEMORY_REGION", "SET_USER_MEMORY_REGION", KVM_SET_USER_MEMORY_REGION,
+      "kvm-vm", u_kvm_userspace_memory_region, userspace_addr, f_kvm_memreg),
+    R("KVM_CREATE_DEVICE", "CREATE_DEVICE", KVM_CREATE_DEVICE, "kvm-vm", u_kvm_create_device,
+      flags, f_kvm_create_dev),
+    R("KVM_SET_DEVICE_ATTR", "SET_DEVICE_ATTR", KVM_SET_DEVICE_ATTR, "kvm-device",
+      u_kvm_device_attr, addr, f_kvm_attr),
+    R("KVM_GET_DEVICE_ATTR", "GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR, "kvm-device",
+      u_kvm_device_attr, addr, f_kvm_attr),
+    R("KVM_HAS_DEVICE_ATTR", "HAS_DEVICE_ATTR", KVM_HAS_DEVICE_ATTR, "kvm-device",
+      u_kvm_device_attr, addr, f_kvm_attr),
 };
 
 const struct shim_uapi_request *shim_uapi_request_at(size_t i)

@@ -18,11 +18,15 @@
  * compatible domain" search yields on arm-smmu-v3 (attach to another SMMU's
  * domain fails), in type1's order: allocate and attach a new domain, then
  * swap to an existing compatible one if it takes the group.
+ * KVM: a device captures the VM its file (cdev) or group was given by
+ * KVM_DEV_VFIO_FILE_ADD at its first open, with a reference held until its
+ * last close (vfio_device_get_kvm_safe / vfio_device_put_kvm).
  * Not modelled: VFIO_DEVICE_* region/irq ioctls (ENOTTY), PASID attach
  * (EOPNOTSUPP), DMA_MAP VADDR updates beyond the checks, dirty bitmaps,
  * noiommu.
  */
 #include "shim_internal.h"
+#include "kvm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +223,8 @@ static void df_unbind(struct vfio_df *df, struct kcall *c)
 	df->ictx = NULL;
 	df->attached = false;
 	df->access_granted = false;
-	df->dev->open_count--;
+	if (--df->dev->open_count == 0)
+		kvm_vfio_device_release(df->dev, c);
 	if (!df->group)
 		df->dev->cdev_opened = false;
 }
@@ -678,6 +683,11 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 		df->group = g;
 		df->container = g->container;
 		int rc = 0;
+		/* vfio_df_group_open(): before the first open, the device takes
+		 * the group's KVM (a reference until the last close). */
+		bool first = g->dev->open_count == 0;
+		if (first)
+			kvm_vfio_device_capture(g->dev, g->kvm);
 		if (g->ictx && g->dev->open_count == 0) {
 			/* First open through an iommufd: bind, then attach the
 			 * VFIO compat IOAS. */
@@ -711,6 +721,8 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 				iommufd_device_unbind(df->idev, c);
 				ictx_put(df->ictx, c);
 			}
+			if (first)
+				kvm_vfio_device_release(g->dev, c);
 			free(df);
 			free(f);
 			return rc;
@@ -758,10 +770,15 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 	/* Only the group path may open a device more than once. */
 	if (d->open_count)
 		return -EINVAL;
+	/* vfio_df_get_kvm_safe(): the KVM of this file, taken before the open
+	 * so that the iommufd bind can see it (shim_dev_kvm). */
+	kvm_vfio_device_capture(d, df->kvm);
 	uint32_t id;
 	int rc = iommufd_device_bind(f->u.ictx, d, df, &id, c);
-	if (rc)
+	if (rc) {
+		kvm_vfio_device_release(d, c);
 		return rc;
+	}
 	df->idev = &d->idev->obj;
 	df->ictx = f->u.ictx;
 	ictx_get(df->ictx);
@@ -770,6 +787,7 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 		ictx_put(df->ictx, c);
 		df->idev = NULL;
 		df->ictx = NULL;
+		kvm_vfio_device_release(d, c);
 		return -EFAULT;
 	}
 	d->open_count++;

@@ -213,7 +213,8 @@ int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call);
  * fds are per process, lowest free number from 3.
  *
  * Paths: "/dev/iommu", "/dev/vfio/vfio" (legacy container), a device's group
- * path ("/dev/vfio/<K>") and cdev path ("/dev/vfio/devices/vfio<K>").
+ * path ("/dev/vfio/<K>"), its cdev path ("/dev/vfio/devices/vfio<K>") and
+ * "/dev/kvm".
  * Anything else: -ENOENT.
  */
 int shim_open(struct shim *s, const char *proc, const char *path, uint64_t now_ns,
@@ -327,6 +328,103 @@ struct shim_vmid_stats {
 };
 int shim_vmid_stats(const struct shim *s, struct shim_vmid_stats *out);
 
+/* ---- KVM: vCPU scheduling, guest memory, guest stage-1 tables ---- */
+
+/*
+ * vCPU `vcpu` of the VM behind `vmfd` (a VM fd of `proc`) is scheduled in
+ * (load) on / out of (put) physical CPU `cpu` at now_ns: load is KVM's
+ * kvm_arch_vcpu_load -> kvm_arm_vmid_update() on that CPU (a VM whose VMID
+ * is of an old generation gets a new one; when none is free a rollover
+ * starts a new generation and KVM broadcasts TLBI ALLE1IS, which the host
+ * delivers to the SMMUs through tlbi_broadcast); put is
+ * kvm_arch_vcpu_put -> kvm_arm_vmid_clear_active(). A vCPU that no
+ * KVM_CREATE_VCPU made is created here (no fd).
+ * Returns the VMID index the vCPU runs with (load) or 0 (put), or:
+ *  -EBADF  vmfd is not a VM fd of proc;
+ *  -EIO    the VM belongs to another process (kvm->mm != current->mm);
+ *  -EINVAL cpu >= kvm.cpus, vcpu >= KVM_MAX_VCPU_IDS (512) or beyond the
+ *          VM's max_vcpus; put of a vCPU that is not loaded on that cpu;
+ *  -EBUSY  load on a CPU that runs another vCPU, or of a vCPU that is
+ *          loaded already (on any CPU: a vCPU runs on one CPU at a time).
+ * call->request is "vcpu_load" / "vcpu_put".
+ */
+int shim_kvm_vcpu(struct shim *s, const char *proc, int vmfd, unsigned vcpu, unsigned cpu,
+                  bool load, uint64_t now_ns, struct shim_call *call);
+/* The VM's KVM VMID index now (kvm->arch.mmu.vmid; 0 if it never had one):
+ * the VMID a PE running it tags its TLB entries and TLBIs with. 0, -EBADF
+ * (not a VM fd of proc). */
+int shim_kvm_vm_vmid(struct shim *s, const char *proc, int vmfd, uint32_t *vmid);
+
+/* KVM's side for the report. */
+struct shim_kvm_stats {
+	uint32_t size;            /* sizeof(struct shim_kvm_stats), set by the caller */
+	uint64_t vms_created, vms_live;
+	uint64_t vcpu_loads, vcpu_puts;
+	uint64_t vmid_allocs;     /* loads that gave the VM a new VMID (new_vmid) */
+	uint64_t generation;      /* KVM's VMID generation, 1 + rollovers */
+	uint64_t rollovers;
+	uint64_t flushes;         /* TLBI ALLE1IS broadcasts of rollovers */
+	uint64_t flush_removed;   /* SMMU TLB entries they removed (BTM) */
+};
+int shim_kvm_stats(const struct shim *s, struct shim_kvm_stats *out);
+
+/*
+ * Guest memory: the guest of the VM behind `vmfd` stores / loads `len`
+ * bytes at IPA `ipa`, through the VM's memslots (IPA -> userspace_addr ->
+ * the VMM's mmap backing -> host PA). 0, -EBADF (not a VM fd of proc),
+ * -EFAULT where an IPA is in no memslot, the slot is not backed by a
+ * mapping, or (write) the slot is KVM_MEM_READONLY.
+ */
+int shim_guest_write(struct shim *s, const char *proc, int vmfd, uint64_t ipa, const void *buf,
+                     uint64_t len);
+int shim_guest_read(struct shim *s, const char *proc, int vmfd, uint64_t ipa, void *buf,
+                    uint64_t len);
+
+/*
+ * A guest stage-1 translation table (VMSAv8-64, EL1&0, TTBR0 form) in guest
+ * memory, built or extended the way a guest kernel would:
+ *  - the root table is at IPA `ttb`; the start level follows from va_bits
+ *    and the granule (T0SZ = 64 - va_bits); next-level tables (one granule
+ *    each, zeroed) come from `pool`, a bump allocator per VM and pool
+ *    start, so successive maps with one pool extend it. pool ==
+ *    SHIM_S1_POOL_AFTER_ROOT: the granule-aligned IPA just past the root.
+ *  - leaves are level-3 page descriptors of the granule size (no blocks):
+ *    AttrIndx 0 (MAIR attr0: the CD's normal write-back memory), SH inner
+ *    shareable, AF = 1, nG = 1 (the ASID tags them), AP[1] = 1 (EL0
+ *    access), AP[2] = 1 for perm r (read-only), PXN = UXN = 1 unless x.
+ * Errors: -EINVAL (granule not 4K/16K/64K, va_bits outside 25..48, ttb not
+ * aligned to the root table, va/ipa/pool not granule-aligned, len 0 or
+ * not a multiple of the granule, va + len beyond 2^va_bits, ipa + len
+ * beyond 2^48, no read permission, asid > 0xffff, a table at `ttb` used
+ * before with another granule or va_bits); -EEXIST (a page already mapped
+ * to another IPA or with other attributes, or covered by a block the guest
+ * wrote: nothing is written then); -EFAULT (a table or pool page outside
+ * the guest's memslots); -EBADF. Mapping a page again identically is a
+ * no-op.
+ */
+#define SHIM_S1_R 1u
+#define SHIM_S1_W 2u
+#define SHIM_S1_X 4u
+#define SHIM_S1_POOL_AFTER_ROOT (~0ull)
+struct shim_s1map {
+	uint32_t size;     /* sizeof(struct shim_s1map) */
+	uint32_t perm;     /* SHIM_S1_R | SHIM_S1_W | SHIM_S1_X */
+	uint64_t ttb;
+	uint32_t asid;     /* the address space (nG leaves; checked <= 0xffff) */
+	uint32_t granule;  /* 4096, 16384, 65536; 0: 4096 */
+	uint32_t va_bits;  /* 0: 48 */
+	uint64_t va, ipa, len;
+	uint64_t pool;     /* SHIM_S1_POOL_AFTER_ROOT or an IPA */
+};
+int shim_guest_s1map(struct shim *s, const char *proc, int vmfd, const struct shim_s1map *m);
+/* Clear the leaf descriptors of [va, va + len) of the table at `ttb` (no
+ * TLB invalidation: the guest's TLBI is its own record). The geometry is
+ * the one the table was built with by shim_guest_s1map (granule and
+ * va_bits 0), else 4K/48 or as given. Unmapped pages are skipped. 0 and
+ * the same errors as shim_guest_s1map. */
+int shim_guest_s1unmap(struct shim *s, const char *proc, int vmfd, uint64_t ttb, uint64_t va,
+                       uint64_t len, uint32_t granule, uint32_t va_bits);
+
 /* ---- requests and their argument layouts (the trace replayer's table) ---- */
 
 /*
@@ -347,6 +445,8 @@ int shim_vmid_stats(const struct shim *s, struct shim_vmid_stats *out);
  *     payload_out: the kernel fills the buffer (IOAS_IOVA_RANGES,
  *     GET_HW_INFO); allocate len_field's worth and read it back by the
  *     payload's name.
+ *     SHIM_UF_INT_PTR fields: the value goes into an s32 of the replayer's
+ *     and the field holds that s32's address.
  *  3. SHIM_ARG_INT: pass `arg=` itself; SHIM_ARG_INT_PTR: a pointer to an
  *     s32 holding it; SHIM_ARG_STRING: a pointer to the NUL-terminated
  *     string; SHIM_ARG_NONE: 0.
@@ -388,6 +488,10 @@ struct shim_uapi_sym {
 	                     * under `payload` */
 #define SHIM_UF_FLAGS 0x20  /* a flag set: syms may be or'ed with '|' */
 #define SHIM_UF_SIGNED 0x40 /* signed (an fd) */
+/* A user pointer to one s32 given inline by its value (KVM_SET_DEVICE_ATTR's
+ * `addr=$fd`): the replayer stores the value in an s32 of its own and puts
+ * that s32's address in the field. */
+#define SHIM_UF_INT_PTR 0x80
 
 enum shim_payload_len {
 	SHIM_PL_NONE = 0,
