@@ -95,6 +95,26 @@ int KernelHost::mmio_write(void *h, uint32_t smmu, uint64_t off, unsigned width,
 	return k->p_.cpu->mmio_write(smmu, off, width, val, d) == tlm::TLM_OK_RESPONSE ? 0 : 1;
 }
 
+// A PE's broadcast TLBI issued by the kernel (KVM's __kvm_flush_vm_context
+// at a VMID rollover): every SMMU sees it at the kernel's time, and honours
+// it only with BTM on and CR2.PTM clear.
+uint32_t KernelHost::tlbi_broadcast(void *h, const char *op, uint32_t vmid, uint32_t asid,
+				    uint64_t addr, uint64_t now_ns)
+{
+	auto *k = static_cast<KernelHost *>(h);
+	struct smmu_btm_tlbi t{};
+	if (smmu_btm_parse_op(op, &t.op) != SMMU_OK)
+		return 0;
+	t.vmid = (uint16_t)vmid;
+	t.asid = (uint16_t)asid;
+	t.addr = addr;
+	sc_core::sc_time d = delay_to(now_ns);
+	uint32_t removed = k->p_.cpu->tlbi(t, d);
+	k->tlbi_broadcasts_++;
+	k->tlbi_removed_ += removed;
+	return removed;
+}
+
 void KernelHost::log(void *, int level, const char *msg)
 {
 	if (level <= 0)
@@ -126,6 +146,7 @@ bool KernelHost::ensure_boot(uint64_t now_ps, std::string &why)
 		ops.mmio_read = mmio_read;
 		ops.mmio_write = mmio_write;
 		ops.log = log;
+		ops.tlbi_broadcast = tlbi_broadcast;
 		int rc = shim_create(&cfg, &ops, this, &k_);
 		if (rc != SHIM_OK) {
 			why = std::string("the kernel model could not start: ") + shim_strerror(rc);

@@ -3,7 +3,9 @@
 // system calls, and the shim reaches the machine through this host: its
 // DRAM accesses go to the platform memory (untimed: the CPU's stores are
 // visible before its next MMIO write, as a dma_wmb() makes them), its MMIO to
-// the SMMU modules at the kernel's own time. The host owns no kernel
+// the SMMU modules at the kernel's own time, its broadcast TLBIs (KVM's
+// TLBI ALLE1IS at a VMID rollover) to every SMMU through the CPU's DVM path
+// at the kernel's time. The host owns no kernel
 // behaviour: argument structs are built from the uapi field table the shim
 // publishes, and results are read back by field name.
 #ifndef SMMUSIM_SIM_KERNEL_H
@@ -35,6 +37,11 @@ public:
 	// of nested masters forwarded to vEVENTQs) at now_ps.
 	void irq(uint32_t smmu, unsigned line, uint64_t now_ps);
 
+	// Broadcast TLBIs the kernel issued (KVM's rollover flush) and the SMMU
+	// TLB entries they removed.
+	uint64_t tlbi_broadcasts() const { return tlbi_broadcasts_; }
+	uint64_t tlbi_removed() const { return tlbi_removed_; }
+
 private:
 	static int mem_read(void *h, uint64_t pa, void *buf, uint32_t len);
 	static int mem_write(void *h, uint64_t pa, const void *buf, uint32_t len);
@@ -43,11 +50,14 @@ private:
 	static int mmio_write(void *h, uint32_t smmu, uint64_t off, unsigned width, uint64_t val,
 			      uint64_t now_ns);
 	static void log(void *h, int level, const char *msg);
+	static uint32_t tlbi_broadcast(void *h, const char *op, uint32_t vmid, uint32_t asid,
+				       uint64_t addr, uint64_t now_ns);
 
 	Platform &p_;
 	const PlatformSpec &spec_;
 	shim *k_ = nullptr;
 	bool booted_ = false;
+	uint64_t tlbi_broadcasts_ = 0, tlbi_removed_ = 0;
 };
 
 // errno names (Linux numbering) for `err=ENAME` results.

@@ -99,6 +99,10 @@ private:
 	bool exec_mem(const trc_record &rec);
 	bool exec_mem_load(const trc_record &rec);
 	bool exec_cpu(const trc_record &rec);
+	bool exec_guest(const trc_record &rec);
+	bool exec_vcpu(const trc_record &rec);
+	bool vm_fd(const trc_record &rec, const trc_value *v, const char *what, int &fd,
+		   std::string &proc);
 	bool exec_expect(const trc_record &rec);
 	bool exec_process(const trc_record &rec);
 	bool exec_ioctl(const trc_record &rec, const std::string &proc, int fd);
@@ -244,6 +248,17 @@ void ReplayDriver::collect_kernel()
 	stats_.kvm_pinned = vs.kvm_pinned;
 	stats_.kvm_max_pinned = vs.kvm_max_pinned;
 	stats_.vmid_moves = vs.moves;
+	struct shim_kvm_stats ks{};
+	ks.size = sizeof(ks);
+	if (shim_kvm_stats(k, &ks) == 0) {
+		stats_.kvm_known = true;
+		stats_.kvm_vms = ks.vms_created;
+		stats_.vcpu_loads = ks.vcpu_loads;
+		stats_.vcpu_puts = ks.vcpu_puts;
+		stats_.kvm_vmid_allocs = ks.vmid_allocs;
+		stats_.kvm_flushes = ks.flushes;
+		stats_.kvm_flush_removed = ks.flush_removed;
+	}
 	stats_.vmids.clear();
 	for (size_t i = 0, n = shim_vmid_count(k); i < n; i++) {
 		shim_vmid_info v{};
@@ -421,9 +436,9 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_ATS:
 		return unsupported(rec, "ATS translation requests (`ats` records) need the PCIe ATS model");
 	case TRC_VERB_GUEST:
+		return exec_guest(rec);
 	case TRC_VERB_VCPU:
-		return unsupported(rec, std::string("'") + trc_verb_name(rec.verb) +
-						"' records need the kernel-interface model");
+		return exec_vcpu(rec);
 	case TRC_VERB_OPEN:
 	case TRC_VERB_CLOSE:
 	case TRC_VERB_MMAP:
@@ -672,10 +687,27 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 				    "' (VMALLE1IS, ASIDE1IS, VAE1IS, VALE1IS, VAAE1IS, VAALE1IS, IPAS2E1IS, "
 				    "IPAS2LE1IS, VMALLS12E1IS, ALLE1IS, ALLE2IS, VAE2IS, ASIDE2IS)");
 	uint64_t v;
+	const trc_value *vmv = trc_record_arg(&rec, "vm");
 	if (const trc_value *x = trc_record_arg(&rec, "vmid")) {
+		if (vmv)
+			return fail(kExitMalformed, vmv->line, vmv->col,
+				    "cpu tlbi: vm= and vmid= together (vm= means the VM's own KVM VMID)");
 		if (!value_u64(x, &vars_, v) || v > 0xffff)
 			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: vmid= expects 0..0xffff");
 		t.vmid = (uint16_t)v;
+	}
+	if (vmv) {
+		// A PE running that VM: its TLBIs carry the VM's current KVM VMID.
+		int fd;
+		std::string proc;
+		if (!vm_fd(rec, vmv, "cpu tlbi", fd, proc))
+			return false;
+		uint32_t id = 0;
+		if (shim_kvm_vm_vmid(kernel_->k(), proc.c_str(), fd, &id) != 0)
+			return fail(kExitMalformed, vmv->line, vmv->col,
+				    std::string("cpu tlbi: vm=$") + (vmv->s ? vmv->s : "") +
+					    " is not a KVM VM fd of process " + proc);
+		t.vmid = (uint16_t)id;
 	}
 	if (const trc_value *x = trc_record_arg(&rec, "asid")) {
 		if (!value_u64(x, &vars_, v) || v > 0xffff)
@@ -699,6 +731,166 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 	stats_.cpu_tlbi_removed += p_.cpu->tlbi(t, delay);
 	qk_.set(delay);
 	return true;
+}
+
+// ---------------------------------------------------------------- guests and vCPUs
+//
+// `guest $vm ...` is the guest storing into its own memory (untimed: the
+// guest's CPU time is not modelled); `vcpu $vm load|put` is KVM scheduling
+// a vCPU in or out on a physical CPU, a kernel path whose time (the VMID
+// update, a rollover's flush) advances the replay like a system call.
+// Kernel refusals (EINVAL for a misaligned s1map, EBUSY for a busy CPU) are
+// results (`-> ok`, `-> err=EBUSY`); argument values that cannot be what
+// they name are malformed.
+
+bool ReplayDriver::vm_fd(const trc_record &rec, const trc_value *v, const char *what, int &fd,
+			 std::string &proc)
+{
+	uint64_t x;
+	if (!int_value(*v, x, what))
+		return false;
+	if (!kernel_->booted() || x > 0x7fffffff)
+		return fail(kExitMalformed, v->line, v->col,
+			    std::string(what) + ": " + (v->kind == TRC_VAR ? "$" + std::string(v->s) : hex(x)) +
+				    " is not a KVM VM fd");
+	fd = (int)x;
+	proc = proc_of(rec, v);
+	return true;
+}
+
+namespace {
+
+// An integer argument that must fit `max`; false (with `bad` set) when not.
+bool bounded(const trc_value *v, const VarMap &vars, uint64_t max, uint64_t &out)
+{
+	return value_u64(v, &vars, out) && out <= max;
+}
+
+} // namespace
+
+bool ReplayDriver::exec_guest(const trc_record &rec)
+{
+	const trc_value *vmv = trc_record_word(&rec, 0);
+	const trc_value *opv = trc_record_word(&rec, 1);
+	std::string what = std::string("guest ") + (opv && opv->s ? opv->s : "");
+	int fd;
+	std::string proc;
+	if (!vm_fd(rec, vmv, what.c_str(), fd, proc))
+		return false;
+	shim *k = kernel_->k();
+	auto arg = [&](const char *key, uint64_t max, uint64_t &out, bool &given) -> bool {
+		const trc_value *x = trc_record_arg(&rec, key);
+		given = x != nullptr;
+		if (!x)
+			return true;
+		if (x->kind == TRC_VAR && !value_u64(x, &vars_, out))
+			return fail(kExitMalformed, x->line, x->col,
+				    what + ": $" + x->s + " is not bound");
+		if (!bounded(x, vars_, max, out))
+			return fail(kExitMalformed, x->line, x->col,
+				    what + ": " + key + "= expects an integer up to " + hex(max));
+		return true;
+	};
+	bool given;
+	int rc;
+	if (trc_value_is(opv, "write")) {
+		uint64_t ipa = 0, count = 1;
+		if (!arg("ipa", ~0ull, ipa, given) || !arg("count", 1u << 24, count, given))
+			return false;
+		const trc_value *cv = trc_record_arg(&rec, "count");
+		if (cv && count == 0)
+			return fail(kExitMalformed, cv->line, cv->col, what + ": count= expects 1 to 16M");
+		const trc_value *uv = trc_record_arg(&rec, "u64");
+		std::vector<uint64_t> one;
+		const trc_value *items = uv->kind == TRC_LIST ? uv->items : uv;
+		size_t n = uv->kind == TRC_LIST ? uv->nitems : 1;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x;
+			if (!int_value(items[i], x, what.c_str()))
+				return false;
+			one.push_back(x);
+		}
+		if (one.empty())
+			return fail(kExitMalformed, uv->line, uv->col, what + ": u64= list is empty");
+		std::vector<uint8_t> bytes;
+		bytes.reserve(one.size() * 8 * count);
+		for (uint64_t c = 0; c < count; c++)
+			for (uint64_t w : one)
+				for (int b = 0; b < 8; b++)
+					bytes.push_back((uint8_t)(w >> (8 * b)));
+		rc = shim_guest_write(k, proc.c_str(), fd, ipa, bytes.data(), bytes.size());
+		stats_.guest_writes++;
+	} else if (trc_value_is(opv, "s1map")) {
+		shim_s1map m{};
+		m.size = sizeof(m);
+		uint64_t asid = 0, gran = 0, vab = 0;
+		m.pool = SHIM_S1_POOL_AFTER_ROOT;
+		if (!arg("ttb", ~0ull, m.ttb, given) || !arg("asid", 0xffff, asid, given) ||
+		    !arg("va", ~0ull, m.va, given) || !arg("ipa", ~0ull, m.ipa, given) ||
+		    !arg("len", ~0ull, m.len, given) || !arg("granule", 1u << 16, gran, given) ||
+		    !arg("va_bits", 64, vab, given) || !arg("pool", ~0ull - 1, m.pool, given))
+			return false;
+		if (!given)
+			m.pool = SHIM_S1_POOL_AFTER_ROOT;
+		const trc_value *pv = trc_record_arg(&rec, "perm");
+		std::string perm = pv && pv->s ? pv->s : "";
+		m.perm = perm == "r" ? SHIM_S1_R : perm == "rw" ? SHIM_S1_R | SHIM_S1_W
+				   : perm == "rwx" ? SHIM_S1_R | SHIM_S1_W | SHIM_S1_X : 0;
+		if (!m.perm)
+			return fail(kExitMalformed, pv ? pv->line : rec.line, pv ? pv->col : rec.col,
+				    what + ": perm= expects r, rw or rwx");
+		m.asid = (uint32_t)asid;
+		m.granule = (uint32_t)gran;
+		m.va_bits = (uint32_t)vab;
+		rc = shim_guest_s1map(k, proc.c_str(), fd, &m);
+		stats_.guest_s1maps++;
+	} else {
+		uint64_t ttb = 0, va = 0, len = 0;
+		if (!arg("ttb", ~0ull, ttb, given) || !arg("va", ~0ull, va, given) ||
+		    !arg("len", ~0ull, len, given))
+			return false;
+		rc = shim_guest_s1unmap(k, proc.c_str(), fd, ttb, va, len, 0, 0);
+		stats_.guest_s1unmaps++;
+	}
+	auto no_field = [](const char *, uint64_t &) { return false; };
+	return syscall_results(rec, proc, rc, no_field, what.c_str());
+}
+
+bool ReplayDriver::exec_vcpu(const trc_record &rec)
+{
+	const trc_value *vmv = trc_record_word(&rec, 0);
+	const trc_value *opv = trc_record_word(&rec, 1);
+	bool load = trc_value_is(opv, "load");
+	std::string what = load ? "vcpu load" : "vcpu put";
+	int fd;
+	std::string proc;
+	if (!vm_fd(rec, vmv, what.c_str(), fd, proc))
+		return false;
+	uint64_t cpu = 0, vcpu = 0;
+	const trc_value *cv = trc_record_arg(&rec, "cpu");
+	if (!int_value(*cv, cpu, what.c_str()))
+		return false;
+	if (cpu > 0xffffffffull)
+		return fail(kExitMalformed, cv->line, cv->col, what + ": cpu= expects a CPU number");
+	if (const trc_value *vv = trc_record_arg(&rec, "vcpu")) {
+		if (!int_value(*vv, vcpu, what.c_str()))
+			return false;
+		if (vcpu > 0xffffffffull)
+			return fail(kExitMalformed, vv->line, vv->col, what + ": vcpu= expects a vCPU id");
+	}
+	shim_call c{};
+	c.size = sizeof(c);
+	int rc = shim_kvm_vcpu(kernel_->k(), proc.c_str(), fd, (unsigned)vcpu, (unsigned)cpu, load,
+			       now_ps() / 1000, &c);
+	uint64_t end = c.end_ns * 1000, now = now_ps();
+	if (end > now) {
+		qk_.inc(sc_time::from_value(end - now));
+		if (qk_.need_sync())
+			qk_.sync();
+	}
+	// `-> ret=` is the VMID index the vCPU runs with (load).
+	auto no_field = [](const char *, uint64_t &) { return false; };
+	return syscall_results(rec, proc, rc, no_field, what.c_str());
 }
 
 // ---------------------------------------------------------------- process records
@@ -1093,6 +1285,13 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 								    ": not a value of this field");
 				} else if (!int_value(ta.value, v, what.c_str())) {
 					return false;
+				}
+				if (f->flags & SHIM_UF_INT_PTR) {
+					// A pointer to an s32 given by its value
+					// (KVM_SET_DEVICE_ATTR addr=$fd).
+					payloads.emplace_back(4, 0);
+					put_le(payloads.back().data(), v, 4);
+					v = (uint64_t)(uintptr_t)payloads.back().data();
 				}
 				put_le(&buf[f->offset], v, f->width);
 				continue;
@@ -1558,7 +1757,7 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 			case TRC_VERB_GUEST:
 			case TRC_VERB_VCPU:
 			case TRC_VERB_ATS:
-				unsupported++;
+				unsupported += op->rec->verb == TRC_VERB_ATS;
 				break;
 			case TRC_VERB_EXPECT:
 				unsupported += trc_value_is(trc_record_word(op->rec, 0), "violation");
@@ -1570,8 +1769,7 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 	}
 	out << opt_.trace << ": ok: " << records << " records";
 	if (unsupported)
-		out << " (" << unsupported << " not replayable yet: process, guest, vcpu, ats or "
-		       "`expect violation` records)";
+		out << " (" << unsupported << " not replayable yet: ats or `expect violation` records)";
 	for (const Setting &d : spec_.deferred)
 		out << "; " << d.key << " is not replayable yet";
 	out << "\n";

@@ -119,6 +119,13 @@ public:
 	std::vector<std::string> btm_smmus; // SMMUs with BTM on (CR2.PTM clear)
 	std::vector<std::string> warnings;
 	uint64_t syscalls = 0;      // open, close, mmap, read, ioctl
+	// KVM (taken from the kernel at the end): VMs, vCPU scheduling, the
+	// rollovers' TLBI ALLE1IS broadcasts and the SMMU entries they removed;
+	// guest records run.
+	bool kvm_known = false;
+	uint64_t kvm_vms = 0, vcpu_loads = 0, vcpu_puts = 0, kvm_vmid_allocs = 0;
+	uint64_t kvm_flushes = 0, kvm_flush_removed = 0;
+	uint64_t guest_writes = 0, guest_s1maps = 0, guest_s1unmaps = 0;
 
 	// ---- other records ----
 	uint64_t records = 0;       // every record processed, header included
