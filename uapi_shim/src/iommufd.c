@@ -19,6 +19,7 @@
  * tracking (SMMU without HTTU dirty: EOPNOTSUPP).
  */
 #include "iommufd_priv.h"
+#include "kvm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -733,9 +734,9 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
  * label, the VM's or else the process's. */
 void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_vmid_req *r)
 {
-	(void)idev; /* KVM association: wired once kvm.h lands */
-	r->kvm = NULL;
-	r->owner = x->proc ? x->proc->name : "";
+	struct shim_kvm *kvm = shim_dev_kvm(idev->dev);
+	r->kvm = kvm ? shim_kvm_vmid(kvm) : NULL;
+	r->owner = kvm ? shim_kvm_name(kvm) : x->proc ? x->proc->name : "";
 }
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
