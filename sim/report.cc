@@ -286,6 +286,17 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.num({"kvm", "rollovers"}, st.kvm_rollovers);
 		b.num({"kvm", "pinned"}, st.kvm_pinned);
 		b.num({"kvm", "max_pinned"}, st.kvm_max_pinned);
+		if (st.kvm_known) {
+			b.num({"kvm", "vms"}, st.kvm_vms);
+			b.num({"kvm", "vcpu_loads"}, st.vcpu_loads);
+			b.num({"kvm", "vcpu_puts"}, st.vcpu_puts);
+			b.num({"kvm", "vmid_allocs"}, st.kvm_vmid_allocs);
+			b.num({"kvm", "flushes"}, st.kvm_flushes);
+			b.num({"kvm", "flush_removed"}, st.kvm_flush_removed);
+		}
+		b.num({"guest", "writes"}, st.guest_writes);
+		b.num({"guest", "s1maps"}, st.guest_s1maps);
+		b.num({"guest", "s1unmaps"}, st.guest_s1unmaps);
 		std::string a = "{";
 		for (size_t si = 0; si < st.smmu_names().size(); si++) {
 			std::vector<const RunStats::VmidRecord *> recs;
@@ -580,6 +591,12 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 		    st.vmid_policy.c_str(), st.viommu_vmid_own ? "own" : "parent", st.vmids.size(),
 		    get("vmid.moves").c_str(), get("kvm.vmid_bits").c_str(), get("kvm.generation").c_str(),
 		    get("kvm.rollovers").c_str(), get("kvm.pinned").c_str(), get("kvm.max_pinned").c_str());
+		if (st.kvm_known && st.kvm_vms)
+			add("  kvm             %s VMs, vCPU loads %s, puts %s, new VMIDs %s, flushes %s "
+			    "(TLBI ALLE1IS; SMMU entries removed %s)\n",
+			    get("kvm.vms").c_str(), get("kvm.vcpu_loads").c_str(),
+			    get("kvm.vcpu_puts").c_str(), get("kvm.vmid_allocs").c_str(),
+			    get("kvm.flushes").c_str(), get("kvm.flush_removed").c_str());
 		size_t shown = 0;
 		for (const auto &r : st.vmids) {
 			if (shown++ == 24) {

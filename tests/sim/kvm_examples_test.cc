@@ -303,6 +303,9 @@ TEST(KvmRollover, EachPolicy)
 		// Every rollover's TLBI ALLE1IS reached the SMMU (btm=on), plus the
 		// two guest TLBIs.
 		EXPECT_EQ(full.Num("smmu0.btm_tlbis"), w.rollovers + 2);
+		EXPECT_EQ(full.Num("kvm.flushes"), w.rollovers);
+		EXPECT_GT(full.Num("kvm.flush_removed"), 0); // the device's entries went
+		EXPECT_EQ(full.Num("kvm.vms"), 256);
 		Outcome pre = Replay(upto, {std::string("policy.vmid=") + w.pol});
 		ASSERT_EQ(pre.status, 0) << pre.err;
 		EXPECT_EQ(pre.Num("cpu.tlbi_removed") > 0, w.foreign);
