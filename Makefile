@@ -19,6 +19,8 @@ run: build
 	@./$(BUILD)/sim/smmusim replay traces/examples/default.trace
 	@echo
 	@./$(BUILD)/sim/smmusim replay traces/examples/viommu_nested.trace
+	@echo
+	@./$(BUILD)/sim/smmusim replay traces/examples/seed000_vmid_alias.trace
 
 # Every test in the normal build, then again under ASan+UBSan (the C cores, the
 # trace reader and smmusim itself, malformed-trace corpus included).

@@ -74,7 +74,7 @@ class Policy : public ::testing::Test
 	arm_smmu_domain *Parent(arm_smmu_master *m, kvm_vmid *kvm, const char *owner,
 	                        int *rc_out = nullptr)
 	{
-		arm_smmu_vmid_req req{kvm, owner};
+		arm_smmu_vmid_req req{kvm, owner, nullptr, nullptr, nullptr};
 		arm_smmu_domain *dom = nullptr;
 		CallRec c = r.Run([&](kcall *k) {
 			return arm_smmu_domain_alloc_paging_req(m, ARM_SMMU_ALLOC_NEST_PARENT, &req, k,
@@ -378,7 +378,7 @@ TEST_F(Policy, OwnVsmmuVmidTagsNestedStes)
 	arm_smmu_domain *p = Parent(m, nullptr, "vmm0");
 	ASSERT_EQ(arm_smmu_domain_vmid(p), 1u);
 	arm_vsmmu *v = nullptr;
-	arm_smmu_vmid_req req{nullptr, "vmm0"};
+	arm_smmu_vmid_req req{nullptr, "vmm0", nullptr, nullptr, nullptr};
 	ASSERT_EQ(r.Run([&](kcall *k) { return arm_vsmmu_alloc_req(m, p, &req, k, &v); }).rc, 0);
 	EXPECT_EQ(arm_vsmmu_vmid(v), 2u);
 	// A bypass vSTE: the nested STE is S2-only, tagged with the vSMMU's VMID.

@@ -319,4 +319,57 @@ TEST(KvmRollover, EachPolicy)
 	unlink(upto.c_str());
 }
 
+// Pinned exhaustion at the uAPI: with 8-bit KVM VMIDs and 251 CPUs at most
+// 256 - 251 - 2 = 3 VMIDs can be pinned; the fourth nest parent of a device
+// with a KVM fails with ENOSPC (never a silent VMID 0) until one is put.
+TEST(KvmPinned, ExhaustionIsEnospcAtHwptAlloc)
+{
+	std::string t = "smmutrace 1\n"
+			"config policy.vmid=kvm-pinned kvm.vmid_bits=8 kvm.cpus=251\n";
+	for (int i = 0; i < 4; i++)
+		t += "device d" + std::to_string(i) + " smmu=smmu0 sid=" + std::to_string(0x10 + i) +
+		     "\n";
+	t += "open /dev/kvm -> fd=$kvm\nopen /dev/iommu -> fd=$if\n"
+	     "ioctl $if IOMMU_IOAS_ALLOC -> out_ioas_id=$ioas\n";
+	for (int i = 0; i < 4; i++) {
+		std::string n = std::to_string(i);
+		t += "ioctl $kvm KVM_CREATE_VM -> ret=$vm" + n + "\n";
+		t += "open /dev/vfio/devices/vfio" + n + " -> fd=$d" + n + "\n";
+		t += "ioctl $vm" + n + " KVM_CREATE_DEVICE type=KVM_DEV_TYPE_VFIO -> fd=$kv" + n + "\n";
+		t += "ioctl $kv" + n +
+		     " KVM_SET_DEVICE_ATTR group=KVM_DEV_VFIO_FILE attr=KVM_DEV_VFIO_FILE_ADD addr=$d" + n +
+		     " -> ok\n";
+		t += "ioctl $d" + n + " VFIO_DEVICE_BIND_IOMMUFD iommufd=$if -> out_devid=$dev" + n + "\n";
+	}
+	for (int i = 0; i < 3; i++) {
+		std::string n = std::to_string(i);
+		t += "ioctl $if IOMMU_HWPT_ALLOC flags=NEST_PARENT dev_id=$dev" + n +
+		     " pt_id=$ioas -> out_hwpt_id=$p" + n + "\n";
+	}
+	t += "ioctl $if IOMMU_HWPT_ALLOC flags=NEST_PARENT dev_id=$dev3 pt_id=$ioas -> err=ENOSPC\n"
+	     "expect stat kvm.pinned == 3\n"
+	     "ioctl $if IOMMU_DESTROY id=$p1 -> ok\n"
+	     "expect stat kvm.pinned == 2\n"
+	     "ioctl $if IOMMU_HWPT_ALLOC flags=NEST_PARENT dev_id=$dev3 pt_id=$ioas -> out_hwpt_id=$p3\n"
+	     "expect stat kvm.pinned == 3\n";
+	std::string path = temp_path(".trace");
+	write_file(path, t);
+	Outcome r = Replay(path, {});
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.Num("kvm.max_pinned"), 3);
+	// Every nest parent that got a VMID got a KVM-pinned one, none is 0.
+	ASSERT_EQ(r.vmids.size(), 4u);
+	for (const Vmid &v : r.vmids) {
+		EXPECT_NE(v.smmu_vmid, 0u);
+		EXPECT_EQ(v.source, "kvm-pinned");
+	}
+	// The same trace with one VMID fewer fails at the first assertion.
+	write_file(path, t.substr(0, t.find("kvm.cpus=251")) + "kvm.cpus=252" +
+				 t.substr(t.find("kvm.cpus=251") + 12));
+	Outcome r2 = Replay(path, {});
+	EXPECT_EQ(r2.status, 4);
+	EXPECT_NE(r2.err.find("ENOSPC"), std::string::npos) << r2.err;
+	unlink(path.c_str());
+}
+
 } // namespace

@@ -160,6 +160,12 @@ struct kvm_vmid;
 struct arm_smmu_vmid_req {
 	struct kvm_vmid *kvm;
 	const char *owner;
+	/* The VM object behind kvm: a context that keeps using the VM's VMID
+	 * holds a reference on it (kvm_get_kvm, as the RFC's review asked of
+	 * the vIOMMU), dropped when the context is freed. NULL: none. */
+	void *kvm_obj;
+	void (*kvm_get)(void *kvm_obj);
+	void (*kvm_put)(void *kvm_obj, struct kcall *c);
 };
 /* arm_smmu_domain_alloc_paging with the requester's KVM and owner. */
 int arm_smmu_domain_alloc_paging_req(struct arm_smmu_master *for_master, uint32_t flags,

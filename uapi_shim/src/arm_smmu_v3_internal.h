@@ -123,6 +123,8 @@ struct arm_smmu_vmid_user {
 	uint8_t source;            /* enum arm_smmu_vmid_source */
 	char owner[48];
 	struct kvm_vmid *kvm;      /* pinned in KVM's allocator (put at release) */
+	void *kvm_obj;             /* the VM behind kvm (a reference held), or NULL */
+	void (*kvm_put)(void *kvm_obj, struct kcall *c);
 	struct kvm_vmid *own_kvm;  /* shared: the pseudo-VM pinned for a context without a KVM */
 	struct arm_smmu_domain *domain; /* an S2 domain, or */
 	struct arm_vsmmu *vsmmu;        /* a vSMMU with its own VMID */

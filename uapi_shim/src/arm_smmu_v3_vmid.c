@@ -347,6 +347,11 @@ int arm_smmu_vmid_get(struct arm_smmu_device *smmu, const struct arm_smmu_vmid_r
 	}
 	u->vmid = vmid;
 	users_get(smmu, vmid);
+	if (u->kvm && u->kvm == kvm && req->kvm_obj && req->kvm_get && req->kvm_put) {
+		req->kvm_get(req->kvm_obj);
+		u->kvm_obj = req->kvm_obj;
+		u->kvm_put = req->kvm_put;
+	}
 	u->logi = log_new(smmu, vmid, u->source, owner, kind, c->t);
 	*out = u;
 	return 0;
@@ -373,6 +378,8 @@ void arm_smmu_vmid_put(struct arm_smmu_vmid_user *u, struct kcall *c)
 			break;
 		}
 	free(u->own_kvm);
+	if (u->kvm_obj)
+		u->kvm_put(u->kvm_obj, c);
 	free(u);
 }
 

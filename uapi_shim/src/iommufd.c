@@ -729,6 +729,15 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 	return 0;
 }
 
+static void kvm_ref_get(void *k)
+{
+	shim_kvm_get(k);
+}
+static void kvm_ref_put(void *k, struct kcall *c)
+{
+	shim_kvm_put(k, c);
+}
+
 /* Who a stage-2 context is for (policy.vmid): the KVM the device captured
  * at bind (the pinned-VMID RFC's iommufd_device kvm pointer), and an owner
  * label, the VM's or else the process's. */
@@ -737,6 +746,9 @@ void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_v
 	struct shim_kvm *kvm = shim_dev_kvm(idev->dev);
 	r->kvm = kvm ? shim_kvm_vmid(kvm) : NULL;
 	r->owner = kvm ? shim_kvm_name(kvm) : x->proc ? x->proc->name : "";
+	r->kvm_obj = kvm;
+	r->kvm_get = kvm_ref_get;
+	r->kvm_put = kvm_ref_put;
 }
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
