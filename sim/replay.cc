@@ -1394,6 +1394,8 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 	ir.cmds.assign(c.cmds, c.cmds + std::min<uint32_t>(c.ncmds, SHIM_CALL_MAX_OPS));
 	ir.syncs = c.syncs;
 	ir.ste_breaking = c.ste_breaking;
+	ir.ste_writes = c.ste_writes;
+	ir.ste_hitless = c.ste_hitless;
 	stats_.ioctls.push_back(std::move(ir));
 
 	// Output payloads compared as lists of words.

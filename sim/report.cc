@@ -229,7 +229,7 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.num({"ioctl", "errors"}, errs);
 		for (const std::string &n : names) {
 			LatencyHist h;
-			uint64_t e = 0, cmds = 0, syncs = 0, breaking = 0;
+			uint64_t e = 0, cmds = 0, syncs = 0, breaking = 0, stes = 0;
 			for (const IoctlRecord &r : st.ioctls)
 				if (r.request == n) {
 					h.add(r.sim_ps);
@@ -237,12 +237,14 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 					cmds += r.ncmds;
 					syncs += r.syncs;
 					breaking += r.ste_breaking;
+					stes += r.ste_writes;
 				}
 			b.summary({"ioctl", n}, h.summary());
 			b.num({"ioctl", n, "errors"}, e);
 			b.num({"ioctl", n, "commands"}, cmds);
 			b.num({"ioctl", n, "syncs"}, syncs);
 			b.num({"ioctl", n, "ste_breaking"}, breaking);
+			b.num({"ioctl", n, "ste_writes"}, stes);
 		}
 		std::string a = "[";
 		for (size_t i = 0; i < st.ioctls.size(); i++) {
@@ -266,7 +268,9 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 			a += "]";
 			if (r.ncmds > r.cmds.size())
 				a += ", \"commands_total\": " + std::to_string(r.ncmds);
-			a += ", \"syncs\": " + std::to_string(r.syncs) + ", \"ste_breaking\": ";
+			a += ", \"syncs\": " + std::to_string(r.syncs) +
+			     ", \"ste_writes\": " + std::to_string(r.ste_writes) +
+			     ", \"ste_hitless\": " + std::to_string(r.ste_hitless) + ", \"ste_breaking\": ";
 			a += r.ste_breaking ? "true" : "false";
 			a += "}";
 		}

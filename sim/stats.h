@@ -68,6 +68,8 @@ struct IoctlRecord {
 	std::vector<uint8_t> cmds; // SMMU command opcodes issued, in order
 	uint32_t ncmds = 0;     // all of them (cmds keeps the first 256)
 	uint32_t syncs = 0;
+	uint32_t ste_writes = 0;  // STE updates
+	uint32_t ste_hitless = 0; // of which never made the STE invalid
 	bool ste_breaking = false;
 };
 

@@ -190,9 +190,12 @@ TEST(KvmSeed000, KvmPinnedMoveIsHitlessWithItsCommands)
 			 "\"TLBI_S12_VMALL\", \"SYNC\"]"),
 		  std::string::npos)
 	    << e;
-	EXPECT_NE(e.find("\"ste_breaking\": false"), std::string::npos) << e;
+	EXPECT_NE(e.find("\"ste_writes\": 1, \"ste_hitless\": 1, \"ste_breaking\": false"),
+		  std::string::npos)
+	    << e;
 	std::string e0 = NthIoctl(ida, "IOMMU_HWPT_ALLOC", 2);
 	EXPECT_NE(e0.find("\"commands\": []"), std::string::npos) << e0;
+	EXPECT_NE(e0.find("\"ste_writes\": 0"), std::string::npos) << e0;
 	// The move costs simulated time in that ioctl, and nothing else differs
 	// in the DMAs' results.
 	EXPECT_GT(IoctlNs(e), IoctlNs(e0) + 1000);
