@@ -21,16 +21,7 @@ namespace {
 
 RunResult Replay(const std::string &text, const std::string &json = "")
 {
-	std::string path = temp_path(".trace");
-	write_file(path, text);
-	std::vector<std::string> args = {"replay", path};
-	if (!json.empty()) {
-		args.push_back("--json");
-		args.push_back(json);
-	}
-	RunResult r = run(SMMUSIM_EXE, args);
-	unlink(path.c_str());
-	return r;
+	return replay_text(SMMUSIM_EXE, text, json);
 }
 
 std::string Hex(uint64_t v)

@@ -73,4 +73,21 @@ inline RunResult run(const std::string &exe, const std::vector<std::string> &arg
 	return r;
 }
 
+// Replay trace text (written to a temporary file) with smmusim `exe`; the
+// JSON report goes to `json` when given.
+inline RunResult replay_text(const std::string &exe, const std::string &text,
+			     const std::string &json = "")
+{
+	std::string path = temp_path(".trace");
+	write_file(path, text);
+	std::vector<std::string> args = {"replay", path};
+	if (!json.empty()) {
+		args.push_back("--json");
+		args.push_back(json);
+	}
+	RunResult r = run(exe, args);
+	unlink(path.c_str());
+	return r;
+}
+
 #endif
