@@ -40,6 +40,9 @@ struct DmaResult {
 	bool bus_error;       // translated, but memory refused the access
 	uint64_t pa;
 	uint32_t cycles;      // translation cycles (SMMU clock)
+	uint8_t world;        // the TLB tag the translation used
+	uint16_t vmid;
+	uint32_t asid;        // SMMU_ASID_NONE for S2-only
 };
 
 class PcieFunction : public sc_core::sc_module {

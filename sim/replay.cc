@@ -162,6 +162,13 @@ private:
 	VarMap vars_;
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
 	std::unique_ptr<KernelHost> kernel_;
+	std::vector<bool> viol_expected_; // per kernel violation: covered by `expect violation`
+	void oracle_record(uint32_t line)
+	{
+		if (kernel_ && kernel_->booted())
+			shim_oracle_set_record(kernel_->k(), line);
+	}
+	bool check_violations();
 	std::string stop_note_;
 	bool unsupported_ = false; // stopped on something not supported yet
 
@@ -199,6 +206,8 @@ void ReplayDriver::run()
 	// MSIs due by then are delivered before the report is taken.
 	qk_.sync();
 	collect_kernel();
+	if (ok)
+		ok = check_violations();
 	if (!ok && error_.status != kExitMalformed) {
 		// A malformed trace is reported as such wherever the replay stopped
 		// (an assertion, a record not supported yet): read the rest.
@@ -281,6 +290,34 @@ void ReplayDriver::collect_kernel()
 		r.moves = v.moves;
 		stats_.vmids.push_back(r);
 	}
+	stats_.oracle = spec_.kernel.oracle ? "on" : "off";
+	size_t nv = shim_violation_count(k);
+	viol_expected_.resize(nv, false);
+	stats_.violations.clear();
+	for (size_t i = 0; i < nv; i++) {
+		shim_violation v{};
+		if (shim_violation_at(k, i, &v) != 0)
+			break;
+		RunStats::Violation r;
+		r.kind = shim_violation_kind_name(v.kind);
+		r.device = v.device;
+		r.hit = v.hit;
+		r.owner = v.owner;
+		r.other = v.other;
+		r.detail = v.detail;
+		r.line = v.line;
+		r.origin_line = v.origin_line;
+		r.smmu = v.smmu;
+		r.sid = v.sid;
+		r.ssid = v.ssid;
+		r.world = v.world;
+		r.vmid = v.vmid;
+		r.asid = v.asid;
+		r.addr = v.addr;
+		r.pa = v.pa;
+		r.expected = viol_expected_[i];
+		stats_.violations.push_back(r);
+	}
 	stats_.btm_smmus.clear();
 	stats_.warnings.clear();
 	for (const SmmuSpec &sp : spec_.smmus)
@@ -295,6 +332,21 @@ void ReplayDriver::collect_kernel()
 		}
 }
 
+// A violation no `expect violation` covered ends the replay with exit 3
+// (after the report is written, like every other ending).
+bool ReplayDriver::check_violations()
+{
+	for (const auto &v : stats_.violations)
+		if (!v.expected)
+			return fail(kExitViolation, v.line, 1,
+				    "isolation violation: " + v.kind + ": " + v.detail +
+					    (stats_.violations.size() > 1
+						     ? " (" + std::to_string(stats_.violations.size()) +
+							       " in all; the report lists them)"
+						     : ""));
+	return true;
+}
+
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	PcieFunction &dev = *devs_[d.dev];
@@ -303,6 +355,21 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
 	DmaResult res;
 	dev.dma(req, delay, res);
+	if (kernel_->booted()) {
+		// The oracle: did this DMA reach a page its owner may reach now?
+		shim_dma_check chk{};
+		chk.dev = d.dev;
+		chk.addr = d.addr;
+		chk.ssid = d.ssv ? d.ssid : 0;
+		chk.translated = res.outcome == SMMU_XLATE_OK;
+		chk.pa = res.pa;
+		chk.world = res.world;
+		chk.vmid = res.vmid;
+		chk.asid = res.asid;
+		chk.hit = smmu_hit_name((smmu_hit)res.hit);
+		chk.line = op.line ? op.line : (rec ? rec->line : 0);
+		shim_oracle_dma(kernel_->k(), &chk);
+	}
 	// What software can see decides: a fault is a termination with an event
 	// in the event queue; an event the SMMU raised but did not record
 	// (suppressed, queue off or full) leaves a plain abort (TRACE-FORMAT.md:
@@ -403,6 +470,7 @@ bool ReplayDriver::unsupported(const trc_record &rec, const std::string &why)
 
 bool ReplayDriver::exec_record(const trc_record &rec)
 {
+	oracle_record(rec.line);
 	switch (rec.verb) {
 	case TRC_VERB_DMA: {
 		DmaOp d;
@@ -728,8 +796,16 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 	qk_.sync();
 	sc_time delay = qk_.get_local_time();
 	stats_.cpu_tlbis++;
-	stats_.cpu_tlbi_removed += p_.cpu->tlbi(t, delay);
+	uint32_t removed = p_.cpu->tlbi(t, delay);
+	stats_.cpu_tlbi_removed += removed;
 	qk_.set(delay);
+	if (vmv && kernel_->booted()) {
+		// A guest's TLBI that removed SMMU entries of another owner.
+		int fd;
+		std::string proc;
+		if (vm_fd(rec, vmv, "cpu tlbi", fd, proc))
+			shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid, removed);
+	}
 	return true;
 }
 
@@ -1463,10 +1539,62 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 {
 	stats_.expects++;
 	const trc_value *what = trc_record_word(&rec, 0);
-	if (trc_value_is(what, "isolation"))
-		return true; // no violation can be recorded until the oracle exists
-	if (trc_value_is(what, "violation"))
-		return unsupported(rec, "`expect violation` needs the isolation oracle");
+	if (trc_value_is(what, "violation") && !kernel_->booted())
+		return unsupported(rec, "`expect violation` in a trace without the kernel model needs "
+					"the bare-metal stale check");
+	if (trc_value_is(what, "isolation") || trc_value_is(what, "violation")) {
+		collect_kernel();
+		const auto &vs = stats_.violations;
+		if (trc_value_is(what, "isolation")) {
+			if (vs.empty())
+				return true;
+			const auto &v = vs.front();
+			return assertion(rec.line, rec.col,
+					 "expected isolation, but " + std::to_string(vs.size()) +
+						 " violation(s) were found; the first: " + v.kind + " at line " +
+						 std::to_string(v.line) + ": " + v.detail);
+		}
+		const trc_value *kv = trc_record_word(&rec, 1);
+		if (!kv || !kv->s || shim_violation_kind_by_name(kv->s) < 0)
+			return fail(kExitMalformed, kv ? kv->line : rec.line, kv ? kv->col : rec.col,
+				    "expect violation: KIND is cross-domain, stale, alias or "
+				    "foreign-invalidation");
+		std::string kind = kv->s, dev, owner;
+		uint64_t count = 1;
+		for (size_t i = 0; i < rec.nargs; i++) {
+			const trc_arg &a = rec.args[i];
+			if (std::strcmp(a.key, "dev") == 0 && a.value.s)
+				dev = a.value.s;
+			else if (std::strcmp(a.key, "owner") == 0 && a.value.s)
+				owner = a.value.s;
+			else if (std::strcmp(a.key, "count") == 0) {
+				if (!value_u64(&a.value, &vars_, count) || !count)
+					return fail(kExitMalformed, a.value.line, a.value.col,
+						    "expect violation: count= expects a positive integer");
+			} else
+				return fail(kExitMalformed, a.value.line, a.value.col,
+					    std::string("expect violation: unknown key '") + a.key +
+						    "' (dev=DEVICE, owner=OWNER, count=N: at least N)");
+		}
+		uint64_t found = 0;
+		for (size_t i = 0; i < vs.size(); i++) {
+			const auto &v = vs[i];
+			if (v.kind != kind || (!dev.empty() && v.device != dev) ||
+			    (!owner.empty() && v.owner != owner && v.other != owner))
+				continue;
+			found++;
+			if (i < viol_expected_.size())
+				viol_expected_[i] = true;
+			stats_.violations[i].expected = true;
+		}
+		if (found >= count)
+			return true;
+		std::string why = stats_.oracle == "off" ? " (oracle=off)" : "";
+		return assertion(rec.line, rec.col,
+				 "expected " + std::to_string(count) + " " + kind + " violation(s)" +
+					 (dev.empty() ? "" : " of " + dev) + ", found " + std::to_string(found) +
+					 why);
+	}
 	// expect stat NAME OP VALUE
 	const trc_value *name = trc_record_word(&rec, 1);
 	const trc_value *op = trc_record_word(&rec, 2);

@@ -141,6 +141,9 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->event_recorded = r.event_recorded;
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
+	ext->world = r.world;
+	ext->vmid = r.vmid;
+	ext->asid = r.asid;
 	delay += sc_time::from_value(clock_.start_ps(r.cycles));
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:

@@ -119,6 +119,19 @@ public:
 	uint32_t kvm_bits = 0, kvm_cpus = 0, kvm_pinned = 0, kvm_max_pinned = 0;
 	uint64_t kvm_generation = 0, kvm_rollovers = 0, vmid_moves = 0;
 	std::vector<std::string> btm_smmus; // SMMUs with BTM on (CR2.PTM clear)
+	// The isolation oracle: "on", "off", or "not run" (a bare-metal trace:
+	// the oracle needs the kernel model's owners).
+	std::string oracle = "not run";
+	struct Violation {
+		std::string kind, device, hit, owner, other, detail;
+		uint32_t line = 0, origin_line = 0, smmu = 0, sid = 0, ssid = 0;
+		uint8_t world = 0;
+		uint16_t vmid = 0;
+		uint32_t asid = 0;
+		uint64_t addr = 0, pa = 0;
+		bool expected = false; // an `expect violation` covered it
+	};
+	std::vector<Violation> violations;
 	std::vector<std::string> warnings;
 	uint64_t syscalls = 0;      // open, close, mmap, read, ioctl
 	// KVM (taken from the kernel at the end): VMs, vCPU scheduling, the

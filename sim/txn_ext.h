@@ -33,6 +33,10 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	uint64_t pa = 0;      // output address of the first byte (valid when outcome OK)
 	uint32_t cycles = 0;  // translation cycles in the SMMU clock
 	bool data_error = false; // translated, but the memory access failed
+	// The TLB tag the translation used (the isolation oracle's provenance).
+	uint8_t world = 0;
+	uint16_t vmid = 0;
+	uint32_t asid = 0;
 
 	tlm::tlm_extension_base *clone() const override { return new SmmuTxnExt(*this); }
 	void copy_from(const tlm::tlm_extension_base &other) override

@@ -215,7 +215,11 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		uint64_t slot = q->base + 16ull * q_idx(q, prod);
 		kmem_write64(env, slot, cmds[i][0]);
 		kmem_write64(env, slot + 8, cmds[i][1]);
-		kcall_note_cmd(c, (uint8_t)(cmds[i][0] & CMD_0_OP));
+		uint8_t op = (uint8_t)(cmds[i][0] & CMD_0_OP);
+		kcall_note_cmd(c, op);
+		/* TLBIs that carry a VMID (bits [47:32]): NH_ALL/ASID/VA/VAA, S12_VMALL, S2_IPA */
+		if ((op >= 0x10 && op <= 0x13) || op == 0x28 || op == 0x2a)
+			kcall_note_tlbi(c, smmu->index, (uint32_t)((cmds[i][0] >> 32) & 0xffff));
 		ktime_charge(c, env->t.cmd_insert);
 		prod = q_inc(q, prod, 1);
 	}

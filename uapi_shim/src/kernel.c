@@ -224,6 +224,18 @@ int kcall_note_cmd(struct kcall *c, uint8_t opcode)
 	return 0;
 }
 
+void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid)
+{
+	for (uint32_t i = 0; i < c->ntlbi; i++)
+		if (c->tlbi[i].smmu == smmu && c->tlbi[i].vmid == vmid)
+			return;
+	if (c->ntlbi < sizeof(c->tlbi) / sizeof(c->tlbi[0])) {
+		c->tlbi[c->ntlbi].smmu = smmu;
+		c->tlbi[c->ntlbi].vmid = vmid;
+		c->ntlbi++;
+	}
+}
+
 void klog(struct kenv *env, int level, const char *fmt, ...)
 {
 	if (!env || !env->ops || !env->ops->log)

@@ -129,7 +129,15 @@ struct kcall {
 	uint32_t cd_writes;
 	bool ste_breaking;     /* an STE went through V=0 on the way */
 	int cmdq_error;        /* a CERROR seen while waiting for a SYNC (0 if none) */
+	/* distinct (SMMU, VMID) pairs the call's TLBI commands targeted (the
+	 * isolation oracle's foreign-invalidation check); the first 16 */
+	uint32_t ntlbi;
+	struct {
+		uint32_t smmu, vmid;
+	} tlbi[16];
 };
+/* Note a TLBI command carrying `vmid` issued to SMMU `smmu`. */
+void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid);
 
 void kcall_begin(struct kcall *c, struct kenv *env, uint64_t now_ns);
 void kcall_end(struct kcall *c);  /* frees cmds */

@@ -58,6 +58,7 @@ void shim_config_default(struct shim_config *cfg)
 	cfg->viommu_vmid_own = false;
 	cfg->kvm_vmid_bits = 16;
 	cfg->kvm_cpus = 8;
+	cfg->oracle = true;
 	_Static_assert(sizeof(struct shim_ktiming) == sizeof(struct ktiming), "ktiming mirror");
 	struct ktiming kt;
 	ktiming_default(&kt);
@@ -125,6 +126,10 @@ static const struct pdesc params[] = {
       "VMID of a vIOMMU: parent (its nest parent's) | own (allocated at VIOMMU_ALLOC)"},
      P_VIOMMU,
      offsetof(struct shim_config, viommu_vmid_own)},
+    {{"oracle", "bool", "on", "the isolation oracle (issue: isolation oracle)",
+      "check every DMA, system call and broadcast TLBI against the kernel's ground truth"},
+     P_BOOL,
+     offsetof(struct shim_config, oracle)},
     {{"kvm.vmid_bits", "count", "16", "ID_AA64MMFR1_EL1.VMIDBits of a VMID16 CPU",
       "KVM's VMID width: 8 or 16"},
      P_U32,
@@ -389,6 +394,7 @@ void shim_destroy(struct shim *s)
 	kcall_end(&k);
 	kvm_state_free(s);
 	kvm_vmid_space_destroy(s->env.kvm_vmids);
+	oracle_destroy(s);
 	kmem_destroy(s->env.mem);
 	free(s);
 }
@@ -1110,6 +1116,7 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
 		p->fds[fd] = NULL;
 		shim_file_put(s, f, &k);
 	}
+	oracle_after_call(s, p ? p->name : NULL, &k);
 	call_finish(s, &k, "close", rc, call);
 	return rc;
 }
@@ -1138,6 +1145,7 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 		rc = vfio_ioctl(s, p, f, (unsigned)request, arg, &k);
 	/* -ENOIOCTLCMD never reaches user space: the VFS turns it into ENOTTY. */
 	const char *name = shim_request_name(request);
+	oracle_after_call(s, p ? p->name : NULL, &k);
 	call_finish(s, &k, name ? name : "ioctl", rc, call);
 	return rc;
 }

@@ -382,6 +382,10 @@ struct shim {
 	struct shim_proc **procs;
 	uint32_t nprocs;
 	uint64_t pinned_in_call, unpinned_in_call;
+	/* the isolation oracle (oracle.c) */
+	struct shim_violation *viol;
+	size_t nviol, capviol;
+	uint32_t oracle_line; /* the host's current record */
 	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
 };
 
@@ -412,5 +416,11 @@ void shim_backing_put(struct shim *s, struct shim_backing *b);
 void shim_call_done(struct shim *s, struct kcall *k, const char *req, int64_t ret,
                     struct shim_call *out);
 uint64_t shim_rlimit_pages(const struct shim *s);
+
+/* ---- oracle.c ---- */
+/* After a system call of process `caller` (NULL: none): alias and
+ * foreign-invalidation checks. */
+void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k);
+void oracle_destroy(struct shim *s);
 
 #endif

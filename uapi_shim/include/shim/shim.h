@@ -110,6 +110,7 @@ struct shim_config {
 	bool viommu_vmid_own;     /* policy.viommu_vmid: own (per-vSMMU VMID) | parent (7.0) */
 	uint32_t kvm_vmid_bits;   /* kvm.vmid_bits: 8 or 16 */
 	uint32_t kvm_cpus;        /* kvm.cpus: physical CPUs KVM's allocator sees */
+	bool oracle;              /* oracle: the isolation oracle on (default) or off */
 };
 
 /* policy.vmid: who chooses the VMID of a stage-2 (nest parent) domain. */
@@ -424,6 +425,73 @@ int shim_guest_s1map(struct shim *s, const char *proc, int vmfd, const struct sh
  * the same errors as shim_guest_s1map. */
 int shim_guest_s1unmap(struct shim *s, const char *proc, int vmfd, uint64_t ttb, uint64_t va,
                        uint64_t len, uint32_t granule, uint32_t va_bits);
+
+/* ---- the isolation oracle (oracle.c) ---- */
+
+/*
+ * Ground truth beside the kernel model, never fed back into it. Owners are
+ * processes and the KVM VMs their devices were given; a device may reach
+ * the pages the kernel pinned for the IOAS under its HWPT. Violations:
+ * cross-domain (a DMA reached another owner's page, or the kernel's), stale
+ * (a DMA reached its owner's page that the kernel had already unmapped or
+ * detached - the ioctl had returned), alias (one SMMU holds live, attached
+ * contexts of two owners under one VMID), foreign-invalidation (a TLBI on
+ * behalf of one owner - a command of its ioctl, its guest's broadcast TLBI -
+ * targeted a VMID another owner's live context uses). Switched by the
+ * `oracle` parameter.
+ */
+enum shim_violation_kind {
+	SHIM_VIOL_CROSS_DOMAIN = 0,
+	SHIM_VIOL_STALE = 1,
+	SHIM_VIOL_ALIAS = 2,
+	SHIM_VIOL_FOREIGN_INV = 3,
+	SHIM_VIOL_KINDS = 4,
+};
+const char *shim_violation_kind_name(unsigned kind); /* "cross-domain" ... */
+int shim_violation_kind_by_name(const char *name);   /* -1 if unknown */
+
+struct shim_violation {
+	unsigned kind;
+	uint32_t line;        /* the record that exposed it (shim_oracle_set_record) */
+	uint32_t origin_line; /* the record that inserted the cache entry that served a
+	                       * DMA (0: unknown) */
+	uint32_t smmu, sid, ssid;
+	uint8_t world;
+	uint16_t vmid;
+	uint32_t asid;        /* 0x10000: none / any */
+	uint64_t addr, pa, page; /* DMA: input address, output, output page */
+	char device[32];      /* DMA: the device */
+	char hit[16];         /* DMA: the structure that served it (utlb, tlb ...) */
+	char owner[48];       /* the owner it was exposed to / acting */
+	char other[48];       /* the owner whose page or context it concerns ("kernel") */
+	char detail[200];
+};
+
+/* The host's current record (a trace line), stamped on violations found
+ * during the calls that follow. */
+void shim_oracle_set_record(struct shim *s, uint32_t line);
+
+/* One DMA's outcome, as the host saw it. */
+struct shim_dma_check {
+	uint32_t dev;          /* device index (shim_add_device order) */
+	uint64_t addr;
+	uint32_t ssid;
+	bool translated;       /* the DMA completed with an output address */
+	uint64_t pa;           /* output of its first byte */
+	uint8_t world;
+	uint16_t vmid;
+	uint32_t asid;
+	const char *hit;       /* what served it ("utlb", "tlb", "walk" ...) */
+	uint32_t origin;       /* record that inserted the serving entry (0: unknown) */
+	uint32_t line;         /* this DMA's record */
+};
+/* Returns the number of new violations (0 or 1). */
+int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c);
+/* A broadcast TLBI executed by a vCPU of the VM `vmfd` of `proc`, carrying
+ * KVM VMID `vmid`, that removed `removed` SMMU entries. */
+int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed);
+size_t shim_violation_count(const struct shim *s);
+int shim_violation_at(const struct shim *s, size_t i, struct shim_violation *out);
 
 /* ---- requests and their argument layouts (the trace replayer's table) ---- */
 

@@ -1,0 +1,345 @@
+/*
+ * oracle.c - the isolation oracle: ground truth kept beside the kernel model
+ * and never fed back into it (shim.h "isolation oracle").
+ *
+ * Owners are processes and, where a device was given one, the KVM VM; an
+ * owner label is the VM's ("vmm1/vm0") or the process's ("vmm0"). What a
+ * device may reach is what the kernel mapped for it: the pinned pages of the
+ * areas of the IOAS its HWPT sits on (a nested HWPT: its parent's). Checks:
+ *
+ *  - DMA (shim_oracle_dma): a translated DMA whose output page is not one
+ *    the device may reach is `stale` when the page still belongs to the
+ *    device's owner (it was unmapped, or the device detached, and the
+ *    kernel reported that complete: the ioctl returned) and `cross-domain`
+ *    when it belongs to another owner or to nobody (kernel memory).
+ *  - after every system call (oracle_after_call): `alias` when one SMMU
+ *    holds live, attached contexts of two owners under one VMID; and
+ *    `foreign-invalidation` when the call's invalidations (TLBI commands
+ *    carrying a VMID) targeted a VMID that a live context of another
+ *    process uses.
+ *  - broadcast TLBIs (shim_oracle_tlbi): a guest's TLBI that removed SMMU
+ *    entries while a live context of another owner carries its VMID is a
+ *    `foreign-invalidation`. KVM's own rollover flush is not.
+ *
+ * Each violation is recorded once per distinct situation (kind, SMMU, VMID,
+ * the two owners, and for DMAs the page), with the record that exposed it.
+ */
+#include "arm_smmu_v3_internal.h"
+#include "kvm.h"
+#include "shim_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"cross-domain", "stale", "alias", "foreign-invalidation"};
+
+const char *shim_violation_kind_name(unsigned kind)
+{
+	return kind < SHIM_VIOL_KINDS ? kind_names[kind] : "?";
+}
+
+int shim_violation_kind_by_name(const char *name)
+{
+	for (unsigned i = 0; i < SHIM_VIOL_KINDS; i++)
+		if (name && !strcmp(name, kind_names[i]))
+			return (int)i;
+	return -1;
+}
+
+void shim_oracle_set_record(struct shim *s, uint32_t line)
+{
+	if (s)
+		s->oracle_line = line;
+}
+
+size_t shim_violation_count(const struct shim *s)
+{
+	return s ? s->nviol : 0;
+}
+
+int shim_violation_at(const struct shim *s, size_t i, struct shim_violation *out)
+{
+	if (!s || !out || i >= s->nviol)
+		return -EINVAL;
+	*out = s->viol[i];
+	return 0;
+}
+
+/* The process part of an owner label ("vmm1/vm0" -> "vmm1"). */
+static size_t proc_len(const char *owner)
+{
+	const char *slash = strchr(owner, '/');
+	return slash ? (size_t)(slash - owner) : strlen(owner);
+}
+
+static bool same_proc(const char *a, const char *b)
+{
+	size_t n = proc_len(a);
+	return n == proc_len(b) && !strncmp(a, b, n);
+}
+
+/* Record a violation unless the same situation was recorded before. */
+static struct shim_violation *viol_add(struct shim *s, const struct shim_violation *v)
+{
+	for (size_t i = 0; i < s->nviol; i++) {
+		const struct shim_violation *o = &s->viol[i];
+		if (o->kind == v->kind && o->smmu == v->smmu && o->vmid == v->vmid &&
+		    o->page == v->page && !strcmp(o->owner, v->owner) && !strcmp(o->other, v->other))
+			return NULL;
+	}
+	if (s->nviol == s->capviol) {
+		size_t cap = s->capviol ? 2 * s->capviol : 8;
+		struct shim_violation *n = realloc(s->viol, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		s->viol = n;
+		s->capviol = cap;
+	}
+	struct shim_violation *d = &s->viol[s->nviol++];
+	*d = *v;
+	if (!d->line)
+		d->line = s->oracle_line;
+	return d;
+}
+
+/* ---- who owns what ---- */
+
+/* The owner label of a bound device: its KVM's or its iommufd's process. */
+static const char *dev_owner(const struct shim_dev *d)
+{
+	if (d->kvm)
+		return shim_kvm_name(d->kvm);
+	if (d->idev && d->idev->obj.ictx && d->idev->obj.ictx->proc)
+		return d->idev->obj.ictx->proc->name;
+	return NULL;
+}
+
+static bool proc_owns(const struct shim_proc *p, uint64_t pa)
+{
+	for (size_t i = 0; i < p->nvmas; i++) {
+		const struct shim_backing *b = p->vmas[i].b;
+		if (b && pa >= b->pa && pa - b->pa < b->len)
+			return true;
+	}
+	for (int fd = 0; fd < p->nfds; fd++) {
+		const struct shim_file *f = p->fds[fd];
+		if (f && f->kind == SF_MEMFD && f->u.memfd && pa >= f->u.memfd->pa &&
+		    pa - f->u.memfd->pa < f->u.memfd->len)
+			return true;
+	}
+	return false;
+}
+
+/* The owner of a host page: the VM whose memslots it backs, else the
+ * process whose memory it is; NULL for memory no process owns (the
+ * kernel's: tables, queues, free pages). */
+static const char *page_owner(struct shim *s, uint64_t pa, char *buf, size_t len)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		struct shim_proc *p = s->procs[i];
+		if (!proc_owns(p, pa))
+			continue;
+		snprintf(buf, len, "%s", p->name);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Does the IOAS map `pa` (a pinned page of one of its areas)? */
+static bool iopt_reaches(const struct iopt *t, uint64_t pa)
+{
+	uint64_t page = pa & ~(SHIM_PAGE - 1);
+	for (size_t i = 0; i < t->nareas; i++) {
+		const struct iopt_area *a = &t->areas[i];
+		const struct iopt_pages *pg = a->pages;
+		if (!a->filled || !pg || !pg->pa)
+			continue;
+		uint64_t first = (a->start_byte) / SHIM_PAGE;
+		uint64_t n = (a->last - a->iova + 1 + (a->start_byte % SHIM_PAGE) + SHIM_PAGE - 1) /
+		             SHIM_PAGE;
+		for (uint64_t k = first; k < first + n && k < pg->npages; k++)
+			if (pg->pa[k] == page)
+				return true;
+	}
+	return false;
+}
+
+/* The IOAS whose pages the device may reach now (NULL: none, blocked). */
+static const struct iopt *dev_iopt(const struct shim_dev *d)
+{
+	const struct ifd_device *idev = d->idev;
+	const struct ifd_hwpt *h = idev ? idev->hwpt : NULL;
+	if (h && h->parent)
+		h = h->parent;
+	return h && h->ioas ? &h->ioas->iopt : NULL;
+}
+
+int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
+{
+	if (!s || !c || !s->cfg.oracle || c->dev >= s->ndevs || !c->translated)
+		return 0;
+	struct shim_dev *d = s->devs[c->dev];
+	const char *owner = dev_owner(d);
+	if (!owner)
+		return 0; /* not a user's device: the kernel's own DMA */
+	/* Fast path: the IOVA itself maps to the output (paging domains). */
+	const struct iopt *t = dev_iopt(d);
+	if (t && iopt_reaches(t, c->pa))
+		return 0;
+	char buf[48];
+	const char *other = page_owner(s, c->pa, buf, sizeof(buf));
+	struct shim_violation v;
+	memset(&v, 0, sizeof(v));
+	v.line = c->line;
+	v.origin_line = c->origin;
+	v.smmu = d->smmu_index;
+	v.sid = d->sid;
+	v.ssid = c->ssid;
+	v.world = c->world;
+	v.vmid = c->vmid;
+	v.asid = c->asid;
+	v.addr = c->addr;
+	v.pa = c->pa;
+	v.page = c->pa & ~(SHIM_PAGE - 1);
+	snprintf(v.device, sizeof(v.device), "%s", d->name);
+	snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
+	snprintf(v.owner, sizeof(v.owner), "%s", owner);
+	if (other && same_proc(other, owner)) {
+		v.kind = SHIM_VIOL_STALE;
+		snprintf(v.other, sizeof(v.other), "%s", other);
+		snprintf(v.detail, sizeof(v.detail),
+		         "%s reached its owner's page 0x%llx that %s no longer maps for it "
+		         "(served by the %s)",
+		         d->name, (unsigned long long)v.page, t ? "its IOAS" : "nothing (detached)",
+		         v.hit[0] ? v.hit : "SMMU");
+	} else {
+		v.kind = SHIM_VIOL_CROSS_DOMAIN;
+		snprintf(v.other, sizeof(v.other), "%s", other ? other : "kernel");
+		snprintf(v.detail, sizeof(v.detail),
+		         "%s (owner %s) reached page 0x%llx of %s (served by the %s, tag VMID %u%s)",
+		         d->name, owner, (unsigned long long)v.page, v.other,
+		         v.hit[0] ? v.hit : "SMMU", c->vmid, c->asid <= 0xffff ? " with an ASID" : "");
+	}
+	return viol_add(s, &v) ? 1 : 0;
+}
+
+/* ---- after every system call ---- */
+
+/* Live, attached contexts of one SMMU sharing a VMID with another owner. */
+static void scan_alias(struct shim *s)
+{
+	size_t n = arm_smmu_vmid_log_count(&s->env);
+	for (size_t i = 0; i < n; i++) {
+		const struct arm_smmu_vmid_log *a = arm_smmu_vmid_log_at(&s->env, i);
+		if (!a->live || !a->stes)
+			continue;
+		for (size_t j = i + 1; j < n; j++) {
+			const struct arm_smmu_vmid_log *b = arm_smmu_vmid_log_at(&s->env, j);
+			if (!b->live || !b->stes || b->smmu != a->smmu || b->vmid != a->vmid ||
+			    !strcmp(a->owner, b->owner))
+				continue;
+			struct shim_violation v;
+			memset(&v, 0, sizeof(v));
+			v.kind = SHIM_VIOL_ALIAS;
+			v.smmu = a->smmu;
+			v.vmid = (uint16_t)a->vmid;
+			v.asid = 0x10000; /* any */
+			snprintf(v.owner, sizeof(v.owner), "%s", b->owner);
+			snprintf(v.other, sizeof(v.other), "%s", a->owner);
+			snprintf(v.detail, sizeof(v.detail),
+			         "smmu%u: %s (%s %s) and %s (%s %s) both tag their entries "
+			         "<NS-EL1, VMID %u>",
+			         a->smmu, a->owner, a->source == ARM_SMMU_VMID_SRC_IDA ? "private" : "KVM",
+			         a->kind, b->owner, b->source == ARM_SMMU_VMID_SRC_IDA ? "private" : "KVM",
+			         b->kind, a->vmid);
+			viol_add(s, &v);
+		}
+	}
+}
+
+/* A VMID a call's TLBIs targeted on `smmu`: a live context of another
+ * process under it lost entries on the caller's behalf. */
+static void check_foreign(struct shim *s, const char *caller, uint32_t smmu, uint32_t vmid,
+                          const char *how)
+{
+	size_t n = arm_smmu_vmid_log_count(&s->env);
+	for (size_t i = 0; i < n; i++) {
+		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);
+		if (!l->live || !l->stes || l->smmu != smmu || l->vmid != vmid ||
+		    same_proc(l->owner, caller))
+			continue;
+		/* the caller must have a context under this VMID itself, or the
+		 * invalidation was the kernel's maintenance of l's own tag */
+		bool callers = false;
+		for (size_t j = 0; j < n; j++) {
+			const struct arm_smmu_vmid_log *m = arm_smmu_vmid_log_at(&s->env, j);
+			if (m->live && m->smmu == smmu && m->vmid == vmid && same_proc(m->owner, caller))
+				callers = true;
+		}
+		if (!callers)
+			continue;
+		struct shim_violation v;
+		memset(&v, 0, sizeof(v));
+		v.kind = SHIM_VIOL_FOREIGN_INV;
+		v.smmu = smmu;
+		v.vmid = (uint16_t)vmid;
+		v.asid = 0x10000;
+		snprintf(v.owner, sizeof(v.owner), "%s", caller);
+		snprintf(v.other, sizeof(v.other), "%s", l->owner);
+		snprintf(v.detail, sizeof(v.detail),
+		         "smmu%u: %s on behalf of %s invalidated VMID %u, which %s's %s also uses", smmu,
+		         how, caller, vmid, l->owner, l->kind);
+		viol_add(s, &v);
+	}
+}
+
+void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k)
+{
+	if (!s->cfg.oracle || !s->booted)
+		return;
+	scan_alias(s);
+	if (!caller || !k->ntlbi)
+		return;
+	for (uint32_t i = 0; i < k->ntlbi; i++)
+		check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid, "a TLBI command");
+}
+
+int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed)
+{
+	if (!s || !s->cfg.oracle || !s->booted || !removed)
+		return 0;
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_kvm *k = p ? kvm_from_fd(s, p, vmfd) : NULL;
+	if (!k)
+		return 0;
+	size_t before = s->nviol;
+	const char *caller = shim_kvm_name(k);
+	size_t n = arm_smmu_vmid_log_count(&s->env);
+	for (size_t i = 0; i < n; i++) {
+		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);
+		if (!l->live || !l->stes || l->vmid != vmid || !strcmp(l->owner, caller))
+			continue;
+		struct shim_violation v;
+		memset(&v, 0, sizeof(v));
+		v.kind = SHIM_VIOL_FOREIGN_INV;
+		v.smmu = l->smmu;
+		v.vmid = (uint16_t)vmid;
+		v.asid = 0x10000;
+		snprintf(v.owner, sizeof(v.owner), "%s", caller);
+		snprintf(v.other, sizeof(v.other), "%s", l->owner);
+		snprintf(v.detail, sizeof(v.detail),
+		         "smmu%u: a broadcast TLBI of %s (its KVM VMID %u, by BTM) removed %u entries "
+		         "while %s's %s uses VMID %u",
+		         l->smmu, caller, vmid, removed, l->owner, l->kind, vmid);
+		viol_add(s, &v);
+	}
+	return (int)(s->nviol - before);
+}
+
+void oracle_destroy(struct shim *s)
+{
+	free(s->viol);
+	s->viol = NULL;
+	s->nviol = s->capviol = 0;
+}
