@@ -48,6 +48,10 @@ public:
 	uint64_t now = 1000;
 	std::vector<uint64_t> ats_invs; // sids
 	uint64_t ats_latency = 0;
+	// Set before Init() to install the inv_removed observer (off by default,
+	// so every other test runs the model without it).
+	bool observe_inv = false;
+	std::vector<std::pair<smmu_removed_entry, uint64_t>> removed;
 
 	Rig() { smmu_config_default(&cfg); }
 	~Rig() { smmu_destroy(s); }
@@ -89,6 +93,10 @@ public:
 		return c + r->ats_latency;
 	}
 
+	static void on_inv_removed(void *h, const smmu_removed_entry *e, uint64_t c) {
+		static_cast<Rig *>(h)->removed.push_back({*e, c});
+	}
+
 	smmu_host_ops ops() {
 		smmu_host_ops o{};
 		o.size = sizeof(o);
@@ -99,6 +107,8 @@ public:
 		o.ats_inv = on_ats;
 		o.event = on_event;
 		o.cmd_done = on_cmd;
+		if (observe_inv)
+			o.inv_removed = on_inv_removed;
 		return o;
 	}
 

@@ -77,7 +77,7 @@ struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, 
 }
 
 struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
-				   const struct smmu_ctx *ctx)
+				   const struct smmu_ctx *ctx, uint32_t origin)
 {
 	if (!c->n)
 		return NULL;
@@ -121,6 +121,7 @@ struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, 
 	e->valid = true;
 	e->lru = ++c->clock;
 	e->ctx = *ctx;
+	e->origin = origin;
 	c->memo[h & 63] = victim;
 	return e;
 }

@@ -35,21 +35,71 @@ static uint64_t tbu_message(struct smmu *s, uint64_t t, uint64_t work)
 	return smmu_res_take(&s->inv_msg, t, cost) + cost;
 }
 
+/* The host's inv_removed observer, seen from tlb.c's on_remove hook: which
+ * structure is being invalidated, and when. */
+struct inv_obs {
+	struct smmu *s;
+	uint8_t structure;   /* enum smmu_hit */
+	uint32_t tbu;
+	bool broadcast;
+	uint64_t cycle;
+};
+
+static void inv_obs_removed(void *ctx, const struct tlb_entry *e)
+{
+	const struct inv_obs *o = ctx;
+	struct smmu_removed_entry r;
+	memset(&r, 0, sizeof(r));
+	r.structure = o->structure;
+	r.world = e->world;
+	r.vmid = e->vmid;
+	r.asid = e->asid;
+	r.base = e->page << e->shift;
+	r.size = 1ull << e->shift;
+	r.out = e->out;
+	if (e->cls < TLB_CLS_WC_S1)
+		r.out <<= e->shift; /* TLB: oa >> shift; walk cache: table PA as is */
+	r.origin = e->origin;
+	r.broadcast = o->broadcast;
+	r.global = e->global;
+	r.level = e->level;
+	r.tbu = o->tbu;
+	r.sid = e->sid;
+	r.walk_origin = e->walk_origin;
+	o->s->ops.inv_removed(o->s->host, &r, o->cycle);
+}
+
 uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, uint32_t *removed)
 {
 	const struct smmu_timing *tm = &s->cfg.t;
 	uint64_t work = 0, w;
 	uint32_t rm = 0;
+	/* With an observer, the selector carries the hook; without one the
+	 * invalidation runs exactly as before. */
+	struct inv_obs obs = {.s = s, .structure = SMMU_HIT_TLB, .tbu = 0,
+			      .broadcast = inv->broadcast, .cycle = t};
+	struct tlb_inv observed;
+	if (s->ops.inv_removed) {
+		observed = *inv;
+		observed.on_remove = inv_obs_removed;
+		observed.ctx = &obs;
+		inv = &observed;
+	}
 	rm += smmu_tlb_invalidate(&s->tlb, inv, &w);
 	work += w;
+	obs.structure = SMMU_HIT_WALK_CACHE;
 	rm += smmu_tlb_invalidate(&s->wc, inv, &w);
 	work += w;
 	t += 2ull * tm->inv_base + (uint64_t)tm->inv_per_entry * work;
 	uint64_t done = t;
+	obs.cycle = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		uint64_t tw = 0;
+		obs.tbu = i;
+		obs.structure = SMMU_HIT_UTLB;
 		rm += smmu_tlb_invalidate(&s->tbu[i].utlb, inv, &w);
 		tw += w;
+		obs.structure = SMMU_HIT_MTLB;
 		rm += smmu_tlb_invalidate(&s->tbu[i].mtlb, inv, &w);
 		tw += w;
 		uint64_t end = tbu_message(s, t, tw);

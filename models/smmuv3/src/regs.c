@@ -290,6 +290,12 @@ void smmu_destroy(struct smmu *s)
 }
 
 const struct smmu_config *smmu_get_config(const struct smmu *s) { return &s->cfg; }
+
+void smmu_set_origin(struct smmu *s, uint32_t origin)
+{
+	if (s)
+		s->origin = origin;
+}
 const struct smmu_stats *smmu_get_stats(const struct smmu *s) { return &s->st; }
 
 int smmu_get_occupancy(const struct smmu *s, uint32_t port, struct smmu_occupancy *occ)

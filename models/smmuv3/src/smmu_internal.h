@@ -117,6 +117,8 @@ struct tlb_entry {
 	uint64_t stamp;     /* cycle of insertion (provenance) */
 	uint32_t asid;      /* SMMU_ASID_NONE when not ASID-tagged */
 	uint32_t sid;       /* stream whose walk inserted it (provenance) */
+	uint32_t origin;    /* smmu_set_origin() value when it entered this structure */
+	uint32_t walk_origin; /* origin of the walk that made it (kept by TBU copies) */
 	uint16_t vmid;
 	uint8_t world, shift, cls, valid, global, level;
 	uint8_t aset;       /* CD.ASET=1: SMMU-local ASID, not matched by broadcast TLBIs */
@@ -192,6 +194,10 @@ struct tlb_inv {
 	bool leaf_only;         /* Leaf=1: walk-cache entries may stay */
 	bool broadcast;         /* a PE broadcast (BTM): entries with ASET=1 are not affected */
 	uint64_t lo, hi;
+	/* Provenance observer: when non-NULL, called for each entry removed,
+	 * before it is unlinked. NULL on the common path: no cost. */
+	void (*on_remove)(void *ctx, const struct tlb_entry *e);
+	void *ctx;
 };
 uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work);
 void smmu_tlb_flush(struct smmu_tlb *t);
@@ -219,6 +225,7 @@ struct smmu_ctx {
 struct cfg_entry {
 	uint32_t sid, ssid;
 	bool ssv, valid;
+	uint32_t origin;     /* smmu_set_origin() value at insertion (fills padding) */
 	uint64_t lru;
 	struct smmu_ctx ctx;
 };
@@ -239,7 +246,7 @@ int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_
 void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c);
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
 struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
-				   const struct smmu_ctx *ctx);
+				   const struct smmu_ctx *ctx, uint32_t origin);
 /* Remove entries with sid in [lo, hi]; ssid_sel: -1 all SSIDs, else only that
  * CD index (entries with ssv and that ssid, or the no-SSID entry using CD 0). */
 uint32_t smmu_cfgc_invalidate(struct smmu_cfgc *c, uint32_t lo, uint32_t hi, int64_t ssid_sel,
@@ -322,6 +329,7 @@ struct smmu {
 	uint32_t cons_n, cons_cap;
 	bool in_cmdq;                /* re-entrancy guard */
 	uint64_t now_hint;           /* cycle of the access being handled */
+	uint32_t origin;             /* provenance cookie stored by insertions (smmu_set_origin) */
 	bool evtq_irq_pending;
 };
 

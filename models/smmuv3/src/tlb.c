@@ -388,6 +388,8 @@ static uint32_t inv_list(struct smmu_tlb *t, unsigned l, uint32_t head, const st
 		uint32_t next = t->e[i].next[l];
 		(*work)++;
 		if (inv_matches(&t->e[i], inv)) {
+			if (inv->on_remove)
+				inv->on_remove(inv->ctx, &t->e[i]);
 			unlink_entry(t, i);
 			removed++;
 		}
@@ -414,6 +416,8 @@ static uint32_t inv_probe(struct smmu_tlb *t, unsigned cls, const struct tlb_inv
 				struct tlb_entry *e = &t->e[i];
 				if (e->page == page && e->shift == shift && e->cls == cls &&
 				    inv_matches(e, inv)) {
+					if (inv->on_remove)
+						inv->on_remove(inv->ctx, e);
 					unlink_entry(t, i);
 					removed++;
 				}

@@ -378,6 +378,17 @@ static void hit_perm_fault(struct xl *x, const struct smmu_ctx *ctx, const struc
 	fault(x, ctx, &ev);
 }
 
+/* Provenance of the entry that served a translation (smmu_xlate_result). */
+static inline void entry_result(struct smmu_xlate_result *res, const struct tlb_entry *e)
+{
+	res->origin = e->origin;
+	res->walk_origin = e->walk_origin;
+	res->entry_sid = e->sid;
+	res->entry_base = e->page << e->shift;
+	res->entry_size = 1ull << e->shift;
+	res->entry_out = e->out << e->shift;
+}
+
 static inline uint32_t fast_slot(uint32_t sid, uint32_t ssk, uint64_t page)
 {
 	uint64_t h = (page ^ ((uint64_t)sid << 24) ^ ((uint64_t)ssk << 44)) * 0x9E3779B97F4A7C15ull;
@@ -425,6 +436,7 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	res->vmid = ctx->vmid;
 	res->asid = ctx->asid;
 	res->page_shift = e->shift;
+	entry_result(res, e);
 	s->st.xlate++;
 	s->st.hit[SMMU_HIT_UTLB]++;
 	return true;
@@ -469,6 +481,9 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->vmid = 0;
 	res->asid = SMMU_ASID_NONE;
 	res->page_shift = 12;
+	res->origin = res->walk_origin = s->origin;
+	res->entry_sid = txn->sid;
+	res->entry_base = res->entry_size = res->entry_out = 0;
 	s->st.xlate++;
 
 	if (!smmu_enabled(s)) {
@@ -512,9 +527,11 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 				x.t += tm->dti_hop;
 				goto done;
 			}
-			smmu_cfgc_insert(&s->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
+			smmu_cfgc_insert(&s->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched,
+					 s->origin);
 		}
-		ce = smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched);
+		ce = smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched,
+				      s->origin);
 		ctx = ce ? &ce->ctx : &fetched;
 	}
 	res->world = ctx->world;
@@ -614,6 +631,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			if (e) {
 				hit = SMMU_HIT_MTLB;
 				struct tlb_entry copy = *e;
+				copy.origin = s->origin; /* walk_origin stays the walk's */
 				ue = smmu_tlb_insert(&b->utlb, &copy);
 			}
 		}
@@ -698,6 +716,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 					w.s1_perm = wr.table_attr[l + 1];
 					w.sid = txn->sid;
 					w.stamp = x.t;
+					w.origin = w.walk_origin = s->origin;
 					smmu_tlb_insert(&s->wc, &w);
 				}
 			}
@@ -720,6 +739,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			ne.s2_perm = wr.s2_perm;
 			ne.sid = txn->sid;
 			ne.stamp = x.t;
+			ne.origin = ne.walk_origin = s->origin;
 			e = smmu_tlb_insert(&s->tlb, &ne);
 			if (!e) {
 				walked = ne;
@@ -731,6 +751,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		in_tcu = false;
 		x.t += tm->dti_hop;
 		struct tlb_entry copy = *e;
+		copy.origin = s->origin;
 		smmu_tlb_insert(&b->mtlb, &copy);
 		ue = smmu_tlb_insert(&b->utlb, &copy);
 	}
@@ -741,6 +762,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		goto leave_tcu;
 	}
 	finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
+	entry_result(res, e);
 	fast_fill(b, txn, ue, ce);
 
 leave_tcu:

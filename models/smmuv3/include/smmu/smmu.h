@@ -157,6 +157,31 @@ struct smmu_cmd_report {
 };
 
 /*
+ * One cache entry removed by an invalidation (host op `inv_removed`).
+ * Addresses are in the entry's tag form: the input address space of the
+ * translation (VA sign-extended from bit 55 for stage-1 entries, IPA for
+ * stage-2-only entries).
+ */
+struct smmu_removed_entry {
+	uint8_t structure;     /* enum smmu_hit: SMMU_HIT_UTLB, _MTLB, _TLB (TCU TLB) or
+				  _WALK_CACHE */
+	uint8_t world;         /* 0 NS-EL1, 1 NS-EL2, 2 NS-EL2-E2H */
+	uint16_t vmid;
+	uint32_t asid;         /* SMMU_ASID_NONE for S2-only / EL2 entries */
+	uint64_t base, size;   /* input range the entry covers: [base, base + size) */
+	uint64_t out;          /* output base (PA); walk cache: next-level table PA */
+	uint32_t origin;       /* smmu_set_origin() value when it entered this structure */
+	bool broadcast;        /* removed by a broadcast TLBI (BTM), not a command */
+	/* Appended after the fields above. */
+	bool global;           /* nG=0 entry (matches every ASID) */
+	uint8_t level;         /* lookup level of the leaf / walk-cache table level */
+	uint32_t tbu;          /* TBU index for SMMU_HIT_UTLB / _MTLB; 0 otherwise */
+	uint32_t sid;          /* StreamID whose translation walked it */
+	uint32_t walk_origin;  /* origin of the walk that produced the translation
+				  (differs from origin for TBU copies refilled later) */
+};
+
+/*
  * Host operations: the model's only way out. Required: mem_read, mem_write.
  * Optional ones may be NULL.
  */
@@ -184,6 +209,22 @@ struct smmu_host_ops {
 	/* Allocation. NULL: calloc/free. */
 	void *(*alloc)(void *host, size_t n, size_t size);
 	void (*free)(void *host, void *p);
+	/*
+	 * Invalidation observer (provenance). Called once per translation-cache
+	 * entry that an invalidation command (TLBI_*) or a broadcast TLBI (BTM)
+	 * removes, while it is removed: TCU TLB, TCU walk cache, and every TBU's
+	 * main TLB and micro-TLB (each TBU copy is reported on its own). Calls
+	 * for a command all come before that command's cmd_done report; calls
+	 * for a broadcast come before smmu_btm_tlbi() returns. Not called for
+	 * entries that leave by replacement, by SMMUEN/reset flushes, or for
+	 * config-cache entries removed by CFGI_*. `cycle`: when the
+	 * invalidation reached the structure (TCU structures: when the command
+	 * processor or the broadcast started it; TBU structures: after the TCU's
+	 * own pass, when the TBU's invalidate message is sent). NULL (or a host_ops struct
+	 * too short to hold it): no calls and no cost. Observation only: the
+	 * host must not call back into the model from it.
+	 */
+	void (*inv_removed)(void *host, const struct smmu_removed_entry *e, uint64_t cycle);
 };
 
 /* Create an instance. cfg and ops are copied. */
@@ -247,8 +288,36 @@ struct smmu_xlate_result {
 	uint16_t vmid;
 	uint32_t asid;        /* SMMU_ASID_NONE for S2-only / EL2 */
 	uint8_t page_shift;
+	/*
+	 * Provenance (appended). `hit` already says which structure served the
+	 * translation, and the TBU whose micro-TLB / main TLB served it is
+	 * txn->port. For SMMU_HIT_UTLB, _MTLB and _TLB, origin is the one stored
+	 * in that entry (smmu_set_origin() value when the entry entered that
+	 * structure); for walks, walk-cache hits, bypass and faults it is the
+	 * current origin. walk_origin is the origin of the walk that produced the
+	 * translation (a micro-TLB entry refilled from the main TLB keeps its
+	 * walk's origin there). entry_base/entry_size are the input range the
+	 * serving translation covers (page or block, in the tag form: VA
+	 * sign-extended from bit 55 for stage 1, IPA for stage 2 only) and
+	 * entry_out its output base; all three are 0 unless outcome is OK from
+	 * a translation (bypass: 0). entry_sid is the StreamID whose walk made
+	 * the entry (txn->sid for a walk; another stream's when a tag is shared).
+	 */
+	uint32_t origin;
+	uint32_t walk_origin;
+	uint32_t entry_sid;
+	uint64_t entry_base, entry_size, entry_out;
 };
 #define SMMU_ASID_NONE 0x10000u
+
+/*
+ * Provenance cookie: an opaque value (e.g. the trace record's line number)
+ * that every cache entry inserted from now on stores, until the next call.
+ * Set it before smmu_translate() or a register write that makes the command
+ * processor run. Default 0. Costs one 4-byte store per insertion; changes no
+ * translation, timing or statistic.
+ */
+void smmu_set_origin(struct smmu *s, uint32_t origin);
 
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res);
