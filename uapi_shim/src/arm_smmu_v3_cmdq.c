@@ -243,7 +243,7 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		smmu->last_t = c->t;
 	env->ops->mmio_write(env->host, smmu->index, SMMU_REG_CMDQ_PROD, 4, prod, c->t);
 	ktime_charge(c, env->t.prod_write);
-	if (!sync)
+	if (!sync || env->debug_bug == SHIM_BUG_SKIP_SYNC_WAIT)
 		return 0;
 	/* 4. wait for the CMD_SYNC */
 	int rc = cmdq_poll(smmu, c, sync_prod, true);

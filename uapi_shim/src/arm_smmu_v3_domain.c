@@ -198,13 +198,17 @@ void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_
                                uint64_t granule, bool leaf, struct kcall *c)
 {
 	struct arm_smmu_device *smmu = d->smmu;
-	if (!smmu)
+	if (!smmu || smmu->env->debug_bug == SHIM_BUG_SKIP_TLBI)
 		return;
 	size_t cap = 3 + smmu->nmasters;
 	struct inv *v = calloc(cap, sizeof(*v));
 	if (!v)
 		return;
 	size_t n = build_invs(d, v, cap);
+	if (smmu->env->debug_bug == SHIM_BUG_WRONG_VMID)
+		for (size_t i = 0; i < n; i++)
+			if (v[i].type == INV_S2_VMID || v[i].type == INV_S2_VMID_S1_CLEAR)
+				v[i].id = (v[i].id + 1) & ((1u << smmu->vmid_bits) - 1);
 	struct arm_smmu_cmdq_batch *b = calloc(1, sizeof(*b));
 	if (!b) {
 		free(v);
@@ -263,7 +267,8 @@ void arm_smmu_domain_inv_range(struct arm_smmu_domain *d, uint64_t iova, uint64_
 /* arm_smmu_inv_flush_iotlb_tag for a tag whose last user on the SMMU left. */
 static void flush_tag_if_unused(struct arm_smmu_domain *d, struct kcall *c)
 {
-	if (!d || d->is_static || d->kind == ARM_SMMU_DOMAIN_NESTED || !d->smmu)
+	if (!d || d->is_static || d->kind == ARM_SMMU_DOMAIN_NESTED || !d->smmu ||
+	    d->smmu->env->debug_bug == SHIM_BUG_EARLY_VMID_REUSE)
 		return;
 	struct arm_smmu_device *smmu = d->smmu;
 	for (size_t i = 0; i < smmu->nmasters; i++)

@@ -196,6 +196,8 @@ static void dram_sync(void *ctx, const uint64_t entry[8], unsigned changed)
 		}
 	}
 	uint64_t cmd[2];
+	if (env->debug_bug == SHIM_BUG_SKIP_CFGI)
+		return;
 	if (w->cd)
 		smmu_cmd_cfgi_cd(cmd, w->m->desc.sid, 0, true);
 	else

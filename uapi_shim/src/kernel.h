@@ -83,6 +83,7 @@ struct kenv {
 	bool viommu_vmid_own;
 	struct kvm_vmid_space *kvm_vmids;
 	uint32_t vmid_split_base;
+	uint32_t debug_bug;        /* enum shim_debug_bug: seeded driver bugs (debug.bug) */
 };
 
 /* A broadcast TLBI from a PE at time t (the host delivers it to the SMMUs;

@@ -65,7 +65,12 @@ void shim_config_default(struct shim_config *cfg)
 	memcpy(&cfg->kt, &kt, sizeof(kt));
 }
 
-enum ptype { P_BOOL, P_U64, P_U32, P_SYNC, P_KT, P_POLICY, P_VIOMMU };
+enum ptype { P_BOOL, P_U64, P_U32, P_SYNC, P_KT, P_POLICY, P_VIOMMU, P_BUG };
+
+static const char *const bug_names[] = {
+    "none", "skip-tlbi", "skip-sync-wait", "wrong-vmid", "skip-cfgi", "early-vmid-reuse",
+};
+#define NBUGS (sizeof(bug_names) / sizeof(bug_names[0]))
 
 static const char *const vmid_policy_names[] = {
     "smmu-ida", "kvm-pinned", "shared", "split", "kvm-pinned-naive", "kvm-unpinned",
@@ -126,6 +131,11 @@ static const struct pdesc params[] = {
       "VMID of a vIOMMU: parent (its nest parent's) | own (allocated at VIOMMU_ALLOC)"},
      P_VIOMMU,
      offsetof(struct shim_config, viommu_vmid_own)},
+    {{"debug.bug", "enum", "none", "for testing the oracle",
+      "seed a driver bug: none | skip-tlbi | skip-sync-wait | wrong-vmid | skip-cfgi | "
+      "early-vmid-reuse"},
+     P_BUG,
+     offsetof(struct shim_config, debug_bug)},
     {{"oracle", "bool", "on", "the isolation oracle (issue: isolation oracle)",
       "check every DMA, system call and broadcast TLBI against the kernel's ground truth"},
      P_BOOL,
@@ -267,6 +277,13 @@ int shim_config_set(struct shim_config *cfg, const char *name, const char *value
 			         "kvm-pinned-naive or kvm-unpinned)",
 			         value, name);
 		return SHIM_ERR_INVAL;
+	case P_BUG:
+		for (uint32_t i = 0; i < NBUGS; i++)
+			if (!strcmp(value, bug_names[i])) {
+				*(uint32_t *)base = i;
+				return SHIM_OK;
+			}
+		goto bad;
 	case P_VIOMMU:
 		if (!strcmp(value, "own"))
 			*(bool *)base = true;
@@ -308,6 +325,9 @@ int shim_config_get(const struct shim_config *cfg, const char *name, char *buf, 
 	case P_VIOMMU:
 		snprintf(buf, len, "%s", *(const bool *)base ? "own" : "parent");
 		break;
+	case P_BUG:
+		snprintf(buf, len, "%s", *(const uint32_t *)base < NBUGS ? bug_names[*(const uint32_t *)base] : "?");
+		break;
 	}
 	return SHIM_OK;
 }
@@ -338,6 +358,9 @@ int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, 
 	s->env.iommu_strict = cfg->iommu_strict;
 	s->env.vmid_policy = cfg->vmid_policy;
 	s->env.viommu_vmid_own = cfg->viommu_vmid_own;
+	s->env.debug_bug = cfg->debug_bug < NBUGS ? cfg->debug_bug : 0;
+	if (s->env.debug_bug)
+		klog(&s->env, 1, "kernel: seeded driver bug debug.bug=%s", bug_names[s->env.debug_bug]);
 	if (kmem_create(&s->env, cfg->dram_base, cfg->dram_size, &s->env.mem)) {
 		free(s);
 		return SHIM_ERR_INVAL;

@@ -111,6 +111,18 @@ struct shim_config {
 	uint32_t kvm_vmid_bits;   /* kvm.vmid_bits: 8 or 16 */
 	uint32_t kvm_cpus;        /* kvm.cpus: physical CPUs KVM's allocator sees */
 	bool oracle;              /* oracle: the isolation oracle on (default) or off */
+	uint32_t debug_bug;       /* debug.bug: a seeded driver bug (enum shim_debug_bug) */
+};
+
+/* debug.bug: driver bugs seeded on purpose, to show the oracle catches them. */
+enum shim_debug_bug {
+	SHIM_BUG_NONE = 0,
+	SHIM_BUG_SKIP_TLBI,        /* "skip-tlbi": domain invalidations issue no TLBI/ATC_INV */
+	SHIM_BUG_SKIP_SYNC_WAIT,   /* "skip-sync-wait": CMD_SYNC is issued but not waited for */
+	SHIM_BUG_WRONG_VMID,       /* "wrong-vmid": S2 TLBIs carry the VMID + 1 */
+	SHIM_BUG_SKIP_CFGI,        /* "skip-cfgi": STE/CD updates without CFGI (+ SYNC) */
+	SHIM_BUG_EARLY_VMID_REUSE, /* "early-vmid-reuse": a domain's tag is not flushed when its
+	                            * last master leaves, so the VMID is reused unflushed */
 };
 
 /* policy.vmid: who chooses the VMID of a stage-2 (nest parent) domain. */
