@@ -58,6 +58,12 @@ void PcieFunction::dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult
 	res.world = ext_.world;
 	res.vmid = ext_.vmid;
 	res.asid = ext_.asid;
+	res.origin = ext_.origin;
+	res.walk_origin = ext_.walk_origin;
+	res.entry_sid = ext_.entry_sid;
+	res.entry_base = ext_.entry_base;
+	res.entry_size = ext_.entry_size;
+	res.entry_out = ext_.entry_out;
 }
 
 } // namespace smmusim

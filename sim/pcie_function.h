@@ -43,6 +43,10 @@ struct DmaResult {
 	uint8_t world;        // the TLB tag the translation used
 	uint16_t vmid;
 	uint32_t asid;        // SMMU_ASID_NONE for S2-only
+	uint32_t origin;      // record (line) that inserted the serving entry
+	uint32_t walk_origin; // record whose walk produced the translation
+	uint32_t entry_sid;   // stream whose walk made the serving entry
+	uint64_t entry_base, entry_size, entry_out;
 };
 
 class PcieFunction : public sc_core::sc_module {

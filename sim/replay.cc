@@ -165,6 +165,9 @@ private:
 	std::vector<bool> viol_expected_; // per kernel violation: covered by `expect violation`
 	void oracle_record(uint32_t line)
 	{
+		// Cache entries remember the record that inserted them (provenance).
+		for (auto &m : p_.smmus)
+			smmu_set_origin(m->model(), line);
 		if (kernel_ && kernel_->booted())
 			shim_oracle_set_record(kernel_->k(), line);
 	}
@@ -305,6 +308,10 @@ void ReplayDriver::collect_kernel()
 		r.owner = v.owner;
 		r.other = v.other;
 		r.detail = v.detail;
+		r.inserted_for = v.inserted_for;
+		r.entry_base = v.entry_base;
+		r.entry_size = v.entry_size;
+		r.entry_out = v.entry_out;
 		r.line = v.line;
 		r.origin_line = v.origin_line;
 		r.smmu = v.smmu;
@@ -350,6 +357,7 @@ bool ReplayDriver::check_violations()
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	PcieFunction &dev = *devs_[d.dev];
+	oracle_record(op.line ? op.line : (rec ? rec->line : 0));
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
@@ -367,6 +375,11 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.vmid = res.vmid;
 		chk.asid = res.asid;
 		chk.hit = smmu_hit_name((smmu_hit)res.hit);
+		chk.origin = res.walk_origin;
+		chk.entry_sid = res.entry_sid;
+		chk.entry_base = res.entry_base;
+		chk.entry_size = res.entry_size;
+		chk.entry_out = res.entry_out;
 		chk.line = op.line ? op.line : (rec ? rec->line : 0);
 		shim_oracle_dma(kernel_->k(), &chk);
 	}
@@ -1003,6 +1016,26 @@ bool ReplayDriver::int_value(const trc_value &v, uint64_t &out, const char *what
 void ReplayDriver::kernel_done(const shim_call &c)
 {
 	stats_.syscalls++;
+	// The oracle: a call that issued a CMD_SYNC must not return before the
+	// SMMU completed it (what it invalidated may still be in use).
+	uint64_t late_done = 0;
+	for (const auto &sy : stats_.recent_syncs)
+		if (sy.first >= c.start_ns * 1000 && sy.second > c.end_ns * 1000 && sy.second > late_done)
+			late_done = sy.second;
+	stats_.recent_syncs.clear();
+	if (c.syncs && late_done && kernel_ && kernel_->booted()) {
+		shim_violation v{};
+		v.kind = SHIM_VIOL_STALE;
+		v.asid = 0x10000;
+		snprintf(v.owner, sizeof(v.owner), "%s", "kernel");
+		snprintf(v.other, sizeof(v.other), "%s", "kernel");
+		snprintf(v.detail, sizeof(v.detail),
+			 "%s returned at %llu ns, before its CMD_SYNC completed at %llu ns: what it "
+			 "invalidated was reported gone while still usable",
+			 c.request ? c.request : "a system call", (unsigned long long)c.end_ns,
+			 (unsigned long long)(late_done / 1000));
+		shim_oracle_report(kernel_->k(), &v);
+	}
 	uint64_t end = c.end_ns * 1000, now = now_ps();
 	if (end > now) {
 		qk_.inc(sc_time::from_value(end - now));

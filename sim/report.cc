@@ -186,6 +186,19 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 				json_string(a, v.hit);
 				if (v.origin_line)
 					a += ", \"inserted_at_line\": " + std::to_string(v.origin_line);
+				if (!v.inserted_for.empty()) {
+					a += ", \"inserted_for\": ";
+					json_string(a, v.inserted_for);
+				}
+				if (v.entry_size) {
+					a += ", \"entry\": {\"base\": ";
+					json_string(a, hex_text(v.entry_base));
+					a += ", \"size\": ";
+					json_string(a, hex_text(v.entry_size));
+					a += ", \"out\": ";
+					json_string(a, hex_text(v.entry_out));
+					a += "}";
+				}
 			}
 			a += ", \"detail\": ";
 			json_string(a, v.detail);

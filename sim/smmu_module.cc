@@ -144,6 +144,12 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->world = r.world;
 	ext->vmid = r.vmid;
 	ext->asid = r.asid;
+	ext->origin = r.origin;
+	ext->walk_origin = r.walk_origin;
+	ext->entry_sid = r.entry_sid;
+	ext->entry_base = r.entry_base;
+	ext->entry_size = r.entry_size;
+	ext->entry_out = r.entry_out;
 	delay += sc_time::from_value(clock_.start_ps(r.cycles));
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:

@@ -132,6 +132,8 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 	if (rep.invalidation) {
 		pend.push_back(Pending{rep.op, rep.arrive});
 	} else if (rep.op == SMMU_CMD_SYNC) {
+		if (recent_syncs.size() < 4096)
+			recent_syncs.emplace_back(clk.start_ps(rep.arrive), clk.start_ps(rep.done));
 		// A CMD_SYNC completes after every command consumed before it: it
 		// covers every invalidation still pending on this SMMU.
 		for (const Pending &p : pend) {

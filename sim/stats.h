@@ -123,7 +123,8 @@ public:
 	// the oracle needs the kernel model's owners).
 	std::string oracle = "not run";
 	struct Violation {
-		std::string kind, device, hit, owner, other, detail;
+		std::string kind, device, hit, owner, other, detail, inserted_for;
+		uint64_t entry_base = 0, entry_size = 0, entry_out = 0;
 		uint32_t line = 0, origin_line = 0, smmu = 0, sid = 0, ssid = 0;
 		uint8_t world = 0;
 		uint16_t vmid = 0;
@@ -156,6 +157,8 @@ public:
 	// ---- SmmuObserver ----
 	void on_event(unsigned smmu, const smmu_event &ev, bool recorded, uint64_t cycle) override;
 	void on_cmd(unsigned smmu, const smmu_cmd_report &rep) override;
+	// CMD_SYNCs reported since the host last looked: {arrive, done} in ps.
+	std::vector<std::pair<uint64_t, uint64_t>> recent_syncs;
 	void on_log(unsigned smmu, int level, const char *msg) override;
 
 	// ---- readers (for the report) ----

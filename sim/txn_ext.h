@@ -37,6 +37,10 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	uint8_t world = 0;
 	uint16_t vmid = 0;
 	uint32_t asid = 0;
+	uint32_t origin = 0;      // the record that inserted the entry that served it
+	uint32_t walk_origin = 0; // the record whose walk produced the translation
+	uint32_t entry_sid = 0;   // the stream whose walk made the serving entry
+	uint64_t entry_base = 0, entry_size = 0, entry_out = 0; // its input range and output
 
 	tlm::tlm_extension_base *clone() const override { return new SmmuTxnExt(*this); }
 	void copy_from(const tlm::tlm_extension_base &other) override

@@ -203,6 +203,18 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	v.pa = c->pa;
 	v.page = c->pa & ~(SHIM_PAGE - 1);
 	snprintf(v.device, sizeof(v.device), "%s", d->name);
+	v.entry_base = c->entry_base;
+	v.entry_size = c->entry_size;
+	v.entry_out = c->entry_out;
+	for (uint32_t i = 0; i < s->ndevs; i++) {
+		const struct shim_dev *e = s->devs[i];
+		if (e->smmu_index == d->smmu_index && e->sid == c->entry_sid) {
+			const char *eo = dev_owner(e);
+			snprintf(v.inserted_for, sizeof(v.inserted_for), "%s (%s)", e->name,
+			         eo ? eo : "kernel");
+			break;
+		}
+	}
 	snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
 	snprintf(v.owner, sizeof(v.owner), "%s", owner);
 	if (other && same_proc(other, owner)) {
@@ -216,10 +228,22 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	} else {
 		v.kind = SHIM_VIOL_CROSS_DOMAIN;
 		snprintf(v.other, sizeof(v.other), "%s", other ? other : "kernel");
-		snprintf(v.detail, sizeof(v.detail),
-		         "%s (owner %s) reached page 0x%llx of %s (served by the %s, tag VMID %u%s)",
-		         d->name, owner, (unsigned long long)v.page, v.other,
-		         v.hit[0] ? v.hit : "SMMU", c->vmid, c->asid <= 0xffff ? " with an ASID" : "");
+		char asid[24] = "";
+		if (c->asid <= 0xffff)
+			snprintf(asid, sizeof(asid), ", ASID %u", c->asid);
+		if (c->entry_size && v.inserted_for[0])
+			snprintf(v.detail, sizeof(v.detail),
+			         "%s (owner %s) reached page 0x%llx of %s: the %s entry <VMID %u%s, "
+			         "0x%llx+0x%llx -> 0x%llx> was made for %s at line %u",
+			         d->name, owner, (unsigned long long)v.page, v.other,
+			         v.hit[0] ? v.hit : "SMMU", c->vmid, asid,
+			         (unsigned long long)c->entry_base, (unsigned long long)c->entry_size,
+			         (unsigned long long)c->entry_out, v.inserted_for, c->origin);
+		else
+			snprintf(v.detail, sizeof(v.detail),
+			         "%s (owner %s) reached page 0x%llx of %s (served by the %s, tag VMID %u%s)",
+			         d->name, owner, (unsigned long long)v.page, v.other,
+			         v.hit[0] ? v.hit : "SMMU", c->vmid, asid);
 	}
 	return viol_add(s, &v) ? 1 : 0;
 }
@@ -335,6 +359,13 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 		viol_add(s, &v);
 	}
 	return (int)(s->nviol - before);
+}
+
+int shim_oracle_report(struct shim *s, const struct shim_violation *v)
+{
+	if (!s || !v || !s->cfg.oracle || v->kind >= SHIM_VIOL_KINDS)
+		return 0;
+	return viol_add(s, v) ? 1 : 0;
 }
 
 void oracle_destroy(struct shim *s)

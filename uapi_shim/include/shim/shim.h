@@ -474,9 +474,11 @@ struct shim_violation {
 	uint64_t addr, pa, page; /* DMA: input address, output, output page */
 	char device[32];      /* DMA: the device */
 	char hit[16];         /* DMA: the structure that served it (utlb, tlb ...) */
+	uint64_t entry_base, entry_size, entry_out; /* DMA: the serving entry */
+	char inserted_for[96]; /* DMA: the device (owner) the entry was made for */
 	char owner[48];       /* the owner it was exposed to / acting */
 	char other[48];       /* the owner whose page or context it concerns ("kernel") */
-	char detail[200];
+	char detail[320];
 };
 
 /* The host's current record (a trace line), stamped on violations found
@@ -496,12 +498,18 @@ struct shim_dma_check {
 	const char *hit;       /* what served it ("utlb", "tlb", "walk" ...) */
 	uint32_t origin;       /* record that inserted the serving entry (0: unknown) */
 	uint32_t line;         /* this DMA's record */
+	uint32_t entry_sid;    /* the stream the serving entry was made for */
+	uint64_t entry_base, entry_size, entry_out; /* its input range and output */
 };
 /* Returns the number of new violations (0 or 1). */
 int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c);
 /* A broadcast TLBI executed by a vCPU of the VM `vmfd` of `proc`, carrying
  * KVM VMID `vmid`, that removed `removed` SMMU entries. */
 int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed);
+/* A violation the host found (e.g. a call that returned before the SMMU
+ * completed its CMD_SYNC: the host sees the model's timing); recorded like
+ * the oracle's own (line: the current record when 0). 1 if new, else 0. */
+int shim_oracle_report(struct shim *s, const struct shim_violation *v);
 size_t shim_violation_count(const struct shim *s);
 int shim_violation_at(const struct shim *s, size_t i, struct shim_violation *out);
 
