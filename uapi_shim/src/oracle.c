@@ -146,23 +146,130 @@ static const char *page_owner(struct shim *s, uint64_t pa, char *buf, size_t len
 	return NULL;
 }
 
-/* Does the IOAS map `pa` (a pinned page of one of its areas)? */
-static bool iopt_reaches(const struct iopt *t, uint64_t pa)
+/*
+ * Does the IOAS map `pa` (a pinned page of one of its areas)? The pinned
+ * pages of an IOAS are kept as sorted, merged PA intervals, rebuilt when a
+ * signature of its areas (range, pinned state, page array) changes: a DMA
+ * costs a hash over the areas and a binary search.
+ */
+struct oracle_ival {
+	uint64_t start, end; /* [start, end) */
+};
+struct oracle_idx {
+	const struct iopt *t;
+	uint64_t sig;
+	struct oracle_ival *iv;
+	size_t n, cap;
+	uint64_t used; /* LRU stamp */
+};
+#define ORACLE_IDX_SLOTS 16
+struct oracle_cache {
+	struct oracle_idx slot[ORACLE_IDX_SLOTS];
+	uint64_t clock;
+};
+
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	uint64_t page = pa & ~(SHIM_PAGE - 1);
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+static uint64_t iopt_sig(const struct iopt *t)
+{
+	uint64_t h = mix(0, t->nareas);
+	for (size_t i = 0; i < t->nareas; i++) {
+		const struct iopt_area *a = &t->areas[i];
+		h = mix(h, a->iova);
+		h = mix(h, a->last);
+		h = mix(h, a->start_byte);
+		h = mix(h, a->filled);
+		h = mix(h, (uint64_t)(uintptr_t)a->pages);
+		h = mix(h, a->pages ? (uint64_t)(uintptr_t)a->pages->pa : 0);
+	}
+	return h;
+}
+
+static int ival_cmp(const void *x, const void *y)
+{
+	const struct oracle_ival *a = x, *b = y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int idx_build(struct oracle_idx *x, const struct iopt *t)
+{
+	x->n = 0;
 	for (size_t i = 0; i < t->nareas; i++) {
 		const struct iopt_area *a = &t->areas[i];
 		const struct iopt_pages *pg = a->pages;
 		if (!a->filled || !pg || !pg->pa)
 			continue;
-		uint64_t first = (a->start_byte) / SHIM_PAGE;
-		uint64_t n = (a->last - a->iova + 1 + (a->start_byte % SHIM_PAGE) + SHIM_PAGE - 1) /
-		             SHIM_PAGE;
-		for (uint64_t k = first; k < first + n && k < pg->npages; k++)
-			if (pg->pa[k] == page)
-				return true;
+		uint64_t first = a->start_byte / SHIM_PAGE;
+		uint64_t last = (a->start_byte + (a->last - a->iova)) / SHIM_PAGE;
+		for (uint64_t k = first; k <= last && k < pg->npages; k++) {
+			uint64_t p = pg->pa[k];
+			if (x->n && x->iv[x->n - 1].end == p) {
+				x->iv[x->n - 1].end += SHIM_PAGE;
+				continue;
+			}
+			if (x->n == x->cap) {
+				size_t cap = x->cap ? 2 * x->cap : 16;
+				struct oracle_ival *n = realloc(x->iv, cap * sizeof(*n));
+				if (!n)
+					return -ENOMEM;
+				x->iv = n;
+				x->cap = cap;
+			}
+			x->iv[x->n].start = p;
+			x->iv[x->n].end = p + SHIM_PAGE;
+			x->n++;
+		}
 	}
-	return false;
+	qsort(x->iv, x->n, sizeof(*x->iv), ival_cmp);
+	return 0;
+}
+
+static bool iopt_reaches(struct shim *s, const struct iopt *t, uint64_t pa)
+{
+	struct oracle_cache *oc = s->oracle_cache;
+	if (!oc) {
+		oc = calloc(1, sizeof(*oc));
+		if (!oc)
+			return true; /* no memory for the index: say nothing */
+		s->oracle_cache = oc;
+	}
+	uint64_t sig = iopt_sig(t);
+	struct oracle_idx *x = NULL, *lru = &oc->slot[0];
+	for (size_t i = 0; i < ORACLE_IDX_SLOTS; i++) {
+		struct oracle_idx *c = &oc->slot[i];
+		if (c->t == t) {
+			x = c;
+			break;
+		}
+		if (c->used < lru->used)
+			lru = c;
+	}
+	if (!x) {
+		x = lru;
+		x->t = t;
+		x->sig = ~sig;
+	}
+	x->used = ++oc->clock;
+	if (x->sig != sig) {
+		if (idx_build(x, t)) {
+			x->t = NULL;
+			return true;
+		}
+		x->sig = sig;
+	}
+	size_t lo = 0, hi = x->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->iv[mid].end <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && x->iv[lo].start <= pa;
 }
 
 /* The IOAS whose pages the device may reach now (NULL: none, blocked). */
@@ -185,7 +292,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		return 0; /* not a user's device: the kernel's own DMA */
 	/* Fast path: the IOVA itself maps to the output (paging domains). */
 	const struct iopt *t = dev_iopt(d);
-	if (t && iopt_reaches(t, c->pa))
+	if (t && iopt_reaches(s, t, c->pa))
 		return 0;
 	char buf[48];
 	const char *other = page_owner(s, c->pa, buf, sizeof(buf));
@@ -370,6 +477,13 @@ int shim_oracle_report(struct shim *s, const struct shim_violation *v)
 
 void oracle_destroy(struct shim *s)
 {
+	struct oracle_cache *oc = s->oracle_cache;
+	if (oc) {
+		for (size_t i = 0; i < ORACLE_IDX_SLOTS; i++)
+			free(oc->slot[i].iv);
+		free(oc);
+		s->oracle_cache = NULL;
+	}
 	free(s->viol);
 	s->viol = NULL;
 	s->nviol = s->capviol = 0;

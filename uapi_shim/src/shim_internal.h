@@ -386,6 +386,7 @@ struct shim {
 	struct shim_violation *viol;
 	size_t nviol, capviol;
 	uint32_t oracle_line; /* the host's current record */
+	void *oracle_cache;   /* oracle.c's per-IOAS page index */
 	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
 };
 
