@@ -19,17 +19,7 @@ namespace {
 
 std::vector<std::string> ExampleTraces()
 {
-	std::vector<std::string> out;
-	if (DIR *d = opendir(SIM_EXAMPLES_DIR)) {
-		while (dirent *e = readdir(d)) {
-			std::string n = e->d_name;
-			if (n.size() > 6 && n.compare(n.size() - 6, 6, ".trace") == 0)
-				out.push_back(std::string(SIM_EXAMPLES_DIR) + "/" + n);
-		}
-		closedir(d);
-	}
-	std::sort(out.begin(), out.end());
-	return out;
+	return list_traces(SIM_EXAMPLES_DIR);
 }
 
 struct Variant {
@@ -107,25 +97,7 @@ Outcome Replay(const std::string &trace, const std::vector<std::string> &sets)
 // must hold is that it completes and replays every DMA.
 std::string StripResults(const std::string &text)
 {
-	std::string out;
-	size_t pos = 0;
-	while (pos < text.size()) {
-		size_t nl = text.find('\n', pos);
-		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-		size_t arrow = line.find(" -> ");
-		if (arrow != std::string::npos) {
-			// Keep the bindings (`fd=$f`): later records use them.
-			std::string keep, tok;
-			std::istringstream rest(line.substr(arrow + 4));
-			while (rest >> tok)
-				if (tok.find("=$") != std::string::npos)
-					keep += " " + tok;
-			line = line.substr(0, arrow) + (keep.empty() ? "" : " ->" + keep);
-		}
-		out += line + "\n";
-		pos = nl == std::string::npos ? text.size() : nl + 1;
-	}
-	return out;
+	return strip_results(text);
 }
 
 class SimCacheMatrix : public ::testing::TestWithParam<std::string> {};

@@ -4,6 +4,7 @@
 #ifndef SMMUSIM_TESTS_SIM_RUN_UTIL_H
 #define SMMUSIM_TESTS_SIM_RUN_UTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,49 @@ inline RunResult run(const std::string &exe, const std::vector<std::string> &arg
 	unlink(out.c_str());
 	unlink(err.c_str());
 	return r;
+}
+
+// The *.trace files of a directory, sorted, with their directory.
+inline std::vector<std::string> list_traces(const std::string &dir)
+{
+	std::vector<std::string> out;
+	if (DIR *d = opendir(dir.c_str())) {
+		while (dirent *e = readdir(d)) {
+			std::string n = e->d_name;
+			if (n.size() > 6 && n.compare(n.size() - 6, 6, ".trace") == 0)
+				out.push_back(dir + "/" + n);
+		}
+		closedir(d);
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+// Trace text without its assertions (`-> ...` results other than bindings
+// `key=$var`, which later records use); with drop_expects also without its
+// `expect` lines.
+inline std::string strip_results(const std::string &text, bool drop_expects = false)
+{
+	std::string out;
+	size_t pos = 0;
+	while (pos < text.size()) {
+		size_t nl = text.find('\n', pos);
+		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+		pos = nl == std::string::npos ? text.size() : nl + 1;
+		if (drop_expects && line.rfind("expect ", 0) == 0)
+			continue;
+		size_t arrow = line.find(" -> ");
+		if (arrow != std::string::npos) {
+			std::string keep, tok;
+			std::istringstream rest(line.substr(arrow + 4));
+			while (rest >> tok)
+				if (tok.find("=$") != std::string::npos)
+					keep += " " + tok;
+			line = line.substr(0, arrow) + (keep.empty() ? "" : " ->" + keep);
+		}
+		out += line + "\n";
+	}
+	return out;
 }
 
 // Replay trace text (written to a temporary file) with smmusim `exe`; the

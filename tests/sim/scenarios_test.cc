@@ -20,17 +20,7 @@ namespace
 
 std::vector<std::string> Scenarios()
 {
-	std::vector<std::string> out;
-	if (DIR *d = opendir(SIM_SCENARIOS_DIR)) {
-		while (dirent *e = readdir(d)) {
-			std::string n = e->d_name;
-			if (n.size() > 6 && n.compare(n.size() - 6, 6, ".trace") == 0)
-				out.push_back(std::string(SIM_SCENARIOS_DIR) + "/" + n);
-		}
-		closedir(d);
-	}
-	std::sort(out.begin(), out.end());
-	return out;
+	return list_traces(SIM_SCENARIOS_DIR);
 }
 
 struct Replayed {
@@ -56,24 +46,8 @@ Replayed Replay(const std::string &trace, const std::vector<std::string> &sets =
 // a seeded bug does shows in the oracle's verdict, not in a failed assertion.
 std::string Stripped(const std::string &trace)
 {
-	std::istringstream in(read_file(trace));
-	std::string line, out;
-	while (std::getline(in, line)) {
-		if (line.rfind("expect ", 0) == 0)
-			continue;
-		size_t arrow = line.find(" -> ");
-		if (arrow != std::string::npos) {
-			std::string keep, tok;
-			std::istringstream rest(line.substr(arrow + 4));
-			while (rest >> tok)
-				if (tok.find("=$") != std::string::npos)
-					keep += " " + tok;
-			line = line.substr(0, arrow) + (keep.empty() ? "" : " ->" + keep);
-		}
-		out += line + "\n";
-	}
 	std::string path = temp_path(".trace");
-	write_file(path, out);
+	write_file(path, strip_results(read_file(trace), true));
 	return path;
 }
 
