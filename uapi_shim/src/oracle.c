@@ -272,6 +272,109 @@ static bool iopt_reaches(struct shim *s, const struct iopt *t, uint64_t pa)
 	return lo < x->n && x->iv[lo].start <= pa;
 }
 
+/* ---- the reference walk: the tables as they are now, no cache ---- */
+
+/* A guest stage-1 walk (4K granule, AArch64 descriptors) whose table and
+ * output addresses are IPAs translated by the parent's stage 2 (or PAs
+ * when parent is NULL). 0 and *out, -ENOENT (unmapped), -EOPNOTSUPP (a
+ * format this walk does not read: the oracle then says nothing). */
+static int s1_ref_walk(struct shim *s, struct arm_smmu_domain *parent, uint64_t ttb,
+                       unsigned t0sz, uint64_t va, uint64_t *out)
+{
+	unsigned va_bits = 64 - t0sz;
+	if (t0sz < 16 || va_bits < 25 || (va >> va_bits))
+		return va >> va_bits ? -ENOENT : -EOPNOTSUPP;
+	int level = 4 - (int)((va_bits - 12 + 8) / 9);
+	uint64_t table = ttb;
+	for (; level <= 3; level++) {
+		unsigned shift = 12 + 9 * (3 - (unsigned)level);
+		uint64_t idx = (va >> shift) & 0x1ff;
+		if (level == 4 - (int)((va_bits - 12 + 8) / 9))
+			idx = (va >> shift) & ((1ull << (va_bits - shift)) - 1);
+		uint64_t tpa = table;
+		if (parent && arm_smmu_iova_to_phys(parent, table, &tpa))
+			return -ENOENT;
+		uint64_t d;
+		if (kmem_read64(&s->env, tpa + 8 * idx, &d))
+			return -ENOENT;
+		if (!(d & 1))
+			return -ENOENT;
+		uint64_t oa = d & 0x0000fffffffff000ull;
+		if (level == 3 || !(d & 2)) { /* page, or block */
+			if (level == 3 && !(d & 2))
+				return -ENOENT;
+			if (level == 0)
+				return -ENOENT;
+			uint64_t ipa = (oa & ~((1ull << shift) - 1)) | (va & ((1ull << shift) - 1));
+			if (parent)
+				return arm_smmu_iova_to_phys(parent, ipa, out) ? -ENOENT : 0;
+			*out = ipa;
+			return 0;
+		}
+		table = oa;
+	}
+	return -ENOENT;
+}
+
+/* What the device's translation of addr (SSID 0) is by the tables now. */
+static int ref_translate(struct shim *s, struct shim_dev *d, uint64_t addr, uint64_t *pa)
+{
+	const struct ifd_device *idev = d->idev;
+	const struct ifd_hwpt *h = idev ? idev->hwpt : NULL;
+	struct arm_smmu_domain *dom = h ? h->domain : NULL;
+	if (!dom)
+		return -EOPNOTSUPP;
+	enum arm_smmu_domain_kind k = arm_smmu_domain_kind(dom);
+	if (k == ARM_SMMU_DOMAIN_S1 || k == ARM_SMMU_DOMAIN_S2)
+		return arm_smmu_iova_to_phys(dom, addr, pa) ? -ENOENT : 0;
+	if (k != ARM_SMMU_DOMAIN_NESTED || !h->parent || !h->parent->domain)
+		return -EOPNOTSUPP;
+	struct arm_smmu_domain *parent = h->parent->domain;
+	unsigned cfg = (unsigned)((dom->vste[0] >> 1) & 7);
+	if (!(dom->vste[0] & 1))
+		return -EOPNOTSUPP;
+	if (cfg == 4) /* the guest bypasses its stage 1 */
+		return arm_smmu_iova_to_phys(parent, addr, pa) ? -ENOENT : 0;
+	if (cfg != 5 || ((dom->vste[0] >> 59) & 0x1f)) /* S1, one CD (S1CDMax 0) */
+		return -EOPNOTSUPP;
+	uint64_t cd_ipa = dom->vste[0] & 0x000fffffffffffc0ull, cd_pa, cd0, cd1;
+	if (arm_smmu_iova_to_phys(parent, cd_ipa, &cd_pa) || kmem_read64(&s->env, cd_pa, &cd0) ||
+	    kmem_read64(&s->env, cd_pa + 8, &cd1))
+		return -EOPNOTSUPP;
+	if (!(cd0 & (1ull << 31)) || ((cd0 >> 6) & 3) != 0) /* CD.V, TG0 = 4K */
+		return -EOPNOTSUPP;
+	if (cd0 & (1ull << 14)) /* EPD0: no walks */
+		return -ENOENT;
+	return s1_ref_walk(s, parent, cd1 & 0x000ffffffffffff0ull, (unsigned)(cd0 & 0x3f), addr, pa);
+}
+
+/* The last record at which each owner process had an invalidation
+ * complete (a system call that issued TLBIs returned, or its guest's
+ * broadcast TLBI reached an SMMU). */
+static void note_inv(struct shim *s, const char *owner)
+{
+	size_t n = proc_len(owner);
+	for (size_t i = 0; i < s->ninv_owner; i++)
+		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n)) {
+			s->inv_owner[i].line = s->oracle_line;
+			return;
+		}
+	if (s->ninv_owner < sizeof(s->inv_owner) / sizeof(s->inv_owner[0])) {
+		snprintf(s->inv_owner[s->ninv_owner].name, sizeof(s->inv_owner[0].name), "%.*s",
+		         (int)n, owner);
+		s->inv_owner[s->ninv_owner++].line = s->oracle_line;
+	}
+}
+
+static uint32_t last_inv(const struct shim *s, const char *owner)
+{
+	size_t n = proc_len(owner);
+	for (size_t i = 0; i < s->ninv_owner; i++)
+		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n))
+			return s->inv_owner[i].line;
+	return 0;
+}
+
 /* The IOAS whose pages the device may reach now (NULL: none, blocked). */
 static const struct iopt *dev_iopt(const struct shim_dev *d)
 {
@@ -290,10 +393,52 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	const char *owner = dev_owner(d);
 	if (!owner)
 		return 0; /* not a user's device: the kernel's own DMA */
-	/* Fast path: the IOVA itself maps to the output (paging domains). */
 	const struct iopt *t = dev_iopt(d);
-	if (t && iopt_reaches(s, t, c->pa))
-		return 0;
+	if (t && iopt_reaches(s, t, c->pa)) {
+		/* A page the device may reach: is it what the tables say now? A
+		 * cached translation that differs, made before an invalidation of
+		 * this owner completed, is stale inside its own domain. */
+		uint64_t ref = 0;
+		int rc = c->origin ? ref_translate(s, d, c->addr, &ref) : -EOPNOTSUPP;
+		if (rc == -EOPNOTSUPP || (rc == 0 && (ref >> 12) == (c->pa >> 12)))
+			return 0;
+		uint32_t inv = last_inv(s, owner);
+		if (!inv || c->origin >= inv)
+			return 0; /* no invalidation since the entry was made */
+		struct shim_violation v;
+		memset(&v, 0, sizeof(v));
+		v.kind = SHIM_VIOL_STALE;
+		v.line = c->line;
+		v.origin_line = c->origin;
+		v.smmu = d->smmu_index;
+		v.sid = d->sid;
+		v.ssid = c->ssid;
+		v.world = c->world;
+		v.vmid = c->vmid;
+		v.asid = c->asid;
+		v.addr = c->addr;
+		v.pa = c->pa;
+		v.page = c->pa & ~(SHIM_PAGE - 1);
+		v.entry_base = c->entry_base;
+		v.entry_size = c->entry_size;
+		v.entry_out = c->entry_out;
+		snprintf(v.device, sizeof(v.device), "%s", d->name);
+		snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
+		snprintf(v.owner, sizeof(v.owner), "%s", owner);
+		snprintf(v.other, sizeof(v.other), "%s", owner);
+		char now[40];
+		if (rc == 0)
+			snprintf(now, sizeof(now), "0x%llx", (unsigned long long)ref);
+		else
+			snprintf(now, sizeof(now), "nothing (unmapped)");
+		snprintf(v.detail, sizeof(v.detail),
+		         "%s (owner %s) used the %s's translation 0x%llx -> 0x%llx made at line %u; "
+		         "the tables now say %s, and an invalidation of %s completed at line %u "
+		         "(stale inside its own domain)",
+		         d->name, owner, v.hit[0] ? v.hit : "SMMU", (unsigned long long)c->addr,
+		         (unsigned long long)c->pa, c->origin, now, owner, inv);
+		return viol_add(s, &v) ? 1 : 0;
+	}
 	char buf[48];
 	const char *other = page_owner(s, c->pa, buf, sizeof(buf));
 	struct shim_violation v;
@@ -432,6 +577,7 @@ void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k
 	scan_alias(s);
 	if (!caller || !k->ntlbi)
 		return;
+	note_inv(s, caller);
 	for (uint32_t i = 0; i < k->ntlbi; i++)
 		check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid, "a TLBI command");
 }
@@ -446,6 +592,7 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 		return 0;
 	size_t before = s->nviol;
 	const char *caller = shim_kvm_name(k);
+	note_inv(s, caller);
 	size_t n = arm_smmu_vmid_log_count(&s->env);
 	for (size_t i = 0; i < n; i++) {
 		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);

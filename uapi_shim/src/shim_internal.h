@@ -387,6 +387,11 @@ struct shim {
 	size_t nviol, capviol;
 	uint32_t oracle_line; /* the host's current record */
 	void *oracle_cache;   /* oracle.c's per-IOAS page index */
+	struct {
+		char name[48];
+		uint32_t line;
+	} inv_owner[64];      /* per process: the record of its last completed invalidation */
+	size_t ninv_owner;
 	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
 };
 
