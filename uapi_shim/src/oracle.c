@@ -131,6 +131,22 @@ static bool proc_owns(const struct shim_proc *p, uint64_t pa)
 	return false;
 }
 
+/* The VM of process p (one of its open VM fds) whose memslots cover the
+ * process VA va, or NULL. */
+static const struct shim_kvm *vm_of_va(const struct shim_proc *p, uint64_t va)
+{
+	for (int fd = 0; fd < p->nfds; fd++) {
+		const struct shim_file *f = p->fds[fd];
+		if (!f || f->kind != SF_KVM_VM || !f->u.kvm)
+			continue;
+		const struct shim_kvm *k = f->u.kvm;
+		for (size_t i = 0; i < k->nslots; i++)
+			if (va >= k->slots[i].uaddr && va - k->slots[i].uaddr < k->slots[i].size)
+				return k;
+	}
+	return NULL;
+}
+
 /* The owner of a host page: the VM whose memslots it backs, else the
  * process whose memory it is; NULL for memory no process owns (the
  * kernel's: tables, queues, free pages). */
@@ -141,6 +157,15 @@ static const char *page_owner(struct shim *s, uint64_t pa, char *buf, size_t len
 		if (!proc_owns(p, pa))
 			continue;
 		snprintf(buf, len, "%s", p->name);
+		for (size_t v = 0; v < p->nvmas; v++) {
+			const struct shim_vma *m = &p->vmas[v];
+			if (!m->b || pa < m->b->pa || pa - m->b->pa >= m->b->len)
+				continue;
+			const struct shim_kvm *k = vm_of_va(p, m->va + (pa - m->b->pa));
+			if (k)
+				snprintf(buf, len, "%s", shim_kvm_name(k));
+			break;
+		}
 		return buf;
 	}
 	return NULL;
@@ -469,7 +494,11 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	}
 	snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
 	snprintf(v.owner, sizeof(v.owner), "%s", owner);
-	if (other && same_proc(other, owner)) {
+	/* Same owner: the same VM when both pages and device belong to VMs,
+	 * else the same process. */
+	bool same = other && (strchr(other, '/') && strchr(owner, '/') ? !strcmp(other, owner)
+	                                                                : same_proc(other, owner));
+	if (same) {
 		v.kind = SHIM_VIOL_STALE;
 		snprintf(v.other, sizeof(v.other), "%s", other);
 		snprintf(v.detail, sizeof(v.detail),
