@@ -188,9 +188,19 @@ struct oracle_idx {
 	uint64_t used; /* LRU stamp */
 };
 #define ORACLE_IDX_SLOTS 16
+/* Translations already checked against the tables: the reference walk is
+ * repeated for an entry only when an invalidation of its owner completed
+ * since (direct-mapped by device, page and origin). */
+#define ORACLE_MEMO 4096
+struct oracle_memo {
+	uint32_t dev, origin, inv_line;
+	uint64_t page, pa_page;
+	bool valid;
+};
 struct oracle_cache {
 	struct oracle_idx slot[ORACLE_IDX_SLOTS];
 	uint64_t clock;
+	struct oracle_memo memo[ORACLE_MEMO];
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -423,13 +433,31 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		/* A page the device may reach: is it what the tables say now? A
 		 * cached translation that differs, made before an invalidation of
 		 * this owner completed, is stale inside its own domain. */
-		uint64_t ref = 0;
-		int rc = c->origin ? ref_translate(s, d, c->addr, &ref) : -EOPNOTSUPP;
-		if (rc == -EOPNOTSUPP || (rc == 0 && (ref >> 12) == (c->pa >> 12)))
-			return 0;
 		uint32_t inv = last_inv(s, owner);
-		if (!inv || c->origin >= inv)
+		if (!c->origin || !inv || c->origin >= inv)
 			return 0; /* no invalidation since the entry was made */
+		struct oracle_cache *oc = s->oracle_cache;
+		struct oracle_memo *mm = NULL;
+		if (oc) {
+			uint64_t h = mix(mix(mix(0, c->dev), c->addr >> 12), c->origin);
+			mm = &oc->memo[h % ORACLE_MEMO];
+			if (mm->valid && mm->dev == c->dev && mm->page == c->addr >> 12 &&
+			    mm->origin == c->origin && mm->pa_page == c->pa >> 12 && mm->inv_line == inv)
+				return 0; /* checked since the last invalidation */
+		}
+		uint64_t ref = 0;
+		int rc = ref_translate(s, d, c->addr, &ref);
+		if (rc == -EOPNOTSUPP || (rc == 0 && (ref >> 12) == (c->pa >> 12))) {
+			if (mm) {
+				mm->valid = true;
+				mm->dev = c->dev;
+				mm->page = c->addr >> 12;
+				mm->origin = c->origin;
+				mm->pa_page = c->pa >> 12;
+				mm->inv_line = inv;
+			}
+			return 0;
+		}
 		struct shim_violation v;
 		memset(&v, 0, sizeof(v));
 		v.kind = SHIM_VIOL_STALE;
