@@ -420,6 +420,40 @@ static const struct iopt *dev_iopt(const struct shim_dev *d)
 	return h && h->ioas ? &h->ioas->iopt : NULL;
 }
 
+/* The fields every DMA violation carries: the DMA, the serving entry and
+ * the device (and owner) the entry was made for. */
+static void dma_viol_init(struct shim *s, struct shim_violation *v, const struct shim_dev *d,
+                          const struct shim_dma_check *c, const char *owner)
+{
+	memset(v, 0, sizeof(*v));
+	v->line = c->line;
+	v->origin_line = c->origin;
+	v->smmu = d->smmu_index;
+	v->sid = d->sid;
+	v->ssid = c->ssid;
+	v->world = c->world;
+	v->vmid = c->vmid;
+	v->asid = c->asid;
+	v->addr = c->addr;
+	v->pa = c->pa;
+	v->page = c->pa & ~(SHIM_PAGE - 1);
+	v->entry_base = c->entry_base;
+	v->entry_size = c->entry_size;
+	v->entry_out = c->entry_out;
+	snprintf(v->device, sizeof(v->device), "%s", d->name);
+	snprintf(v->hit, sizeof(v->hit), "%s", c->hit ? c->hit : "");
+	snprintf(v->owner, sizeof(v->owner), "%s", owner);
+	for (uint32_t i = 0; i < s->ndevs; i++) {
+		const struct shim_dev *e = s->devs[i];
+		if (e->smmu_index == d->smmu_index && e->sid == c->entry_sid) {
+			const char *eo = dev_owner(e);
+			snprintf(v->inserted_for, sizeof(v->inserted_for), "%s (%s)", e->name,
+			         eo ? eo : "kernel");
+			break;
+		}
+	}
+}
+
 int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 {
 	if (!s || !c || !s->cfg.oracle || c->dev >= s->ndevs || !c->translated)
@@ -459,25 +493,8 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 			return 0;
 		}
 		struct shim_violation v;
-		memset(&v, 0, sizeof(v));
+		dma_viol_init(s, &v, d, c, owner);
 		v.kind = SHIM_VIOL_STALE;
-		v.line = c->line;
-		v.origin_line = c->origin;
-		v.smmu = d->smmu_index;
-		v.sid = d->sid;
-		v.ssid = c->ssid;
-		v.world = c->world;
-		v.vmid = c->vmid;
-		v.asid = c->asid;
-		v.addr = c->addr;
-		v.pa = c->pa;
-		v.page = c->pa & ~(SHIM_PAGE - 1);
-		v.entry_base = c->entry_base;
-		v.entry_size = c->entry_size;
-		v.entry_out = c->entry_out;
-		snprintf(v.device, sizeof(v.device), "%s", d->name);
-		snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
-		snprintf(v.owner, sizeof(v.owner), "%s", owner);
 		snprintf(v.other, sizeof(v.other), "%s", owner);
 		char now[40];
 		if (rc == 0)
@@ -495,33 +512,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	char buf[48];
 	const char *other = page_owner(s, c->pa, buf, sizeof(buf));
 	struct shim_violation v;
-	memset(&v, 0, sizeof(v));
-	v.line = c->line;
-	v.origin_line = c->origin;
-	v.smmu = d->smmu_index;
-	v.sid = d->sid;
-	v.ssid = c->ssid;
-	v.world = c->world;
-	v.vmid = c->vmid;
-	v.asid = c->asid;
-	v.addr = c->addr;
-	v.pa = c->pa;
-	v.page = c->pa & ~(SHIM_PAGE - 1);
-	snprintf(v.device, sizeof(v.device), "%s", d->name);
-	v.entry_base = c->entry_base;
-	v.entry_size = c->entry_size;
-	v.entry_out = c->entry_out;
-	for (uint32_t i = 0; i < s->ndevs; i++) {
-		const struct shim_dev *e = s->devs[i];
-		if (e->smmu_index == d->smmu_index && e->sid == c->entry_sid) {
-			const char *eo = dev_owner(e);
-			snprintf(v.inserted_for, sizeof(v.inserted_for), "%s (%s)", e->name,
-			         eo ? eo : "kernel");
-			break;
-		}
-	}
-	snprintf(v.hit, sizeof(v.hit), "%s", c->hit ? c->hit : "");
-	snprintf(v.owner, sizeof(v.owner), "%s", owner);
+	dma_viol_init(s, &v, d, c, owner);
 	/* Same owner: the same VM when both pages and device belong to VMs,
 	 * else the same process. */
 	bool same = other && (strchr(other, '/') && strchr(owner, '/') ? !strcmp(other, owner)
