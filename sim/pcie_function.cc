@@ -55,15 +55,7 @@ void PcieFunction::dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult
 	res.bus_error = ext_.outcome == SMMU_XLATE_OK && !gp_.is_response_ok();
 	res.pa = ext_.pa;
 	res.cycles = ext_.cycles;
-	res.world = ext_.world;
-	res.vmid = ext_.vmid;
-	res.asid = ext_.asid;
-	res.origin = ext_.origin;
-	res.walk_origin = ext_.walk_origin;
-	res.entry_sid = ext_.entry_sid;
-	res.entry_base = ext_.entry_base;
-	res.entry_size = ext_.entry_size;
-	res.entry_out = ext_.entry_out;
+	res.xlate = ext_.xlate;
 }
 
 } // namespace smmusim

@@ -40,13 +40,7 @@ struct DmaResult {
 	bool bus_error;       // translated, but memory refused the access
 	uint64_t pa;
 	uint32_t cycles;      // translation cycles (SMMU clock)
-	uint8_t world;        // the TLB tag the translation used
-	uint16_t vmid;
-	uint32_t asid;        // SMMU_ASID_NONE for S2-only
-	uint32_t origin;      // record (line) that inserted the serving entry
-	uint32_t walk_origin; // record whose walk produced the translation
-	uint32_t entry_sid;   // stream whose walk made the serving entry
-	uint64_t entry_base, entry_size, entry_out;
+	smmu_xlate_result xlate; // the model's result: tag and provenance
 };
 
 class PcieFunction : public sc_core::sc_module {

@@ -371,15 +371,16 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.ssid = d.ssv ? d.ssid : 0;
 		chk.translated = res.outcome == SMMU_XLATE_OK;
 		chk.pa = res.pa;
-		chk.world = res.world;
-		chk.vmid = res.vmid;
-		chk.asid = res.asid;
+		const smmu_xlate_result &x = res.xlate;
+		chk.world = x.world;
+		chk.vmid = x.vmid;
+		chk.asid = x.asid;
 		chk.hit = smmu_hit_name((smmu_hit)res.hit);
-		chk.origin = res.walk_origin;
-		chk.entry_sid = res.entry_sid;
-		chk.entry_base = res.entry_base;
-		chk.entry_size = res.entry_size;
-		chk.entry_out = res.entry_out;
+		chk.origin = x.walk_origin;
+		chk.entry_sid = x.entry_sid;
+		chk.entry_base = x.entry_base;
+		chk.entry_size = x.entry_size;
+		chk.entry_out = x.entry_out;
 		chk.line = op.line ? op.line : (rec ? rec->line : 0);
 		shim_oracle_dma(kernel_->k(), &chk);
 	}
@@ -483,7 +484,8 @@ bool ReplayDriver::unsupported(const trc_record &rec, const std::string &why)
 
 bool ReplayDriver::exec_record(const trc_record &rec)
 {
-	oracle_record(rec.line);
+	if (rec.verb != TRC_VERB_DMA) // exec_dma stamps its own
+		oracle_record(rec.line);
 	switch (rec.verb) {
 	case TRC_VERB_DMA: {
 		DmaOp d;

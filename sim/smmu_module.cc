@@ -129,6 +129,7 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	if (rc != SMMU_OK) {
 		ext->outcome = SMMU_XLATE_ABORT;
 		ext->hit = SMMU_HIT_NONE;
+		ext->xlate = smmu_xlate_result{};
 		ext->event = 0;
 		ext->event_recorded = false;
 		ext->cycles = 0;
@@ -141,15 +142,7 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->event_recorded = r.event_recorded;
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
-	ext->world = r.world;
-	ext->vmid = r.vmid;
-	ext->asid = r.asid;
-	ext->origin = r.origin;
-	ext->walk_origin = r.walk_origin;
-	ext->entry_sid = r.entry_sid;
-	ext->entry_base = r.entry_base;
-	ext->entry_size = r.entry_size;
-	ext->entry_out = r.entry_out;
+	ext->xlate = r;
 	delay += sc_time::from_value(clock_.start_ps(r.cycles));
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:

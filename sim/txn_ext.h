@@ -14,6 +14,8 @@
 
 #include <tlm>
 
+#include "smmu/smmu.h"
+
 namespace smmusim {
 
 struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
@@ -33,14 +35,9 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	uint64_t pa = 0;      // output address of the first byte (valid when outcome OK)
 	uint32_t cycles = 0;  // translation cycles in the SMMU clock
 	bool data_error = false; // translated, but the memory access failed
-	// The TLB tag the translation used (the isolation oracle's provenance).
-	uint8_t world = 0;
-	uint16_t vmid = 0;
-	uint32_t asid = 0;
-	uint32_t origin = 0;      // the record that inserted the entry that served it
-	uint32_t walk_origin = 0; // the record whose walk produced the translation
-	uint32_t entry_sid = 0;   // the stream whose walk made the serving entry
-	uint64_t entry_base = 0, entry_size = 0, entry_out = 0; // its input range and output
+	// The model's whole result: the tag the translation used and the
+	// provenance of the entry that served it (the isolation oracle).
+	smmu_xlate_result xlate{};
 
 	tlm::tlm_extension_base *clone() const override { return new SmmuTxnExt(*this); }
 	void copy_from(const tlm::tlm_extension_base &other) override

@@ -54,18 +54,10 @@ struct Outcome {
 Outcome Replay(const std::string &trace, const std::vector<std::string> &sets)
 {
 	Outcome r;
-	std::string json = temp_path(".json");
-	std::vector<std::string> args = {"replay", trace, "--json", json};
-	for (const std::string &s : sets) {
-		args.push_back("--set");
-		args.push_back(s);
-	}
-	RunResult rr = run(SMMUSIM_EXE, args);
+	RunResult rr = replay_json(SMMUSIM_EXE, trace, sets, &r.json);
 	r.status = rr.status;
 	r.err = rr.err;
 	r.out = rr.out;
-	r.json = read_file(json);
-	unlink(json.c_str());
 	size_t v = r.json.find("\"vmids\": {");
 	if (v != std::string::npos) {
 		std::string block = r.json.substr(v, r.json.find("\n  }", v) - v);

@@ -118,6 +118,22 @@ inline std::string strip_results(const std::string &text, bool drop_expects = fa
 	return out;
 }
 
+// Replay a trace file with `--set` settings; the JSON report in *json.
+inline RunResult replay_json(const std::string &exe, const std::string &trace,
+			     const std::vector<std::string> &sets, std::string *json)
+{
+	std::string path = temp_path(".json");
+	std::vector<std::string> args = {"replay", trace, "--json", path};
+	for (const std::string &s : sets) {
+		args.push_back("--set");
+		args.push_back(s);
+	}
+	RunResult r = run(exe, args);
+	*json = read_file(path);
+	unlink(path.c_str());
+	return r;
+}
+
 // Replay trace text (written to a temporary file) with smmusim `exe`; the
 // JSON report goes to `json` when given.
 inline RunResult replay_text(const std::string &exe, const std::string &text,

@@ -30,16 +30,9 @@ struct Replayed {
 
 Replayed Replay(const std::string &trace, const std::vector<std::string> &sets = {})
 {
-	std::string json = temp_path(".json");
-	std::vector<std::string> args = {"replay", trace, "--json", json, "--quiet"};
-	for (const std::string &s : sets) {
-		args.push_back("--set");
-		args.push_back(s);
-	}
-	RunResult r = run(SMMUSIM_EXE, args);
-	Replayed o{r.status, read_file(json), r.err};
-	unlink(json.c_str());
-	return o;
+	std::string json;
+	RunResult r = replay_json(SMMUSIM_EXE, trace, sets, &json);
+	return Replayed{r.status, json, r.err};
 }
 
 // The trace without its assertions and `expect` lines (bindings kept): what

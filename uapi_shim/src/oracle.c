@@ -28,6 +28,7 @@
 #include "kvm.h"
 #include "shim_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,15 +318,17 @@ static int s1_ref_walk(struct shim *s, struct arm_smmu_domain *parent, uint64_t 
                        unsigned t0sz, uint64_t va, uint64_t *out)
 {
 	unsigned va_bits = 64 - t0sz;
-	if (t0sz < 16 || va_bits < 25 || (va >> va_bits))
-		return va >> va_bits ? -ENOENT : -EOPNOTSUPP;
-	int level = 4 - (int)((va_bits - 12 + 8) / 9);
+	if (t0sz < 16 || va_bits < 25)
+		return -EOPNOTSUPP;
+	if (va >> va_bits)
+		return -ENOENT;
+	const int start = 4 - (int)((va_bits - 12 + 8) / 9); /* 9 bits per level */
 	uint64_t table = ttb;
-	for (; level <= 3; level++) {
+	for (int level = start; level <= 3; level++) {
 		unsigned shift = 12 + 9 * (3 - (unsigned)level);
-		uint64_t idx = (va >> shift) & 0x1ff;
-		if (level == 4 - (int)((va_bits - 12 + 8) / 9))
-			idx = (va >> shift) & ((1ull << (va_bits - shift)) - 1);
+		/* the start level resolves what is left of va_bits */
+		unsigned bits = level == start ? va_bits - shift : 9;
+		uint64_t idx = (va >> shift) & ((1ull << bits) - 1);
 		uint64_t tpa = table;
 		if (parent && arm_smmu_iova_to_phys(parent, table, &tpa))
 			return -ENOENT;
@@ -550,6 +553,28 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 
 /* ---- after every system call ---- */
 
+/* A violation about contexts (alias, foreign-invalidation): no DMA. */
+static void ctx_viol(struct shim *s, unsigned kind, uint32_t smmu, uint32_t vmid, const char *owner,
+                     const char *other, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static void ctx_viol(struct shim *s, unsigned kind, uint32_t smmu, uint32_t vmid, const char *owner,
+                     const char *other, const char *fmt, ...)
+{
+	struct shim_violation v;
+	memset(&v, 0, sizeof(v));
+	v.kind = kind;
+	v.smmu = smmu;
+	v.vmid = (uint16_t)vmid;
+	v.asid = 0x10000; /* any */
+	snprintf(v.owner, sizeof(v.owner), "%s", owner);
+	snprintf(v.other, sizeof(v.other), "%s", other);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v.detail, sizeof(v.detail), fmt, ap);
+	va_end(ap);
+	viol_add(s, &v);
+}
+
 /* Live, attached contexts of one SMMU sharing a VMID with another owner. */
 static void scan_alias(struct shim *s)
 {
@@ -563,21 +588,12 @@ static void scan_alias(struct shim *s)
 			if (!b->live || !b->stes || b->smmu != a->smmu || b->vmid != a->vmid ||
 			    !strcmp(a->owner, b->owner))
 				continue;
-			struct shim_violation v;
-			memset(&v, 0, sizeof(v));
-			v.kind = SHIM_VIOL_ALIAS;
-			v.smmu = a->smmu;
-			v.vmid = (uint16_t)a->vmid;
-			v.asid = 0x10000; /* any */
-			snprintf(v.owner, sizeof(v.owner), "%s", b->owner);
-			snprintf(v.other, sizeof(v.other), "%s", a->owner);
-			snprintf(v.detail, sizeof(v.detail),
+			ctx_viol(s, SHIM_VIOL_ALIAS, a->smmu, a->vmid, b->owner, a->owner,
 			         "smmu%u: %s (%s %s) and %s (%s %s) both tag their entries "
 			         "<NS-EL1, VMID %u>",
 			         a->smmu, a->owner, a->source == ARM_SMMU_VMID_SRC_IDA ? "private" : "KVM",
 			         a->kind, b->owner, b->source == ARM_SMMU_VMID_SRC_IDA ? "private" : "KVM",
 			         b->kind, a->vmid);
-			viol_add(s, &v);
 		}
 	}
 }
@@ -603,18 +619,9 @@ static void check_foreign(struct shim *s, const char *caller, uint32_t smmu, uin
 		}
 		if (!callers)
 			continue;
-		struct shim_violation v;
-		memset(&v, 0, sizeof(v));
-		v.kind = SHIM_VIOL_FOREIGN_INV;
-		v.smmu = smmu;
-		v.vmid = (uint16_t)vmid;
-		v.asid = 0x10000;
-		snprintf(v.owner, sizeof(v.owner), "%s", caller);
-		snprintf(v.other, sizeof(v.other), "%s", l->owner);
-		snprintf(v.detail, sizeof(v.detail),
+		ctx_viol(s, SHIM_VIOL_FOREIGN_INV, smmu, vmid, caller, l->owner,
 		         "smmu%u: %s on behalf of %s invalidated VMID %u, which %s's %s also uses", smmu,
 		         how, caller, vmid, l->owner, l->kind);
-		viol_add(s, &v);
 	}
 }
 
@@ -646,19 +653,10 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);
 		if (!l->live || !l->stes || l->vmid != vmid || !strcmp(l->owner, caller))
 			continue;
-		struct shim_violation v;
-		memset(&v, 0, sizeof(v));
-		v.kind = SHIM_VIOL_FOREIGN_INV;
-		v.smmu = l->smmu;
-		v.vmid = (uint16_t)vmid;
-		v.asid = 0x10000;
-		snprintf(v.owner, sizeof(v.owner), "%s", caller);
-		snprintf(v.other, sizeof(v.other), "%s", l->owner);
-		snprintf(v.detail, sizeof(v.detail),
+		ctx_viol(s, SHIM_VIOL_FOREIGN_INV, l->smmu, vmid, caller, l->owner,
 		         "smmu%u: a broadcast TLBI of %s (its KVM VMID %u, by BTM) removed %u entries "
 		         "while %s's %s uses VMID %u",
 		         l->smmu, caller, vmid, removed, l->owner, l->kind, vmid);
-		viol_add(s, &v);
 	}
 	return (int)(s->nviol - before);
 }
