@@ -123,6 +123,9 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 	cmds_total_++;
 	uint64_t lat = rep.done >= rep.arrive ? rep.done - rep.arrive : 0;
 	cmd_ps_[rep.op].add(clk.start_ps(lat));
+	if (cmdq_oracle)
+		shim_cmdq_oracle_cmd(cmdq_oracle, smmu, rep.cmd, rep.start, rep.done, rep.cerror != 0,
+				     record_line);
 	if (rep.cerror) {
 		// The command stopped the queue and did nothing: nothing to cover.
 		cerrors_++;

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "smmu/smmu.h"
+#include "shim/shim.h"
 #include "smmu_module.h"
 
 namespace smmusim {
@@ -119,9 +120,10 @@ public:
 	uint32_t kvm_bits = 0, kvm_cpus = 0, kvm_pinned = 0, kvm_max_pinned = 0;
 	uint64_t kvm_generation = 0, kvm_rollovers = 0, vmid_moves = 0;
 	std::vector<std::string> btm_smmus; // SMMUs with BTM on (CR2.PTM clear)
-	// The isolation oracle: "on", "off", or "not run" (a bare-metal trace:
-	// the oracle needs the kernel model's owners).
-	std::string oracle = "not run";
+	// The isolation oracle: "on", "off", or "stale-only" (a bare-metal trace:
+	// owners need the kernel model; the stale check runs on the trace's own
+	// TLBIs). Set when the report is taken.
+	std::string oracle = "off";
 	struct Violation {
 		std::string kind, device, hit, owner, other, detail, inserted_for;
 		uint64_t entry_base = 0, entry_size = 0, entry_out = 0;
@@ -153,6 +155,12 @@ public:
 	uint64_t cpu_tlbis = 0, cpu_tlbi_removed = 0;
 	uint64_t waits = 0, expects = 0;
 	uint64_t sim_time_ps = 0;
+
+	// The bare-metal stale check (a trace without the kernel model): fed every
+	// consumed command, stamped with the record whose register write made the
+	// SMMU consume it. Owned by the replay driver; null when oracle=off.
+	shim_cmdq_oracle *cmdq_oracle = nullptr;
+	uint32_t record_line = 0;
 
 	// ---- SmmuObserver ----
 	void on_event(unsigned smmu, const smmu_event &ev, bool recorded, uint64_t cycle) override;

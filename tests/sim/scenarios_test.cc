@@ -120,3 +120,43 @@ TEST(Scenarios, SeededDriverBugsAreCaught)
 }
 
 } // namespace
+
+// The bare-metal stale check: invalidate.trace issues TLBI_NH_VA + CMD_SYNC
+// itself and reads CONS past the SYNC before its next DMA. With the model
+// correct nothing is stale; with the seeded model bug debug.skip_tbu_inv
+// (TLBIs never reach the TBUs) the micro TLB serves the old translation, and
+// the oracle, decoding the trace's own commands, names the entry, the walk
+// that made it and the invalidation that should have removed it.
+TEST(Scenarios, BareMetalStaleCheckCatchesASeededModelBug)
+{
+	std::string trace = std::string(SIM_EXAMPLES_DIR) + "/invalidate.trace";
+	Replayed clean = Replay(trace);
+	ASSERT_EQ(clean.status, 0) << clean.err;
+	EXPECT_NE(clean.json.find("\"oracle\": \"stale-only\""), std::string::npos);
+	EXPECT_NE(clean.json.find("\"violations\": []"), std::string::npos);
+
+	std::string stripped = Stripped(trace);
+	Replayed bug = Replay(stripped, {"debug.skip_tbu_inv=on"});
+	EXPECT_EQ(bug.status, 3) << bug.err;
+	std::vector<std::string> kinds = Kinds(bug.json);
+	ASSERT_FALSE(kinds.empty()) << bug.json;
+	for (const std::string &k : kinds)
+		EXPECT_EQ(k, "stale");
+	EXPECT_NE(bug.json.find("\"served_by\": \"utlb\""), std::string::npos) << bug.json;
+	EXPECT_NE(bug.json.find("TLBI_NH_VA VMID 0 ASID 1 addr 0x80000000, consumed at line"),
+		  std::string::npos)
+		<< bug.json;
+	EXPECT_NE(bug.json.find("\"inserted_at_line\": "), std::string::npos);
+
+	// `expect violation stale` covers them in a bare-metal trace too.
+	std::string expected = temp_path(".trace");
+	write_file(expected, read_file(stripped) + "\nexpect violation stale count=" +
+				     std::to_string(kinds.size()) + "\n");
+	Replayed covered = Replay(expected, {"debug.skip_tbu_inv=on"});
+	EXPECT_EQ(covered.status, 0) << covered.err;
+	write_file(expected, read_file(stripped) + "\nexpect isolation\n");
+	Replayed isolation = Replay(expected, {"debug.skip_tbu_inv=on"});
+	EXPECT_EQ(isolation.status, 4) << isolation.err;
+	unlink(expected.c_str());
+	unlink(stripped.c_str());
+}

@@ -95,6 +95,8 @@ uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, ui
 	obs.cycle = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		uint64_t tw = 0;
+		if (s->cfg.debug_skip_tbu_inv && !inv->broadcast)
+			break; /* the seeded bug (smmu.h) */
 		obs.tbu = i;
 		obs.structure = SMMU_HIT_UTLB;
 		rm += smmu_tlb_invalidate(&s->tbu[i].utlb, inv, &w);
@@ -499,6 +501,8 @@ void smmu_cmdq_run(struct smmu *s, uint64_t now)
 			rep.op = 0;
 		} else {
 			rep.op = (uint8_t)(c[0] & 0xFF);
+			rep.cmd[0] = c[0];
+			rep.cmd[1] = c[1];
 			err = cmd_exec(s, c, &t, &rep);
 		}
 		if (err) {

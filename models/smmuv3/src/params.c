@@ -301,6 +301,10 @@ static const struct param params[] = {
 		"host-side memo of uTLB hits per TBU; a simulator speed-up outside the modelled "
 		"state (results and cycles are identical with it off)",
 		host_fastpath),
+	BOOLROW("debug.skip_tbu_inv", "simulator",
+		"a seeded model bug: invalidation commands do not reach the TBUs' micro and main "
+		"TLBs, so they serve stale translations (tests of the bare-metal stale check)",
+		debug_skip_tbu_inv),
 };
 
 #define NPARAMS (sizeof(params) / sizeof(params[0]))

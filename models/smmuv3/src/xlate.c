@@ -387,6 +387,8 @@ static inline void entry_result(struct smmu_xlate_result *res, const struct tlb_
 	res->entry_base = e->page << e->shift;
 	res->entry_size = 1ull << e->shift;
 	res->entry_out = e->out << e->shift;
+	res->entry_global = e->global;
+	res->entry_level = e->level;
 }
 
 static inline uint32_t fast_slot(uint32_t sid, uint32_t ssk, uint64_t page)
@@ -484,6 +486,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->origin = res->walk_origin = s->origin;
 	res->entry_sid = txn->sid;
 	res->entry_base = res->entry_size = res->entry_out = 0;
+	res->entry_global = false;
+	res->entry_level = 0;
 	s->st.xlate++;
 
 	if (!smmu_enabled(s)) {

@@ -510,6 +510,56 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
  * completed its CMD_SYNC: the host sees the model's timing); recorded like
  * the oracle's own (line: the current record when 0). 1 if new, else 0. */
 int shim_oracle_report(struct shim *s, const struct shim_violation *v);
+
+/* ---- the bare-metal stale check (no kernel model) ----
+ *
+ * For traces that program the SMMU themselves, the oracle has no owners, but
+ * the stale check still runs against the invalidations the trace issued
+ * through the command queue: every TLBI the SMMU consumed is decoded here,
+ * independently of the model, into the set of translations the architecture
+ * requires it to remove (IHI 0070 §4.4: tag, address, range, TTL, global
+ * entries); a later CMD_SYNC on that SMMU reports it complete at the SYNC's
+ * completion cycle. A DMA served from a cached translation (micro TLB, main
+ * TLB, TCU TLB) that was walked before such an invalidation was consumed and
+ * used after the SYNC completed is `stale`. Entries the architecture leaves
+ * optional (S2_IPA on combined entries, a range whose TG or TTL does not
+ * match the entry, ASID-scoped operations on global entries) are never
+ * flagged. Broadcast TLBIs (BTM) are not checked here. Needs no struct
+ * shim: a host without the kernel model uses it. */
+struct shim_cmdq_oracle;
+struct shim_cmdq_oracle *shim_cmdq_oracle_create(unsigned nsmmu);
+void shim_cmdq_oracle_destroy(struct shim_cmdq_oracle *o);
+/* A command consumed by SMMU `smmu` (its words, its report's cycles); `line`
+ * is the record whose register write made the SMMU consume it. Commands that
+ * raised CERROR did nothing and are ignored. */
+void shim_cmdq_oracle_cmd(struct shim_cmdq_oracle *o, unsigned smmu, const uint64_t cmd[2],
+                          uint64_t start, uint64_t done, bool cerror, uint32_t line);
+/* One DMA served by a translation. */
+struct shim_cmdq_dma {
+	unsigned smmu;
+	const char *device;
+	uint32_t sid, ssid;
+	uint64_t addr, pa;
+	uint64_t cycle;        /* when the SMMU looked the translation up */
+	const char *hit;       /* "utlb", "mtlb", "tlb" are checked; others are fresh */
+	uint8_t world;         /* the entry's tag */
+	uint16_t vmid;
+	uint32_t asid;
+	bool global;
+	uint8_t level;
+	uint64_t entry_base, entry_size, entry_out;
+	uint32_t walk_origin;  /* record whose walk produced the translation */
+	uint32_t entry_sid;
+	uint32_t line;         /* this DMA's record */
+};
+/* 1 and *out filled when the DMA used a translation a completed invalidation
+ * should have removed (once per entry and invalidation), else 0. */
+int shim_cmdq_oracle_dma(struct shim_cmdq_oracle *o, const struct shim_cmdq_dma *d,
+                         struct shim_violation *out);
+/* Invalidations seen / completed so far (for reports and tests). */
+void shim_cmdq_oracle_counts(const struct shim_cmdq_oracle *o, uint64_t *consumed,
+                             uint64_t *completed, uint64_t *checked_hits);
+
 size_t shim_violation_count(const struct shim *s);
 int shim_violation_at(const struct shim *s, size_t i, struct shim_violation *out);
 

@@ -114,6 +114,8 @@ struct smmu_config {
 	struct smmu_timing t;
 	uint32_t seed;             /* for SMMU_POLICY_RANDOM */
 	bool host_fastpath;        /* host-side memo of uTLB hits (not modelled state; same results) */
+	bool debug_skip_tbu_inv;   /* seeded model bug for oracle tests: TLBI commands leave the
+	                            * TBUs' micro and main TLBs alone (default off) */
 };
 
 /* The DESIGN.md default: a server-class SMMUv3.2 (MMU-700-like). */
@@ -154,6 +156,8 @@ struct smmu_cmd_report {
 	bool invalidation;     /* CFGI_*, TLBI_*, ATC_INV: covered by the next SYNC */
 	uint32_t removed;      /* entries removed across every structure */
 	uint8_t cerror;        /* non-zero: this command stopped the queue */
+	/* Appended: the command as fetched (0 if the fetch aborted). */
+	uint64_t cmd[2];
 };
 
 /*
@@ -307,6 +311,10 @@ struct smmu_xlate_result {
 	uint32_t walk_origin;
 	uint32_t entry_sid;
 	uint64_t entry_base, entry_size, entry_out;
+	/* Appended: the serving entry's nG=0 flag and lookup level (the leaf's
+	 * level; 0 when entry_size is 0). */
+	bool entry_global;
+	uint8_t entry_level;
 };
 #define SMMU_ASID_NONE 0x10000u
 
