@@ -187,6 +187,7 @@ bool KernelHost::ensure_boot(uint64_t now_ps, std::string &why)
 		return false;
 	}
 	booted_ = true;
+	boot_end_ns_ = c.end_ns;
 	return true;
 }
 

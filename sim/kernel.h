@@ -31,6 +31,8 @@ public:
 	// SMMU through MMIO at now_ps. False with a reason when it cannot.
 	bool ensure_boot(uint64_t now_ps, std::string &why);
 	bool booted() const { return booted_; }
+	// When the driver's probe finished (kernel time, ns).
+	uint64_t boot_end_ns() const { return boot_end_ns_; }
 	shim *k() const { return k_; }
 
 	// Deliver an SMMU interrupt to the driver (event queue drained, events
@@ -56,6 +58,7 @@ private:
 	Platform &p_;
 	const PlatformSpec &spec_;
 	shim *k_ = nullptr;
+	uint64_t boot_end_ns_ = 0;
 	bool booted_ = false;
 	uint64_t tlbi_broadcasts_ = 0, tlbi_removed_ = 0;
 };

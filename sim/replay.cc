@@ -121,7 +121,8 @@ private:
 	bool int_value(const trc_value &v, uint64_t &out, const char *what);
 	std::string proc_of(const trc_record &rec, const trc_value *fdv);
 	void collect_kernel();
-	void kernel_done(const shim_call &c);
+	void kernel_done(const shim_call &c, const std::string &who);
+	void latency_request(const shim_call &c, const std::string &who);
 	bool unsupported(const trc_record &rec, const std::string &why);
 	bool ok_results(const trc_record &rec, bool ok, const char *what, const std::string &why);
 
@@ -1088,9 +1089,74 @@ bool ReplayDriver::int_value(const trc_value &v, uint64_t &out, const char *what
 	return fail(kExitMalformed, v.line, v.col, std::string(what) + ": expected an integer");
 }
 
-void ReplayDriver::kernel_done(const shim_call &c)
+// An invalidating system call as a latency request: its time split into the
+// kernel's own work, command insertion, queue space, and per CMD_SYNC wait
+// the SMMU's side (RunStats::find_sync: the critical path from the first
+// covered command's arrival to the SYNC's completion) plus the time until
+// the kernel saw it. The SMMU's path is clipped to the wait: the part that
+// ran while the kernel was still publishing (the PROD write's own cost) is
+// the kernel's.
+void ReplayDriver::latency_request(const shim_call &c, const std::string &who)
+{
+	uint32_t ninv = 0;
+	for (uint32_t i = 0; i < c.ncmds && i < SHIM_CALL_MAX_OPS; i++) {
+		uint8_t op = c.cmds[i];
+		ninv += (op >= SMMU_CMD_CFGI_STE && op <= SMMU_CMD_CFGI_VMS_PIDM) ||
+			(op >= SMMU_CMD_TLBI_NH_ALL && op <= SMMU_CMD_TLBI_NSNH_ALL) ||
+			op == SMMU_CMD_ATC_INV;
+	}
+	if (!ninv)
+		return;
+	LatRequest r;
+	r.kind = c.request ? c.request : "syscall";
+	r.who = who;
+	r.line = stats_.record_line;
+	r.start_ps = c.start_ns * 1000;
+	r.cmds = c.ncmds;
+	uint64_t total = c.end_ns > c.start_ns ? (c.end_ns - c.start_ns) * 1000 : 0;
+	uint64_t *ps = r.parts.ps;
+	ps[kPartCmdq] += c.t_cmdq_insert * 1000;
+	ps[kPartQueue] += c.t_cmdq_space * 1000;
+	ps[kPartSyncWait] += c.t_wait_more * 1000;
+	for (uint32_t i = 0; i < c.nwaits && i < SHIM_CALL_MAX_WAITS; i++) {
+		const shim_sync_wait &w = c.waits[i];
+		uint64_t begin = w.begin_ns * 1000, end = w.end_ns * 1000;
+		uint64_t wait = end > begin ? end - begin : 0;
+		const SyncBreakdown *sb = stats_.find_sync(w.smmu, w.sync_index);
+		uint64_t smmu_side = 0;
+		if (sb) {
+			// Clip: drop what ran before the wait began, and anything past its end.
+			uint64_t skip = begin > sb->arrive_ps ? begin - sb->arrive_ps : 0;
+			uint64_t room = wait;
+			static const LatPart order[] = {kPartQueue, kPartHost, kPartFetch, kPartCmdq,
+							kPartInval, kPartTbu, kPartAtc, kPartSyncWait};
+			for (LatPart p : order) {
+				uint64_t v = sb->parts.ps[p];
+				uint64_t cut = v < skip ? v : skip;
+				v -= cut;
+				skip -= cut;
+				if (v > room)
+					v = room;
+				room -= v;
+				// The SMMU's idle gaps waiting for the host are the kernel's work.
+				ps[p] += v;
+				smmu_side += v;
+			}
+		}
+		ps[kPartSyncWait] += wait - smmu_side; // until the kernel saw it
+	}
+	uint64_t accounted = r.parts.total();
+	if (accounted <= total)
+		ps[kPartHost] += total - accounted;
+	else
+		total = accounted; // never: the parts lie inside the call
+	stats_.add_request(std::move(r));
+}
+
+void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 {
 	stats_.syscalls++;
+	latency_request(c, who);
 	// The oracle: a call that issued a CMD_SYNC must not return before the
 	// SMMU completed it (what it invalidated may still be in use).
 	uint64_t late_done = 0;
@@ -1208,9 +1274,20 @@ static trc_record without_results(const trc_record &rec, std::vector<trc_arg> &k
 bool ReplayDriver::exec_process(const trc_record &rec)
 {
 	std::string why;
+	stats_.kernel_mode = true; // the kernel's CMD_SYNCs are its calls' (latency breakdown)
+	bool booting = !kernel_->booted();
 	if (!kernel_->ensure_boot(now_ps(), why)) {
 		unsupported_ = true;
 		return fail(kExitUsage, rec.line, rec.col, why + ": " + record_text(rec));
+	}
+	if (booting) {
+		// The first system call waits for the driver's probe (boot time).
+		uint64_t end = kernel_->boot_end_ns() * 1000, now = now_ps();
+		if (end > now) {
+			qk_.inc(sc_time::from_value(end - now));
+			if (qk_.need_sync())
+				qk_.sync();
+		}
 	}
 	shim *k = kernel_->k();
 	shim_call c{};
@@ -1222,7 +1299,7 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		const trc_value *path = trc_record_word(&rec, 0);
 		std::string proc = proc_of(rec, nullptr);
 		int fd = shim_open(k, proc.c_str(), path->s, now_ns, &c);
-		kernel_done(c);
+		kernel_done(c, proc);
 		return syscall_results(rec, proc, fd, no_field, "open");
 	}
 	case TRC_VERB_CLOSE: {
@@ -1232,7 +1309,7 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			return false;
 		std::string proc = proc_of(rec, fdv);
 		int rc = shim_close(k, proc.c_str(), (int)fd, now_ns, &c);
-		kernel_done(c);
+		kernel_done(c, proc);
 		return syscall_results(rec, proc, rc, no_field, "close");
 	}
 	case TRC_VERB_MMAP: {
@@ -1247,7 +1324,7 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			if (!int_value(*pv, pa, "mmap"))
 				return false;
 		int rc = shim_mmap(k, proc.c_str(), len, pa, now_ns, &va, &c);
-		kernel_done(c);
+		kernel_done(c, proc);
 		auto field = [&](const char *key, uint64_t &v) {
 			if (std::strcmp(key, "addr") != 0)
 				return false;
@@ -1270,7 +1347,7 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		std::vector<uint8_t> buf(len);
 		int64_t n = shim_read(k, proc.c_str(), (int)fd, (uint64_t)(uintptr_t)buf.data(), len,
 				      now_ns, &c);
-		kernel_done(c);
+		kernel_done(c, proc);
 		// vEVENTQ records: {u32 flags, u32 sequence} + 4 le64 (none after a
 		// LOST_EVENTS header), as `events=[[flags,sequence,e0,e1,e2,e3],...]`.
 		std::vector<std::vector<uint64_t>> events;
@@ -1568,7 +1645,7 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 	c.size = sizeof(c);
 	int64_t ret = shim_ioctl(k, proc.c_str(), fd, reqno, arg, now_ps() / 1000, &c);
 	uint64_t start = now_ps();
-	kernel_done(c);
+	kernel_done(c, proc);
 	IoctlRecord ir;
 	ir.line = rec.line;
 	ir.request = rq ? rq->name : hex(reqno);

@@ -139,6 +139,60 @@ static std::string hex_text(uint64_t v)
 	return b;
 }
 
+// A time in ns as JSON (ps / 1000, up to three decimals).
+static std::string ns_json(uint64_t ps)
+{
+	return milli_text(ps);
+}
+
+// Histogram buckets with edges 2^(k/4) ns, non-empty ones ascending, as
+// [[lo_ns, hi_ns, count], ...]. The bucket of v ns is k = floor(log2(v^4)),
+// found in integers (so every machine agrees); the edges are
+// 2^(k div 4) x {1, 2^0.25, 2^0.5, 2^0.75} rounded to 1/1000 ns.
+static std::string latency_hist_json(const std::vector<std::pair<uint64_t, uint64_t>> &sorted_ps)
+{
+	static const uint64_t frac[4] = {1000, 1189, 1414, 1682};
+	auto edge = [](unsigned k) { return ((uint64_t)1 << (k / 4)) * frac[k % 4]; };
+	std::vector<std::pair<unsigned, uint64_t>> buckets;
+	for (const auto &p : sorted_ps) {
+		uint64_t ns = p.first / 1000;
+		if (ns > 1000000000000ull)
+			ns = 1000000000000ull; // 1000 s: v^4 stays inside 128 bits
+		unsigned k = 0;
+		if (ns) {
+			unsigned __int128 v4 = (unsigned __int128)ns * ns;
+			v4 *= v4;
+			while (v4 >>= 1)
+				k++;
+		}
+		if (!buckets.empty() && buckets.back().first == k)
+			buckets.back().second += p.second;
+		else
+			buckets.emplace_back(k, p.second);
+	}
+	std::string j = "[";
+	for (size_t i = 0; i < buckets.size(); i++) {
+		unsigned k = buckets[i].first;
+		uint64_t lo = k ? edge(k) : 0;
+		j += (i ? ", [" : "[") + milli_text(lo) + ", " + milli_text(edge(k + 1)) + ", " +
+		     std::to_string(buckets[i].second) + "]";
+	}
+	return j + "]";
+}
+
+static std::string request_json(const LatRequest &r)
+{
+	std::string j = "{\"seq\": " + std::to_string(r.seq) + ", \"kind\": ";
+	json_string(j, r.kind);
+	j += ", \"line\": " + std::to_string(r.line) + ", \"who\": ";
+	json_string(j, r.who);
+	j += ", \"start_ns\": " + ns_json(r.start_ps) + ", \"total_ns\": " + ns_json(r.total_ps) +
+	     ", \"cmds\": " + std::to_string(r.cmds) + ", \"parts_ns\": {";
+	for (int i = 0; i < kParts; i++)
+		j += std::string(i ? ", " : "") + "\"" + kLatPartNames[i] + "\": " + ns_json(r.parts.ps[i]);
+	return j + "}}";
+}
+
 std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<const SmmuModule *> &smmus,
 				      const RunOutcome &outcome)
 {
@@ -253,6 +307,47 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 	}
 
 	// Events, by number.
+	// The latency breakdown of invalidating requests (docs/sim.md "latency").
+	if (st.requests_total()) {
+		std::string parts = "[";
+		for (int i = 0; i < kParts; i++)
+			parts += std::string(i ? ", " : "") + "\"" + kLatPartNames[i] + "\"";
+		b.raw({"latency", "parts"}, parts + "]");
+		b.num({"latency", "count"}, st.requests_total());
+		for (const auto &kv : st.lat_kinds()) {
+			const RunStats::LatKind &k = kv.second;
+			std::vector<std::pair<uint64_t, uint64_t>> pairs;
+			k.total.pairs(pairs);
+			Summary sm = summarize(pairs); // sorts pairs
+			std::vector<std::string> base = {"latency", "by_kind", kv.first};
+			auto at = [&](const char *a, const char *c) {
+				std::vector<std::string> v = base;
+				v.push_back(a);
+				v.push_back(c);
+				return v;
+			};
+			b.num({"latency", "by_kind", kv.first, "count"}, k.count);
+			b.time_ps(at("total_ns", "min"), sm.min);
+			b.time_ps(at("total_ns", "p50"), sm.p50);
+			b.time_ps(at("total_ns", "p90"), sm.p90);
+			b.time_ps(at("total_ns", "p99"), sm.p99);
+			b.time_ps(at("total_ns", "max"), sm.max);
+			b.time_ps(at("total_ns", "mean"), sm.mean);
+			for (int i = 0; i < kParts; i++)
+				b.time_ps(at("parts_ns", kLatPartNames[i]), k.count ? k.sum.ps[i] / k.count : 0);
+			b.raw({"latency", "by_kind", kv.first, "hist"}, latency_hist_json(pairs));
+		}
+		std::string req = "[";
+		for (size_t i = 0; i < st.requests().size(); i++)
+			req += (i ? ",\n    " : "\n    ") + request_json(st.requests()[i]);
+		b.raw({"latency", "requests"}, req + (st.requests().empty() ? "]" : "\n  ]"));
+		b.num({"latency", "requests_dropped"}, st.requests_total() - st.requests().size());
+		std::string top = "[";
+		for (size_t i = 0; i < st.top_requests().size(); i++)
+			top += (i ? ", " : "") + std::to_string(st.top_requests()[i].seq);
+		b.raw({"latency", "top"}, top + "]");
+	}
+
 	{
 		uint64_t c = 0, r = 0, d = 0;
 		for (const auto &e : st.events()) {
@@ -665,6 +760,38 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 		std::string name = smmu_cmd_name(op) ? smmu_cmd_name(op) : "OP_" + std::to_string(op);
 		std::string base = "invalidations.by_op." + name;
 		add("  %-15s %-8s %s\n", name.c_str(), get(base + ".count").c_str(), lat(base).c_str());
+	}
+	if (st.requests_total()) {
+		// Where each kind of invalidating request spent its time (means), and
+		// the slowest requests in full.
+		add("latency           %llu invalidating requests; ns, mean per part\n",
+		    (unsigned long long)st.requests_total());
+		auto parts_text = [&](const uint64_t *ps, uint64_t div) {
+			std::string t;
+			for (int i = 0; i < kParts; i++) {
+				uint64_t v = div ? ps[i] / div : 0;
+				if (!v)
+					continue;
+				t += std::string(t.empty() ? "" : " + ") + kLatPartNames[i] + " " +
+				     milli_text(v);
+			}
+			return t.empty() ? std::string("0") : t;
+		};
+		for (const auto &kv : st.lat_kinds()) {
+			std::string base = "latency.by_kind." + kv.first;
+			add("  %-30s %-6s p50 %s  p99 %s  max %s\n", kv.first.c_str(),
+			    get(base + ".count").c_str(), get(base + ".total_ns.p50").c_str(),
+			    get(base + ".total_ns.p99").c_str(), get(base + ".total_ns.max").c_str());
+			add("    mean %s = %s\n", get(base + ".total_ns.mean").c_str(),
+			    parts_text(kv.second.sum.ps, kv.second.count).c_str());
+		}
+		size_t shown = 0;
+		for (const LatRequest &r : st.top_requests()) {
+			if (shown++ == 3)
+				break;
+			add("  slowest: line %u %s (%s) %s = %s\n", r.line, r.kind.c_str(), r.who.c_str(),
+			    milli_text(r.total_ps).c_str(), parts_text(r.parts.ps, 1).c_str());
+		}
 	}
 	if (!st.ioctls.empty()) {
 		add("ioctls            %s (errors %s)\n", get("ioctl.count").c_str(),

@@ -80,13 +80,136 @@ Summary summarize(std::vector<std::pair<uint64_t, uint64_t>> &pairs)
 		return pairs.back().first;
 	};
 	s.p50 = at_rank(50);
+	s.p90 = at_rank(90);
 	s.p99 = at_rank(99);
+	unsigned __int128 sum = 0;
+	for (const auto &p : pairs)
+		sum += (unsigned __int128)p.first * p.second;
+	s.mean = (uint64_t)(sum / s.count);
 	return s;
 }
 
 RunStats::RunStats(std::vector<ClockDomain> clocks, std::vector<std::string> smmu_names)
-	: clocks_(std::move(clocks)), names_(std::move(smmu_names)), pending_(clocks_.size())
+	: batch_(clocks.size()), syncs_(clocks.size()), clocks_(std::move(clocks)),
+	  names_(std::move(smmu_names)), pending_(clocks_.size())
 {
+}
+
+const char *const kLatPartNames[kParts] = {"host", "cmdq",      "fetch", "inval",
+					   "tbu",  "atc",       "sync_wait", "queue"};
+
+const SyncBreakdown *RunStats::find_sync(unsigned smmu, uint32_t index) const
+{
+	if (smmu >= syncs_.size())
+		return nullptr;
+	const auto &v = syncs_[smmu];
+	for (size_t i = v.size(); i-- > 0;)
+		if (v[i].index == index)
+			return &v[i];
+	return nullptr;
+}
+
+void RunStats::add_request(LatRequest r)
+{
+	r.seq = req_seq_++;
+	r.total_ps = r.parts.total();
+	auto it = std::find_if(lat_kinds_.begin(), lat_kinds_.end(),
+			       [&](const std::pair<std::string, LatKind> &k) { return k.first == r.kind; });
+	if (it == lat_kinds_.end()) {
+		lat_kinds_.emplace_back(r.kind, LatKind());
+		it = lat_kinds_.end() - 1;
+	}
+	LatKind &k = it->second;
+	k.count++;
+	k.total.add(r.total_ps);
+	for (int i = 0; i < kParts; i++)
+		k.sum.ps[i] += r.parts.ps[i];
+	// The slowest, slowest first (ties: the earlier request first).
+	if (top_.size() < kTopRequests || r.total_ps > top_.back().total_ps) {
+		auto pos = std::upper_bound(top_.begin(), top_.end(), r.total_ps,
+					    [](uint64_t t, const LatRequest &x) { return t > x.total_ps; });
+		top_.insert(pos, r);
+		if (top_.size() > kTopRequests)
+			top_.pop_back();
+	}
+	if (requests_.size() < kMaxRequests)
+		requests_.push_back(std::move(r));
+}
+
+// The critical path of one CMD_SYNC (docs/timing.md): the command processor
+// runs the batch's commands one after another (fetch reads, decode); each
+// invalidation then completes on its own (the TCU's pass over its structures,
+// the TBUs' messages); the SYNC completes when the processor reaches it and
+// the last invalidation is done, plus its own work (and MSI write). The path
+// runs from the first command's arrival through the processor up to the
+// invalidation that finished last (or up to the SYNC itself when the
+// processor finished last), then that invalidation's own work, then the
+// SYNC's. Gaps: before the first command, the processor was busy with
+// earlier work (queue); between later commands it waited for the host to
+// publish them (host).
+void RunStats::sync_done(unsigned smmu, const smmu_cmd_report &rep)
+{
+	std::vector<CmdRec> &b = batch_[smmu];
+	CmdRec s{rep.op, false, rep.arrive, rep.start, rep.fetch, rep.exec, rep.exec, rep.done};
+	uint64_t P = 0;
+	size_t crit = b.size();
+	bool inv = false;
+	for (size_t i = 0; i < b.size(); i++) {
+		inv |= b[i].inv;
+		if (b[i].done >= P && b[i].done > b[i].exec) {
+			P = b[i].done;
+			crit = i;
+		}
+	}
+	size_t end = (crit < b.size() && P > s.exec) ? crit : b.size(); // b.size(): the SYNC
+	uint64_t A = b.empty() ? s.arrive : b[0].arrive;
+	uint64_t cyc[kParts] = {};
+	auto sub = [](uint64_t a, uint64_t b2) { return a > b2 ? a - b2 : 0; };
+	uint64_t prev = A;
+	for (size_t i = 0; i <= end; i++) {
+		const CmdRec &c = i < b.size() ? b[i] : s;
+		uint64_t seg = sub(c.start, c.fetch);
+		cyc[i == 0 ? kPartQueue : kPartHost] += sub(seg, prev);
+		cyc[kPartFetch] += c.fetch;
+		cyc[kPartCmdq] += sub(c.exec, c.start);
+		prev = c.exec > prev ? c.exec : prev;
+	}
+	if (end < b.size()) {
+		const CmdRec &c = b[end];
+		if (c.op == SMMU_CMD_ATC_INV) {
+			cyc[kPartAtc] += sub(c.done, c.exec);
+		} else {
+			cyc[kPartInval] += sub(c.tcu_done, c.exec);
+			cyc[kPartTbu] += sub(c.done, c.tcu_done);
+		}
+		cyc[kPartSyncWait] += sub(s.done, c.done);
+	} else {
+		cyc[kPartSyncWait] += sub(s.done, s.exec);
+	}
+	const ClockDomain &clk = clocks_[smmu];
+	SyncBreakdown sb;
+	sb.index = rep.index;
+	sb.arrive_ps = clk.start_ps(A);
+	sb.cmds = (uint32_t)b.size() + 1;
+	sb.invalidates = inv;
+	for (int i = 0; i < kParts; i++)
+		sb.parts.ps[i] = clk.start_ps(cyc[i]);
+	sb.done_ps = sb.arrive_ps + sb.parts.total();
+	b.clear();
+	std::vector<SyncBreakdown> &log = syncs_[smmu];
+	if (log.size() == kSyncLog)
+		log.erase(log.begin());
+	log.push_back(sb);
+	if (!kernel_mode && inv) {
+		LatRequest r;
+		r.kind = "cmdq-batch";
+		r.who = names_[smmu];
+		r.line = record_line;
+		r.start_ps = sb.arrive_ps;
+		r.cmds = sb.cmds;
+		r.parts = sb.parts;
+		add_request(std::move(r));
+	}
 }
 
 Summary RunStats::dma_latency() const
@@ -131,6 +254,11 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 		cerrors_++;
 		return;
 	}
+	if (rep.op == SMMU_CMD_SYNC)
+		sync_done(smmu, rep);
+	else
+		batch_[smmu].push_back(CmdRec{rep.op, rep.invalidation, rep.arrive, rep.start,
+					      rep.fetch, rep.exec, rep.tcu_done, rep.done});
 	std::vector<Pending> &pend = pending_[smmu];
 	if (rep.invalidation) {
 		pend.push_back(Pending{rep.op, rep.arrive});

@@ -24,6 +24,7 @@ namespace smmusim {
 // Latency summary, picoseconds.
 struct Summary {
 	uint64_t count = 0, min = 0, p50 = 0, p99 = 0, max = 0;
+	uint64_t p90 = 0, mean = 0; // mean rounded down
 };
 
 // An exact latency distribution: each distinct value with its count, in an
@@ -72,6 +73,49 @@ struct IoctlRecord {
 	uint32_t ste_writes = 0;  // STE updates
 	uint32_t ste_hitless = 0; // of which never made the STE invalid
 	bool ste_breaking = false;
+};
+
+// ---- the latency breakdown (docs/sim.md "latency") ----
+// Where an invalidating request's simulated time went, in picoseconds. The
+// parts add up to the request's total exactly.
+enum LatPart : uint8_t {
+	kPartHost = 0,     // the kernel's own work (or, bare metal, the host publishing more)
+	kPartCmdq = 1,     // building/writing commands + PROD writes; the SMMU's decode
+	kPartFetch = 2,    // the SMMU's command fetch reads
+	kPartInval = 3,    // the TCU's per-structure invalidation work (TLB, walk cache, config)
+	kPartTbu = 4,      // TBU fan-out past the TCU's pass
+	kPartAtc = 5,      // ATC_INV round trips
+	kPartSyncWait = 6, // CMD_SYNC's own work and the wait until software sees it (poll/MSI)
+	kPartQueue = 7,    // behind other work (a busy command processor, a full queue)
+	kParts = 8,
+};
+extern const char *const kLatPartNames[kParts];
+struct Breakdown {
+	uint64_t ps[kParts] = {};
+	uint64_t total() const
+	{
+		uint64_t t = 0;
+		for (uint64_t v : ps)
+			t += v;
+		return t;
+	}
+};
+struct LatRequest {
+	uint64_t seq = 0;
+	uint32_t line = 0;
+	std::string kind, who;
+	uint64_t start_ps = 0, total_ps = 0;
+	uint32_t cmds = 0;
+	Breakdown parts;
+};
+// The SMMU's side of one CMD_SYNC: from the arrival of the first command it
+// covers to its completion, along the critical path (stats.cc).
+struct SyncBreakdown {
+	uint32_t index = 0; // queue index with wrap bit
+	uint64_t arrive_ps = 0, done_ps = 0;
+	uint32_t cmds = 0;
+	bool invalidates = false; // covered a CFGI/TLBI/ATC_INV
+	Breakdown parts;          // adds up to done_ps - arrive_ps
 };
 
 class RunStats : public SmmuObserver {
@@ -156,6 +200,25 @@ public:
 	uint64_t waits = 0, expects = 0;
 	uint64_t sim_time_ps = 0;
 
+	// ---- latency breakdown ----
+	// kernel_mode: CMD_SYNCs belong to kernel calls (which make the requests);
+	// otherwise every SYNC that covered an invalidation is a bare-metal
+	// request of its own.
+	bool kernel_mode = false;
+	const SyncBreakdown *find_sync(unsigned smmu, uint32_t index) const;
+	void add_request(LatRequest r);
+	struct LatKind {
+		LatencyHist total;
+		Breakdown sum;
+		uint64_t count = 0;
+	};
+	static constexpr size_t kMaxRequests = 100000; // listed in the report
+	static constexpr size_t kTopRequests = 10;
+	const std::vector<LatRequest> &requests() const { return requests_; }
+	uint64_t requests_total() const { return req_seq_; }
+	const std::vector<std::pair<std::string, LatKind>> &lat_kinds() const { return lat_kinds_; }
+	const std::vector<LatRequest> &top_requests() const { return top_; } // slowest first
+
 	// The bare-metal stale check (a trace without the kernel model): fed every
 	// consumed command, stamped with the record whose register write made the
 	// SMMU consume it. Owned by the replay driver; null when oracle=off.
@@ -205,6 +268,18 @@ public:
 	std::vector<std::string> take_log();
 
 private:
+	struct CmdRec {
+		uint8_t op;
+		bool inv;
+		uint64_t arrive, start, fetch, exec, tcu_done, done;
+	};
+	std::vector<std::vector<CmdRec>> batch_;          // per SMMU, since its last SYNC
+	std::vector<std::vector<SyncBreakdown>> syncs_;   // per SMMU, the last kSyncLog
+	static constexpr size_t kSyncLog = 64;
+	void sync_done(unsigned smmu, const smmu_cmd_report &rep);
+	std::vector<LatRequest> requests_, top_;
+	std::vector<std::pair<std::string, LatKind>> lat_kinds_;
+	uint64_t req_seq_ = 0;
 	std::vector<ClockDomain> clocks_;
 	std::vector<std::string> names_;
 

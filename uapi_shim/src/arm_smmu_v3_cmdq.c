@@ -203,7 +203,9 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		return -EINVAL;
 	/* 1. space in the queue: never overwrite what the SMMU has not read */
 	if (q_space(q) < need) {
+		uint64_t t0 = c->t;
 		int rc = cmdq_poll(smmu, c, need, false);
+		c->t_space += c->t - t0;
 		if (rc) {
 			klog(env, 0, "arm-smmu-v3.%u: CMDQ timeout", smmu->index);
 			return rc;
@@ -221,6 +223,7 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		if ((op >= 0x10 && op <= 0x13) || op == 0x28 || op == 0x2a)
 			kcall_note_tlbi(c, smmu->index, (uint32_t)((cmds[i][0] >> 32) & 0xffff));
 		ktime_charge(c, env->t.cmd_insert);
+		c->t_insert += env->t.cmd_insert;
 		prod = q_inc(q, prod, 1);
 	}
 	uint32_t sync_prod = prod;
@@ -235,20 +238,34 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		kmem_write64(env, slot + 8, s[1]);
 		kcall_note_cmd(c, SMMU_CMD_SYNC);
 		ktime_charge(c, env->t.cmd_insert);
+		c->t_insert += env->t.cmd_insert;
 		prod = q_inc(q, prod, 1);
 	}
 	/* 3. publish: one PROD write (dma_wmb before it orders the entries) */
 	q->prod = prod;
 	if (c->t > smmu->last_t)
 		smmu->last_t = c->t;
+	uint64_t prod_ns = c->t;
 	env->ops->mmio_write(env->host, smmu->index, SMMU_REG_CMDQ_PROD, 4, prod, c->t);
 	ktime_charge(c, env->t.prod_write);
+	c->t_insert += env->t.prod_write;
 	if (!sync || env->debug_bug == SHIM_BUG_SKIP_SYNC_WAIT)
 		return 0;
 	/* 4. wait for the CMD_SYNC */
+	uint64_t begin = c->t;
 	int rc = cmdq_poll(smmu, c, sync_prod, true);
 	if (rc == 0 && (smmu->options & ARM_SMMU_OPT_MSIPOLL))
 		ktime_charge(c, env->t.msi_wakeup);
+	if (c->nwaits < SHIM_CALL_MAX_WAITS) {
+		struct shim_sync_wait *w = &c->waits[c->nwaits++];
+		w->smmu = smmu->index;
+		w->sync_index = sync_prod;
+		w->prod_ns = prod_ns;
+		w->begin_ns = begin;
+		w->end_ns = c->t;
+	} else {
+		c->t_wait_more += c->t - begin;
+	}
 	return rc;
 }
 

@@ -136,6 +136,12 @@ struct kcall {
 	struct {
 		uint32_t smmu, vmid;
 	} tlbi[16];
+	/* where the time went (struct shim_call's breakdown fields) */
+	uint64_t t_insert;     /* commands built and written, PROD writes */
+	uint64_t t_space;      /* waiting for queue space */
+	uint64_t t_wait_more;  /* CMD_SYNC waits past the first SHIM_CALL_MAX_WAITS */
+	uint32_t nwaits;
+	struct shim_sync_wait waits[SHIM_CALL_MAX_WAITS];
 };
 /* Note a TLBI command carrying `vmid` issued to SMMU `smmu`. */
 void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid);

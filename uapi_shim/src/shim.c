@@ -1010,6 +1010,11 @@ static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_
 		out->cmdq_error = k->cmdq_error;
 		out->pinned_pages = s->pinned_in_call;
 		out->unpinned_pages = s->unpinned_in_call;
+		out->t_cmdq_insert = k->t_insert;
+		out->t_cmdq_space = k->t_space;
+		out->nwaits = k->nwaits;
+		memcpy(out->waits, k->waits, sizeof(out->waits));
+		out->t_wait_more = k->t_wait_more;
 	}
 	s->pinned_in_call = s->unpinned_in_call = 0;
 	kcall_end(k);

@@ -92,6 +92,8 @@ uint64_t smmu_inv_tlbs(struct smmu *s, const struct tlb_inv *inv, uint64_t t, ui
 	work += w;
 	t += 2ull * tm->inv_base + (uint64_t)tm->inv_per_entry * work;
 	uint64_t done = t;
+	if (t > s->inv_tcu_done)
+		s->inv_tcu_done = t;
 	obs.cycle = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		uint64_t tw = 0;
@@ -122,6 +124,8 @@ uint64_t smmu_inv_cfg(struct smmu *s, uint32_t lo, uint32_t hi, int64_t ssid_sel
 	uint32_t rm = smmu_cfgc_invalidate(&s->cfgc, lo, hi, ssid_sel, &w);
 	t += tm->inv_base + (uint64_t)tm->inv_per_entry * w;
 	uint64_t done = t;
+	if (t > s->inv_tcu_done)
+		s->inv_tcu_done = t;
 	for (uint32_t i = 0; i < s->cfg.num_tbus; i++) {
 		rm += smmu_cfgc_invalidate(&s->tbu[i].cfgc, lo, hi, ssid_sel, &w);
 		uint64_t end = tbu_message(s, t, w);
@@ -265,6 +269,7 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 	inv.tlb = inv.wc = true;
 	*t += tm->cmd_decode;
 	rep->done = *t;
+	rep->exec = *t;
 
 	switch (op) {
 	case SMMU_CMD_PREFETCH_CONFIG:
@@ -492,9 +497,12 @@ void smmu_cmdq_run(struct smmu *s, uint64_t now)
 		memset(&rep, 0, sizeof(rep));
 		rep.index = cons;
 		rep.arrive = now;
-		if (fetched++ % batch == 0)
+		if (fetched++ % batch == 0) {
 			t += s->cfg.t.mem_read;
+			rep.fetch = s->cfg.t.mem_read;
+		}
 		rep.start = t;
+		s->inv_tcu_done = 0;
 		int err;
 		if (smmu_mem_read(s, base + (uint64_t)(cons & idx_mask) * 16, c, 16)) {
 			err = SMMU_CERROR_ABT;
@@ -504,6 +512,7 @@ void smmu_cmdq_run(struct smmu *s, uint64_t now)
 			rep.cmd[0] = c[0];
 			rep.cmd[1] = c[1];
 			err = cmd_exec(s, c, &t, &rep);
+			rep.tcu_done = s->inv_tcu_done > rep.exec ? s->inv_tcu_done : rep.exec;
 		}
 		if (err) {
 			/* CONS stays on the offending command; ERR before GERROR. */

@@ -325,6 +325,7 @@ struct smmu {
 	uint64_t cmd_t;              /* cycle the processor is free */
 	uint64_t pending_done;       /* latest completion among commands since the last SYNC */
 	uint64_t last_sync_done;
+	uint64_t inv_tcu_done;       /* the running command's TCU pass end (cmd_report.tcu_done) */
 	struct cons_point *cons_log;
 	uint32_t cons_n, cons_cap;
 	bool in_cmdq;                /* re-entrancy guard */

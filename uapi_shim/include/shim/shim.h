@@ -196,6 +196,18 @@ int shim_device_info(const struct shim *s, uint32_t dev, uint32_t *smmu, uint32_
 
 /* ---- one system call's account, for the host's report ---- */
 #define SHIM_CALL_MAX_OPS 256
+/* One CMD_SYNC the call waited for: the PROD write that published it
+ * reached SMMU `smmu` at prod_ns; the kernel waited from begin_ns (after the
+ * write's own cost) to end_ns (completion seen: CONS polled past it, or the
+ * MSI's wake-up). sync_index is the SYNC's command-queue index with its wrap
+ * bit, as the SMMU reports it (smmu_cmd_report.index). */
+struct shim_sync_wait {
+	uint32_t smmu;
+	uint32_t sync_index;
+	uint64_t prod_ns, begin_ns, end_ns;
+};
+#define SHIM_CALL_MAX_WAITS 8
+
 struct shim_call {
 	uint32_t size;                   /* set by the caller: sizeof(struct shim_call) */
 	const char *request;             /* "IOMMU_IOAS_MAP", "open", "close", "mmap", "read",
@@ -215,6 +227,15 @@ struct shim_call {
 	int cmdq_error;        /* CERROR seen while waiting for a SYNC (0: none) */
 	uint64_t pinned_pages; /* pages this call pinned (positive) */
 	uint64_t unpinned_pages;
+	/* Where the time went (ns; the rest of end_ns - start_ns is the
+	 * kernel's own work): building and writing commands and the PROD
+	 * writes; waiting for command-queue space; the CMD_SYNC waits (the
+	 * first SHIM_CALL_MAX_WAITS in full, the time of the others summed). */
+	uint64_t t_cmdq_insert;
+	uint64_t t_cmdq_space;
+	uint32_t nwaits;
+	struct shim_sync_wait waits[SHIM_CALL_MAX_WAITS];
+	uint64_t t_wait_more;
 };
 
 /* Probe every declared SMMU (arm_smmu_device_probe: MMIO at now_ns) and

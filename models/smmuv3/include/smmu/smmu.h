@@ -158,6 +158,15 @@ struct smmu_cmd_report {
 	uint8_t cerror;        /* non-zero: this command stopped the queue */
 	/* Appended: the command as fetched (0 if the fetch aborted). */
 	uint64_t cmd[2];
+	/* Appended, for latency breakdowns: the fetch read charged just before
+	 * `start` (0 when the command came in an earlier fetch), the cycle its
+	 * own work began (start + decode), and when the TCU's structures were
+	 * done with it (invalidations; `exec` otherwise). done - tcu_done is the
+	 * TBU fan-out of an invalidation, or for ATC_INV the ATC round trip
+	 * (tcu_done == exec). */
+	uint32_t fetch;
+	uint64_t exec;
+	uint64_t tcu_done;
 };
 
 /*
