@@ -5,7 +5,10 @@
 // stage 2, with map/unmap churn on guest A's IOAS every 1000 DMAs (the
 // oracle's page index is rebuilt each time). smmusim runs as a subprocess
 // (SystemC elaborates once per process), each configuration twice, the
-// faster run counts. Prints one flat JSON object.
+// faster run counts. The same trace also gives latency.perfetto.mdps: DMA
+// records per second (millions) replayed with the timeline on (`--perfetto
+// FILE`, the oracle on), beside latency.perfetto.baseline_mdps, the same
+// replay without it. Prints one flat JSON object.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,15 +52,19 @@ bool write_trace(const std::string &path, uint64_t n)
 	return out.good();
 }
 
-double run(const std::string &trace, const char *set)
+double run(const std::string &trace, const char *set, const char *perfetto = nullptr)
 {
 	auto t0 = std::chrono::steady_clock::now();
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
-		execl(SMMUSIM_EXE, SMMUSIM_EXE, "replay", trace.c_str(), "--quiet", "--set", set,
-		      (char *)nullptr);
+		if (perfetto)
+			execl(SMMUSIM_EXE, SMMUSIM_EXE, "replay", trace.c_str(), "--quiet", "--set", set,
+			      "--perfetto", perfetto, (char *)nullptr);
+		else
+			execl(SMMUSIM_EXE, SMMUSIM_EXE, "replay", trace.c_str(), "--quiet", "--set", set,
+			      (char *)nullptr);
 		_exit(127);
 	}
 	int ws = 0;
@@ -99,9 +106,15 @@ int main(int argc, char **argv)
 		on = a < on ? a : on;
 		off = b < off ? b : off;
 	}
+	std::string timeline = path + ".perfetto.json";
+	double tl = run(path, "oracle=on", timeline.c_str());
+	unlink(timeline.c_str());
 	unlink(path.c_str());
+	if (tl < 0)
+		return 1;
 	printf("{\n  \"oracle.overhead\": %.3f,\n  \"oracle.on_s\": %.3f,\n  \"oracle.off_s\": %.3f,\n"
-	       "  \"oracle.dmas\": %" PRIu64 "\n}\n",
-	       on / off, on, off, n);
+	       "  \"oracle.dmas\": %" PRIu64 ",\n  \"latency.perfetto.mdps\": %.3f,\n"
+	       "  \"latency.perfetto.baseline_mdps\": %.3f,\n  \"latency.perfetto.overhead\": %.3f\n}\n",
+	       on / off, on, off, n, (double)n / tl / 1e6, (double)n / on / 1e6, tl / on);
 	return 0;
 }

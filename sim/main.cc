@@ -20,10 +20,11 @@ namespace {
 const char kUsage[] =
 	"usage: smmusim COMMAND [ARGS]\n"
 	"\n"
-	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--quiet]\n"
+	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--perfetto OUT] [--quiet]\n"
 	"         run a trace on the SystemC platform and print a report; --json\n"
-	"         writes the report as JSON to OUT (- for stdout), --quiet drops the\n"
-	"         text report. Exit status: 0 ok, 1 usage/I/O/not supported yet,\n"
+	"         writes the report as JSON to OUT (- for stdout), --perfetto the\n"
+	"         timeline as Chrome trace-event JSON (ui.perfetto.dev), --quiet drops\n"
+	"         the text report. Exit status: 0 ok, 1 usage/I/O/not supported yet,\n"
 	"         2 malformed trace, 3 isolation violation, 4 assertion failed.\n"
 	"  check FILE [--set KEY=VALUE ...]\n"
 	"         validate a trace (and its parameters) without running it\n"
@@ -97,9 +98,10 @@ int sc_main(int argc, char **argv)
 			opt.json_out = argv[++i];
 		} else if (a == "--quiet" && cmd == "replay") {
 			opt.text = false;
-		} else if (a == "--perfetto") {
-			std::cerr << "smmusim: error: not supported yet: --perfetto\n";
-			return 1;
+		} else if (a == "--perfetto" && cmd == "replay") {
+			if (i + 1 >= argc)
+				return usage_error("--perfetto expects a file name");
+			opt.perfetto_out = argv[++i];
 		} else if (!a.empty() && a[0] == '-' && a != "-") {
 			return usage_error("unknown option '" + a + "'");
 		} else if (opt.trace.empty()) {

@@ -178,6 +178,9 @@ private:
 	shim_cmdq_oracle *cmdq_oracle_ = nullptr;
 	std::vector<RunStats::Violation> bm_viol_;
 	void bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line);
+	// New violations as instant events on the timeline (--perfetto).
+	size_t tl_kviol_ = 0, tl_bmviol_ = 0;
+	void timeline_violations();
 	void oracle_record(uint32_t line)
 	{
 		stats_.record_line = line;
@@ -411,6 +414,70 @@ void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32
 	bm_viol_.push_back(r);
 }
 
+void ReplayDriver::timeline_violations()
+{
+	Timeline *tl = stats_.timeline;
+	if (!tl)
+		return;
+	auto emit = [&](const shim_violation &v) {
+		std::string a = "\"line\": " + std::to_string(v.line) + ", \"smmu\": " +
+				std::to_string(v.smmu) + ", \"vmid\": " + std::to_string(v.vmid);
+		auto str = [&](const char *k, const char *val) {
+			if (!val || !*val)
+				return;
+			a += std::string(", \"") + k + "\": \"";
+			for (const char *p = val; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					a += '\\';
+				a += (unsigned char)*p < 0x20 ? ' ' : *p;
+			}
+			a += "\"";
+		};
+		str("owner", v.owner);
+		str("other", v.other);
+		str("device", v.device);
+		str("served_by", v.hit);
+		str("inserted_for", v.inserted_for);
+		if (v.origin_line)
+			a += ", \"inserted_at_line\": " + std::to_string(v.origin_line);
+		if (v.entry_size) {
+			char b[96];
+			snprintf(b, sizeof(b), ", \"entry\": \"[0x%llx, +0x%llx) -> 0x%llx\"",
+				 (unsigned long long)v.entry_base, (unsigned long long)v.entry_size,
+				 (unsigned long long)v.entry_out);
+			a += b;
+		}
+		str("detail", v.detail);
+		tl->violation(shim_violation_kind_name(v.kind), now_ps(), a);
+	};
+	if (kernel_ && kernel_->booted()) {
+		size_t n = shim_violation_count(kernel_->k());
+		for (; tl_kviol_ < n; tl_kviol_++) {
+			shim_violation v{};
+			if (shim_violation_at(kernel_->k(), tl_kviol_, &v) == 0)
+				emit(v);
+		}
+	}
+	for (; tl_bmviol_ < bm_viol_.size(); tl_bmviol_++) {
+		const RunStats::Violation &r = bm_viol_[tl_bmviol_];
+		shim_violation v{};
+		v.kind = (unsigned)shim_violation_kind_by_name(r.kind.c_str());
+		v.line = r.line;
+		v.smmu = r.smmu;
+		v.vmid = r.vmid;
+		v.origin_line = r.origin_line;
+		v.entry_base = r.entry_base;
+		v.entry_size = r.entry_size;
+		v.entry_out = r.entry_out;
+		snprintf(v.device, sizeof(v.device), "%s", r.device.c_str());
+		snprintf(v.hit, sizeof(v.hit), "%s", r.hit.c_str());
+		snprintf(v.owner, sizeof(v.owner), "%s", r.owner.c_str());
+		snprintf(v.inserted_for, sizeof(v.inserted_for), "%s", r.inserted_for.c_str());
+		snprintf(v.detail, sizeof(v.detail), "%s", r.detail.c_str());
+		emit(v);
+	}
+}
+
 // A violation no `expect violation` covered ends the replay with exit 3
 // (after the report is written, like every other ending).
 bool ReplayDriver::check_violations()
@@ -435,6 +502,11 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
 	DmaResult res;
 	dev.dma(req, delay, res);
+	if (stats_.timeline) {
+		uint64_t base = sc_core::sc_time_stamp().value();
+		stats_.timeline->dma(d.dev, base + start, base + delay.value(), res.hit,
+				     (uint8_t)res.outcome, res.event, d.addr, res.pa, d.write);
+	}
 	if (kernel_->booted()) {
 		// The oracle: did this DMA reach a page its owner may reach now?
 		shim_dma_check chk{};
@@ -458,6 +530,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK) {
 		bare_metal_check(d, res, op.line ? op.line : (rec ? rec->line : 0));
 	}
+	timeline_violations();
 	// What software can see decides: a fault is a termination with an event
 	// in the event queue; an event the SMMU raised but did not record
 	// (suppressed, queue off or full) leaves a plain abort (TRACE-FORMAT.md:
@@ -892,9 +965,16 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 		// A guest's TLBI that removed SMMU entries of another owner.
 		int fd;
 		std::string proc;
-		if (vm_fd(rec, vmv, "cpu tlbi", fd, proc))
+		if (vm_fd(rec, vmv, "cpu tlbi", fd, proc)) {
 			shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid, removed);
+			if (stats_.timeline)
+				stats_.timeline->cpu_tlbi(proc, opv->s,
+							  sc_core::sc_time_stamp().value() + delay.value(),
+							  "\"vmid\": " + std::to_string(t.vmid) +
+								  ", \"removed\": " + std::to_string(removed));
+		}
 	}
+	timeline_violations();
 	return true;
 }
 
@@ -1047,6 +1127,8 @@ bool ReplayDriver::exec_vcpu(const trc_record &rec)
 	c.size = sizeof(c);
 	int rc = shim_kvm_vcpu(kernel_->k(), proc.c_str(), fd, (unsigned)vcpu, (unsigned)cpu, load,
 			       now_ps() / 1000, &c);
+	if (stats_.timeline && rc >= 0)
+		stats_.timeline->vcpu(proc, fd, (unsigned)vcpu, (unsigned)cpu, load, now_ps());
 	uint64_t end = c.end_ns * 1000, now = now_ps();
 	if (end > now) {
 		qk_.inc(sc_time::from_value(end - now));
@@ -1157,6 +1239,15 @@ void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 {
 	stats_.syscalls++;
 	latency_request(c, who);
+	if (stats_.timeline) {
+		std::string a = "\"line\": " + std::to_string(stats_.record_line) +
+				", \"errno\": " + std::to_string(c.err) +
+				", \"cmds\": " + std::to_string(c.ncmds) +
+				", \"syncs\": " + std::to_string(c.syncs);
+		stats_.timeline->syscall(who, c.request ? c.request : "syscall", c.start_ns * 1000,
+					 c.end_ns * 1000, a);
+		timeline_violations();
+	}
 	// The oracle: a call that issued a CMD_SYNC must not return before the
 	// SMMU completed it (what it invalidated may still be in use).
 	uint64_t late_done = 0;
@@ -1293,6 +1384,8 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	shim_call c{};
 	c.size = sizeof(c);
 	uint64_t now_ns = now_ps() / 1000;
+	if (stats_.timeline)
+		stats_.timeline->begin_call();
 	auto no_field = [](const char *, uint64_t &) { return false; };
 	switch (rec.verb) {
 	case TRC_VERB_OPEN: {
@@ -1643,6 +1736,8 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 
 	shim_call c{};
 	c.size = sizeof(c);
+	if (stats_.timeline)
+		stats_.timeline->begin_call();
 	int64_t ret = shim_ioctl(k, proc.c_str(), fd, reqno, arg, now_ps() / 1000, &c);
 	uint64_t start = now_ps();
 	kernel_done(c, proc);
@@ -1840,6 +1935,12 @@ Replay::~Replay()
 	source_.reset();
 	if (reader_)
 		trc_reader_close(reader_);
+	// The kernel model closes what is still open when the platform goes:
+	// no timeline by then.
+	if (stats_)
+		stats_->timeline = nullptr;
+	driver_.reset();
+	platform_.reset();
 }
 
 bool Replay::read_header(SimError &err)
@@ -2000,6 +2101,13 @@ void Replay::elaborate()
 	}
 	stats_.reset(new RunStats(clocks, names));
 	stats_->records = header_records_;
+	if (!opt_.perfetto_out.empty()) {
+		std::vector<std::string> devs;
+		for (const DeviceSpec &d : spec_.devices)
+			devs.push_back(d.name);
+		timeline_.reset(new Timeline(names, devs));
+		stats_->timeline = timeline_.get();
+	}
 	platform_.reset(new Platform("platform", spec_, stats_.get()));
 	if (spec_.plat.reader_thread)
 		source_.reset(new ThreadedSource(reader_, first_, first_rc_, *decoder_));
@@ -2030,6 +2138,15 @@ int Replay::finish(std::ostream &out, std::ostream &err)
 	if (!error_.msg.empty())
 		err << error_.msg << "\n";
 	int status = outcome_.exit_status;
+	if (timeline_) {
+		std::string why;
+		if (!timeline_->write(opt_.perfetto_out, stats_->sim_time_ps, why)) {
+			err << "smmusim: error: " << why << "\n";
+			if (status == kExitOk)
+				status = kExitUsage;
+		}
+		stats_->timeline = nullptr;
+	}
 	if (!opt_.json_out.empty()) {
 		std::string json = report_json(entries);
 		if (opt_.json_out == "-") {

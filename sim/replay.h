@@ -35,6 +35,7 @@ struct ReplayOptions {
 	std::vector<std::pair<std::string, std::string>> sets; // --set KEY=VALUE, in order
 	std::string json_out;                                    // "" none, "-" stdout
 	bool text = true;                                        // print the text report
+	std::string perfetto_out;                                // --perfetto OUT ("" none)
 };
 
 class ReplayDriver;
@@ -73,6 +74,7 @@ private:
 	std::unique_ptr<Platform> platform_;
 	std::unique_ptr<OpSource> source_;
 	std::unique_ptr<ReplayDriver> driver_;
+	std::unique_ptr<Timeline> timeline_;
 	RunOutcome outcome_;
 	SimError error_;
 };

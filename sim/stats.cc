@@ -230,8 +230,10 @@ uint64_t RunStats::dma_hits(uint8_t hit) const
 	return hit < SMMU_HIT_COUNT ? dma_ps_[hit].count() : 0;
 }
 
-void RunStats::on_event(unsigned, const smmu_event &ev, bool recorded, uint64_t)
+void RunStats::on_event(unsigned smmu, const smmu_event &ev, bool recorded, uint64_t cycle)
 {
+	if (timeline)
+		timeline->smmu_event(smmu, ev, recorded, clocks_[smmu].start_ps(cycle));
 	EventCount &e = events_[ev.id];
 	e.count++;
 	if (recorded)
@@ -254,6 +256,9 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 		cerrors_++;
 		return;
 	}
+	if (timeline)
+		timeline->command(smmu, rep, clk.start_ps(rep.start > rep.fetch ? rep.start - rep.fetch : 0),
+				  clk.start_ps(rep.exec), clk.start_ps(rep.done));
 	if (rep.op == SMMU_CMD_SYNC)
 		sync_done(smmu, rep);
 	else

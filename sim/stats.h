@@ -18,6 +18,7 @@
 #include "smmu/smmu.h"
 #include "shim/shim.h"
 #include "smmu_module.h"
+#include "timeline.h"
 
 namespace smmusim {
 
@@ -199,6 +200,10 @@ public:
 	uint64_t cpu_tlbis = 0, cpu_tlbi_removed = 0;
 	uint64_t waits = 0, expects = 0;
 	uint64_t sim_time_ps = 0;
+
+	// The timeline (--perfetto), or null.
+	Timeline *timeline = nullptr;
+	const ClockDomain &clock(unsigned smmu) const { return clocks_[smmu]; }
 
 	// ---- latency breakdown ----
 	// kernel_mode: CMD_SYNCs belong to kernel calls (which make the requests);

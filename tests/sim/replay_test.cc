@@ -221,7 +221,9 @@ TEST(SimReplay, OtherCommands)
 	EXPECT_EQ(Smmusim({"replay"}).status, 1);
 	EXPECT_EQ(Smmusim({"replay", kS1, "--set", "novalue"}).status, 1);
 	EXPECT_EQ(Smmusim({"replay", "/nonexistent/x.trace"}).status, 1);
-	EXPECT_EQ(Smmusim({"replay", kS1, "--perfetto", "x"}).status, 1);
+	EXPECT_EQ(Smmusim({"replay", kS1, "--perfetto"}).status, 1) << "--perfetto needs a file";
+	EXPECT_EQ(Smmusim({"replay", kS1, "--perfetto", "/nonexistent/dir/t.json"}).status, 1)
+		<< "an unwritable timeline is an I/O error";
 }
 
 // fault=EVENT holds when the SMMU raised that event, recorded or not; with
