@@ -97,6 +97,7 @@ public:
 	~ReplayDriver() override
 	{
 		stats_.cmdq_oracle = nullptr;
+		stats_.oracle_kernel = nullptr;
 		shim_cmdq_oracle_destroy(cmdq_oracle_);
 	}
 
@@ -1372,6 +1373,8 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		return fail(kExitUsage, rec.line, rec.col, why + ": " + record_text(rec));
 	}
 	if (booting) {
+		if (spec_.kernel.oracle)
+			stats_.oracle_kernel = kernel_->k();
 		// The first system call waits for the driver's probe (boot time).
 		uint64_t end = kernel_->boot_end_ns() * 1000, now = now_ps();
 		if (end > now) {

@@ -24,6 +24,7 @@ SmmuModule::SmmuModule(sc_core::sc_module_name name, unsigned index, const smmu_
 	ops.msi = op_msi;
 	ops.event = op_event;
 	ops.cmd_done = op_cmd_done;
+	ops.inv_removed = op_inv_removed;
 	ops.log = op_log;
 	// ats_inv stays NULL: no PCIe function has an ATC yet, so the model
 	// completes CMD_ATC_INV at once (smmu.h).
@@ -367,6 +368,13 @@ void SmmuModule::op_cmd_done(void *host, const struct smmu_cmd_report *rep)
 		m->revoke_dmi();
 	if (m->observer_)
 		m->observer_->on_cmd(m->index_, *rep);
+}
+
+void SmmuModule::op_inv_removed(void *host, const struct smmu_removed_entry *e, uint64_t cycle)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	if (m->observer_)
+		m->observer_->on_removed(m->index_, *e, cycle);
 }
 
 void SmmuModule::op_log(void *host, int level, const char *msg)

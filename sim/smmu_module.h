@@ -46,6 +46,11 @@ public:
 	virtual void on_event(unsigned smmu, const smmu_event &ev, bool recorded, uint64_t cycle) = 0;
 	virtual void on_cmd(unsigned smmu, const smmu_cmd_report &rep) = 0;
 	virtual void on_log(unsigned smmu, int level, const char *msg) = 0;
+	// An entry an invalidation removed (the model's inv_removed observer).
+	virtual void on_removed(unsigned smmu, const smmu_removed_entry &e, uint64_t cycle)
+	{
+		(void)smmu, (void)e, (void)cycle;
+	}
 };
 
 // An interrupt output. Pulses are delivered at their cycle by the kernel; a
@@ -157,6 +162,7 @@ private:
 	static int op_msi(void *host, uint64_t addr, uint32_t data, uint64_t cycle);
 	static void op_event(void *host, const struct smmu_event *ev, bool recorded, uint64_t cycle);
 	static void op_cmd_done(void *host, const struct smmu_cmd_report *rep);
+	static void op_inv_removed(void *host, const struct smmu_removed_entry *e, uint64_t cycle);
 	static void op_log(void *host, int level, const char *msg);
 	int walker_access(bool write, uint64_t pa, void *buf, uint32_t len);
 

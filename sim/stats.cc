@@ -281,6 +281,25 @@ void RunStats::on_cmd(unsigned smmu, const smmu_cmd_report &rep)
 	}
 }
 
+void RunStats::on_removed(unsigned smmu, const smmu_removed_entry &e, uint64_t)
+{
+	if (!oracle_kernel)
+		return;
+	shim_removed_entry r{};
+	r.smmu = smmu;
+	r.structure = smmu_hit_name((smmu_hit)e.structure);
+	r.tbu = e.tbu;
+	r.world = e.world;
+	r.vmid = e.vmid;
+	r.asid = e.asid;
+	r.base = e.base;
+	r.size = e.size;
+	r.out = e.out;
+	r.sid = e.sid;
+	r.origin = e.walk_origin;
+	shim_oracle_removed(oracle_kernel, &r);
+}
+
 uint64_t RunStats::invalidations_uncovered() const
 {
 	uint64_t n = 0;

@@ -236,6 +236,10 @@ public:
 	// CMD_SYNCs reported since the host last looked: {arrive, done} in ps.
 	std::vector<std::pair<uint64_t, uint64_t>> recent_syncs;
 	void on_log(unsigned smmu, int level, const char *msg) override;
+	void on_removed(unsigned smmu, const smmu_removed_entry &e, uint64_t cycle) override;
+	// The kernel model whose oracle hears of removed entries (provenance of
+	// foreign invalidations), or null.
+	shim *oracle_kernel = nullptr;
 
 	// ---- readers (for the report) ----
 	uint64_t dma_count() const

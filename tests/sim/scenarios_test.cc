@@ -160,3 +160,17 @@ TEST(Scenarios, BareMetalStaleCheckCatchesASeededModelBug)
 	unlink(expected.c_str());
 	unlink(stripped.c_str());
 }
+
+// A foreign invalidation names an entry of the other owner it removed: the
+// structure, the device and owner it was made for, the record that made it.
+TEST(Scenarios, ForeignInvalidationNamesARemovedEntry)
+{
+	Replayed r = Replay(std::string(SIM_SCENARIOS_DIR) + "/seed000_btm_smmu_ida.trace");
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::regex re("\\{\"kind\": \"foreign-invalidation\"[^\\n]*\"served_by\": \"(utlb|mtlb|tlb|"
+		      "walk_cache)\", \"inserted_at_line\": (\\d+), \"inserted_for\": \"nic0 \\(vmm0\\)\"");
+	std::smatch m;
+	ASSERT_TRUE(std::regex_search(r.json, m, re)) << r.json;
+	EXPECT_GT(std::stoul(m[2]), 0u);
+	EXPECT_NE(r.json.find("of them vmm0's (e.g. a "), std::string::npos);
+}

@@ -50,8 +50,10 @@ int shim_violation_kind_by_name(const char *name)
 
 void shim_oracle_set_record(struct shim *s, uint32_t line)
 {
-	if (s)
+	if (s) {
 		s->oracle_line = line;
+		s->nremoved = s->removed_total = 0; /* removals belong to one record */
+	}
 }
 
 size_t shim_violation_count(const struct shim *s)
@@ -598,6 +600,71 @@ static void scan_alias(struct shim *s)
 	}
 }
 
+void shim_oracle_removed(struct shim *s, const struct shim_removed_entry *e)
+{
+	if (!s || !e || !s->cfg.oracle || !s->booted)
+		return;
+	s->removed_total++;
+	if (s->nremoved >= SHIM_ORACLE_MAX_REMOVED)
+		return;
+	uint32_t i = s->nremoved++;
+	s->removed[i] = *e;
+	snprintf(s->removed_structure[i], sizeof(s->removed_structure[i]), "%s",
+	         e->structure ? e->structure : "?");
+	s->removed[i].structure = s->removed_structure[i];
+}
+
+/* v->detail from a format, cut to fit (never overrun). */
+static void set_detail(struct shim_violation *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_detail(struct shim_violation *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* The device behind (smmu, sid), or NULL. */
+static const struct shim_dev *dev_by_sid(const struct shim *s, uint32_t smmu, uint32_t sid)
+{
+	for (uint32_t i = 0; i < s->ndevs; i++)
+		if (s->devs[i]->smmu_index == smmu && s->devs[i]->sid == sid)
+			return s->devs[i];
+	return NULL;
+}
+
+/* Provenance of a foreign invalidation: the entries of `victim` (an owner)
+ * under (smmu, vmid) removed during this call. Fills the entry fields of v
+ * with the first and returns how many there were. */
+static uint32_t removed_of(const struct shim *s, struct shim_violation *v, uint32_t smmu,
+                           uint32_t vmid, const char *victim)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < s->nremoved; i++) {
+		const struct shim_removed_entry *e = &s->removed[i];
+		if (e->smmu != smmu || e->vmid != vmid)
+			continue;
+		const struct shim_dev *d = dev_by_sid(s, smmu, e->sid);
+		const char *o = d ? dev_owner(d) : NULL;
+		if (!o || !same_proc(o, victim))
+			continue;
+		if (n++)
+			continue;
+		snprintf(v->hit, sizeof(v->hit), "%s", e->structure);
+		snprintf(v->device, sizeof(v->device), "%s", d->name);
+		snprintf(v->inserted_for, sizeof(v->inserted_for), "%s (%s)", d->name, o);
+		v->sid = e->sid;
+		v->world = e->world;
+		v->asid = e->asid;
+		v->entry_base = e->base;
+		v->entry_size = e->size;
+		v->entry_out = e->out;
+		v->origin_line = e->origin;
+	}
+	return n;
+}
+
 /* A VMID a call's TLBIs targeted on `smmu`: a live context of another
  * process under it lost entries on the caller's behalf. */
 static void check_foreign(struct shim *s, const char *caller, uint32_t smmu, uint32_t vmid,
@@ -619,9 +686,24 @@ static void check_foreign(struct shim *s, const char *caller, uint32_t smmu, uin
 		}
 		if (!callers)
 			continue;
-		ctx_viol(s, SHIM_VIOL_FOREIGN_INV, smmu, vmid, caller, l->owner,
-		         "smmu%u: %s on behalf of %s invalidated VMID %u, which %s's %s also uses", smmu,
-		         how, caller, vmid, l->owner, l->kind);
+		struct shim_violation v;
+		memset(&v, 0, sizeof(v));
+		v.kind = SHIM_VIOL_FOREIGN_INV;
+		v.smmu = smmu;
+		v.vmid = (uint16_t)vmid;
+		v.asid = 0x10000;
+		snprintf(v.owner, sizeof(v.owner), "%s", caller);
+		snprintf(v.other, sizeof(v.other), "%s", l->owner);
+		uint32_t hit = removed_of(s, &v, smmu, vmid, l->owner);
+		if (hit)
+			set_detail(&v, "smmu%u: %s on behalf of %s invalidated VMID %u, which %s's %s "
+			           "also uses: removed %u of its entries (e.g. a %s entry made for %s)",
+			           smmu, how, caller, vmid, l->owner, l->kind, hit, v.hit, v.inserted_for);
+		else
+			set_detail(&v, "smmu%u: %s on behalf of %s invalidated VMID %u, which %s's %s "
+			           "also uses (none of its entries was cached this time)",
+			           smmu, how, caller, vmid, l->owner, l->kind);
+		viol_add(s, &v);
 	}
 }
 
@@ -630,11 +712,12 @@ void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k
 	if (!s->cfg.oracle || !s->booted)
 		return;
 	scan_alias(s);
-	if (!caller || !k->ntlbi)
-		return;
-	note_inv(s, caller);
-	for (uint32_t i = 0; i < k->ntlbi; i++)
-		check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid, "a TLBI command");
+	if (caller && k->ntlbi) {
+		note_inv(s, caller);
+		for (uint32_t i = 0; i < k->ntlbi; i++)
+			check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid, "a TLBI command");
+	}
+	s->nremoved = s->removed_total = 0;
 }
 
 int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed)
@@ -653,11 +736,28 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);
 		if (!l->live || !l->stes || l->vmid != vmid || !strcmp(l->owner, caller))
 			continue;
-		ctx_viol(s, SHIM_VIOL_FOREIGN_INV, l->smmu, vmid, caller, l->owner,
-		         "smmu%u: a broadcast TLBI of %s (its KVM VMID %u, by BTM) removed %u entries "
-		         "while %s's %s uses VMID %u",
-		         l->smmu, caller, vmid, removed, l->owner, l->kind, vmid);
+		struct shim_violation v;
+		memset(&v, 0, sizeof(v));
+		v.kind = SHIM_VIOL_FOREIGN_INV;
+		v.smmu = l->smmu;
+		v.vmid = (uint16_t)vmid;
+		v.asid = 0x10000;
+		snprintf(v.owner, sizeof(v.owner), "%s", caller);
+		snprintf(v.other, sizeof(v.other), "%s", l->owner);
+		uint32_t theirs = removed_of(s, &v, l->smmu, vmid, l->owner);
+		if (theirs)
+			set_detail(&v, "smmu%u: a broadcast TLBI of %s (its KVM VMID %u, by BTM) removed "
+			           "%u entries, %u of them %s's (e.g. a %s entry made for %s), while %s's "
+			           "%s uses VMID %u",
+			           l->smmu, caller, vmid, removed, theirs, l->owner, v.hit, v.inserted_for,
+			           l->owner, l->kind, vmid);
+		else
+			set_detail(&v, "smmu%u: a broadcast TLBI of %s (its KVM VMID %u, by BTM) removed "
+			           "%u entries while %s's %s uses VMID %u",
+			           l->smmu, caller, vmid, removed, l->owner, l->kind, vmid);
+		viol_add(s, &v);
 	}
+	s->nremoved = s->removed_total = 0;
 	return (int)(s->nviol - before);
 }
 

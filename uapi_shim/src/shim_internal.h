@@ -386,6 +386,10 @@ struct shim {
 	struct shim_violation *viol;
 	size_t nviol, capviol;
 	uint32_t oracle_line; /* the host's current record */
+	/* entries removed during the current call / broadcast (provenance) */
+	struct shim_removed_entry removed[SHIM_ORACLE_MAX_REMOVED];
+	char removed_structure[SHIM_ORACLE_MAX_REMOVED][12];
+	uint32_t nremoved, removed_total;
 	void *oracle_cache;   /* oracle.c's per-IOAS page index */
 	struct {
 		char name[48];

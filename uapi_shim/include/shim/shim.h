@@ -527,6 +527,24 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c);
 /* A broadcast TLBI executed by a vCPU of the VM `vmfd` of `proc`, carrying
  * KVM VMID `vmid`, that removed `removed` SMMU entries. */
 int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed);
+/* One cache entry an invalidation removed (the model's inv_removed
+ * observer, relayed by the host while the call or broadcast runs). The
+ * oracle keeps those of the current call (the first SHIM_ORACLE_MAX_REMOVED)
+ * as provenance for foreign-invalidation: which entry of the other owner was
+ * removed, from which structure, inserted by which record for which stream. */
+struct shim_removed_entry {
+	uint32_t smmu;
+	const char *structure; /* "utlb", "mtlb", "tlb", "walk_cache" */
+	uint32_t tbu;
+	uint8_t world;
+	uint16_t vmid;
+	uint32_t asid;         /* 0x10000: none */
+	uint64_t base, size, out;
+	uint32_t sid;          /* the stream whose walk made it */
+	uint32_t origin;       /* the record that inserted it */
+};
+#define SHIM_ORACLE_MAX_REMOVED 256
+void shim_oracle_removed(struct shim *s, const struct shim_removed_entry *e);
 /* A violation the host found (e.g. a call that returned before the SMMU
  * completed its CMD_SYNC: the host sees the model's timing); recorded like
  * the oracle's own (line: the current record when 0). 1 if new, else 0. */
