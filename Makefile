@@ -26,7 +26,7 @@ run: build
 # trace reader and smmusim itself, malformed-trace corpus included).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency'
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

@@ -232,10 +232,12 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 				a += ", \"device\": ";
 				json_string(a, v.device);
 				a += ", \"sid\": " + std::to_string(v.sid) + ", \"ssid\": " + std::to_string(v.ssid);
-				a += ", \"addr\": ";
-				json_string(a, hex_text(v.addr));
-				a += ", \"pa\": ";
-				json_string(a, hex_text(v.pa));
+				if (v.kind == "cross-domain" || v.kind == "stale") {
+					a += ", \"addr\": ";
+					json_string(a, hex_text(v.addr));
+					a += ", \"pa\": ";
+					json_string(a, hex_text(v.pa));
+				}
 				a += ", \"served_by\": ";
 				json_string(a, v.hit);
 				if (v.origin_line)
