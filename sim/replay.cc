@@ -514,6 +514,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.dev = d.dev;
 		chk.addr = d.addr;
 		chk.ssid = d.ssv ? d.ssid : 0;
+		chk.ssv = d.ssv;
 		chk.translated = res.outcome == SMMU_XLATE_OK;
 		chk.pa = res.pa;
 		const smmu_xlate_result &x = res.xlate;

@@ -124,6 +124,32 @@ TEST(Scenarios, SeededDriverBugsAreCaught)
 	}
 }
 
+// Seed 003: the oracle keeps one domain per PASID. With the TLBI skipped,
+// PASID 1 (vm0's) keeps using a translation its IOAS unmapped: stale inside
+// vm0's domain, named by PASID, while PASID 2 (vm1's) is untouched; with the
+// CFGI skipped, PASID 1 still translates after its detach.
+TEST(Scenarios, PasidDomainsAreCheckedPerPasid)
+{
+	std::string path = Stripped(std::string(SIM_SCENARIOS_DIR) + "/seed003_pasid.trace");
+	Replayed clean = Replay(path);
+	EXPECT_EQ(clean.status, 0) << clean.err;
+	EXPECT_TRUE(Kinds(clean.json).empty());
+	for (const char *bug : {"skip-tlbi", "skip-cfgi"}) {
+		SCOPED_TRACE(bug);
+		Replayed r = Replay(path, {std::string("debug.bug=") + bug});
+		EXPECT_EQ(r.status, 3) << r.err;
+		std::vector<std::string> k = Kinds(r.json);
+		ASSERT_FALSE(k.empty()) << r.json.substr(0, 1500);
+		for (const std::string &kind : k)
+			EXPECT_EQ(kind, "stale");
+		EXPECT_NE(r.json.find("\"other\": \"vmm0/vm0\""), std::string::npos);
+		EXPECT_NE(r.json.find("\"ssid\": 1,"), std::string::npos);
+		EXPECT_NE(r.json.find("nic0 PASID 1 reached its owner's page"), std::string::npos);
+		EXPECT_EQ(r.json.find("\"ssid\": 2,"), std::string::npos);
+	}
+	unlink(path.c_str());
+}
+
 } // namespace
 
 // The bare-metal stale check: invalidate.trace issues TLBI_NH_VA + CMD_SYNC

@@ -516,6 +516,11 @@ unsigned arm_smmu_asid_bits(const struct arm_smmu_device *smmu)
 	return smmu->asid_bits;
 }
 
+unsigned arm_smmu_ssid_bits(const struct arm_smmu_device *smmu)
+{
+	return smmu->ssid_bits;
+}
+
 /* ---- masters ---- */
 
 /* arm_smmu_init_l2_strtab: an L2 table of abort STEs for sid's L1 slot. */
@@ -591,10 +596,13 @@ void arm_smmu_release_master(struct arm_smmu_master *m, struct kcall *c)
 	struct arm_smmu_device *smmu = m->smmu;
 	/* The core moves the device to its release (blocked) domain first;
 	 * "Put the STE back to what arm_smmu_init_strtab() sets". */
+	while (m->npasids)
+		arm_smmu_remove_dev_pasid(m, m->pasids[0].pasid, c);
 	arm_smmu_attach_dev(arm_smmu_blocked_domain(), m, c);
 	if (m->vdev_vsmmu)
 		arm_vsmmu_vdevice_unset(m->vdev_vsmmu, m);
 	arm_smmu_free_cd_tables(m);
+	free(m->pasids);
 	for (size_t i = 0; i < smmu->nmasters; i++) {
 		if (smmu->masters[i] == m) {
 			smmu->masters[i] = smmu->masters[--smmu->nmasters];

@@ -87,6 +87,7 @@ void arm_smmu_get_hw_regs(const struct arm_smmu_device *smmu, struct arm_smmu_hw
 uint32_t arm_smmu_index(const struct arm_smmu_device *smmu);
 unsigned arm_smmu_vmid_bits(const struct arm_smmu_device *smmu);
 unsigned arm_smmu_asid_bits(const struct arm_smmu_device *smmu);
+unsigned arm_smmu_ssid_bits(const struct arm_smmu_device *smmu); /* IDR1.SSIDSIZE */
 
 /*
  * Interrupts: the host raised `line` (0 event queue, 2 GERROR; enum
@@ -223,6 +224,26 @@ bool arm_smmu_domain_enforce_cc(struct arm_smmu_domain *d);
  * another domain), -EBUSY / -ENOENT for nested rules (digest §3.3).
  */
 int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, struct kcall *c);
+
+/*
+ * PASIDs (arm_smmu_s1_set_dev_pasid / arm_smmu_blocking_set_dev_pasid).
+ * set_dev_pasid puts a stage-1 domain in the CD of `pasid` (> 0): -EINVAL
+ * for another SMMU's domain, a domain that is not stage 1, or while the RID
+ * is attached to something without a CD table (stage 2, nested); -ENOMEM
+ * past the master's CD table. The STE becomes a CD-table STE when it was
+ * not one: S1DSS=TERMINATE under a blocked RID, BYPASS under identity.
+ * A second call for the same PASID replaces its domain hitlessly.
+ * remove_dev_pasid clears the CD (CFGI_CD + SYNC), flushes the domain's tag
+ * if that was its last use on the SMMU, and puts a blocked or identity RID
+ * back to its plain STE when no PASID is left.
+ */
+int arm_smmu_set_dev_pasid(struct arm_smmu_domain *d, struct arm_smmu_master *m, uint32_t pasid,
+                           struct kcall *c);
+void arm_smmu_remove_dev_pasid(struct arm_smmu_master *m, uint32_t pasid, struct kcall *c);
+/* The domain on `pasid` of m (NULL: none) and how many PASIDs are attached. */
+struct arm_smmu_domain *arm_smmu_master_pasid_domain(const struct arm_smmu_master *m,
+                                                     uint32_t pasid);
+size_t arm_smmu_master_npasids(const struct arm_smmu_master *m);
 
 /* IO page table (io-pgtable-arm, 4K granule, blocks where size/alignment
  * allow). prot: IOMMU_READ 1, IOMMU_WRITE 2 (others ignored). */

@@ -65,6 +65,9 @@ static bool master_uses(const struct arm_smmu_master *m, const struct arm_smmu_d
 {
 	if (m->domain == d)
 		return true;
+	for (size_t i = 0; i < m->npasids; i++)
+		if (m->pasids[i].domain == d)
+			return true;
 	return m->domain->kind == ARM_SMMU_DOMAIN_NESTED && m->domain->vsmmu->s2_parent == d;
 }
 
@@ -528,14 +531,23 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 	switch (d->kind) {
 	case ARM_SMMU_DOMAIN_BLOCKED:
 	case ARM_SMMU_DOMAIN_IDENTITY:
-		if (d->kind == ARM_SMMU_DOMAIN_BLOCKED)
+		if (m->npasids) {
+			/* arm_smmu_attach_dev_ste: the CD table stays for the
+			 * PASIDs; substream-less traffic follows S1DSS */
+			arm_smmu_make_cdtable_ste(ste, m, m->ats_enabled,
+			                          d->kind == ARM_SMMU_DOMAIN_BLOCKED
+			                              ? STE_1_S1DSS_TERMINATE
+			                              : STE_1_S1DSS_BYPASS);
+			ats = m->ats_enabled;
+		} else if (d->kind == ARM_SMMU_DOMAIN_BLOCKED) {
 			arm_smmu_make_abort_ste(ste);
-		else
+		} else {
 			arm_smmu_make_bypass_ste(smmu, ste);
+		}
 		arm_smmu_install_ste_for_dev(m, ste, c);
 		m->domain = d;
 		m->vmaster = NULL;
-		attach_commit(m, old, false, c);
+		attach_commit(m, old, ats, c);
 		arm_smmu_clear_cd0(m, c);
 		return 0;
 	case ARM_SMMU_DOMAIN_S1:
@@ -544,6 +556,9 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 			return -EINVAL;
 		if (d->enforce_cc && !m->desc.canwbs)
 			return -EINVAL;
+		/* a stage-2 STE has no CD table for the PASIDs */
+		if (d->kind == ARM_SMMU_DOMAIN_S2 && m->npasids)
+			return -EBUSY;
 		ats = ats_supported(m);
 		if (d->kind == ARM_SMMU_DOMAIN_S1) {
 			arm_smmu_make_s1_cd(cd, m, d);
@@ -565,6 +580,8 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 	case ARM_SMMU_DOMAIN_NESTED: {
 		if (d->vsmmu->smmu != smmu)
 			return -EINVAL;
+		if (m->npasids)
+			return -EBUSY;
 		uint64_t vsid = 0;
 		bool has_vsid = arm_vsmmu_lookup_vsid(d->vsmmu, m, &vsid);
 		unsigned cfg = (unsigned)((d->vste[0] & STE_0_CFG) >> STE_0_CFG_SHIFT);
@@ -581,6 +598,96 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 	}
 	}
 	return -EINVAL;
+}
+
+/* ---- PASIDs ---- */
+
+static struct arm_smmu_pasid_att *pasid_find(const struct arm_smmu_master *m, uint32_t pasid)
+{
+	for (size_t i = 0; i < m->npasids; i++)
+		if (m->pasids[i].pasid == pasid)
+			return &m->pasids[i];
+	return NULL;
+}
+
+struct arm_smmu_domain *arm_smmu_master_pasid_domain(const struct arm_smmu_master *m,
+                                                     uint32_t pasid)
+{
+	const struct arm_smmu_pasid_att *a = m ? pasid_find(m, pasid) : NULL;
+	return a ? a->domain : NULL;
+}
+
+size_t arm_smmu_master_npasids(const struct arm_smmu_master *m)
+{
+	return m ? m->npasids : 0;
+}
+
+int arm_smmu_set_dev_pasid(struct arm_smmu_domain *d, struct arm_smmu_master *m, uint32_t pasid,
+                           struct kcall *c)
+{
+	if (!d || !m || !c || !pasid)
+		return -EINVAL;
+	/* arm_smmu_s1_set_dev_pasid / arm_smmu_set_pasid */
+	if (d->kind != ARM_SMMU_DOMAIN_S1 || d->smmu != m->smmu)
+		return -EINVAL;
+	enum arm_smmu_domain_kind rid = m->domain->kind;
+	if (rid != ARM_SMMU_DOMAIN_S1 && rid != ARM_SMMU_DOMAIN_BLOCKED &&
+	    rid != ARM_SMMU_DOMAIN_IDENTITY)
+		return -EINVAL; /* !cd_table.in_ste under a stage-2 or nested RID */
+	struct arm_smmu_pasid_att *a = pasid_find(m, pasid);
+	if (!a && m->npasids == m->cappasids) {
+		size_t nc = m->cappasids ? 2 * m->cappasids : 4;
+		struct arm_smmu_pasid_att *n = realloc(m->pasids, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		m->pasids = n;
+		m->cappasids = nc;
+	}
+	uint64_t cd[8], ste[8];
+	arm_smmu_make_s1_cd(cd, m, d);
+	int rc = arm_smmu_write_cd(m, pasid, cd, c);
+	if (rc)
+		return rc;
+	struct arm_smmu_domain *old = a ? a->domain : NULL;
+	bool in_ste = rid == ARM_SMMU_DOMAIN_S1 || m->npasids; /* cd_table.in_ste */
+	if (a) {
+		a->domain = d;
+	} else {
+		m->pasids[m->npasids].pasid = pasid;
+		m->pasids[m->npasids].domain = d;
+		m->npasids++;
+	}
+	/* arm_smmu_update_ste: nothing to do when the CD table is already in
+	 * the STE (a stage-1 RID, or earlier PASIDs) */
+	if (!in_ste) {
+		arm_smmu_make_cdtable_ste(ste, m, m->ats_enabled,
+		                          rid == ARM_SMMU_DOMAIN_BLOCKED ? STE_1_S1DSS_TERMINATE
+		                                                         : STE_1_S1DSS_BYPASS);
+		arm_smmu_install_ste_for_dev(m, ste, c);
+	}
+	if (m->ats_enabled)
+		atc_inv_master(m, c);
+	if (old && old != d)
+		flush_tag_if_unused(old, c);
+	return 0;
+}
+
+void arm_smmu_remove_dev_pasid(struct arm_smmu_master *m, uint32_t pasid, struct kcall *c)
+{
+	struct arm_smmu_pasid_att *a = m ? pasid_find(m, pasid) : NULL;
+	if (!a)
+		return;
+	struct arm_smmu_domain *old = a->domain;
+	arm_smmu_clear_cd(m, pasid, c);
+	if (m->ats_enabled)
+		atc_inv_master(m, c);
+	*a = m->pasids[--m->npasids];
+	flush_tag_if_unused(old, c);
+	/* the last user of the CD table: a blocked or identity RID gets its
+	 * plain STE back (re-attaching the sid_domain) */
+	enum arm_smmu_domain_kind rid = m->domain->kind;
+	if (!m->npasids && (rid == ARM_SMMU_DOMAIN_BLOCKED || rid == ARM_SMMU_DOMAIN_IDENTITY))
+		arm_smmu_attach_dev(m->domain, m, c);
 }
 
 void arm_smmu_reinstall_ste(struct arm_smmu_master *m, struct kcall *c)

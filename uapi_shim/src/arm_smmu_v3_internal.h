@@ -30,6 +30,7 @@
 #define STE_0_S1CTXPTR GENMASK64(51, 6)
 #define STE_0_S1CDMAX GENMASK64(63, 59)
 #define STE_1_S1DSS GENMASK64(1, 0)
+#define STE_1_S1DSS_TERMINATE 0ull
 #define STE_1_S1DSS_BYPASS 1ull
 #define STE_1_S1DSS_SSID0 2ull
 #define STE_1_S1CIR GENMASK64(3, 2)
@@ -201,6 +202,14 @@ struct arm_smmu_master {
 	/* attached to a nested domain with a vDEVICE: events forwarded */
 	struct arm_vsmmu *vmaster;
 	void *priv;
+	/* PASIDs (SSIDs > 0) with a stage-1 domain in their CD (set_dev_pasid) */
+	struct arm_smmu_pasid_att *pasids;
+	size_t npasids, cappasids;
+};
+
+struct arm_smmu_pasid_att {
+	uint32_t pasid;
+	struct arm_smmu_domain *domain;
 };
 
 struct arm_smmu_domain {
@@ -291,6 +300,9 @@ void arm_smmu_install_ste_for_dev(struct arm_smmu_master *m, const uint64_t targ
 /* CD of ssid 0: allocate the CD table on first use. -ENOMEM. */
 int arm_smmu_write_cd0(struct arm_smmu_master *m, const uint64_t target[8], struct kcall *c);
 void arm_smmu_clear_cd0(struct arm_smmu_master *m, struct kcall *c);
+int arm_smmu_write_cd(struct arm_smmu_master *m, uint32_t ssid, const uint64_t target[8],
+                      struct kcall *c);
+void arm_smmu_clear_cd(struct arm_smmu_master *m, uint32_t ssid, struct kcall *c);
 void arm_smmu_free_cd_tables(struct arm_smmu_master *m);
 /* Read an 8-qword entry from DRAM. */
 void arm_smmu_read_entry(struct kenv *env, uint64_t pa, uint64_t e[8]);

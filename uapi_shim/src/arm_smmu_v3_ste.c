@@ -22,7 +22,8 @@
  *
  * Emulated-host choices: the kernel runs at EL1 (no VHE), so FEAT_E2H is
  * never used, S1 STEs have STRW=NS-EL1 and S2VMID 0; no STALL is ever
- * enabled; only SSID 0 has a CD (no PASID attach API).
+ * enabled. SSID 0 holds the RID's stage-1 domain, SSIDs > 0 the PASIDs'
+ * (arm_smmu_set_dev_pasid).
  */
 #include "arm_smmu_v3_internal.h"
 
@@ -181,6 +182,7 @@ bool arm_smmu_write_entry(bool cd, uint64_t entry[8], const uint64_t target[8],
 struct dram_writer {
 	struct arm_smmu_master *m;
 	bool cd;
+	uint32_t ssid; /* CD: which one */
 	uint64_t pa;
 	struct kcall *c;
 };
@@ -199,7 +201,7 @@ static void dram_sync(void *ctx, const uint64_t entry[8], unsigned changed)
 	if (env->debug_bug == SHIM_BUG_SKIP_CFGI)
 		return;
 	if (w->cd)
-		smmu_cmd_cfgi_cd(cmd, w->m->desc.sid, 0, true);
+		smmu_cmd_cfgi_cd(cmd, w->m->desc.sid, w->ssid, true);
 	else
 		smmu_cmd_cfgi_ste(cmd, w->m->desc.sid, true);
 	arm_smmu_cmdq_issue_cmd(w->m->smmu, cmd, true, w->c);
@@ -381,6 +383,9 @@ static int cd_alloc_tables(struct arm_smmu_master *m)
 	struct arm_smmu_device *smmu = m->smmu;
 	struct arm_smmu_cd_table *t = &m->cd;
 	unsigned bits = m->desc.ssid_bits < smmu->ssid_bits ? m->desc.ssid_bits : smmu->ssid_bits;
+	/* arm_smmu_probe_device: a linear table is at most 64K (CTXDESC_LINEAR_CDMAX) */
+	if (!(smmu->features & ARM_SMMU_FEAT_2_LVL_CDTAB) && bits > 10)
+		bits = 10;
 	uint64_t max_contexts = 1ull << bits;
 	t->s1cdmax = bits;
 	if (!(smmu->features & ARM_SMMU_FEAT_2_LVL_CDTAB) || max_contexts <= CTXDESC_L2_ENTRIES) {
@@ -423,8 +428,9 @@ void arm_smmu_free_cd_tables(struct arm_smmu_master *m)
 	memset(t, 0, sizeof(*t));
 }
 
-/* arm_smmu_alloc_cd_ptr for SSID 0. */
-static int cd0_ptr(struct arm_smmu_master *m, struct kcall *c, uint64_t *pa)
+/* arm_smmu_alloc_cd_ptr: the CD of `ssid`, allocating the table and, with
+ * two levels, the leaf table (whose L1 descriptor is then synced). */
+static int cd_ptr(struct arm_smmu_master *m, uint32_t ssid, struct kcall *c, uint64_t *pa)
 {
 	struct arm_smmu_cd_table *t = &m->cd;
 	if (!t->base) {
@@ -432,42 +438,60 @@ static int cd0_ptr(struct arm_smmu_master *m, struct kcall *c, uint64_t *pa)
 		if (rc)
 			return rc;
 	}
+	if ((uint64_t)ssid >> t->s1cdmax)
+		return -ENOMEM; /* WARN_ON(ssid >= 1 << ssid_bits): NULL */
 	if (!t->l2) {
-		*pa = t->base;
+		*pa = t->base + 64ull * ssid;
 		return 0;
 	}
-	if (!t->l2ptr[0]) {
+	uint32_t l1 = ssid / CTXDESC_L2_ENTRIES;
+	if (!t->l2ptr[l1]) {
 		int rc = kmem_alloc(m->smmu->env->mem, CTXDESC_L2_ENTRIES * 64ull,
-		                    CTXDESC_L2_ENTRIES * 64ull, &t->l2ptr[0]);
+		                    CTXDESC_L2_ENTRIES * 64ull, &t->l2ptr[l1]);
 		if (rc)
 			return rc;
-		kmem_write64(m->smmu->env, t->base, smmu_build_l1cd(t->l2ptr[0], true));
+		kmem_write64(m->smmu->env, t->base + 8ull * l1, smmu_build_l1cd(t->l2ptr[l1], true));
 		ktime_charge(c, m->smmu->env->t.ste_qword);
 		/* An invalid L1CD can be cached */
 		uint64_t cmd[2];
-		smmu_cmd_cfgi_cd(cmd, m->desc.sid, 0, false);
+		smmu_cmd_cfgi_cd(cmd, m->desc.sid, ssid, false);
 		arm_smmu_cmdq_issue_cmd(m->smmu, cmd, true, c);
 	}
-	*pa = t->l2ptr[0];
+	*pa = t->l2ptr[l1] + 64ull * (ssid % CTXDESC_L2_ENTRIES);
 	return 0;
 }
 
-int arm_smmu_write_cd0(struct arm_smmu_master *m, const uint64_t target[8], struct kcall *c)
+int arm_smmu_write_cd(struct arm_smmu_master *m, uint32_t ssid, const uint64_t target[8],
+                      struct kcall *c)
 {
 	uint64_t pa;
-	int rc = cd0_ptr(m, c, &pa);
+	int rc = cd_ptr(m, ssid, c, &pa);
 	if (rc)
 		return rc;
-	struct dram_writer w = {.m = m, .cd = true, .pa = pa, .c = c};
+	struct dram_writer w = {.m = m, .cd = true, .ssid = ssid, .pa = pa, .c = c};
 	c->cd_writes++;
 	write_entry_dram(&w, target);
 	return 0;
 }
 
-void arm_smmu_clear_cd0(struct arm_smmu_master *m, struct kcall *c)
+int arm_smmu_write_cd0(struct arm_smmu_master *m, const uint64_t target[8], struct kcall *c)
 {
-	if (!m->cd.base)
+	return arm_smmu_write_cd(m, 0, target, c);
+}
+
+/* arm_smmu_clear_cd: a CD that was never allocated needs nothing. */
+void arm_smmu_clear_cd(struct arm_smmu_master *m, uint32_t ssid, struct kcall *c)
+{
+	struct arm_smmu_cd_table *t = &m->cd;
+	if (!t->base || ((uint64_t)ssid >> t->s1cdmax))
+		return;
+	if (t->l2 && !t->l2ptr[ssid / CTXDESC_L2_ENTRIES])
 		return;
 	uint64_t zero[8] = {0};
-	arm_smmu_write_cd0(m, zero, c);
+	arm_smmu_write_cd(m, ssid, zero, c);
+}
+
+void arm_smmu_clear_cd0(struct arm_smmu_master *m, struct kcall *c)
+{
+	arm_smmu_clear_cd(m, 0, c);
 }

@@ -15,7 +15,7 @@
  *
  * Object lifetimes: see shim_internal.h. Not modelled: iommufd_access
  * (mdev), IOMMU_TEST_CMD, the SW MSI page mapping into domains (no ITS in
- * the platform: only the IOVA window is reserved), PASID attach, dirty
+ * the platform: only the IOVA window is reserved), dirty
  * tracking (SMMU without HTTU dirty: EOPNOTSUPP).
  */
 #include "iommufd_priv.h"
@@ -269,6 +269,8 @@ static void obj_destroy(struct ifd_obj *o, struct kcall *c)
 		break;
 	}
 	case IFD_DEVICE:
+		free(((struct ifd_device *)o)->pas);
+		break;
 	case IFD_FAULT:
 	case IFD_ANY:
 		break;
@@ -657,6 +659,39 @@ static int hwpt_enforce_cc(struct ifd_hwpt *h)
 	return h->enforce_cc ? 0 : -EINVAL;
 }
 
+static struct ifd_pasid_att *pas_find(const struct ifd_device *idev, uint32_t pasid)
+{
+	for (size_t i = 0; i < idev->npas; i++)
+		if (idev->pas[i].pasid == pasid)
+			return &idev->pas[i];
+	return NULL;
+}
+
+struct ifd_hwpt *iommufd_device_pt(const struct ifd_device *idev, uint32_t pasid)
+{
+	if (!idev)
+		return NULL;
+	if (!pasid)
+		return idev->hwpt;
+	const struct ifd_pasid_att *a = pas_find(idev, pasid);
+	return a ? a->hwpt : NULL;
+}
+
+/* iommufd_hwpt_pasid_compat(): a PASID needs a PASID-capable HWPT, and so
+ * does the RID while any PASID is attached (the PASIDs' CD table hangs off
+ * the RID's STE). */
+static int hwpt_pasid_compat(const struct ifd_hwpt *h, const struct ifd_device *idev,
+                             uint32_t pasid)
+{
+	if (!pasid)
+		return !h->pasid_compat && idev->npas ? -EINVAL : 0;
+	if (!h->pasid_compat)
+		return -EINVAL;
+	if (idev->hwpt && !idev->hwpt->pasid_compat)
+		return -EINVAL;
+	return 0;
+}
+
 /* iommufd_hw_pagetable_attach() + iommufd_device_do_attach(). */
 static int hwpt_attach(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall *c)
 {
@@ -673,7 +708,9 @@ static int hwpt_attach(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall
 			return rc;
 		added = true;
 	}
-	rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
+	rc = hwpt_pasid_compat(h, idev, 0);
+	if (!rc)
+		rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
 	if (rc) {
 		if (added)
 			iopt_remove_reserved(t, idev);
@@ -714,7 +751,9 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 			return rc;
 		added = true;
 	}
-	rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
+	rc = hwpt_pasid_compat(h, idev, 0);
+	if (!rc)
+		rc = arm_smmu_attach_dev(h->domain, idev->dev->master, c);
 	if (rc) {
 		if (added)
 			iopt_remove_reserved(nt, idev);
@@ -725,6 +764,82 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 	idev->resv_iopt = nt;
 	h->obj.users++;
 	idev->hwpt = h;
+	hwpt_put(old, c);
+	return 0;
+}
+
+/* iommu_attach_device_pasid / iommu_replace_device_pasid for one device:
+ * the core's checks, then the driver's set_dev_pasid. */
+static int core_set_pasid(struct ifd_hwpt *h, struct ifd_device *idev, uint32_t pasid,
+                          struct kcall *c)
+{
+	/* only paging domains have set_dev_pasid (not arm_smmu_nested_ops) */
+	if (h->obj.type != IFD_HWPT_PAGING)
+		return -EOPNOTSUPP;
+	/* dev->iommu->max_pasids: the PCI PASID capability and the SMMU's
+	 * SSIDSIZE; a device without the capability (0) is skipped, as 7.0
+	 * does for every device of the group ("Skip PASID validation for
+	 * devices without PASID capability"), and nothing is programmed. */
+	struct shim_dev *d = idev->dev;
+	uint64_t max = 0;
+	if (d->ssid_bits) {
+		unsigned bits = d->ssid_bits < arm_smmu_ssid_bits(arm_smmu_master_smmu(d->master))
+		                    ? d->ssid_bits
+		                    : arm_smmu_ssid_bits(arm_smmu_master_smmu(d->master));
+		max = 1ull << bits;
+	}
+	if (max && pasid >= max)
+		return -EINVAL;
+	if (!max)
+		return 0;
+	return arm_smmu_set_dev_pasid(h->domain, d->master, pasid, c);
+}
+
+static int hwpt_attach_pasid(struct ifd_hwpt *h, struct ifd_device *idev, uint32_t pasid,
+                             struct kcall *c)
+{
+	if (pas_find(idev, pasid))
+		return -EBUSY; /* xa_insert of the device under that PASID */
+	int rc;
+	if (h->obj.type == IFD_HWPT_PAGING && idev->enforce_cc && (rc = hwpt_enforce_cc(h)))
+		return rc;
+	if ((rc = hwpt_pasid_compat(h, idev, pasid)))
+		return rc;
+	if (idev->npas == idev->cappas) {
+		size_t nc = idev->cappas ? 2 * idev->cappas : 4;
+		struct ifd_pasid_att *n = realloc(idev->pas, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		idev->pas = n;
+		idev->cappas = nc;
+	}
+	if ((rc = core_set_pasid(h, idev, pasid, c)))
+		return rc;
+	idev->pas[idev->npas].pasid = pasid;
+	idev->pas[idev->npas].hwpt = h;
+	idev->npas++;
+	h->obj.users++;
+	return 0;
+}
+
+static int hwpt_replace_pasid(struct ifd_hwpt *h, struct ifd_device *idev, uint32_t pasid,
+                              struct kcall *c)
+{
+	struct ifd_pasid_att *a = pas_find(idev, pasid);
+	if (!a)
+		return -EINVAL; /* !iommufd_device_is_attached(idev, pasid) */
+	struct ifd_hwpt *old = a->hwpt;
+	if (old == h)
+		return 0;
+	int rc;
+	if (h->obj.type == IFD_HWPT_PAGING && idev->enforce_cc && (rc = hwpt_enforce_cc(h)))
+		return rc;
+	if ((rc = hwpt_pasid_compat(h, idev, pasid)))
+		return rc;
+	if ((rc = core_set_pasid(h, idev, pasid, c)))
+		return rc;
+	a->hwpt = h;
+	h->obj.users++;
 	hwpt_put(old, c);
 	return 0;
 }
@@ -752,17 +867,22 @@ void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_v
 }
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
-                             uint32_t flags, bool immediate_attach, bool user_data, struct kcall *c,
-                             struct ifd_hwpt **out);
+                             uint32_t pasid, uint32_t flags, bool immediate_attach, bool user_data,
+                             struct kcall *c, struct ifd_hwpt **out);
 
-static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint32_t *pt_id,
-                           bool replace, struct kcall *c)
+static int auto_get_domain(struct ifd_device *idev, uint32_t pasid, struct ifd_ioas *ioas,
+                           uint32_t *pt_id, bool replace, struct kcall *c)
 {
 	for (size_t i = 0; i < ioas->nhwpts; i++) {
 		struct ifd_hwpt *h = ioas->hwpts[i];
 		if (!h->auto_domain)
 			continue;
-		int rc = replace ? hwpt_replace(h, idev, c) : hwpt_attach(h, idev, c);
+		int rc;
+		if (pasid)
+			rc = replace ? hwpt_replace_pasid(h, idev, pasid, c)
+			             : hwpt_attach_pasid(h, idev, pasid, c);
+		else
+			rc = replace ? hwpt_replace(h, idev, c) : hwpt_attach(h, idev, c);
 		/* -EINVAL: incompatible (another SMMU ...): try the next one. */
 		if (rc == -EINVAL)
 			continue;
@@ -771,12 +891,15 @@ static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint3
 		*pt_id = h->obj.id;
 		return 0;
 	}
+	/* An automatic domain is allocated without IOMMU_HWPT_ALLOC_PASID, so
+	 * a PASID attach to an IOAS ends in -EINVAL (7.0 has no auto domain
+	 * for PASIDs): user space must allocate one with the flag. */
 	struct ifd_hwpt *h;
-	int rc = hwpt_paging_alloc(idev->obj.ictx, ioas, idev, 0, !replace, false, c, &h);
+	int rc = hwpt_paging_alloc(idev->obj.ictx, ioas, idev, pasid, 0, !replace, false, c, &h);
 	if (rc)
 		return rc;
 	if (replace) {
-		rc = hwpt_replace(h, idev, c);
+		rc = pasid ? hwpt_replace_pasid(h, idev, pasid, c) : hwpt_replace(h, idev, c);
 		if (rc) {
 			ifd_obj_abort(&h->obj, c);
 			return rc;
@@ -790,20 +913,47 @@ static int auto_get_domain(struct ifd_device *idev, struct ifd_ioas *ioas, uint3
 
 int iommufd_device_attach(struct ifd_obj *o, uint32_t *pt_id, bool replace, struct kcall *c)
 {
+	return iommufd_device_pasid_attach(o, 0, pt_id, replace, c);
+}
+
+int iommufd_device_pasid_attach(struct ifd_obj *o, uint32_t pasid, uint32_t *pt_id,
+                                bool replace, struct kcall *c)
+{
 	struct ifd_device *idev = (struct ifd_device *)o;
 	struct ifd_obj *pt = ifd_obj_get(o->ictx, *pt_id, IFD_ANY, c);
 	if (!pt)
 		return -ENOENT;
 	switch (pt->type) {
 	case IFD_HWPT_PAGING:
-	case IFD_HWPT_NESTED:
-		return replace ? hwpt_replace((struct ifd_hwpt *)pt, idev, c)
-		               : hwpt_attach((struct ifd_hwpt *)pt, idev, c);
+	case IFD_HWPT_NESTED: {
+		struct ifd_hwpt *h = (struct ifd_hwpt *)pt;
+		if (pasid)
+			return replace ? hwpt_replace_pasid(h, idev, pasid, c)
+			               : hwpt_attach_pasid(h, idev, pasid, c);
+		return replace ? hwpt_replace(h, idev, c) : hwpt_attach(h, idev, c);
+	}
 	case IFD_IOAS:
-		return auto_get_domain(idev, (struct ifd_ioas *)pt, pt_id, replace, c);
+		return auto_get_domain(idev, pasid, (struct ifd_ioas *)pt, pt_id, replace, c);
 	default:
 		return -EINVAL;
 	}
+}
+
+void iommufd_device_pasid_detach(struct ifd_obj *o, uint32_t pasid, struct kcall *c)
+{
+	struct ifd_device *idev = (struct ifd_device *)o;
+	if (!pasid) {
+		iommufd_device_detach(o, c);
+		return;
+	}
+	struct ifd_pasid_att *a = pas_find(idev, pasid);
+	if (!a)
+		return;
+	struct ifd_hwpt *h = a->hwpt;
+	*a = idev->pas[--idev->npas];
+	/* iommu_detach_device_pasid: the blocked domain's set_dev_pasid */
+	arm_smmu_remove_dev_pasid(idev->dev->master, pasid, c);
+	hwpt_put(h, c);
 }
 
 void iommufd_device_detach(struct ifd_obj *o, struct kcall *c)
@@ -880,6 +1030,10 @@ void iommufd_device_unbind(struct ifd_obj *o, struct kcall *c)
 		x->objs[vd->obj.id] = IFD_TOMBSTONE;
 		obj_destroy(&vd->obj, c);
 	}
+	/* a caller that unbinds with PASIDs attached (VFIO detaches them
+	 * first) would leak their HWPT references */
+	while (idev->npas)
+		iommufd_device_pasid_detach(o, idev->pas[0].pasid, c);
 	x->objs[o->id] = NULL;
 	idev->dev->idev = NULL;
 	shim_dev_release_dma(idev->dev, c);
@@ -891,8 +1045,8 @@ void iommufd_device_unbind(struct ifd_obj *o, struct kcall *c)
 /* HWPT                                                                 */
 
 static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_device *idev,
-                             uint32_t flags, bool immediate_attach, bool user_data, struct kcall *c,
-                             struct ifd_hwpt **out)
+                             uint32_t pasid, uint32_t flags, bool immediate_attach, bool user_data,
+                             struct kcall *c, struct ifd_hwpt **out)
 {
 	const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
 	                       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
@@ -908,6 +1062,7 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	ioas->obj.users++;
 	h->ioas = ioas;
 	h->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	h->pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	h->smmu = arm_smmu_master_smmu(idev->dev->master);
 	if (user_data)
 		rc = -EOPNOTSUPP;
@@ -926,7 +1081,8 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	}
 	if (idev->enforce_cc)
 		hwpt_enforce_cc(h);
-	if (immediate_attach && (rc = hwpt_attach(h, idev, c))) {
+	if (immediate_attach &&
+	    (rc = pasid ? hwpt_attach_pasid(h, idev, pasid, c) : hwpt_attach(h, idev, c))) {
 		ifd_obj_abort(&h->obj, c);
 		return rc;
 	}
@@ -937,7 +1093,9 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 			iopt_remove_domain(&ioas->iopt, h->domain, c);
 	}
 	if (rc) {
-		if (immediate_attach)
+		if (immediate_attach && pasid)
+			iommufd_device_pasid_detach(&idev->obj, pasid, c);
+		else if (immediate_attach)
 			iommufd_device_detach(&idev->obj, c);
 		ifd_obj_abort(&h->obj, c);
 		return rc;
@@ -963,7 +1121,7 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 	struct ifd_hwpt *h = NULL;
 	int rc;
 	if (pt->type == IFD_IOAS) {
-		rc = hwpt_paging_alloc(u->x, (struct ifd_ioas *)pt, idev, cmd->flags, false,
+		rc = hwpt_paging_alloc(u->x, (struct ifd_ioas *)pt, idev, 0, cmd->flags, false,
 		                       cmd->data_len != 0, u->c, &h);
 		if (rc)
 			return rc;

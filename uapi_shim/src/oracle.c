@@ -30,6 +30,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+
+/* Violation texts are cut to their fixed fields on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +194,9 @@ struct oracle_idx {
 	struct oracle_ival *iv;
 	size_t n, cap;
 	uint64_t used; /* LRU stamp */
+	/* whose memory the pages are: one owner label, or "" when they are of
+	 * several owners (or none) */
+	char owner[48];
 };
 #define ORACLE_IDX_SLOTS 16
 /* Translations already checked against the tables: the reference walk is
@@ -196,7 +204,7 @@ struct oracle_idx {
  * since (direct-mapped by device, page and origin). */
 #define ORACLE_MEMO 4096
 struct oracle_memo {
-	uint32_t dev, origin, inv_line;
+	uint32_t dev, ssid, origin, inv_line;
 	uint64_t page, pa_page;
 	bool valid;
 };
@@ -233,7 +241,9 @@ static int ival_cmp(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
-static int idx_build(struct oracle_idx *x, const struct iopt *t)
+static const char *page_owner(struct shim *s, uint64_t pa, char *buf, size_t len);
+
+static int idx_build(struct shim *s, struct oracle_idx *x, const struct iopt *t)
 {
 	x->n = 0;
 	for (size_t i = 0; i < t->nareas; i++) {
@@ -263,16 +273,29 @@ static int idx_build(struct oracle_idx *x, const struct iopt *t)
 		}
 	}
 	qsort(x->iv, x->n, sizeof(*x->iv), ival_cmp);
+	/* an IOAS emptied by unmaps keeps the owner its pages had */
+	if (x->n)
+		x->owner[0] = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		char buf[48];
+		const char *o = page_owner(s, x->iv[i].start, buf, sizeof(buf));
+		if (!o || (i && strcmp(o, x->owner))) {
+			x->owner[0] = 0;
+			break;
+		}
+		snprintf(x->owner, sizeof(x->owner), "%s", o);
+	}
 	return 0;
 }
 
-static bool iopt_reaches(struct shim *s, const struct iopt *t, uint64_t pa)
+/* The index of t, rebuilt when its areas changed (NULL: no memory). */
+static struct oracle_idx *idx_get(struct shim *s, const struct iopt *t)
 {
 	struct oracle_cache *oc = s->oracle_cache;
 	if (!oc) {
 		oc = calloc(1, sizeof(*oc));
 		if (!oc)
-			return true; /* no memory for the index: say nothing */
+			return NULL;
 		s->oracle_cache = oc;
 	}
 	uint64_t sig = iopt_sig(t);
@@ -290,15 +313,24 @@ static bool iopt_reaches(struct shim *s, const struct iopt *t, uint64_t pa)
 		x = lru;
 		x->t = t;
 		x->sig = ~sig;
+		x->owner[0] = 0;
 	}
 	x->used = ++oc->clock;
 	if (x->sig != sig) {
-		if (idx_build(x, t)) {
+		if (idx_build(s, x, t)) {
 			x->t = NULL;
-			return true;
+			return NULL;
 		}
 		x->sig = sig;
 	}
+	return x;
+}
+
+static bool iopt_reaches(struct shim *s, const struct iopt *t, uint64_t pa)
+{
+	struct oracle_idx *x = idx_get(s, t);
+	if (!x)
+		return true; /* no memory for the index: say nothing */
 	size_t lo = 0, hi = x->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -356,11 +388,10 @@ static int s1_ref_walk(struct shim *s, struct arm_smmu_domain *parent, uint64_t 
 	return -ENOENT;
 }
 
-/* What the device's translation of addr (SSID 0) is by the tables now. */
-static int ref_translate(struct shim *s, struct shim_dev *d, uint64_t addr, uint64_t *pa)
+/* What the translation of addr through HWPT h (a device's RID or one of
+ * its PASIDs) is by the tables now. */
+static int ref_translate(struct shim *s, const struct ifd_hwpt *h, uint64_t addr, uint64_t *pa)
 {
-	const struct ifd_device *idev = d->idev;
-	const struct ifd_hwpt *h = idev ? idev->hwpt : NULL;
 	struct arm_smmu_domain *dom = h ? h->domain : NULL;
 	if (!dom)
 		return -EOPNOTSUPP;
@@ -415,11 +446,9 @@ static uint32_t last_inv(const struct shim *s, const char *owner)
 	return 0;
 }
 
-/* The IOAS whose pages the device may reach now (NULL: none, blocked). */
-static const struct iopt *dev_iopt(const struct shim_dev *d)
+/* The IOAS whose pages HWPT h lets a device reach (NULL: none, blocked). */
+static const struct iopt *hwpt_iopt(const struct ifd_hwpt *h)
 {
-	const struct ifd_device *idev = d->idev;
-	const struct ifd_hwpt *h = idev ? idev->hwpt : NULL;
 	if (h && h->parent)
 		h = h->parent;
 	return h && h->ioas ? &h->ioas->iopt : NULL;
@@ -467,7 +496,22 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	const char *owner = dev_owner(d);
 	if (!owner)
 		return 0; /* not a user's device: the kernel's own DMA */
-	const struct iopt *t = dev_iopt(d);
+	/* A PASID is its own domain: its HWPT, and as owner whoever's memory
+	 * that HWPT maps (two VMs of one process can each be given a PASID of
+	 * one device); the RID's owner is the device's. */
+	uint32_t pasid = c->ssv ? c->ssid : 0;
+	const struct ifd_hwpt *h = iommufd_device_pt(d->idev, pasid);
+	const struct iopt *t = hwpt_iopt(h);
+	if (pasid && t) {
+		struct oracle_idx *x = idx_get(s, t);
+		if (x && x->owner[0])
+			owner = x->owner;
+	}
+	/* heap-free label; the device name is at most 31 characters here */
+	char labelbuf[64];
+	if (pasid)
+		snprintf(labelbuf, sizeof(labelbuf), "%.31s PASID %u", d->name, pasid);
+	const char *label = pasid ? labelbuf : d->name;
 	if (t && iopt_reaches(s, t, c->pa)) {
 		/* A page the device may reach: is it what the tables say now? A
 		 * cached translation that differs, made before an invalidation of
@@ -478,18 +522,20 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		struct oracle_cache *oc = s->oracle_cache;
 		struct oracle_memo *mm = NULL;
 		if (oc) {
-			uint64_t h = mix(mix(mix(0, c->dev), c->addr >> 12), c->origin);
-			mm = &oc->memo[h % ORACLE_MEMO];
-			if (mm->valid && mm->dev == c->dev && mm->page == c->addr >> 12 &&
-			    mm->origin == c->origin && mm->pa_page == c->pa >> 12 && mm->inv_line == inv)
+			uint64_t hh = mix(mix(mix(mix(0, c->dev), pasid), c->addr >> 12), c->origin);
+			mm = &oc->memo[hh % ORACLE_MEMO];
+			if (mm->valid && mm->dev == c->dev && mm->ssid == pasid &&
+			    mm->page == c->addr >> 12 && mm->origin == c->origin &&
+			    mm->pa_page == c->pa >> 12 && mm->inv_line == inv)
 				return 0; /* checked since the last invalidation */
 		}
 		uint64_t ref = 0;
-		int rc = ref_translate(s, d, c->addr, &ref);
+		int rc = ref_translate(s, h, c->addr, &ref);
 		if (rc == -EOPNOTSUPP || (rc == 0 && (ref >> 12) == (c->pa >> 12))) {
 			if (mm) {
 				mm->valid = true;
 				mm->dev = c->dev;
+				mm->ssid = pasid;
 				mm->page = c->addr >> 12;
 				mm->origin = c->origin;
 				mm->pa_page = c->pa >> 12;
@@ -510,7 +556,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		         "%s (owner %s) used the %s's translation 0x%llx -> 0x%llx made at line %u; "
 		         "the tables now say %s, and an invalidation of %s completed at line %u "
 		         "(stale inside its own domain)",
-		         d->name, owner, v.hit[0] ? v.hit : "SMMU", (unsigned long long)c->addr,
+		         label, owner, v.hit[0] ? v.hit : "SMMU", (unsigned long long)c->addr,
 		         (unsigned long long)c->pa, c->origin, now, owner, inv);
 		return viol_add(s, &v) ? 1 : 0;
 	}
@@ -528,7 +574,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		snprintf(v.detail, sizeof(v.detail),
 		         "%s reached its owner's page 0x%llx that %s no longer maps for it "
 		         "(served by the %s)",
-		         d->name, (unsigned long long)v.page, t ? "its IOAS" : "nothing (detached)",
+		         label, (unsigned long long)v.page, t ? "its IOAS" : "nothing (detached)",
 		         v.hit[0] ? v.hit : "SMMU");
 	} else {
 		v.kind = SHIM_VIOL_CROSS_DOMAIN;
@@ -540,14 +586,14 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 			snprintf(v.detail, sizeof(v.detail),
 			         "%s (owner %s) reached page 0x%llx of %s: the %s entry <VMID %u%s, "
 			         "0x%llx+0x%llx -> 0x%llx> was made for %s at line %u",
-			         d->name, owner, (unsigned long long)v.page, v.other,
+			         label, owner, (unsigned long long)v.page, v.other,
 			         v.hit[0] ? v.hit : "SMMU", c->vmid, asid,
 			         (unsigned long long)c->entry_base, (unsigned long long)c->entry_size,
 			         (unsigned long long)c->entry_out, v.inserted_for, c->origin);
 		else
 			snprintf(v.detail, sizeof(v.detail),
 			         "%s (owner %s) reached page 0x%llx of %s (served by the %s, tag VMID %u%s)",
-			         d->name, owner, (unsigned long long)v.page, v.other,
+			         label, owner, (unsigned long long)v.page, v.other,
 			         v.hit[0] ? v.hit : "SMMU", c->vmid, asid);
 	}
 	return viol_add(s, &v) ? 1 : 0;

@@ -133,6 +133,9 @@ struct vfio_df {
 	struct ictx *ictx;    /* bound iommufd (reference held) */
 	struct ifd_obj *idev; /* iommufd_device */
 	bool attached;
+	/* vdev->pasids: the PASIDs attached through this file (ascending) */
+	uint32_t *pasids;
+	size_t npasids, cappasids;
 	/* group path with a type1 container */
 	struct vfio_container *container;
 	struct shim_kvm *kvm; /* df->kvm (KVM_DEV_VFIO_FILE_ADD; no reference) */
@@ -251,6 +254,7 @@ struct ifd_hwpt {
 	/* paging */
 	struct ifd_ioas *ioas;
 	bool auto_domain, nest_parent, enforce_cc;
+	bool pasid_compat; /* allocated with IOMMU_HWPT_ALLOC_PASID */
 	/* nested */
 	struct ifd_viommu *viommu;
 	struct ifd_hwpt *parent;
@@ -265,6 +269,12 @@ struct ifd_device {
 	struct shim_dev *dev;
 	struct vfio_df *df;
 	struct ifd_hwpt *hwpt; /* attached (NULL: blocked) */
+	/* PASID attachments (igroup->pasid_attach for the device's PASIDs) */
+	struct ifd_pasid_att {
+		uint32_t pasid;
+		struct ifd_hwpt *hwpt;
+	} *pas;
+	size_t npas, cappas;
 	struct ifd_vdevice *vdev;
 	bool enforce_cc;
 	struct iopt *resv_iopt; /* where its SW MSI window is reserved */
@@ -340,6 +350,13 @@ int iommufd_device_bind(struct ictx *x, struct shim_dev *d, struct vfio_df *df, 
 void iommufd_device_unbind(struct ifd_obj *idev, struct kcall *c);
 int iommufd_device_attach(struct ifd_obj *idev, uint32_t *pt_id, bool replace, struct kcall *c);
 void iommufd_device_detach(struct ifd_obj *idev, struct kcall *c);
+/* iommufd_device_attach/replace/detach(idev, pasid, ...) for pasid != 0
+ * (IOMMU_NO_PASID goes to the calls above). */
+int iommufd_device_pasid_attach(struct ifd_obj *idev, uint32_t pasid, uint32_t *pt_id,
+                                bool replace, struct kcall *c);
+void iommufd_device_pasid_detach(struct ifd_obj *idev, uint32_t pasid, struct kcall *c);
+/* The HWPT on `pasid` of a bound device (0: the RID's), NULL if none. */
+struct ifd_hwpt *iommufd_device_pt(const struct ifd_device *idev, uint32_t pasid);
 int iommufd_compat_ioas_create(struct ictx *x);
 /* policy.vmid's view of who a device's stage-2 context is for. */
 void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_vmid_req *r);

@@ -21,9 +21,10 @@
  * KVM: a device captures the VM its file (cdev) or group was given by
  * KVM_DEV_VFIO_FILE_ADD at its first open, with a reference held until its
  * last close (vfio_device_get_kvm_safe / vfio_device_put_kvm).
- * Not modelled: VFIO_DEVICE_* region/irq ioctls (ENOTTY), PASID attach
- * (EOPNOTSUPP), DMA_MAP VADDR updates beyond the checks, dirty bitmaps,
- * noiommu.
+ * PASIDs (VFIO_DEVICE_ATTACH/DETACH_PASID) through the cdev as vfio-pci's
+ * vfio_iommufd_physical_pasid_attach_ioas does.
+ * Not modelled: VFIO_DEVICE_* region/irq ioctls (ENOTTY), DMA_MAP VADDR
+ * updates beyond the checks, dirty bitmaps, noiommu.
  */
 #include "shim_internal.h"
 #include "kvm.h"
@@ -213,6 +214,10 @@ static void df_unbind(struct vfio_df *df, struct kcall *c)
 	if (!df->access_granted)
 		return;
 	if (df->idev) {
+		/* vfio_iommufd_physical_unbind: the PASIDs, lowest first */
+		for (size_t i = 0; i < df->npasids; i++)
+			iommufd_device_pasid_detach(df->idev, df->pasids[i], c);
+		df->npasids = 0;
 		if (df->attached)
 			iommufd_device_detach(df->idev, c);
 		iommufd_device_unbind(df->idev, c);
@@ -245,6 +250,7 @@ void vfio_release(struct shim *s, struct shim_file *f, struct kcall *c)
 			if (!g->opened && !g->df)
 				group_unset_container(g, c);
 		}
+		free(df->pasids);
 		free(df);
 		break;
 	}
@@ -675,6 +681,7 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 		struct vfio_df *df = calloc(1, sizeof(*df));
 		struct shim_file *f = shim_file_new(p, SF_VFIO_DEVICE);
 		if (!df || !f) {
+			free(df->pasids);
 			free(df);
 			free(f);
 			return -ENOMEM;
@@ -723,6 +730,7 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 			}
 			if (first)
 				kvm_vfio_device_release(g->dev, c);
+			free(df->pasids);
 			free(df);
 			free(f);
 			return rc;
@@ -796,8 +804,55 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 	return 0;
 }
 
-/* vfio_df_ioctl_attach_pt(): only the first 12 bytes are read (no
- * copy_struct_from_user, so no E2BIG); the PASID variant is not modelled. */
+static bool df_has_pasid(const struct vfio_df *df, uint32_t pasid, size_t *at)
+{
+	for (size_t i = 0; i < df->npasids; i++)
+		if (df->pasids[i] == pasid) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	return false;
+}
+
+/* vfio_iommufd_physical_pasid_attach_ioas: a PASID already attached is
+ * replaced; a PASID of 0 is IOMMU_NO_PASID to iommufd (the RID). */
+static int pasid_attach(struct vfio_df *df, uint32_t pasid, uint32_t *pt_id, struct kcall *c)
+{
+	if (df_has_pasid(df, pasid, NULL))
+		return iommufd_device_pasid_attach(df->idev, pasid, pt_id, true, c);
+	if (df->npasids == df->cappasids) {
+		size_t nc = df->cappasids ? 2 * df->cappasids : 4;
+		uint32_t *n = realloc(df->pasids, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		df->pasids = n;
+		df->cappasids = nc;
+	}
+	int rc = iommufd_device_pasid_attach(df->idev, pasid, pt_id, false, c);
+	if (rc)
+		return rc;
+	size_t i = df->npasids++;
+	while (i && df->pasids[i - 1] > pasid) {
+		df->pasids[i] = df->pasids[i - 1];
+		i--;
+	}
+	df->pasids[i] = pasid;
+	return 0;
+}
+
+static void pasid_detach(struct vfio_df *df, uint32_t pasid, struct kcall *c)
+{
+	size_t at;
+	if (!df_has_pasid(df, pasid, &at))
+		return;
+	iommufd_device_pasid_detach(df->idev, pasid, c);
+	memmove(&df->pasids[at], &df->pasids[at + 1], (df->npasids - at - 1) * sizeof(uint32_t));
+	df->npasids--;
+}
+
+/* vfio_df_ioctl_attach_pt(): the first 12 bytes, and the pasid when the
+ * flag asks for it (no copy_struct_from_user, so no E2BIG). */
 static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, uint64_t arg,
                      struct kcall *c)
 {
@@ -809,14 +864,25 @@ static int attach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 		return -EINVAL;
 	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
 		return -EINVAL;
-	if (a.flags & VFIO_DEVICE_ATTACH_PASID)
-		return -EOPNOTSUPP;
-	int rc = iommufd_device_attach(df->idev, &a.pt_id, df->attached, c);
+	bool pasid = a.flags & VFIO_DEVICE_ATTACH_PASID;
+	if (pasid) {
+		size_t xend = U_OFFSETOFEND(struct u_attach_pt, pasid);
+		if (a.argsz < xend)
+			return -EINVAL;
+		if (shim_copy_from_user(s, p, (uint8_t *)&a + minsz, arg + minsz, xend - minsz))
+			return -EFAULT;
+	}
+	int rc = pasid ? pasid_attach(df, a.pasid, &a.pt_id, c)
+	               : iommufd_device_attach(df->idev, &a.pt_id, df->attached, c);
 	if (rc)
 		return rc;
-	df->attached = true;
+	if (!pasid)
+		df->attached = true;
 	if (shim_copy_to_user(s, p, arg + offsetof(struct u_attach_pt, pt_id), &a.pt_id, 4)) {
-		iommufd_device_detach(df->idev, c);
+		/* out_detach: device->ops->detach_ioas(), the RID's, even for a
+		 * PASID attach (as vfio_df_ioctl_attach_pt does) */
+		if (df->attached)
+			iommufd_device_detach(df->idev, c);
 		df->attached = false;
 		return -EFAULT;
 	}
@@ -834,8 +900,15 @@ static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 		return -EINVAL;
 	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
 		return -EINVAL;
-	if (d.flags & VFIO_DEVICE_DETACH_PASID)
-		return -EOPNOTSUPP;
+	if (d.flags & VFIO_DEVICE_DETACH_PASID) {
+		size_t xend = U_OFFSETOFEND(struct u_detach_pt, pasid);
+		if (d.argsz < xend)
+			return -EINVAL;
+		if (shim_copy_from_user(s, p, (uint8_t *)&d + minsz, arg + minsz, xend - minsz))
+			return -EFAULT;
+		pasid_detach(df, d.pasid, c);
+		return 0;
+	}
 	if (df->attached) {
 		iommufd_device_detach(df->idev, c);
 		df->attached = false;

@@ -521,6 +521,7 @@ struct shim_dma_check {
 	uint32_t line;         /* this DMA's record */
 	uint32_t entry_sid;    /* the stream the serving entry was made for */
 	uint64_t entry_base, entry_size, entry_out; /* its input range and output */
+	bool ssv;              /* the DMA carried a substream (PASID) ssid */
 };
 /* Returns the number of new violations (0 or 1). */
 int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c);
