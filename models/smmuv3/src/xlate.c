@@ -552,15 +552,23 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		res->hit = SMMU_HIT_NONE;
 		goto leave_tcu;
 	}
+	/* Stage 1 bypassed (Config 1x0, or S1DSS=01 for a transaction without a
+	 * substream): the input is checked against IAS (§3.4), a stage 1 Address
+	 * Size fault (S2=0, CLASS=IN) that always aborts. IAS exceeds OAS when
+	 * AArch32 tables are advertised with OAS < 40. */
+	if ((ctx->kind == CTX_BYPASS || ctx->kind == CTX_S2) &&
+	    (txn->addr >> s->caps.ias_bits) != 0) {
+		struct smmu_event ev;
+		ev_init(&x, &ev, SMMU_EVT_F_ADDR_SIZE);
+		ev.cls = SMMU_CLASS_IN;
+		fault(&x, ctx, &ev);
+		goto leave_tcu;
+	}
 	if (ctx->kind == CTX_BYPASS) {
-		if ((txn->addr >> s->cfg.oas_bits) != 0) {
-			struct smmu_event ev;
-			ev_init(&x, &ev, SMMU_EVT_F_ADDR_SIZE);
-			ev.cls = SMMU_CLASS_IN;
-			fault(&x, ctx, &ev);
-		} else {
-			finish_ok(&x, txn->addr, SMMU_HIT_BYPASS);
-		}
+		/* Stage 2 bypassed too: the IPA becomes the PA, silently truncated
+		 * to OAS. */
+		uint64_t oas_mask = s->caps.oas_bits >= 64 ? ~0ull : (1ull << s->caps.oas_bits) - 1;
+		finish_ok(&x, txn->addr & oas_mask, SMMU_HIT_BYPASS);
 		goto leave_tcu;
 	}
 
