@@ -152,9 +152,12 @@ TEST_F(Transitions, AttachRules)
 	p->pt_id = ioas1;
 	big[20] = 1;
 	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, big));
+	// The PASID flag with PASID 0 is the RID to iommufd (IOMMU_NO_PASID):
+	// attached already, so xa_insert of the device fails.
 	a.flags = VFIO_DEVICE_ATTACH_PASID;
 	a.pt_id = ioas1;
-	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
+	a.pasid = 0;
+	EXPECT_EQ(-EBUSY, m.Ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a));
 	u_detach_pt d{};
 	d.argsz = 4;
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d));

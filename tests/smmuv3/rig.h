@@ -66,7 +66,7 @@ public:
 	}
 	static int mem_write(void *h, uint64_t pa, const void *buf, uint32_t len) {
 		auto *r = static_cast<Rig *>(h);
-		if (r->mem.is_abort(pa))
+		if (r->mem.is_write_abort(pa))
 			return 1;
 		r->mem.write(pa, buf, len);
 		return 0;

@@ -85,12 +85,20 @@ public:
 
 	// Accesses through the C callbacks to [base, base + size) fail.
 	void add_abort(uint64_t base, uint64_t size) { aborts_.emplace_back(base, size); }
-	void clear_aborts() { aborts_.clear(); }
+	void clear_aborts() { aborts_.clear(); write_aborts_.clear(); }
 	bool is_abort(uint64_t pa) const {
 		for (const auto &r : aborts_)
 			if (pa >= r.first && pa - r.first < r.second)
 				return true;
 		return false;
+	}
+	// Writes only (reads succeed): an HTTU update that aborts.
+	void add_write_abort(uint64_t base, uint64_t size) { write_aborts_.emplace_back(base, size); }
+	bool is_write_abort(uint64_t pa) const {
+		for (const auto &r : write_aborts_)
+			if (pa >= r.first && pa - r.first < r.second)
+				return true;
+		return is_abort(pa);
 	}
 
 	// Accesses made through the C callbacks.
@@ -128,6 +136,7 @@ public:
 private:
 	std::unordered_map<uint64_t, uint64_t> words_;
 	std::vector<std::pair<uint64_t, uint64_t>> aborts_;
+	std::vector<std::pair<uint64_t, uint64_t>> write_aborts_;
 	uint64_t next_, limit_;
 	uint64_t reads_ = 0, writes_ = 0;
 };

@@ -923,6 +923,10 @@ int iommufd_device_pasid_attach(struct ifd_obj *o, uint32_t pasid, uint32_t *pt_
 	struct ifd_obj *pt = ifd_obj_get(o->ictx, *pt_id, IFD_ANY, c);
 	if (!pt)
 		return -ENOENT;
+	/* The device already attached under this PASID (xa_insert of its id):
+	 * reachable for the RID only through VFIO's PASID flag with pasid 0. */
+	if (!replace && (pasid ? pas_find(idev, pasid) != NULL : idev->hwpt != NULL))
+		return -EBUSY;
 	switch (pt->type) {
 	case IFD_HWPT_PAGING:
 	case IFD_HWPT_NESTED: {

@@ -17,7 +17,7 @@ void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4])
 	rec[1] = (uint64_t)ev->stag | ((uint64_t)(ev->stall ? 1 : 0) << 31) |
 		 ((uint64_t)(ev->pnu ? 1 : 0) << 33) | ((uint64_t)(ev->ind ? 1 : 0) << 34) |
 		 ((uint64_t)(ev->rnw ? 1 : 0) << 35) | ((uint64_t)(ev->s2 ? 1 : 0) << 39) |
-		 ((uint64_t)(ev->cls & 3) << 40);
+		 ((uint64_t)(ev->cls & 3) << 40) | ((uint64_t)(ev->ttrnw ? 1 : 0) << 44);
 	rec[2] = ev->input_addr;
 	switch (ev->id) {
 	case SMMU_EVT_F_STE_FETCH:

@@ -83,6 +83,7 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->coherent = true;
 	cfg->ttf = 2;
 	cfg->stall_model = 1;
+	cfg->httu = 0;
 	cfg->term_model = false;
 	cfg->stt = false;
 	cfg->iidr = DEFAULT_IIDR;
@@ -222,6 +223,10 @@ static const struct param params[] = {
 	    "IDR0.TTF: 2 = AArch64 tables, 3 = AArch64 and AArch32 advertised; AArch32 (LPAE) "
 	    "tables are not modelled, so 1 (AArch32 only) is rejected",
 	    PK_UINT, ttf, 1, 3),
+	ROW("httu", "-", SRC_DESIGN,
+	    "IDR0.HTTU: hardware update of translation table flags: 0 none, 1 Access flag, "
+	    "2 Access flag and dirty state (CD.HA/HD, STE.S2HA/S2HD, DBM)",
+	    PK_UINT, httu, 0, 2),
 	ROW("stall_model", "-", SRC_DESIGN,
 	    "IDR0.STALL_MODEL: 1 = terminate only; 0 (stall and terminate) and 2 (stall forced) "
 	    "are architected but stalling is not modelled",

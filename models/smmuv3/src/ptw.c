@@ -20,7 +20,17 @@
  * the stage-1 Access flag and permission checks come before the stage-2 walk
  * of the output IPA.
  *
- * Not modelled: HTTU (HA/HD: AF/dirty updates, table AF), LPA2/DS (52-bit
+ * HTTU (IHI 0070 §3.13): with HA an Access flag of 0 in a leaf is set by a
+ * descriptor write instead of faulting; with HD a write through a leaf with
+ * DBM set and no write permission (S1 AP[2]=1, S2 S2AP[1]=0) clears the
+ * read-only state (dirties it) instead of faulting. Both changes are one
+ * write of the descriptor through the host's writer, made once the access
+ * is known to succeed. A stage-1 descriptor in a nested walk is written at
+ * its IPA, which needs stage-2 write permission (or the stage-2 leaf's own
+ * dirty update): otherwise a stage-2 F_PERMISSION, CLASS=TT, TTRnW=0. An
+ * aborted write is an F_WALK_EABT at its address.
+ *
+ * Not modelled: HTTU of table descriptors (HAFT), LPA2/DS (52-bit
  * with 4 KB/16 KB, level -1, 4 KB L0 blocks), 64 KB L1 blocks, AArch32 LPAE
  * tables, EPD/TBI/TTB selection (the caller's job), contiguous hint, S2PTW
  * (Device stage-2 mappings of stage-1 tables), Secure NSTable, permission
@@ -40,6 +50,7 @@
 #define D_AP2 (1ull << 7)      /* S1 AP[2]: read-only; S2 S2AP[1]: write */
 #define D_AF (1ull << 10)
 #define D_NG (1ull << 11)
+#define D_DBM (1ull << 51)
 #define D_PXN (1ull << 53)     /* S2: XN[0] */
 #define D_UXN (1ull << 54)     /* S2: XN[1]; single-privilege S1: XN */
 #define T_PXN (1ull << 59)     /* PXNTable */
@@ -96,6 +107,7 @@ struct stage_out {
 	int8_t first_level;
 	uint64_t table_pa[4];
 	uint8_t table_attr[4];
+	bool dbm; /* leaf writable-clean with HD */
 };
 
 struct walk_ctx {
@@ -103,6 +115,8 @@ struct walk_ctx {
 	void *rctx;
 	struct smmu_ptw_result *res; /* reads of every stage accumulate here */
 	struct smmu_ptw_fault *f;
+	smmu_ptw_write_fn wr;        /* HTTU updates (NULL: none) */
+	void *wctx;
 };
 
 /*
@@ -296,6 +310,7 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 		unsigned width = level == st->start_level ? insize - sh : stride;
 		uint64_t idx = (ia >> sh) & genmask(width - 1, 0);
 		uint64_t desc_pa = table + idx * 8;
+		const uint64_t desc_ipa = desc_pa; /* an IPA when table_is_ipa */
 		uint64_t desc;
 
 		assert(level <= 3);
@@ -343,13 +358,55 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 
 		if (base >> st->oa_bits)
 			return set_fault(c, st, s2cls, SMMU_EVT_F_ADDR_SIZE, level, ia, 0);
-		if (!(desc & D_AF) && !st->affd)
-			return set_fault(c, st, s2cls, SMMU_EVT_F_ACCESS, level, ia, 0);
 
-		uint8_t perm = st->stage2 ? s2_perm(st, desc) : s1_perm(st, desc, acc);
+		/* HTTU: the value the descriptor takes if the access succeeds. */
+		const bool ha = st->ha && c->wr, hd = st->hd && ha;
+		uint64_t upd = desc;
 
+		if (!(desc & D_AF)) {
+			if (ha)
+				upd |= D_AF;
+			else if (!st->affd)
+				return set_fault(c, st, s2cls, SMMU_EVT_F_ACCESS, level, ia, 0);
+		}
+
+		uint8_t perm = st->stage2 ? s2_perm(st, upd) : s1_perm(st, upd, acc);
+		const uint64_t dirty = st->stage2 ? (upd | D_AP2) : (upd & ~D_AP2);
+		const bool clean = hd && (desc & D_DBM) && dirty != upd;
+
+		if (!(perm & perm_needed(req)) && clean && req->write) {
+			/* Writable-clean: the write dirties the descriptor, unless
+			 * something else (APTable, XN, EL0 rules) still denies it. */
+			uint8_t p2 = st->stage2 ? s2_perm(st, dirty) : s1_perm(st, dirty, acc);
+
+			if (p2 & perm_needed(req)) {
+				upd = dirty;
+				perm = p2;
+			}
+		}
 		if (!(perm & perm_needed(req)))
 			return set_fault(c, st, s2cls, SMMU_EVT_F_PERMISSION, level, ia, 0);
+
+		if (upd != desc) {
+			if (table_is_ipa) {
+				/* The update is a write to the descriptor's IPA. */
+				struct smmu_ptw_req w2 = {
+					.ia = desc_ipa, .write = true, .priv = true, .exec = false
+				};
+				struct stage_out o2;
+
+				if (walk_stage(c, s2, NULL, desc_ipa, &w2, NULL, SMMU_CLASS_TT, &o2)) {
+					c->f->desc_write = true;
+					return 1;
+				}
+			}
+			c->res->nwrites++;
+			if (c->wr(c->wctx, desc_pa, upd))
+				return set_fault(c, st, s2cls, SMMU_EVT_F_WALK_EABT, level, ia,
+						 desc_pa);
+		}
+		out->dbm = hd && (upd & D_DBM) && (st->stage2 ? (upd | D_AP2) : (upd & ~D_AP2)) != upd &&
+			   (st->stage2 || !(acc & SMMU_PTW_TBL_AP_RO));
 
 		out->oa = base | (ia & genmask(sh - 1, 0));
 		out->level = (int8_t)level;
@@ -375,7 +432,7 @@ int smmu_ptw_walk(const struct smmu_ptw_stage *st, const struct smmu_ptw_req *re
 		  const struct smmu_ptw_hint *hint, smmu_ptw_read_fn rd, void *rctx,
 		  struct smmu_ptw_result *res, struct smmu_ptw_fault *f)
 {
-	struct walk_ctx c = {rd, rctx, res, f};
+	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx};
 	struct stage_out o;
 
 	res_init(res);
@@ -389,12 +446,14 @@ int smmu_ptw_walk(const struct smmu_ptw_stage *st, const struct smmu_ptw_req *re
 	memcpy(res->table_pa, o.table_pa, sizeof(res->table_pa));
 	memcpy(res->table_attr, o.table_attr, sizeof(res->table_attr));
 	if (st->stage2) {
+		res->s2_dbm = o.dbm;
 		res->ipa = req->ia;
 		res->s2_perm = o.perm;
 		res->s2_attr = o.attr;
 		res->s2_page_shift = o.page_shift;
 		res->global = false;
 	} else {
+		res->s1_dbm = o.dbm;
 		res->ipa = o.oa;
 		res->s1_perm = o.perm;
 		res->s1_attr = o.attr;
@@ -410,7 +469,7 @@ int smmu_ptw_walk_nested(const struct smmu_ptw_stage *s1, const struct smmu_ptw_
 			 smmu_ptw_read_fn rd, void *rctx, struct smmu_ptw_result *res,
 			 struct smmu_ptw_fault *f)
 {
-	struct walk_ctx c = {rd, rctx, res, f};
+	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx};
 	struct stage_out o1, o2;
 
 	assert(!s1->stage2 && s2->stage2);
@@ -428,6 +487,8 @@ int smmu_ptw_walk_nested(const struct smmu_ptw_stage *s1, const struct smmu_ptw_
 	res->level = o2.level;
 	res->s1_perm = o1.perm;
 	res->s2_perm = o2.perm;
+	res->s1_dbm = o1.dbm;
+	res->s2_dbm = o2.dbm;
 	res->global = !o1.ng;
 	res->s1_attr = o1.attr;
 	res->s2_attr = o2.attr;

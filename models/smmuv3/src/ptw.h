@@ -38,17 +38,26 @@ struct smmu_ptw_stage {
 	uint8_t oa_bits;       /* eff_IPS (S1) / eff_S2PS (S2) */
 	uint64_t ttb;          /* start table base: a PA, or an IPA for nested S1 */
 	bool affd;             /* AF fault disable: AF=0 treated as 1 */
+	bool ha, hd;           /* HTTU: hardware Access flag / dirty state updates (CD.HA/HD, STE.S2HA/S2HD) */
 	/* Stage 1 only. */
 	bool el2;              /* any-EL2 world: AP[1] treated as 1, no EL0 */
 	bool wxn, pan;
 	bool xnx;              /* S2: IDR3.XNX, both XN bits meaningful */
 };
 
+/* Write one 64-bit descriptor back (an HTTU update, done as the atomic
+ * read-modify-write of the descriptor just read). Non-zero: external abort. */
+typedef int (*smmu_ptw_write_fn)(void *ctx, uint64_t pa, uint64_t desc);
+
 struct smmu_ptw_req {
 	uint64_t ia;   /* input address of this stage (VA after TBI/sign handling for S1, IPA for S2) */
 	bool write;
 	bool priv;
 	bool exec;
+	/* HTTU: where descriptor updates go (NULL: no updates are made, HA/HD
+	 * then act as if clear) and its context. */
+	smmu_ptw_write_fn wr;
+	void *wctx;
 };
 
 /* A fault, as the event record will carry it. */
@@ -59,6 +68,7 @@ struct smmu_ptw_fault {
 	uint64_t ipa;      /* S2 faults: the IPA being translated (for CLASS=TT the S1 descriptor's IPA) */
 	uint64_t fetch_addr; /* F_WALK_EABT: PA whose read aborted */
 	int8_t level;      /* level where it was detected (-1 for range checks) */
+	bool desc_write;   /* CLASS=TT: the stage-2 access was an HTTU descriptor write (TTRnW=0) */
 };
 
 /* Where a walk may start, from a walk-cache hit: the table at `level`
@@ -108,6 +118,11 @@ struct smmu_ptw_result {
 	/* SMMU_PTW_TBL_* in effect for the stage-1 table at each level (what a
 	 * walk-cache entry for table_pa[l] must carry into smmu_ptw_hint). */
 	uint8_t table_attr[4];
+	/* HTTU: descriptor writes made (AF set, dirty state), and whether each
+	 * stage's leaf is writable-clean (DBM with HD: a write would dirty it,
+	 * so a cached copy must not fault a write but walk again). */
+	uint32_t nwrites;
+	bool s1_dbm, s2_dbm;
 	/* Every descriptor read, in order, for timing. */
 	uint32_t nreads;
 	uint64_t reads[SMMU_PTW_MAX_READS];

@@ -113,7 +113,7 @@ void smmu_caps_from_config(const struct smmu_config *cfg, struct smmu_caps *c)
 	c->ttendian = 2; /* little-endian tables only */
 	c->stall_model = cfg->stall_model;
 	c->term_model = cfg->term_model;
-	c->httu = 0;
+	c->httu = cfg->httu;
 	c->gran4k = cfg->gran4k;
 	c->gran16k = cfg->gran16k;
 	c->gran64k = cfg->gran64k;
@@ -151,6 +151,7 @@ static void idr_compute(struct smmu *s)
 	idr0 |= (uint32_t)(k->ns1ats ? 1 : 0) << 11;
 	idr0 |= (uint32_t)(c->ats ? 1 : 0) << 10;
 	idr0 |= (uint32_t)(k->hyp ? 1 : 0) << 9;
+	idr0 |= (uint32_t)(k->httu & 3) << 6;
 	idr0 |= (uint32_t)(c->btm ? 1 : 0) << 5;
 	idr0 |= (uint32_t)(c->coherent ? 1 : 0) << 4;
 	idr0 |= (uint32_t)(c->ttf & 3) << 2;

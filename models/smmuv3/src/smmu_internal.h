@@ -123,6 +123,7 @@ struct tlb_entry {
 	uint8_t world, shift, cls, valid, global, level;
 	uint8_t aset;       /* CD.ASET=1: SMMU-local ASID, not matched by broadcast TLBIs */
 	uint8_t s1_perm, s2_perm;
+	uint8_t dbm;        /* HTTU writable-clean leaf: 1 stage 1, 2 stage 2 */
 	uint32_t hnext;     /* host index chain */
 	/* Intrusive lists: 0 = world, 1 = (world, vmid, kind), 2 = (world, vmid, asid). */
 	uint32_t next[3], prev[3];

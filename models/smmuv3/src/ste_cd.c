@@ -365,6 +365,8 @@ static bool ste_decode_s2(const uint64_t raw[8], const struct smmu_caps *caps, s
 	ste->s2endi = STE_S2ENDI(raw);
 	ste->s2ha = ha;
 	ste->s2hd = ha && hd; /* {HA,HD} = 01 is reserved and behaves as 00 */
+	s2->ha = ste->s2ha;
+	s2->hd = ste->s2hd;
 	ste->s2haft = caps->httu == 3 && haft;
 	ste->s2fwb = aa64 && caps->fwb && STE_S2FWB(raw);
 	ste->s2s = s2s;
@@ -607,6 +609,10 @@ static int cd_decode(const uint64_t raw[8], const struct smmu_ste *ste,
 	/* HTTU is IGNORED for AArch32; {HD,HA} = 10 behaves as 00. */
 	cd->ha = aa64 && ha;
 	cd->hd = aa64 && ha && hd;
+	for (int i = 0; i < 2; i++) {
+		cd->tt[i].ha = cd->ha;
+		cd->tt[i].hd = cd->hd;
+	}
 	cd->haft = aa64 && caps->httu == 3 && haft;
 	/* IDR3.HAD is mandatory from v3.1 (caps has no HAD bit). */
 	cd->had[0] = caps->minor_rev >= 1 && CD_HAD0(raw);

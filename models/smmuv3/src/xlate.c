@@ -42,6 +42,16 @@ static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
 	return smmu_mem_read(x->s, pa, desc, 8);
 }
 
+static inline int perm_check(const struct tlb_entry *e, const struct xl *x);
+
+/* An HTTU descriptor update: a write to memory through the host. */
+static int ptw_write(void *ctx, uint64_t pa, uint64_t desc)
+{
+	struct xl *x = ctx;
+	x->s->st.httu_writes++;
+	return smmu_mem_write(x->s, pa, &desc, 8);
+}
+
 /* Fill the common fields of an event for this transaction. */
 static void ev_init(struct xl *x, struct smmu_event *ev, uint8_t id)
 {
@@ -105,6 +115,19 @@ static void ptw_fault_event(struct xl *x, const struct smmu_ptw_fault *f, struct
 	ev->cls = f->cls;
 	ev->ipa = f->ipa;
 	ev->fetch_addr = f->fetch_addr;
+	/* A stage-2 permission fault on a stage-1 table access: was it the
+	 * walk's read of the descriptor or its HTTU write? */
+	ev->ttrnw = f->event == SMMU_EVT_F_PERMISSION && f->cls == SMMU_CLASS_TT && !f->desc_write;
+}
+
+/* A write that a cached entry denies but whose leaf is writable-clean
+ * (DBM with HD): the TCU must walk again and dirty the descriptor. */
+static inline bool needs_dirty_walk(const struct tlb_entry *e, const struct xl *x)
+{
+	if (!e || !x->write || !e->dbm)
+		return false;
+	int denied = perm_check(e, x);
+	return (denied == 1 && (e->dbm & 1)) || (denied == 2 && (e->dbm & 2));
 }
 
 /* ---- configuration: stream table and CD fetch ---- */
@@ -648,6 +671,11 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			}
 		}
 	}
+	if (needs_dirty_walk(e, &x)) {
+		e = NULL;
+		ue = NULL;
+		hit = SMMU_HIT_NONE;
+	}
 	if (!e) {
 		/* TCU: TLB, walk cache, walk. */
 		if (!in_tcu) {
@@ -659,6 +687,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			e = smmu_tlb_lookup(&s->tlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
 					    &probes);
 			x.t += s->cfg.tlb.latency + (probes - 1);
+			if (needs_dirty_walk(e, &x))
+				e = NULL;
 		}
 		if (e) {
 			hit = SMMU_HIT_TLB;
@@ -689,7 +719,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			}
 			x.t = smmu_res_begin(&s->ptw_slots, x.t);
 			struct smmu_ptw_req req = {.ia = walk_ia, .write = x.write, .priv = x.priv,
-						   .exec = x.exec};
+						   .exec = x.exec, .wr = ptw_write, .wctx = &x};
 			struct smmu_ptw_result wr;
 			struct smmu_ptw_fault f;
 			int rc;
@@ -698,7 +728,8 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 							  &wr, &f);
 			else
 				rc = smmu_ptw_walk(wst, &req, &hint, ptw_read, &x, &wr, &f);
-			x.t += (uint64_t)wr.nreads * tm->mem_read;
+			x.t += (uint64_t)wr.nreads * tm->mem_read +
+			       (uint64_t)wr.nwrites * tm->mem_write;
 			smmu_res_end(&s->ptw_slots, x.t);
 			if (rc) {
 				struct smmu_event ev;
@@ -749,6 +780,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			/* ASET applies to stage-1 ASID-tagged entries (§5.4 CD.ASET). */
 			ne.aset = ctx->kind == CTX_S1 && ctx->cd.aset;
 			ne.s2_perm = wr.s2_perm;
+			ne.dbm = (uint8_t)((wr.s1_dbm ? 1 : 0) | (wr.s2_dbm ? 2 : 0));
 			ne.sid = txn->sid;
 			ne.stamp = x.t;
 			ne.origin = ne.walk_origin = s->origin;

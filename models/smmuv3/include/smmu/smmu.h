@@ -101,6 +101,7 @@ struct smmu_config {
 	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
 	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
 	uint8_t stall_model;       /* 1 = terminate only (stall not modelled) */
+	uint8_t httu;              /* IDR0.HTTU: 0 none, 1 AF, 2 AF + dirty (3: + table AF, not modelled) */
 	bool term_model;
 	bool stt;
 	uint32_t iidr;             /* IIDR value */
@@ -144,6 +145,7 @@ struct smmu_event {
 	uint64_t input_addr;
 	uint64_t ipa;          /* or FetchAddr for fetch aborts */
 	uint64_t fetch_addr;
+	bool ttrnw;            /* F_PERMISSION with CLASS=TT: 1 descriptor read, 0 write (HTTU) */
 };
 
 /* Report of one consumed command (host op `cmd_done`). */
@@ -375,6 +377,7 @@ struct smmu_stats {
 	uint64_t inv_removed;   /* entries removed by invalidations */
 	uint64_t btm_tlbis;
 	uint64_t ats_invs;
+	uint64_t httu_writes;   /* descriptor updates (Access flag, dirty state) */
 };
 const struct smmu_stats *smmu_get_stats(const struct smmu *s);
 
