@@ -1577,6 +1577,7 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 		size_t idx;
 	};
 	std::vector<OutPayload> outs;
+	std::vector<OutPayload> bitmap_in; // inline bitmaps the kernel ORs into
 
 	const trc_value *argv = trc_record_arg(&rec, "arg");
 	enum shim_arg_kind kind = rq ? rq->arg : (argv ? SHIM_ARG_INT : SHIM_ARG_NONE);
@@ -1701,6 +1702,12 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 			payloads.push_back(pl);
 			payloads.back().resize(std::max<size_t>(payloads.back().size(), 1));
 			put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(), pf->width);
+			if (pf->payload_out && pf->len_kind == SHIM_PL_BITMAP) {
+				// Initial words of a bitmap the kernel ORs into: sized
+				// below, once length and page_size are known.
+				bitmap_in.push_back({pf, payloads.size() - 1});
+				continue;
+			}
 			// Length fields the trace did not give.
 			if (pf->len_field) {
 				const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
@@ -1715,12 +1722,44 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 					put_le(&buf[ef->offset], elem_bytes, ef->width);
 			}
 		}
+		// Bitmaps (len_field / elem_field bits in u64 words): the
+		// kernel writes every word the range covers.
+		auto bitmap_bytes = [&](const shim_uapi_field *pf, uint64_t &bytes) {
+			const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
+			const shim_uapi_field *ef = shim_uapi_field_find(rq, pf->elem_field);
+			uint64_t len = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
+			uint64_t unit = ef ? get_le(&buf[ef->offset], ef->width, false) : 0;
+			uint64_t bits = unit ? len / unit + (len % unit != 0) : 0;
+			bytes = (bits + 63) / 64 * 8;
+			return bytes <= (16u << 20);
+		};
+		for (const OutPayload &o : bitmap_in) {
+			uint64_t bytes;
+			if (!bitmap_bytes(o.f, bytes))
+				return fail(kExitMalformed, rec.line, rec.col, what + ": bitmap too large");
+			std::vector<uint8_t> &pl = payloads[o.idx];
+			if (pl.size() < bytes)
+				pl.resize(bytes, 0);
+			put_le(&buf[o.f->offset], (uint64_t)(uintptr_t)pl.data(), o.f->width);
+			outs.push_back(o);
+		}
 		// Payloads the kernel writes: room for what the length field asks
 		// (or 64 elements / 4 KiB when the trace leaves it out).
 		for (uint32_t i = 0; i < rq->nfields; i++) {
 			const shim_uapi_field *pf = &rq->fields[i];
 			if (!(pf->flags & SHIM_UF_UPTR) || !pf->payload_out || set[i])
 				continue;
+			if (pf->len_kind == SHIM_PL_BITMAP) {
+				uint64_t bytes;
+				if (!bitmap_bytes(pf, bytes))
+					return fail(kExitMalformed, rec.line, rec.col,
+						    what + ": bitmap too large");
+				payloads.emplace_back(std::max<uint64_t>(bytes, 8), 0);
+				put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(),
+				       pf->width);
+				outs.push_back({pf, payloads.size() - 1});
+				continue;
+			}
 			const shim_uapi_field *lf = pf->len_field ? shim_uapi_field_find(rq, pf->len_field) : nullptr;
 			uint64_t n = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
 			if (lf && !trc_record_arg(&rec, lf->name)) {

@@ -546,6 +546,7 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.num({n, "cerrors"}, s->cerrors);
 		b.num({n, "inv_removed"}, s->inv_removed);
 		b.num({n, "btm_tlbis"}, s->btm_tlbis);
+		b.num({n, "httu_writes"}, s->httu_writes);
 		b.num({n, "ats_invs"}, s->ats_invs);
 		b.num({n, "irq", "evtq"}, m->irq_evtq.pulses());
 		b.num({n, "irq", "priq"}, m->irq_priq.pulses());

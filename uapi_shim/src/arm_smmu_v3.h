@@ -240,6 +240,20 @@ int arm_smmu_attach_dev(struct arm_smmu_domain *d, struct arm_smmu_master *m, st
 int arm_smmu_set_dev_pasid(struct arm_smmu_domain *d, struct arm_smmu_master *m, uint32_t pasid,
                            struct kcall *c);
 void arm_smmu_remove_dev_pasid(struct arm_smmu_master *m, uint32_t pasid, struct kcall *c);
+/*
+ * Dirty tracking: IOMMU_CAP_DIRTY_TRACKING is arm_smmu_dbm_capable (HTTU
+ * dirty state and coherent walks); a domain allocated with
+ * ARM_SMMU_ALLOC_DIRTY_TRACKING has dirty_ops and HD page tables.
+ * read_and_clear_dirty reports each writable-dirty leaf in the range
+ * through record(ctx, iova, size) and makes it clean unless no_clear; it
+ * invalidates nothing itself (iommufd syncs the gather afterwards).
+ */
+bool arm_smmu_dbm_capable(const struct arm_smmu_device *smmu);
+bool arm_smmu_domain_has_dirty_ops(const struct arm_smmu_domain *d);
+int arm_smmu_read_and_clear_dirty(struct arm_smmu_domain *d, uint64_t iova, uint64_t size,
+                                  bool no_clear, void (*record)(void *, uint64_t, uint64_t),
+                                  void *ctx, struct kcall *c);
+
 /* The domain on `pasid` of m (NULL: none) and how many PASIDs are attached. */
 struct arm_smmu_domain *arm_smmu_master_pasid_domain(const struct arm_smmu_master *m,
                                                      uint32_t pasid);

@@ -378,14 +378,18 @@ int arm_smmu_domain_alloc_paging_req(struct arm_smmu_master *for_master, uint32_
 		parent = true;
 		break;
 	case ARM_SMMU_ALLOC_PASID:
+	case ARM_SMMU_ALLOC_DIRTY_TRACKING:
+	case ARM_SMMU_ALLOC_DIRTY_TRACKING | ARM_SMMU_ALLOC_PASID:
 		if (!(smmu->features & ARM_SMMU_FEAT_TRANS_S1))
 			return -EOPNOTSUPP;
 		kind = ARM_SMMU_DOMAIN_S1;
 		break;
 	default:
-		/* DIRTY_TRACKING needs HTTU dirty state (not modelled) */
 		return -EOPNOTSUPP;
 	}
+	/* iommufd checked IOMMU_CAP_DIRTY_TRACKING (arm_smmu_dbm_capable) */
+	if ((flags & ARM_SMMU_ALLOC_DIRTY_TRACKING) && !arm_smmu_dbm_capable(smmu))
+		return -EOPNOTSUPP;
 	struct arm_smmu_domain *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -407,6 +411,11 @@ int arm_smmu_domain_alloc_paging_req(struct arm_smmu_master *for_master, uint32_
 	if (rc) {
 		free(d);
 		return rc;
+	}
+	if (flags & ARM_SMMU_ALLOC_DIRTY_TRACKING) {
+		/* IO_PGTABLE_QUIRK_ARM_HD, and domain->dirty_ops */
+		io_pgtable_arm_set_hd(d->pgtbl);
+		d->dirty = true;
 	}
 	if (kind == ARM_SMMU_DOMAIN_S1) {
 		/* xa_alloc over the global ASID space: -EBUSY when full */
@@ -761,4 +770,26 @@ int arm_smmu_iova_to_phys(struct arm_smmu_domain *d, uint64_t iova, uint64_t *pa
 	if (!d || !d->pgtbl || !pa)
 		return -ENOENT;
 	return io_pgtable_arm_iova_to_phys(d->pgtbl, iova, pa);
+}
+
+/* ---- dirty tracking (arm_smmu_dirty_ops) ---- */
+
+bool arm_smmu_dbm_capable(const struct arm_smmu_device *smmu)
+{
+	const uint32_t want = ARM_SMMU_FEAT_HD | ARM_SMMU_FEAT_COHERENCY;
+	return smmu && (smmu->features & want) == want;
+}
+
+bool arm_smmu_domain_has_dirty_ops(const struct arm_smmu_domain *d)
+{
+	return d && d->dirty;
+}
+
+int arm_smmu_read_and_clear_dirty(struct arm_smmu_domain *d, uint64_t iova, uint64_t size,
+                                  bool no_clear, void (*record)(void *, uint64_t, uint64_t),
+                                  void *ctx, struct kcall *c)
+{
+	if (!d || !d->dirty || !d->pgtbl)
+		return -EOPNOTSUPP;
+	return io_pgtable_arm_read_and_clear_dirty(d->pgtbl, iova, size, no_clear, record, ctx, c);
 }

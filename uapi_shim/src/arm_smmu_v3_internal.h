@@ -225,6 +225,7 @@ struct arm_smmu_domain {
 	uint64_t vste[2];
 	bool enable_ats;
 	bool enforce_cc; /* enforce_cache_coherency succeeded: canwbs masters only */
+	bool dirty;      /* allocated with DIRTY_TRACKING: HD tables, dirty_ops */
 };
 
 struct arm_vsmmu_vdev {

@@ -372,6 +372,8 @@ void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgt
 	f.r = f.a = true;
 	f.aset = true; /* not shared with a CPU ASID: no broadcast TLBI */
 	f.asid = (uint16_t)asid;
+	/* IO_PGTABLE_QUIRK_ARM_HD: hardware Access flag and dirty state */
+	f.ha = f.hd = r.hd;
 	f.mair = r.mair;
 	smmu_build_cd_fields(&f, cd);
 }

@@ -9,8 +9,11 @@
  * page is a kmem page; every descriptor store is a kmem_write64 charged
  * t.pte_write, every table t.table_alloc.
  *
- * Not modelled: 16K/64K granules, LPA2/52-bit, contiguous hint, dirty
- * tracking (HD/DBM), the non-coherent walk cache maintenance, Mali format.
+ * Dirty tracking (IO_PGTABLE_QUIRK_ARM_HD): DBM on writable stage-1 leaves
+ * and arm_lpae_read_and_clear_dirty.
+ *
+ * Not modelled: 16K/64K granules, LPA2/52-bit, contiguous hint, the
+ * non-coherent walk cache maintenance, Mali format.
  */
 #include "io_pgtable_arm.h"
 
@@ -29,6 +32,7 @@
 #define PTE_ADDR_MASK 0x0000FFFFFFFFF000ull /* OA[47:12] */
 #define PTE_NG (1ull << 11)
 #define PTE_AF (1ull << 10)
+#define PTE_DBM (1ull << 51)
 #define PTE_SH_IS (3ull << 8)
 #define PTE_SH_OS (2ull << 8)
 #define PTE_AP_UNPRIV (1ull << 6) /* S1 AP[1] */
@@ -48,6 +52,7 @@
 struct io_pgtable_arm {
 	struct kenv *env;
 	bool s2, coherent, split;
+	bool hd; /* IO_PGTABLE_QUIRK_ARM_HD */
 	unsigned ias, oas;
 	int start_level;
 	unsigned pgd_bits; /* index bits at the start level (> 9 when concatenated) */
@@ -140,6 +145,8 @@ static uint64_t prot_to_pte(const struct io_pgtable_arm *pt, int prot)
 		pte = PTE_NG | PTE_AP_UNPRIV;
 		if (!(prot & IOPT_PROT_WRITE) && (prot & IOPT_PROT_READ))
 			pte |= PTE_AP_RDONLY;
+		else if (pt->hd)
+			pte |= PTE_DBM; /* writable-dirty: HTTU keeps it so */
 		pte |= (uint64_t)MAIR_ATTR_IDX_CACHE << PTE_ATTRINDX_SHIFT;
 	} else {
 		pte = 0;
@@ -232,6 +239,7 @@ void io_pgtable_arm_get_regs(const struct io_pgtable_arm *pt, struct io_pgtable_
 	r->tg = 0;
 	r->ps = (uint8_t)ps_encode(pt->oas);
 	r->oas_bits = pt->oas;
+	r->hd = pt->hd;
 }
 
 uint64_t io_pgtable_arm_pgsize_bitmap(const struct io_pgtable_arm *pt)
@@ -453,4 +461,49 @@ int io_pgtable_arm_iova_to_phys(struct io_pgtable_arm *pt, uint64_t iova, uint64
 		table = pte & PTE_ADDR_MASK;
 	}
 	return -ENOENT;
+}
+
+void io_pgtable_arm_set_hd(struct io_pgtable_arm *pt)
+{
+	if (pt && !pt->s2)
+		pt->hd = true;
+}
+
+static void dirty_lvl(struct io_pgtable_arm *pt, uint64_t iova, uint64_t last, int lvl,
+                      uint64_t table, bool no_clear, io_pgtable_dirty_fn record, void *ctx,
+                      struct kcall *c)
+{
+	unsigned sh = lvl_shift(lvl);
+	uint64_t blk = 1ull << sh;
+	while (iova <= last) {
+		uint64_t ptep = table + 8ull * lvl_idx(pt, iova, lvl);
+		uint64_t base = iova & ~(blk - 1);
+		uint64_t end = base + blk - 1 < last ? base + blk - 1 : last;
+		uint64_t pte = rd(pt, ptep);
+		if (pte_table(pte, lvl)) {
+			dirty_lvl(pt, iova, end, lvl + 1, pte & PTE_ADDR_MASK, no_clear, record, ctx,
+			          c);
+		} else if (pte_leaf(pte, lvl) && (pte & PTE_DBM) && !(pte & PTE_AP_RDONLY)) {
+			/* iopte_writeable_dirty: the whole leaf is reported */
+			record(ctx, base, blk);
+			if (!no_clear)
+				wr(pt, ptep, pte | PTE_AP_RDONLY, c);
+		}
+		if (end == ~0ull)
+			break;
+		iova = end + 1;
+	}
+}
+
+int io_pgtable_arm_read_and_clear_dirty(struct io_pgtable_arm *pt, uint64_t iova, uint64_t size,
+                                        bool no_clear, io_pgtable_dirty_fn record, void *ctx,
+                                        struct kcall *c)
+{
+	if (!pt || !record || pt->s2 || !size)
+		return -EINVAL;
+	uint64_t last = iova + size - 1;
+	if (last < iova || (pt->ias < 64 && (last >> pt->ias)))
+		return -EINVAL;
+	dirty_lvl(pt, iova, last, pt->start_level, pt->pgd, no_clear, record, ctx, c);
+	return 0;
 }

@@ -33,6 +33,7 @@ struct io_pgtable_arm_regs {
 	uint8_t tg;             /* 0: 4K */
 	uint8_t ps;             /* IPS / S2PS encoding of oas */
 	unsigned oas_bits;      /* the same, in bits */
+	bool hd;                /* IO_PGTABLE_QUIRK_ARM_HD: CD.HA/HD wanted */
 };
 
 /* Callbacks of io_pgtable_tlb_ops (the driver's invalidation). */
@@ -82,6 +83,22 @@ int io_pgtable_arm_map(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pa, ui
 uint64_t io_pgtable_arm_unmap(struct io_pgtable_arm *pt, uint64_t iova, uint64_t pgsize,
                               uint64_t pgcount, void *gather, struct kcall *c);
 int io_pgtable_arm_iova_to_phys(struct io_pgtable_arm *pt, uint64_t iova, uint64_t *pa);
+
+/*
+ * IO_PGTABLE_QUIRK_ARM_HD (stage 1 only, set before any map): writable
+ * leaves carry DBM, so the SMMU's HTTU marks them dirty by clearing AP[2];
+ * they start out writable (dirty) as Linux maps them.
+ * read_and_clear_dirty (arm_lpae_read_and_clear_dirty): every leaf in
+ * [iova, iova + size) that is writable-dirty (DBM set, AP[2] clear) is
+ * reported through `record` (its iova and size), then made writable-clean
+ * (AP[2] set, one descriptor write) unless no_clear. -EINVAL for a stage-2
+ * table, a zero size or a range past ias.
+ */
+void io_pgtable_arm_set_hd(struct io_pgtable_arm *pt);
+typedef void (*io_pgtable_dirty_fn)(void *ctx, uint64_t iova, uint64_t size);
+int io_pgtable_arm_read_and_clear_dirty(struct io_pgtable_arm *pt, uint64_t iova, uint64_t size,
+                                        bool no_clear, io_pgtable_dirty_fn record, void *ctx,
+                                        struct kcall *c);
 
 #ifdef __cplusplus
 }

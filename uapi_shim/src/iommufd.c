@@ -1056,8 +1056,9 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	                       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
-	/* IOMMU_CAP_DIRTY_TRACKING: no HTTU dirty-bit support modelled. */
-	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+	/* IOMMU_CAP_DIRTY_TRACKING: HTTU dirty state and coherent walks. */
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !arm_smmu_dbm_capable(arm_smmu_master_smmu(idev->dev->master)))
 		return -EOPNOTSUPP;
 	int rc;
 	struct ifd_hwpt *h = ifd_obj_alloc(x, sizeof(*h), IFD_HWPT_PAGING, c, &rc);
@@ -1185,24 +1186,154 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 	return 0;
 }
 
+/* The gather of a dirty read: ranges only, no page size, as
+ * iommu_dirty_bitmap_record() adds them (iommu_iotlb_gather_add_range). */
+struct dirty_walk {
+	struct ucmd *u;
+	uint64_t iova;            /* the bitmap's first page */
+	unsigned pgshift;         /* iova_bitmap: __ffs(page_size) */
+	bool bitmap;              /* false: clearing only */
+	uint64_t data;            /* the user's bitmap */
+	int err;
+	struct arm_smmu_gather gather;
+};
+
+/* iova_bitmap_set: bits for every page_size page of [iova, iova + size)
+ * that the bitmap covers, set in the user's u64 words (read-modify-write:
+ * bits already set stay). */
+static void dirty_record(void *ctx, uint64_t iova, uint64_t size)
+{
+	struct dirty_walk *w = ctx;
+	if (iova < w->gather.start)
+		w->gather.start = iova;
+	if (iova + size - 1 > w->gather.end)
+		w->gather.end = iova + size - 1;
+	if (!w->bitmap || w->err)
+		return;
+	uint64_t first = iova < w->iova ? 0 : (iova - w->iova) >> w->pgshift;
+	uint64_t last = (iova + size - 1 - w->iova) >> w->pgshift;
+	for (uint64_t b = first; b <= last; b++) {
+		uint64_t word = 0, at = w->data + 8 * (b / 64);
+		if (shim_copy_from_user(w->u->s, w->u->p, &word, at, 8)) {
+			w->err = -EFAULT;
+			return;
+		}
+		word |= 1ull << (b % 64);
+		if (shim_copy_to_user(w->u->s, w->u->p, at, &word, 8)) {
+			w->err = -EFAULT;
+			return;
+		}
+	}
+}
+
+/* iopt_clear_dirty_data / __iommu_read_and_clear_dirty over the areas of
+ * [iova, last]: every byte must be mapped (-EINVAL at a hole); then
+ * iommu_iotlb_sync of the gather unless no_clear. */
+static int dirty_walk_areas(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova,
+                            uint64_t last, bool whole, bool no_clear, struct dirty_walk *w,
+                            struct kcall *c)
+{
+	w->gather.start = ~0ull;
+	w->gather.end = 0;
+	w->gather.pgsize = 0;
+	if (whole) {
+		for (size_t i = 0; i < t->nareas; i++) {
+			const struct iopt_area *a = &t->areas[i];
+			int rc = arm_smmu_read_and_clear_dirty(d, a->iova, a->last - a->iova + 1,
+			                                       no_clear, dirty_record, w, c);
+			if (rc)
+				return rc;
+		}
+	} else {
+		uint64_t cur = iova;
+		bool done = false;
+		for (size_t i = 0; i < t->nareas && !done; i++) {
+			const struct iopt_area *a = &t->areas[i];
+			if (a->last < cur)
+				continue;
+			if (a->iova > cur)
+				return -EINVAL; /* a hole: !iopt_area_contig_done */
+			uint64_t e = a->last < last ? a->last : last;
+			int rc = arm_smmu_read_and_clear_dirty(d, cur, e - cur + 1, no_clear,
+			                                       dirty_record, w, c);
+			if (rc)
+				return rc;
+			if (w->err)
+				return w->err;
+			done = e == last;
+			cur = e + 1;
+		}
+		if (!done)
+			return -EINVAL;
+	}
+	/* arm_smmu_iotlb_sync: a gather without a page size invalidates
+	 * nothing (Linux 7.0: iommu_dirty_bitmap_record never sets pgsize) */
+	if (!no_clear)
+		arm_smmu_iotlb_sync(d, &w->gather, c);
+	return 0;
+}
+
 static int cmd_hwpt_set_dirty(struct ucmd *u)
 {
 	struct u_hwpt_set_dirty *cmd = u->cmd;
-	if (cmd->flags & ~1u)
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
 		return -EOPNOTSUPP;
-	if (!ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+	struct ifd_hwpt *h = (struct ifd_hwpt *)ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING,
+	                                                    u->c);
+	if (!h)
 		return -ENOENT;
-	return -EOPNOTSUPP; /* the domain has no dirty_ops */
+	/* iopt_set_dirty_tracking */
+	if (!arm_smmu_domain_has_dirty_ops(h->domain))
+		return -EOPNOTSUPP;
+	bool enable = cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+	if (enable) {
+		/* "Clear dirty bits from PTEs to ensure a clean snapshot" */
+		struct dirty_walk w = {.u = u};
+		int rc = dirty_walk_areas(&h->ioas->iopt, h->domain, 0, 0, true, false, &w, u->c);
+		if (rc)
+			return rc;
+	}
+	/* arm_smmu_set_dirty_tracking: always on in hardware, nothing to do */
+	h->dirty_tracking = enable;
+	return 0;
 }
 
 static int cmd_hwpt_get_dirty(struct ucmd *u)
 {
 	struct u_hwpt_get_dirty_bitmap *cmd = u->cmd;
-	if ((cmd->flags & ~1u) || cmd->__reserved)
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (!ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING, u->c))
+	struct ifd_hwpt *h = (struct ifd_hwpt *)ifd_obj_get(u->x, cmd->hwpt_id, IFD_HWPT_PAGING,
+	                                                    u->c);
+	if (!h)
 		return -ENOENT;
-	return -EOPNOTSUPP;
+	struct iopt *t = &h->ioas->iopt;
+	/* iommufd_check_iova_range */
+	uint64_t last;
+	if (!cmd->length || __builtin_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	uint64_t align = t->iova_alignment ? t->iova_alignment : SHIM_PAGE;
+	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!cmd->page_size)
+		return -EINVAL;
+	if ((cmd->iova & (cmd->page_size - 1)) || ((last + 1) & (cmd->page_size - 1)))
+		return -EINVAL;
+	/* iommu_read_and_clear_dirty */
+	if (!arm_smmu_domain_has_dirty_ops(h->domain))
+		return -EOPNOTSUPP;
+	struct dirty_walk w = {.u = u, .iova = cmd->iova,
+	                       .pgshift = (unsigned)__builtin_ctzll(cmd->page_size), .bitmap = true,
+	                       .data = cmd->data};
+	/* iova_bitmap_for_each pins the user's bitmap: EFAULT when it is not
+	 * all there */
+	uint64_t bits = ((last - cmd->iova) >> w.pgshift) + 1;
+	uint64_t word;
+	if (shim_copy_from_user(u->s, u->p, &word, cmd->data, 8) ||
+	    shim_copy_from_user(u->s, u->p, &word, cmd->data + 8 * ((bits - 1) / 64), 8))
+		return -EFAULT;
+	return dirty_walk_areas(t, h->domain, cmd->iova, last, false,
+	                        cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &w, u->c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1241,6 +1372,9 @@ static int cmd_get_hw_info(struct ucmd *u)
 		return -EFAULT;
 	cmd->data_len = data_len;
 	cmd->out_capabilities = 0;
+	/* IOMMU_CAP_DIRTY_TRACKING */
+	if (arm_smmu_dbm_capable(arm_smmu_master_smmu(idev->dev->master)))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	cmd->out_max_pasid_log2 = 0;
 	if (idev->dev->ssid_bits) {
 		unsigned smmu_ssid = (regs.idr[1] >> 6) & 0x1f;

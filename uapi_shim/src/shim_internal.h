@@ -255,6 +255,7 @@ struct ifd_hwpt {
 	struct ifd_ioas *ioas;
 	bool auto_domain, nest_parent, enforce_cc;
 	bool pasid_compat; /* allocated with IOMMU_HWPT_ALLOC_PASID */
+	bool dirty_tracking; /* IOMMU_HWPT_SET_DIRTY_TRACKING enabled */
 	/* nested */
 	struct ifd_viommu *viommu;
 	struct ifd_hwpt *parent;

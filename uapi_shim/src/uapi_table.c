@@ -340,7 +340,8 @@ static const struct shim_uapi_field f_get_dirty[] = {
     F(u_hwpt_get_dirty_bitmap, iova, IN),
     F(u_hwpt_get_dirty_bitmap, length, IN),
     F(u_hwpt_get_dirty_bitmap, page_size, IN),
-    F(u_hwpt_get_dirty_bitmap, data, IN),
+    FP(u_hwpt_get_dirty_bitmap, data, IN, "data", "length", SHIM_PL_BITMAP, 0, "page_size", 8,
+       true),
 };
 static const struct shim_uapi_field f_invalidate[] = {
     F(u_hwpt_invalidate, size, SZ),

@@ -675,6 +675,9 @@ enum shim_payload_len {
 	SHIM_PL_NONE = 0,
 	SHIM_PL_BYTES = 1, /* len_field holds the payload size in bytes */
 	SHIM_PL_ELEMS = 2, /* len_field holds the number of elements */
+	/* a bitmap of len_field / elem_field bits in u64 words
+	 * (IOMMU_HWPT_GET_DIRTY_BITMAP: length / page_size) */
+	SHIM_PL_BITMAP = 3,
 };
 
 struct shim_uapi_field {
