@@ -135,3 +135,42 @@ TEST(DirtyCaps, NoHttuNoDirtyTracking)
 }
 
 } // namespace
+
+// Stalls through the kernel model (STALL_MODEL=10, stall forced): the driver
+// makes stage-1 faults stall (CD.S=1) and stage-2 ones (S2S=1); a stalled
+// DMA's event reaches the event-queue handler, which has no I/O page fault
+// handler for it and aborts it with CMD_RESUME (7.0's "Nobody cared").
+namespace
+{
+void StallForced(smmu_config *c)
+{
+	c->stall_model = 2;
+}
+} // namespace
+
+TEST(KernelStall, StalledDmaIsAbortedByTheEventHandler)
+{
+	FdRig m(1, 256ull << 20, nullptr, StallForced);
+	ASSERT_EQ(0, m.AddDev("nic0", 0, 0x10));
+	m.Boot();
+	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
+	uint32_t dev = 0, ioas = 0;
+	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
+	ASSERT_EQ(0, m.IoasAlloc(ifd, &ioas));
+	uint64_t va = m.Mmap(0x4000), iova = 0x100000;
+	ASSERT_EQ(0, m.Map(ifd, ioas, va, 0x4000, &iova));
+	uint32_t pt = ioas;
+	ASSERT_EQ(0, m.Attach(dfd, &pt));
+	ASSERT_EQ(m.r.Dma(0, 0x10, 0x100040, false).outcome, SMMU_XLATE_OK);
+	auto x = m.r.Dma(0, 0x10, 0x900000, true); // unmapped
+	ASSERT_EQ(x.outcome, SMMU_XLATE_STALLED);
+	smmu *s = m.r.smmus[0]->s;
+	EXPECT_EQ(smmu_stalled_count(s), 1u);
+	ASSERT_EQ(0, m.Irq(0)); // the event queue interrupt
+	bool resumed = false;
+	for (uint32_t i = 0; i < m.last.ncmds && i < SHIM_CALL_MAX_OPS; i++)
+		resumed |= m.last.cmds[i] == SMMU_CMD_RESUME;
+	EXPECT_TRUE(resumed);
+	EXPECT_EQ(smmu_stalled_count(s), 0u);
+	EXPECT_EQ(smmu_get_stats(s)->stall_resumes, 1u);
+}

@@ -109,7 +109,19 @@ public:
 		o.cmd_done = on_cmd;
 		if (observe_inv)
 			o.inv_removed = on_inv_removed;
+		o.stall_done = on_stall_done;
 		return o;
+	}
+	struct StallDone {
+		smmu_txn txn;
+		uint16_t stag;
+		smmu_xlate_result res;
+		uint64_t cycle;
+	};
+	std::vector<StallDone> stall_done;
+	static void on_stall_done(void *h, const smmu_txn *t, uint16_t stag, const smmu_xlate_result *res,
+				  uint64_t cycle) {
+		static_cast<Rig *>(h)->stall_done.push_back({*t, stag, *res, cycle});
 	}
 
 	// Create the model and program it like a driver: linear or 2-level stream

@@ -646,7 +646,7 @@ void arm_smmu_set_vevent_handler(struct arm_smmu_device *smmu, arm_smmu_vevent_f
 }
 
 /* arm_smmu_handle_event: true if consumed (forwarded to a vIOMMU). */
-static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4])
+static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4], struct kcall *c)
 {
 	unsigned id = (unsigned)(evt[0] & EVT_0_ID);
 	switch (id) {
@@ -663,6 +663,16 @@ static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4])
 		return false;
 	}
 	struct arm_smmu_master *m = arm_smmu_find_master(smmu, (uint32_t)(evt[0] >> 32));
+	if (evt[1] & (1ull << 31)) {
+		/* A stalled transaction: no iopf handler takes it ("Nobody
+		 * cared, abort the access"): arm_smmu_page_response with
+		 * IOMMU_PAGE_RESP_FAILURE, a CMD_RESUME that aborts. */
+		uint64_t cmd[2];
+		smmu_cmd_resume(cmd, (uint32_t)(evt[0] >> 32), (uint16_t)(evt[1] & 0xffff), false,
+		                true);
+		arm_smmu_cmdq_issue_cmd(smmu, cmd, false, c);
+		return false;
+	}
 	if (!m || !m->vmaster || (evt[1] & EVT_1_S2))
 		return false; /* stage-2 faults stay with the host */
 	uint64_t vsid = 0;
@@ -695,7 +705,7 @@ static void evtq_drain(struct arm_smmu_device *smmu, struct kcall *c)
 			for (int i = 0; i < 4; i++)
 				kmem_read64(smmu->env, slot + 8ull * i, &evt[i]);
 			ktime_charge(c, smmu->env->t.evt_handle);
-			if (!handle_event(smmu, evt))
+			if (!handle_event(smmu, evt, c))
 				klog(smmu->env, 2,
 				     "arm-smmu-v3.%u: event 0x%02x received (sid 0x%x)",
 				     smmu->index, (unsigned)(evt[0] & 0xff),

@@ -285,6 +285,8 @@ void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
 void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *smmu, uint32_t vmid,
                                const struct io_pgtable_arm_regs *r, bool ats);
 void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgtable_arm_regs *r);
+/* master->stall_enabled (STALL_FORCE; no platform device can stall here) */
+bool arm_smmu_master_stall_enabled(const struct arm_smmu_master *m);
 /*
  * arm_smmu_write_entry: move entry (8 qwords, updated in place) to target
  * in the steps of digest §3.5; sync(ctx, entry, changed) runs after each

@@ -273,7 +273,9 @@ void arm_smmu_make_cdtable_ste(uint64_t ste[8], const struct arm_smmu_master *m,
 	f.s1dss = (uint8_t)s1dss;
 	f.s1cir = f.s1cor = 1;                                     /* WBRA */
 	f.s1csh = 3;                                               /* ISH */
-	f.s1stalld = (smmu->features & ARM_SMMU_FEAT_STALLS) != 0; /* stall never enabled */
+	/* master->stall_enabled: only STALL_FORCE here (no platform device
+	 * has "dma-can-stall"); otherwise stage-1 stalls are disabled */
+	f.s1stalld = (smmu->features & ARM_SMMU_FEAT_STALLS) && !arm_smmu_master_stall_enabled(m);
 	f.eats = ats ? STE_1_EATS_TRANS : 0;
 	if ((smmu->features & ARM_SMMU_FEAT_ATTR_TYPES_OVR) && s1dss == STE_1_S1DSS_BYPASS)
 		f.shcfg = STE_1_SHCFG_INCOMING;
@@ -311,6 +313,8 @@ void arm_smmu_make_s2_ste_regs(uint64_t ste[8], const struct arm_smmu_device *sm
 	f.s2aa64 = true;
 	f.s2ptw = true;
 	f.s2r = true;
+	/* STALL_MODEL=10: stage-2 faults must stall (S2S=0 is ILLEGAL) */
+	f.s2s = (smmu->features & ARM_SMMU_FEAT_STALL_FORCE) != 0;
 	f.s2ttb = r.ttbr;
 	smmu_build_ste(&f, ste);
 }
@@ -346,10 +350,17 @@ void arm_smmu_make_nested_domain_ste(uint64_t ste[8], const struct arm_smmu_mast
 void arm_smmu_make_s1_cd(uint64_t cd[8], const struct arm_smmu_master *m,
                          const struct arm_smmu_domain *d)
 {
-	(void)m;
 	struct io_pgtable_arm_regs r;
 	io_pgtable_arm_get_regs(d->pgtbl, &r);
 	arm_smmu_make_s1_cd_regs(cd, d->asid, &r);
+	/* CTXDESC_CD_0_S for stall-enabled masters */
+	if (m && arm_smmu_master_stall_enabled(m))
+		cd[0] |= 1ull << 44;
+}
+
+bool arm_smmu_master_stall_enabled(const struct arm_smmu_master *m)
+{
+	return m && (m->smmu->features & ARM_SMMU_FEAT_STALL_FORCE);
 }
 
 void arm_smmu_make_s1_cd_regs(uint64_t cd[8], uint32_t asid, const struct io_pgtable_arm_regs *pr)

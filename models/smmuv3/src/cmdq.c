@@ -16,8 +16,9 @@
  * is acknowledged; a CMD_SYNC completes after every earlier command and any
  * ATC invalidation round trip, then writes its MSI.
  *
- * Not modelled: PRI (PRI_RESP is checked and accepted), stalls (RESUME and
- * STALL_TERM are CERROR_ILL with STALL_MODEL=01), PREFETCH_* (accepted and
+ * Stalls: RESUME retries or terminates the stalled transaction of (SID,
+ * STAG), STALL_TERM terminates every one of the SID (both CERROR_ILL with
+ * STALL_MODEL=01). Not modelled: PRI (PRI_RESP is checked and accepted), PREFETCH_* (accepted and
  * ignored, as MMU-700 does), CMD_SYNC SEV signalling. Broadcasts (BTM) skip
  * entries inserted under a CD with ASET=1 (SMMU-local ASIDs).
  */
@@ -423,9 +424,17 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 			return SMMU_CERROR_ILL;
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_RESUME:
+		if (k->stall_model == 1)
+			return SMMU_CERROR_ILL;
+		/* SID [63:32], SSec [10], Ac [12] retry, Ab [13] abort; STAG [15:0] */
+		if (smmu_enabled(s))
+			smmu_stall_resume(s, (uint32_t)(c[0] >> 32), (uint16_t)(c[1] & 0xffff),
+					  (c[0] >> 12) & 1, (c[0] >> 13) & 1, *t);
+		return SMMU_CERROR_NONE;
 	case SMMU_CMD_STALL_TERM:
 		if (k->stall_model == 1)
 			return SMMU_CERROR_ILL;
+		smmu_stall_end_all(s, (uint32_t)(c[0] >> 32), *t, 1);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_SYNC: {
 		unsigned cs = f32(c[0], 12, 2);

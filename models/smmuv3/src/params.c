@@ -83,6 +83,8 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->coherent = true;
 	cfg->ttf = 2;
 	cfg->stall_model = 1;
+	cfg->stall_max = 64;
+	cfg->stall_timeout = 0;
 	cfg->httu = 0;
 	cfg->term_model = false;
 	cfg->stt = false;
@@ -228,9 +230,17 @@ static const struct param params[] = {
 	    "2 Access flag and dirty state (CD.HA/HD, STE.S2HA/S2HD, DBM)",
 	    PK_UINT, httu, 0, 2),
 	ROW("stall_model", "-", SRC_DESIGN,
-	    "IDR0.STALL_MODEL: 1 = terminate only; 0 (stall and terminate) and 2 (stall forced) "
-	    "are architected but stalling is not modelled",
+	    "IDR0.STALL_MODEL: 0 = stall and terminate (CD.S, STE.S2S), 1 = terminate only, "
+	    "2 = stall forced",
 	    PK_UINT, stall_model, 0, 2),
+	ROW("stall_max", "-", SRC_DESIGN,
+	    "IDR5.STALL_MAX: stalled transactions held at once (STAGs); a fault that would "
+	    "stall beyond it terminates (abort, recorded)",
+	    PK_UINT, stall_max, 1, 65535),
+	ROW("stall_timeout", "cycles", SRC_DESIGN,
+	    "IMPLEMENTATION DEFINED: a stalled transaction not resumed within this many cycles "
+	    "is aborted (0: it waits forever)",
+	    PK_UINT, stall_timeout, 0, UINT32_MAX),
 	BOOLROW("term_model", SRC_DESIGN,
 		"IDR0.TERM_MODEL: on = terminated transactions always abort (CD.A=0 is illegal)",
 		term_model),
@@ -875,10 +885,10 @@ int smmu_config_check(const struct smmu_config *cfg, char *err, size_t len)
 	}
 	if ((cfg->ttf & 1) && !cfg->gran4k)
 		return fail(&b, "ttf=3 needs gran4k=on (IDR5.GRAN4K is RES1 with AArch32 tables)");
-	if (cfg->stall_model != 1) {
+	if (cfg->stall_model == 3) {
 		sb_puts(&b, "stall_model=");
 		sb_putu(&b, cfg->stall_model);
-		return fail(&b, ": stalling is not modelled (only 1, terminate, is)");
+		return fail(&b, ": reserved (0, 1 or 2)");
 	}
 	return SMMU_OK;
 }

@@ -170,7 +170,8 @@ static void idr_compute(struct smmu *s)
 	idr3 |= (uint32_t)(k->xnx ? 1 : 0) << 4;
 	s->r.idr[3] = idr3;
 	s->r.idr[4] = 0;
-	s->r.idr[5] = ((uint32_t)(c->gran64k ? 1 : 0) << 6) | ((uint32_t)(c->gran16k ? 1 : 0) << 5) |
+	s->r.idr[5] = ((uint32_t)(c->stall_model != 1 ? c->stall_max : 0) << 16) |
+		      ((uint32_t)(c->gran64k ? 1 : 0) << 6) | ((uint32_t)(c->gran16k ? 1 : 0) << 5) |
 		      ((uint32_t)(c->gran4k ? 1 : 0) << 4) | oas_encode(c->oas_bits);
 }
 
@@ -263,6 +264,11 @@ int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, 
 		rc = smmu_res_init(s, &s->ctw_slots, cfg->t.ctw_slots);
 	if (rc == SMMU_OK)
 		rc = smmu_res_init(s, &s->inv_msg, 1);
+	if (rc == SMMU_OK && cfg->stall_model != 1) {
+		s->stalled = smmu_alloc(s, cfg->stall_max, sizeof(*s->stalled));
+		if (!s->stalled)
+			rc = SMMU_ERR_NOMEM;
+	}
 	if (rc != SMMU_OK) {
 		smmu_destroy(s);
 		return rc;
@@ -284,6 +290,7 @@ void smmu_destroy(struct smmu *s)
 	smmu_res_fini(s, &s->ctw_slots);
 	smmu_res_fini(s, &s->inv_msg);
 	smmu_free(s, s->cons_log);
+	smmu_free(s, s->stalled);
 	if (s->ops.free)
 		s->ops.free(s->host, s);
 	else
@@ -467,6 +474,8 @@ static void write_cr0(struct smmu *s, uint32_t v, uint64_t now)
 		s->r.cr2_latched = s->r.cr2;
 		s->caps.e2h = (s->r.cr2 & SMMU_CR2_E2H) && s->caps.hyp;
 	}
+	if ((old & SMMU_CR0_SMMUEN) && !(v & SMMU_CR0_SMMUEN))
+		smmu_stall_end_all(s, UINT32_MAX, now, 2); /* marked for abort, STAGs freed */
 	if (!(old & SMMU_CR0_CMDQEN) && (v & SMMU_CR0_CMDQEN))
 		smmu_cmdq_run(s, now);
 }

@@ -333,7 +333,26 @@ struct smmu {
 	uint64_t now_hint;           /* cycle of the access being handled */
 	uint32_t origin;             /* provenance cookie stored by insertions (smmu_set_origin) */
 	bool evtq_irq_pending;
+	/* Stalled transactions, one slot per STAG (stall_max of them). */
+	struct smmu_stalled *stalled;
+	uint32_t nstalled;
+	uint16_t next_stag;
 };
+
+struct smmu_stalled {
+	bool valid;
+	struct smmu_txn txn;
+	uint64_t since; /* cycle it stalled */
+};
+
+/* End stalled transactions of `sid` (UINT32_MAX: all) as terminated:
+ * why 1 = CMD_STALL_TERM, 2 = SMMUEN cleared, 3 = timeout. */
+void smmu_stall_end_all(struct smmu *s, uint32_t sid, uint64_t cycle, int why);
+/* CMD_RESUME: Ac retry, else terminate (Ab or TERM_MODEL: abort). */
+void smmu_stall_resume(struct smmu *s, uint32_t sid, uint16_t stag, bool retry, bool abort,
+		       uint64_t cycle);
+/* Abort stalled transactions older than stall_timeout at `cycle`. */
+void smmu_stall_expire(struct smmu *s, uint64_t cycle);
 
 /* Allocation through the host ops. */
 void *smmu_alloc(struct smmu *s, size_t n, size_t size);

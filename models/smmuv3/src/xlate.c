@@ -88,6 +88,35 @@ static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bo
 /* Architected behaviour of a translation-related fault (§5.5): stage 1 uses
  * CD.{A,R,S}, stage 2 uses STE.{S2R,S2S} with A=1. Other faults always
  * abort and are always offered to the queue. */
+/* Stall the transaction (A/R/S = xx1, §3.12): it is held under a free
+ * STAG and the event is always recorded, with Stall=1 and the STAG. Without
+ * a free STAG it terminates (abort, recorded). */
+static void stall(struct xl *x, const struct smmu_event *ev)
+{
+	struct smmu *s = x->s;
+	uint32_t n = s->cfg.stall_max;
+	for (uint32_t i = 0; s->stalled && i < n; i++) {
+		uint16_t stag = (uint16_t)((s->next_stag + i) % n);
+		struct smmu_stalled *st = &s->stalled[stag];
+		if (st->valid)
+			continue;
+		st->valid = true;
+		st->txn = *x->txn;
+		st->since = x->t;
+		s->next_stag = (uint16_t)((stag + 1) % n);
+		s->nstalled++;
+		s->st.stalls++;
+		struct smmu_event e = *ev;
+		e.stall = true;
+		e.stag = stag;
+		terminate(x, &e, true, true);
+		x->res->outcome = SMMU_XLATE_STALLED;
+		x->res->stag = stag;
+		return;
+	}
+	terminate(x, ev, true, true);
+}
+
 static void fault(struct xl *x, const struct smmu_ctx *ctx, const struct smmu_event *ev)
 {
 	bool configurable = ev->id == SMMU_EVT_F_TRANSLATION || ev->id == SMMU_EVT_F_ADDR_SIZE ||
@@ -97,11 +126,17 @@ static void fault(struct xl *x, const struct smmu_ctx *ctx, const struct smmu_ev
 		return;
 	}
 	if (ev->s2) {
-		terminate(x, ev, ctx->ste.s2r || ctx->ste.s2s, true);
+		if (ctx->ste.s2s)
+			stall(x, ev);
+		else
+			terminate(x, ev, ctx->ste.s2r, true);
 		return;
 	}
 	if (ctx->kind == CTX_S1) {
-		terminate(x, ev, ctx->cd.r || ctx->cd.s, ctx->cd.a);
+		if (ctx->cd.s)
+			stall(x, ev);
+		else
+			terminate(x, ev, ctx->cd.r, ctx->cd.a);
 		return;
 	}
 	/* Stage 1 bypassed (address-size fault of bypass): always abort + record. */
@@ -491,6 +526,9 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 {
 	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
 		return SMMU_ERR_RANGE;
+	if (s->nstalled && s->cfg.stall_timeout)
+		smmu_stall_expire(s, now);
+	res->stag = 0;
 	if (s->tbu[txn->port].fast && smmu_enabled(s) &&
 	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
 		return SMMU_OK;
@@ -832,4 +870,80 @@ void smmu_xlate_flush_all(struct smmu *s)
 	smmu_tlb_flush(&s->tlb);
 	smmu_tlb_flush(&s->wc);
 	smmu_cfgc_invalidate(&s->cfgc, 0, UINT32_MAX, -1, NULL);
+}
+
+/* ---- stalled transactions (§3.12.2, §4.7) ---- */
+
+uint32_t smmu_stalled_count(const struct smmu *s)
+{
+	return s ? s->nstalled : 0;
+}
+
+/* Terminate one stalled transaction (no event) and tell the host. */
+static void stall_finish(struct smmu *s, uint16_t stag, bool abort, uint64_t cycle)
+{
+	struct smmu_stalled *st = &s->stalled[stag];
+	struct smmu_txn txn = st->txn;
+	st->valid = false;
+	s->nstalled--;
+	struct smmu_xlate_result res;
+	memset(&res, 0, sizeof(res));
+	res.outcome = abort ? SMMU_XLATE_ABORT : SMMU_XLATE_RAZWI;
+	res.hit = SMMU_HIT_NONE;
+	res.done = cycle;
+	res.asid = SMMU_ASID_NONE;
+	res.stag = stag;
+	if (s->ops.stall_done)
+		s->ops.stall_done(s->host, &txn, stag, &res, cycle);
+}
+
+void smmu_stall_resume(struct smmu *s, uint32_t sid, uint16_t stag, bool retry, bool abort,
+		       uint64_t cycle)
+{
+	if (!s->stalled || stag >= s->cfg.stall_max)
+		return;
+	struct smmu_stalled *st = &s->stalled[stag];
+	if (!st->valid || st->txn.sid != sid)
+		return; /* a STAG or SID mismatch: no-op */
+	s->st.stall_resumes++;
+	if (!retry) {
+		/* TERM_MODEL=1: terminated transactions always abort */
+		stall_finish(s, stag, abort || s->cfg.term_model, cycle);
+		return;
+	}
+	/* Retried as if newly arrived: the STAG is freed first, so the
+	 * transaction may stall again under another. */
+	struct smmu_txn txn = st->txn;
+	st->valid = false;
+	s->nstalled--;
+	struct smmu_xlate_result res;
+	memset(&res, 0, sizeof(res));
+	smmu_translate(s, &txn, cycle, &res);
+	if (s->ops.stall_done)
+		s->ops.stall_done(s->host, &txn, stag, &res, cycle);
+}
+
+void smmu_stall_end_all(struct smmu *s, uint32_t sid, uint64_t cycle, int why)
+{
+	for (uint32_t i = 0; s->stalled && s->nstalled && i < s->cfg.stall_max; i++) {
+		if (!s->stalled[i].valid || (sid != UINT32_MAX && s->stalled[i].txn.sid != sid))
+			continue;
+		if (why == 1)
+			s->st.stall_terms++;
+		else if (why == 3)
+			s->st.stall_timeouts++;
+		stall_finish(s, (uint16_t)i, true, cycle);
+	}
+}
+
+void smmu_stall_expire(struct smmu *s, uint64_t cycle)
+{
+	uint64_t to = s->cfg.stall_timeout;
+	for (uint32_t i = 0; s->stalled && s->nstalled && i < s->cfg.stall_max; i++) {
+		struct smmu_stalled *st = &s->stalled[i];
+		if (st->valid && cycle - st->since >= to && cycle >= st->since) {
+			s->st.stall_timeouts++;
+			stall_finish(s, (uint16_t)i, true, st->since + to);
+		}
+	}
 }

@@ -100,7 +100,9 @@ struct smmu_config {
 	bool st_level2, cd2l;
 	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
 	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
-	uint8_t stall_model;       /* 1 = terminate only (stall not modelled) */
+	uint8_t stall_model;       /* IDR0.STALL_MODEL: 0 stall and terminate, 1 terminate only, 2 stall forced */
+	uint32_t stall_max;        /* IDR5.STALL_MAX: outstanding stalled transactions (STAGs) */
+	uint32_t stall_timeout;    /* cycles a stalled transaction may wait before it is aborted (0: forever) */
 	uint8_t httu;              /* IDR0.HTTU: 0 none, 1 AF, 2 AF + dirty (3: + table AF, not modelled) */
 	bool term_model;
 	bool stt;
@@ -196,6 +198,9 @@ struct smmu_removed_entry {
 				  (differs from origin for TBU copies refilled later) */
 };
 
+struct smmu_txn;
+struct smmu_xlate_result;
+
 /*
  * Host operations: the model's only way out. Required: mem_read, mem_write.
  * Optional ones may be NULL.
@@ -240,7 +245,20 @@ struct smmu_host_ops {
 	 * host must not call back into the model from it.
 	 */
 	void (*inv_removed)(void *host, const struct smmu_removed_entry *e, uint64_t cycle);
+	/*
+	 * A stalled transaction finished at `cycle`: retried by CMD_RESUME
+	 * (res is the new translation, which may stall again under a new
+	 * STAG), or terminated (CMD_RESUME with Ac=0, CMD_STALL_TERM, SMMUEN
+	 * cleared, the stall timeout): outcome ABORT or RAZ/WI, no event.
+	 * NULL: the host does not hear of it. The host must not call back into
+	 * the model from it.
+	 */
+	void (*stall_done)(void *host, const struct smmu_txn *txn, uint16_t stag,
+			   const struct smmu_xlate_result *res, uint64_t cycle);
 };
+
+/* Stalled transactions held now. */
+uint32_t smmu_stalled_count(const struct smmu *s);
 
 /* Create an instance. cfg and ops are copied. */
 int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, void *host,
@@ -286,6 +304,9 @@ enum smmu_outcome {
 	SMMU_XLATE_OK = 0,
 	SMMU_XLATE_ABORT = 1,   /* terminated with an abort (event or not) */
 	SMMU_XLATE_RAZWI = 2,   /* terminated as RAZ/WI (CD.A=0 / fault configs) */
+	SMMU_XLATE_STALLED = 3, /* held (CD.S / STE.S2S): the event carries its STAG; CMD_RESUME,
+	                         * CMD_STALL_TERM, SMMUEN=0 or the stall timeout finish it
+	                         * through the host op stall_done */
 };
 
 struct smmu_xlate_result {
@@ -326,6 +347,7 @@ struct smmu_xlate_result {
 	 * level; 0 when entry_size is 0). */
 	bool entry_global;
 	uint8_t entry_level;
+	uint16_t stag;        /* SMMU_XLATE_STALLED: the STAG of the held transaction */
 };
 #define SMMU_ASID_NONE 0x10000u
 
@@ -378,6 +400,8 @@ struct smmu_stats {
 	uint64_t btm_tlbis;
 	uint64_t ats_invs;
 	uint64_t httu_writes;   /* descriptor updates (Access flag, dirty state) */
+	uint64_t stalls;        /* transactions stalled */
+	uint64_t stall_resumes, stall_terms, stall_timeouts; /* how stalls ended */
 };
 const struct smmu_stats *smmu_get_stats(const struct smmu *s);
 
