@@ -51,6 +51,7 @@ smmu_caps Caps()
 	c.stt = false;
 	c.fwb = true;
 	c.xnx = true;
+	c.attr_types_ovr = c.attr_perms_ovr = true;
 	c.vax = 0;
 	c.e2h = false;
 	return c;

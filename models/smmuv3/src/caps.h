@@ -31,6 +31,7 @@ struct smmu_caps {
 	uint8_t stall_model;  /* IDR0.STALL_MODEL */
 	bool term_model;      /* IDR0.TERM_MODEL */
 	uint8_t httu;         /* IDR0.HTTU */
+	bool attr_types_ovr, attr_perms_ovr; /* IDR1 */
 	bool gran4k, gran16k, gran64k; /* IDR5.GRAN* */
 	uint8_t oas_bits;     /* IDR5.OAS decoded to bits: 32..52 */
 	uint8_t ias_bits;     /* IAS = max(TTF[0] ? 40 : 0, TTF[1] ? OAS : 0) */

@@ -81,6 +81,8 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->sev = true;
 	cfg->hyp = true;
 	cfg->coherent = true;
+	cfg->attr_types_ovr = false; /* as the model always reported; the driver then leaves SHCFG 0 */
+	cfg->attr_perms_ovr = true;
 	cfg->ttf = 2;
 	cfg->stall_model = 1;
 	cfg->stall_max = 64;
@@ -219,6 +221,14 @@ static const struct param params[] = {
 	BOOLROW("sev", SRC_DESIGN, "IDR0.SEV: WFE wake-up event on queue updates and CMD_SYNC", sev),
 	BOOLROW("hyp", SRC_DESIGN,
 		"IDR0.Hyp: NS-EL2 and NS-EL2-E2H StreamWorlds (needs s1p and s2p)", hyp),
+	BOOLROW("attr_types_ovr", SRC_DESIGN,
+		"IDR1.ATTR_TYPES_OVR: STE MTCFG/MemAttr, SHCFG and ALLOCCFG override the incoming "
+		"attributes (off: always incoming)",
+		attr_types_ovr),
+	BOOLROW("attr_perms_ovr", SRC_DESIGN,
+		"IDR1.ATTR_PERMS_OVR: STE PRIVCFG and INSTCFG override the incoming privilege and "
+		"instruction/data (off: always incoming)",
+		attr_perms_ovr),
 	BOOLROW("coherent", SRC_DESIGN,
 		"IDR0.COHACC: coherent table walks and queue accesses", coherent),
 	ROW("ttf", "-", SRC_DESIGN,

@@ -114,6 +114,8 @@ void smmu_caps_from_config(const struct smmu_config *cfg, struct smmu_caps *c)
 	c->stall_model = cfg->stall_model;
 	c->term_model = cfg->term_model;
 	c->httu = cfg->httu;
+	c->attr_types_ovr = cfg->attr_types_ovr;
+	c->attr_perms_ovr = cfg->attr_perms_ovr;
 	c->gran4k = cfg->gran4k;
 	c->gran16k = cfg->gran16k;
 	c->gran64k = cfg->gran64k;
@@ -158,7 +160,9 @@ static void idr_compute(struct smmu *s)
 	idr0 |= (uint32_t)(c->s1p ? 1 : 0) << 1;
 	idr0 |= (uint32_t)(c->s2p ? 1 : 0);
 	s->r.idr[0] = idr0;
-	s->r.idr[1] = ((uint32_t)(c->cmdqs & 0x1f) << 21) | ((uint32_t)(c->eventqs & 0x1f) << 16) |
+	s->r.idr[1] = ((uint32_t)(c->attr_types_ovr ? 1 : 0) << 27) |
+		      ((uint32_t)(c->attr_perms_ovr ? 1 : 0) << 26) |
+		      ((uint32_t)(c->cmdqs & 0x1f) << 21) | ((uint32_t)(c->eventqs & 0x1f) << 16) |
 		      ((uint32_t)(c->priqs & 0x1f) << 11) | ((uint32_t)(c->ssidsize & 0x1f) << 6) |
 		      (uint32_t)(c->sidsize & 0x3f);
 	s->r.idr[2] = 0;

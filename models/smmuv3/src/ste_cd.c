@@ -465,12 +465,21 @@ static int ste_decode(const uint64_t raw[8], const struct smmu_caps *caps, struc
 
 	ste->eats = (caps->ats && config != SMMU_STE_CFG_BYPASS && eats != 3) ? (uint8_t)eats : 0;
 	ste->mev = STE_MEV(raw);
+	/* IDR1.ATTR_PERMS_OVR / ATTR_TYPES_OVR = 0: the fields are fixed as
+	 * "incoming" (digest §1.3). */
 	ste->privcfg = STE_PRIVCFG(raw) == 1 ? 0 : (uint8_t)STE_PRIVCFG(raw);
 	ste->instcfg = STE_INSTCFG(raw) == 1 ? 0 : (uint8_t)STE_INSTCFG(raw);
+	if (!caps->attr_perms_ovr)
+		ste->privcfg = ste->instcfg = 0;
 	ste->memattr = (uint8_t)STE_MEMATTR(raw);
 	ste->mtcfg = STE_MTCFG(raw);
 	ste->alloccfg = (uint8_t)STE_ALLOCCFG(raw);
 	ste->shcfg = (uint8_t)STE_SHCFG(raw);
+	if (!caps->attr_types_ovr) {
+		ste->mtcfg = false;
+		ste->alloccfg = 0;
+		ste->shcfg = 1; /* incoming */
+	}
 	ste->dre = STE_DRE(raw);
 	ste->ppar = STE_PPAR(raw);
 	ste->dcp = STE_DCP(raw);

@@ -401,6 +401,17 @@ static inline bool eff_exec(uint8_t instcfg, bool write, bool exec)
 	return write ? exec : instcfg == 2 ? false : instcfg == 3 ? true : exec;
 }
 
+/* The STE's view of the transaction's attributes (smmu_xlate_result). */
+static inline void ste_attrs(struct smmu_xlate_result *res, const struct smmu_ste *ste, bool priv,
+			     bool exec)
+{
+	res->eff_priv = priv;
+	res->eff_inst = exec;
+	res->attr_mt = ste->mtcfg ? ste->memattr : SMMU_ATTR_INCOMING;
+	res->attr_sh = ste->shcfg == 1 ? SMMU_ATTR_INCOMING : ste->shcfg;
+	res->attr_alloc = (ste->alloccfg & 8) ? ste->alloccfg : SMMU_ATTR_INCOMING;
+}
+
 /* The SMMU_PERM_* bit an access needs. */
 static inline unsigned perm_need(bool write, bool priv, bool exec)
 {
@@ -496,6 +507,8 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	res->vmid = ctx->vmid;
 	res->asid = ctx->asid;
 	res->page_shift = e->shift;
+	ste_attrs(res, &ctx->ste, eff_priv(f->privcfg, txn->priv),
+		  eff_exec(f->instcfg, txn->write, txn->exec));
 	entry_result(res, e);
 	s->st.xlate++;
 	s->st.hit[SMMU_HIT_UTLB]++;
@@ -529,6 +542,9 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	if (s->nstalled && s->cfg.stall_timeout)
 		smmu_stall_expire(s, now);
 	res->stag = 0;
+	res->eff_priv = txn->priv;
+	res->eff_inst = txn->exec;
+	res->attr_mt = res->attr_sh = res->attr_alloc = SMMU_ATTR_INCOMING;
 	if (s->tbu[txn->port].fast && smmu_enabled(s) &&
 	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
 		return SMMU_OK;
@@ -606,6 +622,7 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	/* Attribute overrides (STE.PRIVCFG / INSTCFG). */
 	x.priv = eff_priv(ctx->ste.privcfg, x.priv);
 	x.exec = eff_exec(ctx->ste.instcfg, x.write, x.exec);
+	ste_attrs(res, &ctx->ste, x.priv, x.exec);
 
 	if (ctx->kind == CTX_ABORT) {
 		/* Config 0xx: abort without an event. */

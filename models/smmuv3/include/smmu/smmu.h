@@ -99,6 +99,7 @@ struct smmu_config {
 	uint8_t cmdqs, eventqs, priqs; /* log2 of max entries, <= 19 */
 	bool st_level2, cd2l;
 	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
+	bool attr_types_ovr, attr_perms_ovr; /* IDR1: STE MTCFG/MemAttr/SHCFG/ALLOCCFG; PRIVCFG/INSTCFG */
 	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
 	uint8_t stall_model;       /* IDR0.STALL_MODEL: 0 stall and terminate, 1 terminate only, 2 stall forced */
 	uint32_t stall_max;        /* IDR5.STALL_MAX: outstanding stalled transactions (STAGs) */
@@ -200,6 +201,8 @@ struct smmu_removed_entry {
 
 struct smmu_txn;
 struct smmu_xlate_result;
+
+#define SMMU_ATTR_INCOMING 0xFFu
 
 /*
  * Host operations: the model's only way out. Required: mem_read, mem_write.
@@ -348,6 +351,15 @@ struct smmu_xlate_result {
 	bool entry_global;
 	uint8_t entry_level;
 	uint16_t stag;        /* SMMU_XLATE_STALLED: the STAG of the held transaction */
+	/* What the STE makes of the transaction's attributes (§13, IDR1
+	 * ATTR_*_OVR): the privilege and instruction/data it is checked with
+	 * (PRIVCFG, INSTCFG), and the incoming attributes it carries into the
+	 * translation, or out when both stages are bypassed: memory type as an
+	 * STE.MemAttr encoding (MTCFG), shareability (SHCFG: 0 NSH, 2 OSH, 3
+	 * ISH) and allocation hints (ALLOCCFG 1RWT); SMMU_ATTR_INCOMING where
+	 * the STE keeps the incoming value. */
+	bool eff_priv, eff_inst;
+	uint8_t attr_mt, attr_sh, attr_alloc;
 };
 #define SMMU_ASID_NONE 0x10000u
 
