@@ -188,7 +188,7 @@ TEST(SmmuParams, TableNamesEveryField)
 		"gran64k", "oas", "sidsize", "ssidsize", "cmdqs", "eventqs", "priqs", "st_level2",
 		"cd2l", "ril", "btm", "ats", "pri", "msi", "sev", "hyp", "coherent", "ttf",
 		"stall_model", "term_model", "stt", "iidr", "tbus", "seed", "host.fastpath", "httu",
-		"stall_max", "stall_timeout", "attr_types_ovr", "attr_perms_ovr",
+		"stall_max", "stall_timeout", "attr_types_ovr", "attr_perms_ovr", "wc_s2tt",
 		"debug.skip_tbu_inv",
 		"t.clock_mhz", "t.dti_hop", "t.mem_read", "t.mem_write", "t.ptw_slots",
 		"t.ctw_slots", "t.tcu_slots", "t.cmd_decode", "t.cmd_fetch_batch", "t.inv_base",

@@ -83,6 +83,7 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->coherent = true;
 	cfg->attr_types_ovr = false; /* as the model always reported; the driver then leaves SHCFG 0 */
 	cfg->attr_perms_ovr = true;
+	cfg->wc_s2tt = false;
 	cfg->ttf = 2;
 	cfg->stall_model = 1;
 	cfg->stall_max = 64;
@@ -229,6 +230,10 @@ static const struct param params[] = {
 		"IDR1.ATTR_PERMS_OVR: STE PRIVCFG and INSTCFG override the incoming privilege and "
 		"instruction/data (off: always incoming)",
 		attr_perms_ovr),
+	BOOLROW("wc_s2tt", SRC_DESIGN,
+		"the walk cache also keeps the stage-2 translations made for nested stage-1 table "
+		"fetches (tagged by VMID and IPA; removed by TLBI_S2_IPA, S12_VMALL, NSNH_ALL)",
+		wc_s2tt),
 	BOOLROW("coherent", SRC_DESIGN,
 		"IDR0.COHACC: coherent table walks and queue accesses", coherent),
 	ROW("ttf", "-", SRC_DESIGN,

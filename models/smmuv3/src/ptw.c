@@ -117,6 +117,7 @@ struct walk_ctx {
 	struct smmu_ptw_fault *f;
 	smmu_ptw_write_fn wr;        /* HTTU updates (NULL: none) */
 	void *wctx;
+	const struct smmu_ptw_req *top; /* the caller's request (its s2tt hooks) */
 };
 
 /*
@@ -319,10 +320,17 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 				.ia = desc_pa, .write = false, .priv = true, .exec = false
 			};
 			struct stage_out o2;
+			uint64_t cached;
 
-			if (walk_stage(c, s2, NULL, desc_pa, &r2, NULL, SMMU_CLASS_TT, &o2))
-				return 1;
-			desc_pa = o2.oa;
+			if (c->top->s2tt_lookup && c->top->s2tt_lookup(c->wctx, desc_pa, &cached)) {
+				desc_pa = cached;
+			} else {
+				if (walk_stage(c, s2, NULL, desc_pa, &r2, NULL, SMMU_CLASS_TT, &o2))
+					return 1;
+				if (c->top->s2tt_insert)
+					c->top->s2tt_insert(c->wctx, desc_pa, o2.oa, o2.page_shift);
+				desc_pa = o2.oa;
+			}
 		}
 		/* The table base, as a PA (valid as a walk-cache hint when the
 		 * table does not straddle two stage-2 pages). */
@@ -432,7 +440,7 @@ int smmu_ptw_walk(const struct smmu_ptw_stage *st, const struct smmu_ptw_req *re
 		  const struct smmu_ptw_hint *hint, smmu_ptw_read_fn rd, void *rctx,
 		  struct smmu_ptw_result *res, struct smmu_ptw_fault *f)
 {
-	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx};
+	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx, req};
 	struct stage_out o;
 
 	res_init(res);
@@ -469,7 +477,7 @@ int smmu_ptw_walk_nested(const struct smmu_ptw_stage *s1, const struct smmu_ptw_
 			 smmu_ptw_read_fn rd, void *rctx, struct smmu_ptw_result *res,
 			 struct smmu_ptw_fault *f)
 {
-	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx};
+	struct walk_ctx c = {rd, rctx, res, f, req->wr, req->wctx, req};
 	struct stage_out o1, o2;
 
 	assert(!s1->stage2 && s2->stage2);

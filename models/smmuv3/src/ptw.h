@@ -58,6 +58,11 @@ struct smmu_ptw_req {
 	 * then act as if clear) and its context. */
 	smmu_ptw_write_fn wr;
 	void *wctx;
+	/* Nested: a cache of stage-2 translations of stage-1 table IPAs (the
+	 * walk cache); lookup returns true with the PA, insert stores a
+	 * walked one (its stage-2 leaf: output page base and size). NULL: none. */
+	bool (*s2tt_lookup)(void *ctx, uint64_t ipa, uint64_t *pa);
+	void (*s2tt_insert)(void *ctx, uint64_t ipa, uint64_t pa, unsigned page_shift);
 };
 
 /* A fault, as the event record will carry it. */

@@ -29,6 +29,7 @@ static inline unsigned level_shift(unsigned g, int level)
 struct xl {
 	struct smmu *s;
 	const struct smmu_txn *txn;
+	const struct smmu_ctx *ctx; /* the stream context, once known */
 	struct smmu_xlate_result *res;
 	uint64_t t;
 	bool priv, exec, write;
@@ -43,6 +44,45 @@ static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
 }
 
 static inline int perm_check(const struct tlb_entry *e, const struct xl *x);
+
+/* The walk cache's stage-2 translations of nested stage-1 table IPAs
+ * (wc_s2tt): TLB_CLS_S2 entries tagged <world, VMID, IPA>, as the stage-2
+ * TLBIs find them. */
+static bool s2tt_lookup(void *ctx, uint64_t ipa, uint64_t *pa)
+{
+	struct xl *x = ctx;
+	struct smmu *s = x->s;
+	uint32_t probes;
+	struct tlb_entry *e = smmu_tlb_lookup(&s->wc, TLB_CLS_S2, x->ctx->world, x->ctx->vmid,
+					      SMMU_ASID_NONE, ipa, &probes);
+	x->t += s->cfg.wc.latency + (probes - 1);
+	if (!e)
+		return false;
+	*pa = (e->out << e->shift) | (ipa & ((1ull << e->shift) - 1));
+	s->st.wc_s2tt_hits++;
+	return true;
+}
+
+static void s2tt_insert(void *ctx, uint64_t ipa, uint64_t pa, unsigned page_shift)
+{
+	struct xl *x = ctx;
+	struct tlb_entry w;
+	memset(&w, 0, sizeof(w));
+	w.shift = (uint8_t)page_shift;
+	w.page = ipa >> page_shift;
+	w.out = pa >> page_shift;
+	w.ipa = ipa & ~((1ull << page_shift) - 1);
+	w.cls = TLB_CLS_S2;
+	w.world = x->ctx->world;
+	w.vmid = x->ctx->vmid;
+	w.asid = SMMU_ASID_NONE;
+	w.level = 3;
+	w.s1_perm = w.s2_perm = SMMU_PERM_ALL;
+	w.sid = x->txn->sid;
+	w.stamp = x->t;
+	w.origin = w.walk_origin = x->s->origin;
+	smmu_tlb_insert(&x->s->wc, &w);
+}
 
 /* An HTTU descriptor update: a write to memory through the host. */
 static int ptw_write(void *ctx, uint64_t pa, uint64_t desc)
@@ -775,6 +815,11 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			x.t = smmu_res_begin(&s->ptw_slots, x.t);
 			struct smmu_ptw_req req = {.ia = walk_ia, .write = x.write, .priv = x.priv,
 						   .exec = x.exec, .wr = ptw_write, .wctx = &x};
+			x.ctx = ctx;
+			if (s->cfg.wc_s2tt && s->cfg.wc.enable) {
+				req.s2tt_lookup = s2tt_lookup;
+				req.s2tt_insert = s2tt_insert;
+			}
 			struct smmu_ptw_result wr;
 			struct smmu_ptw_fault f;
 			int rc;

@@ -100,6 +100,7 @@ struct smmu_config {
 	bool st_level2, cd2l;
 	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
 	bool attr_types_ovr, attr_perms_ovr; /* IDR1: STE MTCFG/MemAttr/SHCFG/ALLOCCFG; PRIVCFG/INSTCFG */
+	bool wc_s2tt;      /* walk cache keeps stage-2 translations of nested stage-1 table IPAs */
 	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
 	uint8_t stall_model;       /* IDR0.STALL_MODEL: 0 stall and terminate, 1 terminate only, 2 stall forced */
 	uint32_t stall_max;        /* IDR5.STALL_MAX: outstanding stalled transactions (STAGs) */
@@ -412,6 +413,7 @@ struct smmu_stats {
 	uint64_t btm_tlbis;
 	uint64_t ats_invs;
 	uint64_t httu_writes;   /* descriptor updates (Access flag, dirty state) */
+	uint64_t wc_s2tt_hits;  /* nested stage-1 table fetches whose IPA the walk cache translated */
 	uint64_t stalls;        /* transactions stalled */
 	uint64_t stall_resumes, stall_terms, stall_timeouts; /* how stalls ended */
 };
