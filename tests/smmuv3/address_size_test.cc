@@ -143,3 +143,73 @@ TEST(SmmuAddressSize, S1dssBypassWithoutSubstreamChecksIas)
 }
 
 } // namespace
+
+namespace {
+
+// Stage 1 translating at IAS > OAS: the output is checked against the
+// effective IPS capped to OAS (F_ADDR_SIZE, stage 1), whatever IAS is.
+TEST(SmmuAddressSize, Stage1OutputIsCheckedAgainstOasNotIas)
+{
+	Rig r;
+	r.cfg.oas_bits = 32;
+	r.cfg.ttf = 3; // IAS 40
+	r.Init();
+	smmu_pt pt = r.NewPt(false, 12, 16);
+	smmu_pt_attr a;
+	smmu_pt_attr_default(&a, false);
+	a.ng = true;
+	ASSERT_EQ(smmu_pt_map(&pt, 0x1000, 0x20000000, 0x1000, 12, &a), SMMU_PT_OK);
+	ASSERT_EQ(smmu_pt_map(&pt, 0x2000, 0x120000000ull, 0x1000, 12, &a), SMMU_PT_OK); // 2^32+
+	uint64_t cd[8], ste[8];
+	smmu_build_cd(cd, pt.root, 1, 12, 40); // CD.IPS 40: capped to OAS 32
+	smmu_build_ste_s1(ste, r.PutCd(cd), 0, 0);
+	r.SetSte(3, ste);
+	auto ok = r.X(3, 0x1010);
+	ASSERT_EQ(ok.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(ok.pa, 0x20000010u);
+	auto f = r.X(3, 0x2010);
+	EXPECT_EQ(f.event, SMMU_EVT_F_ADDR_SIZE);
+	auto evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 1u);
+	EXPECT_EQ(EvS2(evs[0]), 0u);
+}
+
+// Nested at IAS > OAS: the stage-1 output is an IPA, but its size is the
+// CD's IPS capped to OAS (§3.4), not IAS: an IPA above 2^32 with OAS 32 is
+// a stage-1 address size fault, though stage 2 would accept 40 bits (it
+// does for stage-1-bypassed inputs, SmmuAddressSize.Stage2Only...).
+TEST(SmmuAddressSize, NestedStage1OutputIpaIsCappedToOas)
+{
+	Rig r;
+	r.cfg.oas_bits = 32;
+	r.cfg.ttf = 3;
+	r.Init();
+	NestedSetup n;
+	n.Build(r, 12, 4); // 40-bit IPA (S2T0SZ 24), identity [0, 1G)
+	n.MapIpa(0xF000000000ull, 0x30000000, 0x1000); // IPA at bit 39
+	smmu_pt s1 = r.NewPt(false, 12, 16);
+	smmu_pt_attr a;
+	smmu_pt_attr_default(&a, false);
+	a.ng = true;
+	ASSERT_EQ(smmu_pt_map(&s1, 0x5000, 0xF000000000ull, 0x1000, 12, &a), SMMU_PT_OK);
+	uint64_t cd[8], ste[8];
+	smmu_build_cd(cd, s1.root, 1, 12, 40);
+	n.Ste(ste, r.PutCd(cd));
+	r.SetSte(5, ste);
+	auto x = r.X(5, 0x5040);
+	EXPECT_EQ(x.event, SMMU_EVT_F_ADDR_SIZE);
+	auto evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 1u);
+	EXPECT_EQ(EvS2(evs[0]), 0u);
+	// Below 2^32 the same walk goes through stage 2.
+	n.MapIpa(0x80000000ull, 0x30001000, 0x1000);
+	smmu_pt_attr b;
+	smmu_pt_attr_default(&b, false);
+	b.ng = true;
+	ASSERT_EQ(smmu_pt_map(&s1, 0x6000, 0x80000000ull, 0x1000, 12, &b), SMMU_PT_OK);
+	auto ok = r.X(5, 0x6040);
+	ASSERT_EQ(ok.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(ok.pa, 0x30001040u);
+}
+
+} // namespace
