@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test asan bench fuzz clean
+.PHONY: all setup build run test asan bench fuzz clean browser-check
 
 all: build
 
@@ -20,7 +20,9 @@ run: build
 	@echo
 	@./$(BUILD)/sim/smmusim replay traces/examples/viommu_nested.trace
 	@echo
-	@./$(BUILD)/sim/smmusim replay traces/examples/seed000_vmid_alias.trace
+	@./$(BUILD)/sim/smmusim replay traces/examples/seed000_vmid_alias.trace --html $(BUILD)/report.html
+	@echo
+	@echo "HTML report: $(BUILD)/report.html"
 
 # Every test in the normal build, then again under ASan+UBSan (the C cores, the
 # trace reader and smmusim itself, malformed-trace corpus included).
@@ -48,6 +50,12 @@ bench:
 FUZZ_SECONDS ?= 60
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# Opt-in: render a scenario's HTML report in headless Chromium (Debian
+# package, installed by setup.sh --browser) and check it shows the charts.
+browser-check: build
+	@./scripts/setup.sh --browser
+	@./scripts/browser_check.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz

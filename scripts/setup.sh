@@ -7,11 +7,15 @@ need_bench=0
 need_fuzz=0
 [ "${1:-}" = "--bench" ] && need_bench=1
 [ "${1:-}" = "--fuzz" ] && need_fuzz=1
+need_browser=0
+[ "${1:-}" = "--browser" ] && need_browser=1
 
 pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev"
 [ "$need_bench" = 1 ] && pkgs="$pkgs libglib2.0-dev"
 # make fuzz only: clang and its runtime (libFuzzer, ASan, UBSan).
 [ "$need_fuzz" = 1 ] && pkgs="$pkgs clang libclang-rt-14-dev"
+# make browser-check only: headless Chromium renders the HTML report.
+[ "$need_browser" = 1 ] && pkgs="$pkgs chromium"
 
 missing=""
 for p in $pkgs; do

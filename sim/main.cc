@@ -11,6 +11,7 @@
 
 #include <systemc>
 
+#include "compare.h"
 #include "params.h"
 #include "replay.h"
 #include "trc/trace.h"
@@ -20,12 +21,18 @@ namespace {
 const char kUsage[] =
 	"usage: smmusim COMMAND [ARGS]\n"
 	"\n"
-	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--perfetto OUT] [--quiet]\n"
+	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--perfetto OUT] [--html OUT] [--quiet]\n"
 	"         run a trace on the SystemC platform and print a report; --json\n"
 	"         writes the report as JSON to OUT (- for stdout), --perfetto the\n"
-	"         timeline as Chrome trace-event JSON (ui.perfetto.dev), --quiet drops\n"
+	"         timeline as Chrome trace-event JSON (ui.perfetto.dev), --html one\n"
+	"         self-contained HTML page (charts in SVG, no script), --quiet drops\n"
 	"         the text report. Exit status: 0 ok, 1 usage/I/O/not supported yet,\n"
 	"         2 malformed trace, 3 isolation violation, 4 assertion failed.\n"
+	"  compare A.json B.json [--html OUT] [--json OUT] [--max-regress KEY=LIMIT ...]\n"
+	"         what changed between two --json reports: latency percentiles per\n"
+	"         kind (B/A), violations added/removed, commands and cache hits;\n"
+	"         KEY=LIMIT: p50|p90|p99|max|mean=PCT% or violations=N. Exit status:\n"
+	"         0, 5 when a limit is exceeded, 1 usage/I/O/malformed report.\n"
 	"  check FILE [--set KEY=VALUE ...]\n"
 	"         validate a trace (and its parameters) without running it\n"
 	"  dump FILE\n"
@@ -80,6 +87,9 @@ int sc_main(int argc, char **argv)
 	}
 	if (cmd == "params")
 		return argc == 2 ? cmd_params() : usage_error("params takes no arguments");
+	if (cmd == "compare")
+		return smmusim::run_compare(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+					    std::cerr);
 	if (cmd != "replay" && cmd != "check" && cmd != "dump")
 		return usage_error("unknown command '" + cmd + "'");
 
@@ -102,6 +112,10 @@ int sc_main(int argc, char **argv)
 			if (i + 1 >= argc)
 				return usage_error("--perfetto expects a file name");
 			opt.perfetto_out = argv[++i];
+		} else if (a == "--html" && cmd == "replay") {
+			if (i + 1 >= argc)
+				return usage_error("--html expects a file name");
+			opt.html_out = argv[++i];
 		} else if (!a.empty() && a[0] == '-' && a != "-") {
 			return usage_error("unknown option '" + a + "'");
 		} else if (opt.trace.empty()) {

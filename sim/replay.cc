@@ -2,6 +2,9 @@
 // interpretation of every world record this issue replays.
 #include "replay.h"
 
+#include "html_report.h"
+#include "json.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -2165,7 +2168,36 @@ std::vector<ReportEntry> Replay::report() const
 	std::vector<const SmmuModule *> smmus;
 	for (auto &s : platform_->smmus)
 		smmus.push_back(s.get());
-	return build_report(*stats_, smmus, outcome_);
+	std::vector<ReportEntry> out = build_report(*stats_, smmus, outcome_);
+	// The configuration the run used: every parameter's effective value
+	// (platform, emulated kernel, each SMMU), and the trace.
+	auto str = [&](std::vector<std::string> path, const std::string &v) {
+		ReportEntry e;
+		e.path = std::move(path);
+		e.kind = ReportEntry::kString;
+		e.text = v;
+		out.push_back(std::move(e));
+	};
+	str({"config", "trace"}, opt_.trace);
+	// Host-side speed settings (sim.*, memory.dmi) change nothing in the
+	// results and stay out, so that reports compare byte for byte.
+	for (const ParamInfo &p : all_params())
+		if (!p.model && platform_param_known(p.name) && p.name.rfind("sim.", 0) != 0 &&
+		    p.name != "memory.dmi")
+			str({"config", "platform", p.name}, platform_param_get(spec_.plat, p.name));
+	for (size_t i = 0; const shim_param_info *p = shim_param_at(i); i++) {
+		char buf[96] = "";
+		if (shim_config_get(&spec_.kernel, p->name, buf, sizeof(buf)) == 0)
+			str({"config", "kernel", p->name}, buf);
+	}
+	for (const SmmuSpec &sm : spec_.smmus)
+		for (size_t i = 0; const smmu_param_info *p = smmu_param_at(i); i++) {
+			char buf[96] = "";
+			if (std::strncmp(p->name, "host.", 5) != 0 &&
+			    smmu_config_get(&sm.cfg, p->name, buf, sizeof(buf)) == 0)
+				str({"config", "smmu", sm.name, p->name}, buf);
+		}
+	return out;
 }
 
 int Replay::finish(std::ostream &out, std::ostream &err)
@@ -2189,6 +2221,23 @@ int Replay::finish(std::ostream &out, std::ostream &err)
 				status = kExitUsage;
 		}
 		stats_->timeline = nullptr;
+	}
+	if (!opt_.html_out.empty()) {
+		// The page is drawn from the JSON report itself, read back.
+		json::Value doc;
+		json::Error jerr;
+		std::string text = report_json(entries);
+		bool ok = json::parse(text, doc, jerr);
+		std::ofstream f(opt_.html_out, std::ios::binary | std::ios::trunc);
+		if (ok)
+			f << html_report(doc);
+		f.close();
+		if (!ok || !f) {
+			err << "smmusim: error: cannot write " << opt_.html_out
+			    << (ok ? "" : " (report: " + jerr.what + ")") << "\n";
+			if (status == kExitOk)
+				status = kExitUsage;
+		}
 	}
 	if (!opt_.json_out.empty()) {
 		std::string json = report_json(entries);

@@ -36,6 +36,7 @@ struct ReplayOptions {
 	std::string json_out;                                    // "" none, "-" stdout
 	bool text = true;                                        // print the text report
 	std::string perfetto_out;                                // --perfetto OUT ("" none)
+	std::string html_out;                                    // --html OUT ("" none)
 };
 
 class ReplayDriver;
