@@ -22,30 +22,12 @@ namespace
 
 std::string fmt(double v)
 {
-	char b[64];
-	if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
-		snprintf(b, sizeof(b), "%.0f", v);
-	else
-		snprintf(b, sizeof(b), "%.4g", v);
-	return b;
+	return json::number_text(v);
 }
 
 std::string jstr(const std::string &s)
 {
-	std::string o = "\"";
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += (char)c;
-		} else if (c < 0x20) {
-			char b[8];
-			snprintf(b, sizeof(b), "\\u%04x", c);
-			o += b;
-		} else {
-			o += (char)c;
-		}
-	}
-	return o + "\"";
+	return json::quote(s);
 }
 
 std::string text(const Value *v)

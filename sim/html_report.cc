@@ -34,12 +34,7 @@ namespace
 
 std::string num(double v)
 {
-	char b[64];
-	if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
-		snprintf(b, sizeof(b), "%.0f", v);
-	else
-		snprintf(b, sizeof(b), "%.3g", v);
-	return b;
+	return json::number_text(v);
 }
 
 std::string text_of(const Value *v)

@@ -2,6 +2,8 @@
 #include "json.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -336,6 +338,34 @@ bool parse_file(const std::string &path, Value &out, Error &err)
 	std::ostringstream ss;
 	ss << f.rdbuf();
 	return parse(ss.str(), out, err);
+}
+
+std::string quote(const std::string &s)
+{
+	std::string o = "\"";
+	for (unsigned char c : s) {
+		if (c == '"' || c == '\\') {
+			o += '\\';
+			o += (char)c;
+		} else if (c < 0x20) {
+			char b[8];
+			snprintf(b, sizeof(b), "\\u%04x", c);
+			o += b;
+		} else {
+			o += (char)c;
+		}
+	}
+	return o + "\"";
+}
+
+std::string number_text(double v)
+{
+	char b[64];
+	if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
+		snprintf(b, sizeof(b), "%.0f", v);
+	else
+		snprintf(b, sizeof(b), "%.4g", v);
+	return b;
 }
 
 std::string format_error(const std::string &file, const Error &err)

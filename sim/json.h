@@ -47,6 +47,12 @@ bool parse_file(const std::string &path, Value &out, Error &err);
 // "FILE:LINE:COL: error: WHAT" (or "FILE: error: WHAT" for I/O).
 std::string format_error(const std::string &file, const Error &err);
 
+// Writing: a string as a JSON string literal (quotes, escapes), and a
+// number as short text (an integer when it is one, else 4 significant
+// digits).
+std::string quote(const std::string &s);
+std::string number_text(double v);
+
 } // namespace smmusim::json
 
 #endif

@@ -1,6 +1,8 @@
 // timeline.cc - see timeline.h.
 #include "timeline.h"
 
+#include "json.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -17,20 +19,7 @@ constexpr uint32_t kNoArgs = UINT32_MAX;
 
 void json_str(std::string &o, const std::string &s)
 {
-	o += '"';
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += (char)c;
-		} else if (c < 0x20) {
-			char b[8];
-			snprintf(b, sizeof(b), "\\u%04x", c);
-			o += b;
-		} else {
-			o += (char)c;
-		}
-	}
-	o += '"';
+	o += json::quote(s);
 }
 
 // ps as microseconds with up to six decimals.

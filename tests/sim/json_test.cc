@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "run_util.h"
+#include "sc_gtest_main.h"
 
 using smmusim::json::Error;
 using smmusim::json::Value;
@@ -98,9 +99,3 @@ TEST(Json, AReplayReportReadsBack)
 }
 
 } // namespace
-
-int main(int argc, char **argv)
-{
-	::testing::InitGoogleTest(&argc, argv);
-	return RUN_ALL_TESTS();
-}

@@ -15,6 +15,7 @@
 
 #include "json.h"
 #include "run_util.h"
+#include "sc_gtest_main.h"
 
 using smmusim::json::Value;
 
@@ -242,9 +243,3 @@ TEST(Compare, BadInputIsExitOne)
 }
 
 } // namespace
-
-int main(int argc, char **argv)
-{
-	::testing::InitGoogleTest(&argc, argv);
-	return RUN_ALL_TESTS();
-}

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "run_util.h"
+#include "sc_gtest_main.h"
 
 using smmusim::json::Value;
 
@@ -136,9 +137,3 @@ TEST(Perfetto, EveryExampleValidates)
 }
 
 } // namespace
-
-int main(int argc, char **argv)
-{
-	::testing::InitGoogleTest(&argc, argv);
-	return RUN_ALL_TESTS();
-}
