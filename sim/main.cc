@@ -1,4 +1,4 @@
-// main.cc - the smmusim program: replay, check, dump, params, help.
+// main.cc - the smmusim program: replay, check, dump, gen, compare, params, help.
 //
 // The simulation kernel runs at most once per process (only `replay` starts
 // it). main() is ours rather than libsystemc's so that SystemC's banner,
@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "compare.h"
+#include "gen.h"
 #include "params.h"
 #include "replay.h"
 #include "trc/trace.h"
@@ -33,6 +34,9 @@ const char kUsage[] =
 	"         kind (B/A), violations added/removed, commands and cache hits;\n"
 	"         KEY=LIMIT: p50|p90|p99|max|mean=PCT% or violations=N. Exit status:\n"
 	"         0, 5 when a limit is exceeded, 1 usage/I/O/malformed report.\n"
+	"  gen stream --pkts N [--size S] [--depth D] [--strict on|off] [-o FILE] ...\n"
+	"         write a synthetic trace: a host driver streaming buffers through\n"
+	"         the kernel's DMA API (smmusim gen --help)\n"
 	"  check FILE [--set KEY=VALUE ...]\n"
 	"         validate a trace (and its parameters) without running it\n"
 	"  dump FILE\n"
@@ -87,6 +91,9 @@ int sc_main(int argc, char **argv)
 	}
 	if (cmd == "params")
 		return argc == 2 ? cmd_params() : usage_error("params takes no arguments");
+	if (cmd == "gen")
+		return smmusim::run_gen(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+					std::cerr);
 	if (cmd == "compare")
 		return smmusim::run_compare(std::vector<std::string>(argv + 2, argv + argc), std::cout,
 					    std::cerr);

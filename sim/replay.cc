@@ -131,6 +131,12 @@ private:
 	bool ok_results(const trc_record &rec, bool ok, const char *what, const std::string &why);
 
 	uint64_t now_ps() const { return qk_.get_current_time().value(); }
+	// The kernel's timers (the DMA API's flush-queue timeout): the next one
+	// due, in ps (UINT64_MAX: none armed), and running those due by target.
+	uint64_t next_timer_ps_ = UINT64_MAX;
+	void refresh_timers();
+	void run_timers_until(uint64_t target_ps);
+	bool exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uint64_t now_ns);
 	void advance_to(uint64_t ps)
 	{
 		uint64_t now = now_ps();
@@ -223,8 +229,12 @@ void ReplayDriver::run()
 			break;
 		}
 		stats_.records++;
-		if (op->has_stamp)
+		if (op->has_stamp) {
+			run_timers_until(op->stamp_ps);
 			advance_to(op->stamp_ps);
+		}
+		if (next_timer_ps_ <= now_ps())
+			run_timers_until(now_ps());
 		ok = op->kind == OpKind::kDma ? exec_dma(op->dma, *op, nullptr) : exec_record(*op->rec);
 	}
 	stats_.sim_time_ps = now_ps();
@@ -286,6 +296,10 @@ void ReplayDriver::collect_kernel()
 	stats_.kvm_pinned = vs.kvm_pinned;
 	stats_.kvm_max_pinned = vs.kvm_max_pinned;
 	stats_.vmid_moves = vs.moves;
+	if (shim_dma_stats(k, &stats_.dma) == 0 && (stats_.dma.maps || stats_.dma.failures)) {
+		stats_.dma_api_known = true;
+		stats_.dma_strict = spec_.kernel.iommu_strict;
+	}
 	struct shim_kvm_stats ks{};
 	ks.size = sizeof(ks);
 	if (shim_kvm_stats(k, &ks) == 0) {
@@ -661,9 +675,10 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 		uint64_t ps = 0;
 		trc_value_ps(trc_record_word(&rec, 0), &ps);
 		stats_.waits++;
-		qk_.inc(sc_time::from_value(ps));
-		if (qk_.need_sync())
-			qk_.sync();
+		uint64_t target = now_ps() + ps;
+		run_timers_until(target);
+		if (now_ps() < target)
+			advance_to(target);
 		return true;
 	}
 	case TRC_VERB_EXPECT:
@@ -679,6 +694,7 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_MMAP:
 	case TRC_VERB_IOCTL:
 	case TRC_VERB_READ:
+	case TRC_VERB_DMAAPI:
 		return exec_process(rec);
 	default:
 		return unsupported(rec, "this record");
@@ -1240,6 +1256,92 @@ void ReplayDriver::latency_request(const shim_call &c, const std::string &who)
 	stats_.add_request(std::move(r));
 }
 
+void ReplayDriver::refresh_timers()
+{
+	uint64_t due = kernel_ && kernel_->booted() ? shim_timer_due(kernel_->k()) : UINT64_MAX;
+	next_timer_ps_ = due == UINT64_MAX || due > UINT64_MAX / 1000 ? UINT64_MAX : due * 1000;
+}
+
+void ReplayDriver::run_timers_until(uint64_t target_ps)
+{
+	while (next_timer_ps_ <= target_ps && kernel_ && kernel_->booted()) {
+		if (next_timer_ps_ > now_ps())
+			advance_to(next_timer_ps_);
+		shim_call c{};
+		c.size = sizeof(c);
+		uint64_t now_ns = now_ps() / 1000;
+		if (stats_.timeline)
+			stats_.timeline->begin_call();
+		int ran = shim_run_timers(kernel_->k(), now_ns, &c);
+		if (ran > 0) {
+			stats_.dma_timer_runs++;
+			stats_.dma_timer_ps += (c.end_ns - c.start_ns) * 1000;
+			stats_.dma_cmds += c.ncmds;
+			stats_.dma_syncs += c.syncs;
+			kernel_done(c, "kernel");
+		}
+		refresh_timers();
+		if (ran <= 0)
+			break;
+	}
+}
+
+// dmaapi DEV map len=N dir=to|from|bidi [pa=P] [cpu=N] -> iova=$v
+// dmaapi DEV unmap iova=V len=N [cpu=N]
+bool ReplayDriver::exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uint64_t now_ns)
+{
+	const trc_value *dv = trc_record_word(&rec, 0);
+	int dev = dv && dv->kind == TRC_NAME ? shim_device_index(k, dv->s) : -1;
+	if (dev < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "dmaapi: unknown device");
+	bool map = trc_value_is(trc_record_word(&rec, 1), "map");
+	const char *what = map ? "dmaapi map" : "dmaapi unmap";
+	uint64_t len = 0, cpu = 0, pa = SHIM_PA_ANY, iova = 0;
+	const trc_value *lv = trc_record_arg(&rec, "len");
+	if (!lv || !int_value(*lv, len, what))
+		return lv ? false : fail(kExitMalformed, rec.line, rec.col, std::string(what) + ": len= is required");
+	if (const trc_value *cv = trc_record_arg(&rec, "cpu"))
+		if (!int_value(*cv, cpu, what))
+			return false;
+	if (cpu > 0xffffffffull)
+		cpu = 0xffffffffull;
+	c.request = map ? "dma_map" : "dma_unmap";
+	c.start_ns = c.end_ns = now_ns;
+	int rc;
+	if (map) {
+		unsigned dir = SHIM_DMA_BIDIRECTIONAL;
+		const trc_value *dirv = trc_record_arg(&rec, "dir");
+		if (dirv && trc_value_is(dirv, "to"))
+			dir = SHIM_DMA_TO_DEVICE;
+		else if (dirv && trc_value_is(dirv, "from"))
+			dir = SHIM_DMA_FROM_DEVICE;
+		if (const trc_value *pv = trc_record_arg(&rec, "pa"))
+			if (!int_value(*pv, pa, what))
+				return false;
+		rc = shim_dma_map(k, (uint32_t)dev, pa, len, dir, (uint32_t)cpu, now_ns, &iova, &c);
+	} else {
+		const trc_value *iv = trc_record_arg(&rec, "iova");
+		if (!iv || !int_value(*iv, iova, what))
+			return iv ? false : fail(kExitMalformed, rec.line, rec.col, "dmaapi unmap: iova= is required");
+		rc = shim_dma_unmap(k, (uint32_t)dev, iova, len, (uint32_t)cpu, now_ns, &c);
+	}
+	uint64_t took = c.end_ns > c.start_ns ? (c.end_ns - c.start_ns) * 1000 : 0;
+	(map ? stats_.dma_map_ps : stats_.dma_unmap_ps) += took;
+	if (map && rc == 0)
+		stats_.dmaapi_bytes += len;
+	stats_.dma_cmds += c.ncmds;
+	stats_.dma_syncs += c.syncs;
+	kernel_done(c, "kernel");
+	refresh_timers();
+	auto field = [&](const char *key, uint64_t &v) {
+		if (!map || std::strcmp(key, "iova") != 0)
+			return false;
+		v = iova;
+		return true;
+	};
+	return syscall_results(rec, "kernel", rc, field, what);
+}
+
 void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 {
 	stats_.syscalls++;
@@ -1395,6 +1497,8 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		stats_.timeline->begin_call();
 	auto no_field = [](const char *, uint64_t &) { return false; };
 	switch (rec.verb) {
+	case TRC_VERB_DMAAPI:
+		return exec_dmaapi(rec, k, c, now_ns);
 	case TRC_VERB_OPEN: {
 		const trc_value *path = trc_record_word(&rec, 0);
 		std::string proc = proc_of(rec, nullptr);

@@ -436,6 +436,30 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.raw({"ioctls"}, a);
 	}
 
+	// The host DMA API: counters, the IOVA allocator, the flush queues and
+	// what the calls cost (time in ns of simulated kernel time).
+	if (st.dma_api_known) {
+		const struct shim_dma_stats &d = st.dma;
+		b.str({"dma_api", "mode"}, st.dma_strict ? "strict" : "lazy");
+		b.num({"dma_api", "maps"}, d.maps);
+		b.num({"dma_api", "unmaps"}, d.unmaps);
+		b.num({"dma_api", "failures"}, d.failures);
+		b.num({"dma_api", "live"}, d.live_maps);
+		b.num({"dma_api", "bytes"}, st.dmaapi_bytes);
+		b.num({"dma_api", "commands"}, st.dma_cmds);
+		b.num({"dma_api", "syncs"}, st.dma_syncs);
+		b.num({"dma_api", "map_ns"}, st.dma_map_ps / 1000);
+		b.num({"dma_api", "unmap_ns"}, st.dma_unmap_ps / 1000);
+		b.num({"dma_api", "timer_ns"}, st.dma_timer_ps / 1000);
+		b.num({"dma_api", "iova", "cache_allocs"}, d.iova_cache_allocs);
+		b.num({"dma_api", "iova", "tree_allocs"}, d.iova_tree_allocs);
+		b.num({"dma_api", "iova", "switched_to_64bit"}, d.iova_64bit_switches);
+		b.num({"dma_api", "fq", "queued"}, d.fq_queued);
+		b.num({"dma_api", "fq", "flush_full"}, d.fq_flush_full);
+		b.num({"dma_api", "fq", "flush_timer"}, d.fq_flush_timer);
+		b.num({"dma_api", "fq", "pending"}, d.fq_pending);
+	}
+
 	// VMIDs: the policy, KVM's allocator, and every assignment per SMMU.
 	if (st.vmids_known) {
 		b.str({"vmid", "policy"}, st.vmid_policy);
@@ -811,6 +835,26 @@ std::string report_text(const std::vector<ReportEntry> &entries, const RunStats 
 			    get(base + ".commands").c_str(), get(base + ".syncs").c_str(),
 			    lat(base).c_str());
 		}
+	}
+	if (st.dma_api_known) {
+		add("dma api           %s: %s maps, %s unmaps (%s failed), %s live; %s bytes; "
+		    "%s commands, %s syncs\n",
+		    st.dma_strict ? "strict" : "lazy", get("dma_api.maps").c_str(),
+		    get("dma_api.unmaps").c_str(), get("dma_api.failures").c_str(),
+		    get("dma_api.live").c_str(), get("dma_api.bytes").c_str(),
+		    get("dma_api.commands").c_str(), get("dma_api.syncs").c_str());
+		add("  time            map %s ns, unmap %s ns, flush-queue timer %s ns\n",
+		    get("dma_api.map_ns").c_str(), get("dma_api.unmap_ns").c_str(),
+		    get("dma_api.timer_ns").c_str());
+		add("  iova            %s from the per-CPU caches, %s from the tree, %s devices "
+		    "past 32 bits\n",
+		    get("dma_api.iova.cache_allocs").c_str(), get("dma_api.iova.tree_allocs").c_str(),
+		    get("dma_api.iova.switched_to_64bit").c_str());
+		if (!st.dma_strict)
+			add("  flush queue     %s queued; flushes: %s full, %s timer; %s pending at the "
+			    "end\n",
+			    get("dma_api.fq.queued").c_str(), get("dma_api.fq.flush_full").c_str(),
+			    get("dma_api.fq.flush_timer").c_str(), get("dma_api.fq.pending").c_str());
 	}
 	if (st.vmids_known && (!st.vmids.empty() || st.kvm_rollovers)) {
 		add("vmids             policy %s (vIOMMU: %s); %zu assignments, %s moves; KVM %s-bit, "

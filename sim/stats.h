@@ -189,6 +189,13 @@ public:
 	uint64_t kvm_vms = 0, vcpu_loads = 0, vcpu_puts = 0, kvm_vmid_allocs = 0;
 	uint64_t kvm_flushes = 0, kvm_flush_removed = 0;
 	uint64_t guest_writes = 0, guest_s1maps = 0, guest_s1unmaps = 0;
+	// The host DMA API (`dmaapi` records): the kernel's counters (taken at
+	// the end) and what the calls cost, by the replayer.
+	bool dma_api_known = false;
+	bool dma_strict = true;
+	struct shim_dma_stats dma{};
+	uint64_t dma_map_ps = 0, dma_unmap_ps = 0, dma_timer_ps = 0;
+	uint64_t dmaapi_bytes = 0, dma_cmds = 0, dma_syncs = 0, dma_timer_runs = 0;
 
 	// ---- other records ----
 	uint64_t records = 0;       // every record processed, header included

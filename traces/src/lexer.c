@@ -133,7 +133,7 @@ static inline unsigned key_lookup(const char *s, size_t len)
 		return KEY_IS("granule") ? TRC_KEY_GRANULE : KEY_IS("group") ? TRC_KEY_GROUP
 			: TRC_KEY_OTHER;
 	case 'i':
-		return KEY_IS("ipa") ? TRC_KEY_IPA : TRC_KEY_OTHER;
+		return KEY_IS("ipa") ? TRC_KEY_IPA : KEY_IS("iova") ? TRC_KEY_IOVA : TRC_KEY_OTHER;
 	case 'l':
 		return KEY_IS("len") ? TRC_KEY_LEN : TRC_KEY_OTHER;
 	case 'p':

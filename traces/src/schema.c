@@ -39,6 +39,7 @@ static const struct {
 	[TRC_VERB_MEM] = { "mem", 3, TRC_SECTION_WORLD },
 	[TRC_VERB_WAIT] = { "wait", 4, TRC_SECTION_WORLD },
 	[TRC_VERB_EXPECT] = { "expect", 6, TRC_SECTION_WORLD },
+	[TRC_VERB_DMAAPI] = { "dmaapi", 6, TRC_SECTION_PROCESS },
 };
 
 /* Length test first, so memcmp never reads past the text; constant sizes inline. */
@@ -57,7 +58,7 @@ enum trc_verb trc_verb_lookup(const char *s, size_t len)
 			: VERB_IS("close") ? TRC_VERB_CLOSE : TRC_VERB_UNKNOWN;
 	case 'd':
 		return VERB_IS("dma") ? TRC_VERB_DMA : VERB_IS("device") ? TRC_VERB_DEVICE
-			: TRC_VERB_UNKNOWN;
+			: VERB_IS("dmaapi") ? TRC_VERB_DMAAPI : TRC_VERB_UNKNOWN;
 	case 'e':
 		return VERB_IS("expect") ? TRC_VERB_EXPECT : TRC_VERB_UNKNOWN;
 	case 'g':
@@ -732,6 +733,40 @@ static int check_process(struct trc_reader *r, struct trc_record *rec)
 	}
 }
 
+/* dmaapi DEV map len=N dir=to|from|bidi [pa=P] [cpu=N]
+ * dmaapi DEV unmap iova=V len=N [dir=...] [cpu=N] */
+static const struct key_spec dmaapi_map_keys[] = {
+	{ "len", TRC_KEY_LEN, K_INT, 1, NULL },
+	{ "dir", TRC_KEY_DIR, K_CHOICE, 1, "to|from|bidi" },
+	{ "pa", TRC_KEY_PA, K_INT, 0, NULL },
+	{ "cpu", TRC_KEY_CPU, K_INT, 0, NULL },
+};
+
+static const struct key_spec dmaapi_unmap_keys[] = {
+	{ "iova", TRC_KEY_IOVA, K_INT, 1, NULL },
+	{ "len", TRC_KEY_LEN, K_INT, 1, NULL },
+	{ "dir", TRC_KEY_DIR, K_CHOICE, 0, "to|from|bidi" },
+	{ "cpu", TRC_KEY_CPU, K_INT, 0, NULL },
+};
+
+static int check_dmaapi(struct trc_reader *r, struct trc_record *rec)
+{
+	int rc;
+
+	rc = word_kind(r, rec, 0, "dmaapi", "a device name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = check_device_ref(r, "dmaapi", &rec->words[0]);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "dmaapi", "map|unmap");
+	if (!rc)
+		rc = words_end(r, rec, 2, "dmaapi");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[1], "map"))
+		return check_keys(r, rec, "dmaapi map", dmaapi_map_keys, SPEC_N(dmaapi_map_keys));
+	return check_keys(r, rec, "dmaapi unmap", dmaapi_unmap_keys, SPEC_N(dmaapi_unmap_keys));
+}
+
 /* ------------------------------------------------------ world records */
 
 static const struct key_spec dma_keys[] = {
@@ -1091,6 +1126,9 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 	case TRC_VERB_IOCTL:
 	case TRC_VERB_READ:
 		rc = check_process(r, rec);
+		break;
+	case TRC_VERB_DMAAPI:
+		rc = check_dmaapi(r, rec);
 		break;
 	case TRC_VERB_DMA:
 		rc = check_dma(r, rec);

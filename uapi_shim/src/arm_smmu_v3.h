@@ -271,6 +271,8 @@ struct arm_smmu_gather {
 	uint64_t start, end;  /* inclusive range; start > end: empty */
 	uint64_t pgsize;      /* granule of the leaves removed */
 	bool tables_freed;    /* a table page was freed: leaf-only invalidation not enough */
+	bool queued;          /* iommu_iotlb_gather_queued: a flush queue invalidates later,
+	                       * so unmapped leaves are not gathered */
 };
 static inline void arm_smmu_gather_init(struct arm_smmu_gather *g)
 {
@@ -278,6 +280,7 @@ static inline void arm_smmu_gather_init(struct arm_smmu_gather *g)
 	g->end = 0;
 	g->pgsize = 0;
 	g->tables_freed = false;
+	g->queued = false;
 }
 /* Unmap [iova, iova + pgsize*pgcount); splits blocks on a partial unmap as
  * io-pgtable-arm does. Returns bytes unmapped. */

@@ -336,6 +336,8 @@ static void tlb_add_page(void *cookie, void *gather, uint64_t iova, uint64_t gra
                          struct kcall *c)
 {
 	struct arm_smmu_gather *g = gather;
+	if (g->queued)
+		return;
 	uint64_t end = iova + granule - 1;
 	bool disjoint = g->end != 0 && (end + 1 < g->start || iova > g->end + 1);
 	if ((g->pgsize && g->pgsize != granule) || disjoint)

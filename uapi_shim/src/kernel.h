@@ -52,6 +52,11 @@ struct ktiming {
 	uint32_t mmio_write;     /* one posted MMIO write */
 	uint32_t irq_entry;      /* interrupt entry + handler dispatch */
 	uint32_t evt_handle;     /* handling one event-queue record */
+	uint32_t dma_call;       /* dma_map_page/dma_unmap_page entry (dma-iommu) */
+	uint32_t iova_cache;     /* an IOVA from/to the per-CPU range cache */
+	uint32_t iova_tree;      /* an IOVA allocated in / freed to the rbtree */
+	uint32_t iova_node;      /* each rbtree node the allocation walk visits */
+	uint32_t fq_queue;       /* queue_iova: one flush-queue entry */
 };
 
 /* A set of kernel tunables given by name (policy.vmid, kernel.iommu_strict,

@@ -33,6 +33,14 @@
  * | mmio_write     | 50   | estimate (posted write)                                     |
  * | irq_entry      | 1000 | uncalibrated (GIC ack + threaded handler dispatch)          |
  * | evt_handle     | 100  | uncalibrated (decode + log one event record)                |
+ * | dma_call       | 50   | uncalibrated (dma_map_page/unmap dispatch, iova_offset,     |
+ * |                |      | dma_info_to_prot)                                           |
+ * | iova_cache     | 30   | uncalibrated (per-CPU magazine push/pop under a spinlock)   |
+ * | iova_tree      | 200  | uncalibrated (rbtree lock, node alloc/free, insert/erase);   |
+ * |                |      | the rbtree path is what Malka et al. (FAST'15) found slow   |
+ * | iova_node      | 10   | uncalibrated (one rb_prev step of the allocation walk)      |
+ * | fq_queue       | 40   | uncalibrated (queue_iova: smp_mb, ring lock, entry, timer   |
+ * |                |      | check)                                                      |
  */
 #include "kernel.h"
 
@@ -52,4 +60,9 @@ void ktiming_default(struct ktiming *t)
 	t->mmio_write = 50;
 	t->irq_entry = 1000;
 	t->evt_handle = 100;
+	t->dma_call = 50;
+	t->iova_cache = 30;
+	t->iova_tree = 200;
+	t->iova_node = 10;
+	t->fq_queue = 40;
 }

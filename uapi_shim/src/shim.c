@@ -11,6 +11,7 @@
  * rlimit. What is not modelled: munmap, fork, fd passing between processes,
  * blocking reads.
  */
+#include "dma_iommu.h"
 #include "shim_internal.h"
 #include "kvm.h"
 #include "kvm_vmid.h"
@@ -50,6 +51,7 @@ void shim_config_default(struct shim_config *cfg)
 	cfg->dram_base = 0x80000000ull;
 	cfg->dram_size = 4ull << 30;
 	cfg->iommu_strict = true;
+	cfg->kernel_hz = 250;
 	cfg->sync_msi = false;
 	cfg->rlimit_memlock = 0;
 	cfg->iommufd_max_ids = 0x7fffffffu;
@@ -106,6 +108,10 @@ static const struct pdesc params[] = {
       "DMA API unmaps invalidate before returning (off: lazy flush queue)"},
      P_BOOL,
      offsetof(struct shim_config, iommu_strict)},
+    {{"kernel.hz", "count", "250", "Debian arm64 CONFIG_HZ_250",
+      "timer ticks per second: the flush queue's 10 ms timer is msecs_to_jiffies(10) jiffies"},
+     P_U32,
+     offsetof(struct shim_config, kernel_hz)},
     {{"kernel.sync", "enum", "poll", "arm-smmu-v3: MSI-based CMD_SYNC when IDR0.MSI and coherent",
       "CMD_SYNC completion: poll (CONS reads) or msi"},
      P_SYNC,
@@ -162,6 +168,11 @@ static const struct pdesc params[] = {
     KT(mmio_write, "50", "estimate (posted write)", "one posted MMIO write"),
     KT(irq_entry, "1000", "uncalibrated", "interrupt entry + handler dispatch"),
     KT(evt_handle, "100", "uncalibrated", "handling one event-queue record"),
+    KT(dma_call, "50", "uncalibrated", "dma_map_page/dma_unmap_page dispatch"),
+    KT(iova_cache, "30", "uncalibrated", "an IOVA from or to the per-CPU range cache"),
+    KT(iova_tree, "200", "uncalibrated (the slow path of Malka et al., FAST'15)", "an IOVA allocated in or freed to the rbtree"),
+    KT(iova_node, "10", "uncalibrated", "each rbtree node the IOVA allocation walk visits"),
+    KT(fq_queue, "40", "uncalibrated", "queue_iova: one lazy flush-queue entry"),
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -342,7 +353,8 @@ int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, 
 	    !ops->mem_read || !ops->mem_write || !ops->mmio_read || !ops->mmio_write)
 		return SHIM_ERR_INVAL;
 	if (cfg->vmid_policy >= NPOLICIES || (cfg->kvm_vmid_bits != 8 && cfg->kvm_vmid_bits != 16) ||
-	    cfg->kvm_cpus < 1)
+	    cfg->kvm_cpus < 1 || cfg->kvm_cpus > 256 || cfg->kernel_hz < 1 ||
+	    cfg->kernel_hz > 10000)
 		return SHIM_ERR_INVAL;
 	struct shim *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -400,6 +412,7 @@ void shim_destroy(struct shim *s)
 		struct shim_dev *d = s->devs[i];
 		if (d->master)
 			arm_smmu_release_master(d->master, &k);
+		iommu_dma_destroy(d->dma, &k);
 		free(d->name);
 		free(d->cdev);
 		free(d->group_path);

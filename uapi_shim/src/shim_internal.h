@@ -114,6 +114,8 @@ struct shim_dev {
 	/* vfio_device->kvm: the VM captured at the first open (a reference,
 	 * dropped at the last close); kvm.h: shim_dev_kvm(). */
 	struct shim_kvm *kvm;
+	/* the host DMA API's state (dma_iommu.c), after its first use */
+	struct iommu_dma *dma;
 };
 
 struct shim_group {
@@ -415,6 +417,7 @@ struct shim {
 	} inv_owner[64];      /* per process: the record of its last completed invalidation */
 	size_t ninv_owner;
 	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
+	struct shim_dma_stats dma_stats; /* dma_iommu.c */
 };
 
 struct shim_proc *shim_proc_get(struct shim *s, const char *name);

@@ -189,7 +189,9 @@ enum trc_verb {
 	TRC_VERB_MEM = 17,
 	TRC_VERB_WAIT = 18,
 	TRC_VERB_EXPECT = 19,
-	TRC_VERB_COUNT_ = 20      /* one past the last verb */
+	/* v1.1: the host kernel's DMA API (a process record of the kernel) */
+	TRC_VERB_DMAAPI = 20,
+	TRC_VERB_COUNT_ = 21      /* one past the last verb */
 };
 
 enum trc_section {

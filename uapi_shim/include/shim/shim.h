@@ -85,7 +85,8 @@ const char *shim_strerror(int status);
  * same order, as the kernel's internal struct ktiming. */
 struct shim_ktiming {
 	uint32_t syscall, obj_op, pin_page, pte_write, table_alloc, ste_qword, cmd_insert,
-	    prod_write, poll_interval, msi_wakeup, mmio_read, mmio_write, irq_entry, evt_handle;
+	    prod_write, poll_interval, msi_wakeup, mmio_read, mmio_write, irq_entry, evt_handle,
+	    dma_call, iova_cache, iova_tree, iova_node, fq_queue;
 };
 
 /*
@@ -97,6 +98,7 @@ struct shim_config {
 	uint64_t dram_base; /* host DRAM the kernel allocates from (kmem) */
 	uint64_t dram_size;
 	bool iommu_strict;        /* kernel.iommu_strict (DMA API) */
+	uint32_t kernel_hz;       /* kernel.hz: CONFIG_HZ (jiffies of the flush-queue timer) */
 	bool sync_msi;            /* kernel.sync = msi | poll: CMD_SYNC completion */
 	uint64_t rlimit_memlock;  /* kernel.rlimit_memlock: RLIMIT_MEMLOCK of every
 	                           * process in bytes; 0 = unlimited */
@@ -305,6 +307,55 @@ int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64
  */
 int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
                   uint64_t now_ns, struct shim_call *call);
+/*
+ * The host kernel's DMA API on device `dev`'s default DMA domain (Linux 7.0
+ * dma-iommu.c + iova.c): what a host driver's dma_map_page() and
+ * dma_unmap_page() do. The first call on a device allocates its stage-1 DMA
+ * domain and attaches it (Linux does that at probe). `cpu` is the CPU the
+ * driver runs on (per-CPU IOVA caches and flush queues), < kvm.cpus.
+ *
+ * shim_dma_map: len bytes of a buffer at host physical `pa`, or, with
+ * SHIM_PA_ANY, of a buffer the kernel allocates (freed at unmap); dir as
+ * enum shim_dma_dir. Returns 0 and *iova, or -EINVAL (bad dir, len 0),
+ * -EBUSY (the device is owned by user space through VFIO/iommufd),
+ * -ENODEV (no such device, or before boot), -ENOMEM (no IOVA space: the
+ * DMA_MAPPING_ERROR case).
+ * shim_dma_unmap: the mapping shim_dma_map returned at `iova` with the same
+ * len; strict (kernel.iommu_strict=on) invalidates before returning, lazy
+ * queues the IOVA for the next flush. -EINVAL for an IOVA or length that
+ * no live mapping has (Linux WARNs and corrupts its caches; here nothing
+ * changes).
+ */
+enum shim_dma_dir {
+	SHIM_DMA_BIDIRECTIONAL = 0,
+	SHIM_DMA_TO_DEVICE = 1,
+	SHIM_DMA_FROM_DEVICE = 2,
+};
+int shim_dma_map(struct shim *s, uint32_t dev, uint64_t pa, uint64_t len, unsigned dir,
+                 uint32_t cpu, uint64_t now_ns, uint64_t *iova, struct shim_call *call);
+int shim_dma_unmap(struct shim *s, uint32_t dev, uint64_t iova, uint64_t len, uint32_t cpu,
+                   uint64_t now_ns, struct shim_call *call);
+/* What the DMA domain of `dev` maps `iova` to now: 0 and *pa, or -ENOENT. */
+int shim_dma_translate(const struct shim *s, uint32_t dev, uint64_t iova, uint64_t *pa);
+/*
+ * Deferred kernel work (the flush queues' timers): when the earliest is due
+ * (kernel ns; UINT64_MAX when none is armed), and running every timer due
+ * at now_ns (a call "fq_flush_timeout" at now_ns). Returns how many ran.
+ */
+uint64_t shim_timer_due(const struct shim *s);
+int shim_run_timers(struct shim *s, uint64_t now_ns, struct shim_call *call);
+struct shim_dma_stats {
+	uint64_t maps, unmaps, failures, live_maps;
+	uint64_t iova_cache_allocs;   /* IOVAs the per-CPU range caches gave */
+	uint64_t iova_tree_allocs;    /* IOVAs searched in the tree */
+	uint64_t iova_64bit_switches; /* devices that left the 32-bit space */
+	uint64_t fq_queued;           /* unmaps queued (lazy) */
+	uint64_t fq_flush_full;       /* flush_iotlb_all because a queue was full */
+	uint64_t fq_flush_timer;      /* ... because the queue timer fired */
+	uint64_t fq_pending;          /* entries in the queues now */
+};
+int shim_dma_stats(const struct shim *s, struct shim_dma_stats *out);
+
 /* A wired interrupt of SMMU `smmu` (line: 0 event queue, 2 GERROR, as
  * enum smmu_irq): the driver's handler runs at now_ns (events of nested
  * masters are forwarded to vEVENTQs). */
