@@ -175,6 +175,35 @@ TEST(DmaApiReplay, MalformedRecordsNameLineAndColumn)
 	}
 }
 
+TEST(DmaApiReplay, TheOracleCatchesAStrictUnmapThatLeftTheTlbEntry)
+{
+	const char *body = "device nic0 smmu=smmu0 sid=0x10\n"
+	                   "dmaapi nic0 map len=4K dir=to -> iova=$a\n"
+	                   "dma nic0 addr=$a len=64 dir=read -> ok\n"
+	                   "dmaapi nic0 unmap iova=$a len=4K\n";
+	std::string t = temp_path(".trace");
+	// a driver bug: the strict unmap returns without invalidating
+	write_file(t, std::string("smmutrace 1.1\nconfig debug.bug=skip-tlbi\n") + body +
+	                  "dma nic0 addr=$a len=64 dir=read -> ok\n");
+	Replayed bug = Replay(t);
+	EXPECT_EQ(bug.r.status, 3) << bug.r.err << bug.r.out;
+	const Value *v = bug.v.at({"violations"});
+	ASSERT_TRUE(v && !v->items.empty());
+	EXPECT_EQ(v->items[0].get("kind")->str(), "stale");
+	EXPECT_EQ(v->items[0].get("owner")->str(), "kernel");
+	EXPECT_EQ(v->items[0].get("line")->number_or(0), 7);
+	EXPECT_EQ(v->items[0].get("inserted_at_line")->number_or(0), 5);
+	// the same, correct: the DMA faults; lazy: the window, no violation
+	write_file(t, std::string("smmutrace 1.1\n") + body +
+	                  "dma nic0 addr=$a len=64 dir=read -> fault=F_TRANSLATION\n"
+	                  "expect isolation\n");
+	EXPECT_EQ(Replay(t).r.status, 0);
+	write_file(t, std::string("smmutrace 1.1\nconfig kernel.iommu_strict=off\n") + body +
+	                  "dma nic0 addr=$a len=64 dir=read -> ok\nexpect isolation\n");
+	EXPECT_EQ(Replay(t).r.status, 0);
+	unlink(t.c_str());
+}
+
 TEST(DmaApiReplay, TheStreamingExampleReplays)
 {
 	std::string t = std::string(SIM_EXAMPLES_DIR) + "/stream_small.trace";

@@ -493,6 +493,7 @@ static void fq_flush_iotlb(struct shim *s, struct iommu_dma *dma, bool timer, st
 	dma->flush_start_cnt++;
 	arm_smmu_flush_iotlb_all(dma->domain, c);
 	dma->flush_finish_cnt++;
+	oracle_kernel_invalidated(s);
 	if (timer)
 		s->dma_stats.fq_flush_timer++;
 	else
@@ -834,8 +835,10 @@ int shim_dma_unmap(struct shim *s, uint32_t dev, uint64_t iova, uint64_t len, ui
 	arm_smmu_gather_init(&g);
 	g.queued = dma->fq;
 	dma_iommu_unmap(dma->domain, va, base, size, &g, &k);
-	if (!g.queued)
+	if (!g.queued) {
 		arm_smmu_iotlb_sync(dma->domain, &g, &k);
+		oracle_kernel_invalidated(s);
+	}
 	if (dma->fq)
 		queue_iova(s, dma, cpu, va >> IOVA_SHIFT, size >> IOVA_SHIFT, &k);
 	else

@@ -26,6 +26,7 @@
  */
 #include "arm_smmu_v3_internal.h"
 #include "kvm.h"
+#include "dma_iommu.h"
 #include "shim_internal.h"
 
 #include <stdarg.h>
@@ -437,6 +438,12 @@ static void note_inv(struct shim *s, const char *owner)
 	}
 }
 
+void oracle_kernel_invalidated(struct shim *s)
+{
+	if (s->cfg.oracle && s->booted)
+		note_inv(s, "kernel");
+}
+
 static uint32_t last_inv(const struct shim *s, const char *owner)
 {
 	size_t n = proc_len(owner);
@@ -488,6 +495,43 @@ static void dma_viol_init(struct shim *s, struct shim_violation *v, const struct
 	}
 }
 
+/*
+ * A device on the kernel's own DMA domain (the host DMA API): the kernel
+ * owns what it maps, so only `stale` applies. A translation made before an
+ * invalidation of the kernel's domains completed (a strict unmap returned,
+ * a flush queue was flushed) that the domain's tables no longer give was
+ * kept past it. A lazy unmap not flushed yet is the window lazy mode allows.
+ */
+static int kernel_dma(struct shim *s, const struct shim_dev *d, const struct shim_dma_check *c)
+{
+	struct arm_smmu_domain *dd = iommu_dma_domain(d->dma);
+	if (!dd || c->ssv || arm_smmu_master_domain(d->master) != dd)
+		return 0;
+	uint32_t inv = last_inv(s, "kernel");
+	if (!c->origin || !inv || c->origin >= inv)
+		return 0;
+	uint64_t ref = 0;
+	int rc = arm_smmu_iova_to_phys(dd, c->addr, &ref);
+	if (rc == 0 && (ref >> 12) == (c->pa >> 12))
+		return 0;
+	struct shim_violation v;
+	dma_viol_init(s, &v, d, c, "kernel");
+	v.kind = SHIM_VIOL_STALE;
+	snprintf(v.other, sizeof(v.other), "kernel");
+	char now[40];
+	if (rc == 0)
+		snprintf(now, sizeof(now), "0x%llx", (unsigned long long)ref);
+	else
+		snprintf(now, sizeof(now), "nothing (unmapped)");
+	snprintf(v.detail, sizeof(v.detail),
+	         "%s (the kernel's DMA domain) used the %s's translation 0x%llx -> 0x%llx made at "
+	         "line %u; the DMA API's tables now say %s, and a DMA-API invalidation completed "
+	         "at line %u",
+	         d->name, v.hit[0] ? v.hit : "SMMU", (unsigned long long)c->addr,
+	         (unsigned long long)c->pa, c->origin, now, inv);
+	return viol_add(s, &v) ? 1 : 0;
+}
+
 int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 {
 	if (!s || !c || !s->cfg.oracle || c->dev >= s->ndevs || !c->translated)
@@ -495,7 +539,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 	struct shim_dev *d = s->devs[c->dev];
 	const char *owner = dev_owner(d);
 	if (!owner)
-		return 0; /* not a user's device: the kernel's own DMA */
+		return kernel_dma(s, d, c);
 	/* A PASID is its own domain: its HWPT, and as owner whoever's memory
 	 * that HWPT maps (two VMs of one process can each be given a PASID of
 	 * one device); the RID's owner is the device's. */

@@ -452,6 +452,9 @@ uint64_t shim_rlimit_pages(const struct shim *s);
 /* After a system call of process `caller` (NULL: none): alias and
  * foreign-invalidation checks. */
 void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k);
+/* The kernel's own DMA domains: an invalidation of them is complete (a
+ * strict DMA unmap returned, a flush queue was flushed). */
+void oracle_kernel_invalidated(struct shim *s);
 void oracle_destroy(struct shim *s);
 
 #endif
