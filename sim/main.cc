@@ -1,8 +1,12 @@
-// main.cc - the smmusim program: replay, check, dump, gen, compare, params, help.
+// main.cc - the smmusim program: replay, check, dump, gen, record, compare, params, help.
 //
 // The simulation kernel runs at most once per process (only `replay` starts
 // it). main() is ours rather than libsystemc's so that SystemC's banner,
 // which it prints before sc_main(), stays out of the output.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +41,12 @@ const char kUsage[] =
 	"  gen stream --pkts N [--size S] [--depth D] [--strict on|off] [-o FILE] ...\n"
 	"         write a synthetic trace: a host driver streaming buffers through\n"
 	"         the kernel's DMA API (smmusim gen --help)\n"
+	"  record [-o FILE] [--serve] [--header FILE] [--set KEY=VALUE ...] -- PROGRAM [ARGS]\n"
+	"         run PROGRAM under libsmmusim_preload.so and write a trace of its\n"
+	"         calls on /dev/iommu, /dev/vfio/* and /dev/kvm to FILE (default\n"
+	"         smmusim.trace; .gz compresses): passed through to the real kernel,\n"
+	"         or with --serve answered by the emulator (--header: the machine).\n"
+	"         Exit status: PROGRAM's.\n"
 	"  check FILE [--set KEY=VALUE ...]\n"
 	"         validate a trace (and its parameters) without running it\n"
 	"  dump FILE\n"
@@ -58,6 +68,71 @@ int usage_error(const std::string &what)
 int dump_sink(void *, const void *data, size_t len)
 {
 	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+// The preload library: $SMMUSIM_PRELOAD_LIB, the build tree's, or beside
+// an installed smmusim (../lib).
+std::string preload_lib(const char *argv0)
+{
+	if (const char *e = getenv("SMMUSIM_PRELOAD_LIB"))
+		if (*e)
+			return e;
+	if (access(SMMUSIM_PRELOAD_LIB, R_OK) == 0)
+		return SMMUSIM_PRELOAD_LIB;
+	std::string self = argv0;
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n > 0)
+		self.assign(buf, (size_t)n);
+	std::string dir = self.substr(0, self.rfind('/') + 1);
+	return dir + "../lib/libsmmusim_preload.so";
+}
+
+int cmd_record(int argc, char **argv)
+{
+	std::string out = "smmusim.trace", header, sets;
+	bool serve = false;
+	int i = 2;
+	for (; i < argc; i++) {
+		std::string a = argv[i];
+		if (a == "--")
+			break;
+		if (a == "-o" && i + 1 < argc)
+			out = argv[++i];
+		else if (a == "--serve")
+			serve = true;
+		else if (a == "--header" && i + 1 < argc)
+			header = argv[++i];
+		else if (a == "--set" && i + 1 < argc)
+			sets += std::string(sets.empty() ? "" : " ") + argv[++i];
+		else
+			return usage_error("record: unexpected '" + a + "' (the program goes after --)");
+	}
+	if (i + 1 >= argc)
+		return usage_error("record: expected -- PROGRAM [ARGS]");
+	std::string lib = preload_lib(argv[0]);
+	if (access(lib.c_str(), R_OK) != 0)
+		return usage_error("record: cannot find " + lib + " (set SMMUSIM_PRELOAD_LIB)");
+	const char *old = getenv("LD_PRELOAD");
+	std::string pre = lib + (old && *old ? std::string(" ") + old : "");
+	setenv("LD_PRELOAD", pre.c_str(), 1);
+	setenv("SMMUSIM_RECORD", out.c_str(), 1);
+	if (serve)
+		setenv("SMMUSIM_SERVE", "1", 1);
+	if (!header.empty())
+		setenv("SMMUSIM_TRACE_HEADER", header.c_str(), 1);
+	if (!sets.empty())
+		setenv("SMMUSIM_SET", sets.c_str(), 1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		fprintf(stderr, "smmusim: record: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+		_exit(127);
+	}
+	int ws = 0;
+	if (pid < 0 || waitpid(pid, &ws, 0) < 0)
+		return 1;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
 }
 
 int cmd_params()
@@ -91,6 +166,8 @@ int sc_main(int argc, char **argv)
 	}
 	if (cmd == "params")
 		return argc == 2 ? cmd_params() : usage_error("params takes no arguments");
+	if (cmd == "record")
+		return cmd_record(argc, argv);
 	if (cmd == "gen")
 		return smmusim::run_gen(std::vector<std::string>(argv + 2, argv + argc), std::cout,
 					std::cerr);

@@ -111,6 +111,12 @@ static int pages_pin(struct shim *s, struct iopt_pages *pg, struct kcall *c)
 		}
 	} else {
 		uint64_t a = pg->uptr, left = pg->npages * PG, pa, contig;
+		/* the LD_PRELOAD host: the process's own pages, backed on first pin */
+		int brc = shim_user_back_proc(s, pg->proc, pg->uptr, pg->npages * PG);
+		if (brc) {
+			pg->pin_users--;
+			return brc;
+		}
 		if (pg->npages > (UINT64_MAX / PG))
 			left = UINT64_MAX;
 		while (left) {

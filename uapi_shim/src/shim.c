@@ -664,7 +664,26 @@ static struct shim_proc *proc_find(const struct shim *s, const char *name)
 int shim_fd_install(struct shim_proc *p, struct shim_file *f)
 {
 	/* Like Linux, the lowest free number; 0-2 are the stdio the process
-	 * already has. */
+	 * already has. A host with real fds chose the number (shim_fd_next). */
+	if (p->fd_next >= 3) {
+		int want = p->fd_next;
+		p->fd_next = 0;
+		if (want >= SHIM_MAX_FDS)
+			return -EMFILE;
+		if (want < p->nfds && p->fds[want])
+			return -EBADF;
+		if (want >= p->nfds) {
+			struct shim_file **nf = realloc(p->fds, (size_t)(want + 1) * sizeof(*nf));
+			if (!nf)
+				return -ENOMEM;
+			for (int i = p->nfds; i <= want; i++)
+				nf[i] = NULL;
+			p->fds = nf;
+			p->nfds = want + 1;
+		}
+		p->fds[want] = f;
+		return want;
+	}
 	for (int fd = 3; fd < p->nfds; fd++)
 		if (!p->fds[fd]) {
 			p->fds[fd] = f;
@@ -851,6 +870,114 @@ int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to)
 	return nfd;
 }
 
+int shim_fd_next(struct shim *s, const char *proc, int fd)
+{
+	struct shim_proc *p = s ? shim_proc_get(s, proc) : NULL;
+	if (!p)
+		return -EINVAL;
+	if (fd == 0) {
+		p->fd_next = 0;
+		return 0;
+	}
+	if (fd < 3 || fd >= SHIM_MAX_FDS || shim_fd_get(p, fd))
+		return -EBADF;
+	p->fd_next = fd;
+	return 0;
+}
+
+int shim_fd_is_open(const struct shim *s, const char *proc, int fd)
+{
+	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	return p && fd >= 0 && fd < p->nfds && p->fds[fd] ? 1 : 0;
+}
+
+/* Insert a VMA keeping p->vmas sorted by VA. */
+static int vma_insert(struct shim_proc *p, uint64_t va, uint64_t len, struct shim_backing *b)
+{
+	if (p->nvmas == p->capvmas) {
+		size_t nc = p->capvmas ? p->capvmas * 2 : 8;
+		struct shim_vma *nv = realloc(p->vmas, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		p->vmas = nv;
+		p->capvmas = nc;
+	}
+	size_t at = 0;
+	while (at < p->nvmas && p->vmas[at].va < va)
+		at++;
+	memmove(&p->vmas[at + 1], &p->vmas[at], (p->nvmas - at) * sizeof(*p->vmas));
+	p->vmas[at] = (struct shim_vma){va, len, b};
+	p->nvmas++;
+	p->mapped += len;
+	return 0;
+}
+
+int shim_user_back_proc(struct shim *s, struct shim_proc *p, uint64_t va, uint64_t len)
+{
+	if (!s->cfg.host_user_memory)
+		return 0;
+	if (!len)
+		return 0;
+	uint64_t start = va & ~(SHIM_PAGE - 1);
+	if (va + len < va || va + len > (1ull << 56))
+		return -EFAULT;
+	uint64_t end = (va + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+	if (s->ops.size >= offsetof(struct shim_host_ops, user_mapped) + sizeof(void *) &&
+	    s->ops.user_mapped && s->ops.user_mapped(s->host, start, end - start))
+		return -EFAULT;
+	/* back every gap between existing VMAs */
+	uint64_t a = start;
+	while (a < end) {
+		const struct shim_vma *v = vma_find(p, a);
+		if (v) {
+			a = v->va + v->len;
+			continue;
+		}
+		uint64_t gap_end = end;
+		for (size_t i = 0; i < p->nvmas; i++)
+			if (p->vmas[i].va > a && p->vmas[i].va < gap_end)
+				gap_end = p->vmas[i].va;
+		int rc = 0;
+		struct shim_backing *b = backing_new(s, gap_end - a, SHIM_PA_ANY, &rc);
+		if (!b)
+			return rc ? rc : -ENOMEM;
+		rc = vma_insert(p, a, gap_end - a, b);
+		if (rc) {
+			shim_backing_put(s, b);
+			return rc;
+		}
+		a = gap_end;
+	}
+	return 0;
+}
+
+int shim_user_back(struct shim *s, const char *proc, uint64_t va, uint64_t len)
+{
+	struct shim_proc *p = s ? shim_proc_get(s, proc) : NULL;
+	if (!p)
+		return -ENOMEM;
+	return shim_user_back_proc(s, p, va, len);
+}
+
+void shim_user_forget(struct shim *s, const char *proc, uint64_t va, uint64_t len)
+{
+	struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	if (!p || !s->cfg.host_user_memory)
+		return;
+	for (size_t i = 0; i < p->nvmas;) {
+		struct shim_vma *v = &p->vmas[i];
+		/* pinned pages hold a reference on the backing: keep those */
+		if (v->va >= va && v->va + v->len <= va + len && v->b->refs == 1) {
+			p->mapped -= v->len;
+			shim_backing_put(s, v->b);
+			memmove(v, v + 1, (p->nvmas - i - 1) * sizeof(*v));
+			p->nvmas--;
+			continue;
+		}
+		i++;
+	}
+}
+
 int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id, uint64_t *pages)
 {
 	struct shim_proc *p = s ? proc_find(s, proc) : NULL;
@@ -919,7 +1046,7 @@ static int user_rw(struct shim *s, struct shim_proc *p, uint64_t uptr, void *buf
 	if (n == 0)
 		return 0;
 	uint64_t pa, contig;
-	if (p && shim_proc_translate(p, uptr, &pa, &contig) == 0) {
+	if (p && !s->cfg.host_user_memory && shim_proc_translate(p, uptr, &pa, &contig) == 0) {
 		uint8_t *b = buf;
 		while (n) {
 			if (shim_proc_translate(p, uptr, &pa, &contig))

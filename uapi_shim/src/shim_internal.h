@@ -52,6 +52,7 @@ struct shim_proc {
 	uint64_t locked_user, locked_mm, pinned_vm; /* pages */
 	uint64_t mapped;
 	uint32_t nvms; /* KVM VMs it created (names them: "<proc>/vm<N>") */
+	int fd_next;   /* shim_fd_next: the number the next install takes (0: lowest free) */
 };
 
 /* ---- files ---- */
@@ -423,6 +424,8 @@ struct shim {
 struct shim_proc *shim_proc_get(struct shim *s, const char *name);
 /* Install a new file in p's fd table: the fd or -EMFILE/-ENOMEM. */
 int shim_fd_install(struct shim_proc *p, struct shim_file *f);
+/* host_user_memory: back [va, va + len) of p (shim_user_back). */
+int shim_user_back_proc(struct shim *s, struct shim_proc *p, uint64_t va, uint64_t len);
 struct shim_file *shim_fd_get(struct shim_proc *p, int fd);
 struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
 /* Drop one reference to an open file (an fd slot, or a kernel user such as

@@ -51,6 +51,10 @@ struct shim_host_ops {
 	 * none. */
 	uint32_t (*tlbi_broadcast)(void *host, const char *op, uint32_t vmid, uint32_t asid,
 	                           uint64_t addr, uint64_t now_ns);
+	/* Whether [va, va + len) is mapped memory of the calling process: 0 yes,
+	 * non-zero no (pinning it fails with EFAULT). Optional (NULL: mapped);
+	 * used with host_user_memory. */
+	int (*user_mapped)(void *host, uint64_t va, uint64_t len);
 };
 /* Hosts must provide at least the members up to and including `log`. */
 #define SHIM_HOST_OPS_MIN_SIZE (offsetof(struct shim_host_ops, log) + sizeof(void (*)(void)))
@@ -113,6 +117,11 @@ struct shim_config {
 	uint32_t kvm_vmid_bits;   /* kvm.vmid_bits: 8 or 16 */
 	uint32_t kvm_cpus;        /* kvm.cpus: physical CPUs KVM's allocator sees */
 	bool oracle;              /* oracle: the isolation oracle on (default) or off */
+	/* The LD_PRELOAD host: user pointers are the calling process's own
+	 * memory (copies go through copy_{from,to}_user or memcpy, never through
+	 * mmap'd VMAs), and pinning a range the kernel has not backed yet backs
+	 * it with simulated DRAM (shim_user_back). Not a named parameter. */
+	bool host_user_memory;
 	uint32_t debug_bug;       /* debug.bug: a seeded driver bug (enum shim_debug_bug) */
 };
 
@@ -260,6 +269,24 @@ int shim_close(struct shim *s, const char *proc, int fd, uint64_t now_ns, struct
  * keeps it): both fds refer to one open file, which is released when the
  * last of them is closed. Returns the new fd in `to` or -errno (-EBADF). */
 int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to);
+/*
+ * For a host whose fds are real (the LD_PRELOAD library): the next file the
+ * kernel installs in `proc` gets number `fd` (which the real process holds
+ * for it) instead of the lowest free one; 0 clears. -EBADF when fd is out of
+ * [3, 1024) or open in the emulated kernel. shim_fd_is_open: 1 if fd is an
+ * open emulated file of proc, else 0.
+ */
+int shim_fd_next(struct shim *s, const char *proc, int fd);
+int shim_fd_is_open(const struct shim *s, const char *proc, int fd);
+/*
+ * host_user_memory: back [va, va + len) of proc with simulated DRAM where
+ * nothing backs it yet (in call order: deterministic whatever the VAs).
+ * 0, -EFAULT (the host says it is not mapped), -ENOMEM. shim_user_forget
+ * drops the backing of whole mappings inside the range that nothing pins
+ * (munmap).
+ */
+int shim_user_back(struct shim *s, const char *proc, uint64_t va, uint64_t len);
+void shim_user_forget(struct shim *s, const char *proc, uint64_t va, uint64_t len);
 /*
  * ioctl(fd, request, arg). `arg` is what user space passes: a user pointer
  * to the argument struct (read with copy_from_user, results written with

@@ -1,0 +1,204 @@
+// preload_test.cc - unmodified programs under libsmmusim_preload.so: the
+// nested vIOMMU flow and the legacy container flow of uapi_flow (plain C
+// against the uAPI layouts) served in process, the JSON report
+// (SMMUSIM_REPORT: requests, the STEs each call produced, the commands the
+// SMMU consumed), KVM requests the emulation does not run, configuration
+// errors, and the recorder: record while serving, replay the recording with
+// smmusim to identical results; record in pass-through mode (this machine
+// has no /dev/iommu: the real kernel's ENOENT is what gets recorded);
+// `smmusim record` around a program. Label: preload.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace
+{
+
+struct Result {
+	int status = -1;
+	std::string out, err;
+};
+
+std::string ReadFile(const std::string &p)
+{
+	std::ifstream f(p, std::ios::binary);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+std::string Temp(const std::string &suffix)
+{
+	static int n = 0;
+	const char *d = getenv("TMPDIR");
+	return std::string(d && *d ? d : "/tmp") + "/preload_test_" + std::to_string(getpid()) +
+	       "_" + std::to_string(n++) + suffix;
+}
+
+// exe with args and extra environment (KEY=VALUE), output captured.
+Result Exec(const std::string &exe, const std::vector<std::string> &args,
+         const std::vector<std::string> &env)
+{
+	Result r;
+	std::string o = Temp(".out"), e = Temp(".err");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fo = open(o.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		for (const auto &kv : env)
+			putenv(strdup(kv.c_str()));
+		std::vector<char *> av{const_cast<char *>(exe.c_str())};
+		for (const auto &a : args)
+			av.push_back(const_cast<char *>(a.c_str()));
+		av.push_back(nullptr);
+		execv(exe.c_str(), av.data());
+		_exit(127);
+	}
+	int ws = 0;
+	waitpid(pid, &ws, 0);
+	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	r.out = ReadFile(o);
+	r.err = ReadFile(e);
+	unlink(o.c_str());
+	unlink(e.c_str());
+	return r;
+}
+
+std::vector<std::string> Env(const std::vector<std::string> &more = {})
+{
+	std::vector<std::string> e = {std::string("LD_PRELOAD=") + PRELOAD_LIB,
+	                              std::string("SMMUSIM_TRACE_HEADER=") + MACHINE_TRACE};
+	e.insert(e.end(), more.begin(), more.end());
+	return e;
+}
+
+size_t Count(const std::string &s, const std::string &what)
+{
+	size_t n = 0;
+	for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1))
+		n++;
+	return n;
+}
+
+TEST(Preload, NestedViommuFlowIsServedAndReported)
+{
+	std::string rep = Temp(".json");
+	Result r = Exec(UAPI_FLOW, {"nested"}, Env({"SMMUSIM_REPORT=" + rep}));
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.out.find("uapi_flow nested: ok"), std::string::npos);
+	std::string j = ReadFile(rep);
+	unlink(rep.c_str());
+	ASSERT_FALSE(j.empty());
+	// the calls, with their errors counted
+	EXPECT_NE(j.find("\"IOMMU_VIOMMU_ALLOC\": {\"count\": 1, \"errors\": 0"), std::string::npos)
+	    << j;
+	EXPECT_NE(j.find("\"IOMMU_HWPT_ALLOC\": {\"count\": 3, \"errors\": 1"), std::string::npos)
+	    << j;
+	// the STEs the calls produced: nic0 (SID 256) nested after the attach,
+	// abort again after the detach
+	std::regex nested_ste("\"after\": \"VFIO_DEVICE_ATTACH_IOMMUFD_PT\"[^\\n]*\"sid\": 256, "
+	                      "\"config\": \"nested\"");
+	EXPECT_TRUE(std::regex_search(j, nested_ste)) << j;
+	std::regex abort_ste("\"after\": \"VFIO_DEVICE_DETACH_IOMMUFD_PT\"[^\\n]*\"sid\": 256, "
+	                     "\"config\": \"abort\"");
+	EXPECT_TRUE(std::regex_search(j, abort_ste)) << j;
+	// what the SMMU consumed: the STE invalidations and the guest's TLBI
+	// (its VMID forced by the kernel), each batch closed by a SYNC
+	EXPECT_NE(j.find("\"CFGI_STE\": "), std::string::npos) << j;
+	EXPECT_NE(j.find("\"TLBI_NH_VA\": 1"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"SYNC\": "), std::string::npos);
+	EXPECT_NE(j.find("\"violations\": [\n  ]"), std::string::npos) << j;
+}
+
+TEST(Preload, LegacyContainerFlowIsServed)
+{
+	Result r = Exec(UAPI_FLOW, {"legacy"}, Env());
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.out.find("uapi_flow legacy: ok"), std::string::npos);
+}
+
+TEST(Preload, KvmRunIsRefusedWithTheReason)
+{
+	Result r = Exec(UAPI_FLOW, {"kvm"}, Env());
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.err.find("KVM_RUN"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("not emulated"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("mmap of emulated fd"), std::string::npos) << r.err;
+}
+
+TEST(Preload, BadConfigurationFailsTheOpenAndSaysWhy)
+{
+	Result r = Exec(UAPI_FLOW, {"legacy"}, Env({"SMMUSIM_SET=no.such.param=1"}));
+	EXPECT_NE(r.status, 0);
+	EXPECT_NE(r.err.find("no.such.param"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("No such device"), std::string::npos) << r.err; // open: ENODEV
+	std::string bad = Temp(".trace");
+	std::ofstream(bad) << "smmutrace 1\ndevice nic0 smmu=smmu0\n";
+	Result h = Exec(UAPI_FLOW, {"legacy"},
+	             {std::string("LD_PRELOAD=") + PRELOAD_LIB, "SMMUSIM_TRACE_HEADER=" + bad});
+	unlink(bad.c_str());
+	EXPECT_NE(h.status, 0);
+	EXPECT_NE(h.err.find(bad + ":2:"), std::string::npos) << h.err; // file:line:col
+}
+
+TEST(Preload, RecordedWhileServedReplaysToIdenticalResults)
+{
+	for (const char *flow : {"nested", "legacy"}) {
+		for (const char *ext : {".trace", ".trace.gz"}) {
+			std::string rec = Temp(ext);
+			Result r = Exec(UAPI_FLOW, {flow},
+			             Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+			ASSERT_EQ(r.status, 0) << r.err;
+			// every ioctl result of the program is an assertion in the trace
+			Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+			EXPECT_EQ(p.status, 0) << flow << ext << "\n" << p.err;
+			Result d = Exec(SMMUSIM_EXE, {"dump", rec}, {});
+			EXPECT_GE(Count(d.out, "\nioctl "), 10u) << d.out;
+			if (!strcmp(flow, "nested")) {
+				EXPECT_NE(d.out.find("-> err=EIO"), std::string::npos); // the bad vSTE
+				EXPECT_NE(d.out.find("user_va=$m1"), std::string::npos);
+			}
+			unlink(rec.c_str());
+		}
+	}
+}
+
+TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
+{
+	// no SMMUSIM_SERVE: the calls go to this machine's kernel, which has no
+	// /dev/iommu; the program fails and the trace says why
+	std::string rec = Temp(".trace");
+	Result r = Exec(UAPI_FLOW, {"nested"},
+	             {std::string("LD_PRELOAD=") + PRELOAD_LIB, "SMMUSIM_RECORD=" + rec});
+	EXPECT_NE(r.status, 0);
+	std::string t = ReadFile(rec);
+	unlink(rec.c_str());
+	EXPECT_NE(t.find("open \"/dev/vfio/devices/vfio0\" -> err=ENOENT"), std::string::npos) << t;
+	EXPECT_NE(t.find("open \"/dev/iommu\" -> err=ENOENT"), std::string::npos) << t;
+}
+
+TEST(Preload, SmmusimRecordWrapsAProgram)
+{
+	std::string rec = Temp(".trace");
+	Result r = Exec(SMMUSIM_EXE,
+	             {"record", "-o", rec, "--serve", "--header", MACHINE_TRACE, "--", UAPI_FLOW,
+	              "legacy"},
+	             {});
+	EXPECT_EQ(r.status, 0) << r.err;
+	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	EXPECT_EQ(p.status, 0) << p.err;
+	unlink(rec.c_str());
+	EXPECT_EQ(Exec(SMMUSIM_EXE, {"record", "-o", rec}, {}).status, 1); // no program
+}
+
+} // namespace

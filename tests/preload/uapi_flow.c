@@ -1,0 +1,351 @@
+/*
+ * uapi_flow.c - a VMM-like program written against the Linux uAPI layouts
+ * only (its own struct definitions, as include/uapi/linux/{iommufd,vfio}.h
+ * lay them out; none of the simulator's headers), run under
+ * libsmmusim_preload.so by tests/preload. It does the nested vIOMMU flow on
+ * /dev/iommu + a VFIO cdev and the legacy container flow on /dev/vfio/vfio +
+ * a group, and checks what the kernel returns: ids, errnos, GET_HW_INFO.
+ *
+ *   uapi_flow nested|legacy|kvm|loop N
+ * Exit status 0 when every check held; each failed check is printed.
+ * The machine (SMMUSIM_TRACE_HEADER): nic0 at /dev/vfio/devices/vfio0 with
+ * snoop=enforced; nic1 in group /dev/vfio/7 with bdf 0000:01:00.0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* ---- iommufd (';' = 0x3b, _IO only) ---- */
+#define IOMMU_DESTROY 0x3b80
+#define IOMMU_IOAS_ALLOC 0x3b81
+#define IOMMU_IOAS_MAP 0x3b85
+#define IOMMU_IOAS_UNMAP 0x3b86
+#define IOMMU_HWPT_ALLOC 0x3b89
+#define IOMMU_GET_HW_INFO 0x3b8a
+#define IOMMU_HWPT_INVALIDATE 0x3b8d
+#define IOMMU_VIOMMU_ALLOC 0x3b90
+#define IOMMU_VDEVICE_ALLOC 0x3b91
+
+struct destroy_arg {
+	uint32_t size, id;
+};
+struct ioas_alloc {
+	uint32_t size, flags, out_ioas_id;
+};
+struct ioas_map {
+	uint32_t size, flags, ioas_id, reserved;
+	uint64_t user_va, length, iova;
+};
+struct ioas_unmap {
+	uint32_t size, ioas_id;
+	uint64_t iova, length;
+};
+struct hw_info {
+	uint32_t size, flags, dev_id, data_len;
+	uint64_t data_uptr;
+	uint32_t out_data_type;
+	uint8_t out_max_pasid_log2, reserved[3];
+	uint64_t out_capabilities;
+};
+struct hw_info_smmuv3 {
+	uint32_t flags, reserved, idr[6], iidr, aidr;
+};
+struct hwpt_alloc {
+	uint32_t size, flags, dev_id, pt_id, out_hwpt_id, reserved, data_type, data_len;
+	uint64_t data_uptr;
+	uint32_t fault_id, reserved2;
+};
+struct hwpt_invalidate {
+	uint32_t size, hwpt_id;
+	uint64_t data_uptr;
+	uint32_t data_type, entry_len, entry_num, reserved;
+};
+struct viommu_alloc {
+	uint32_t size, flags, type, dev_id, hwpt_id, out_viommu_id, data_len, reserved;
+	uint64_t data_uptr;
+};
+struct vdevice_alloc {
+	uint32_t size, viommu_id, dev_id, out_vdevice_id;
+	uint64_t virt_id;
+};
+
+/* ---- VFIO ---- */
+#define VFIO_GET_API_VERSION 0x3b64
+#define VFIO_CHECK_EXTENSION 0x3b65
+#define VFIO_SET_IOMMU 0x3b66
+#define VFIO_GROUP_GET_STATUS 0x3b67
+#define VFIO_GROUP_SET_CONTAINER 0x3b68
+#define VFIO_GROUP_GET_DEVICE_FD 0x3b6a
+#define VFIO_IOMMU_MAP_DMA 0x3b71
+#define VFIO_IOMMU_UNMAP_DMA 0x3b72
+#define VFIO_DEVICE_BIND_IOMMUFD 0x3b76
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3b77
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT 0x3b78
+#define VFIO_TYPE1v2_IOMMU 3
+
+struct group_status {
+	uint32_t argsz, flags;
+};
+struct dma_map {
+	uint32_t argsz, flags;
+	uint64_t vaddr, iova, size;
+};
+struct dma_unmap {
+	uint32_t argsz, flags;
+	uint64_t iova, size;
+};
+struct bind_iommufd {
+	uint32_t argsz, flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+struct attach_pt {
+	uint32_t argsz, flags, pt_id, pasid;
+};
+struct detach_pt {
+	uint32_t argsz, flags, pasid;
+};
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			failures++;                                                                \
+			fprintf(stderr, "uapi_flow:%d: check failed: %s: ", __LINE__, #cond);      \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, " (errno %d %s)\n", errno, strerror(errno));               \
+		}                                                                                  \
+	} while (0)
+
+/* the call's result and errno, for checks */
+static int call(int fd, unsigned long req, void *arg)
+{
+	errno = 0;
+	return ioctl(fd, req, arg);
+}
+
+static int nested(void)
+{
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR | O_CLOEXEC);
+	int ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	CHECK(dev >= 3 && ifd >= 3, "open: %d %d", dev, ifd);
+	/* an emulated fd is a real fd of this process: fcntl works on it */
+	CHECK(fcntl(ifd, F_GETFD) >= 0, "fcntl on the iommufd");
+
+	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
+	CHECK(b.out_devid != 0, "dev id %u", b.out_devid);
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == -1 && errno == EINVAL, "second bind");
+
+	struct hw_info_smmuv3 idr;
+	memset(&idr, 0xa5, sizeof(idr));
+	struct hw_info hi = {0};
+	hi.size = sizeof(hi);
+	hi.dev_id = b.out_devid;
+	hi.data_len = sizeof(idr);
+	hi.data_uptr = (uint64_t)(uintptr_t)&idr;
+	CHECK(call(ifd, IOMMU_GET_HW_INFO, &hi) == 0, "GET_HW_INFO");
+	CHECK(hi.out_data_type == 2, "data type %u (ARM_SMMUV3 = 2)", hi.out_data_type);
+	CHECK(hi.data_len == sizeof(idr), "data_len %u", hi.data_len);
+	CHECK(idr.flags == 0 && idr.reserved == 0, "flags %u", idr.flags);
+	CHECK((idr.idr[0] & 1) == 1, "IDR0.S2P %#x", idr.idr[0]);          /* stage 2 */
+	CHECK(((idr.idr[0] >> 1) & 1) == 1, "IDR0.S1P %#x", idr.idr[0]);   /* stage 1 */
+	CHECK((idr.idr[1] & 0x3f) >= 8, "IDR1.SIDSIZE %#x", idr.idr[1]);
+	CHECK(idr.aidr != 0xa5a5a5a5u, "AIDR written");
+	hi.dev_id = 0x7777;
+	CHECK(call(ifd, IOMMU_GET_HW_INFO, &hi) == -1 && errno == ENOENT, "bad dev id");
+	hi.dev_id = b.out_devid;
+	hi.size = 8;
+	CHECK(call(ifd, IOMMU_GET_HW_INFO, &hi) == -1 && errno == EINVAL, "short struct");
+
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0 && ia.out_ioas_id, "IOAS_ALLOC");
+	size_t len = 2u << 20;
+	void *ram = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ram != MAP_FAILED, "mmap");
+	struct ioas_map m = {sizeof(m), 1 | 2 | 4, ia.out_ioas_id, 0, (uint64_t)(uintptr_t)ram,
+	                     len, 0x40000000};
+	CHECK(call(ifd, IOMMU_IOAS_MAP, &m) == 0, "IOAS_MAP");
+	CHECK(call(ifd, IOMMU_IOAS_MAP, &m) == -1 && errno == EEXIST, "IOAS_MAP twice");
+	CHECK(call(ifd, IOMMU_IOAS_MAP, (void *)0x10) == -1 && errno == EFAULT, "bad pointer");
+
+	struct hwpt_alloc s2 = {0};
+	s2.size = sizeof(s2);
+	s2.flags = 1; /* NEST_PARENT */
+	s2.dev_id = b.out_devid;
+	s2.pt_id = ia.out_ioas_id;
+	CHECK(call(ifd, IOMMU_HWPT_ALLOC, &s2) == 0 && s2.out_hwpt_id, "S2 HWPT");
+	/* with a domain on the IOAS a map pins at once: an address the program
+	 * never mapped is EFAULT (pin_user_pages) */
+	struct ioas_map bad = m;
+	bad.user_va = 0x10000;
+	bad.iova = 0x80000000;
+	bad.length = 4096;
+	CHECK(call(ifd, IOMMU_IOAS_MAP, &bad) == -1 && errno == EFAULT, "unmapped user_va");
+	struct viommu_alloc va = {0};
+	va.size = sizeof(va);
+	va.type = 1; /* ARM_SMMUV3 */
+	va.dev_id = b.out_devid;
+	va.hwpt_id = s2.out_hwpt_id;
+	CHECK(call(ifd, IOMMU_VIOMMU_ALLOC, &va) == 0 && va.out_viommu_id, "VIOMMU_ALLOC");
+	struct vdevice_alloc vd = {sizeof(vd), va.out_viommu_id, b.out_devid, 0, 0x8};
+	CHECK(call(ifd, IOMMU_VDEVICE_ALLOC, &vd) == 0 && vd.out_vdevice_id, "VDEVICE_ALLOC");
+
+	/* a vSTE: V=1, Config=S1 translate, S1ContextPtr = IPA 0x4000_0000 */
+	uint64_t vste_bad[2] = {0x4000000bull, 0x400000d4ull};
+	uint64_t vste[2] = {0x4000000bull, 0xd4ull};
+	struct hwpt_alloc n = {0};
+	n.size = sizeof(n);
+	n.dev_id = b.out_devid;
+	n.pt_id = va.out_viommu_id;
+	n.data_type = 2; /* ARM_SMMUV3 */
+	n.data_len = sizeof(vste);
+	n.data_uptr = (uint64_t)(uintptr_t)vste_bad;
+	CHECK(call(ifd, IOMMU_HWPT_ALLOC, &n) == -1 && errno == EIO, "bad vSTE");
+	n.data_uptr = (uint64_t)(uintptr_t)vste;
+	CHECK(call(ifd, IOMMU_HWPT_ALLOC, &n) == 0 && n.out_hwpt_id, "nested HWPT");
+	struct attach_pt at = {sizeof(at), 0, n.out_hwpt_id, 0};
+	CHECK(call(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0, "attach nested");
+
+	uint64_t cmd[2] = {0x300000000ull | 0x12, 0x80001001ull}; /* TLBI_NH_VA ASID 3 */
+	struct hwpt_invalidate inv = {0};
+	inv.size = sizeof(inv);
+	inv.hwpt_id = va.out_viommu_id;
+	inv.data_uptr = (uint64_t)(uintptr_t)cmd;
+	inv.data_type = 1; /* VIOMMU_ARM_SMMUV3 */
+	inv.entry_len = sizeof(cmd);
+	inv.entry_num = 1;
+	CHECK(call(ifd, IOMMU_HWPT_INVALIDATE, &inv) == 0 && inv.entry_num == 1, "invalidate");
+	uint64_t badcmd[2] = {0x46, 0}; /* CMD_SYNC is not the guest's to send */
+	inv.data_uptr = (uint64_t)(uintptr_t)badcmd;
+	inv.entry_num = 1;
+	CHECK(call(ifd, IOMMU_HWPT_INVALIDATE, &inv) == -1 && errno == EIO && inv.entry_num == 0,
+	      "invalidate with a bad command: entry_num %u", inv.entry_num);
+
+	struct destroy_arg d = {sizeof(d), s2.out_hwpt_id};
+	CHECK(call(ifd, IOMMU_DESTROY, &d) == -1 && errno == EBUSY, "destroy a parent in use");
+	struct detach_pt dt = {sizeof(dt), 0, 0};
+	CHECK(call(dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt) == 0, "detach");
+	d.id = n.out_hwpt_id;
+	CHECK(call(ifd, IOMMU_DESTROY, &d) == 0, "destroy nested");
+	d.id = vd.out_vdevice_id;
+	CHECK(call(ifd, IOMMU_DESTROY, &d) == 0, "destroy vdevice");
+	struct ioas_unmap u = {sizeof(u), ia.out_ioas_id, 0x40000000, len};
+	CHECK(call(ifd, IOMMU_IOAS_UNMAP, &u) == 0 && u.length == len, "IOAS_UNMAP");
+	CHECK(call(ifd, 0x3bff, &u) == -1 && errno == ENOTTY, "unknown request");
+	/* dup keeps the open file; closing one copy leaves the other usable */
+	int ifd2 = dup(ifd);
+	CHECK(ifd2 >= 3, "dup");
+	CHECK(close(ifd) == 0, "close");
+	struct ioas_alloc ia2 = {sizeof(ia2), 0, 0};
+	CHECK(call(ifd2, IOMMU_IOAS_ALLOC, &ia2) == 0, "IOAS_ALLOC on the dup");
+	CHECK(close(dev) == 0 && close(ifd2) == 0, "close");
+	CHECK(close(ifd2) == -1 && errno == EBADF, "close twice");
+	munmap(ram, len);
+	return failures;
+}
+
+static int legacy(void)
+{
+	int c = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(c >= 3, "open container");
+	CHECK(call(c, VFIO_GET_API_VERSION, NULL) == 0, "API version");
+	CHECK(ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1, "TYPE1v2");
+	CHECK(ioctl(c, VFIO_CHECK_EXTENSION, 6) == 0, "extension 6");
+	errno = 0;
+	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == -1 && errno == EINVAL, "no group");
+	int g = open("/dev/vfio/7", O_RDWR);
+	CHECK(g >= 3, "open group");
+	struct group_status st = {sizeof(st), 0};
+	CHECK(call(g, VFIO_GROUP_GET_STATUS, &st) == 0 && st.flags == 1, "status %u", st.flags);
+	CHECK(call(g, VFIO_GROUP_SET_CONTAINER, &c) == 0, "set container");
+	CHECK(call(g, VFIO_GROUP_GET_STATUS, &st) == 0 && st.flags == 3, "status %u", st.flags);
+	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0, "set iommu");
+	size_t len = 2u << 20;
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct dma_map dm = {sizeof(dm), 3, (uint64_t)(uintptr_t)buf, 0x100000, len};
+	CHECK(call(c, VFIO_IOMMU_MAP_DMA, &dm) == 0, "MAP_DMA");
+	dm.size = 4096;
+	CHECK(call(c, VFIO_IOMMU_MAP_DMA, &dm) == -1 && errno == EEXIST, "MAP_DMA overlap");
+	int d = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0000:01:00.0");
+	CHECK(d >= 3, "device fd %d", d);
+	errno = 0;
+	CHECK(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0000:09:00.0") == -1 && errno == ENODEV, "bdf");
+	struct dma_unmap du = {sizeof(du), 0, 0x100000, len};
+	CHECK(call(c, VFIO_IOMMU_UNMAP_DMA, &du) == 0 && du.size == len, "UNMAP_DMA %llu",
+	      (unsigned long long)du.size);
+	CHECK(close(d) == 0 && close(g) == 0 && close(c) == 0, "close");
+	munmap(buf, len);
+	return failures;
+}
+
+/* KVM: a VM and a vCPU are served; running it is not (the emulation has no
+ * CPU): KVM_RUN fails as Linux fails an unsupported vCPU request (arm64
+ * kvm_arch_vcpu_ioctl: EINVAL) and the vCPU's mmap with ENODEV. */
+#define KVM_GET_API_VERSION 0xae00
+#define KVM_CREATE_VM 0xae01
+#define KVM_CREATE_VCPU 0xae41
+#define KVM_RUN 0xae80
+static int kvm(void)
+{
+	int k = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	CHECK(k >= 3, "open /dev/kvm");
+	CHECK(ioctl(k, KVM_GET_API_VERSION, 0) == 12, "KVM API version");
+	int vm = ioctl(k, KVM_CREATE_VM, 0);
+	CHECK(vm >= 3, "KVM_CREATE_VM %d", vm);
+	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	CHECK(vcpu >= 3, "KVM_CREATE_VCPU %d", vcpu);
+	errno = 0;
+	CHECK(ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EINVAL, "KVM_RUN");
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	CHECK(p == MAP_FAILED && errno == ENODEV, "vCPU mmap");
+	CHECK(close(vcpu) == 0 && close(vm) == 0 && close(k) == 0, "close");
+	return failures;
+}
+
+/* map/unmap churn for the benchmark: N pairs */
+static int loop(long n)
+{
+	int ifd = open("/dev/iommu", O_RDWR);
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	void *buf = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (long i = 0; i < n && !failures; i++) {
+		struct ioas_map m = {sizeof(m), 1 | 2 | 4, ia.out_ioas_id, 0,
+		                     (uint64_t)(uintptr_t)buf, 65536, 0x100000};
+		CHECK(call(ifd, IOMMU_IOAS_MAP, &m) == 0, "map %ld", i);
+		struct ioas_unmap u = {sizeof(u), ia.out_ioas_id, 0x100000, 65536};
+		CHECK(call(ifd, IOMMU_IOAS_UNMAP, &u) == 0, "unmap %ld", i);
+	}
+	close(ifd);
+	return failures;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: uapi_flow nested|legacy|loop N\n");
+		return 2;
+	}
+	int rc;
+	if (!strcmp(argv[1], "nested"))
+		rc = nested();
+	else if (!strcmp(argv[1], "legacy"))
+		rc = legacy();
+	else if (!strcmp(argv[1], "kvm"))
+		rc = kvm();
+	else if (!strcmp(argv[1], "loop") && argc > 2)
+		rc = loop(atol(argv[2]));
+	else
+		return 2;
+	if (!rc)
+		printf("uapi_flow %s: ok\n", argv[1]);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * preload.h - the LD_PRELOAD library's parts: the interposer and plain C
+ * host (preload.c) and the trace recorder (record.c).
+ */
+#ifndef SMMUSIM_PRELOAD_H
+#define SMMUSIM_PRELOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shim/shim.h"
+
+struct pl_record;
+
+/* Open FILE (gzip when it ends in .gz) and write the trace header: the
+ * header records of `header_path` (NULL: none). NULL on failure (reported). */
+struct pl_record *pl_record_open(const char *path, const char *header_path);
+void pl_record_close(struct pl_record *r);
+/* Calls, each written and flushed once it returned. */
+void pl_record_open_call(struct pl_record *r, const char *path, int ret);
+void pl_record_close_call(struct pl_record *r, int fd, int ret);
+/* An ioctl: its input fields are read before the call, its results after. */
+void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg);
+/* Returns how many new fds the call produced (at most 4 into new_fds). */
+int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
+                          int64_t ret, int new_fds[4]);
+/* fd newfd is a duplicate of oldfd (dup, dup2, fcntl F_DUPFD). */
+void pl_record_dup(struct pl_record *r, int oldfd, int newfd);
+
+#endif

@@ -1,0 +1,602 @@
+/*
+ * record.c - SMMUSIM_RECORD: every served (or passed-through) call of the
+ * program written as a smmutrace v1 record once it returned, flushed at
+ * once (gzip sync-flushed), so a crash loses nothing already returned.
+ *
+ *   open PATH -> fd=$fN                     (or -> err=ENAME)
+ *   close $fN                               (-> ok / err=ENAME)
+ *   mmap len=N -> addr=$mN                  before a map of user memory
+ *   ioctl $fN REQUEST field=value ... -> out_field=value ... (ret=, err=)
+ *
+ * Input fields are read from the program's struct before the call (zero
+ * fields omitted), payloads behind pointers inline (`data=[...]`), fds as
+ * the variables their open bound; results are the kernel's answers, written
+ * as assertions (new fds bound to variables). A user address handed to
+ * IOAS_MAP / VFIO_IOMMU_MAP_DMA / KVM_SET_USER_MEMORY_REGION becomes an
+ * `mmap` of that length bound to a variable, so the replay maps its own
+ * memory there. What the uAPI table does not describe is written as a
+ * comment, not as a record.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "preload.h"
+#include "trc/trace.h"
+
+#define MAXFD 4096
+
+struct va_var {
+	uint64_t va, len;
+	unsigned var;
+};
+
+struct pl_record {
+	gzFile gz;
+	FILE *f;
+	char proc[48];
+	unsigned fd_var[MAXFD]; /* fd -> $fN (0: none) */
+	unsigned short var_refs[MAXFD]; /* $fN -> fds referring to it (dup) */
+	unsigned next_f, next_m;
+	struct va_var *vas;
+	size_t nvas, capvas;
+	/* the ioctl in flight */
+	char *args;
+	size_t alen, acap;
+	const struct shim_uapi_request *rq;
+	uint8_t before[512];
+	size_t before_len;
+	bool before_ok;
+};
+
+static void emit(struct pl_record *r, const char *s, size_t n)
+{
+	if (r->gz) {
+		gzwrite(r->gz, s, (unsigned)n);
+	} else if (r->f) {
+		fwrite(s, 1, n, r->f);
+	}
+}
+
+static void flush(struct pl_record *r)
+{
+	if (r->gz)
+		gzflush(r->gz, Z_SYNC_FLUSH);
+	else if (r->f)
+		fflush(r->f);
+}
+
+static void out(struct pl_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(struct pl_record *r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) {
+		char *big = malloc((size_t)n + 1);
+		if (!big)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		emit(r, big, (size_t)n);
+		free(big);
+		return;
+	}
+	emit(r, buf, (size_t)n);
+}
+
+/* the args text of the ioctl in flight */
+static void arg_add(struct pl_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg_add(struct pl_record *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (r->alen + (size_t)n + 1 > r->acap) {
+		size_t nc = (r->acap ? r->acap * 2 : 256) + (size_t)n;
+		char *na = realloc(r->args, nc);
+		if (!na)
+			return;
+		r->args = na;
+		r->acap = nc;
+	}
+	va_start(ap, fmt);
+	vsnprintf(r->args + r->alen, r->acap - r->alen, fmt, ap);
+	va_end(ap);
+	r->alen += (size_t)n;
+}
+
+static int uread(uint64_t uptr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)uptr, len};
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+static const char *errno_name(int e)
+{
+	static const struct {
+		int e;
+		const char *n;
+	} t[] = {
+	    {EPERM, "EPERM"},   {ENOENT, "ENOENT"},       {EINTR, "EINTR"},   {EIO, "EIO"},
+	    {ENXIO, "ENXIO"},   {E2BIG, "E2BIG"},         {EBADF, "EBADF"},   {EAGAIN, "EAGAIN"},
+	    {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},       {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},
+	    {EEXIST, "EEXIST"}, {EXDEV, "EXDEV"},         {ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"},
+	    {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"},       {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
+	    {EFBIG, "EFBIG"},   {ENOSPC, "ENOSPC"},       {ESPIPE, "ESPIPE"}, {EROFS, "EROFS"},
+	    {ERANGE, "ERANGE"}, {EOVERFLOW, "EOVERFLOW"}, {ENOSYS, "ENOSYS"},
+	    {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOTCONN, "ENOTCONN"}, {ETIMEDOUT, "ETIMEDOUT"},
+	    {EDEADLK, "EDEADLK"}, {ENOSPC, "ENOSPC"}, {ESRCH, "ESRCH"}, {ECHILD, "ECHILD"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].e == e)
+			return t[i].n;
+	return NULL;
+}
+
+static void result_err(struct pl_record *r, int64_t ret)
+{
+	const char *n = errno_name((int)-ret);
+	if (n)
+		out(r, " -> err=%s\n", n);
+	else
+		out(r, " # failed with errno %d\n", (int)-ret);
+}
+
+static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
+{
+	if (fd >= 0 && fd < MAXFD && r->next_f + 1 < MAXFD) {
+		r->fd_var[fd] = ++r->next_f;
+		r->var_refs[r->next_f] = 1;
+		snprintf(name, len, "$f%u", r->fd_var[fd]);
+	} else {
+		snprintf(name, len, "%d", fd);
+	}
+}
+
+static void fd_text(const struct pl_record *r, int64_t fd, char *buf, size_t len)
+{
+	if (fd >= 0 && fd < MAXFD && r->fd_var[fd])
+		snprintf(buf, len, "$f%u", r->fd_var[fd]);
+	else
+		snprintf(buf, len, "%" PRId64, fd);
+}
+
+static void write_string(struct pl_record *r, const char *s)
+{
+	out(r, "\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			out(r, "\\%c", *s);
+		else if ((unsigned char)*s >= 0x20)
+			out(r, "%c", *s);
+	}
+	out(r, "\"");
+}
+
+static int header_sink(void *ctx, const void *data, size_t len)
+{
+	emit(ctx, data, len);
+	return 0;
+}
+
+struct pl_record *pl_record_open(const char *path, const char *header_path)
+{
+	struct pl_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	const char *proc = getenv("SMMUSIM_PROC");
+	snprintf(r->proc, sizeof(r->proc), "%s", proc && *proc ? proc : "vmm0");
+	size_t n = strlen(path);
+	if (n > 3 && !strcmp(path + n - 3, ".gz"))
+		r->gz = gzopen(path, "wb");
+	else
+		r->f = fopen(path, "w");
+	if (!r->gz && !r->f) {
+		fprintf(stderr, "smmusim-preload: cannot write %s\n", path);
+		free(r);
+		return NULL;
+	}
+	out(r, "smmutrace 1.1\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
+	if (header_path) {
+		struct trc_reader *rd = NULL;
+		struct trc_writer *w = NULL;
+		struct trc_error e;
+		if (trc_reader_open(header_path, NULL, &rd, &e) == TRC_OK &&
+		    trc_writer_open_sink(header_sink, r, 0, NULL, &w, &e) == TRC_OK) {
+			const struct trc_record *rec;
+			while (trc_reader_next(rd, &rec) == TRC_OK && rec->section == TRC_SECTION_HEADER)
+				if (rec->verb != TRC_VERB_SMMUTRACE)
+					trc_writer_put(w, rec);
+		}
+		if (w)
+			trc_writer_close(w);
+		if (rd)
+			trc_reader_close(rd);
+	}
+	flush(r);
+	return r;
+}
+
+void pl_record_close(struct pl_record *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose(r->gz);
+	if (r->f)
+		fclose(r->f);
+	free(r->vas);
+	free(r->args);
+	free(r);
+}
+
+static const char *proc_arg(const struct pl_record *r, char *buf, size_t len)
+{
+	if (!strcmp(r->proc, "vmm0"))
+		return "";
+	snprintf(buf, len, " proc=%s", r->proc);
+	return buf;
+}
+
+void pl_record_open_call(struct pl_record *r, const char *path, int ret)
+{
+	char pb[64], name[32];
+	out(r, "open ");
+	write_string(r, path);
+	out(r, "%s", proc_arg(r, pb, sizeof(pb)));
+	if (ret < 0) {
+		result_err(r, ret);
+	} else {
+		bind_fd(r, ret, name, sizeof(name));
+		out(r, " -> fd=%s\n", name);
+	}
+	flush(r);
+}
+
+void pl_record_close_call(struct pl_record *r, int fd, int ret)
+{
+	char fb[32];
+	fd_text(r, fd, fb, sizeof(fb));
+	unsigned v = fd >= 0 && fd < MAXFD ? r->fd_var[fd] : 0;
+	if (v && ret == 0 && r->var_refs[v] > 1) {
+		/* a dup of it stays open: the open file lives on (v1 has no dup) */
+		r->var_refs[v]--;
+		r->fd_var[fd] = 0;
+		out(r, "# close of fd %d: a duplicate of %s stays open\n", fd, fb);
+		flush(r);
+		return;
+	}
+	if (v && ret == 0)
+		r->var_refs[v] = 0;
+	out(r, "close %s", fb);
+	if (ret < 0)
+		result_err(r, ret);
+	else
+		out(r, " -> ok\n");
+	if (fd >= 0 && fd < MAXFD)
+		r->fd_var[fd] = 0;
+	flush(r);
+}
+
+static uint64_t le(const uint8_t *p, unsigned w)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < w; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static const struct shim_uapi_field *field(const struct shim_uapi_request *rq, const char *name)
+{
+	for (uint32_t i = 0; i < rq->nfields; i++)
+		if (!strcmp(rq->fields[i].name, name))
+			return &rq->fields[i];
+	return NULL;
+}
+
+static uint64_t field_value(const struct pl_record *r, const struct shim_uapi_field *f,
+                            unsigned idx)
+{
+	size_t at = (size_t)f->offset + (size_t)idx * f->width;
+	if (at + f->width > r->before_len)
+		return 0;
+	return le(r->before + at, f->width);
+}
+
+/* Whether [va, va + len) is mapped in this process (mincore fails on holes). */
+static bool mapped(uint64_t va, uint64_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t start = va & ~(uint64_t)(pg - 1);
+	uint64_t n = (va + len - start + (uint64_t)pg - 1) / (uint64_t)pg;
+	unsigned char vec[256];
+	while (n) {
+		uint64_t c = n < sizeof(vec) ? n : sizeof(vec);
+		if (mincore((void *)(uintptr_t)start, c * (uint64_t)pg, vec))
+			return false;
+		start += c * (uint64_t)pg;
+		n -= c;
+	}
+	return true;
+}
+
+/* A user address handed to the kernel to pin: an mmap record of its own
+ * (0 when the program has nothing mapped there: the address stays literal,
+ * so the replay sees the same hole). */
+static unsigned va_var(struct pl_record *r, uint64_t va, uint64_t len)
+{
+	if (!mapped(va, len))
+		return 0;
+	for (size_t i = 0; i < r->nvas; i++)
+		if (r->vas[i].va == va && r->vas[i].len >= len)
+			return r->vas[i].var;
+	if (r->nvas == r->capvas) {
+		size_t nc = r->capvas ? r->capvas * 2 : 16;
+		struct va_var *nv = realloc(r->vas, nc * sizeof(*nv));
+		if (!nv)
+			return 0;
+		r->vas = nv;
+		r->capvas = nc;
+	}
+	unsigned v = ++r->next_m;
+	r->vas[r->nvas++] = (struct va_var){va, len, v};
+	char pb[64];
+	out(r, "mmap len=0x%" PRIx64 "%s -> addr=$m%u\n", (uint64_t)((len + 4095) & ~(uint64_t)4095),
+	    proc_arg(r, pb, sizeof(pb)), v);
+	return v;
+}
+
+static bool is_va_field(const char *req, const char *f, const char **len_field)
+{
+	if (!strcmp(f, "user_va") && strstr(req, "IOAS_MAP")) {
+		*len_field = "length";
+		return true;
+	}
+	if (!strcmp(f, "vaddr") && strstr(req, "MAP_DMA")) {
+		*len_field = "size";
+		return true;
+	}
+	if (!strcmp(f, "userspace_addr")) {
+		*len_field = "memory_size";
+		return true;
+	}
+	return false;
+}
+
+static void payload_in(struct pl_record *r, const struct shim_uapi_field *f, uint64_t ptr)
+{
+	const struct shim_uapi_field *lf = f->len_field ? field(r->rq, f->len_field) : NULL;
+	uint64_t n = lf ? field_value(r, lf, 0) : 0;
+	uint64_t esz = f->elem_size;
+	if (!esz && f->elem_field) {
+		const struct shim_uapi_field *ef = field(r->rq, f->elem_field);
+		esz = ef ? field_value(r, ef, 0) : 0;
+	}
+	unsigned word = f->word ? f->word : 8;
+	if (!esz)
+		esz = word;
+	uint64_t bytes = f->len_kind == SHIM_PL_BYTES ? n : n * esz;
+	if (!ptr || !bytes || bytes > (1u << 20) || esz % word)
+		return;
+	uint8_t *buf = malloc(bytes);
+	if (!buf || uread(ptr, buf, bytes)) {
+		free(buf);
+		return;
+	}
+	arg_add(r, " %s=[", f->payload);
+	uint64_t nel = bytes / esz;
+	for (uint64_t e = 0; e < nel; e++) {
+		if (e)
+			arg_add(r, ",");
+		if (esz > word)
+			arg_add(r, "[");
+		for (uint64_t w = 0; w < esz / word; w++)
+			arg_add(r, "%s0x%" PRIx64, w ? "," : "", le(buf + e * esz + w * word, word));
+		if (esz > word)
+			arg_add(r, "]");
+	}
+	arg_add(r, "]");
+	free(buf);
+}
+
+void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg)
+{
+	r->alen = 0;
+	if (r->args)
+		r->args[0] = 0;
+	r->rq = shim_uapi_request_find(req);
+	r->before_ok = false;
+	r->before_len = 0;
+	if (!r->rq)
+		return;
+	const struct shim_uapi_request *rq = r->rq;
+	char tb[32];
+	switch (rq->arg) {
+	case SHIM_ARG_NONE:
+		return;
+	case SHIM_ARG_INT:
+		arg_add(r, " arg=0x%" PRIx64, arg);
+		return;
+	case SHIM_ARG_INT_PTR: {
+		int32_t v = 0;
+		if (uread(arg, &v, 4) == 0) {
+			fd_text(r, v, tb, sizeof(tb));
+			arg_add(r, " arg=%s", tb);
+		}
+		return;
+	}
+	case SHIM_ARG_STRING: {
+		char s[256] = "";
+		for (size_t i = 0; i < sizeof(s) - 1; i++)
+			if (uread(arg + i, &s[i], 1) || !s[i])
+				break;
+		s[sizeof(s) - 1] = 0;
+		arg_add(r, " arg=\"");
+		for (char *p = s; *p; p++)
+			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+				arg_add(r, "%c", *p);
+		arg_add(r, "\"");
+		return;
+	}
+	case SHIM_ARG_STRUCT:
+		break;
+	}
+	/* the size the program gave (size/argsz), else the kernel's */
+	size_t want = rq->struct_size < sizeof(r->before) ? rq->struct_size : sizeof(r->before);
+	if (uread(arg, r->before, want))
+		return;
+	r->before_len = want;
+	r->before_ok = true;
+	for (uint32_t i = 0; i < rq->nfields; i++) {
+		const struct shim_uapi_field *f = &rq->fields[i];
+		if (!(f->flags & SHIM_UF_IN) || f->flags & SHIM_UF_RESERVED)
+			continue;
+		if (f->flags & SHIM_UF_UPTR) {
+			uint64_t ptr = field_value(r, f, 0);
+			if (!f->payload_out && f->payload)
+				payload_in(r, f, ptr);
+			continue;
+		}
+		uint64_t v = field_value(r, f, 0);
+		if (f->flags & SHIM_UF_SIZE) {
+			if (v != rq->struct_size)
+				arg_add(r, " %s=%" PRIu64, f->name, v);
+			continue;
+		}
+		if (f->flags & SHIM_UF_INT_PTR) {
+			int32_t x = 0;
+			if (v && uread(v, &x, 4) == 0) {
+				fd_text(r, x, tb, sizeof(tb));
+				arg_add(r, " %s=%s", f->name, tb);
+			}
+			continue;
+		}
+		if (f->count > 1) {
+			bool any = false;
+			for (unsigned k = 0; k < f->count; k++)
+				any |= field_value(r, f, k) != 0;
+			if (!any)
+				continue;
+			arg_add(r, " %s=[", f->name);
+			for (unsigned k = 0; k < f->count; k++)
+				arg_add(r, "%s0x%" PRIx64, k ? "," : "", field_value(r, f, k));
+			arg_add(r, "]");
+			continue;
+		}
+		if (!v)
+			continue;
+		const char *lenf = NULL;
+		if (is_va_field(rq->name, f->name, &lenf)) {
+			const struct shim_uapi_field *lf = field(rq, lenf);
+			uint64_t len = lf ? field_value(r, lf, 0) : 0;
+			if (!(v & 4095) && len) {
+				unsigned m = va_var(r, v, len);
+				if (m) {
+					arg_add(r, " %s=$m%u", f->name, m);
+					continue;
+				}
+			}
+		}
+		if (f->flags & SHIM_UF_SIGNED) {
+			int64_t sv = f->width == 4 ? (int64_t)(int32_t)v : (int64_t)v;
+			fd_text(r, sv, tb, sizeof(tb));
+			arg_add(r, " %s=%s", f->name, tb);
+		} else {
+			arg_add(r, " %s=0x%" PRIx64, f->name, v);
+		}
+	}
+	(void)fd;
+}
+
+void pl_record_dup(struct pl_record *r, int oldfd, int newfd)
+{
+	if (oldfd >= 0 && oldfd < MAXFD && newfd >= 0 && newfd < MAXFD && r->fd_var[oldfd]) {
+		r->fd_var[newfd] = r->fd_var[oldfd];
+		r->var_refs[r->fd_var[oldfd]]++;
+		out(r, "# fd %d duplicates $f%u (written as $f%u)\n", newfd, r->fd_var[oldfd],
+		    r->fd_var[oldfd]);
+		flush(r);
+	}
+}
+
+int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
+                          int64_t ret, int new_fds[4])
+{
+	int nnew = 0;
+	char fb[32], name[32];
+	fd_text(r, fd, fb, sizeof(fb));
+	if (!r->rq) {
+		out(r, "# ioctl %s 0x%lx: a request the uAPI table does not describe (not recorded)\n",
+		    fb, req);
+		flush(r);
+		return 0;
+	}
+	const struct shim_uapi_request *rq = r->rq;
+	if (rq->arg == SHIM_ARG_STRUCT && !r->before_ok) {
+		out(r, "# ioctl %s %s: the argument pointer was not readable (EFAULT; not recorded)\n",
+		    fb, rq->name);
+		flush(r);
+		return 0;
+	}
+	out(r, "ioctl %s %s%s", fb, rq->name, r->alen ? r->args : "");
+	if (ret < 0) {
+		result_err(r, ret);
+		flush(r);
+		return 0;
+	}
+	bool any = false;
+	/* a new fd as the return value (KVM_CREATE_VM, VFIO_GROUP_GET_DEVICE_FD) */
+	bool fd_ret = ret > 2 && ret < MAXFD && (strstr(rq->name, "CREATE_VM") ||
+	                                         strstr(rq->name, "CREATE_VCPU") ||
+	                                         strstr(rq->name, "GET_DEVICE_FD"));
+	if (fd_ret) {
+		new_fds[nnew++] = (int)ret;
+		bind_fd(r, (int)ret, name, sizeof(name));
+		out(r, " -> ret=%s", name);
+		any = true;
+	} else if (ret != 0) {
+		out(r, " -> ret=%" PRId64, ret);
+		any = true;
+	}
+	uint8_t after[512];
+	size_t want = r->before_len;
+	if (rq->arg == SHIM_ARG_STRUCT && want && uread(arg, after, want) == 0) {
+		for (uint32_t i = 0; i < rq->nfields; i++) {
+			const struct shim_uapi_field *f = &rq->fields[i];
+			if (!(f->flags & SHIM_UF_OUT) || f->flags & (SHIM_UF_UPTR | SHIM_UF_INT_PTR) ||
+			    f->count != 1 || (size_t)f->offset + f->width > want)
+				continue;
+			uint64_t v = le(after + f->offset, f->width);
+			const char *sep = any ? " " : " -> ";
+			if ((f->flags & SHIM_UF_SIGNED) && (int32_t)v > 2 && v < MAXFD && !(f->flags & SHIM_UF_IN)) {
+				if (nnew < 4)
+					new_fds[nnew++] = (int)v;
+				bind_fd(r, (int)v, name, sizeof(name));
+				out(r, "%s%s=%s", sep, f->name, name);
+			} else {
+				out(r, "%s%s=0x%" PRIx64, sep, f->name, v);
+			}
+			any = true;
+		}
+	}
+	out(r, any ? "\n" : " -> ok\n");
+	flush(r);
+	return nnew;
+}
