@@ -310,12 +310,18 @@ static int kvm(void)
 	return failures;
 }
 
-/* map/unmap churn for the benchmark: N pairs */
+/* map/unmap churn for the benchmark: N pairs on an IOAS that nic0 is
+ * attached to (each unmap invalidates) */
 static int loop(long n)
 {
 	int ifd = open("/dev/iommu", O_RDWR);
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
 	struct ioas_alloc ia = {sizeof(ia), 0, 0};
 	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
+	struct attach_pt at = {sizeof(at), 0, ia.out_ioas_id, 0};
+	CHECK(call(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0, "attach");
 	void *buf = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (long i = 0; i < n && !failures; i++) {
 		struct ioas_map m = {sizeof(m), 1 | 2 | 4, ia.out_ioas_id, 0,
@@ -324,6 +330,7 @@ static int loop(long n)
 		struct ioas_unmap u = {sizeof(u), ia.out_ioas_id, 0x100000, 65536};
 		CHECK(call(ifd, IOMMU_IOAS_UNMAP, &u) == 0, "unmap %ld", i);
 	}
+	close(dev);
 	close(ifd);
 	return failures;
 }

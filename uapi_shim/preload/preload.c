@@ -249,18 +249,68 @@ static int h_mmio_write(void *h, uint32_t i, uint64_t off, unsigned width, uint6
 		return 1;
 	return smmu_mmio_write(g.smmus[i].m, off, width, val, cycles(&g.smmus[i], now_ns));
 }
-/* copy_{from,to}_user: the process's own memory; a bad pointer is EFAULT */
+/*
+ * copy_{from,to}_user: the process's own memory; a bad pointer is EFAULT.
+ * process_vm_readv/writev on ourselves says so without a fault, at the cost
+ * of a system call; pages it accepted are remembered (a few ranges) until
+ * the program unmaps, remaps or reprotects memory, so the usual struct on
+ * the stack or heap costs a memcpy.
+ */
+#define GOOD_RANGES 16
+static struct {
+	uint64_t lo, hi; /* [lo, hi) page-aligned, readable and writable */
+} good[GOOD_RANGES];
+static unsigned good_next;
+
+static void good_forget(void)
+{
+	memset(good, 0, sizeof(good));
+}
+
+static bool good_has(uint64_t p, size_t len)
+{
+	for (unsigned i = 0; i < GOOD_RANGES; i++)
+		if (p >= good[i].lo && p + len <= good[i].hi && p + len >= p)
+			return true;
+	return false;
+}
+
+static void good_add(uint64_t p, size_t len)
+{
+	uint64_t lo = p & ~4095ull, hi = (p + len + 4095) & ~4095ull;
+	good[good_next].lo = lo;
+	good[good_next].hi = hi;
+	good_next = (good_next + 1) % GOOD_RANGES;
+}
+
 static int h_copy_from_user(void *h, uint64_t uptr, void *buf, size_t len)
 {
 	(void)h;
+	if (good_has(uptr, len)) {
+		memcpy(buf, (const void *)(uintptr_t)uptr, len);
+		return 0;
+	}
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)uptr, len};
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : 1;
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return 1;
+	/* remember it only if it is writable too (a probe of the same bytes) */
+	struct iovec back = {buf, len};
+	if (process_vm_writev(getpid(), &back, 1, &remote, 1, 0) == (ssize_t)len)
+		good_add(uptr, len);
+	return 0;
 }
 static int h_copy_to_user(void *h, uint64_t uptr, const void *buf, size_t len)
 {
 	(void)h;
+	if (good_has(uptr, len)) {
+		memcpy((void *)(uintptr_t)uptr, buf, len);
+		return 0;
+	}
 	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)uptr, len};
-	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : 1;
+	if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return 1;
+	good_add(uptr, len);
+	return 0;
 }
 static void h_log(void *h, int level, const char *msg)
 {
@@ -671,6 +721,22 @@ static const char *kvm_unemulated(unsigned long req)
 	}
 }
 
+/* The requests that install a new fd in the calling process. */
+static bool creates_fd(unsigned long req)
+{
+	switch (req) {
+	case 0x3b6a:     /* VFIO_GROUP_GET_DEVICE_FD */
+	case 0x3b8e:     /* IOMMU_FAULT_QUEUE_ALLOC */
+	case 0x3b93:     /* IOMMU_VEVENTQ_ALLOC */
+	case 0xae01:     /* KVM_CREATE_VM */
+	case 0xae41:     /* KVM_CREATE_VCPU */
+	case 0xc00caee0: /* KVM_CREATE_DEVICE */
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool served_path(const char *path)
 {
 	return path && (!strcmp(path, "/dev/iommu") || !strcmp(path, "/dev/kvm") ||
@@ -836,10 +902,13 @@ int ioctl(int fd, unsigned long req, ...)
 		errno = err;
 		return r;
 	}
-	/* a request may create an fd: hold a real number for it */
-	int ph = placeholder(O_CLOEXEC);
-	if (ph >= 0 && shim_fd_next(g.k, g.proc, ph))
-		real_close(ph), ph = -1;
+	/* a request that creates an fd: hold a real number for it */
+	int ph = -1;
+	if (creates_fd(req)) {
+		ph = placeholder(O_CLOEXEC);
+		if (ph >= 0 && shim_fd_next(g.k, g.proc, ph))
+			real_close(ph), ph = -1;
+	}
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
@@ -897,10 +966,39 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
     __attribute__((alias("mmap")));
 
+int mprotect(void *addr, size_t len, int prot)
+{
+	static int (*real_mprotect)(void *, size_t, int);
+	if (!real_mprotect)
+		real_mprotect = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "mprotect");
+	pthread_mutex_lock(&g.lock);
+	good_forget();
+	pthread_mutex_unlock(&g.lock);
+	return real_mprotect(addr, len, prot);
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	static void *(*real_mremap)(void *, size_t, size_t, int, ...);
+	if (!real_mremap)
+		real_mremap = (void *(*)(void *, size_t, size_t, int, ...))dlsym(RTLD_NEXT, "mremap");
+	va_list ap;
+	va_start(ap, flags);
+	void *na = va_arg(ap, void *);
+	va_end(ap);
+	pthread_mutex_lock(&g.lock);
+	good_forget();
+	if (g.k && !g.failed && !g.passthrough)
+		shim_user_forget(g.k, g.proc, (uint64_t)(uintptr_t)old, old_len);
+	pthread_mutex_unlock(&g.lock);
+	return real_mremap(old, old_len, new_len, flags, na);
+}
+
 int munmap(void *addr, size_t len)
 {
 	resolve();
 	pthread_mutex_lock(&g.lock);
+	good_forget();
 	if (g.k && !g.failed && !g.passthrough)
 		shim_user_forget(g.k, g.proc, (uint64_t)(uintptr_t)addr, len);
 	pthread_mutex_unlock(&g.lock);

@@ -922,10 +922,10 @@ int shim_user_back_proc(struct shim *s, struct shim_proc *p, uint64_t va, uint64
 	if (va + len < va || va + len > (1ull << 56))
 		return -EFAULT;
 	uint64_t end = (va + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
-	if (s->ops.size >= offsetof(struct shim_host_ops, user_mapped) + sizeof(void *) &&
-	    s->ops.user_mapped && s->ops.user_mapped(s->host, start, end - start))
-		return -EFAULT;
-	/* back every gap between existing VMAs */
+	bool ask = s->ops.size >= offsetof(struct shim_host_ops, user_mapped) + sizeof(void *) &&
+	           s->ops.user_mapped;
+	/* back every gap between existing VMAs (what is backed is still mapped:
+	 * the host forgets a range when the process unmaps it) */
 	uint64_t a = start;
 	while (a < end) {
 		const struct shim_vma *v = vma_find(p, a);
@@ -937,6 +937,8 @@ int shim_user_back_proc(struct shim *s, struct shim_proc *p, uint64_t va, uint64
 		for (size_t i = 0; i < p->nvmas; i++)
 			if (p->vmas[i].va > a && p->vmas[i].va < gap_end)
 				gap_end = p->vmas[i].va;
+		if (ask && s->ops.user_mapped(s->host, a, gap_end - a))
+			return -EFAULT;
 		int rc = 0;
 		struct shim_backing *b = backing_new(s, gap_end - a, SHIM_PA_ANY, &rc);
 		if (!b)
