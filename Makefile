@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test asan bench fuzz clean browser-check
+.PHONY: all setup build run test asan bench fuzz clean browser-check selftest
 
 all: build
 
@@ -25,10 +25,20 @@ run: build
 	@echo "HTML report: $(BUILD)/report.html"
 
 # Every test in the normal build, then again under ASan+UBSan (the C cores, the
-# trace reader and smmusim itself, malformed-trace corpus included).
+# trace reader and smmusim itself, malformed-trace corpus included), then
+# Linux's own iommufd selftest under the preload library when Debian's
+# linux-source-6.12 can be installed (a failing selftest fails make test).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency'
+	@./scripts/selftest.sh $(BUILD) --gate > $(BUILD)/selftest.txt; rc=$$?; \
+	  if [ $$rc = 77 ]; then echo "selftest: skipped (linux-source-6.12 not installable)"; \
+	  else head -1 $(BUILD)/selftest.txt; grep '^FAIL' $(BUILD)/selftest.txt || true; \
+	  [ $$rc = 0 ] || { echo "selftest: failed (status $$rc; $(BUILD)/selftest.txt)"; exit 1; }; fi
+
+# Opt-in: the kernel's iommufd selftest alone, with every skip and failure listed.
+selftest: build
+	@./scripts/selftest.sh $(BUILD)
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

@@ -9,6 +9,8 @@ need_fuzz=0
 [ "${1:-}" = "--fuzz" ] && need_fuzz=1
 need_browser=0
 [ "${1:-}" = "--browser" ] && need_browser=1
+need_selftest=0
+[ "${1:-}" = "--selftest" ] && need_selftest=1
 
 pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev"
 [ "$need_bench" = 1 ] && pkgs="$pkgs libglib2.0-dev"
@@ -16,6 +18,9 @@ pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev"
 [ "$need_fuzz" = 1 ] && pkgs="$pkgs clang libclang-rt-14-dev"
 # make browser-check only: headless Chromium renders the HTML report.
 [ "$need_browser" = 1 ] && pkgs="$pkgs chromium"
+# make selftest (and make test): the kernel source whose iommufd selftest
+# judges the emulated kernel (unpacked at test time, never copied).
+[ "$need_selftest" = 1 ] && pkgs="linux-source-6.12"
 
 missing=""
 for p in $pkgs; do

@@ -1528,10 +1528,102 @@ static const struct ioctl_op ops[] = {
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == IOMMUFD_CMD_LAST - IOMMUFD_CMD_BASE + 1,
                "one op per number 0x80..0x94");
 
+/*
+ * IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST, kernel.iommufd_test=on): the ops the
+ * kernel's iommufd selftest needs without its mock device, as
+ * drivers/iommu/iommufd/selftest.c answers them. The mock device's ops
+ * (MOCK_DOMAIN, CREATE_ACCESS, ...) are not emulated: EOPNOTSUPP, logged.
+ */
+struct u_test_cmd {
+	uint32_t size, op, id, __reserved;
+	union {
+		struct {
+			uint64_t start, length;
+		} add_reserved;
+		struct {
+			uint64_t length, uptr;
+			uint32_t refs;
+		} check_refs;
+		struct {
+			uint32_t limit;
+		} memory_limit;
+		uint64_t raw[6];
+	};
+	uint32_t last;
+};
+#define IOMMU_TEST_CMD_NR 0xa0u
+enum { TEST_OP_ADD_RESERVED = 1, TEST_OP_MD_CHECK_REFS = 4, TEST_OP_SET_TEMP_MEMORY_LIMIT = 9 };
+
+static int test_cmd(struct ucmd *u)
+{
+	static const char *const names[] = {
+	    NULL, "ADD_RESERVED", "MOCK_DOMAIN", "MD_CHECK_MAP", "MD_CHECK_REFS", "CREATE_ACCESS",
+	    "DESTROY_ACCESS_PAGES", "ACCESS_PAGES", "ACCESS_RW", "SET_TEMP_MEMORY_LIMIT",
+	    "MOCK_DOMAIN_REPLACE", "ACCESS_REPLACE_IOAS", "MOCK_DOMAIN_FLAGS", "DIRTY",
+	    "MD_CHECK_IOTLB", "TRIGGER_IOPF",
+	};
+	struct u_test_cmd *cmd = u->cmd;
+	static const int owner_tag = 0;
+	switch (cmd->op) {
+	case TEST_OP_ADD_RESERVED: {
+		uint64_t start = cmd->add_reserved.start, len = cmd->add_reserved.length;
+		if (!len)
+			return -EINVAL;
+		if (start + (len - 1) < start)
+			return -EOVERFLOW;
+		struct ifd_ioas *ioas = get_ioas(u, cmd->id);
+		if (!ioas)
+			return -ENOENT;
+		return iopt_reserve(&ioas->iopt, start, start + len - 1, &owner_tag);
+	}
+	case TEST_OP_MD_CHECK_REFS: {
+		uint64_t va = cmd->check_refs.uptr, len = cmd->check_refs.length;
+		if (len % SHIM_PAGE || va % SHIM_PAGE || va + len < va)
+			return -EINVAL;
+		const struct shim_host_ops *o = &u->s->ops;
+		bool ask = o->size >= offsetof(struct shim_host_ops, user_mapped) + sizeof(void *) &&
+		           o->user_mapped;
+		for (; len; len -= SHIM_PAGE, va += SHIM_PAGE) {
+			/* get_user_pages_fast: a hole is EFAULT */
+			if (ask && o->user_mapped(u->s->host, va, SHIM_PAGE))
+				return -EFAULT;
+			if (shim_proc_pins_of(u->p, va) != cmd->check_refs.refs)
+				return -EIO;
+		}
+		return 0;
+	}
+	case TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		/* at least one batch element (unsigned long + u32) */
+		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
+			return -EINVAL;
+		return 0;
+	default:
+		if (cmd->op < sizeof(names) / sizeof(names[0]) && names[cmd->op])
+			klog(&u->s->env, 0,
+			     "IOMMU_TEST_CMD op %u (IOMMU_TEST_OP_%s) needs the kernel's mock device, "
+			     "which is not emulated: EOPNOTSUPP",
+			     cmd->op, names[cmd->op]);
+		return -EOPNOTSUPP;
+	}
+}
+
 int64_t iommufd_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, unsigned long cmd,
                       uint64_t arg, struct kcall *c)
 {
 	unsigned nr = cmd & 0xff;
+	if (s->cfg.iommufd_test && cmd == (0x3b00u | IOMMU_TEST_CMD_NR)) {
+		struct ucmd u = {s, p, x, arg, 0, NULL, c};
+		if (shim_copy_from_user(s, p, &u.user_size, arg, 4))
+			return -EFAULT;
+		if (u.user_size < offsetof(struct u_test_cmd, last) + 4)
+			return -EINVAL;
+		struct u_test_cmd buf;
+		int rc = shim_copy_struct_from_user(s, p, &buf, sizeof(buf), arg, u.user_size);
+		if (rc)
+			return rc;
+		u.cmd = &buf;
+		return test_cmd(&u);
+	}
 	if (nr < IOMMUFD_CMD_BASE || nr > IOMMUFD_CMD_LAST)
 		return vfio_compat_ioctl(s, p, x, cmd, arg, c);
 	struct ucmd u = {s, p, x, arg, 0, NULL, c};

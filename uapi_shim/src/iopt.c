@@ -150,6 +150,8 @@ static int pages_pin(struct shim *s, struct iopt_pages *pg, struct kcall *c)
 		}
 	}
 	ktime_charge(c, (uint64_t)s->env.t.pin_page * pg->npages);
+	if (!pg->memfd)
+		shim_proc_pin(pg->proc, pg->uptr, pg->npages, true);
 	charge(pg, ap, (int64_t)pg->npages);
 	s->pinned_in_call += pg->npages;
 	return 0;
@@ -159,6 +161,8 @@ static void pages_unpin(struct shim *s, struct iopt_pages *pg)
 {
 	if (--pg->pin_users > 0)
 		return;
+	if (!pg->memfd)
+		shim_proc_pin(pg->proc, pg->uptr, pg->npages, false);
 	charge(pg, pg->acct_proc, -(int64_t)pg->npages);
 	s->unpinned_in_call += pg->npages;
 }

@@ -52,6 +52,7 @@ void shim_config_default(struct shim_config *cfg)
 	cfg->dram_size = 4ull << 30;
 	cfg->iommu_strict = true;
 	cfg->kernel_hz = 250;
+	cfg->iommufd_test = false;
 	cfg->sync_msi = false;
 	cfg->rlimit_memlock = 0;
 	cfg->iommufd_max_ids = 0x7fffffffu;
@@ -108,6 +109,12 @@ static const struct pdesc params[] = {
       "DMA API unmaps invalidate before returning (off: lazy flush queue)"},
      P_BOOL,
      offsetof(struct shim_config, iommu_strict)},
+    {{"kernel.iommufd_test", "bool", "off", "CONFIG_IOMMUFD_TEST (off in distribution kernels)",
+      "IOMMU_TEST_CMD: the mock-free ops (ADD_RESERVED, MD_CHECK_REFS, "
+      "SET_TEMP_MEMORY_LIMIT) for the kernel's iommufd selftest; the mock device's ops "
+      "answer EOPNOTSUPP"},
+     P_BOOL,
+     offsetof(struct shim_config, iommufd_test)},
     {{"kernel.hz", "count", "250", "Debian arm64 CONFIG_HZ_250",
       "timer ticks per second: the flush queue's 10 ms timer is msecs_to_jiffies(10) jiffies"},
      P_U32,
@@ -381,8 +388,43 @@ int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, 
 	return SHIM_OK;
 }
 
+void shim_proc_pin(struct shim_proc *p, uint64_t va, uint64_t npages, bool pin)
+{
+	if (!p)
+		return;
+	if (!pin) {
+		for (size_t i = 0; i < p->npins; i++)
+			if (p->pins[i].va == va && p->pins[i].npages == npages) {
+				p->pins[i] = p->pins[--p->npins];
+				return;
+			}
+		return;
+	}
+	if (p->npins == p->cappins) {
+		size_t nc = p->cappins ? p->cappins * 2 : 8;
+		void *np = realloc(p->pins, nc * sizeof(*p->pins));
+		if (!np)
+			return;
+		p->pins = np;
+		p->cappins = nc;
+	}
+	p->pins[p->npins].va = va;
+	p->pins[p->npins].npages = npages;
+	p->npins++;
+}
+
+unsigned shim_proc_pins_of(const struct shim_proc *p, uint64_t va)
+{
+	unsigned n = 0;
+	for (size_t i = 0; p && i < p->npins; i++)
+		if (va >= p->pins[i].va && (va - p->pins[i].va) / SHIM_PAGE < p->pins[i].npages)
+			n++;
+	return n;
+}
+
 static void proc_free(struct shim *s, struct shim_proc *p)
 {
+	free(p->pins);
 	for (size_t i = 0; i < p->nvmas; i++)
 		shim_backing_put(s, p->vmas[i].b);
 	free(p->vmas);

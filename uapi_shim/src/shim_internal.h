@@ -53,6 +53,12 @@ struct shim_proc {
 	uint64_t mapped;
 	uint32_t nvms; /* KVM VMs it created (names them: "<proc>/vm<N>") */
 	int fd_next;   /* shim_fd_next: the number the next install takes (0: lowest free) */
+	/* FOLL_PIN pins of this process's pages: one range per pinned
+	 * iopt_pages (IOMMU_TEST_OP_MD_CHECK_REFS counts them per page) */
+	struct {
+		uint64_t va, npages;
+	} *pins;
+	size_t npins, cappins;
 };
 
 /* ---- files ---- */
@@ -422,6 +428,9 @@ struct shim {
 };
 
 struct shim_proc *shim_proc_get(struct shim *s, const char *name);
+/* FOLL_PIN accounting (iopt.c): a pinned range, and how often a page is pinned. */
+void shim_proc_pin(struct shim_proc *p, uint64_t va, uint64_t npages, bool pin);
+unsigned shim_proc_pins_of(const struct shim_proc *p, uint64_t va);
 /* Install a new file in p's fd table: the fd or -EMFILE/-ENOMEM. */
 int shim_fd_install(struct shim_proc *p, struct shim_file *f);
 /* host_user_memory: back [va, va + len) of p (shim_user_back). */

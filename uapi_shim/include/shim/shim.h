@@ -103,6 +103,7 @@ struct shim_config {
 	uint64_t dram_size;
 	bool iommu_strict;        /* kernel.iommu_strict (DMA API) */
 	uint32_t kernel_hz;       /* kernel.hz: CONFIG_HZ (jiffies of the flush-queue timer) */
+	bool iommufd_test;        /* kernel.iommufd_test: CONFIG_IOMMUFD_TEST's IOMMU_TEST_CMD */
 	bool sync_msi;            /* kernel.sync = msi | poll: CMD_SYNC completion */
 	uint64_t rlimit_memlock;  /* kernel.rlimit_memlock: RLIMIT_MEMLOCK of every
 	                           * process in bytes; 0 = unlimited */
