@@ -321,6 +321,11 @@ static void h_log(void *h, int level, const char *msg)
 static int h_user_mapped(void *h, uint64_t va, uint64_t len)
 {
 	(void)h;
+	return pl_user_mapped(va, len) ? 0 : 1;
+}
+
+bool pl_user_mapped(uint64_t va, uint64_t len)
+{
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t start = va & ~(uint64_t)(pg - 1);
 	uint64_t n = (va + len - start + (uint64_t)pg - 1) / (uint64_t)pg;
@@ -329,11 +334,11 @@ static int h_user_mapped(void *h, uint64_t va, uint64_t len)
 	while (n) {
 		uint64_t c = n < sizeof(vec) ? n : sizeof(vec);
 		if (mincore((void *)(uintptr_t)start, c * (uint64_t)pg, vec))
-			return 1;
+			return false;
 		start += c * (uint64_t)pg;
 		n -= c;
 	}
-	return 0;
+	return true;
 }
 
 static int set_param(const char *key, const char *val, char *err, size_t errlen)

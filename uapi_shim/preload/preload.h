@@ -12,6 +12,9 @@
 
 struct pl_record;
 
+/* Whether [va, va + len) is mapped in this process (mincore: a hole fails). */
+bool pl_user_mapped(uint64_t va, uint64_t len);
+
 /* Open FILE (gzip when it ends in .gz) and write the trace header: the
  * header records of `header_path` (NULL: none). NULL on failure (reported). */
 struct pl_record *pl_record_open(const char *path, const char *header_path);

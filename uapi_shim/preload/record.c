@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -320,29 +319,12 @@ static uint64_t field_value(const struct pl_record *r, const struct shim_uapi_fi
 	return le(r->before + at, f->width);
 }
 
-/* Whether [va, va + len) is mapped in this process (mincore fails on holes). */
-static bool mapped(uint64_t va, uint64_t len)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t start = va & ~(uint64_t)(pg - 1);
-	uint64_t n = (va + len - start + (uint64_t)pg - 1) / (uint64_t)pg;
-	unsigned char vec[256];
-	while (n) {
-		uint64_t c = n < sizeof(vec) ? n : sizeof(vec);
-		if (mincore((void *)(uintptr_t)start, c * (uint64_t)pg, vec))
-			return false;
-		start += c * (uint64_t)pg;
-		n -= c;
-	}
-	return true;
-}
-
 /* A user address handed to the kernel to pin: an mmap record of its own
  * (0 when the program has nothing mapped there: the address stays literal,
  * so the replay sees the same hole). */
 static unsigned va_var(struct pl_record *r, uint64_t va, uint64_t len)
 {
-	if (!mapped(va, len))
+	if (!pl_user_mapped(va, len))
 		return 0;
 	for (size_t i = 0; i < r->nvas; i++)
 		if (r->vas[i].va == va && r->vas[i].len >= len)

@@ -266,6 +266,12 @@ size_t arm_smmu_master_npasids(const struct arm_smmu_master *m);
 int arm_smmu_map_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pa, uint64_t pgsize,
 		       uint64_t pgcount, int prot, struct kcall *c, uint64_t *mapped);
 
+/* iommu_pgsize(): for len bytes at iova -> pa, the largest page size of
+ * `bitmap` both addresses are aligned to (4K at least), and how many of
+ * them fit before a larger size's boundary. */
+void arm_smmu_pgsize(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t len, uint64_t *pgsize,
+                     uint64_t *count);
+
 /* An iommu_iotlb_gather: unmap collects, iotlb_sync invalidates. */
 struct arm_smmu_gather {
 	uint64_t start, end;  /* inclusive range; start > end: empty */

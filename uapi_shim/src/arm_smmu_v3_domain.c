@@ -740,6 +740,30 @@ int arm_smmu_map_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pa, ui
 	                          mapped);
 }
 
+void arm_smmu_pgsize(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t len, uint64_t *pgsize,
+                     uint64_t *count)
+{
+	uint64_t pg = 4096;
+	for (int b = 63; b >= 12; b--) {
+		uint64_t sz = 1ull << b;
+		if ((bitmap & sz) && sz <= len && !((iova | pa) & (sz - 1))) {
+			pg = sz;
+			break;
+		}
+	}
+	uint64_t n = len / pg;
+	for (int b = 63; b >= 12; b--) {
+		uint64_t sz = 1ull << b;
+		if (!(bitmap & sz) || sz <= pg || ((iova ^ pa) & (sz - 1)))
+			continue;
+		uint64_t dist = sz - (iova & (sz - 1));
+		if (dist / pg < n)
+			n = dist / pg;
+	}
+	*pgsize = pg;
+	*count = n;
+}
+
 uint64_t arm_smmu_unmap_pages(struct arm_smmu_domain *d, uint64_t iova, uint64_t pgsize,
                               uint64_t pgcount, struct arm_smmu_gather *g, struct kcall *c)
 {

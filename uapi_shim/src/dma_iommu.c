@@ -640,23 +640,8 @@ static int dma_iommu_map(struct arm_smmu_domain *dom, uint64_t iova, uint64_t pa
 {
 	uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(dom);
 	while (len) {
-		uint64_t pgsize = IOVA_GRANULE;
-		for (int b = 63; b >= 12; b--) {
-			uint64_t sz = 1ull << b;
-			if ((bitmap & sz) && sz <= len && !((iova | pa) & (sz - 1))) {
-				pgsize = sz;
-				break;
-			}
-		}
-		uint64_t count = len / pgsize;
-		for (int b = 63; b >= 12; b--) {
-			uint64_t sz = 1ull << b;
-			if (!(bitmap & sz) || sz <= pgsize || ((iova ^ pa) & (sz - 1)))
-				continue;
-			uint64_t dist = sz - (iova & (sz - 1));
-			if (dist / pgsize < count)
-				count = dist / pgsize;
-		}
+		uint64_t pgsize, count;
+		arm_smmu_pgsize(bitmap, iova, pa, len, &pgsize, &count);
 		uint64_t mapped = 0;
 		int rc = arm_smmu_map_pages(dom, iova, pa, pgsize, count, prot, c, &mapped);
 		if (rc)
@@ -676,23 +661,8 @@ static uint64_t dma_iommu_unmap(struct arm_smmu_domain *dom, uint64_t iova, uint
 {
 	uint64_t bitmap = arm_smmu_domain_pgsize_bitmap(dom), done = 0;
 	while (len) {
-		uint64_t pgsize = IOVA_GRANULE;
-		for (int b = 63; b >= 12; b--) {
-			uint64_t sz = 1ull << b;
-			if ((bitmap & sz) && sz <= len && !((iova | pa) & (sz - 1))) {
-				pgsize = sz;
-				break;
-			}
-		}
-		uint64_t count = len / pgsize;
-		for (int b = 63; b >= 12; b--) {
-			uint64_t sz = 1ull << b;
-			if (!(bitmap & sz) || sz <= pgsize || ((iova ^ pa) & (sz - 1)))
-				continue;
-			uint64_t dist = sz - (iova & (sz - 1));
-			if (dist / pgsize < count)
-				count = dist / pgsize;
-		}
+		uint64_t pgsize, count;
+		arm_smmu_pgsize(bitmap, iova, pa, len, &pgsize, &count);
 		uint64_t n = arm_smmu_unmap_pages(dom, iova, pgsize, count, g, c);
 		if (!n)
 			break;

@@ -198,23 +198,8 @@ static int area_for_each_chunk(struct iopt *t, struct iopt_area *a, struct arm_s
 			n++;
 		uint64_t iova = iova0 + (i - first) * PG, pa = pg->pa[i], len = n * PG;
 		while (len) {
-			uint64_t pgsize = PG;
-			for (int b = 63; b >= 12; b--) {
-				uint64_t sz = 1ull << b;
-				if ((bitmap & sz) && sz <= len && !((iova | pa) & (sz - 1))) {
-					pgsize = sz;
-					break;
-				}
-			}
-			uint64_t count = len / pgsize;
-			for (int b = 63; b >= 12; b--) {
-				uint64_t sz = 1ull << b;
-				if (!(bitmap & sz) || sz <= pgsize || ((iova ^ pa) & (sz - 1)))
-					continue;
-				uint64_t dist = sz - (iova & (sz - 1));
-				if (dist / pgsize < count)
-					count = dist / pgsize;
-			}
+			uint64_t pgsize, count;
+			arm_smmu_pgsize(bitmap, iova, pa, len, &pgsize, &count);
 			int rc = fn(t, d, iova, pa, pgsize, count, a->prot, ctx, c);
 			if (rc)
 				return rc;

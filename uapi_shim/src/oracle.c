@@ -495,6 +495,21 @@ static void dma_viol_init(struct shim *s, struct shim_violation *v, const struct
 	}
 }
 
+/* A stale violation inside owner's own domain, and in `now` what the
+ * reference walk found at the DMA's address (rc, ref). */
+static void stale_init(struct shim *s, struct shim_violation *v, const struct shim_dev *d,
+                       const struct shim_dma_check *c, const char *owner, int rc, uint64_t ref,
+                       char *now, size_t nlen)
+{
+	dma_viol_init(s, v, d, c, owner);
+	v->kind = SHIM_VIOL_STALE;
+	snprintf(v->other, sizeof(v->other), "%s", owner);
+	if (rc == 0)
+		snprintf(now, nlen, "0x%llx", (unsigned long long)ref);
+	else
+		snprintf(now, nlen, "nothing (unmapped)");
+}
+
 /*
  * A device on the kernel's own DMA domain (the host DMA API): the kernel
  * owns what it maps, so only `stale` applies. A translation made before an
@@ -515,14 +530,8 @@ static int kernel_dma(struct shim *s, const struct shim_dev *d, const struct shi
 	if (rc == 0 && (ref >> 12) == (c->pa >> 12))
 		return 0;
 	struct shim_violation v;
-	dma_viol_init(s, &v, d, c, "kernel");
-	v.kind = SHIM_VIOL_STALE;
-	snprintf(v.other, sizeof(v.other), "kernel");
 	char now[40];
-	if (rc == 0)
-		snprintf(now, sizeof(now), "0x%llx", (unsigned long long)ref);
-	else
-		snprintf(now, sizeof(now), "nothing (unmapped)");
+	stale_init(s, &v, d, c, "kernel", rc, ref, now, sizeof(now));
 	snprintf(v.detail, sizeof(v.detail),
 	         "%s (the kernel's DMA domain) used the %s's translation 0x%llx -> 0x%llx made at "
 	         "line %u; the DMA API's tables now say %s, and a DMA-API invalidation completed "
@@ -588,14 +597,8 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 			return 0;
 		}
 		struct shim_violation v;
-		dma_viol_init(s, &v, d, c, owner);
-		v.kind = SHIM_VIOL_STALE;
-		snprintf(v.other, sizeof(v.other), "%s", owner);
 		char now[40];
-		if (rc == 0)
-			snprintf(now, sizeof(now), "0x%llx", (unsigned long long)ref);
-		else
-			snprintf(now, sizeof(now), "nothing (unmapped)");
+		stale_init(s, &v, d, c, owner, rc, ref, now, sizeof(now));
 		snprintf(v.detail, sizeof(v.detail),
 		         "%s (owner %s) used the %s's translation 0x%llx -> 0x%llx made at line %u; "
 		         "the tables now say %s, and an invalidation of %s completed at line %u "
