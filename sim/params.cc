@@ -9,7 +9,7 @@
 namespace smmusim {
 namespace {
 
-enum class Kind { Bytes, Duration, Bool };
+enum class Kind { Bytes, Duration, Bool, Count };
 
 struct PlatformParam {
 	const char *name;
@@ -32,6 +32,16 @@ const PlatformParam kPlatform[] = {
 	 "grant DMI to the SMMUs' walker and downstream sockets (host speed only)"},
 	{"cpu.mmio_latency_ns", Kind::Duration, "ns", "uncalibrated",
 	 "time a host register access to an SMMU keeps the CPU busy"},
+	{"ats.atc_entries", Kind::Count, "count", "uncalibrated (no public device ATC sizes; timing-anchors §3: 32-512)",
+	 "ATC entries of every ATS function (`device ... ats=on`), fully associative, LRU"},
+	{"ats.invq_depth", Kind::Count, "count", "PCIe ATS capability Invalidate Queue Depth (0 means 32)",
+	 "Invalidate Requests a function holds outstanding (ITags); more wait for a completion"},
+	{"ats.stu", Kind::Count, "log2", "PCIe ATS Smallest Translation Unit (0: 4 KiB)",
+	 "the ATC's smallest translation: 4 KiB << stu"},
+	{"ats.link_ns", Kind::Duration, "ns", "estimate (timing-anchors §3: round trip 1-2 us)",
+	 "one way across the PCIe link, for an Invalidate Request and for its Completion"},
+	{"ats.flush_ns", Kind::Duration, "ns", "estimate (timing-anchors §3: device flush 0.5-5 us)",
+	 "a function's work for one Invalidate Request (requests are worked one at a time)"},
 	{"sim.quantum_ns", Kind::Duration, "ns", "simulator setting",
 	 "global quantum of the replay's quantum keeper (host speed only: interrupts and MSIs are "
 	 "delivered at their exact time whatever the quantum)"},
@@ -218,6 +228,16 @@ bool platform_param_set(PlatformConfig &cfg, const std::string &key, const std::
 			return false;
 		}
 		break;
+	case Kind::Count:
+		if (!parse_u64(value, v) || v > 0xffffffffu) {
+			why = key + "=" + value + ": expected a count";
+			return false;
+		}
+		if ((key == "ats.invq_depth" && v > 32) || (key == "ats.stu" && v > 31)) {
+			why = key + "=" + value + (key == "ats.stu" ? ": at most 31" : ": at most 32 (0 means 32)");
+			return false;
+		}
+		break;
 	}
 	if (key == "memory.size")
 		cfg.memory_size = v;
@@ -235,6 +255,16 @@ bool platform_param_set(PlatformConfig &cfg, const std::string &key, const std::
 		cfg.quantum_ps = v;
 	} else if (key == "sim.reader_thread")
 		cfg.reader_thread = b;
+	else if (key == "ats.atc_entries")
+		cfg.ats_atc_entries = (uint32_t)v;
+	else if (key == "ats.invq_depth")
+		cfg.ats_invq_depth = (uint32_t)v;
+	else if (key == "ats.stu")
+		cfg.ats_stu = (uint32_t)v;
+	else if (key == "ats.link_ns")
+		cfg.ats_link_ps = v;
+	else if (key == "ats.flush_ns")
+		cfg.ats_flush_ps = v;
 	return true;
 }
 
@@ -252,6 +282,16 @@ std::string platform_param_get(const PlatformConfig &cfg, const std::string &key
 		return ns_text(cfg.quantum_ps);
 	if (key == "sim.reader_thread")
 		return cfg.reader_thread ? "on" : "off";
+	if (key == "ats.atc_entries")
+		return std::to_string(cfg.ats_atc_entries);
+	if (key == "ats.invq_depth")
+		return std::to_string(cfg.ats_invq_depth);
+	if (key == "ats.stu")
+		return std::to_string(cfg.ats_stu);
+	if (key == "ats.link_ns")
+		return ns_text(cfg.ats_link_ps);
+	if (key == "ats.flush_ns")
+		return ns_text(cfg.ats_flush_ps);
 	return "";
 }
 

@@ -1,6 +1,8 @@
 // pcie_function.cc - see pcie_function.h.
 #include "pcie_function.h"
 
+#include <stdexcept>
+
 #include <cassert>
 
 #include "smmu/smmu.h"
@@ -8,9 +10,11 @@
 namespace smmusim {
 
 PcieFunction::PcieFunction(sc_core::sc_module_name name, uint32_t sid, uint32_t ssid_bits,
-			   bool ats, bool pri)
+			   bool ats, bool pri, const struct pcie_ats_config *atc)
 	: sc_module(name), tbu("tbu"), sid_(sid), ssid_bits_(ssid_bits), ats_(ats), pri_(pri)
 {
+	if (ats && atc && pcie_ats_create(atc, &atc_) != 0)
+		throw std::runtime_error(std::string(basename()) + ": bad ATS configuration");
 	ext_.sid = sid;
 	gp_.set_extension(&ext_);
 	buf_.resize(64);
@@ -21,6 +25,7 @@ PcieFunction::~PcieFunction()
 	// The extension is a member, not heap: detach it before the payload's
 	// destructor would free it.
 	gp_.clear_extension(&ext_);
+	pcie_ats_destroy(atc_);
 }
 
 void PcieFunction::dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult &res)

@@ -21,6 +21,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "pcie_ats/pcie_ats.h"
 #include "txn_ext.h"
 
 namespace smmusim {
@@ -52,13 +53,15 @@ public:
 	static constexpr uint32_t kMaxLen = 64u << 20;
 
 	PcieFunction(sc_core::sc_module_name name, uint32_t sid, uint32_t ssid_bits, bool ats,
-		     bool pri);
+		     bool pri, const struct pcie_ats_config *atc = nullptr);
 	~PcieFunction() override;
 
 	uint32_t sid() const { return sid_; }
 	uint32_t ssid_bits() const { return ssid_bits_; }
 	bool ats() const { return ats_; }
 	bool pri() const { return pri_; }
+	// The ATS side (models/pcie_ats) of an ats=on function, else nullptr.
+	struct pcie_ats *atc() { return atc_; }
 
 	// Issue one DMA that starts `delay` after sc_time_stamp(); delay grows by
 	// the time the SMMU and memory took. Never waits. req.len <= kMaxLen.
@@ -67,6 +70,7 @@ public:
 private:
 	uint32_t sid_, ssid_bits_;
 	bool ats_, pri_;
+	struct pcie_ats *atc_ = nullptr;
 	tlm::tlm_generic_payload gp_;
 	SmmuTxnExt ext_;
 	std::vector<uint8_t> buf_;

@@ -232,10 +232,19 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuO
 		smmus.back()->walker.bind(memory->socket);
 		smmus.back()->downstream.bind(memory->socket);
 	}
+	pcie_ats_config atc;
+	pcie_ats_config_default(&atc);
+	atc.atc_entries = p.ats_atc_entries;
+	atc.invq_depth = (uint8_t)p.ats_invq_depth;
+	atc.stu = (uint8_t)p.ats_stu;
+	atc.link_ns = (uint32_t)(p.ats_link_ps / 1000);
+	atc.flush_ns = (uint32_t)(p.ats_flush_ps / 1000);
 	for (const DeviceSpec &d : spec.devices) {
 		devices.emplace_back(new PcieFunction(("pcie_" + sc_safe_name(d.name)).c_str(), d.sid, d.ssid_bits,
-						      d.ats, d.pri));
+						      d.ats, d.pri, &atc));
 		devices.back()->tbu.bind(smmus[d.smmu]->upstream[d.port]);
+		if (devices.back()->atc())
+			smmus[d.smmu]->add_ats_function(d.sid, devices.back()->atc());
 	}
 	for (size_t i = 0; i < spec.smmus.size(); i++) {
 		std::vector<bool> used(spec.smmus[i].cfg.num_tbus, false);

@@ -26,8 +26,7 @@ SmmuModule::SmmuModule(sc_core::sc_module_name name, unsigned index, const smmu_
 	ops.cmd_done = op_cmd_done;
 	ops.inv_removed = op_inv_removed;
 	ops.log = op_log;
-	// ats_inv stays NULL: no PCIe function has an ATC yet, so the model
-	// completes CMD_ATC_INV at once (smmu.h).
+	ops.ats_inv = op_ats_inv;
 	int rc = smmu_create(&cfg, &ops, this, &model_);
 	if (rc != SMMU_OK)
 		throw std::runtime_error(std::string(basename()) + ": smmu_create: " + smmu_strerror(rc));
@@ -375,6 +374,20 @@ void SmmuModule::op_inv_removed(void *host, const struct smmu_removed_entry *e, 
 	auto *m = static_cast<SmmuModule *>(host);
 	if (m->observer_)
 		m->observer_->on_removed(m->index_, *e, cycle);
+}
+
+uint64_t SmmuModule::op_ats_inv(void *host, uint32_t sid, uint32_t ssid, bool ssv, bool global,
+			       uint64_t addr, uint8_t size, uint64_t cycle)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	auto it = m->ats_.find(sid);
+	if (it == m->ats_.end() || !it->second)
+		return cycle; // no ATC behind this StreamID: nothing to wait for
+	uint64_t ns = m->clock_.start_ps(cycle) / 1000;
+	uint64_t done_ps =
+	    pcie_ats_invalidate(it->second, ssv, ssid, global, addr, size, ns, nullptr) * 1000;
+	uint64_t c = m->clock_.cycle_at(done_ps);
+	return m->clock_.start_ps(c) < done_ps ? c + 1 : c; // not before it arrived
 }
 
 void SmmuModule::op_log(void *host, int level, const char *msg)

@@ -25,6 +25,7 @@
 #include <functional>
 #include <queue>
 #include <string>
+#include <map>
 #include <vector>
 
 #include <systemc>
@@ -35,6 +36,7 @@
 
 #include "clock.h"
 #include "dmi_cache.h"
+#include "pcie_ats/pcie_ats.h"
 #include "smmu/smmu.h"
 
 namespace smmusim {
@@ -116,6 +118,11 @@ public:
 	uint64_t dmi_revocations() const { return dmi_revocations_; }
 	unsigned dmi_regions_held() const { return walker_dmi_.held() + downstream_dmi_.held(); }
 	uint64_t msis() const { return msis_; }
+
+	// ATS functions behind this SMMU, by StreamID: CMD_ATC_INV for one of
+	// them becomes its Invalidate Request (models/pcie_ats) and completes
+	// when its Completion is back. Other SIDs complete at once.
+	void add_ats_function(uint32_t sid, struct pcie_ats *fn) { ats_[sid] = fn; }
 	uint64_t msi_errors() const { return msi_errors_; }
 
 private:
@@ -164,6 +171,9 @@ private:
 	static void op_cmd_done(void *host, const struct smmu_cmd_report *rep);
 	static void op_inv_removed(void *host, const struct smmu_removed_entry *e, uint64_t cycle);
 	static void op_log(void *host, int level, const char *msg);
+	static uint64_t op_ats_inv(void *host, uint32_t sid, uint32_t ssid, bool ssv, bool global,
+				   uint64_t addr, uint8_t size, uint64_t cycle);
+	std::map<uint32_t, struct pcie_ats *> ats_;
 	int walker_access(bool write, uint64_t pa, void *buf, uint32_t len);
 
 	unsigned index_;

@@ -1,0 +1,96 @@
+// ats_inv_test.cc - ATS functions in the platform: an ATS device's ATC
+// invalidation is a round trip (models/pcie_ats) that the CMD_SYNC after it
+// waits for, so an IOAS_UNMAP of a domain with an ATS device takes at least
+// link + flush + link longer, its latency breakdown shows the time as
+// `atc`, and the time follows ats.link_ns / ats.flush_ns; a device without
+// ATS costs no round trip. Labels: sim, ats.
+#include <gtest/gtest.h>
+
+#include "json.h"
+#include "run_util.h"
+#include "sc_gtest_main.h"
+
+using smmusim::json::Value;
+
+namespace
+{
+
+std::string Trace(bool ats)
+{
+	return std::string("smmutrace 1\nsmmu smmu0 ats=on\n") + "device nic0 smmu=smmu0 sid=0x100" +
+	       (ats ? " ats=on" : "") +
+	       "\n"
+	       "open /dev/vfio/devices/vfio0 -> fd=$d0\n"
+	       "open /dev/iommu -> fd=$i\n"
+	       "ioctl $d0 VFIO_DEVICE_BIND_IOMMUFD iommufd=$i -> out_devid=$dev0\n"
+	       "ioctl $i IOMMU_IOAS_ALLOC -> out_ioas_id=$ioas\n"
+	       "mmap len=2M -> addr=$buf\n"
+	       "ioctl $i IOMMU_IOAS_MAP ioas_id=$ioas flags=FIXED_IOVA|READABLE|WRITEABLE "
+	       "user_va=$buf length=2M iova=0x100000 -> ok\n"
+	       "ioctl $d0 VFIO_DEVICE_ATTACH_IOMMUFD_PT pt_id=$ioas -> ok\n"
+	       "dma nic0 addr=0x100000 len=64 dir=read -> ok\n"
+	       "ioctl $i IOMMU_IOAS_UNMAP ioas_id=$ioas iova=0x100000 length=2M -> length=0x200000\n";
+}
+
+struct Unmap {
+	double total = 0, atc = 0, atc_invs = 0;
+};
+
+Unmap Replay(bool ats, const std::vector<std::string> &sets = {})
+{
+	std::string t = temp_path(".trace"), j = temp_path(".json");
+	write_file(t, Trace(ats));
+	std::vector<std::string> args = {"replay", t, "--quiet", "--json", j};
+	for (const auto &s : sets) {
+		args.push_back("--set");
+		args.push_back(s);
+	}
+	RunResult r = run(SMMUSIM_EXE, args);
+	EXPECT_EQ(r.status, 0) << r.err;
+	Value v;
+	smmusim::json::Error e;
+	EXPECT_TRUE(smmusim::json::parse(read_file(j), v, e)) << e.what;
+	unlink(t.c_str());
+	unlink(j.c_str());
+	Unmap u;
+	if (const Value *k = v.at({"latency", "by_kind", "IOMMU_IOAS_UNMAP"})) {
+		u.total = k->at({"total_ns", "max"})->number_or(0);
+		u.atc = k->at({"parts_ns", "atc"})->number_or(0);
+	}
+	if (const Value *c = v.at({"commands", "ATC_INV", "count"}))
+		u.atc_invs = c->number_or(0);
+	return u;
+}
+
+TEST(AtsInvalidation, TheSyncWaitsForTheDevicesRoundTrip)
+{
+	Unmap plain = Replay(false), ats = Replay(true);
+	EXPECT_EQ(plain.atc, 0);
+	EXPECT_EQ(plain.atc_invs, 0);
+	EXPECT_GE(ats.atc_invs, 2); // the attach's and the unmap's
+	// link 500 + flush 1000 + link 500 by default
+	EXPECT_GE(ats.atc, 2000);
+	EXPECT_GE(ats.total - plain.total, 2000);
+}
+
+TEST(AtsInvalidation, TheRoundTripFollowsItsParameters)
+{
+	Unmap base = Replay(true);
+	Unmap slow = Replay(true, {"ats.flush_ns=5000"});
+	Unmap far = Replay(true, {"ats.link_ns=2us"});
+	EXPECT_NEAR(slow.atc - base.atc, 4000, 50);
+	EXPECT_NEAR(far.atc - base.atc, 3000, 50);
+	EXPECT_NEAR(slow.total - base.total, 4000, 50);
+}
+
+TEST(AtsInvalidation, BadParametersAreUsageErrors)
+{
+	std::string t = temp_path(".trace");
+	write_file(t, Trace(true));
+	RunResult r = run(SMMUSIM_EXE, {"replay", t, "--quiet", "--set", "ats.invq_depth=33"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("ats.invq_depth"), std::string::npos) << r.err;
+	unlink(t.c_str());
+}
+
+} // namespace
