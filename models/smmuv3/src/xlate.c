@@ -34,6 +34,7 @@ struct xl {
 	uint64_t t;
 	bool priv, exec, write;
 	uint32_t reads;
+	bool treq; /* an ATS Translation Request (§3.9.1): faults record no event */
 };
 
 static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
@@ -116,6 +117,10 @@ static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bo
 	res->event = ev->id;
 	res->ev = *ev;
 	x->s->st.faults++;
+	/* An ATS Translation Request only ever records F_BAD_ATS_TREQ: a fault
+	 * gives a completion without permission, any other error CA. */
+	if (x->treq && ev->id != SMMU_EVT_F_BAD_ATS_TREQ)
+		record = false;
 	if (record) {
 		res->event_recorded = smmu_evtq_record(x->s, ev, x->t);
 	} else {
@@ -134,6 +139,10 @@ static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bo
 static void stall(struct xl *x, const struct smmu_event *ev)
 {
 	struct smmu *s = x->s;
+	if (x->treq) {
+		terminate(x, ev, false, true); /* a Translation Request is never stalled */
+		return;
+	}
 	uint32_t n = s->cfg.stall_max;
 	for (uint32_t i = 0; s->stalled && i < n; i++) {
 		uint16_t stag = (uint16_t)((s->next_stag + i) % n);
@@ -574,8 +583,80 @@ static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb
 	f->instcfg = ce->ctx.ste.instcfg;
 }
 
+static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		     struct smmu_xlate_result *res, bool treq);
+
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res)
+{
+	return translate(s, txn, now, res, false);
+}
+
+/* The F_BAD_ATS_TREQ record (§7.3): the request's address and R/W/X/P. */
+static void bad_treq(struct xl *x)
+{
+	struct smmu_event ev;
+	ev_init(x, &ev, SMMU_EVT_F_BAD_ATS_TREQ);
+	terminate(x, &ev, true, true);
+}
+
+int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t now,
+		       struct smmu_ats_result *out)
+{
+	if (!s || !req || !out || req->port >= s->cfg.num_tbus)
+		return SMMU_ERR_RANGE;
+	memset(out, 0, sizeof(*out));
+	struct smmu_txn t = {.port = req->port, .sid = req->sid, .ssid = req->ssid,
+			     .ssv = req->ssv, .addr = req->addr & ~0xfffull, .len = 1,
+			     .write = false, .priv = req->priv, .exec = req->exec};
+	struct smmu_xlate_result r;
+	int rc = translate(s, &t, now, &r, true);
+	if (rc)
+		return rc;
+	out->done = r.done;
+	out->event = r.event;
+	out->event_recorded = r.event_recorded;
+	if (r.outcome == SMMU_XLATE_OK) {
+		out->status = SMMU_ATS_OK;
+		out->read = true;
+		uint64_t size = r.entry_size ? r.entry_size : (1ull << r.page_shift);
+		out->size = size;
+		out->addr = t.addr & ~(size - 1);
+		out->pa = r.pa & ~(size - 1);
+		/* write permission: the same translation asked for a write */
+		if (!req->no_write) {
+			struct smmu_txn w = t;
+			w.write = true;
+			struct smmu_xlate_result rw;
+			if (translate(s, &w, r.done, &rw, true) == SMMU_OK) {
+				out->write = rw.outcome == SMMU_XLATE_OK;
+				out->done = rw.done;
+			}
+		}
+		return SMMU_OK;
+	}
+	switch (r.event) {
+	case SMMU_EVT_F_BAD_ATS_TREQ:
+		out->status = SMMU_ATS_UR;
+		break;
+	case SMMU_EVT_F_TRANSLATION:
+	case SMMU_EVT_F_ADDR_SIZE:
+	case SMMU_EVT_F_ACCESS:
+	case SMMU_EVT_F_PERMISSION:
+		/* a successful completion that grants nothing (R = W = 0) */
+		out->status = SMMU_ATS_OK;
+		out->size = 4096;
+		out->addr = t.addr;
+		break;
+	default:
+		out->status = SMMU_ATS_CA;
+		break;
+	}
+	return SMMU_OK;
+}
+
+static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		     struct smmu_xlate_result *res, bool treq)
 {
 	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
 		return SMMU_ERR_RANGE;
@@ -585,13 +666,13 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->eff_priv = txn->priv;
 	res->eff_inst = txn->exec;
 	res->attr_mt = res->attr_sh = res->attr_alloc = SMMU_ATTR_INCOMING;
-	if (s->tbu[txn->port].fast && smmu_enabled(s) &&
+	if (!treq && s->tbu[txn->port].fast && smmu_enabled(s) &&
 	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
 		return SMMU_OK;
 	struct smmu_tbu *b = &s->tbu[txn->port];
 	const struct smmu_timing *tm = &s->cfg.t;
 	struct xl x = {.s = s, .txn = txn, .res = res, .t = now,
-		       .priv = txn->priv, .exec = txn->exec, .write = txn->write};
+		       .priv = txn->priv, .exec = txn->exec, .write = txn->write, .treq = treq};
 	res->outcome = SMMU_XLATE_OK;
 	res->event = 0;
 	res->event_recorded = false;
@@ -607,6 +688,10 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->entry_level = 0;
 	s->st.xlate++;
 
+	if (!smmu_enabled(s) && treq) {
+		bad_treq(&x); /* SMMUEN=0: UR with F_BAD_ATS_TREQ */
+		goto done;
+	}
 	if (!smmu_enabled(s)) {
 		/* GBPA (§6.3.14): abort, or bypass; above OAS aborts silently. */
 		x.t += tm->bypass;
@@ -664,6 +749,22 @@ int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	x.exec = eff_exec(ctx->ste.instcfg, x.write, x.exec);
 	ste_attrs(res, &ctx->ste, x.priv, x.exec);
 
+	if (treq && ctx->kind != CTX_ABORT) {
+		/* STE.EATS (§5.2): 00 (or Config 100, or no ATS) gives UR with
+		 * F_BAD_ATS_TREQ; 10 (split-stage) is not modelled: CA. */
+		unsigned eats = s->caps.ats ? ctx->ste.eats : 0;
+		if (ctx->ste.config == SMMU_STE_CFG_BYPASS)
+			eats = 0;
+		if (eats == 0) {
+			bad_treq(&x);
+			goto leave_tcu;
+		}
+		if (eats == 2) {
+			res->outcome = SMMU_XLATE_ABORT;
+			res->hit = SMMU_HIT_NONE;
+			goto leave_tcu;
+		}
+	}
 	if (ctx->kind == CTX_ABORT) {
 		/* Config 0xx: abort without an event. */
 		res->outcome = SMMU_XLATE_ABORT;

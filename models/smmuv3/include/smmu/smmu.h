@@ -373,6 +373,36 @@ struct smmu_xlate_result {
  */
 void smmu_set_origin(struct smmu *s, uint32_t origin);
 
+/*
+ * An ATS Translation Request from the PCIe function behind `sid` (IHI 0070
+ * §3.9.1): translated like an untranslated read (and, unless no_write, a
+ * write, for the W permission), answered with a Translation Completion:
+ * SMMU_ATS_OK with the translation [addr, addr + size) -> pa and the R/W it
+ * grants (R = W = 0 when the translation faults: no event is recorded);
+ * SMMU_ATS_UR with F_BAD_ATS_TREQ recorded when SMMUEN=0 or the effective
+ * STE.EATS is 00 (EATS=00, Config bypass, no IDR0.ATS); SMMU_ATS_CA with no
+ * event for an invalid STE, Config abort, configuration errors, and
+ * split-stage EATS=10 (not modelled). Results may be cached in the SMMU's
+ * TLBs as for any translation.
+ */
+struct smmu_ats_req {
+	uint32_t port, sid, ssid;
+	bool ssv, priv, exec;
+	bool no_write; /* NW: the function will not write */
+	uint64_t addr;
+};
+enum smmu_ats_status { SMMU_ATS_OK = 0, SMMU_ATS_UR = 1, SMMU_ATS_CA = 2 };
+struct smmu_ats_result {
+	enum smmu_ats_status status;
+	uint64_t addr, size, pa; /* OK: the translation (size a power of two) */
+	bool read, write;
+	uint32_t event;          /* the event raised, if any */
+	bool event_recorded;
+	uint64_t done;           /* cycle the completion leaves the SMMU */
+};
+int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t now,
+		       struct smmu_ats_result *out);
+
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res);
 

@@ -1,0 +1,153 @@
+// ats_treq_test.cc - ATS Translation Requests (IHI 0070 §3.9.1,
+// smmu_ats_translate): a stage-1 stream with EATS=01 answers with the
+// translation, its size and R/W; a faulting address gets a completion with
+// R = W = 0 and no event; EATS=00 and Config bypass give UR with
+// F_BAD_ATS_TREQ recorded; an invalid STE, Config abort and a bad CD give CA
+// without an event; SMMUEN=0 gives UR with F_BAD_ATS_TREQ.
+#include "rig.h"
+
+namespace {
+
+struct Treq : ::testing::Test {
+	Rig r;
+	smmu_pt pt;
+	void Init(void (*tweak)(smmu_ste_fields *) = nullptr)
+	{
+		r.Init();
+		pt = r.NewPt(false, 12, 16);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		ASSERT_EQ(smmu_pt_map(&pt, 0x10000, 0x70000000, 0x1000, 12, &a), SMMU_PT_OK);
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		a.ap = SMMU_PT_AP_RO;
+		ASSERT_EQ(smmu_pt_map(&pt, 0x11000, 0x70001000, 0x1000, 12, &a), SMMU_PT_OK);
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		ASSERT_EQ(smmu_pt_map(&pt, 0x200000, 0x70200000, 0x200000, 21, &a), SMMU_PT_OK);
+		uint64_t cd[8], ste[8];
+		smmu_build_cd(cd, pt.root, 7, 12, 48);
+		smmu_ste_fields f;
+		smmu_ste_fields_init(&f);
+		smmu_ste_fields_s1(&f, r.PutCd(cd), 0, 0);
+		f.eats = 1;
+		if (tweak)
+			tweak(&f);
+		smmu_build_ste(&f, ste);
+		r.SetSte(3, ste);
+	}
+	smmu_ats_result T(uint64_t addr, uint32_t sid = 3, bool no_write = false)
+	{
+		smmu_ats_req q{};
+		q.sid = sid;
+		q.addr = addr;
+		q.no_write = no_write;
+		smmu_ats_result out{};
+		EXPECT_EQ(smmu_ats_translate(r.s, &q, r.now, &out), SMMU_OK);
+		r.now = out.done + 1;
+		return out;
+	}
+};
+
+TEST_F(Treq, FullAtsAnswersWithTheTranslationAndItsPermissions)
+{
+	Init();
+	auto rw = T(0x10abc);
+	EXPECT_EQ(rw.status, SMMU_ATS_OK);
+	EXPECT_EQ(rw.addr, 0x10000u);
+	EXPECT_EQ(rw.size, 0x1000u);
+	EXPECT_EQ(rw.pa, 0x70000000u);
+	EXPECT_TRUE(rw.read);
+	EXPECT_TRUE(rw.write);
+	auto ro = T(0x11000);
+	EXPECT_EQ(ro.status, SMMU_ATS_OK);
+	EXPECT_TRUE(ro.read);
+	EXPECT_FALSE(ro.write); // read-only page
+	EXPECT_FALSE(T(0x10000, 3, /*no_write=*/true).write);
+	auto blk = T(0x3ff000);
+	EXPECT_EQ(blk.size, 0x200000u); // a 2 MiB block
+	EXPECT_EQ(blk.addr, 0x200000u);
+	EXPECT_EQ(blk.pa, 0x70200000u);
+	EXPECT_TRUE(r.DrainEvents().empty());
+}
+
+TEST_F(Treq, AFaultIsACompletionWithoutPermissionAndNoEvent)
+{
+	Init();
+	auto f = T(0x50000); // unmapped
+	EXPECT_EQ(f.status, SMMU_ATS_OK);
+	EXPECT_FALSE(f.read);
+	EXPECT_FALSE(f.write);
+	EXPECT_EQ(f.event, SMMU_EVT_F_TRANSLATION);
+	EXPECT_FALSE(f.event_recorded);
+	EXPECT_TRUE(r.DrainEvents().empty());
+	// the same address as an untranslated transaction records it
+	auto x = r.X(3, 0x50000);
+	EXPECT_TRUE(x.event_recorded);
+}
+
+TEST_F(Treq, EatsOffIsUnsupportedRequestWithFBadAtsTreq)
+{
+	Init([](smmu_ste_fields *f) { f->eats = 0; });
+	auto u = T(0x10000);
+	EXPECT_EQ(u.status, SMMU_ATS_UR);
+	EXPECT_EQ(u.event, SMMU_EVT_F_BAD_ATS_TREQ);
+	EXPECT_TRUE(u.event_recorded);
+	auto ev = r.DrainEvents();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0][0] & 0xff, (uint64_t)SMMU_EVT_F_BAD_ATS_TREQ);
+	EXPECT_EQ(ev[0][0] >> 32, 3u); // StreamID
+}
+
+TEST_F(Treq, BypassStreamsAreUnsupportedRequests)
+{
+	Init();
+	uint64_t ste[8];
+	smmu_ste_fields f;
+	smmu_ste_fields_init(&f);
+	f.config = SMMU_STE_CONFIG_BYPASS;
+	f.eats = 1; // EATS is effectively 00 for Config 100
+	smmu_build_ste(&f, ste);
+	r.SetSte(4, ste);
+	auto u = T(0x10000, 4);
+	EXPECT_EQ(u.status, SMMU_ATS_UR);
+	EXPECT_TRUE(u.event_recorded);
+}
+
+TEST_F(Treq, InvalidAbortAndBadStesAreCompleterAbortsWithoutEvents)
+{
+	Init();
+	uint64_t ste[8];
+	smmu_build_ste_invalid(ste);
+	r.SetSte(5, ste);
+	EXPECT_EQ(T(0x10000, 5).status, SMMU_ATS_CA);
+	smmu_ste_fields f;
+	smmu_ste_fields_init(&f);
+	f.config = SMMU_STE_CONFIG_ABORT;
+	smmu_build_ste(&f, ste);
+	r.SetSte(6, ste);
+	EXPECT_EQ(T(0x10000, 6).status, SMMU_ATS_CA);
+	// a CD pointer to nowhere sensible: C_BAD_CD for a transaction, CA here
+	smmu_ste_fields_init(&f);
+	uint64_t bad_cd[8] = {0};
+	smmu_ste_fields_s1(&f, r.PutCd(bad_cd), 0, 0);
+	f.eats = 1;
+	smmu_build_ste(&f, ste);
+	r.SetSte(7, ste);
+	auto c = T(0x10000, 7);
+	EXPECT_EQ(c.status, SMMU_ATS_CA);
+	EXPECT_FALSE(c.event_recorded);
+	EXPECT_TRUE(r.DrainEvents().empty());
+}
+
+TEST_F(Treq, SmmuDisabledIsUnsupportedRequest)
+{
+	Init();
+	r.W32(SMMU_REG_CR0, 0);
+	auto u = T(0x10000);
+	EXPECT_EQ(u.status, SMMU_ATS_UR);
+	EXPECT_EQ(u.event, SMMU_EVT_F_BAD_ATS_TREQ);
+}
+
+} // namespace
