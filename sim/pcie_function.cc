@@ -38,8 +38,19 @@ void PcieFunction::dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult
 	ext_.ssv = req.ssv;
 	ext_.priv = req.priv;
 	ext_.exec = req.exec;
+	// A function with an ATC uses it: on a hit the transaction goes out
+	// Translated, with the PA the ATC holds.
+	uint64_t addr = req.addr;
+	struct pcie_ats_entry e;
+	ext_.translated = atc_ && pcie_ats_lookup(atc_, req.ssv, req.ssid, req.addr, req.write,
+	                                          &addr, &e);
+	if (ext_.translated) {
+		ext_.atc_base = e.iova;
+		ext_.atc_size = e.size;
+		ext_.atc_origin = e.origin;
+	}
 	gp_.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-	gp_.set_address(req.addr);
+	gp_.set_address(addr);
 	gp_.set_data_ptr(buf_.data());
 	gp_.set_data_length(len);
 	gp_.set_streaming_width(len);

@@ -137,6 +137,7 @@ private:
 	void refresh_timers();
 	void run_timers_until(uint64_t target_ps);
 	bool exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uint64_t now_ns);
+	bool exec_ats(const trc_record &rec);
 	void advance_to(uint64_t ps)
 	{
 		uint64_t now = now_ps();
@@ -684,7 +685,7 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_EXPECT:
 		return exec_expect(rec);
 	case TRC_VERB_ATS:
-		return unsupported(rec, "ATS translation requests (`ats` records) need the PCIe ATS model");
+		return exec_ats(rec);
 	case TRC_VERB_GUEST:
 		return exec_guest(rec);
 	case TRC_VERB_VCPU:
@@ -1254,6 +1255,90 @@ void ReplayDriver::latency_request(const shim_call &c, const std::string &who)
 	else
 		total = accounted; // never: the parts lie inside the call
 	stats_.add_request(std::move(r));
+}
+
+// ats DEV translate addr=A [ssid=N] -> status=ok|ur|ca pa=P size=S perm=rw|r|none
+// An ATS Translation Request: across the link to the device's SMMU, answered
+// by smmu_ats_translate, back across the link; a completion that grants
+// access fills the device's ATC (later DMAs to that range go out
+// Translated). The device waits for the completion.
+bool ReplayDriver::exec_ats(const trc_record &rec)
+{
+	const trc_value *dv = trc_record_word(&rec, 0);
+	int di = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
+	if (di < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "ats: unknown device");
+	const DeviceSpec &ds = spec_.devices[di];
+	PcieFunction &dev = *devs_[di];
+	if (!dev.atc())
+		return fail(kExitUsage, rec.line, rec.col,
+			    "ats: device " + ds.name + " has no ATS capability (declare it with ats=on)");
+	uint64_t addr = 0, ssid = 0;
+	const trc_value *av = trc_record_arg(&rec, "addr");
+	if (!av || !int_value(*av, addr, "ats"))
+		return av ? false : fail(kExitMalformed, rec.line, rec.col, "ats: addr= is required");
+	const trc_value *sv = trc_record_arg(&rec, "ssid");
+	if (sv && !int_value(*sv, ssid, "ats"))
+		return false;
+	SmmuModule &m = *p_.smmus[ds.smmu];
+	uint64_t link = spec_.plat.ats_link_ps;
+	uint64_t at_ps = now_ps() + link;
+	smmu_ats_req q{};
+	q.port = ds.port;
+	q.sid = ds.sid;
+	q.ssv = sv != nullptr;
+	q.ssid = (uint32_t)ssid;
+	q.addr = addr;
+	smmu_ats_result r{};
+	uint64_t cyc = m.clock().cycle_at(at_ps);
+	if (smmu_ats_translate(m.model(), &q, cyc, &r) != SMMU_OK)
+		return fail(kExitUsage, rec.line, rec.col, "ats: the SMMU model refused the request");
+	uint64_t back_ps = m.clock().start_ps(r.done) + link;
+	stats_.ats_treqs++;
+	const char *status = r.status == SMMU_ATS_OK ? "ok" : r.status == SMMU_ATS_UR ? "ur" : "ca";
+	const char *perm = r.read && r.write ? "rw" : r.read ? "r" : r.write ? "w" : "none";
+	if (r.status == SMMU_ATS_OK && (r.read || r.write)) {
+		pcie_ats_entry e{r.addr, r.size, r.pa, (uint32_t)ssid, q.ssv, r.read, r.write, rec.line};
+		pcie_ats_fill(dev.atc(), &e);
+	}
+	if (back_ps > now_ps())
+		advance_to(back_ps);
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &res = rec.results[i];
+		std::string key = res.key;
+		if (key == "ok" && res.value.kind == TRC_NONE) {
+			if (r.status != SMMU_ATS_OK)
+				return assertion(res.line, res.col, std::string("expected ok, got status=") + status);
+			continue;
+		}
+		if (key == "status" || key == "perm") {
+			const char *got = key == "status" ? status : perm;
+			if (!trc_value_is(&res.value, got))
+				return assertion(res.line, res.col,
+						 "expected " + key + "=" + trc_value_str(&res.value) + ", got " + got);
+			continue;
+		}
+		uint64_t v;
+		if (key == "pa")
+			v = r.pa + (r.status == SMMU_ATS_OK && r.size ? (addr & (r.size - 1)) : 0);
+		else if (key == "size")
+			v = r.size;
+		else
+			return fail(kExitMalformed, res.line, res.col,
+				    "ats: unknown result '" + key + "' (status, pa, size, perm, ok)");
+		if (res.value.kind == TRC_VAR) {
+			if (!bind(res, v))
+				return false;
+			continue;
+		}
+		uint64_t want;
+		if (!int_value(res.value, want, "ats"))
+			return false;
+		if (want != v)
+			return assertion(res.line, res.col,
+					 "expected " + key + "=" + hex(want) + ", got " + hex(v) + " (ats)");
+	}
+	return true;
 }
 
 void ReplayDriver::refresh_timers()
@@ -2385,7 +2470,6 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 			case TRC_VERB_GUEST:
 			case TRC_VERB_VCPU:
 			case TRC_VERB_ATS:
-				unsupported += op->rec->verb == TRC_VERB_ATS;
 				break;
 			case TRC_VERB_EXPECT:
 				unsupported += trc_value_is(trc_record_word(op->rec, 0), "violation");
@@ -2397,7 +2481,7 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 	}
 	out << opt_.trace << ": ok: " << records << " records";
 	if (unsupported)
-		out << " (" << unsupported << " not replayable yet: ats or `expect violation` records)";
+		out << " (" << unsupported << " not replayable yet: `expect violation` records)";
 	for (const Setting &d : spec_.deferred)
 		out << "; " << d.key << " is not replayable yet";
 	out << "\n";

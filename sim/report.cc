@@ -76,7 +76,7 @@ private:
 	std::vector<ReportEntry> &out_;
 };
 
-const char *kHitOrder[] = {"utlb", "mtlb", "tlb", "walk_cache", "walk", "bypass", "none"};
+const char *kHitOrder[] = {"utlb", "mtlb", "tlb", "walk_cache", "walk", "atc", "bypass", "none"};
 
 int hit_by_name(const char *n)
 {
@@ -557,7 +557,8 @@ std::vector<ReportEntry> build_report(const RunStats &st, const std::vector<cons
 		b.num({n, "clock_mhz"}, cfg->t.clock_mhz);
 		b.num({n, "xlate"}, s->xlate);
 		for (const char *h : kHitOrder)
-			b.num({n, "hit", h}, s->hit[hit_by_name(h)]);
+			if (std::strcmp(h, "atc")) // the devices' ATCs are not the SMMU's
+				b.num({n, "hit", h}, s->hit[hit_by_name(h)]);
 		b.num({n, "faults"}, s->faults);
 		b.num({n, "events_recorded"}, s->events_recorded);
 		b.num({n, "events_dropped"}, s->events_dropped);

@@ -26,6 +26,11 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	bool secure = false; // Secure state is not modelled; must stay false
 	bool priv = false;
 	bool exec = false;
+	// An ATS Translated transaction: the address is the PA the function's
+	// ATC gave, and atc_base/atc_size/atc_origin describe that entry.
+	bool translated = false;
+	uint64_t atc_base = 0, atc_size = 0;
+	uint32_t atc_origin = 0;
 
 	// Result (written by the SMMU module).
 	uint8_t outcome = 0;  // enum smmu_outcome

@@ -26,13 +26,13 @@ struct Fn {
 	void Fill(uint64_t iova, uint64_t size, uint64_t pa, bool ssv = false, uint32_t ssid = 0,
 	          bool write = true)
 	{
-		pcie_ats_entry e{iova, size, pa, ssid, ssv, true, write};
+		pcie_ats_entry e{iova, size, pa, ssid, ssv, true, write, 0};
 		pcie_ats_fill(a, &e);
 	}
 	bool Has(uint64_t addr, bool ssv = false, uint32_t ssid = 0, bool write = false)
 	{
 		uint64_t pa;
-		return pcie_ats_lookup(a, ssv, ssid, addr, write, &pa);
+		return pcie_ats_lookup(a, ssv, ssid, addr, write, &pa, nullptr);
 	}
 	pcie_ats_stats Stats()
 	{
@@ -63,7 +63,7 @@ TEST(PcieAts, HitsMissesPermissionsAndPasids)
 	f.Fill(0x10000, 4096, 0x80010000);
 	f.Fill(0x200000, 2 << 20, 0x80200000, true, 5, false); // 2 MiB, read-only, PASID 5
 	uint64_t pa = 0;
-	EXPECT_TRUE(pcie_ats_lookup(f.a, false, 0, 0x10abc, true, &pa));
+	EXPECT_TRUE(pcie_ats_lookup(f.a, false, 0, 0x10abc, true, &pa, nullptr));
 	EXPECT_EQ(pa, 0x80010abcu);
 	EXPECT_FALSE(f.Has(0x11000));                // not cached
 	EXPECT_TRUE(f.Has(0x3ff000, true, 5));       // inside the 2 MiB entry

@@ -94,3 +94,62 @@ TEST(AtsInvalidation, BadParametersAreUsageErrors)
 }
 
 } // namespace
+
+namespace
+{
+
+// The ATS example: Translation Requests (CA before the attach, the
+// translation with its size and R/W after it, R=W=0 for an unmapped
+// address), a Translated DMA served by the function's ATC, the unmap's
+// ATC_INV removing the entry.
+TEST(AtsTranslation, TheExampleRunsAsItsAssertionsSay)
+{
+	std::string ex = std::string(SIM_EXAMPLES_DIR) + "/ats_kernel.trace";
+	std::string j = temp_path(".json");
+	RunResult r = run(SMMUSIM_EXE, {"replay", ex, "--quiet", "--json", j});
+	EXPECT_EQ(r.status, 0) << r.err;
+	Value v;
+	smmusim::json::Error e;
+	ASSERT_TRUE(smmusim::json::parse(read_file(j), v, e)) << e.what;
+	unlink(j.c_str());
+	EXPECT_EQ(v.at({"dma", "by_hit", "atc", "count"})->number_or(-1), 1);
+	EXPECT_EQ(v.at({"violations_count"})->number_or(-1), 0);
+}
+
+TEST(AtsTranslation, AnAtcEntryTheKernelDidNotInvalidateIsStale)
+{
+	std::string ex = std::string(SIM_EXAMPLES_DIR) + "/ats_kernel.trace";
+	std::string j = temp_path(".json");
+	RunResult r =
+	    run(SMMUSIM_EXE, {"replay", ex, "--quiet", "--json", j, "--set", "debug.bug=skip-tlbi"});
+	EXPECT_NE(r.status, 0);
+	Value v;
+	smmusim::json::Error e;
+	ASSERT_TRUE(smmusim::json::parse(read_file(j), v, e)) << e.what;
+	unlink(j.c_str());
+	const Value *vs = v.at({"violations"});
+	ASSERT_TRUE(vs && vs->items.size() == 1) << r.err;
+	const Value &viol = vs->items[0];
+	EXPECT_EQ(viol.get("kind")->str(), "stale");
+	EXPECT_EQ(viol.get("served_by")->str(), "atc");
+	EXPECT_EQ(viol.get("inserted_at_line")->number_or(0), 22); // the Translation Request
+}
+
+TEST(AtsTranslation, RequestsNeedAnAtsFunctionAndAnAddress)
+{
+	std::string t = temp_path(".trace");
+	write_file(t, "smmutrace 1\ndevice nic0 smmu=smmu0 sid=0x10\n"
+	              "ats nic0 translate addr=0x1000 -> status=ur\n");
+	RunResult r = run(SMMUSIM_EXE, {"replay", t, "--quiet"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("no ATS capability"), std::string::npos) << r.err;
+	// before any kernel call the SMMU is off (SMMUEN=0): UR, with
+	// F_BAD_ATS_TREQ offered to the queue
+	write_file(t, "smmutrace 1\ndevice nic0 smmu=smmu0 sid=0x10 ats=on\n"
+	              "ats nic0 translate addr=0x1000 -> status=ur\n");
+	r = run(SMMUSIM_EXE, {"replay", t, "--quiet"});
+	EXPECT_EQ(r.status, 0) << r.err;
+	unlink(t.c_str());
+}
+
+} // namespace

@@ -144,11 +144,16 @@ TEST(SimReplay, StampsWaitUntilTheirTime)
 	EXPECT_EQ(r.status, 0) << r.err;
 }
 
-TEST(SimReplay, RecordsNotSupportedYetStopWithStatusOne)
+TEST(SimReplay, AssertionsAndMalformedRecordsDecideTheStatus)
 {
-	RunResult r = ReplayText("smmutrace 1\ndevice d smmu=smmu0 sid=1 ats=on\nats d translate addr=0x1000\n");
-	EXPECT_EQ(r.status, 1);
-	EXPECT_NE(r.err.find(":3:1: error: not supported yet"), std::string::npos) << r.err;
+	// An ATS Translation Request before the SMMU is enabled: Unsupported
+	// Request (an `ats` record is no longer "not supported yet").
+	RunResult r = ReplayText("smmutrace 1\ndevice d smmu=smmu0 sid=1 ats=on\n"
+				 "ats d translate addr=0x1000 -> status=ca\n");
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find(":3:32: error: assertion failed: expected status=ca, got ur"),
+		  std::string::npos)
+	    << r.err;
 
 	// A bare-metal trace runs the stale check: an expected violation that
 	// did not happen fails as an assertion.

@@ -730,7 +730,7 @@ TEST(SmmuNames, EveryOpcodeAndNothingElse)
 
 TEST(SmmuNames, HitsPoliciesAndStatus)
 {
-	const char *hits[] = {"none", "bypass", "utlb", "mtlb", "tlb", "walk_cache", "walk"};
+	const char *hits[] = {"none", "bypass", "utlb", "mtlb", "tlb", "walk_cache", "walk", "atc"};
 	ASSERT_EQ(sizeof(hits) / sizeof(hits[0]), (size_t)SMMU_HIT_COUNT);
 	for (int h = 0; h < SMMU_HIT_COUNT; h++) {
 		const char *n = smmu_hit_name((enum smmu_hit)h);

@@ -111,7 +111,7 @@ void pcie_ats_fill(struct pcie_ats *a, const struct pcie_ats_entry *e)
 }
 
 bool pcie_ats_lookup(struct pcie_ats *a, bool ssv, uint32_t ssid, uint64_t addr, bool write,
-                     uint64_t *pa)
+                     uint64_t *pa, struct pcie_ats_entry *e)
 {
 	if (!a || !a->nsets)
 		return false;
@@ -131,6 +131,8 @@ bool pcie_ats_lookup(struct pcie_ats *a, bool ssv, uint32_t ssid, uint64_t addr,
 			a->st.hits++;
 			if (pa)
 				*pa = s->e.pa + (addr - base);
+			if (e)
+				*e = s->e;
 			return true;
 		}
 	}

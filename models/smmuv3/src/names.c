@@ -106,6 +106,7 @@ const char *smmu_hit_name(enum smmu_hit h)
 		[SMMU_HIT_TLB] = "tlb",
 		[SMMU_HIT_WALK_CACHE] = "walk_cache",
 		[SMMU_HIT_WALK] = "walk",
+		[SMMU_HIT_ATC] = "atc",
 	};
 
 	return (unsigned)h < SMMU_HIT_COUNT ? names[h] : NULL;

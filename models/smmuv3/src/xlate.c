@@ -35,6 +35,7 @@ struct xl {
 	bool priv, exec, write;
 	uint32_t reads;
 	bool treq; /* an ATS Translation Request (§3.9.1): faults record no event */
+	bool translated; /* an ATS Translated transaction checked (CR0.ATSCHK=1) */
 };
 
 static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
@@ -322,6 +323,12 @@ static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 		terminate(x, &ev, true, true);
 		return 1;
 	}
+	if (x->translated && !(raw[0] & 1)) {
+		/* Translated traffic to an invalid STE: aborted, no event */
+		x->res->outcome = SMMU_XLATE_ABORT;
+		x->res->hit = SMMU_HIT_NONE;
+		return 1;
+	}
 	if (smmu_ste_decode(raw, &s->caps, &ctx->ste) != 0) {
 		ev_init(x, &ev, SMMU_EVT_C_BAD_STE);
 		terminate(x, &ev, true, true);
@@ -583,13 +590,20 @@ static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb
 	f->instcfg = ce->ctx.ste.instcfg;
 }
 
+enum xl_mode { XL_UNTRANSLATED = 0, XL_TREQ, XL_TRANSLATED };
 static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
-		     struct smmu_xlate_result *res, bool treq);
+		     struct smmu_xlate_result *res, enum xl_mode mode);
 
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res)
 {
-	return translate(s, txn, now, res, false);
+	return translate(s, txn, now, res, XL_UNTRANSLATED);
+}
+
+int smmu_translated(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		    struct smmu_xlate_result *res)
+{
+	return translate(s, txn, now, res, XL_TRANSLATED);
 }
 
 /* The F_BAD_ATS_TREQ record (§7.3): the request's address and R/W/X/P. */
@@ -610,7 +624,7 @@ int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t 
 			     .ssv = req->ssv, .addr = req->addr & ~0xfffull, .len = 1,
 			     .write = false, .priv = req->priv, .exec = req->exec};
 	struct smmu_xlate_result r;
-	int rc = translate(s, &t, now, &r, true);
+	int rc = translate(s, &t, now, &r, XL_TREQ);
 	if (rc)
 		return rc;
 	out->done = r.done;
@@ -628,7 +642,7 @@ int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t 
 			struct smmu_txn w = t;
 			w.write = true;
 			struct smmu_xlate_result rw;
-			if (translate(s, &w, r.done, &rw, true) == SMMU_OK) {
+			if (translate(s, &w, r.done, &rw, XL_TREQ) == SMMU_OK) {
 				out->write = rw.outcome == SMMU_XLATE_OK;
 				out->done = rw.done;
 			}
@@ -656,8 +670,9 @@ int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t 
 }
 
 static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
-		     struct smmu_xlate_result *res, bool treq)
+		     struct smmu_xlate_result *res, enum xl_mode mode)
 {
+	bool treq = mode == XL_TREQ;
 	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
 		return SMMU_ERR_RANGE;
 	if (s->nstalled && s->cfg.stall_timeout)
@@ -666,13 +681,14 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->eff_priv = txn->priv;
 	res->eff_inst = txn->exec;
 	res->attr_mt = res->attr_sh = res->attr_alloc = SMMU_ATTR_INCOMING;
-	if (!treq && s->tbu[txn->port].fast && smmu_enabled(s) &&
+	if (mode == XL_UNTRANSLATED && s->tbu[txn->port].fast && smmu_enabled(s) &&
 	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
 		return SMMU_OK;
 	struct smmu_tbu *b = &s->tbu[txn->port];
 	const struct smmu_timing *tm = &s->cfg.t;
 	struct xl x = {.s = s, .txn = txn, .res = res, .t = now,
-		       .priv = txn->priv, .exec = txn->exec, .write = txn->write, .treq = treq};
+		       .priv = txn->priv, .exec = txn->exec, .write = txn->write, .treq = treq,
+		       .translated = mode == XL_TRANSLATED};
 	res->outcome = SMMU_XLATE_OK;
 	res->event = 0;
 	res->event_recorded = false;
@@ -691,6 +707,21 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	if (!smmu_enabled(s) && treq) {
 		bad_treq(&x); /* SMMUEN=0: UR with F_BAD_ATS_TREQ */
 		goto done;
+	}
+	if (mode == XL_TRANSLATED) {
+		/* ATS Translated traffic: the address is already a PA. ATSCHK=0
+		 * ("fast mode") lets it through unchecked; ATSCHK=1 checks the
+		 * stream's STE.EATS (below); with SMMUEN=0 it is forbidden. */
+		if (!(s->r.cr0 & SMMU_CR0_ATSCHK)) {
+			finish_ok(&x, txn->addr, SMMU_HIT_ATC);
+			goto done;
+		}
+		if (!smmu_enabled(s)) {
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_TRANSL_FORBIDDEN);
+			terminate(&x, &ev, true, true);
+			goto done;
+		}
 	}
 	if (!smmu_enabled(s)) {
 		/* GBPA (§6.3.14): abort, or bypass; above OAS aborts silently. */
@@ -749,6 +780,26 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	x.exec = eff_exec(ctx->ste.instcfg, x.write, x.exec);
 	ste_attrs(res, &ctx->ste, x.priv, x.exec);
 
+	if (mode == XL_TRANSLATED) {
+		/* ATSCHK=1: allowed for full ATS (EATS 01, or 11 without DPT
+		 * checks) on a translating stream; forbidden for EATS 00, Config
+		 * bypass or abort (§5.2 EATS, F_TRANSL_FORBIDDEN). Split-stage (10)
+		 * would send the IPA through stage 2: not modelled, aborted. */
+		unsigned eats = s->caps.ats ? ctx->ste.eats : 0;
+		if (ctx->ste.config == SMMU_STE_CFG_BYPASS || ctx->kind == CTX_ABORT)
+			eats = 0;
+		if (eats == 1 || eats == 3) {
+			finish_ok(&x, txn->addr, SMMU_HIT_ATC);
+		} else if (eats == 2) {
+			res->outcome = SMMU_XLATE_ABORT;
+			res->hit = SMMU_HIT_NONE;
+		} else {
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_TRANSL_FORBIDDEN);
+			terminate(&x, &ev, true, true);
+		}
+		goto leave_tcu;
+	}
 	if (treq && ctx->kind != CTX_ABORT) {
 		/* STE.EATS (§5.2): 00 (or Config 100, or no ATS) gives UR with
 		 * F_BAD_ATS_TREQ; 10 (split-stage) is not modelled: CA. */

@@ -46,13 +46,15 @@ struct pcie_ats_entry {
 	uint64_t iova, size, pa;
 	uint32_t ssid;
 	bool ssv, read, write;
+	uint32_t origin; /* the host's tag (the trace record that filled it) */
 };
 /* Cache a Translation Completion (LRU replacement within its set). */
 void pcie_ats_fill(struct pcie_ats *a, const struct pcie_ats_entry *e);
-/* A translated access: true and *pa when the ATC holds addr for (ssv, ssid)
- * with the permission (write or read). */
+/* A translated access: true and *pa (and the entry, when e is not NULL)
+ * when the ATC holds addr for (ssv, ssid) with the permission (write or
+ * read). */
 bool pcie_ats_lookup(struct pcie_ats *a, bool ssv, uint32_t ssid, uint64_t addr, bool write,
-                     uint64_t *pa);
+                     uint64_t *pa, struct pcie_ats_entry *e);
 
 /*
  * An Invalidate Request issued at now_ns for the range CMD_ATC_INV

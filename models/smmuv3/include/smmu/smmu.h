@@ -300,7 +300,8 @@ enum smmu_hit {
 	SMMU_HIT_TLB = 4,        /* TCU TLB */
 	SMMU_HIT_WALK_CACHE = 5, /* walk started below the start level */
 	SMMU_HIT_WALK = 6,       /* full walk */
-	SMMU_HIT_COUNT = 7,
+	SMMU_HIT_ATC = 7,        /* an ATS Translated transaction: the device's ATC (the host's) */
+	SMMU_HIT_COUNT = 8,
 };
 const char *smmu_hit_name(enum smmu_hit h);
 
@@ -385,6 +386,16 @@ void smmu_set_origin(struct smmu *s, uint32_t origin);
  * split-stage EATS=10 (not modelled). Results may be cached in the SMMU's
  * TLBs as for any translation.
  */
+/*
+ * An ATS Translated transaction (the address is the PA a function's ATC
+ * gave): with CR0.ATSCHK=0 it passes unchecked; with ATSCHK=1 it passes
+ * only for a stream whose STE allows full ATS (EATS 01/11, translating
+ * Config), else F_TRANSL_FORBIDDEN (also with SMMUEN=0); an invalid STE
+ * aborts it without an event. hit = SMMU_HIT_ATC when it passes.
+ */
+int smmu_translated(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+		    struct smmu_xlate_result *res);
+
 struct smmu_ats_req {
 	uint32_t port, sid, ssid;
 	bool ssv, priv, exec;
