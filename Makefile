@@ -30,7 +30,7 @@ run: build
 # linux-source-6.12 can be installed (a failing selftest fails make test).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency|ats'
 	@./scripts/selftest.sh $(BUILD) --gate > $(BUILD)/selftest.txt; rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "selftest: skipped (linux-source-6.12 not installable)"; \
 	  else head -1 $(BUILD)/selftest.txt; grep '^FAIL' $(BUILD)/selftest.txt || true; \
