@@ -113,28 +113,28 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 		return;
 	}
 	uint64_t now = clock_.cycle_at((sc_core::sc_time_stamp() + delay).value());
+	smmu_txn t;
+	t.port = port;
+	t.sid = ext->sid;
+	t.ssid = ext->ssid;
+	t.ssv = ext->ssv;
+	t.addr = gp.get_address();
+	t.len = gp.get_data_length();
+	t.write = gp.is_write();
+	t.priv = ext->priv;
+	t.exec = ext->exec;
 	if (ext->translated) {
 		// An ATS Translated transaction: the model checks it (CR0.ATSCHK,
 		// STE.EATS) and it goes to memory at the PA the function's ATC gave.
-		smmu_txn tt{};
-		tt.port = port;
-		tt.sid = ext->sid;
-		tt.ssid = ext->ssid;
-		tt.ssv = ext->ssv;
-		tt.addr = gp.get_address();
-		tt.len = gp.get_data_length();
-		tt.write = gp.is_write();
-		tt.priv = ext->priv;
-		tt.exec = ext->exec;
 		smmu_xlate_result r{};
-		if (smmu_translated(model_, &tt, now, &r) != SMMU_OK)
+		if (smmu_translated(model_, &t, now, &r) != SMMU_OK)
 			r.outcome = SMMU_XLATE_ABORT;
 		// provenance for the oracle: the ATC entry the device used
 		r.walk_origin = r.origin = ext->atc_origin;
 		r.entry_sid = ext->sid;
 		r.entry_base = ext->atc_base;
 		r.entry_size = ext->atc_size;
-		r.entry_out = tt.addr - (tt.addr & (ext->atc_size - 1));
+		r.entry_out = t.addr - (t.addr & (ext->atc_size - 1));
 		ext->xlate = r;
 		ext->outcome = (uint8_t)r.outcome;
 		ext->hit = (uint8_t)r.hit;
@@ -150,16 +150,6 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 			gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 		return;
 	}
-	smmu_txn t;
-	t.port = port;
-	t.sid = ext->sid;
-	t.ssid = ext->ssid;
-	t.ssv = ext->ssv;
-	t.addr = gp.get_address();
-	t.len = gp.get_data_length();
-	t.write = gp.is_write();
-	t.priv = ext->priv;
-	t.exec = ext->exec;
 	smmu_xlate_result r;
 	int rc = smmu_translate(model_, &t, now, &r);
 	ext->data_error = false;
