@@ -239,6 +239,7 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuO
 	atc.stu = (uint8_t)p.ats_stu;
 	atc.link_ns = (uint32_t)(p.ats_link_ps / 1000);
 	atc.flush_ns = (uint32_t)(p.ats_flush_ps / 1000);
+	atc.unresponsive = p.ats_unresponsive;
 	for (const DeviceSpec &d : spec.devices) {
 		devices.emplace_back(new PcieFunction(("pcie_" + sc_safe_name(d.name)).c_str(), d.sid, d.ssid_bits,
 						      d.ats, d.pri, &atc));

@@ -411,8 +411,10 @@ uint64_t SmmuModule::op_ats_inv(void *host, uint32_t sid, uint32_t ssid, bool ss
 	if (it == m->ats_.end() || !it->second)
 		return cycle; // no ATC behind this StreamID: nothing to wait for
 	uint64_t ns = m->clock_.start_ps(cycle) / 1000;
-	uint64_t done_ps =
-	    pcie_ats_invalidate(it->second, ssv, ssid, global, addr, size, ns, nullptr) * 1000;
+	uint64_t done_ns = pcie_ats_invalidate(it->second, ssv, ssid, global, addr, size, ns, nullptr);
+	if (done_ns == UINT64_MAX)
+		return UINT64_MAX; // a hung function: the SYNC times out
+	uint64_t done_ps = done_ns * 1000;
 	uint64_t c = m->clock_.cycle_at(done_ps);
 	return m->clock_.start_ps(c) < done_ps ? c + 1 : c; // not before it arrived
 }

@@ -153,3 +153,41 @@ TEST(AtsTranslation, RequestsNeedAnAtsFunctionAndAnAddress)
 }
 
 } // namespace
+
+namespace
+{
+
+// A hung function (ats.unresponsive): its completions never come, so each
+// CMD_SYNC after an ATC_INV stops with CERROR_ATC_INV_SYNC after
+// t.atc_inv_timeout; the kernel model repeats the SYNC (7.0: nothing is
+// rewound) and the call returns that much later. The function never
+// invalidated its ATC, so its next Translated DMA is stale: the oracle says
+// so, with the ATC entry as provenance.
+TEST(AtsTimeout, TheSyncGivesUpTheKernelRetriesAndTheOracleSeesTheHole)
+{
+	std::string ex = std::string(SIM_EXAMPLES_DIR) + "/ats_kernel.trace";
+	for (uint64_t timeout : {10000000ull, 1000000ull}) {
+		std::string j = temp_path(".json");
+		RunResult r = run(SMMUSIM_EXE, {"replay", ex, "--quiet", "--json", j, "--set",
+		                                "ats.unresponsive=on", "--set",
+		                                "t.atc_inv_timeout=" + std::to_string(timeout)});
+		EXPECT_NE(r.status, 0); // the last DMA's fault= assertion fails
+		EXPECT_NE(r.err.find("CMDQ error"), std::string::npos) << r.err;
+		Value v;
+		smmusim::json::Error e;
+		ASSERT_TRUE(smmusim::json::parse(read_file(j), v, e)) << e.what;
+		unlink(j.c_str());
+		// the attach's SYNC and the unmap's
+		EXPECT_EQ(v.at({"commands", "cerrors"})->number_or(-1), 2);
+		double unmap = v.at({"latency", "by_kind", "IOMMU_IOAS_UNMAP", "total_ns", "max"})
+		                   ->number_or(0);
+		EXPECT_GE(unmap, (double)timeout);
+		EXPECT_LT(unmap, (double)timeout + 100000);
+		const Value *vs = v.at({"violations"});
+		ASSERT_TRUE(vs && vs->items.size() == 1);
+		EXPECT_EQ(vs->items[0].get("kind")->str(), "stale");
+		EXPECT_EQ(vs->items[0].get("served_by")->str(), "atc");
+	}
+}
+
+} // namespace

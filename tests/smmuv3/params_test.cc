@@ -192,7 +192,7 @@ TEST(SmmuParams, TableNamesEveryField)
 		"debug.skip_tbu_inv",
 		"t.clock_mhz", "t.dti_hop", "t.mem_read", "t.mem_write", "t.ptw_slots",
 		"t.ctw_slots", "t.tcu_slots", "t.cmd_decode", "t.cmd_fetch_batch", "t.inv_base",
-		"t.inv_per_entry", "t.tbu_inv_work", "t.sync_base", "t.bypass",
+		"t.inv_per_entry", "t.tbu_inv_work", "t.sync_base", "t.bypass", "t.atc_inv_timeout",
 	};
 	for (const char *cache : {"utlb", "mtlb", "tbu_cfgc", "cfgc", "tlb", "wc"})
 		for (const char *f : {"entries", "ways", "policy", "enable", "latency", "slots"})

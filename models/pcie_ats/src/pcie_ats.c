@@ -150,6 +150,11 @@ uint64_t pcie_ats_invalidate(struct pcie_ats *a, bool ssv, uint32_t ssid, bool g
 		return now_ns;
 	}
 	a->st.invalidations++;
+	if (a->cfg.unresponsive) {
+		if (removed)
+			*removed = 0;
+		return UINT64_MAX;
+	}
 	/* the entries the request covers */
 	uint64_t len = size >= 52 ? 0 : 4096ull << size;
 	uint64_t start = size >= 52 ? 0 : addr & ~(len - 1);

@@ -412,11 +412,15 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 		if (size < 52)
 			addr &= ~((4096ull << size) - 1);
 		uint64_t issue = *t + tm->dti_hop;
-		rep->done = s->ops.ats_inv ? s->ops.ats_inv(s->host, sid, ssid, ssv, global, addr,
-							    (uint8_t)size, issue)
-					   : issue;
-		if (rep->done < issue)
-			rep->done = issue;
+		uint64_t back = s->ops.ats_inv ? s->ops.ats_inv(s->host, sid, ssid, ssv, global, addr,
+							     (uint8_t)size, issue)
+					    : issue;
+		if (back < issue)
+			back = issue;
+		if (back > s->atc_pending)
+			s->atc_pending = back;
+		/* a completion that never comes is the next SYNC's to give up on */
+		rep->done = back == UINT64_MAX ? issue : back;
 		return SMMU_CERROR_NONE;
 	}
 	case SMMU_CMD_PRI_RESP:
@@ -440,7 +444,19 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 		unsigned cs = f32(c[0], 12, 2);
 		if (cs == 3)
 			return SMMU_CERROR_ILL;
+		/* ATC_INV completions: past t.atc_inv_timeout the SYNC stops
+		 * with CERROR_ATC_INV_SYNC, not consumed (§4.7.3); it gives up
+		 * on them, so the SYNC repeated after the error completes. */
+		if (s->atc_pending > *t && s->atc_pending - *t > tm->atc_inv_timeout) {
+			*t += tm->atc_inv_timeout;
+			s->atc_pending = 0;
+			s->pending_done = 0;
+			return SMMU_CERROR_ATC_INV_SYNC;
+		}
 		uint64_t done = *t > s->pending_done ? *t : s->pending_done;
+		if (s->atc_pending > done)
+			done = s->atc_pending;
+		s->atc_pending = 0;
 		done += tm->sync_base;
 		if (cs == 1) {
 			uint64_t msiaddr = c[1] & 0x00FFFFFFFFFFFFFCull;

@@ -114,6 +114,7 @@ void smmu_config_default(struct smmu_config *cfg)
 	cfg->t.inv_per_entry = 1;
 	cfg->t.tbu_inv_work = 4;
 	cfg->t.sync_base = 10;
+	cfg->t.atc_inv_timeout = 10000000;
 	cfg->t.bypass = 1;
 	cfg->seed = 1;
 	cfg->host_fastpath = true;
@@ -321,6 +322,10 @@ static const struct param params[] = {
 	ROW("t.sync_base", "cycles", SRC_UNCAL,
 	    "CMD_SYNC completion overhead once every earlier command is done", PK_UINT,
 	    t.sync_base, 0, MAX_LATENCY),
+	ROW("t.atc_inv_timeout", "cycles", SRC_UNCAL,
+	    "a CMD_SYNC waits this long for the completions of the ATC_INVs before it, then "
+	    "stops with CERROR_ATC_INV_SYNC (PCIe Completion Timeout ranges 50 us..50 ms; "
+	    "timing-anchors: ms scale)", PK_UINT, t.atc_inv_timeout, 1, 4000000000u),
 	ROW("t.bypass", "cycles", SRC_UNCAL,
 	    "latency of a transaction that bypasses translation", PK_UINT, t.bypass, 0,
 	    MAX_LATENCY),

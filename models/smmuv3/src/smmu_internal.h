@@ -325,6 +325,8 @@ struct smmu {
 	/* Command processor. */
 	uint64_t cmd_t;              /* cycle the processor is free */
 	uint64_t pending_done;       /* latest completion among commands since the last SYNC */
+	uint64_t atc_pending;        /* latest ATC_INV completion since the last SYNC
+	                              * (UINT64_MAX: one never completes) */
 	uint64_t last_sync_done;
 	uint64_t inv_tcu_done;       /* the running command's TCU pass end (cmd_report.tcu_done) */
 	struct cons_point *cons_log;

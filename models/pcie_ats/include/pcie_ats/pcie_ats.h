@@ -28,6 +28,7 @@ struct pcie_ats_config {
 	uint8_t invq_depth;    /* Invalidate Queue Depth: 0 means 32 */
 	uint32_t link_ns;      /* one way across the link (request or completion) */
 	uint32_t flush_ns;     /* the device's work for one invalidation request */
+	bool unresponsive;     /* a hung function: never completes (nor invalidates) */
 };
 
 /* Defaults (docs/timing.md): 64 entries, fully associative, STU 4 KiB,
@@ -66,6 +67,7 @@ bool pcie_ats_lookup(struct pcie_ats *a, bool ssv, uint32_t ssid, uint64_t addr,
  * reaches the requester: after a free ITag (the earliest outstanding
  * completion when all are in use), the link, the device's serial flush
  * work, and the link back. *removed (may be NULL) gets the entries removed.
+ * An unresponsive function removes nothing and returns UINT64_MAX.
  */
 uint64_t pcie_ats_invalidate(struct pcie_ats *a, bool ssv, uint32_t ssid, bool global,
                              uint64_t addr, uint8_t size, uint64_t now_ns, uint32_t *removed);

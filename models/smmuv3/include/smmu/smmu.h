@@ -80,6 +80,8 @@ struct smmu_timing {
 	uint32_t tbu_inv_work;     /* TBU work per invalidate message besides removals; 4 */
 	uint32_t sync_base;        /* CMD_SYNC completion overhead; 10 */
 	uint32_t bypass;           /* latency of a transaction that bypasses; 1 */
+	uint32_t atc_inv_timeout;  /* a CMD_SYNC gives up on an ATC_INV completion after this
+	                            * many cycles: CERROR_ATC_INV_SYNC; 10,000,000 */
 };
 
 /*
@@ -219,8 +221,10 @@ struct smmu_host_ops {
 	/* An MSI write of `data` to `addr` at `cycle`. NULL: mem_write at once. */
 	int (*msi)(void *host, uint64_t addr, uint32_t data, uint64_t cycle);
 	/* CMD_ATC_INV delivered to the PCIe function behind `sid` at `cycle`;
-	 * returns the cycle its completion arrives back. NULL: no ATS devices,
-	 * the invalidation completes at once. */
+	 * returns the cycle its completion arrives back (UINT64_MAX: never; a
+	 * CMD_SYNC after it then fails with CERROR_ATC_INV_SYNC after
+	 * t.atc_inv_timeout). NULL: no ATS devices, the invalidation completes
+	 * at once. */
 	uint64_t (*ats_inv)(void *host, uint32_t sid, uint32_t ssid, bool ssv, bool global,
 			    uint64_t addr, uint8_t size, uint64_t cycle);
 	/* Every event offered to the queue, recorded or not (recorded=false: the
