@@ -26,6 +26,7 @@ struct pcie_ats {
 	struct slot *slots;
 	uint32_t nsets, ways;
 	uint64_t tick;
+	uint64_t sizes; /* bit k: an entry of 2^k bytes was ever cached */
 	uint64_t itag_done[MAX_ITAGS];
 	uint32_t depth;
 	uint64_t busy_until;
@@ -107,6 +108,8 @@ void pcie_ats_fill(struct pcie_ats *a, const struct pcie_ats_entry *e)
 		a->st.evictions++;
 	victim->e = *e;
 	victim->valid = true;
+	if (e->size && !(e->size & (e->size - 1)))
+		a->sizes |= e->size;
 	victim->used = ++a->tick;
 }
 
@@ -117,7 +120,8 @@ bool pcie_ats_lookup(struct pcie_ats *a, bool ssv, uint32_t ssid, uint64_t addr,
 		return false;
 	/* entries may be larger than the STU: search every set a larger
 	 * entry could be in is costly, so look in the set of each size's base */
-	for (uint32_t sh = 12 + a->cfg.stu; sh < 64; sh++) {
+	for (uint64_t left = a->sizes; left; left &= left - 1) {
+		uint32_t sh = (uint32_t)__builtin_ctzll(left);
 		uint64_t base = addr & ~((1ull << sh) - 1);
 		struct slot *set = &a->slots[(size_t)set_of(a, base) * a->ways];
 		for (uint32_t w = 0; w < a->ways; w++) {
