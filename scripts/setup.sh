@@ -12,7 +12,8 @@ need_browser=0
 need_selftest=0
 [ "${1:-}" = "--selftest" ] && need_selftest=1
 
-pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev"
+# parallel: GNU parallel runs a sweep in make test (the agreed engine).
+pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev parallel"
 [ "$need_bench" = 1 ] && pkgs="$pkgs libglib2.0-dev"
 # make fuzz only: clang and its runtime (libFuzzer, ASan, UBSan).
 [ "$need_fuzz" = 1 ] && pkgs="$pkgs clang libclang-rt-14-dev"

@@ -17,6 +17,7 @@
 
 #include "compare.h"
 #include "gen.h"
+#include "sweep.h"
 #include "params.h"
 #include "replay.h"
 #include "trc/trace.h"
@@ -47,6 +48,10 @@ const char kUsage[] =
 	"         smmusim.trace; .gz compresses): passed through to the real kernel,\n"
 	"         or with --serve answered by the emulator (--header: the machine).\n"
 	"         Exit status: PROGRAM's.\n"
+	"  sweep PLAN [-j N] [--out DIR] [--emit parallel|slurm] | sweep --collect DIR\n"
+	"         trace x configuration jobs from a JSON plan, run as N local\n"
+	"         processes or emitted for GNU parallel / a Slurm array; --collect\n"
+	"         merges their reports into DIR/results.csv and results.json\n"
 	"  check FILE [--set KEY=VALUE ...]\n"
 	"         validate a trace (and its parameters) without running it\n"
 	"  dump FILE\n"
@@ -166,6 +171,9 @@ int sc_main(int argc, char **argv)
 	}
 	if (cmd == "params")
 		return argc == 2 ? cmd_params() : usage_error("params takes no arguments");
+	if (cmd == "sweep")
+		return smmusim::run_sweep(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+					  std::cerr);
 	if (cmd == "record")
 		return cmd_record(argc, argv);
 	if (cmd == "gen")

@@ -1,0 +1,137 @@
+// scale_sweep_test.cc - smmusim sweep: a plan's jobs run as local processes
+// and through GNU parallel (Debian `parallel`) give identical tables; the
+// emitted Slurm array script is valid bash with one array task per job and
+// the same commands as the local run; --collect reports a job that failed or
+// left no report; a malformed plan names its line and column. Labels: sim,
+// scale.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "run_util.h"
+#include "sc_gtest_main.h"
+
+namespace
+{
+
+std::string Plan(const std::string &extra_trace = "")
+{
+	std::string p = temp_path(".plan.json");
+	std::string ex = SIM_EXAMPLES_DIR;
+	write_file(p, "{\"traces\": [\"" + ex + "/s1_basic.trace\", \"" + ex + "/default.trace\"" +
+	                  (extra_trace.empty() ? "" : ", \"" + extra_trace + "\"") +
+	                  "],\n \"grid\": {\"t.mem_read\": [50, 100]},\n"
+	                  " \"metrics\": [\"sim_time_ns\", \"dma.latency_ns.p99\", \"status\"]}\n");
+	return p;
+}
+
+std::string Dir()
+{
+	std::string d = temp_path(".sweep");
+	return d;
+}
+
+std::vector<std::string> Lines(const std::string &text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	for (std::string l; std::getline(in, l);)
+		out.push_back(l);
+	return out;
+}
+
+std::string Replace(std::string s, const std::string &from, const std::string &to)
+{
+	for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+		s.replace(p, from.size(), to);
+	return s;
+}
+
+TEST(Sweep, LocalAndGnuParallelTablesAreIdentical)
+{
+	std::string plan = Plan(), a = Dir(), b = Dir();
+	RunResult r = run(SMMUSIM_EXE, {"sweep", plan, "-j", "2", "--out", a});
+	ASSERT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.out.find("4 jobs, 0 failed"), std::string::npos) << r.out;
+	r = run(SMMUSIM_EXE, {"sweep", plan, "-j", "2", "--out", b, "--emit", "parallel"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string cmd = "parallel --jobs 2 < '" + b + "/jobs.txt' >/dev/null 2>&1";
+	ASSERT_EQ(std::system(cmd.c_str()), 0) << "GNU parallel (Debian `parallel`) must be installed";
+	r = run(SMMUSIM_EXE, {"sweep", "--collect", b});
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string ta = read_file(a + "/results.csv"), tb = read_file(b + "/results.csv");
+	EXPECT_FALSE(ta.empty());
+	EXPECT_EQ(ta, tb);
+	// one row per job, the plan's grid and metrics as columns
+	std::vector<std::string> rows = Lines(ta);
+	ASSERT_EQ(rows.size(), 5u);
+	EXPECT_EQ(rows[0], "job,trace,t.mem_read,exit_status,sim_time_ns,dma.latency_ns.p99,status");
+	EXPECT_NE(rows[1].find(",50,0,"), std::string::npos);
+	EXPECT_NE(rows[2].find(",100,0,"), std::string::npos);
+	// rerunning a job gives its row again (deterministic)
+	std::string job1 = Lines(read_file(a + "/jobs.txt"))[1];
+	ASSERT_EQ(std::system(job1.c_str()), 0);
+	r = run(SMMUSIM_EXE, {"sweep", "--collect", a});
+	EXPECT_EQ(read_file(a + "/results.csv"), ta);
+	unlink(plan.c_str());
+}
+
+TEST(Sweep, TheSlurmArrayScriptIsValidAndRunsTheSameJobs)
+{
+	std::string plan = Plan(), local = Dir(), sl = Dir();
+	ASSERT_EQ(run(SMMUSIM_EXE, {"sweep", plan, "--out", local}).status, 0);
+	RunResult r = run(SMMUSIM_EXE, {"sweep", plan, "--out", sl, "--emit", "slurm"});
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string script = read_file(sl + "/sweep.sbatch");
+	EXPECT_NE(script.find("#SBATCH --array=0-3\n"), std::string::npos) << script;
+	EXPECT_EQ(std::system(("bash -n '" + sl + "/sweep.sbatch'").c_str()), 0);
+	// one command per job, the local run's with the other directory
+	std::vector<std::string> a = Lines(read_file(local + "/jobs.txt"));
+	std::vector<std::string> b = Lines(read_file(sl + "/jobs.txt"));
+	ASSERT_EQ(a.size(), 4u);
+	ASSERT_EQ(b.size(), 4u);
+	for (size_t i = 0; i < a.size(); i++)
+		EXPECT_EQ(Replace(b[i], sl, local), a[i]);
+	// an array task runs its line: task 2 writes job-0002's report
+	std::string task = "SLURM_ARRAY_TASK_ID=2 bash '" + sl + "/sweep.sbatch'";
+	EXPECT_EQ(std::system(task.c_str()), 0);
+	EXPECT_FALSE(read_file(sl + "/job-0002.json").empty());
+	unlink(plan.c_str());
+}
+
+TEST(Sweep, CollectReportsFailedJobs)
+{
+	std::string plan = Plan("/nonexistent/x.trace"), d = Dir();
+	RunResult r = run(SMMUSIM_EXE, {"sweep", plan, "-j", "2", "--out", d});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.out.find("6 jobs, 2 failed"), std::string::npos) << r.out;
+	EXPECT_NE(r.err.find("job-0004 (/nonexistent/x.trace): exit status 1"), std::string::npos)
+	    << r.err;
+	std::vector<std::string> rows = Lines(read_file(d + "/results.csv"));
+	ASSERT_EQ(rows.size(), 7u);
+	EXPECT_NE(rows[5].find(",50,1,,,"), std::string::npos) << rows[5];
+	// a job whose report went missing
+	unlink((d + "/job-0000.json").c_str());
+	r = run(SMMUSIM_EXE, {"sweep", "--collect", d});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("job-0000"), std::string::npos);
+	EXPECT_NE(r.err.find("no report"), std::string::npos);
+	unlink(plan.c_str());
+}
+
+TEST(Sweep, MalformedPlansNameTheirPosition)
+{
+	std::string p = temp_path(".plan.json");
+	write_file(p, "{\"traces\": [\"a.trace\"],\n \"grid\": {\"x\": [1,]}}\n");
+	RunResult r = run(SMMUSIM_EXE, {"sweep", p, "--out", Dir()});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find(p + ":2:"), std::string::npos) << r.err;
+	write_file(p, "{\"grid\": {}}\n");
+	r = run(SMMUSIM_EXE, {"sweep", p, "--out", Dir()});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("\"traces\""), std::string::npos) << r.err;
+	unlink(p.c_str());
+}
+
+} // namespace
