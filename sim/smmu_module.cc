@@ -123,35 +123,21 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	t.write = gp.is_write();
 	t.priv = ext->priv;
 	t.exec = ext->exec;
+	smmu_xlate_result r; // filled by the model
+	int rc;
 	if (ext->translated) {
 		// An ATS Translated transaction: the model checks it (CR0.ATSCHK,
-		// STE.EATS) and it goes to memory at the PA the function's ATC gave.
-		smmu_xlate_result r{};
-		if (smmu_translated(model_, &t, now, &r) != SMMU_OK)
-			r.outcome = SMMU_XLATE_ABORT;
-		// provenance for the oracle: the ATC entry the device used
+		// STE.EATS) and it goes to memory at the PA the function's ATC gave;
+		// its provenance for the oracle is the ATC entry the device used.
+		rc = smmu_translated(model_, &t, now, &r);
 		r.walk_origin = r.origin = ext->atc_origin;
 		r.entry_sid = ext->sid;
 		r.entry_base = ext->atc_base;
 		r.entry_size = ext->atc_size;
 		r.entry_out = t.addr - (t.addr & (ext->atc_size - 1));
-		ext->xlate = r;
-		ext->outcome = (uint8_t)r.outcome;
-		ext->hit = (uint8_t)r.hit;
-		ext->event = r.event;
-		ext->event_recorded = r.event_recorded;
-		ext->pa = r.pa;
-		ext->cycles = r.cycles;
-		ext->data_error = false;
-		delay += sc_time::from_value(clock_.start_ps(r.cycles));
-		if (r.outcome == SMMU_XLATE_OK)
-			data_access(gp, r.pa, delay);
-		else
-			gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
-		return;
+	} else {
+		rc = smmu_translate(model_, &t, now, &r);
 	}
-	smmu_xlate_result r;
-	int rc = smmu_translate(model_, &t, now, &r);
 	ext->data_error = false;
 	if (rc != SMMU_OK) {
 		ext->outcome = SMMU_XLATE_ABORT;
