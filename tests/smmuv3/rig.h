@@ -110,6 +110,7 @@ public:
 		if (observe_inv)
 			o.inv_removed = on_inv_removed;
 		o.stall_done = on_stall_done;
+		o.pri_resp = on_pri_resp;
 		return o;
 	}
 	struct StallDone {
@@ -119,6 +120,19 @@ public:
 		uint64_t cycle;
 	};
 	std::vector<StallDone> stall_done;
+	struct PriResp {
+		uint32_t sid;
+		bool ssv;
+		uint32_t ssid;
+		uint16_t prgi;
+		uint8_t code;
+		uint64_t cycle;
+	};
+	std::vector<PriResp> pri_resps;
+	static void on_pri_resp(void *h, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
+				uint8_t code, uint64_t cycle) {
+		static_cast<Rig *>(h)->pri_resps.push_back({sid, ssv, ssid, prgi, code, cycle});
+	}
 	static void on_stall_done(void *h, const smmu_txn *t, uint16_t stag, const smmu_xlate_result *res,
 				  uint64_t cycle) {
 		static_cast<Rig *>(h)->stall_done.push_back({*t, stag, *res, cycle});

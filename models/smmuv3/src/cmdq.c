@@ -18,7 +18,8 @@
  *
  * Stalls: RESUME retries or terminates the stalled transaction of (SID,
  * STAG), STALL_TERM terminates every one of the SID (both CERROR_ILL with
- * STALL_MODEL=01). Not modelled: PRI (PRI_RESP is checked and accepted), PREFETCH_* (accepted and
+ * STALL_MODEL=01). PRI_RESP sends the response to the function
+ * (priq.c). Not modelled: PREFETCH_* (accepted and
  * ignored, as MMU-700 does), CMD_SYNC SEV signalling. Broadcasts (BTM) skip
  * entries inserted under a CD with ASET=1 (SMMU-local ASIDs).
  */
@@ -426,6 +427,11 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 	case SMMU_CMD_PRI_RESP:
 		if (!k->pri || f32(c[1], 12, 2) == 3)
 			return SMMU_CERROR_ILL;
+		/* SID [63:32], SSV [11], SSID [31:12]; PRGIndex [8:0], Resp [13:12].
+		 * IGNORED while SMMUEN=0; fire and forget (a SYNC adds nothing). */
+		if (smmu_enabled(s))
+			smmu_pri_resp_cmd(s, sid, (c[0] >> 11) & 1, ssid, (uint16_t)(c[1] & 0x1FF),
+					  f32(c[1], 12, 2), *t + tm->dti_hop);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_RESUME:
 		if (k->stall_model == 1)

@@ -6,7 +6,7 @@
  * Also the instance's lifetime (create/destroy) and host-op wrappers.
  *
  * Not modelled: the Secure bank (RAZ/WI), ECMDQ, VATOS, GATOS/ATOS, MPAM,
- * DPT, PRI queue processing (PRIQ registers are storage only), STATUSR
+ * DPT (the PRI queue itself is priq.c), STATUSR
  * dormancy, implementation-defined registers; CR1 attributes are stored but
  * do not change behaviour (memory is coherent).
  */

@@ -376,6 +376,12 @@ void smmu_irq_signal(struct smmu *s, enum smmu_irq line, uint64_t now);
 
 /* evtq.c: offer an event to the queue; returns true if written. */
 bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now);
+/* xlate.c: the effective stream table configuration (STRTAB_BASE[_CFG]). */
+struct smmu_strtab_cfg;
+void smmu_strtab_cfg(const struct smmu *s, struct smmu_strtab_cfg *tab);
+/* priq.c: CMD_PRI_RESP (resp: the command's 2-bit code, not 11). */
+void smmu_pri_resp_cmd(struct smmu *s, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
+		       unsigned resp, uint64_t cycle);
 void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4]);
 
 /* cmdq.c */

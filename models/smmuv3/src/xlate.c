@@ -217,7 +217,7 @@ static inline bool needs_dirty_walk(const struct tlb_entry *e, const struct xl *
 
 /* ---- configuration: stream table and CD fetch ---- */
 
-static void strtab_cfg(const struct smmu *s, struct smmu_strtab_cfg *tab)
+void smmu_strtab_cfg(const struct smmu *s, struct smmu_strtab_cfg *tab)
 {
 	uint32_t cfg = s->r.strtab_base_cfg;
 	unsigned log2 = cfg & 0x3f;
@@ -287,7 +287,7 @@ static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 	struct smmu_event ev;
 	struct smmu_strtab_cfg tab;
 	memset(ctx, 0, sizeof(*ctx));
-	strtab_cfg(s, &tab);
+	smmu_strtab_cfg(s, &tab);
 
 	/* Stream table entry. */
 	if (tab.log2size < 32 && txn->sid >= (1ull << tab.log2size)) {

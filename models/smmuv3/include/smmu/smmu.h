@@ -263,6 +263,15 @@ struct smmu_host_ops {
 	 */
 	void (*stall_done)(void *host, const struct smmu_txn *txn, uint16_t stag,
 			   const struct smmu_xlate_result *res, uint64_t cycle);
+	/*
+	 * A PRG Response Message to the PCIe function behind `sid`, leaving the
+	 * SMMU at `cycle`: from CMD_PRI_RESP, or an automatic response
+	 * (smmu_pri_request). `code` is PCIe's Response Code: 0x0 Success,
+	 * 0x1 Invalid Request, 0xF Response Failure; `ssv`/`ssid`: the response
+	 * carries that PASID. NULL: responses go nowhere.
+	 */
+	void (*pri_resp)(void *host, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
+			 uint8_t code, uint64_t cycle);
 };
 
 /* Stalled transactions held now. */
@@ -418,6 +427,48 @@ struct smmu_ats_result {
 int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t now,
 		       struct smmu_ats_result *out);
 
+/*
+ * A PCIe Page Request Message (PRI) from the function behind `sid` (IHI 0070
+ * ch.8): with effective PRIQEN (CR0.PRIQEN and SMMUEN) and no PRIQ_ABT_ERR it
+ * becomes a 16-byte PRI queue record at PRIQ_PROD (interrupt when the queue
+ * goes non-empty, or on Last=1 only with PRIQ_IRQ_CFG2.LO). Otherwise
+ * nothing is written: a request with Last=1 gets an automatic Response
+ * Failure (its group fails), other requests and Stop Markers are dropped.
+ * A full queue toggles PRIQ_PROD.OVFLG (unless an overflow is already
+ * unacknowledged) and discards the request; a discarded Last=1 request gets
+ * an automatic Success, carrying the PASID when STE.PPAR says so (IDR3.PPS
+ * is 0 here), or Response Failure without a PASID when the STE cannot be
+ * read or is invalid. Automatic responses also reach the pri_resp host op.
+ * PRI requests ignore ATSCHK and EATS. Without IDR0.PRI every Last=1
+ * request gets Response Failure.
+ */
+struct smmu_ppr {
+	uint32_t sid, ssid;
+	bool ssv;             /* a PASID prefix (ssid) */
+	bool read, write;     /* R, W; both 0 with last and ssv: a Stop Marker */
+	bool exec, priv;      /* only with a PASID (forced 0 without, IHI 0070 §8.1) */
+	bool last;            /* L: the last request of its Page Request Group */
+	uint16_t prgi;        /* PRG index, 9 bits */
+	uint64_t addr;        /* page address (bits [11:0] ignored) */
+};
+enum smmu_ppr_outcome {
+	SMMU_PPR_QUEUED = 0,  /* written to the PRI queue */
+	SMMU_PPR_AUTO = 1,    /* not written; an automatic response was sent */
+	SMMU_PPR_DROPPED = 2, /* not written, no response */
+};
+struct smmu_ppr_result {
+	enum smmu_ppr_outcome outcome;
+	bool overflow;        /* discarded because the queue was full */
+	uint8_t code;         /* SMMU_PPR_AUTO: the PCIe Response Code */
+	bool resp_pasid;      /* SMMU_PPR_AUTO: the response carries the PASID */
+	uint64_t done;        /* cycle the record is visible / the response leaves */
+};
+int smmu_pri_request(struct smmu *s, const struct smmu_ppr *p, uint64_t now,
+		     struct smmu_ppr_result *out);
+#define SMMU_PRI_CODE_SUCCESS 0x0
+#define SMMU_PRI_CODE_INVALID 0x1
+#define SMMU_PRI_CODE_FAILURE 0xF
+
 int smmu_translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		   struct smmu_xlate_result *res);
 
@@ -461,6 +512,11 @@ struct smmu_stats {
 	uint64_t wc_s2tt_hits;  /* nested stage-1 table fetches whose IPA the walk cache translated */
 	uint64_t stalls;        /* transactions stalled */
 	uint64_t stall_resumes, stall_terms, stall_timeouts; /* how stalls ended */
+	uint64_t pri_requests;  /* Page Request Messages received */
+	uint64_t pri_recorded;  /* ... written to the PRI queue */
+	uint64_t pri_auto;      /* automatic PRG responses sent */
+	uint64_t priq_overflows;
+	uint64_t pri_resps;     /* CMD_PRI_RESP responses sent */
 };
 const struct smmu_stats *smmu_get_stats(const struct smmu *s);
 
