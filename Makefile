@@ -67,5 +67,19 @@ browser-check: build
 	@./scripts/setup.sh --browser
 	@./scripts/browser_check.sh $(BUILD)
 
+# Opt-in: a sweep through a real one-node Slurm (Debian slurm-wlm and munge,
+# installed by setup.sh --slurm; daemons started in a temporary directory and
+# stopped again); its table must equal a local -j 2 run of the same plan.
+.PHONY: test-slurm soak
+test-slurm: build
+	@./scripts/setup.sh --slurm
+	@./scripts/test_slurm.sh $(BUILD)
+
+# Opt-in: SOAK_DMAS DMAs (default 10^9) piped from smmusim gen into
+# smmusim replay -; reports the rate and the peak RSS.
+SOAK_DMAS ?= 1000000000
+soak: build
+	@SOAK_DMAS=$(SOAK_DMAS) ./scripts/soak.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) build-fuzz
