@@ -49,7 +49,7 @@ const char kUsage[] =
 	"         or with --serve answered by the emulator (--header: the machine).\n"
 	"         Exit status: PROGRAM's.\n"
 	"  sweep PLAN [-j N] [--out DIR] [--emit parallel|slurm] | sweep --collect DIR\n"
-	"         trace x configuration jobs from a JSON plan, run as N local\n"
+	"         trace x configuration jobs from a JSON or TOML plan, run as N local\n"
 	"         processes or emitted for GNU parallel / a Slurm array; --collect\n"
 	"         merges their reports into DIR/results.csv and results.json\n"
 	"  check FILE [--set KEY=VALUE ...]\n"

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "json.h"
+#include "toml.h"
 
 namespace smmusim {
 
@@ -21,7 +22,7 @@ namespace {
 using json::Value;
 
 const char kSweepUsage[] =
-	"usage: smmusim sweep PLAN [-j N] [--out DIR] [--emit parallel|slurm]\n"
+	"usage: smmusim sweep PLAN [-j N] [--out DIR] [--emit parallel|slurm]   (PLAN: JSON or TOML)\n"
 	"       smmusim sweep --collect DIR\n";
 
 int sweep_error(std::ostream &err, const std::string &what)
@@ -92,17 +93,63 @@ std::string job_name(size_t k)
 	return b;
 }
 
+// A plan file is TOML when its name ends in .toml, JSON when it ends in
+// .json, and otherwise JSON when its first character (after blanks) is `{`
+// (a JSON plan is an object; a TOML document never starts with `{`).
+bool plan_is_toml(const std::string &path, const std::string &text)
+{
+	auto ends = [&](const char *ext) {
+		size_t n = std::strlen(ext);
+		return path.size() >= n && path.compare(path.size() - n, n, ext) == 0;
+	};
+	if (ends(".toml"))
+		return true;
+	if (ends(".json"))
+		return false;
+	size_t p = text.find_first_not_of(" \t\r\n");
+	return p == std::string::npos || text[p] != '{';
+}
+
+bool parse_plan_file(const std::string &path, Value &v, std::string &why)
+{
+	std::ifstream f(path, std::ios::binary);
+	json::Error e;
+	if (!f) {
+		why = json::format_error(path, json::Error{0, 0, "cannot open the file"});
+		return false;
+	}
+	std::ostringstream ss;
+	ss << f.rdbuf();
+	std::string text = ss.str();
+	bool ok = plan_is_toml(path, text) ? toml::parse(text, v, e) : json::parse(text, v, e);
+	if (!ok)
+		why = json::format_error(path, e);
+	return ok;
+}
+
+// Settings as KEY -> value: nested objects name their keys with dots, so
+// that TOML's dotted keys (`policy.vmid = [...]` in [grid] is the table
+// policy holding vmid) and {"policy": {"vmid": [...]}} both mean the
+// parameter policy.vmid.
+void flatten(const Value &obj, const std::string &prefix,
+	     std::vector<std::pair<std::string, const Value *>> &out)
+{
+	for (const auto &m : obj.members) {
+		if (m.second.kind == Value::Object)
+			flatten(m.second, prefix + m.first + ".", out);
+		else
+			out.emplace_back(prefix + m.first, &m.second);
+	}
+}
+
 // The plan: traces x (grid product + listed sets).
 bool read_plan(const std::string &path, Plan &plan, std::string &why)
 {
 	Value v;
-	json::Error e;
-	if (!json::parse_file(path, v, e)) {
-		why = json::format_error(path, e);
+	if (!parse_plan_file(path, v, why))
 		return false;
-	}
 	if (v.kind != Value::Object) {
-		why = path + ": the plan must be a JSON object";
+		why = path + ": the plan must be an object (JSON) or a table (TOML)";
 		return false;
 	}
 	std::string dir = path.rfind('/') == std::string::npos ? "" : path.substr(0, path.rfind('/'));
@@ -124,15 +171,17 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 			why = path + ": \"grid\" must be an object of lists";
 			return false;
 		}
-		for (const auto &m : g->members) {
-			if (m.second.kind != Value::Array || m.second.items.empty()) {
+		std::vector<std::pair<std::string, const Value *>> keys;
+		flatten(*g, "", keys);
+		for (const auto &m : keys) {
+			if (m.second->kind != Value::Array || m.second->items.empty()) {
 				why = path + ": grid key \"" + m.first + "\" needs a non-empty list";
 				return false;
 			}
 			plan.keys.push_back(m.first);
 			std::vector<std::vector<std::pair<std::string, std::string>>> next;
 			for (const auto &c : combos)
-				for (const Value &x : m.second.items) {
+				for (const Value &x : m.second->items) {
 					auto n = c;
 					n.emplace_back(m.first, value_text(x));
 					next.push_back(n);
@@ -153,8 +202,10 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 				return false;
 			}
 			std::vector<std::pair<std::string, std::string>> c;
-			for (const auto &m : o.members) {
-				c.emplace_back(m.first, value_text(m.second));
+			std::vector<std::pair<std::string, const Value *>> kv;
+			flatten(o, "", kv);
+			for (const auto &m : kv) {
+				c.emplace_back(m.first, value_text(*m.second));
 				bool known = false;
 				for (const auto &k : plan.keys)
 					known |= k == m.first;

@@ -10,6 +10,10 @@
 //    "grid": {"KEY": [V, ...], ...},           every combination (cartesian)
 //    "sets": [{"KEY": V, ...}, ...],           and/or these combinations
 //    "metrics": ["sim_time_ns", "dma.latency_ns.p99", ...]}  report paths
+// or the same in TOML (toml.h; a name ending in .toml, or a file that does
+// not start with `{`): traces = [...], [grid] KEY = [...], [[sets]]
+// KEY = V, metrics = [...]. In grid and sets a nested table names its keys
+// with dots: TOML's `policy.vmid = [...]` is the parameter policy.vmid.
 // Jobs are traces x combinations, numbered in that order; job K runs
 //   smmusim replay TRACE --quiet --json DIR/job-K.json --set KEY=V ...
 // and writes its exit status to DIR/job-K.status. DIR/jobs.txt holds one
