@@ -11,6 +11,8 @@ need_browser=0
 [ "${1:-}" = "--browser" ] && need_browser=1
 need_selftest=0
 [ "${1:-}" = "--selftest" ] && need_selftest=1
+need_slurm=0
+[ "${1:-}" = "--slurm" ] && need_slurm=1
 
 # parallel: GNU parallel runs a sweep in make test (the agreed engine).
 pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev parallel"
@@ -22,6 +24,9 @@ pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev parallel"
 # make selftest (and make test): the kernel source whose iommufd selftest
 # judges the emulated kernel (unpacked at test time, never copied).
 [ "$need_selftest" = 1 ] && pkgs="linux-source-6.12"
+# make test-slurm only: a one-node Slurm (slurmctld, slurmd, sbatch) and the
+# munge authentication it uses (scripts/test_slurm.sh starts and stops them).
+[ "$need_slurm" = 1 ] && pkgs="slurm-wlm munge"
 
 missing=""
 for p in $pkgs; do
