@@ -138,6 +138,7 @@ private:
 	void run_timers_until(uint64_t target_ps);
 	bool exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uint64_t now_ns);
 	bool exec_ats(const trc_record &rec);
+	bool exec_pri(const trc_record &rec);
 	void advance_to(uint64_t ps)
 	{
 		uint64_t now = now_ps();
@@ -686,6 +687,8 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 		return exec_expect(rec);
 	case TRC_VERB_ATS:
 		return exec_ats(rec);
+	case TRC_VERB_PRI:
+		return exec_pri(rec);
 	case TRC_VERB_GUEST:
 		return exec_guest(rec);
 	case TRC_VERB_VCPU:
@@ -695,6 +698,7 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_MMAP:
 	case TRC_VERB_IOCTL:
 	case TRC_VERB_READ:
+	case TRC_VERB_WRITE:
 	case TRC_VERB_DMAAPI:
 		return exec_process(rec);
 	default:
@@ -1341,6 +1345,142 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 	return true;
 }
 
+// pri DEV request addr=A prg=N [ssid=N] [dir=read|write|rw] [last] [priv] [exec]
+//     [-> status=queued|auto|dropped code=success|invalid|failure]
+// pri DEV stop ssid=N prg=N
+// pri DEV status prg=N [ssid=N] -> resp=success|invalid|failure|none [count=N]
+// A PCIe Page Request Message (or a Stop Marker) crosses the link to the
+// device's SMMU (smmu_pri_request); a queued one raises the PRI queue
+// interrupt and the kernel model's handler runs. `status` is the function
+// waiting for its group's PRG Response: the latest one the SMMU sent for that
+// PRG index (CMD_PRI_RESP or automatic), once it has crossed the link back.
+static const char *pri_code_name(uint8_t code)
+{
+	return code == SMMU_PRI_CODE_SUCCESS ? "success"
+	       : code == SMMU_PRI_CODE_INVALID ? "invalid"
+					       : "failure";
+}
+
+bool ReplayDriver::exec_pri(const trc_record &rec)
+{
+	const trc_value *dv = trc_record_word(&rec, 0);
+	int di = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
+	if (di < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "pri: unknown device");
+	const DeviceSpec &ds = spec_.devices[di];
+	if (!ds.pri)
+		return fail(kExitUsage, rec.line, rec.col,
+			    "pri: device " + ds.name + " has no PRI capability (declare it with pri=on)");
+	SmmuModule &m = *p_.smmus[ds.smmu];
+	uint64_t link = spec_.plat.ats_link_ps;
+	const trc_value *what = trc_record_word(&rec, 1);
+	uint64_t prg = 0, ssid = 0;
+	const trc_value *pv = trc_record_arg(&rec, "prg");
+	if (pv && !int_value(*pv, prg, "pri"))
+		return false;
+	if (prg > 0x1FF)
+		return fail(kExitMalformed, pv->line, pv->col, "pri: prg= is a 9-bit PRG index (0..511)");
+	const trc_value *sv = trc_record_arg(&rec, "ssid");
+	if (sv && !int_value(*sv, ssid, "pri"))
+		return false;
+	if (sv && ssid > 0xFFFFF)
+		return fail(kExitMalformed, sv->line, sv->col, "pri: ssid= is a 20-bit PASID");
+
+	if (trc_value_is(what, "status")) {
+		const auto *v = m.pri_responses(ds.sid, (uint16_t)prg);
+		const SmmuModule::PriResponse *got = nullptr;
+		size_t count = 0;
+		if (v) {
+			for (const auto &r : *v)
+				if (!sv || (r.ssv && r.ssid == ssid) || !r.ssv) {
+					got = &r;
+					count++;
+				}
+		}
+		if (got && got->ps + link > now_ps())
+			advance_to(got->ps + link);
+		std::string resp = got ? pri_code_name(got->code) : "none";
+		for (size_t i = 0; i < rec.nresults; i++) {
+			const trc_arg &res = rec.results[i];
+			std::string key = res.key;
+			if (key == "resp") {
+				if (!trc_value_is(&res.value, resp.c_str()))
+					return assertion(res.line, res.col,
+							 std::string("expected resp=") + trc_value_str(&res.value) + ", got resp=" +
+							     resp + " (pri " + ds.name + " prg=" + std::to_string(prg) + ")");
+			} else if (key == "count") {
+				uint64_t want;
+				if (!int_value(res.value, want, "pri"))
+					return false;
+				if (want != count)
+					return assertion(res.line, res.col,
+							 "expected count=" + std::to_string(want) + ", got " +
+							     std::to_string(count) + " (pri responses)");
+			} else {
+				return fail(kExitMalformed, res.line, res.col,
+					    "pri status: unknown result '" + key + "' (resp, count)");
+			}
+		}
+		return true;
+	}
+
+	smmu_ppr q{};
+	q.sid = ds.sid;
+	q.prgi = (uint16_t)prg;
+	q.ssv = sv != nullptr;
+	q.ssid = (uint32_t)ssid;
+	if (trc_value_is(what, "stop")) {
+		q.last = true; // L,W,R = 1,0,0 with a PASID
+	} else {
+		uint64_t addr = 0;
+		const trc_value *av = trc_record_arg(&rec, "addr");
+		if (!av || !int_value(*av, addr, "pri"))
+			return false;
+		q.addr = addr;
+		const trc_value *dirv = trc_record_arg(&rec, "dir");
+		q.read = !dirv || !trc_value_is(dirv, "write");
+		q.write = dirv && (trc_value_is(dirv, "write") || trc_value_is(dirv, "rw"));
+		for (size_t i = 2; i < rec.nwords; i++) {
+			const trc_value *w = &rec.words[i];
+			q.last |= trc_value_is(w, "last");
+			q.priv |= trc_value_is(w, "priv");
+			q.exec |= trc_value_is(w, "exec");
+		}
+	}
+	uint64_t at_ps = now_ps() + link;
+	smmu_ppr_result r{};
+	if (smmu_pri_request(m.model(), &q, m.clock().cycle_at(at_ps), &r) != SMMU_OK)
+		return fail(kExitUsage, rec.line, rec.col, "pri: the SMMU model refused the request");
+	stats_.pri_requests++;
+	const char *status = r.outcome == SMMU_PPR_QUEUED ? "queued"
+			     : r.outcome == SMMU_PPR_AUTO ? "auto"
+							  : "dropped";
+	// The driver's PRI queue thread runs on the interrupt.
+	if (r.outcome == SMMU_PPR_QUEUED && kernel_ && kernel_->booted()) {
+		shim_call c{};
+		c.size = sizeof(c);
+		if (stats_.timeline)
+			stats_.timeline->begin_call();
+		shim_irq(kernel_->k(), ds.smmu, SMMU_IRQ_PRIQ, m.clock().start_ps(r.done) / 1000, &c);
+		kernel_done(c, "kernel");
+	}
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &res = rec.results[i];
+		std::string key = res.key;
+		const char *got = key == "status" ? status
+				  : key == "code" ? (r.outcome == SMMU_PPR_AUTO ? pri_code_name(r.code) : "none")
+						  : nullptr;
+		if (!got)
+			return fail(kExitMalformed, res.line, res.col,
+				    "pri: unknown result '" + key + "' (status, code)");
+		if (!trc_value_is(&res.value, got))
+			return assertion(res.line, res.col,
+					 "expected " + key + "=" + trc_value_str(&res.value) + ", got " +
+					     std::string(got) + " (pri " + ds.name + ")");
+	}
+	return true;
+}
+
 void ReplayDriver::refresh_timers()
 {
 	uint64_t due = kernel_ && kernel_->booted() ? shim_timer_due(kernel_->k()) : UINT64_MAX;
@@ -1622,6 +1762,62 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		};
 		return syscall_results(rec, proc, rc < 0 ? rc : 0, field, "mmap");
 	}
+	case TRC_VERB_WRITE: {
+		// write $fault responses=[[cookie,code],...] | cookie=C code=N [len=N]
+		// (iommu_hwpt_page_response records; code 0 SUCCESS, 1 INVALID)
+		const trc_value *fdv = trc_record_word(&rec, 0);
+		uint64_t fd;
+		if (!int_value(*fdv, fd, "write"))
+			return false;
+		std::vector<uint32_t> words;
+		if (const trc_value *lv = trc_record_arg(&rec, "responses")) {
+			if (lv->kind != TRC_LIST)
+				return fail(kExitMalformed, lv->line, lv->col,
+					    "write: responses= expects a list of [cookie,code]");
+			for (size_t i = 0; i < lv->nitems; i++) {
+				const trc_value &e = lv->items[i];
+				uint64_t a, b;
+				if (e.kind != TRC_LIST || e.nitems != 2)
+					return fail(kExitMalformed, e.line, e.col,
+						    "write: responses= expects a list of [cookie,code]");
+				if (!int_value(e.items[0], a, "write") || !int_value(e.items[1], b, "write"))
+					return false;
+				words.push_back((uint32_t)a);
+				words.push_back((uint32_t)b);
+			}
+		} else {
+			const trc_value *cv = trc_record_arg(&rec, "cookie");
+			const trc_value *kv = trc_record_arg(&rec, "code");
+			if (!cv || !kv)
+				return fail(kExitMalformed, rec.line, rec.col,
+					    "write: give responses=[[cookie,code],...] or cookie= and code=");
+			uint64_t a, b = 0;
+			if (!int_value(*cv, a, "write"))
+				return false;
+			if (trc_value_is(kv, "SUCCESS") || trc_value_is(kv, "success"))
+				b = 0;
+			else if (trc_value_is(kv, "INVALID") || trc_value_is(kv, "invalid"))
+				b = 1;
+			else if (!int_value(*kv, b, "write"))
+				return false;
+			words.push_back((uint32_t)a);
+			words.push_back((uint32_t)b);
+		}
+		uint64_t len = words.size() * 4;
+		if (const trc_value *lv = trc_record_arg(&rec, "len"))
+			if (!int_value(*lv, len, "write"))
+				return false;
+		if (len > (64u << 20))
+			return fail(kExitMalformed, rec.line, rec.col, "write: len= is limited to 64M");
+		std::vector<uint8_t> buf(std::max<uint64_t>(len, words.size() * 4));
+		if (!words.empty())
+			memcpy(buf.data(), words.data(), words.size() * 4);
+		std::string proc = proc_of(rec, fdv);
+		int64_t n = shim_write(k, proc.c_str(), (int)fd, (uint64_t)(uintptr_t)buf.data(), len,
+				       now_ns, &c);
+		kernel_done(c, proc);
+		return syscall_results(rec, proc, n, no_field, "write");
+	}
 	case TRC_VERB_READ: {
 		const trc_value *fdv = trc_record_word(&rec, 0);
 		uint64_t fd, len = 4096;
@@ -1637,10 +1833,23 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		int64_t n = shim_read(k, proc.c_str(), (int)fd, (uint64_t)(uintptr_t)buf.data(), len,
 				      now_ns, &c);
 		kernel_done(c, proc);
+		// Fault queue records (iommu_hwpt_pgfault, 40 bytes) as
+		// `faults=[[flags,dev_id,pasid,grpid,perm,addr,length,cookie],...]`;
 		// vEVENTQ records: {u32 flags, u32 sequence} + 4 le64 (none after a
 		// LOST_EVENTS header), as `events=[[flags,sequence,e0,e1,e2,e3],...]`.
+		bool fault_fd = shim_fd_is_fault(k, proc.c_str(), (int)fd);
+		const char *list_key = fault_fd ? "faults" : "events";
 		std::vector<std::vector<uint64_t>> events;
-		for (int64_t off = 0; n > 0 && off + 8 <= n;) {
+		for (int64_t off = 0; fault_fd && n > 0 && off + 40 <= n; off += 40) {
+			uint32_t w[6], length, cookie;
+			uint64_t addr;
+			memcpy(w, &buf[off], 24);
+			memcpy(&addr, &buf[off + 24], 8);
+			memcpy(&length, &buf[off + 32], 4);
+			memcpy(&cookie, &buf[off + 36], 4);
+			events.push_back({w[0], w[1], w[2], w[3], w[4], addr, length, cookie});
+		}
+		for (int64_t off = 0; !fault_fd && n > 0 && off + 8 <= n;) {
 			uint32_t flags, seq;
 			memcpy(&flags, &buf[off], 4);
 			memcpy(&seq, &buf[off + 4], 4);
@@ -1658,11 +1867,13 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		}
 		for (size_t i = 0; i < rec.nresults; i++) {
 			const trc_arg &r = rec.results[i];
-			if (std::strcmp(r.key, "events") != 0 || n < 0)
+			if (std::strcmp(r.key, list_key) != 0 || n < 0)
 				continue;
 			if (r.value.kind != TRC_LIST)
 				return fail(kExitMalformed, r.value.line, r.value.col,
-					    "read: events= expects a list of [flags,sequence,e0,e1,e2,e3]");
+					    fault_fd ? "read: faults= expects a list of "
+						       "[flags,dev_id,pasid,grpid,perm,addr,length,cookie]"
+						     : "read: events= expects a list of [flags,sequence,e0,e1,e2,e3]");
 			bool same = r.value.nitems == events.size();
 			for (size_t j = 0; same && j < events.size(); j++) {
 				const trc_value &ev = r.value.items[j];
@@ -1685,12 +1896,22 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 						g += (w ? "," : "") + hex(events[j][w]);
 					g += "]";
 				}
-				return assertion(r.line, r.col, "expected events=..., got events=" + g + "]");
+				return assertion(r.line, r.col,
+						 std::string("expected ") + list_key + "=..., got " + list_key + "=" +
+						     g + "]");
 			}
 		}
 		auto field = [&](const char *key, uint64_t &v) {
-			if (std::strcmp(key, "events") == 0) {
+			if (std::strcmp(key, list_key) == 0) {
 				v = 0; // compared above
+				return true;
+			}
+			if (fault_fd && std::strcmp(key, "cookie") == 0 && !events.empty()) {
+				v = events.back()[7]; // the last group's cookie
+				return true;
+			}
+			if (fault_fd && std::strcmp(key, "addr") == 0 && !events.empty()) {
+				v = events.back()[5];
 				return true;
 			}
 			if (std::strcmp(key, "count") != 0)
@@ -1698,10 +1919,11 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			v = events.size();
 			return true;
 		};
-		// events= was compared above; keep it out of the generic pass.
+		// events=/faults= were compared above; keep them out of the generic pass.
 		std::vector<trc_arg> keep;
-		trc_record filtered = without_results(
-			rec, keep, [](const char *key) { return std::strcmp(key, "events") == 0; });
+		trc_record filtered = without_results(rec, keep, [&](const char *key) {
+			return std::strcmp(key, list_key) == 0;
+		});
 		return syscall_results(filtered, proc, n, field, "read");
 	}
 	case TRC_VERB_IOCTL: {
@@ -2467,9 +2689,11 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 			case TRC_VERB_MMAP:
 			case TRC_VERB_IOCTL:
 			case TRC_VERB_READ:
+			case TRC_VERB_WRITE:
 			case TRC_VERB_GUEST:
 			case TRC_VERB_VCPU:
 			case TRC_VERB_ATS:
+			case TRC_VERB_PRI:
 				break;
 			case TRC_VERB_EXPECT:
 				unsupported += trc_value_is(trc_record_word(op->rec, 0), "violation");

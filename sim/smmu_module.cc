@@ -27,6 +27,7 @@ SmmuModule::SmmuModule(sc_core::sc_module_name name, unsigned index, const smmu_
 	ops.inv_removed = op_inv_removed;
 	ops.log = op_log;
 	ops.ats_inv = op_ats_inv;
+	ops.pri_resp = op_pri_resp;
 	int rc = smmu_create(&cfg, &ops, this, &model_);
 	if (rc != SMMU_OK)
 		throw std::runtime_error(std::string(basename()) + ": smmu_create: " + smmu_strerror(rc));
@@ -403,6 +404,14 @@ uint64_t SmmuModule::op_ats_inv(void *host, uint32_t sid, uint32_t ssid, bool ss
 	uint64_t done_ps = done_ns * 1000;
 	uint64_t c = m->clock_.cycle_at(done_ps);
 	return m->clock_.start_ps(c) < done_ps ? c + 1 : c; // not before it arrived
+}
+
+void SmmuModule::op_pri_resp(void *host, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
+			     uint8_t code, uint64_t cycle)
+{
+	auto *m = static_cast<SmmuModule *>(host);
+	m->pri_resps_[((uint64_t)sid << 16) | prgi].push_back(
+	    PriResponse{code, ssv, ssid, m->clock_.start_ps(cycle)});
 }
 
 void SmmuModule::op_log(void *host, int level, const char *msg)

@@ -123,6 +123,19 @@ public:
 	// them becomes its Invalidate Request (models/pcie_ats) and completes
 	// when its Completion is back. Other SIDs complete at once.
 	void add_ats_function(uint32_t sid, struct pcie_ats *fn) { ats_[sid] = fn; }
+	// PRG Response Messages the SMMU sent (CMD_PRI_RESP or automatic), per
+	// StreamID and PRG index, latest last: the PCIe code and when it left.
+	struct PriResponse {
+		uint8_t code;
+		bool ssv;
+		uint32_t ssid;
+		uint64_t ps;
+	};
+	const std::vector<PriResponse> *pri_responses(uint32_t sid, uint16_t prgi) const
+	{
+		auto it = pri_resps_.find(((uint64_t)sid << 16) | prgi);
+		return it == pri_resps_.end() ? nullptr : &it->second;
+	}
 	uint64_t msi_errors() const { return msi_errors_; }
 
 private:
@@ -174,6 +187,9 @@ private:
 	static uint64_t op_ats_inv(void *host, uint32_t sid, uint32_t ssid, bool ssv, bool global,
 				   uint64_t addr, uint8_t size, uint64_t cycle);
 	std::map<uint32_t, struct pcie_ats *> ats_;
+	std::map<uint64_t, std::vector<PriResponse>> pri_resps_;
+	static void op_pri_resp(void *host, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
+				uint8_t code, uint64_t cycle);
 	int walker_access(bool write, uint64_t pa, void *buf, uint32_t len);
 
 	unsigned index_;

@@ -197,6 +197,7 @@ public:
 	uint64_t dma_map_ps = 0, dma_unmap_ps = 0, dma_timer_ps = 0;
 	uint64_t dmaapi_bytes = 0, dma_cmds = 0, dma_syncs = 0, dma_timer_runs = 0;
 	uint64_t ats_treqs = 0; // `ats translate` records run
+	uint64_t pri_requests = 0; // `pri request|stop` records run
 
 	// ---- other records ----
 	uint64_t records = 0;       // every record processed, header included

@@ -11,9 +11,12 @@ TEST(DrvProbe, EnablesTheSmmuThroughCr0Ack)
 	arm_smmu_device *d = r.AddProbed();
 	ASSERT_NE(d, nullptr);
 	uint32_t ack = (uint32_t)r.Reg(0, SMMU_REG_CR0ACK);
-	EXPECT_EQ(ack, SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_ATSCHK);
+	// IDR0.PRI: the PRI queue is allocated and enabled, with its interrupt
+	EXPECT_EQ(ack, SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_PRIQEN |
+	                   SMMU_CR0_ATSCHK);
 	EXPECT_EQ(r.Reg(0, SMMU_REG_IRQ_CTRLACK),
-	          SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN);
+	          SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN | SMMU_IRQ_CTRL_PRIQ_IRQEN);
+	EXPECT_EQ(r.Reg(0, SMMU_REG_PRIQ_BASE, 8) & SMMU_Q_BASE_LOG2SIZE_MASK, 7u);
 	// 2-level stream table (SIDSIZE 16 > STRTAB_SPLIT), queues capped.
 	uint32_t cfg = (uint32_t)r.Reg(0, SMMU_REG_STRTAB_BASE_CFG);
 	EXPECT_EQ((cfg >> SMMU_STRTAB_FMT_SHIFT) & 3, 1u);

@@ -139,7 +139,7 @@ static inline unsigned key_lookup(const char *s, size_t len)
 	case 'p':
 		return KEY_IS("pa") ? TRC_KEY_PA : KEY_IS("perm") ? TRC_KEY_PERM
 			: KEY_IS("pool") ? TRC_KEY_POOL : KEY_IS("pri") ? TRC_KEY_PRI
-			: TRC_KEY_OTHER;
+			: KEY_IS("prg") ? TRC_KEY_PRG : TRC_KEY_OTHER;
 	case 's':
 		return KEY_IS("sid") ? TRC_KEY_SID : KEY_IS("size") ? TRC_KEY_SIZE
 			: KEY_IS("smmu") ? TRC_KEY_SMMU : KEY_IS("snoop") ? TRC_KEY_SNOOP

@@ -40,6 +40,8 @@ static const struct {
 	[TRC_VERB_WAIT] = { "wait", 4, TRC_SECTION_WORLD },
 	[TRC_VERB_EXPECT] = { "expect", 6, TRC_SECTION_WORLD },
 	[TRC_VERB_DMAAPI] = { "dmaapi", 6, TRC_SECTION_PROCESS },
+	[TRC_VERB_PRI] = { "pri", 3, TRC_SECTION_WORLD },
+	[TRC_VERB_WRITE] = { "write", 5, TRC_SECTION_PROCESS },
 };
 
 /* Length test first, so memcmp never reads past the text; constant sizes inline. */
@@ -71,6 +73,8 @@ enum trc_verb trc_verb_lookup(const char *s, size_t len)
 			: TRC_VERB_UNKNOWN;
 	case 'o':
 		return VERB_IS("open") ? TRC_VERB_OPEN : TRC_VERB_UNKNOWN;
+	case 'p':
+		return VERB_IS("pri") ? TRC_VERB_PRI : TRC_VERB_UNKNOWN;
 	case 'r':
 		return VERB_IS("read") ? TRC_VERB_READ : TRC_VERB_UNKNOWN;
 	case 's':
@@ -79,7 +83,8 @@ enum trc_verb trc_verb_lookup(const char *s, size_t len)
 	case 'v':
 		return VERB_IS("vcpu") ? TRC_VERB_VCPU : TRC_VERB_UNKNOWN;
 	case 'w':
-		return VERB_IS("wait") ? TRC_VERB_WAIT : TRC_VERB_UNKNOWN;
+		return VERB_IS("wait") ? TRC_VERB_WAIT : VERB_IS("write") ? TRC_VERB_WRITE
+			: TRC_VERB_UNKNOWN;
 	default:
 		return TRC_VERB_UNKNOWN;
 	}
@@ -721,6 +726,9 @@ static int check_process(struct trc_reader *r, struct trc_record *rec)
 	case TRC_VERB_READ:
 		rc = word_kind(r, rec, 0, "read", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
 		return rc ? rc : words_end(r, rec, 1, "read");
+	case TRC_VERB_WRITE:
+		rc = word_kind(r, rec, 0, "write", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
+		return rc ? rc : words_end(r, rec, 1, "write");
 	case TRC_VERB_MMAP:
 		return words_end(r, rec, 0, "mmap");
 	case TRC_VERB_IOCTL:
@@ -808,6 +816,50 @@ static int check_ats(struct trc_reader *r, struct trc_record *rec)
 	if (!rc)
 		rc = words_end(r, rec, 2, "ats");
 	return rc ? rc : check_keys(r, rec, "ats", ats_keys, SPEC_N(ats_keys));
+}
+
+/* pri DEV request addr=A prg=N [ssid=N] [dir=read|write|rw] [last] [priv] [exec]
+ * pri DEV stop ssid=N prg=N
+ * pri DEV status prg=N [ssid=N] */
+static const struct key_spec pri_request_keys[] = {
+	{ "addr", TRC_KEY_ADDR, K_INT, 1, NULL },
+	{ "prg", TRC_KEY_PRG, K_INT, 1, NULL },
+	{ "ssid", TRC_KEY_SSID, K_INT, 0, NULL },
+	{ "dir", TRC_KEY_DIR, K_CHOICE, 0, "read|write|rw" },
+};
+static const struct key_spec pri_stop_keys[] = {
+	{ "ssid", TRC_KEY_SSID, K_INT, 1, NULL },
+	{ "prg", TRC_KEY_PRG, K_INT, 1, NULL },
+};
+static const struct key_spec pri_status_keys[] = {
+	{ "prg", TRC_KEY_PRG, K_INT, 1, NULL },
+	{ "ssid", TRC_KEY_SSID, K_INT, 0, NULL },
+};
+
+static int check_pri(struct trc_reader *r, struct trc_record *rec)
+{
+	size_t i;
+	int rc;
+
+	rc = word_kind(r, rec, 0, "pri", "a device name", TRC_NAME, 0, 0);
+	if (!rc)
+		rc = check_device_ref(r, "pri", &rec->words[0]);
+	if (!rc)
+		rc = word_choice(r, rec, 1, "pri", "request|stop|status");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[1], "request")) {
+		for (i = 2; !rc && i < rec->nwords; i++)
+			rc = word_choice(r, rec, i, "pri request", "last|priv|exec");
+		return rc ? rc : check_keys(r, rec, "pri request", pri_request_keys,
+					    SPEC_N(pri_request_keys));
+	}
+	rc = words_end(r, rec, 2, "pri");
+	if (rc)
+		return rc;
+	if (trc_value_is(&rec->words[1], "stop"))
+		return check_keys(r, rec, "pri stop", pri_stop_keys, SPEC_N(pri_stop_keys));
+	return check_keys(r, rec, "pri status", pri_status_keys, SPEC_N(pri_status_keys));
 }
 
 static const struct key_spec guest_write_keys[] = {
@@ -1125,6 +1177,7 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 	case TRC_VERB_MMAP:
 	case TRC_VERB_IOCTL:
 	case TRC_VERB_READ:
+	case TRC_VERB_WRITE:
 		rc = check_process(r, rec);
 		break;
 	case TRC_VERB_DMAAPI:
@@ -1135,6 +1188,9 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 		break;
 	case TRC_VERB_ATS:
 		rc = check_ats(r, rec);
+		break;
+	case TRC_VERB_PRI:
+		rc = check_pri(r, rec);
 		break;
 	case TRC_VERB_GUEST:
 		rc = check_guest(r, rec);

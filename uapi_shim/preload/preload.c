@@ -66,6 +66,7 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
@@ -82,6 +83,7 @@ static void resolve(void)
 	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
 	real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
 	real_read = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+	real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
 	real_poll = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
 	real_dup = (int (*)(int))dlsym(RTLD_NEXT, "dup");
 	real_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
@@ -1023,6 +1025,29 @@ ssize_t read(int fd, void *buf, size_t len)
 	c.size = sizeof(c);
 	int64_t rc = shim_read(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
 	account(&c, "read");
+	pthread_mutex_unlock(&g.lock);
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return (ssize_t)rc;
+}
+
+/* write(2): an iommufd fault queue's page responses (EINVAL on the other
+ * emulated fds, which have no write op here). */
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	resolve();
+	pthread_mutex_lock(&g.lock);
+	if (!is_served(fd) || g.passthrough) {
+		pthread_mutex_unlock(&g.lock);
+		return real_write(fd, buf, len);
+	}
+	struct shim_call c;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	int64_t rc = shim_write(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
+	account(&c, "write");
 	pthread_mutex_unlock(&g.lock);
 	if (rc < 0) {
 		errno = (int)-rc;

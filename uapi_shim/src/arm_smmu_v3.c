@@ -10,7 +10,8 @@
  *  - the emulated host kernel runs non-VHE (FEAT_E2H never set, CR2.E2H 0,
  *    NH_* TLBI opcodes), and has no firmware: no IORT RMRs, no MSI IRQs
  *    (wired lines; the GERROR/EVTQ MSI registers stay 0);
- *  - the PRI queue is not allocated and PRIQEN stays 0 (no PRI users);
+ *  - with kernel.pri_iopf (not in 7.0: the posted PRI series), Page Requests
+ *    of PRI masters go to IOPF instead of being denied;
  *  - queues are capped at 2^ARM_SMMU_CMDQ_MAX_SHIFT / 2^ARM_SMMU_EVTQ_MAX_SHIFT
  *    entries (see arm_smmu_v3_internal.h);
  *  - with FEAT_BTM (IDR0.BTM and no erratum), CR2.PTM is left clear (the
@@ -194,6 +195,8 @@ static int hw_probe(struct arm_smmu_device *smmu, struct kcall *c)
 		return -ENODEV;
 	}
 	smmu->evtq.shift = evtqs < ARM_SMMU_EVTQ_MAX_SHIFT ? evtqs : ARM_SMMU_EVTQ_MAX_SHIFT;
+	unsigned priqs = (idr1 >> 11) & 0x1f;
+	smmu->priq.shift = priqs < ARM_SMMU_PRIQ_MAX_SHIFT ? priqs : ARM_SMMU_PRIQ_MAX_SHIFT;
 	smmu->ssid_bits = IDR1_SSIDSIZE(idr1);
 	smmu->sid_bits = IDR1_SIDSIZE(idr1);
 	if (smmu->sid_bits <= STRTAB_SPLIT)
@@ -354,6 +357,17 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
 	if (rc)
 		return rc;
+	if (smmu->features & ARM_SMMU_FEAT_PRI) {
+		arm_smmu_write64(smmu, SMMU_REG_PRIQ_BASE,
+		                 Q_BASE_RWA | smmu->priq.base | smmu->priq.shift, c);
+		arm_smmu_write32(smmu, SMMU_REG_PRIQ_PROD, 0, c);
+		arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, 0, c);
+		smmu->priq.prod = smmu->priq.cons = 0;
+		enables |= SMMU_CR0_PRIQEN;
+		rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
+		if (rc)
+			return rc;
+	}
 	if (smmu->features & ARM_SMMU_FEAT_ATS) {
 		enables |= SMMU_CR0_ATSCHK;
 		rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
@@ -364,7 +378,9 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	rc = write_reg_sync(smmu, 0, SMMU_REG_IRQ_CTRL, SMMU_REG_IRQ_CTRLACK, c);
 	if (rc)
 		return rc;
-	rc = write_reg_sync(smmu, SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN,
+	rc = write_reg_sync(smmu,
+	                    SMMU_IRQ_CTRL_GERROR_IRQEN | SMMU_IRQ_CTRL_EVENTQ_IRQEN |
+	                        ((smmu->features & ARM_SMMU_FEAT_PRI) ? SMMU_IRQ_CTRL_PRIQ_IRQEN : 0),
 	                    SMMU_REG_IRQ_CTRL, SMMU_REG_IRQ_CTRLACK, c);
 	if (rc)
 		return rc;
@@ -421,6 +437,8 @@ static void device_free(struct arm_smmu_device *smmu)
 		kmem_free(env->mem, smmu->cmdq.base, 16ull << smmu->cmdq.shift);
 	if (smmu->evtq.base)
 		kmem_free(env->mem, smmu->evtq.base, 32ull << smmu->evtq.shift);
+	if (smmu->priq.base)
+		kmem_free(env->mem, smmu->priq.base, 16ull << smmu->priq.shift);
 	free(smmu->l2);
 	free(smmu->vmid_users);
 	free(smmu->vmid_users_list);
@@ -464,6 +482,9 @@ int arm_smmu_device_probe(struct kenv *env, uint32_t index, struct kcall *c,
 	if (!rc)
 		rc = kmem_alloc(env->mem, 32ull << smmu->evtq.shift,
 		                pow2_align(32ull << smmu->evtq.shift), &smmu->evtq.base);
+	if (!rc && (smmu->features & ARM_SMMU_FEAT_PRI))
+		rc = kmem_alloc(env->mem, 16ull << smmu->priq.shift,
+		                pow2_align(16ull << smmu->priq.shift), &smmu->priq.base);
 	if (!rc) {
 		smmu->vmid_users = calloc(1u << smmu->vmid_bits, sizeof(*smmu->vmid_users));
 		if (!smmu->vmid_users)
@@ -664,9 +685,28 @@ static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4], st
 	}
 	struct arm_smmu_master *m = arm_smmu_find_master(smmu, (uint32_t)(evt[0] >> 32));
 	if (evt[1] & (1ull << 31)) {
-		/* A stalled transaction: no iopf handler takes it ("Nobody
-		 * cared, abort the access"): arm_smmu_page_response with
-		 * IOMMU_PAGE_RESP_FAILURE, a CMD_RESUME that aborts. */
+		/* A stalled transaction: reported to IOPF (arm_smmu_handle_event
+		 * -> iommu_report_device_fault), which queues it for the fault
+		 * handler of the attached domain or answers Invalid itself (a
+		 * CMD_RESUME that aborts). */
+		if (m && arm_smmu_master_stall_enabled(m) && smmu->iopf) {
+			struct arm_smmu_iopf f = {0};
+			f.flags = 2; /* LAST_PAGE */
+			f.grpid = (uint32_t)(evt[1] & 0xffff);
+			f.perm = (evt[1] & (1ull << 35)) ? 1u : 2u; /* RnW: READ, else WRITE */
+			if (evt[1] & (1ull << 34))
+				f.perm |= 4; /* InD: EXEC */
+			if (evt[1] & (1ull << 33))
+				f.perm |= 8; /* PnU: PRIV */
+			f.addr = evt[2];
+			if (evt[0] & (1ull << 11)) {
+				f.flags |= 1;
+				f.pasid = (uint32_t)((evt[0] >> 12) & 0xFFFFF);
+			}
+			return smmu->iopf(smmu->iopf_ctx, m, &f, c) == 0;
+		}
+		/* No master ("Nobody cared, abort the access"): a CMD_RESUME
+		 * that aborts. */
 		uint64_t cmd[2];
 		smmu_cmd_resume(cmd, (uint32_t)(evt[0] >> 32), (uint16_t)(evt[1] & 0xffff), false,
 		                true);
@@ -719,11 +759,116 @@ static void evtq_drain(struct arm_smmu_device *smmu, struct kcall *c)
 	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_CONS, q->cons, c);
 }
 
+void arm_smmu_set_iopf_handler(struct arm_smmu_device *smmu, arm_smmu_iopf_fn fn, void *ctx)
+{
+	smmu->iopf = fn;
+	smmu->iopf_ctx = ctx;
+}
+
+bool arm_smmu_master_iopf_capable(const struct arm_smmu_master *m)
+{
+	if (arm_smmu_master_stall_enabled(m))
+		return true;
+	return m->smmu->env->pri_iopf && m->desc.pri && (m->smmu->features & ARM_SMMU_FEAT_PRI);
+}
+
+void arm_smmu_page_response(struct arm_smmu_master *m, const struct arm_smmu_iopf *last,
+                            unsigned code, struct kcall *c)
+{
+	uint64_t cmd[2];
+	if (arm_smmu_master_stall_enabled(m)) {
+		/* IOMMU_PAGE_RESP_SUCCESS: retry; INVALID, FAILURE: abort */
+		smmu_cmd_resume(cmd, m->desc.sid, (uint16_t)last->grpid, code == 0, code != 0);
+	} else if (arm_smmu_master_iopf_capable(m)) {
+		/* CMDQ_PRI_1_RESP: FAILURE 0, INVALID 1, SUCCESS 2 */
+		unsigned resp = code == 0 ? 2 : code == 1 ? 1 : 0;
+		bool ssv = last->flags & 1;
+		smmu_cmd_pri_resp(cmd, m->desc.sid, ssv, ssv ? last->pasid : 0,
+		                  (uint16_t)last->grpid, resp);
+	} else {
+		return; /* -ENODEV */
+	}
+	arm_smmu_cmdq_issue_cmd(m->smmu, cmd, false, c);
+}
+
+/* arm_smmu_handle_ppr */
+static void handle_ppr(struct arm_smmu_device *smmu, const uint64_t evt[2], struct kcall *c)
+{
+	uint32_t sid = (uint32_t)evt[0];
+	bool ssv = evt[0] >> 63, last = (evt[0] >> 62) & 1;
+	uint32_t ssid = ssv ? (uint32_t)((evt[0] >> 32) & 0xFFFFF) : 0;
+	uint16_t grpid = (uint16_t)(evt[1] & 0x1FF);
+	bool r = (evt[0] >> 60) & 1, w = (evt[0] >> 61) & 1;
+	struct arm_smmu_master *m = arm_smmu_find_master(smmu, sid);
+	if (m && smmu->iopf && arm_smmu_master_iopf_capable(m) &&
+	    !arm_smmu_master_stall_enabled(m)) {
+		/* The PRI series: Stop Markers are discarded; the rest go to
+		 * IOPF, which answers Invalid when no handler takes them. */
+		if (!r && !w && last)
+			return;
+		struct arm_smmu_iopf f = {0};
+		f.grpid = grpid;
+		f.addr = evt[1] & ~0xFFFull;
+		f.flags = last ? 2u : 0u;
+		if (ssv) {
+			f.flags |= 1;
+			f.pasid = ssid;
+		}
+		f.perm = (r ? 1u : 0u) | (w ? 2u : 0u) | (((evt[0] >> 59) & 1) ? 4u : 0u) |
+		         (((evt[0] >> 58) & 1) ? 8u : 0u);
+		smmu->iopf(smmu->iopf_ctx, m, &f, c);
+		return;
+	}
+	/* Linux 7.0: no PRI support in the driver. */
+	klog(smmu->env, 2,
+	     "arm-smmu-v3.%u: unexpected PRI request received: sid 0x%08x.0x%05x: [%u%s] "
+	     "%sprivileged %s%s%s access at iova 0x%016llx",
+	     smmu->index, sid, ssid, grpid, last ? "L" : "", ((evt[0] >> 58) & 1) ? "" : "un",
+	     r ? "R" : "", w ? "W" : "", ((evt[0] >> 59) & 1) ? "X" : "",
+	     (unsigned long long)(evt[1] & ~0xFFFull));
+	if (last) {
+		uint64_t cmd[2];
+		smmu_cmd_pri_resp(cmd, sid, ssv, ssid, grpid, 0 /* PRI_RESP_DENY */);
+		arm_smmu_cmdq_issue_cmd(smmu, cmd, false, c);
+	}
+}
+
+/* arm_smmu_priq_thread */
+static void priq_drain(struct arm_smmu_device *smmu, struct kcall *c)
+{
+	struct arm_smmu_queue *q = &smmu->priq;
+	uint32_t qmask = (2u << q->shift) - 1, imask = (1u << q->shift) - 1;
+	for (unsigned rounds = 0; rounds < 4; rounds++) {
+		uint32_t prod = arm_smmu_read32(smmu, SMMU_REG_PRIQ_PROD, c);
+		bool overflow = ((prod ^ q->cons) & SMMU_Q_OVFLG) != 0;
+		q->prod = prod;
+		if (overflow)
+			klog(smmu->env, 0, "arm-smmu-v3.%u: PRIQ overflow detected -- requests lost",
+			     smmu->index);
+		if ((prod & qmask) == (q->cons & qmask))
+			break;
+		while ((q->prod & qmask) != (q->cons & qmask)) {
+			uint64_t evt[2];
+			uint64_t slot = q->base + 16ull * (q->cons & imask);
+			kmem_read64(smmu->env, slot, &evt[0]);
+			kmem_read64(smmu->env, slot + 8, &evt[1]);
+			ktime_charge(c, smmu->env->t.evt_handle);
+			handle_ppr(smmu, evt, c);
+			q->cons = (q->cons & SMMU_Q_OVFLG) | ((q->cons + 1) & qmask);
+			arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, q->cons, c);
+		}
+	}
+	q->cons = (q->cons & ~SMMU_Q_OVFLG) | (q->prod & SMMU_Q_OVFLG);
+	arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, q->cons, c);
+}
+
 void arm_smmu_handle_irq(struct arm_smmu_device *smmu, unsigned line, struct kcall *c)
 {
 	ktime_charge(c, smmu->env->t.irq_entry);
 	if (line == SMMU_IRQ_EVENTQ)
 		evtq_drain(smmu, c);
+	else if (line == SMMU_IRQ_PRIQ && (smmu->features & ARM_SMMU_FEAT_PRI))
+		priq_drain(smmu, c);
 	else if (line == SMMU_IRQ_GERROR)
 		arm_smmu_gerror_handle(smmu, c);
 }

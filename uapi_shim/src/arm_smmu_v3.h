@@ -101,6 +101,32 @@ typedef void (*arm_smmu_vevent_fn)(void *ctx, struct arm_vsmmu *vsmmu,
 				   struct arm_smmu_master *master, const uint64_t evt[4]);
 void arm_smmu_set_vevent_handler(struct arm_smmu_device *smmu, arm_smmu_vevent_fn fn, void *ctx);
 
+/*
+ * I/O page faults (drivers/iommu/io-pgfault.c): a page request the driver
+ * reports for a master with iommu_report_device_fault() - a stalled
+ * transaction (stall-enabled masters, grpid = STAG, always the last of its
+ * group) or, with kernel.pri_iopf, a PCIe Page Request (the posted
+ * arm-smmu-v3 PRI series; Linux 7.0 denies every PRG instead). Values are
+ * the uAPI's (iommu_hwpt_pgfault flags and perm).
+ */
+struct arm_smmu_iopf {
+	uint32_t flags;   /* IOMMU_PGFAULT_FLAGS_PASID_VALID 1, LAST_PAGE 2 */
+	uint32_t pasid, grpid, perm;
+	uint64_t addr;
+};
+/* The core's entry point: 0 if a handler took it (it answers later through
+ * arm_smmu_page_response), or -EINVAL after the core answered Invalid. */
+typedef int (*arm_smmu_iopf_fn)(void *ctx, struct arm_smmu_master *m,
+				const struct arm_smmu_iopf *f, struct kcall *c);
+void arm_smmu_set_iopf_handler(struct arm_smmu_device *smmu, arm_smmu_iopf_fn fn, void *ctx);
+/* ops->page_response for the group whose last fault is `last`: code
+ * IOMMU_PAGE_RESP_SUCCESS 0, INVALID 1, FAILURE 2. A stall-enabled master
+ * gets CMD_RESUME (retry on success, else abort), a PRI master
+ * CMD_PRI_RESP; no CMD_SYNC follows (fire and forget). */
+void arm_smmu_page_response(struct arm_smmu_master *m, const struct arm_smmu_iopf *last,
+			    unsigned code, struct kcall *c);
+bool arm_smmu_master_iopf_capable(const struct arm_smmu_master *m);
+
 /* ---- masters (devices) ---- */
 
 struct arm_smmu_master_desc {

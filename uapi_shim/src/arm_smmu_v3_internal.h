@@ -85,6 +85,7 @@
  * CMDQ of <= CMDQ_BATCH_ENTRIES). */
 #define ARM_SMMU_CMDQ_MAX_SHIFT 8u
 #define ARM_SMMU_EVTQ_MAX_SHIFT 7u
+#define ARM_SMMU_PRIQ_MAX_SHIFT 7u
 #define CMDQ_BATCH_ENTRIES 64u
 /* CMD_SYNC polling gives up after ARM_SMMU_POLL_TIMEOUT_US (1 s) of kernel
  * time, or this many polls (a guard against t.poll_interval = 0). */
@@ -167,7 +168,9 @@ struct arm_smmu_device {
 	uint64_t strtab; /* linear table or L1 table PA */
 	uint32_t num_l1; /* 2-level: L1 descriptors */
 	uint64_t *l2;    /* 2-level: L2 table PA per L1 index (0: none) */
-	struct arm_smmu_queue cmdq, evtq;
+	struct arm_smmu_queue cmdq, evtq, priq;
+	arm_smmu_iopf_fn iopf;
+	void *iopf_ctx;
 	uint16_t *vmid_users; /* per VMID: contexts using it (the IDA: 0 = free) */
 	struct arm_smmu_vmid_user **vmid_users_list;
 	size_t nvmid_users, capvmid_users;

@@ -272,6 +272,8 @@ static void obj_destroy(struct ifd_obj *o, struct kcall *c)
 		free(((struct ifd_device *)o)->pas);
 		break;
 	case IFD_FAULT:
+		iommufd_fault_destroy((struct ifd_fault *)o, c);
+		break;
 	case IFD_ANY:
 		break;
 	}
@@ -764,6 +766,7 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 	idev->resv_iopt = nt;
 	h->obj.users++;
 	idev->hwpt = h;
+	iommufd_fault_detach_dev(old, idev, c);
 	hwpt_put(old, c);
 	return 0;
 }
@@ -970,6 +973,7 @@ void iommufd_device_detach(struct ifd_obj *o, struct kcall *c)
 	arm_smmu_attach_dev(arm_smmu_blocked_domain(), idev->dev->master, c);
 	resv_remove(idev);
 	idev->hwpt = NULL;
+	iommufd_fault_detach_dev(h, idev, c);
 	hwpt_put(h, c);
 }
 

@@ -72,6 +72,7 @@ struct kenv {
 	struct ktiming t;
 	bool sync_msi;           /* CMD_SYNC completion by MSI (else polling) */
 	bool iommu_strict;       /* kernel.iommu_strict: DMA API strict invalidation */
+	bool pri_iopf;           /* kernel.pri_iopf: PRI page requests go to IOPF */
 	/* State the arm-smmu-v3 driver model shares between all SMMUs of this
 	 * kernel (Linux's global ASID xarray). Owned by the driver: created by
 	 * the first arm_smmu_device_probe() on this env, freed by the last

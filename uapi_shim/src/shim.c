@@ -109,6 +109,13 @@ static const struct pdesc params[] = {
       "DMA API unmaps invalidate before returning (off: lazy flush queue)"},
      P_BOOL,
      offsetof(struct shim_config, iommu_strict)},
+    {{"kernel.pri_iopf", "bool", "off",
+      "off: Linux 7.0 (arm_smmu_handle_ppr denies every PRG); on: the posted arm-smmu-v3 PRI "
+      "series (J.-P. Brucker, v8 2020), not merged",
+      "PCIe Page Requests of PRI devices go to IOPF and iommufd fault queues (answered with "
+      "CMD_PRI_RESP) instead of \"unexpected PRI request\" and PRI_RESP DENY"},
+     P_BOOL,
+     offsetof(struct shim_config, pri_iopf)},
     {{"kernel.iommufd_test", "bool", "off", "CONFIG_IOMMUFD_TEST (off in distribution kernels)",
       "IOMMU_TEST_CMD: the mock-free ops (ADD_RESERVED, MD_CHECK_REFS, "
       "SET_TEMP_MEMORY_LIMIT) for the kernel's iommufd selftest; the mock device's ops "
@@ -375,6 +382,7 @@ int shim_create(const struct shim_config *cfg, const struct shim_host_ops *ops, 
 	memcpy(&s->env.t, &cfg->kt, sizeof(s->env.t));
 	s->env.sync_msi = cfg->sync_msi;
 	s->env.iommu_strict = cfg->iommu_strict;
+	s->env.pri_iopf = cfg->pri_iopf;
 	s->env.vmid_policy = cfg->vmid_policy;
 	s->env.viommu_vmid_own = cfg->viommu_vmid_own;
 	s->env.debug_bug = cfg->debug_bug < NBUGS ? cfg->debug_bug : 0;
@@ -455,6 +463,7 @@ void shim_destroy(struct shim *s)
 		if (d->master)
 			arm_smmu_release_master(d->master, &k);
 		iommu_dma_destroy(d->dma, &k);
+		free(d->iopf_partial);
 		free(d->name);
 		free(d->cdev);
 		free(d->group_path);
@@ -657,6 +666,7 @@ int shim_boot(struct shim *s, uint64_t now_ns, struct shim_call *call)
 			break;
 		}
 		arm_smmu_set_vevent_handler(s->smmus[i], iommufd_vevent_handler, s);
+		arm_smmu_set_iopf_handler(s->smmus[i], iommufd_iopf_report, s);
 	}
 	if (rc == SHIM_OK)
 		rc = kvm_vmids_create(s);
@@ -931,6 +941,12 @@ int shim_fd_is_open(const struct shim *s, const char *proc, int fd)
 {
 	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
 	return p && fd >= 0 && fd < p->nfds && p->fds[fd] ? 1 : 0;
+}
+
+int shim_fd_is_fault(const struct shim *s, const char *proc, int fd)
+{
+	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	return p && fd >= 0 && fd < p->nfds && p->fds[fd] && p->fds[fd]->kind == SF_FAULT ? 1 : 0;
 }
 
 /* Insert a VMA keeping p->vmas sorted by VA. */
@@ -1378,10 +1394,31 @@ int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, u
 	else if (f->kind == SF_VEVENTQ)
 		rc = veventq_read(s, p, f->u.evq, buf_uptr, len);
 	else if (f->kind == SF_FAULT)
-		rc = 0;
+		rc = fault_read(s, p, f->u.evq, buf_uptr, len);
 	else
 		rc = -EINVAL;
 	call_finish(s, &k, "read", rc, call);
+	return rc;
+}
+
+int64_t shim_write(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
+                   uint64_t now_ns, struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	int64_t rc;
+	if (!f)
+		rc = -EBADF;
+	else if (f->kind == SF_FAULT)
+		rc = fault_write(s, p, f->u.evq, buf_uptr, len, &k);
+	else
+		rc = -EINVAL; /* no write op (vEVENTQ, iommufd); VFIO region writes not emulated */
+	call_finish(s, &k, "write", rc, call);
 	return rc;
 }
 

@@ -123,6 +123,9 @@ struct shim_dev {
 	struct shim_kvm *kvm;
 	/* the host DMA API's state (dma_iommu.c), after its first use */
 	struct iommu_dma *dma;
+	/* IOPF: page requests without LAST_PAGE waiting for their group */
+	struct arm_smmu_iopf *iopf_partial;
+	size_t npartial;
 };
 
 struct shim_group {
@@ -327,8 +330,12 @@ struct ifd_veventq {
 	bool lost_queued;
 };
 
+struct iopf_group;
 struct ifd_fault {
 	struct ifd_obj obj;
+	struct iopf_group *deliver;  /* groups not yet read, oldest first */
+	struct iopf_group *response; /* groups read, waiting for a response */
+	uint64_t delivered, responses, auto_responses;
 };
 
 struct ictx {
@@ -373,6 +380,16 @@ void iommufd_vmid_req(struct ictx *x, struct ifd_device *idev, struct arm_smmu_v
 struct ifd_ioas *iommufd_compat_ioas(struct ictx *x);
 int iommufd_ioas_pinned(struct ictx *x, uint32_t id, uint64_t *pages);
 void veventq_file_release(struct ifd_obj *o, struct kcall *c);
+/* io_pgfault.c */
+int iommufd_iopf_report(void *ctx, struct arm_smmu_master *m, const struct arm_smmu_iopf *f,
+                        struct kcall *c);
+void iommufd_fault_auto_response(struct ifd_fault *q, struct ifd_device *idev, struct kcall *c);
+void iommufd_fault_destroy(struct ifd_fault *q, struct kcall *c);
+void iommufd_fault_detach_dev(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall *c);
+int64_t fault_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
+                   uint64_t len);
+int64_t fault_write(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
+                    uint64_t len, struct kcall *c);
 int64_t veventq_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
                      uint64_t len);
 void iommufd_vevent_handler(void *ctx, struct arm_vsmmu *vsmmu, struct arm_smmu_master *master,

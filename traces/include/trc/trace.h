@@ -191,7 +191,10 @@ enum trc_verb {
 	TRC_VERB_EXPECT = 19,
 	/* v1.1: the host kernel's DMA API (a process record of the kernel) */
 	TRC_VERB_DMAAPI = 20,
-	TRC_VERB_COUNT_ = 21      /* one past the last verb */
+	/* v1.2: PCIe Page Requests (world) and write() on an fd (process) */
+	TRC_VERB_PRI = 21,
+	TRC_VERB_WRITE = 22,
+	TRC_VERB_COUNT_ = 23      /* one past the last verb */
 };
 
 enum trc_section {

@@ -102,6 +102,7 @@ struct shim_config {
 	uint64_t dram_base; /* host DRAM the kernel allocates from (kmem) */
 	uint64_t dram_size;
 	bool iommu_strict;        /* kernel.iommu_strict (DMA API) */
+	bool pri_iopf;            /* kernel.pri_iopf: PRI page requests go to IOPF */
 	uint32_t kernel_hz;       /* kernel.hz: CONFIG_HZ (jiffies of the flush-queue timer) */
 	bool iommufd_test;        /* kernel.iommufd_test: CONFIG_IOMMUFD_TEST's IOMMU_TEST_CMD */
 	bool sync_msi;            /* kernel.sync = msi | poll: CMD_SYNC completion */
@@ -279,6 +280,8 @@ int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to);
  */
 int shim_fd_next(struct shim *s, const char *proc, int fd);
 int shim_fd_is_open(const struct shim *s, const char *proc, int fd);
+/* 1 if fd is an iommufd fault queue (IOMMU_FAULT_QUEUE_ALLOC) of proc. */
+int shim_fd_is_fault(const struct shim *s, const char *proc, int fd);
 /*
  * host_user_memory: back [va, va + len) of proc with simulated DRAM where
  * nothing backs it yet (in call order: deterministic whatever the VAs).
@@ -333,6 +336,10 @@ int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64
  * StreamID replaced by the vSID). Only whole records are returned; 0 when
  * nothing is queued (the fd is non-blocking). Fault-queue fds return 0.
  */
+/* write(2) on an emulated fd: a fault queue's page responses (8-byte
+ * iommu_hwpt_page_response records); -EINVAL on fds without a write op. */
+int64_t shim_write(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
+                   uint64_t now_ns, struct shim_call *call);
 int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
                   uint64_t now_ns, struct shim_call *call);
 /*
