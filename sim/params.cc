@@ -42,6 +42,9 @@ const PlatformParam kPlatform[] = {
 	 "one way across the PCIe link, for an Invalidate Request and for its Completion"},
 	{"ats.flush_ns", Kind::Duration, "ns", "estimate (timing-anchors §3: device flush 0.5-5 us)",
 	 "a function's work for one Invalidate Request (requests are worked one at a time)"},
+	{"ats.treq_ns", Kind::Duration, "ns", "uncalibrated (no public device figure)",
+	 "a function's own time to issue an ATS Translation Request after its ATC missed, "
+	 "before the request crosses the link"},
 	{"ats.unresponsive", Kind::Bool, "bool", "for testing the timeout path",
 	 "every ATS function hangs: Invalidate Requests never complete (the SMMU's CMD_SYNC then "
 	 "stops with CERROR_ATC_INV_SYNC after t.atc_inv_timeout)"},
@@ -268,6 +271,8 @@ bool platform_param_set(PlatformConfig &cfg, const std::string &key, const std::
 		cfg.ats_link_ps = v;
 	else if (key == "ats.flush_ns")
 		cfg.ats_flush_ps = v;
+	else if (key == "ats.treq_ns")
+		cfg.ats_treq_ps = v;
 	else if (key == "ats.unresponsive")
 		cfg.ats_unresponsive = b;
 	return true;
@@ -297,6 +302,8 @@ std::string platform_param_get(const PlatformConfig &cfg, const std::string &key
 		return ns_text(cfg.ats_link_ps);
 	if (key == "ats.flush_ns")
 		return ns_text(cfg.ats_flush_ps);
+	if (key == "ats.treq_ns")
+		return ns_text(cfg.ats_treq_ps);
 	if (key == "ats.unresponsive")
 		return cfg.ats_unresponsive ? "on" : "off";
 	return "";

@@ -31,6 +31,7 @@ struct PlatformConfig {
 	uint32_t ats_stu = 0;        // STU = 4 KiB << stu
 	uint64_t ats_link_ps = 500000;
 	uint64_t ats_flush_ps = 1000000;
+	uint64_t ats_treq_ps = 100000;
 	bool ats_unresponsive = false;
 };
 

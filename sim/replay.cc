@@ -2,6 +2,8 @@
 // interpretation of every world record this issue replays.
 #include "replay.h"
 
+#include <unistd.h>
+
 #include "html_report.h"
 #include "json.h"
 
@@ -159,11 +161,12 @@ private:
 	{
 		return fail(kExitAssertion, line, col, "assertion failed: " + what);
 	}
+	// The reader has checked the binding (bound once, or again after
+	// `dmaapi unmap` released it): a rebinding replaces the value in place,
+	// so a ring of names keeps vars_ as small as the ring.
 	bool bind(const trc_arg &r, uint64_t v)
 	{
-		if (!vars_.emplace(r.value.s, v).second)
-			return fail(kExitMalformed, r.value.line, r.value.col,
-				    std::string("variable $") + r.value.s + " is already bound");
+		vars_[r.value.s] = v;
 		return true;
 	}
 	int smmu_index(const trc_value &v)
@@ -1286,7 +1289,7 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 		return false;
 	SmmuModule &m = *p_.smmus[ds.smmu];
 	uint64_t link = spec_.plat.ats_link_ps;
-	uint64_t at_ps = now_ps() + link;
+	uint64_t at_ps = now_ps() + spec_.plat.ats_treq_ps + link;
 	smmu_ats_req q{};
 	q.port = ds.port;
 	q.sid = ds.sid;
@@ -1706,6 +1709,10 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	if (booting) {
 		if (spec_.kernel.oracle)
 			stats_.oracle_kernel = kernel_->k();
+		// From here the kernel's oracle judges every DMA (exec_dma): fed
+		// on, the bare-metal stale check would only keep every later
+		// invalidation (memory growing with a long stream's unmaps).
+		stats_.cmdq_oracle = nullptr;
 		// The first system call waits for the driver's probe (boot time).
 		uint64_t end = kernel_->boot_end_ns() * 1000, now = now_ps();
 		if (end > now) {
@@ -2570,6 +2577,9 @@ void Replay::elaborate()
 		source_.reset(new ThreadedSource(reader_, first_, first_rc_, *decoder_));
 	else
 		source_.reset(new InlineSource(reader_, first_, first_rc_, *decoder_));
+	// A progress line only where someone watches: stderr a terminal.
+	if (opt_.progress && isatty(2))
+		source_.reset(new ProgressSource(std::move(source_), header_records_, 2));
 	driver_.reset(new ReplayDriver("replay", *platform_, spec_, *stats_, *source_, *decoder_,
 				       opt_.trace, outcome_, error_));
 }

@@ -212,6 +212,20 @@ TEST(DrvAts, AtsMasterGetsEatsAndAtcFlushes)
 	// Blocked: ATS off, whole ATC invalidated.
 	CallRec bl = r.Attach(arm_smmu_blocked_domain(), m);
 	EXPECT_EQ(bl.Count(SMMU_CMD_ATC_INV), 1u);
+	// ...and in that order: the STE without EATS is installed (CFGI_STE,
+	// SYNC) before the whole-ATC flush, which its own SYNC completes
+	// (arm_smmu_attach_commit), so the function can only lose ATS after
+	// its ATC is empty.
+	size_t last_cfgi = 0, atc = 0;
+	for (size_t i = 0; i < bl.ops.size(); i++) {
+		if (bl.ops[i] == SMMU_CMD_CFGI_STE)
+			last_cfgi = i;
+		if (bl.ops[i] == SMMU_CMD_ATC_INV)
+			atc = i;
+	}
+	EXPECT_LT(last_cfgi, atc);
+	ASSERT_LT(atc + 1, bl.ops.size());
+	EXPECT_EQ(bl.ops[atc + 1], SMMU_CMD_SYNC);
 	arm_smmu_master_ste(m, ste);
 	EXPECT_EQ(ste[0], 1u);
 	EXPECT_EQ(r.S(0).cerrors(), 0u);
