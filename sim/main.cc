@@ -28,20 +28,26 @@ const char kUsage[] =
 	"usage: smmusim COMMAND [ARGS]\n"
 	"\n"
 	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--perfetto OUT] [--html OUT] [--quiet]\n"
-	"         run a trace on the SystemC platform and print a report; --json\n"
+	"         [--no-progress]\n"
+	"         run a trace (FILE - : standard input, e.g. smmusim gen ... | smmusim\n"
+	"         replay -) on the SystemC platform and print a report; --json\n"
 	"         writes the report as JSON to OUT (- for stdout), --perfetto the\n"
 	"         timeline as Chrome trace-event JSON (ui.perfetto.dev), --html one\n"
 	"         self-contained HTML page (charts in SVG, no script), --quiet drops\n"
-	"         the text report. Exit status: 0 ok, 1 usage/I/O/not supported yet,\n"
-	"         2 malformed trace, 3 isolation violation, 4 assertion failed.\n"
+	"         the text report; on a terminal a run past a second shows its\n"
+	"         progress on stderr (--no-progress: never). Exit status: 0 ok,\n"
+	"         1 usage/I/O/not supported yet, 2 malformed trace, 3 isolation\n"
+	"         violation, 4 assertion failed.\n"
 	"  compare A.json B.json [--html OUT] [--json OUT] [--max-regress KEY=LIMIT ...]\n"
 	"         what changed between two --json reports: latency percentiles per\n"
 	"         kind (B/A), violations added/removed, commands and cache hits;\n"
 	"         KEY=LIMIT: p50|p90|p99|max|mean=PCT% or violations=N. Exit status:\n"
 	"         0, 5 when a limit is exceeded, 1 usage/I/O/malformed report.\n"
 	"  gen stream --pkts N [--size S] [--depth D] [--strict on|off] [-o FILE] ...\n"
-	"         write a synthetic trace: a host driver streaming buffers through\n"
-	"         the kernel's DMA API (smmusim gen --help)\n"
+	"  gen dma --dmas N [--pages P] [-o FILE] ...\n"
+	"         write a synthetic trace as it is made: a host driver streaming\n"
+	"         buffers through the kernel's DMA API, or a bare-metal device's\n"
+	"         DMA stream (smmusim gen --help)\n"
 	"  record [-o FILE] [--serve] [--header FILE] [--set KEY=VALUE ...] -- PROGRAM [ARGS]\n"
 	"         run PROGRAM under libsmmusim_preload.so and write a trace of its\n"
 	"         calls on /dev/iommu, /dev/vfio/* and /dev/kvm to FILE (default\n"
@@ -75,22 +81,28 @@ int dump_sink(void *, const void *data, size_t len)
 	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
 }
 
-// The preload library: $SMMUSIM_PRELOAD_LIB, the build tree's, or beside
-// an installed smmusim (../lib).
+// The preload library: $SMMUSIM_PRELOAD_LIB, the one installed beside an
+// installed smmusim (SMMUSIM_PRELOAD_RELPATH from its bin directory), or
+// the build tree's.
+#ifndef SMMUSIM_PRELOAD_RELPATH
+#define SMMUSIM_PRELOAD_RELPATH "../lib/libsmmusim_preload.so"
+#endif
 std::string preload_lib(const char *argv0)
 {
 	if (const char *e = getenv("SMMUSIM_PRELOAD_LIB"))
 		if (*e)
 			return e;
-	if (access(SMMUSIM_PRELOAD_LIB, R_OK) == 0)
-		return SMMUSIM_PRELOAD_LIB;
 	std::string self = argv0;
 	char buf[4096];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 	if (n > 0)
 		self.assign(buf, (size_t)n);
-	std::string dir = self.substr(0, self.rfind('/') + 1);
-	return dir + "../lib/libsmmusim_preload.so";
+	std::string installed = self.substr(0, self.rfind('/') + 1) + SMMUSIM_PRELOAD_RELPATH;
+	if (access(installed.c_str(), R_OK) == 0)
+		return installed;
+	if (access(SMMUSIM_PRELOAD_LIB, R_OK) == 0)
+		return SMMUSIM_PRELOAD_LIB;
+	return installed;
 }
 
 int cmd_record(int argc, char **argv)
@@ -200,6 +212,8 @@ int sc_main(int argc, char **argv)
 			opt.json_out = argv[++i];
 		} else if (a == "--quiet" && cmd == "replay") {
 			opt.text = false;
+		} else if (a == "--no-progress" && cmd == "replay") {
+			opt.progress = false;
 		} else if (a == "--perfetto" && cmd == "replay") {
 			if (i + 1 >= argc)
 				return usage_error("--perfetto expects a file name");
