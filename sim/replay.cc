@@ -390,6 +390,11 @@ void ReplayDriver::collect_kernel()
 void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line)
 {
 	const smmu_xlate_result &x = res.xlate;
+	// Only translations served from a TLB can be stale (the oracle skips the
+	// rest): decided here, before building the check, on every DMA's path.
+	if (!x.entry_size || (res.hit != SMMU_HIT_UTLB && res.hit != SMMU_HIT_MTLB &&
+			      res.hit != SMMU_HIT_TLB))
+		return;
 	const DeviceSpec &ds = spec_.devices[d.dev];
 	shim_cmdq_dma c{};
 	c.smmu = ds.smmu;
@@ -411,7 +416,7 @@ void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32
 	c.walk_origin = x.walk_origin;
 	c.entry_sid = x.entry_sid;
 	c.line = line;
-	shim_violation v{};
+	shim_violation v; // filled (memset first) only when a violation is found
 	if (shim_cmdq_oracle_dma(cmdq_oracle_, &c, &v) != 1)
 		return;
 	RunStats::Violation r;
