@@ -1,9 +1,12 @@
 // gen.cc - smmusim gen (see gen.h).
 #include "gen.h"
 
+#include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
+#include "baremetal.h"
 #include "params.h"
 
 namespace smmusim {
@@ -18,7 +21,17 @@ const char kGenUsage[] =
 	"  API with D (default 64) mapped ahead: per packet the device's DMA of the\n"
 	"  buffer, its unmap, the next map. --strict writes config kernel.iommu_strict\n"
 	"  (otherwise the replay's default or --set decides); --gap waits that long\n"
-	"  after each packet (the driver's other work). Writes to stdout or FILE.\n";
+	"  after each packet (the driver's other work). The buffers' IOVAs are named\n"
+	"  $b0 .. $b(D-1), each name bound again after its unmap.\n"
+	"       smmusim gen dma --dmas N [--pages P] [--len L] [--write-every K] [--seed S]\n"
+	"                       [-o FILE]\n"
+	"  a device's DMA stream on a bare-metal SMMU (no kernel model): the set-up\n"
+	"  writes (stream table, CD, stage-1 tables, queues, SMMUEN), then N DMAs of L\n"
+	"  bytes (default 64) to pseudo-random lines of P mapped 4 KiB pages (default\n"
+	"  4), every K-th (default 8; 0: none) a write, ending in expect isolation and\n"
+	"  expect stat dma.ok == N (TLB hits: the simulator's fastest path).\n"
+	"  Either writes to stdout (or FILE) as it goes: `smmusim gen ... | smmusim\n"
+	"  replay -` needs no file and no memory that grows with N.\n";
 
 int gen_error(std::ostream &err, const std::string &what)
 {
@@ -26,16 +39,118 @@ int gen_error(std::ostream &err, const std::string &what)
 	return 1;
 }
 
+// `gen dma`: written in blocks with hand-made hex, so that the generator
+// outruns the replay at the other end of a pipe (some 5 M DMA/s).
+int gen_dma(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
+{
+	uint64_t dmas = 0, pages = 4, len = 64, every = 8, seed = 1;
+	bool have = false;
+	std::string file;
+	for (size_t i = 1; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (i + 1 >= args.size())
+			return gen_error(err, a == "-o" || a.rfind("--", 0) == 0 ? a + " expects a value"
+										 : "unknown option '" + a + "'");
+		const std::string &v = args[++i];
+		uint64_t n = 0;
+		if (a == "-o") {
+			file = v;
+			continue;
+		}
+		if (a != "--dmas" && a != "--pages" && a != "--len" && a != "--write-every" && a != "--seed")
+			return gen_error(err, "unknown option '" + a + "'");
+		if (!parse_u64(v, n))
+			return gen_error(err, a + " expects a number");
+		if (a == "--dmas")
+			dmas = n, have = true;
+		else if (a == "--pages")
+			pages = n;
+		else if (a == "--len")
+			len = n;
+		else if (a == "--write-every")
+			every = n;
+		else
+			seed = n;
+	}
+	if (!have || !dmas)
+		return gen_error(err, "--dmas N (at least 1) is required");
+	if (!pages || pages > (1u << 20))
+		return gen_error(err, "--pages must be 1 to 2^20");
+	if (!len || len > 4096)
+		return gen_error(err, "--len must be 1 to 4096 (one page)");
+	const uint64_t kVa = 0x40000000ull, kPa = 0x80000000ull;
+	BareMetalTrace bm;
+	bm.line("smmutrace 1");
+	bm.line("# smmusim gen dma --dmas " + std::to_string(dmas) + " --pages " + std::to_string(pages) +
+		" --len " + std::to_string(len) + " --write-every " + std::to_string(every) + " --seed " +
+		std::to_string(seed));
+	bm.line("device dev0 smmu=smmu0 sid=1");
+	bm.enable(8);
+	smmu_pt pt = bm.s1_stream(1, 1);
+	bm.map_s1(pt, kVa, kPa, pages << 12);
+	bm.line("wait 1us");
+	std::string text = bm.text();
+	std::ofstream f;
+	std::ostream *o = &out;
+	if (!file.empty() && file != "-") {
+		f.open(file, std::ios::binary);
+		if (!f)
+			return gen_error(err, "cannot write " + file);
+		o = &f;
+	}
+	o->write(text.data(), (std::streamsize)text.size());
+	// Offsets: 64-byte lines that keep the DMA inside its page.
+	const uint64_t span = ((4096 - len) & ~63ull) + 64;
+	char lenbuf[32];
+	int lenlen = snprintf(lenbuf, sizeof(lenbuf), " len=%" PRIu64 " dir=", len);
+	std::string buf;
+	buf.reserve(1 << 20);
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
+	for (uint64_t k = 0; k < dmas && *o; k++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t page = (x >> 33) % pages;
+		uint64_t addr = kVa + (page << 12) + (((x >> 13) & 0xfffff) % span & ~63ull);
+		char line[96], *p = line;
+		std::memcpy(p, "dma dev0 addr=0x", 16);
+		p += 16;
+		int digits = 1;
+		while (digits < 16 && (addr >> (4 * digits)))
+			digits++;
+		for (int d = digits - 1; d >= 0; d--)
+			*p++ = "0123456789abcdef"[(addr >> (4 * d)) & 0xf];
+		std::memcpy(p, lenbuf, (size_t)lenlen);
+		p += lenlen;
+		bool w = every && (k % every) == every - 1;
+		std::memcpy(p, w ? "write\n" : "read\n", w ? 6 : 5);
+		p += w ? 6 : 5;
+		buf.append(line, (size_t)(p - line));
+		if (buf.size() > (1 << 20) - 128) {
+			o->write(buf.data(), (std::streamsize)buf.size());
+			buf.clear();
+		}
+	}
+	buf += "expect isolation\nexpect stat dma.ok == " + std::to_string(dmas) + "\n";
+	o->write(buf.data(), (std::streamsize)buf.size());
+	o->flush();
+	if (!*o) {
+		err << "smmusim gen: error: write failed\n";
+		return 1;
+	}
+	return 0;
+}
+
 } // namespace
 
 int run_gen(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
 {
 	if (args.empty())
-		return gen_error(err, "missing generator (stream)");
+		return gen_error(err, "missing generator (stream or dma)");
 	if (args[0] == "--help" || args[0] == "-h") {
 		out << kGenUsage;
 		return 0;
 	}
+	if (args[0] == "dma")
+		return gen_dma(args, out, err);
 	if (args[0] != "stream")
 		return gen_error(err, "unknown generator '" + args[0] + "'");
 	uint64_t pkts = 0, size = 1500, depth = 64, sid = 0x100, gap_ps = 0;
@@ -117,19 +232,23 @@ int run_gen(const std::vector<std::string> &args, std::ostream &out, std::ostrea
 	snprintf(buf, sizeof(buf), "device %s smmu=smmu0 sid=0x%llx\n", device.c_str(),
 		 (unsigned long long)sid);
 	*o << buf;
+	// Buffer i's IOVA is $b(i mod depth): its unmap releases the name
+	// before the map D packets ahead binds it again (FORMAT.md section 5),
+	// so that the replay's variables stay as few as the buffers in flight.
 	auto map = [&](uint64_t i) {
 		snprintf(buf, sizeof(buf), "dmaapi %s map len=%llu dir=%s -> iova=$b%llu\n",
-			 device.c_str(), (unsigned long long)size, dir.c_str(), (unsigned long long)i);
+			 device.c_str(), (unsigned long long)size, dir.c_str(),
+			 (unsigned long long)(i % depth));
 		*o << buf;
 	};
 	for (uint64_t i = 0; i < depth; i++)
 		map(i);
 	for (uint64_t i = 0; i < pkts; i++) {
 		snprintf(buf, sizeof(buf), "dma %s addr=$b%llu len=%llu dir=%s\n", device.c_str(),
-			 (unsigned long long)i, (unsigned long long)size, ddir);
+			 (unsigned long long)(i % depth), (unsigned long long)size, ddir);
 		*o << buf;
 		snprintf(buf, sizeof(buf), "dmaapi %s unmap iova=$b%llu len=%llu\n", device.c_str(),
-			 (unsigned long long)i, (unsigned long long)size);
+			 (unsigned long long)(i % depth), (unsigned long long)size);
 		*o << buf;
 		if (i + depth < pkts)
 			map(i + depth);

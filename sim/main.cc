@@ -28,20 +28,26 @@ const char kUsage[] =
 	"usage: smmusim COMMAND [ARGS]\n"
 	"\n"
 	"  replay FILE [--set KEY=VALUE ...] [--json OUT] [--perfetto OUT] [--html OUT] [--quiet]\n"
-	"         run a trace on the SystemC platform and print a report; --json\n"
+	"         [--no-progress]\n"
+	"         run a trace (FILE - : standard input, e.g. smmusim gen ... | smmusim\n"
+	"         replay -) on the SystemC platform and print a report; --json\n"
 	"         writes the report as JSON to OUT (- for stdout), --perfetto the\n"
 	"         timeline as Chrome trace-event JSON (ui.perfetto.dev), --html one\n"
 	"         self-contained HTML page (charts in SVG, no script), --quiet drops\n"
-	"         the text report. Exit status: 0 ok, 1 usage/I/O/not supported yet,\n"
-	"         2 malformed trace, 3 isolation violation, 4 assertion failed.\n"
+	"         the text report; on a terminal a run past a second shows its\n"
+	"         progress on stderr (--no-progress: never). Exit status: 0 ok,\n"
+	"         1 usage/I/O/not supported yet, 2 malformed trace, 3 isolation\n"
+	"         violation, 4 assertion failed.\n"
 	"  compare A.json B.json [--html OUT] [--json OUT] [--max-regress KEY=LIMIT ...]\n"
 	"         what changed between two --json reports: latency percentiles per\n"
 	"         kind (B/A), violations added/removed, commands and cache hits;\n"
 	"         KEY=LIMIT: p50|p90|p99|max|mean=PCT% or violations=N. Exit status:\n"
 	"         0, 5 when a limit is exceeded, 1 usage/I/O/malformed report.\n"
 	"  gen stream --pkts N [--size S] [--depth D] [--strict on|off] [-o FILE] ...\n"
-	"         write a synthetic trace: a host driver streaming buffers through\n"
-	"         the kernel's DMA API (smmusim gen --help)\n"
+	"  gen dma --dmas N [--pages P] [-o FILE] ...\n"
+	"         write a synthetic trace as it is made: a host driver streaming\n"
+	"         buffers through the kernel's DMA API, or a bare-metal device's\n"
+	"         DMA stream (smmusim gen --help)\n"
 	"  record [-o FILE] [--serve] [--header FILE] [--set KEY=VALUE ...] -- PROGRAM [ARGS]\n"
 	"         run PROGRAM under libsmmusim_preload.so and write a trace of its\n"
 	"         calls on /dev/iommu, /dev/vfio/* and /dev/kvm to FILE (default\n"
@@ -206,6 +212,8 @@ int sc_main(int argc, char **argv)
 			opt.json_out = argv[++i];
 		} else if (a == "--quiet" && cmd == "replay") {
 			opt.text = false;
+		} else if (a == "--no-progress" && cmd == "replay") {
+			opt.progress = false;
 		} else if (a == "--perfetto" && cmd == "replay") {
 			if (i + 1 >= argc)
 				return usage_error("--perfetto expects a file name");

@@ -1,8 +1,15 @@
 // ops.cc - see ops.h.
 #include "ops.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+
+#include <systemc>
 
 #include "pcie_function.h"
 #include "smmu/smmu_defs.h"
@@ -466,6 +473,77 @@ const Op *ThreadedSource::next()
 	if (op->kind == OpKind::kEnd || op->kind == OpKind::kError)
 		finished_ = true;
 	return op;
+}
+
+// ---------------------------------------------------------------- progress
+
+namespace {
+
+int64_t mono_ns()
+{
+	return std::chrono::duration_cast<std::chrono::nanoseconds>(
+		       std::chrono::steady_clock::now().time_since_epoch())
+		.count();
+}
+
+} // namespace
+
+ProgressSource::ProgressSource(std::unique_ptr<OpSource> inner, uint64_t records_before, int fd)
+	: inner_(std::move(inner)), records_(records_before), fd_(fd)
+{
+	start_ns_ = mono_ns();
+	next_ns_ = start_ns_ + 1000000000; // nothing for runs shorter than a second
+}
+
+ProgressSource::~ProgressSource()
+{
+	if (shown_) {
+		static const char kErase[] = "\r\033[K";
+		ssize_t n = write(fd_, kErase, sizeof(kErase) - 1);
+		(void)n;
+	}
+}
+
+const Op *ProgressSource::next()
+{
+	const Op *op = inner_->next();
+	if (op->kind == OpKind::kError)
+		error_ = inner_->error();
+	else if (op->kind != OpKind::kEnd)
+		records_++;
+	// The clock is read every 4096 records: a DMA costs some 200 ns.
+	if (++since_check_ >= 4096) {
+		since_check_ = 0;
+		if (mono_ns() >= next_ns_)
+			show();
+	}
+	return op;
+}
+
+void ProgressSource::show()
+{
+	int64_t now = mono_ns();
+	next_ns_ = now + 500000000;
+	double wall = (double)(now - start_ns_) / 1e9;
+	double ps = (double)sc_core::sc_time_stamp().value();
+	const char *unit = "ns";
+	double t = ps / 1e3;
+	if (ps >= 1e12) {
+		t = ps / 1e12;
+		unit = "s";
+	} else if (ps >= 1e9) {
+		t = ps / 1e9;
+		unit = "ms";
+	} else if (ps >= 1e6) {
+		t = ps / 1e6;
+		unit = "us";
+	}
+	char line[160];
+	int n = snprintf(line, sizeof(line),
+			 "\rreplay: %" PRIu64 " records, %.3f %s simulated, %.2f M records/s, %.0f s\033[K",
+			 records_, t, unit, wall > 0 ? (double)records_ / wall / 1e6 : 0.0, wall);
+	if (n > 0 && write(fd_, line, (size_t)std::min(n, (int)sizeof(line) - 1)) > 0)
+		shown_ = true;
 }
 
 } // namespace smmusim

@@ -167,6 +167,29 @@ private:
 	std::thread thread_;
 };
 
+// Another source, with a progress line on a terminal: once the replay has
+// run for a second, "records, simulated time, rate" written to fd (stderr)
+// and rewritten in place (\r) twice a second; erased when the source goes
+// (before the report is printed). The caller decides whether fd is a
+// terminal (only then: never into a pipe or a file). The simulated time is
+// the SystemC kernel's (sc_time_stamp: it may trail the driver's own
+// clock by up to one quantum).
+class ProgressSource : public OpSource {
+public:
+	ProgressSource(std::unique_ptr<OpSource> inner, uint64_t records_before, int fd);
+	~ProgressSource() override;
+	const Op *next() override;
+
+private:
+	void show();
+	std::unique_ptr<OpSource> inner_;
+	uint64_t records_;
+	uint64_t since_check_ = 0;
+	int64_t start_ns_, next_ns_;
+	int fd_;
+	bool shown_ = false;
+};
+
 // Turn one parse result into an op (shared by the sources). rec is kept as
 // is when arena is null, copied otherwise. Returns false at the end.
 bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,

@@ -37,6 +37,7 @@ struct ReplayOptions {
 	bool text = true;                                        // print the text report
 	std::string perfetto_out;                                // --perfetto OUT ("" none)
 	std::string html_out;                                    // --html OUT ("" none)
+	bool progress = true; // a progress line when stderr is a terminal (--no-progress: never)
 };
 
 class ReplayDriver;

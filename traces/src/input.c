@@ -72,7 +72,9 @@ static int alloc_text(struct trc_input *in, size_t max_line, size_t block)
 int trc_input_open_file(struct trc_input *in, const char *path, size_t max_line)
 {
 	memset(in, 0, sizeof(*in));
-	in->fp = fopen(path, "rb");
+	/* "-" is standard input: a pipe (`smmusim gen ... | smmusim replay -`)
+	 * is read in blocks like a file, never whole, and never closed here. */
+	in->fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!in->fp) {
 		snprintf(in->err_msg, sizeof(in->err_msg), "cannot open: %s", strerror(errno));
 		return TRC_E_IO;
@@ -131,7 +133,7 @@ void trc_input_close(struct trc_input *in)
 {
 	if (in->zs_live)
 		inflateEnd(&in->zs);
-	if (in->fp)
+	if (in->fp && in->fp != stdin)
 		fclose(in->fp);
 	free(in->raw);
 	free(in->buf);

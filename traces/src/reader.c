@@ -97,13 +97,13 @@ int trc_reader_open(const char *path, const struct trc_reader_options *opt,
 			*out = NULL;
 		return TRC_E_INVAL;
 	}
-	rc = reader_new(path, opt, out, err);
+	rc = reader_new(strcmp(path, "-") == 0 ? "<stdin>" : path, opt, out, err);
 	if (rc)
 		return rc;
 	r = *out;
 	rc = trc_input_open_file(&r->in, path, r->opt.max_line);
 	if (rc) {
-		set_error(err, rc, path, 0, 0, r->in.err_msg);
+		set_error(err, rc, r->name, 0, 0, r->in.err_msg);
 		trc_reader_close(r);
 		*out = NULL;
 		return rc;

@@ -1096,13 +1096,26 @@ static int check_vars(struct trc_reader *r, const struct trc_record *rec)
 			continue;
 		}
 		e = trc_names_find(&r->vars, v->s, v->len);
-		if (e) {
+		if (e && e->line) {
 			return trc_fail(r, TRC_E_VAR, v->line, v->col,
 					"variable $%s is already bound on line %u (a variable is bound once)",
 					v->s, e->line);
 		}
 		if (trc_names_add(&r->vars, &r->names, v->s, v->len, rec->line))
 			return trc_fail(r, TRC_E_NOMEM, v->line, v->col, "out of memory");
+	}
+	/*
+	 * `dmaapi DEV unmap iova=$v` ends the mapping $v names, and with it the
+	 * name's single binding: a later map may bind $v again (FORMAT.md
+	 * section 5). A driver's ring then needs as many names as buffers in
+	 * flight, and a stream of any length keeps this table (and the
+	 * simulator's variables) that small. $v keeps its value until then.
+	 */
+	if (rec->verb == TRC_VERB_DMAAPI && rec->nwords >= 2 && trc_value_is(&rec->words[1], "unmap")) {
+		const struct trc_value *iova = trc_record_arg(rec, "iova");
+
+		if (iova && iova->kind == TRC_VAR)
+			trc_names_release(&r->vars, iova->s, iova->len);
 	}
 	return 0;
 }

@@ -185,8 +185,11 @@ int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const cha
 	if ((t->count + 1) * 2 > t->cap && names_grow(t))
 		return -1;
 	e = names_slot(t->ents, t->cap, name, len, hash);
-	if (e->name)
+	if (e->name) {
+		if (!e->line)
+			e->line = line; /* a released variable bound again */
 		return 0;
+	}
 	e->name = trc_arena_strdup(strings, name, len);
 	if (!e->name)
 		return -1;
@@ -195,6 +198,17 @@ int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const cha
 	e->line = line;
 	t->count++;
 	return 0;
+}
+
+void trc_names_release(struct trc_name_table *t, const char *name, size_t len)
+{
+	struct trc_name_ent *e;
+
+	if (!t->cap)
+		return;
+	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len));
+	if (e->name)
+		e->line = 0;
 }
 
 void trc_names_free(struct trc_name_table *t)

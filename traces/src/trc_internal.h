@@ -42,7 +42,7 @@ struct trc_name_ent {
 	const char *name;     /* NULL: empty slot */
 	size_t len;
 	uint32_t hash;
-	uint32_t line;
+	uint32_t line;        /* 0: a variable released (may be bound again) */
 };
 struct trc_name_table {
 	struct trc_name_ent *ents;
@@ -52,9 +52,12 @@ struct trc_name_table {
 /* The entry for name, or NULL. */
 const struct trc_name_ent *trc_names_find(const struct trc_name_table *t, const char *name,
 					  size_t len);
-/* Add name (copied into strings); returns 0, or -1 when out of memory. */
+/* Add name (copied into strings); returns 0, or -1 when out of memory. A
+ * released name is bound again in place (its slot and string are reused). */
 int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const char *name,
 		  size_t len, uint32_t line);
+/* Mark a present name released (line 0): still found, and may be added again. */
+void trc_names_release(struct trc_name_table *t, const char *name, size_t len);
 void trc_names_free(struct trc_name_table *t);
 
 /* Growable array of fixed-size elements, reused across records. */

@@ -266,8 +266,10 @@ struct trc_reader;
 
 /*
  * Open a trace file (text, or gzip whatever its name: detected by the magic
- * bytes 0x1f 0x8b). opt may be NULL for the defaults. On failure *out is
- * NULL, err (if not NULL) is filled and the code is returned.
+ * bytes 0x1f 0x8b). path "-" reads standard input (named "<stdin>" in
+ * errors; read as it comes, so a pipe of any length is fine; not closed).
+ * opt may be NULL for the defaults. On failure *out is NULL, err (if not
+ * NULL) is filled and the code is returned.
  */
 int trc_reader_open(const char *path, const struct trc_reader_options *opt,
 		    struct trc_reader **out, struct trc_error *err);
