@@ -49,7 +49,7 @@ BENCH_BUILD ?= build-bench
 bench:
 	@./scripts/setup.sh --bench
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench ats_bench sweep_bench smmusim
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench ats_bench sweep_bench scale_bench smmusim
 	@./bench/run.sh $(BENCH_BUILD)
 	@mkdir -p $(BUILD)/bench
 	@cp $(BENCH_BUILD)/bench/results.json $(BUILD)/bench/results.json

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 ran=""
-for b in smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench ats_bench sweep_bench; do
+for b in smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench ats_bench sweep_bench scale_bench; do
   [ -x "$dir/$b" ] || continue
   echo "bench: running $b" >&2
   if ! "$dir/$b" >"$tmp/$b.json"; then
