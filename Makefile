@@ -11,9 +11,10 @@ all: build
 setup:
 	@./scripts/setup.sh
 
+# scripts/build.sh configures when needed and builds quietly: nothing at all
+# when the tree is up to date, a few lines otherwise, errors in full.
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@JOBS=$(JOBS) ./scripts/build.sh $(BUILD) RelWithDebInfo $(CMAKE_FLAGS)
 
 run: build
 	@./$(BUILD)/sim/smmusim replay traces/examples/default.trace
@@ -30,7 +31,7 @@ run: build
 # linux-source-6.12 can be installed (a failing selftest fails make test).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency|ats'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency|ats|embed'
 	@./scripts/selftest.sh $(BUILD) --gate > $(BUILD)/selftest.txt; rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "selftest: skipped (linux-source-6.12 not installable)"; \
 	  else head -1 $(BUILD)/selftest.txt; grep '^FAIL' $(BUILD)/selftest.txt || true; \
@@ -41,15 +42,15 @@ selftest: build
 	@./scripts/selftest.sh $(BUILD)
 
 asan: setup
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@JOBS=$(JOBS) ./scripts/build.sh $(ASAN_BUILD) Debug -DSMMUSIM_SANITIZE=ON $(CMAKE_FLAGS)
 
 # Benchmarks build in their own optimised tree and write $(BUILD)/bench/results.json.
 BENCH_BUILD ?= build-bench
 bench:
 	@./scripts/setup.sh --bench
-	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench ats_bench sweep_bench scale_bench smmusim
+	@JOBS=$(JOBS) ./scripts/build.sh $(BENCH_BUILD) Release -DSMMUSIM_BENCH=ON $(CMAKE_FLAGS) -- \
+	  smmuv3_bench sim_bench trace_bench shim_bench oracle_bench dmaapi_bench preload_bench \
+	  ats_bench sweep_bench scale_bench smmusim
 	@./bench/run.sh $(BENCH_BUILD)
 	@mkdir -p $(BUILD)/bench
 	@cp $(BENCH_BUILD)/bench/results.json $(BUILD)/bench/results.json
