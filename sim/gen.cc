@@ -48,17 +48,17 @@ int gen_dma(const std::vector<std::string> &args, std::ostream &out, std::ostrea
 	std::string file;
 	for (size_t i = 1; i < args.size(); i++) {
 		const std::string &a = args[i];
+		if (a != "-o" && a != "--dmas" && a != "--pages" && a != "--len" && a != "--write-every" &&
+		    a != "--seed")
+			return gen_error(err, "unknown option '" + a + "'");
 		if (i + 1 >= args.size())
-			return gen_error(err, a == "-o" || a.rfind("--", 0) == 0 ? a + " expects a value"
-										 : "unknown option '" + a + "'");
+			return gen_error(err, a + " expects a value");
 		const std::string &v = args[++i];
 		uint64_t n = 0;
 		if (a == "-o") {
 			file = v;
 			continue;
 		}
-		if (a != "--dmas" && a != "--pages" && a != "--len" && a != "--write-every" && a != "--seed")
-			return gen_error(err, "unknown option '" + a + "'");
 		if (!parse_u64(v, n))
 			return gen_error(err, a + " expects a number");
 		if (a == "--dmas")

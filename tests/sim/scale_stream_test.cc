@@ -1,10 +1,11 @@
 // scale_stream_test.cc - long traces through a pipe: `smmusim replay -`
 // reads standard input (the same report as from a file; the reader's
-// errors named <stdin>:LINE:COL; check and dump too), `smmusim gen` writes as it goes,
-// and the replay's peak RSS does not grow with the trace's length: 10^5 and
-// 10^6 bare-metal DMAs (`gen dma`), and 10^5 and 10^6 packets through the
-// host DMA API (`gen stream`, whose buffer names are bound again after each
-// unmap), each pair within a small bound. Labels: sim, scale.
+// errors named <stdin>:LINE:COL; check and dump too), `smmusim gen` writes
+// as it goes (`gen dma`'s options and output), and the replay's peak RSS
+// does not grow with the trace's length: 10^5 and 10^6 bare-metal DMAs
+// (`gen dma`), and 10^5 and 10^6 packets through the host DMA API (`gen
+// stream`, whose buffer names are bound again after each unmap), each pair
+// within a small bound. Labels: sim, scale.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -156,6 +157,47 @@ TEST(Stream, GenStreamNamesEachBufferSlotOnce)
 	EXPECT_EQ(r.status, 0) << r.err;
 	EXPECT_NE(json.find("\"maps\": 10"), std::string::npos);
 	unlink(t.c_str());
+}
+
+size_t Count(const std::string &s, const std::string &what)
+{
+	size_t n = 0;
+	for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1))
+		n++;
+	return n;
+}
+
+TEST(Stream, GenDmaWritesTheStreamItIsAskedFor)
+{
+	RunResult g = run(SMMUSIM_EXE, {"gen", "dma", "--dmas", "16", "--write-every", "4", "--pages", "2",
+					"--len", "128"});
+	ASSERT_EQ(g.status, 0) << g.err;
+	EXPECT_EQ(Count(g.out, "\ndma dev0 addr=0x4000"), 16u) << g.out;
+	EXPECT_EQ(Count(g.out, " len=128 dir=write\n"), 4u);
+	EXPECT_EQ(Count(g.out, " len=128 dir=read\n"), 12u);
+	EXPECT_NE(g.out.find("expect stat dma.ok == 16\n"), std::string::npos);
+	// deterministic: the same seed the same text, another seed other addresses
+	EXPECT_EQ(run(SMMUSIM_EXE, {"gen", "dma", "--dmas", "16", "--write-every", "4", "--pages", "2",
+				    "--len", "128"}).out,
+		  g.out);
+	EXPECT_NE(run(SMMUSIM_EXE, {"gen", "dma", "--dmas", "16", "--write-every", "4", "--pages", "2",
+				    "--len", "128", "--seed", "2"}).out,
+		  g.out);
+	// every DMA stays inside the two mapped pages and completes
+	std::string t = temp_path(".trace");
+	write_file(t, g.out);
+	std::string json;
+	RunResult r = replay_json(SMMUSIM_EXE, t, {}, &json);
+	EXPECT_EQ(r.status, 0) << r.err;
+	unlink(t.c_str());
+	for (const std::vector<std::string> &bad :
+	     {std::vector<std::string>{"gen", "dma"}, {"gen", "dma", "--dmas", "0"},
+	      {"gen", "dma", "--dmas", "4", "--pages", "0"}, {"gen", "dma", "--dmas", "4", "--len", "4097"},
+	      {"gen", "dma", "--dmas", "4", "--bogus", "1"}, {"gen", "dma", "--dmas"}}) {
+		RunResult b = run(SMMUSIM_EXE, bad);
+		EXPECT_EQ(b.status, 1) << bad.back();
+		EXPECT_NE(b.err.find("smmusim gen: error: "), std::string::npos) << b.err;
+	}
 }
 
 // Peak RSS under ASan measures its quarantine of freed blocks, not ours.
