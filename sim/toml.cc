@@ -301,10 +301,12 @@ private:
 			cur_ = c;
 			return true;
 		}
+		const char *as = c->kind == Node::Leaf         ? " as a value"
+				 : c->kind == Node::TableArray ? " as an array of tables"
+							       : " (a table is defined once)";
 		return fail_at(hl, hc,
 			       "[" + name + "]: '" + name + "' is already defined on line " +
-				       std::to_string(c->line) +
-				       (c->kind == Node::Leaf ? " as a value" : c->kind == Node::TableArray ? " as an array of tables" : " (a table is defined once)"));
+				       std::to_string(c->line) + as);
 	}
 
 	// key = value into table t; inside an inline table t is the inline

@@ -135,7 +135,8 @@ TEST(TomlReader, RefusalsNameLineAndColumn)
 	EXPECT_TRUE(StartsWith(Refusal("x = 1.\n"), "1:5: malformed number '1.': expected digits after '.'"));
 	EXPECT_TRUE(StartsWith(Refusal("x = -0x10\n"), "1:5: malformed number '-0x10': a hex"));
 	EXPECT_TRUE(StartsWith(Refusal("x = 0x\n"), "1:5: malformed number"));
-	EXPECT_TRUE(StartsWith(Refusal("x = 9223372036854775808\n"), "1:5: malformed number '9223372036854775808': out of the 64-bit range"));
+	EXPECT_TRUE(StartsWith(Refusal("x = 9223372036854775808\n"),
+			       "1:5: malformed number '9223372036854775808': out of the 64-bit range"));
 	// what a plan does not need, refused by name
 	EXPECT_TRUE(StartsWith(Refusal("x = \"\"\"a\"\"\"\n"), "1:5: multi-line strings"));
 	EXPECT_TRUE(StartsWith(Refusal("d = 1979-05-27\n"), "1:5: dates and times are not supported"));
