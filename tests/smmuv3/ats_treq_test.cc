@@ -151,3 +151,128 @@ TEST_F(Treq, SmmuDisabledIsUnsupportedRequest)
 }
 
 } // namespace
+
+namespace {
+
+// Split-stage ATS (STE.EATS=10, Config 111, IDR0.NS1ATS=0 with split_ats):
+// the Translation Request is answered with the stage-1 translation (the IPA)
+// and stage-1 permissions only; the function's Translated traffic carries
+// the IPA and stage 2 translates it; a page stage 2 does not map faults
+// there (F_TRANSLATION, S2=1). With ATSCHK=0 EATS=10 behaves as 00 (UR);
+// without split_ats (NS1ATS=1) the STE is ILLEGAL.
+struct SplitStage : ::testing::Test {
+	Rig r;
+	NestedSetup n;
+	void Init(bool split = true, bool atschk = true)
+	{
+		r.cfg.ats = true;
+		r.cfg.split_ats = split;
+		r.Init();
+		if (atschk) {
+			uint32_t cr0 = r.R32(SMMU_REG_CR0);
+			r.W32(SMMU_REG_CR0, cr0 | SMMU_CR0_ATSCHK);
+		}
+		n.Build(r, 12, 9);
+		// stage 1: VA 0x5000 -> IPA 0x4000_0000 (RW), VA 0x6000 -> IPA
+		// 0x4000_1000 (read-only at stage 1, RW at stage 2); stage 2 maps
+		// 0x4000_0000.. to PA 0x3000_0000 (the second page read-only at S2).
+		n.MapIpa(0x40000000, 0x30000000, 0x1000);
+		n.MapIpa(0x40001000, 0x30001000, 0x1000);
+		n.MapIpa(0x40002000, 0x30002000, 0x1000, SMMU_PT_S2AP_R);
+		smmu_pt s1 = r.NewPt(false, 12, 16);
+		smmu_pt_attr a;
+		smmu_pt_attr_default(&a, false);
+		a.ng = true;
+		ASSERT_EQ(smmu_pt_map(&s1, 0x5000, 0x40000000, 0x1000, 12, &a), SMMU_PT_OK);
+		ASSERT_EQ(smmu_pt_map(&s1, 0x7000, 0x40002000, 0x1000, 12, &a), SMMU_PT_OK);
+		a.ap = SMMU_PT_AP_RO;
+		ASSERT_EQ(smmu_pt_map(&s1, 0x6000, 0x40001000, 0x1000, 12, &a), SMMU_PT_OK);
+		uint64_t cd[8], ste[8];
+		smmu_build_cd(cd, s1.root, 3, 12, 48);
+		n.f.eats = 2;
+		n.Ste(ste, r.PutCd(cd));
+		r.SetSte(5, ste);
+	}
+	smmu_ats_result T(uint64_t addr)
+	{
+		smmu_ats_req q{};
+		q.sid = 5;
+		q.addr = addr;
+		smmu_ats_result out{};
+		EXPECT_EQ(smmu_ats_translate(r.s, &q, r.now, &out), SMMU_OK);
+		r.now = out.done + 1;
+		return out;
+	}
+	smmu_xlate_result Translated(uint64_t addr, bool write)
+	{
+		smmu_txn t{};
+		t.sid = 5;
+		t.addr = addr;
+		t.len = 64;
+		t.write = write;
+		smmu_xlate_result x{};
+		EXPECT_EQ(smmu_translated(r.s, &t, r.now, &x), SMMU_OK);
+		r.now = x.done + 1;
+		return x;
+	}
+};
+
+TEST_F(SplitStage, TreqAnswersWithTheIpaAndStage1Permissions)
+{
+	Init();
+	EXPECT_EQ((r.R32(SMMU_REG_IDR0) >> 11) & 1, 0u); // NS1ATS = 0
+	auto a = T(0x5040);
+	EXPECT_EQ(a.status, SMMU_ATS_OK);
+	EXPECT_EQ(a.pa, 0x40000000u); // the IPA, not the PA
+	EXPECT_TRUE(a.read && a.write);
+	auto ro = T(0x6000);
+	EXPECT_EQ(ro.pa, 0x40001000u);
+	EXPECT_TRUE(ro.read);
+	EXPECT_FALSE(ro.write); // stage 1 read-only
+	// stage 2 read-only does not limit the answer: stage 2 is checked on
+	// the Translated traffic
+	auto s2ro = T(0x7000);
+	EXPECT_EQ(s2ro.pa, 0x40002000u);
+	EXPECT_TRUE(s2ro.read && s2ro.write);
+	EXPECT_TRUE(r.DrainEvents().empty());
+}
+
+TEST_F(SplitStage, TranslatedTrafficGoesThroughStage2)
+{
+	Init();
+	auto x = Translated(0x40000040, true);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(x.pa, 0x30000040u);
+	EXPECT_NE(x.hit, SMMU_HIT_ATC);
+	// stage 2 read-only: a write is a stage-2 permission fault
+	auto w = Translated(0x40002000, true);
+	EXPECT_EQ(w.event, SMMU_EVT_F_PERMISSION);
+	// an IPA stage 2 does not map: F_TRANSLATION at stage 2
+	auto f = Translated(0x7f000000, false);
+	EXPECT_EQ(f.event, SMMU_EVT_F_TRANSLATION);
+	auto evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 2u);
+	EXPECT_EQ((evs[1][1] >> 39) & 1, 1u); // S2
+	// the IPA did not become an untranslated shortcut: VA 0x4000_0040 is not
+	// mapped by stage 1
+	auto u = r.X(5, 0x40000040);
+	EXPECT_EQ(u.event, SMMU_EVT_F_TRANSLATION);
+}
+
+TEST_F(SplitStage, AtschkOffBehavesAsEatsOff)
+{
+	Init(true, /*atschk=*/false);
+	auto a = T(0x5040);
+	EXPECT_EQ(a.status, SMMU_ATS_UR);
+	EXPECT_EQ(a.event, SMMU_EVT_F_BAD_ATS_TREQ);
+}
+
+TEST_F(SplitStage, WithoutSplitStageSupportTheSteIsIllegal)
+{
+	Init(/*split=*/false);
+	EXPECT_EQ((r.R32(SMMU_REG_IDR0) >> 11) & 1, 1u); // NS1ATS = 1
+	auto a = T(0x5040);
+	EXPECT_EQ(a.status, SMMU_ATS_CA); // C_BAD_STE: Completer Abort
+}
+
+} // namespace

@@ -218,6 +218,11 @@ static const struct param params[] = {
 		"implemented but off unless configured",
 		btm),
 	BOOLROW("ats", SRC_MMU700, "IDR0.ATS: PCIe ATS translation requests and CMD_ATC_INV", ats),
+	BOOLROW("split_ats", SRC_DESIGN,
+		"IDR0.NS1ATS=0: split-stage ATS (STE.EATS=10 with Config 111: Translation Requests "
+		"answered with the stage-1 IPA, Translated traffic translated by stage 2); off: "
+		"NS1ATS=1, EATS=10 is ILLEGAL",
+		split_ats),
 	BOOLROW("pri", SRC_MMU700, "IDR0.PRI: page request interface and PRI queue (needs ats)", pri),
 	BOOLROW("msi", SRC_DESIGN, "IDR0.MSI: MSIs for the queues, GERROR and CMD_SYNC", msi),
 	BOOLROW("sev", SRC_DESIGN, "IDR0.SEV: WFE wake-up event on queue updates and CMD_SYNC", sev),

@@ -104,7 +104,7 @@ void smmu_caps_from_config(const struct smmu_config *cfg, struct smmu_caps *c)
 	c->hyp = cfg->hyp && cfg->s1p && cfg->s2p;
 	c->cd2l = cfg->cd2l;
 	c->ats = cfg->ats;
-	c->ns1ats = true; /* split-stage ATS is not modelled */
+	c->ns1ats = !(cfg->split_ats && cfg->ats && cfg->s1p && cfg->s2p);
 	c->pri = cfg->pri && cfg->ats;
 	c->btm = cfg->btm;
 	c->msi = cfg->msi;

@@ -36,6 +36,8 @@ struct xl {
 	uint32_t reads;
 	bool treq; /* an ATS Translation Request (§3.9.1): faults record no event */
 	bool translated; /* an ATS Translated transaction checked (CR0.ATSCHK=1) */
+	bool split; /* a split-stage Translation Request: the stage-1 output (IPA) and
+		     * stage-1 permissions answer it */
 };
 
 static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
@@ -485,7 +487,7 @@ static inline int perm_check(const struct tlb_entry *e, const struct xl *x)
 	unsigned need = perm_need(x->write, x->priv, x->exec);
 	if (!(e->s1_perm & need))
 		return 1;
-	if (!(e->s2_perm & need))
+	if (!x->split && !(e->s2_perm & need))
 		return 2;
 	return 0;
 }
@@ -780,25 +782,33 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	x.exec = eff_exec(ctx->ste.instcfg, x.write, x.exec);
 	ste_attrs(res, &ctx->ste, x.priv, x.exec);
 
+	struct smmu_ctx s2only;
 	if (mode == XL_TRANSLATED) {
 		/* ATSCHK=1: allowed for full ATS (EATS 01, or 11 without DPT
 		 * checks) on a translating stream; forbidden for EATS 00, Config
-		 * bypass or abort (§5.2 EATS, F_TRANSL_FORBIDDEN). Split-stage (10)
-		 * would send the IPA through stage 2: not modelled, aborted. */
+		 * bypass or abort (§5.2 EATS, F_TRANSL_FORBIDDEN). Split-stage (10,
+		 * legal only with Config 111 and NS1ATS=0): the address is an IPA
+		 * the function got from a split-stage Translation Request, and
+		 * stage 2 translates it (as for an S2-only stream of that VMID). */
 		unsigned eats = s->caps.ats ? ctx->ste.eats : 0;
 		if (ctx->ste.config == SMMU_STE_CFG_BYPASS || ctx->kind == CTX_ABORT)
 			eats = 0;
 		if (eats == 1 || eats == 3) {
 			finish_ok(&x, txn->addr, SMMU_HIT_ATC);
-		} else if (eats == 2) {
-			res->outcome = SMMU_XLATE_ABORT;
-			res->hit = SMMU_HIT_NONE;
+			goto leave_tcu;
+		} else if (eats == 2 && ctx->s2) {
+			s2only = *ctx;
+			s2only.kind = CTX_S2;
+			s2only.asid = SMMU_ASID_NONE;
+			ctx = &s2only;
+			x.ctx = ctx;
+			res->asid = SMMU_ASID_NONE;
 		} else {
 			struct smmu_event ev;
 			ev_init(&x, &ev, SMMU_EVT_F_TRANSL_FORBIDDEN);
 			terminate(&x, &ev, true, true);
+			goto leave_tcu;
 		}
-		goto leave_tcu;
 	}
 	if (treq && ctx->kind != CTX_ABORT) {
 		/* STE.EATS (§5.2): 00 (or Config 100, or no ATS) gives UR with
@@ -811,9 +821,19 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			goto leave_tcu;
 		}
 		if (eats == 2) {
-			res->outcome = SMMU_XLATE_ABORT;
-			res->hit = SMMU_HIT_NONE;
-			goto leave_tcu;
+			/* Split-stage (Config 111, NS1ATS=0; behaves as 00 with
+			 * ATSCHK=0): answered with the stage-1 translation. A
+			 * stream whose stage 1 is bypassed (S1DSS) answers with
+			 * its input address, all permissions. */
+			if (!(s->r.cr0 & SMMU_CR0_ATSCHK)) {
+				bad_treq(&x);
+				goto leave_tcu;
+			}
+			if (ctx->kind == CTX_S2) {
+				finish_ok(&x, txn->addr, SMMU_HIT_BYPASS);
+				goto leave_tcu;
+			}
+			x.split = true;
 		}
 	}
 	if (ctx->kind == CTX_ABORT) {
@@ -1057,9 +1077,13 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		hit_perm_fault(&x, ctx, e, denied, ia_tag);
 		goto leave_tcu;
 	}
-	finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
+	if (x.split)
+		finish_ok(&x, e->ipa | (ia_tag & ((1ull << e->shift) - 1)), hit);
+	else
+		finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
 	entry_result(res, e);
-	fast_fill(b, txn, ue, ce);
+	if (mode != XL_TRANSLATED) /* a split-stage IPA is not an untranslated address */
+		fast_fill(b, txn, ue, ce);
 
 leave_tcu:
 	if (in_tcu) {

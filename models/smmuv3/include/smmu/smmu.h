@@ -101,6 +101,7 @@ struct smmu_config {
 	uint8_t cmdqs, eventqs, priqs; /* log2 of max entries, <= 19 */
 	bool st_level2, cd2l;
 	bool ril, btm, ats, pri, msi, sev, hyp, coherent;
+	bool split_ats;            /* IDR0.NS1ATS = 0: split-stage ATS (STE.EATS = 10) */
 	bool attr_types_ovr, attr_perms_ovr; /* IDR1: STE MTCFG/MemAttr/SHCFG/ALLOCCFG; PRIVCFG/INSTCFG */
 	bool wc_s2tt;      /* walk cache keeps stage-2 translations of nested stage-1 table IPAs */
 	uint8_t ttf;               /* 2 = AArch64 only, 3 = both */
@@ -395,16 +396,20 @@ void smmu_set_origin(struct smmu *s, uint32_t origin);
  * grants (R = W = 0 when the translation faults: no event is recorded);
  * SMMU_ATS_UR with F_BAD_ATS_TREQ recorded when SMMUEN=0 or the effective
  * STE.EATS is 00 (EATS=00, Config bypass, no IDR0.ATS); SMMU_ATS_CA with no
- * event for an invalid STE, Config abort, configuration errors, and
- * split-stage EATS=10 (not modelled). Results may be cached in the SMMU's
- * TLBs as for any translation.
+ * event for an invalid STE, Config abort and configuration errors.
+ * Split-stage (EATS=10, Config 111, only with split_ats: IDR0.NS1ATS=0;
+ * as EATS=00 while CR0.ATSCHK=0): answered with the stage-1 translation -
+ * `pa` is the IPA - and stage-1 permissions. Results may be cached in the
+ * SMMU's TLBs as for any translation.
  */
 /*
  * An ATS Translated transaction (the address is the PA a function's ATC
  * gave): with CR0.ATSCHK=0 it passes unchecked; with ATSCHK=1 it passes
  * only for a stream whose STE allows full ATS (EATS 01/11, translating
  * Config), else F_TRANSL_FORBIDDEN (also with SMMUEN=0); an invalid STE
- * aborts it without an event. hit = SMMU_HIT_ATC when it passes.
+ * aborts it without an event. hit = SMMU_HIT_ATC when it passes. With
+ * split-stage EATS=10 the address is an IPA and stage 2 translates it (TLBs,
+ * walk, stage-2 faults as for an S2-only stream of the STE's VMID).
  */
 int smmu_translated(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		    struct smmu_xlate_result *res);
