@@ -116,3 +116,18 @@ TEST(SimKernel, IoctlTimeAdvancesTheReplay)
 }
 
 } // namespace
+
+// The kernel's teardown (closing what the trace left open, releasing the
+// devices) runs after the last kernel call, not at time 0: its CMD_SYNCs
+// were once polled from before the SMMU's own time and timed out after 1 s
+// of polling in a run longer than that.
+TEST(SimKernel, TeardownAfterALongRunWaitsForNothing)
+{
+	std::string t = temp_path(".trace");
+	RunResult g = run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "2100", "--gap", "500us", "-o", t});
+	ASSERT_EQ(g.status, 0) << g.err;
+	RunResult r = run(SMMUSIM_EXE, {"replay", t, "--quiet"});
+	unlink(t.c_str());
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.err.find("timeout"), std::string::npos) << r.err;
+}

@@ -186,7 +186,7 @@ TEST(SmmuParams, TableNamesEveryField)
 	std::set<std::string> want = {
 		"minor_rev", "s1p", "s2p", "vmid_bits", "asid_bits", "gran4k", "gran16k",
 		"gran64k", "oas", "sidsize", "ssidsize", "cmdqs", "eventqs", "priqs", "st_level2",
-		"cd2l", "ril", "btm", "ats", "pri", "msi", "sev", "hyp", "coherent", "ttf",
+		"cd2l", "ril", "btm", "ats", "split_ats", "pri", "msi", "sev", "hyp", "coherent", "ttf",
 		"stall_model", "term_model", "stt", "iidr", "tbus", "seed", "host.fastpath", "httu",
 		"stall_max", "stall_timeout", "attr_types_ovr", "attr_perms_ovr", "wc_s2tt",
 		"debug.skip_tbu_inv",

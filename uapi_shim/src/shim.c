@@ -447,17 +447,19 @@ void shim_destroy(struct shim *s)
 {
 	if (!s)
 		return;
+	/* Teardown happens after everything else: at the latest kernel time,
+	 * so its commands are not issued "before" what the SMMUs already did
+	 * (a CMD_SYNC polled from an earlier time would wait for them). */
 	struct kcall k;
-	kcall_begin(&k, &s->env, 0);
-	/* Close every fd of every process, in process then fd order; objects
-	 * die as closes let them (a context outlives its fd while a bound device
-	 * or an event-queue fd holds it). */
 	for (uint32_t i = 0; i < s->nprocs; i++) {
 		struct shim_proc *p = s->procs[i];
 		for (int fd = 0; fd < p->nfds; fd++)
-			if (p->fds[fd])
-				shim_close(s, p->name, fd, 0, NULL);
+			if (p->fds[fd]) {
+				struct shim_call c = {.size = sizeof(c)};
+				shim_close(s, p->name, fd, s->last_ns, &c);
+			}
 	}
+	kcall_begin(&k, &s->env, s->last_ns);
 	for (uint32_t i = 0; i < s->ndevs; i++) {
 		struct shim_dev *d = s->devs[i];
 		if (d->master)
@@ -1192,6 +1194,8 @@ int shim_copy_struct_from_user(struct shim *s, struct shim_proc *p, void *dst, s
 static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_t ret,
                         struct shim_call *out)
 {
+	if (k->t > s->last_ns)
+		s->last_ns = k->t;
 	if (out && out->size >= sizeof(*out)) {
 		out->request = req;
 		out->start_ns = k->start;

@@ -418,6 +418,7 @@ struct shim {
 	struct shim_host_ops ops;
 	void *host;
 	struct kenv env;
+	uint64_t last_ns; /* the latest end of a kernel call (teardown runs from there) */
 	bool booted;
 	uint32_t nsmmus;
 	struct arm_smmu_device *smmus[SHIM_MAX_SMMUS];
