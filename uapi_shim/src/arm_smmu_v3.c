@@ -667,7 +667,7 @@ void arm_smmu_set_vevent_handler(struct arm_smmu_device *smmu, arm_smmu_vevent_f
 }
 
 /* arm_smmu_handle_event: true if consumed (forwarded to a vIOMMU). */
-static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4], struct kcall *c)
+static bool handle_event(struct arm_smmu_device *smmu, const uint64_t *evt, struct kcall *c)
 {
 	unsigned id = (unsigned)(evt[0] & EVT_0_ID);
 	switch (id) {
@@ -725,38 +725,45 @@ static bool handle_event(struct arm_smmu_device *smmu, const uint64_t evt[4], st
 	return true;
 }
 
-/* arm_smmu_evtq_thread */
-static void evtq_drain(struct arm_smmu_device *smmu, struct kcall *c)
+/* One event record: handled (forwarded, or taken by IOPF), else logged. */
+static void evtq_one(struct arm_smmu_device *smmu, const uint64_t *evt, struct kcall *c)
 {
-	struct arm_smmu_queue *q = &smmu->evtq;
+	if (!handle_event(smmu, evt, c))
+		klog(smmu->env, 2, "arm-smmu-v3.%u: event 0x%02x received (sid 0x%x)", smmu->index,
+		     (unsigned)(evt[0] & 0xff), (unsigned)(evt[0] >> 32));
+}
+
+/* The queue threads (arm_smmu_evtq_thread, arm_smmu_priq_thread): read PROD,
+ * report an overflow, hand every record from CONS to PROD to `one` and move
+ * CONS past it, until PROD stops moving; then queue_sync_cons_ovf (we
+ * believe we are up to speed). */
+static void queue_drain(struct arm_smmu_device *smmu, struct arm_smmu_queue *q, uint32_t prod_reg,
+                        uint32_t cons_reg, unsigned dwords, const char *lost,
+                        void (*one)(struct arm_smmu_device *, const uint64_t *, struct kcall *),
+                        struct kcall *c)
+{
 	uint32_t qmask = (2u << q->shift) - 1, imask = (1u << q->shift) - 1;
 	for (unsigned rounds = 0; rounds < 4; rounds++) {
-		uint32_t prod = arm_smmu_read32(smmu, SMMU_REG_EVENTQ_PROD, c);
+		uint32_t prod = arm_smmu_read32(smmu, prod_reg, c);
 		bool overflow = ((prod ^ q->cons) & SMMU_Q_OVFLG) != 0;
 		q->prod = prod;
 		if (overflow)
-			klog(smmu->env, 0, "arm-smmu-v3.%u: EVTQ overflow detected -- events lost",
-			     smmu->index);
+			klog(smmu->env, 0, "arm-smmu-v3.%u: %s", smmu->index, lost);
 		if ((prod & qmask) == (q->cons & qmask))
 			break;
 		while ((q->prod & qmask) != (q->cons & qmask)) {
-			uint64_t evt[4];
-			uint64_t slot = q->base + 32ull * (q->cons & imask);
-			for (int i = 0; i < 4; i++)
-				kmem_read64(smmu->env, slot + 8ull * i, &evt[i]);
+			uint64_t rec[4];
+			uint64_t slot = q->base + 8ull * dwords * (q->cons & imask);
+			for (unsigned i = 0; i < dwords; i++)
+				kmem_read64(smmu->env, slot + 8ull * i, &rec[i]);
 			ktime_charge(c, smmu->env->t.evt_handle);
-			if (!handle_event(smmu, evt, c))
-				klog(smmu->env, 2,
-				     "arm-smmu-v3.%u: event 0x%02x received (sid 0x%x)",
-				     smmu->index, (unsigned)(evt[0] & 0xff),
-				     (unsigned)(evt[0] >> 32));
+			one(smmu, rec, c);
 			q->cons = (q->cons & SMMU_Q_OVFLG) | ((q->cons + 1) & qmask);
-			arm_smmu_write32(smmu, SMMU_REG_EVENTQ_CONS, q->cons, c);
+			arm_smmu_write32(smmu, cons_reg, q->cons, c);
 		}
 	}
-	/* queue_sync_cons_ovf: we believe we are up to speed */
 	q->cons = (q->cons & ~SMMU_Q_OVFLG) | (q->prod & SMMU_Q_OVFLG);
-	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_CONS, q->cons, c);
+	arm_smmu_write32(smmu, cons_reg, q->cons, c);
 }
 
 void arm_smmu_set_iopf_handler(struct arm_smmu_device *smmu, arm_smmu_iopf_fn fn, void *ctx)
@@ -792,7 +799,7 @@ void arm_smmu_page_response(struct arm_smmu_master *m, const struct arm_smmu_iop
 }
 
 /* arm_smmu_handle_ppr */
-static void handle_ppr(struct arm_smmu_device *smmu, const uint64_t evt[2], struct kcall *c)
+static void handle_ppr(struct arm_smmu_device *smmu, const uint64_t *evt, struct kcall *c)
 {
 	uint32_t sid = (uint32_t)evt[0];
 	bool ssv = evt[0] >> 63, last = (evt[0] >> 62) & 1;
@@ -833,42 +840,15 @@ static void handle_ppr(struct arm_smmu_device *smmu, const uint64_t evt[2], stru
 	}
 }
 
-/* arm_smmu_priq_thread */
-static void priq_drain(struct arm_smmu_device *smmu, struct kcall *c)
-{
-	struct arm_smmu_queue *q = &smmu->priq;
-	uint32_t qmask = (2u << q->shift) - 1, imask = (1u << q->shift) - 1;
-	for (unsigned rounds = 0; rounds < 4; rounds++) {
-		uint32_t prod = arm_smmu_read32(smmu, SMMU_REG_PRIQ_PROD, c);
-		bool overflow = ((prod ^ q->cons) & SMMU_Q_OVFLG) != 0;
-		q->prod = prod;
-		if (overflow)
-			klog(smmu->env, 0, "arm-smmu-v3.%u: PRIQ overflow detected -- requests lost",
-			     smmu->index);
-		if ((prod & qmask) == (q->cons & qmask))
-			break;
-		while ((q->prod & qmask) != (q->cons & qmask)) {
-			uint64_t evt[2];
-			uint64_t slot = q->base + 16ull * (q->cons & imask);
-			kmem_read64(smmu->env, slot, &evt[0]);
-			kmem_read64(smmu->env, slot + 8, &evt[1]);
-			ktime_charge(c, smmu->env->t.evt_handle);
-			handle_ppr(smmu, evt, c);
-			q->cons = (q->cons & SMMU_Q_OVFLG) | ((q->cons + 1) & qmask);
-			arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, q->cons, c);
-		}
-	}
-	q->cons = (q->cons & ~SMMU_Q_OVFLG) | (q->prod & SMMU_Q_OVFLG);
-	arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, q->cons, c);
-}
-
 void arm_smmu_handle_irq(struct arm_smmu_device *smmu, unsigned line, struct kcall *c)
 {
 	ktime_charge(c, smmu->env->t.irq_entry);
 	if (line == SMMU_IRQ_EVENTQ)
-		evtq_drain(smmu, c);
+		queue_drain(smmu, &smmu->evtq, SMMU_REG_EVENTQ_PROD, SMMU_REG_EVENTQ_CONS, 4,
+		            "EVTQ overflow detected -- events lost", evtq_one, c);
 	else if (line == SMMU_IRQ_PRIQ && (smmu->features & ARM_SMMU_FEAT_PRI))
-		priq_drain(smmu, c);
+		queue_drain(smmu, &smmu->priq, SMMU_REG_PRIQ_PROD, SMMU_REG_PRIQ_CONS, 2,
+		            "PRIQ overflow detected -- requests lost", handle_ppr, c);
 	else if (line == SMMU_IRQ_GERROR)
 		arm_smmu_gerror_handle(smmu, c);
 }

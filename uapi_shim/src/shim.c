@@ -1382,16 +1382,24 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 	return rc;
 }
 
+/* read(2) and write(2): the call begun, and the fd's process and file. */
+static struct shim_file *rw_begin(struct shim *s, const char *proc, int fd, uint64_t now_ns,
+                                  struct kcall *k, struct shim_proc **pp)
+{
+	kcall_begin(k, &s->env, now_ns);
+	ktime_charge(k, s->env.t.syscall);
+	*pp = shim_proc_get(s, proc);
+	return *pp ? shim_fd_get(*pp, fd) : NULL;
+}
+
 int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, uint64_t len,
                   uint64_t now_ns, struct shim_call *call)
 {
 	if (!s)
 		return -EINVAL;
 	struct kcall k;
-	kcall_begin(&k, &s->env, now_ns);
-	ktime_charge(&k, s->env.t.syscall);
-	struct shim_proc *p = shim_proc_get(s, proc);
-	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	struct shim_proc *p;
+	struct shim_file *f = rw_begin(s, proc, fd, now_ns, &k, &p);
 	int64_t rc;
 	if (!f)
 		rc = -EBADF;
@@ -1411,10 +1419,8 @@ int64_t shim_write(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, 
 	if (!s)
 		return -EINVAL;
 	struct kcall k;
-	kcall_begin(&k, &s->env, now_ns);
-	ktime_charge(&k, s->env.t.syscall);
-	struct shim_proc *p = shim_proc_get(s, proc);
-	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	struct shim_proc *p;
+	struct shim_file *f = rw_begin(s, proc, fd, now_ns, &k, &p);
 	int64_t rc;
 	if (!f)
 		rc = -EBADF;
