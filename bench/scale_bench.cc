@@ -4,7 +4,11 @@
 //                               by the same at 10^5 (flat: 1.0);
 //   sim.replay.ns_per_dma_1e5, sim.replay.ns_per_dma_1e8  the two costs;
 //   sim.replay.startup_ms       a run with the set-up and no DMA (subtracted
-//                               from both before dividing).
+//                               from both before dividing);
+//   sim.replay.scaling_smmus_1_64x1024  wall time per DMA over 64 SMMUs with
+//                               1024 devices each (DMAs spread at random)
+//                               divided by the same on one SMMU with one
+//                               device, 10^6 DMAs each, start-ups subtracted.
 // Each run is `smmusim replay FIFO --quiet` as its own process, the trace
 // written into the FIFO by this program as the replay reads it (the
 // hit-dominated bare-metal stream of sim_bench: one stage-1 stream over four
@@ -45,8 +49,36 @@ std::string header()
 	return bm.text();
 }
 
-// Writes the header and n DMA records into fd.
-void writer(int fd, const std::string &head, uint64_t n)
+// `smmus` SMMUs (8 TBUs each) with `devs` devices each (SIDs 0..devs-1),
+// every stream the same stage-1 context of its SMMU over the four pages.
+std::string wide_header(unsigned smmus, unsigned devs)
+{
+	std::string h = "smmutrace 1\n";
+	for (unsigned k = 0; k < smmus; k++)
+		h += "smmu smmu" + std::to_string(k) + " tbus=8\n";
+	for (unsigned k = 0; k < smmus; k++)
+		for (unsigned j = 0; j < devs; j++)
+			h += "device d" + std::to_string(k) + "_" + std::to_string(j) + " smmu=smmu" +
+			     std::to_string(k) + " sid=" + std::to_string(j) + "\n";
+	unsigned log2 = 0;
+	while ((1u << log2) < devs)
+		log2++;
+	for (unsigned k = 0; k < smmus; k++) {
+		smmusim::BareMetalTrace bm("smmu" + std::to_string(k), 0x10000000ull + k * 0x400000ull);
+		bm.enable(log2 < 1 ? 1 : log2);
+		smmu_pt pt = bm.s1_stream(0, 1);
+		bm.map_s1(pt, kVa, kPa, kPages << 12);
+		for (unsigned j = 1; j < devs; j++)
+			for (int w = 0; w < 8; w++)
+				bm.write64(bm.strtab() + 64ull * j + 8 * w, bm.read64(bm.strtab() + 8 * w));
+		h += bm.text();
+	}
+	return h + "wait 1us\n";
+}
+
+// Writes the header and n DMA records into fd: device d0 (smmus == 0), or
+// one of smmus x devs devices at random.
+void writer(int fd, const std::string &head, uint64_t n, unsigned smmus, unsigned devs)
 {
 	std::string buf = head;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -54,8 +86,17 @@ void writer(int fd, const std::string &head, uint64_t n)
 	for (uint64_t k = 0; k < n; k++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		uint64_t addr = kVa + (((x >> 61) % kPages) << 12) + ((x >> 32) & 0xfc0);
-		int len = snprintf(line, sizeof(line), "dma d0 addr=0x%" PRIx64 " len=64 dir=%s\n", addr,
-				   k % 8 == 7 ? "write" : "read");
+		int len;
+		if (smmus == 0) {
+			len = snprintf(line, sizeof(line), "dma d0 addr=0x%" PRIx64 " len=64 dir=%s\n",
+				       addr, k % 8 == 7 ? "write" : "read");
+		} else {
+			uint64_t d = (x >> 8) % ((uint64_t)smmus * devs);
+			len = snprintf(line, sizeof(line),
+				       "dma d%u_%u addr=0x%" PRIx64 " len=64 dir=%s\n",
+				       (unsigned)(d / devs), (unsigned)(d % devs), addr,
+				       k % 8 == 7 ? "write" : "read");
+		}
 		buf.append(line, (size_t)len);
 		if (buf.size() > (1u << 20)) {
 			if (write(fd, buf.data(), buf.size()) != (ssize_t)buf.size())
@@ -69,7 +110,8 @@ void writer(int fd, const std::string &head, uint64_t n)
 }
 
 // Seconds of one replay of n DMAs through a FIFO; < 0 on failure.
-double run(const std::string &fifo, const std::string &head, uint64_t n)
+double run(const std::string &fifo, const std::string &head, uint64_t n, unsigned smmus = 0,
+	   unsigned devs = 0)
 {
 	auto t0 = std::chrono::steady_clock::now();
 	pid_t pid = fork();
@@ -82,7 +124,7 @@ double run(const std::string &fifo, const std::string &head, uint64_t n)
 	int fd = open(fifo.c_str(), O_WRONLY); // blocks until the replay opens it
 	if (fd < 0)
 		return -1;
-	std::thread w(writer, fd, std::cref(head), n);
+	std::thread w(writer, fd, std::cref(head), n, smmus, devs);
 	int status = 0;
 	waitpid(pid, &status, 0);
 	w.join();
@@ -95,11 +137,12 @@ double run(const std::string &fifo, const std::string &head, uint64_t n)
 	return s;
 }
 
-double best(const std::string &fifo, const std::string &head, uint64_t n, int reps)
+double best(const std::string &fifo, const std::string &head, uint64_t n, int reps,
+	    unsigned smmus = 0, unsigned devs = 0)
 {
 	double b = 1e300;
 	for (int i = 0; i < reps; i++) {
-		double s = run(fifo, head, n);
+		double s = run(fifo, head, n, smmus, devs);
 		if (s < 0)
 			return -1;
 		if (s < b)
@@ -130,12 +173,22 @@ int main(int argc, char **argv)
 	double t0 = best(fifo, head, 0, 5);
 	double ts = best(fifo, head, shortn, 5);
 	double tl = best(fifo, head, longn, 1);
+	// Width: 10^6 DMAs on 1 SMMU x 1 device and on 64 SMMUs x 1024 devices
+	// (each with its own start-up subtracted).
+	const uint64_t widen = 1000000ull;
+	std::string h1 = wide_header(1, 1), h64 = wide_header(64, 1024);
+	double w1_0 = best(fifo, h1, 0, 3, 1, 1), w1 = best(fifo, h1, widen, 3, 1, 1);
+	double w64_0 = best(fifo, h64, 0, 2, 64, 1024), w64 = best(fifo, h64, widen, 2, 64, 1024);
 	unlink(fifo.c_str());
-	if (t0 < 0 || ts < 0 || tl < 0)
+	if (t0 < 0 || ts < 0 || tl < 0 || w1_0 < 0 || w1 < 0 || w64_0 < 0 || w64 < 0)
 		return 1;
 	double ns_s = (ts - t0) / (double)shortn * 1e9, ns_l = (tl - t0) / (double)longn * 1e9;
+	double ns_w1 = (w1 - w1_0) / (double)widen * 1e9, ns_w64 = (w64 - w64_0) / (double)widen * 1e9;
 	printf("{\n  \"sim.replay.scaling_1e5_1e8\": %.3f,\n  \"sim.replay.ns_per_dma_1e5\": %.1f,\n"
-	       "  \"sim.replay.ns_per_dma_1e8\": %.1f,\n  \"sim.replay.startup_ms\": %.2f\n}\n",
-	       ns_l / ns_s, ns_s, ns_l, t0 * 1e3);
+	       "  \"sim.replay.ns_per_dma_1e8\": %.1f,\n  \"sim.replay.startup_ms\": %.2f,\n"
+	       "  \"sim.replay.scaling_smmus_1_64x1024\": %.3f,\n"
+	       "  \"sim.replay.ns_per_dma_1x1\": %.1f,\n  \"sim.replay.ns_per_dma_64x1024\": %.1f,\n"
+	       "  \"sim.replay.startup_64x1024_ms\": %.1f\n}\n",
+	       ns_l / ns_s, ns_s, ns_l, t0 * 1e3, ns_w64 / ns_w1, ns_w1, ns_w64, w64_0 * 1e3);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -84,6 +85,9 @@ using VarMap = std::unordered_map<std::string, uint64_t>;
 class Decoder {
 public:
 	Decoder(const PlatformSpec &spec, std::string file);
+	// device_ids_ holds views of devices_: not copyable.
+	Decoder(const Decoder &) = delete;
+	Decoder &operator=(const Decoder &) = delete;
 	const std::string &file() const { return file_; }
 
 	enum Result { kDecoded, kGeneral, kFailed };
@@ -99,6 +103,8 @@ public:
 private:
 	std::string file_;
 	std::vector<std::string> devices_;
+	// name -> index, keyed by views of devices_ (filled once, never resized after)
+	std::unordered_map<std::string_view, int> device_ids_;
 	std::unordered_map<std::string, uint8_t> events_;
 	int last_dev_ = -1;
 };
