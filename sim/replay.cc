@@ -1400,7 +1400,7 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		size_t count = 0;
 		if (v) {
 			for (const auto &r : *v)
-				if (!sv || (r.ssv && r.ssid == ssid) || !r.ssv) {
+				if (!sv || !r.ssv || r.ssid == ssid) {
 					got = &r;
 					count++;
 				}

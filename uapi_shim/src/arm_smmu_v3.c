@@ -297,6 +297,19 @@ static unsigned ilog2_u32(uint32_t v)
 }
 
 /* arm_smmu_device_reset */
+/* An event or PRI queue: base, empty pointers, then its CR0 enable bit. */
+static int queue_enable(struct arm_smmu_device *smmu, struct arm_smmu_queue *q, uint32_t base_reg,
+                        uint32_t prod_reg, uint32_t cons_reg, uint32_t en, uint32_t *enables,
+                        struct kcall *c)
+{
+	arm_smmu_write64(smmu, base_reg, Q_BASE_RWA | q->base | q->shift, c);
+	arm_smmu_write32(smmu, prod_reg, 0, c);
+	arm_smmu_write32(smmu, cons_reg, 0, c);
+	q->prod = q->cons = 0;
+	*enables |= en;
+	return write_reg_sync(smmu, *enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
+}
+
 static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 {
 	uint64_t cmd[2];
@@ -348,26 +361,13 @@ static int device_reset(struct arm_smmu_device *smmu, struct kcall *c)
 	smmu_cmd_tlbi_nsnh_all(cmd);
 	arm_smmu_cmdq_issue_cmd(smmu, cmd, true, c);
 
-	arm_smmu_write64(smmu, SMMU_REG_EVENTQ_BASE,
-	                 Q_BASE_RWA | smmu->evtq.base | smmu->evtq.shift, c);
-	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_PROD, 0, c);
-	arm_smmu_write32(smmu, SMMU_REG_EVENTQ_CONS, 0, c);
-	smmu->evtq.prod = smmu->evtq.cons = 0;
-	enables |= SMMU_CR0_EVENTQEN;
-	rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
+	rc = queue_enable(smmu, &smmu->evtq, SMMU_REG_EVENTQ_BASE, SMMU_REG_EVENTQ_PROD,
+	                  SMMU_REG_EVENTQ_CONS, SMMU_CR0_EVENTQEN, &enables, c);
+	if (!rc && (smmu->features & ARM_SMMU_FEAT_PRI))
+		rc = queue_enable(smmu, &smmu->priq, SMMU_REG_PRIQ_BASE, SMMU_REG_PRIQ_PROD,
+		                  SMMU_REG_PRIQ_CONS, SMMU_CR0_PRIQEN, &enables, c);
 	if (rc)
 		return rc;
-	if (smmu->features & ARM_SMMU_FEAT_PRI) {
-		arm_smmu_write64(smmu, SMMU_REG_PRIQ_BASE,
-		                 Q_BASE_RWA | smmu->priq.base | smmu->priq.shift, c);
-		arm_smmu_write32(smmu, SMMU_REG_PRIQ_PROD, 0, c);
-		arm_smmu_write32(smmu, SMMU_REG_PRIQ_CONS, 0, c);
-		smmu->priq.prod = smmu->priq.cons = 0;
-		enables |= SMMU_CR0_PRIQEN;
-		rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);
-		if (rc)
-			return rc;
-	}
 	if (smmu->features & ARM_SMMU_FEAT_ATS) {
 		enables |= SMMU_CR0_ATSCHK;
 		rc = write_reg_sync(smmu, enables, SMMU_REG_CR0, SMMU_REG_CR0ACK, c);

@@ -32,10 +32,6 @@
 #define PGFAULT_SIZE 40u
 #define PGRESP_SIZE 8u
 
-struct iopf_rec {
-	struct arm_smmu_iopf f;
-};
-
 struct iopf_group {
 	struct iopf_group *next;
 	struct ifd_device *idev;
@@ -126,7 +122,6 @@ int iommufd_iopf_report(void *ctx, struct arm_smmu_master *m, const struct arm_s
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = g;
-	q->delivered++;
 	return 0;
 }
 
@@ -144,15 +139,9 @@ void iommufd_fault_auto_response(struct ifd_fault *q, struct ifd_device *idev, s
 			}
 			*pp = g->next;
 			group_respond(g, 1, c);
-			q->auto_responses++;
 			group_free(g);
 		}
 	}
-}
-
-void iommufd_fault_destroy(struct ifd_fault *q, struct kcall *c)
-{
-	iommufd_fault_auto_response(q, NULL, c);
 }
 
 /* A device leaves the fault-capable HWPT h (detach, replace). */
@@ -245,7 +234,6 @@ int64_t fault_write(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint
 		struct iopf_group *g = *pp;
 		*pp = g->next;
 		group_respond(g, r[1], c);
-		q->responses++;
 		group_free(g);
 		done += PGRESP_SIZE;
 	}

@@ -272,7 +272,7 @@ static void obj_destroy(struct ifd_obj *o, struct kcall *c)
 		free(((struct ifd_device *)o)->pas);
 		break;
 	case IFD_FAULT:
-		iommufd_fault_destroy((struct ifd_fault *)o, c);
+		iommufd_fault_auto_response((struct ifd_fault *)o, NULL, c);
 		break;
 	case IFD_ANY:
 		break;

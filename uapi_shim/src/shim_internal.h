@@ -335,7 +335,6 @@ struct ifd_fault {
 	struct ifd_obj obj;
 	struct iopf_group *deliver;  /* groups not yet read, oldest first */
 	struct iopf_group *response; /* groups read, waiting for a response */
-	uint64_t delivered, responses, auto_responses;
 };
 
 struct ictx {
@@ -383,8 +382,8 @@ void veventq_file_release(struct ifd_obj *o, struct kcall *c);
 /* io_pgfault.c */
 int iommufd_iopf_report(void *ctx, struct arm_smmu_master *m, const struct arm_smmu_iopf *f,
                         struct kcall *c);
+/* Pending groups of idev (NULL: every one) answered INVALID (detach, destroy). */
 void iommufd_fault_auto_response(struct ifd_fault *q, struct ifd_device *idev, struct kcall *c);
-void iommufd_fault_destroy(struct ifd_fault *q, struct kcall *c);
 void iommufd_fault_detach_dev(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall *c);
 int64_t fault_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint64_t buf,
                    uint64_t len);

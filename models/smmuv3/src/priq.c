@@ -41,20 +41,10 @@ void smmu_pri_resp_cmd(struct smmu *s, uint32_t sid, bool ssv, uint32_t ssid, ui
  * STE cannot be read or is not valid. */
 static int ste_ppar(struct smmu *s, uint32_t sid)
 {
-	struct smmu_strtab_cfg tab;
-	smmu_strtab_cfg(s, &tab);
-	if (tab.log2size < 32 && sid >= (1ull << tab.log2size))
+	uint64_t ste_pa, l1_pa;
+	unsigned reads;
+	if (smmu_ste_locate(s, sid, &ste_pa, &l1_pa, &reads))
 		return -1;
-	uint64_t ste_pa;
-	if (tab.two_level) {
-		uint64_t l1;
-		if (smmu_mem_read(s, tab.base + (uint64_t)(sid >> tab.split) * 8, &l1, 8))
-			return -1;
-		if (!smmu_l1std_decode(l1, &tab, sid, &ste_pa))
-			return -1;
-	} else {
-		ste_pa = tab.base + (uint64_t)sid * 64;
-	}
 	uint64_t raw[8];
 	if (smmu_mem_read(s, ste_pa, raw, 64))
 		return -1;

@@ -376,9 +376,14 @@ void smmu_irq_signal(struct smmu *s, enum smmu_irq line, uint64_t now);
 
 /* evtq.c: offer an event to the queue; returns true if written. */
 bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now);
-/* xlate.c: the effective stream table configuration (STRTAB_BASE[_CFG]). */
+/* xlate.c: the effective stream table configuration (STRTAB_BASE[_CFG]), and
+ * where sid's STE is: 0 and *ste_pa; SMMU_EVT_C_BAD_STREAMID (out of range, or
+ * an invalid L1 descriptor); SMMU_EVT_F_STE_FETCH (the L1 descriptor read at
+ * *l1_pa aborted). *reads: descriptor reads made (0 or 1). No event raised. */
 struct smmu_strtab_cfg;
 void smmu_strtab_cfg(const struct smmu *s, struct smmu_strtab_cfg *tab);
+int smmu_ste_locate(struct smmu *s, uint32_t sid, uint64_t *ste_pa, uint64_t *l1_pa,
+		    unsigned *reads);
 /* priq.c: CMD_PRI_RESP (resp: the command's 2-bit code, not 11). */
 void smmu_pri_resp_cmd(struct smmu *s, uint32_t sid, bool ssv, uint32_t ssid, uint16_t prgi,
 		       unsigned resp, uint64_t cycle);

@@ -282,39 +282,49 @@ static int cfg_read(struct xl *x, const struct smmu_ste *ste, bool ipa, uint64_t
  * Build the context for txn from memory. Returns 0 with ctx filled, or 1
  * after terminating the transaction (event raised per the rules).
  */
+int smmu_ste_locate(struct smmu *s, uint32_t sid, uint64_t *ste_pa, uint64_t *l1_pa,
+		    unsigned *reads)
+{
+	struct smmu_strtab_cfg tab;
+	smmu_strtab_cfg(s, &tab);
+	*reads = 0;
+	if (tab.log2size < 32 && sid >= (1ull << tab.log2size))
+		return SMMU_EVT_C_BAD_STREAMID;
+	if (!tab.two_level) {
+		*ste_pa = tab.base + (uint64_t)sid * 64;
+		return 0;
+	}
+	uint64_t l1;
+	*l1_pa = tab.base + (uint64_t)(sid >> tab.split) * 8;
+	*reads = 1;
+	if (smmu_mem_read(s, *l1_pa, &l1, 8))
+		return SMMU_EVT_F_STE_FETCH;
+	return smmu_l1std_decode(l1, &tab, sid, ste_pa) ? 0 : SMMU_EVT_C_BAD_STREAMID;
+}
+
 static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 {
 	struct smmu *s = x->s;
 	const struct smmu_txn *txn = x->txn;
 	struct smmu_event ev;
-	struct smmu_strtab_cfg tab;
 	memset(ctx, 0, sizeof(*ctx));
-	smmu_strtab_cfg(s, &tab);
 
 	/* Stream table entry. */
-	if (tab.log2size < 32 && txn->sid >= (1ull << tab.log2size)) {
+	uint64_t ste_pa = 0, l1pa = 0;
+	unsigned l1reads;
+	int why = smmu_ste_locate(s, txn->sid, &ste_pa, &l1pa, &l1reads);
+	x->reads += l1reads;
+	x->t += (uint64_t)l1reads * s->cfg.t.mem_read;
+	if (why == SMMU_EVT_C_BAD_STREAMID) {
 		ev_init(x, &ev, SMMU_EVT_C_BAD_STREAMID);
 		terminate(x, &ev, s->r.cr2_latched & SMMU_CR2_RECINVSID, true);
 		return 1;
 	}
-	uint64_t ste_pa;
-	if (tab.two_level) {
-		uint64_t l1pa = tab.base + (uint64_t)(txn->sid >> tab.split) * 8, l1;
-		x->reads++;
-		x->t += s->cfg.t.mem_read;
-		if (smmu_mem_read(s, l1pa, &l1, 8)) {
-			ev_init(x, &ev, SMMU_EVT_F_STE_FETCH);
-			ev.fetch_addr = l1pa;
-			terminate(x, &ev, true, true);
-			return 1;
-		}
-		if (!smmu_l1std_decode(l1, &tab, txn->sid, &ste_pa)) {
-			ev_init(x, &ev, SMMU_EVT_C_BAD_STREAMID);
-			terminate(x, &ev, s->r.cr2_latched & SMMU_CR2_RECINVSID, true);
-			return 1;
-		}
-	} else {
-		ste_pa = tab.base + (uint64_t)txn->sid * 64;
+	if (why) {
+		ev_init(x, &ev, SMMU_EVT_F_STE_FETCH);
+		ev.fetch_addr = l1pa;
+		terminate(x, &ev, true, true);
+		return 1;
 	}
 	uint64_t raw[8];
 	x->reads++;
@@ -1077,10 +1087,9 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		hit_perm_fault(&x, ctx, e, denied, ia_tag);
 		goto leave_tcu;
 	}
-	if (x.split)
-		finish_ok(&x, e->ipa | (ia_tag & ((1ull << e->shift) - 1)), hit);
-	else
-		finish_ok(&x, (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1)), hit);
+	/* a split-stage Translation Request is answered with the stage-1 output */
+	uint64_t base = x.split ? e->ipa : e->out << e->shift;
+	finish_ok(&x, base | (ia_tag & ((1ull << e->shift) - 1)), hit);
 	entry_result(res, e);
 	if (mode != XL_TRANSLATED) /* a split-stage IPA is not an untranslated address */
 		fast_fill(b, txn, ue, ce);
