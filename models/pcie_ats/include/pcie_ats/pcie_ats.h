@@ -7,9 +7,11 @@
  * requester waits for a free ITag (back-pressure). Times are nanoseconds;
  * the caller (the SMMU's host) converts cycles.
  *
- * C11, no dependencies. Not yet here: Translation Requests answered by the
- * SMMU (the SMMU model has no ATS translation port yet), PRI page requests,
- * the completion timeout (a function that never completes).
+ * C11, no dependencies. Translation Requests are the SMMU model's
+ * (smmu_ats_translate): the host fills the ATC with their completions; a
+ * function that never completes is `unresponsive`. Not here: the function's
+ * PRI state (outstanding page request allocation, its reaction to Response
+ * Failure); the platform sends its page requests (`pri` records).
  */
 #ifndef PCIE_ATS_H
 #define PCIE_ATS_H
