@@ -54,6 +54,21 @@ static inline bool key_eq(const struct cfg_entry *e, uint32_t sid, bool ssv, uin
 	return e->valid && e->sid == sid && e->ssv == ssv && (!ssv || e->ssid == ssid);
 }
 
+struct cfg_entry *smmu_cfgc_find(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid)
+{
+	if (!c->n)
+		return NULL;
+	uint32_t h = key_hash(sid, ssv, ssid);
+	uint32_t m = c->memo[h & 63];
+	if (m != SMMU_NIL && key_eq(&c->e[m], sid, ssv, ssid))
+		return &c->e[m];
+	uint32_t base = (h % c->nsets) * c->ways;
+	for (uint32_t w = 0; w < c->ways; w++)
+		if (key_eq(&c->e[base + w], sid, ssv, ssid))
+			return &c->e[base + w];
+	return NULL;
+}
+
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid)
 {
 	if (!c->n)

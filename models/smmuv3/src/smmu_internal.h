@@ -110,22 +110,24 @@ enum tlb_cls {
 /* Stage kind of a class: 0 stage-1 tagged, 1 stage-2 only. */
 static inline unsigned tlb_cls_kind(unsigned cls) { return cls & 1u; }
 
+/* The key fields a lookup compares come first (one cache line). */
 struct tlb_entry {
 	uint64_t page;      /* ia >> shift */
+	uint32_t asid;      /* SMMU_ASID_NONE when not ASID-tagged */
+	uint16_t vmid;
+	uint8_t world, shift, cls, valid, global, level;
+	uint32_t hnext;     /* host index chain */
 	uint64_t out;       /* TLB: oa >> shift; WC: next table PA */
 	uint64_t ipa;       /* combined / S2 entries: IPA of the page base */
 	uint64_t stamp;     /* cycle of insertion (provenance) */
-	uint32_t asid;      /* SMMU_ASID_NONE when not ASID-tagged */
 	uint32_t sid;       /* stream whose walk inserted it (provenance) */
 	uint32_t origin;    /* smmu_set_origin() value when it entered this structure */
 	uint32_t walk_origin; /* origin of the walk that made it (kept by TBU copies) */
-	uint16_t vmid;
-	uint8_t world, shift, cls, valid, global, level;
 	uint8_t aset;       /* CD.ASET=1: SMMU-local ASID, not matched by broadcast TLBIs */
 	uint8_t s1_perm, s2_perm;
 	uint8_t dbm;        /* HTTU writable-clean leaf: 1 stage 1, 2 stage 2 */
-	uint32_t hnext;     /* host index chain */
-	/* Intrusive lists: 0 = world, 1 = (world, vmid, kind), 2 = (world, vmid, asid). */
+	/* Intrusive lists of large structures: 0 = world, 1 = (world, vmid, kind),
+	 * 2 = (world, vmid, asid). */
 	uint32_t next[3], prev[3];
 	uint32_t grp[2];    /* group ids of lists 1 and 2 (SMMU_NIL if none) */
 };
@@ -143,15 +145,40 @@ struct tlb_key {
 	uint8_t world, cls;
 };
 
+/*
+ * Small structures (at most TLB_COMPACT_MAX entries, e.g. the 32-entry uTLB)
+ * keep no tag lists or groups: an invalidation scans every entry and
+ * reproduces the order and the work count the lists would have given
+ * (insertion order, seq). The victim is found without a scan: a mask of the
+ * invalid ways per set, and for the LRU and PLRU policies a ring per set
+ * ordered by queue stamps (qstamp). A hit only moves the entry's last-use
+ * stamp (lru[], as in large structures); the ring catches up when the
+ * victim is chosen (tlb.c, lru_victim()).
+ */
+#define TLB_COMPACT_MAX 64
+#define TLB_COMPACT_NIL 0xFFu
+struct tlb_compact {
+	uint64_t seq[TLB_COMPACT_MAX];    /* insertion order of each entry */
+	uint64_t qstamp[TLB_COMPACT_MAX]; /* last-use stamp when (re)queued in its ring */
+	uint64_t free[TLB_COMPACT_MAX];   /* per set: bit w = way w invalid */
+	uint64_t nseq;
+	uint8_t lnext[TLB_COMPACT_MAX];   /* ring per set, towards smaller qstamps */
+	uint8_t lprev[TLB_COMPACT_MAX];   /* towards larger; lprev[head] has the smallest */
+	uint8_t lhead[TLB_COMPACT_MAX];   /* per set: entry with the largest qstamp, or NIL */
+	uint8_t set[TLB_COMPACT_MAX];     /* set of each entry */
+};
+
 struct smmu_tlb {
 	struct smmu_cache_config cfg;
 	uint32_t nsets, ways, nentries;
 	struct tlb_entry *e;
 	uint32_t *buckets;     /* host index: chained hash over valid entries */
-	uint32_t bmask;
+	uint32_t bshift;       /* bucket = hash >> bshift */
+	bool lru_order;        /* the policy replaces the least recently used way */
+	struct tlb_compact *c; /* small structures, else NULL */
 	uint32_t *rr;          /* per-set round-robin pointer */
 	uint64_t *lru;         /* per-entry last-use stamp, dense per set (victim scans) */
-	uint32_t *nvalid;      /* valid entries per set */
+	uint32_t *nvalid;      /* large: valid entries per set */
 	uint64_t clock;        /* LRU clock */
 	uint32_t lfsr;
 	uint32_t valid;
@@ -177,8 +204,64 @@ void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t);
  * probed. Walk-cache lookups return the deepest level first. */
 struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned world, uint16_t vmid,
 				  uint32_t asid, uint64_t ia, uint32_t *probes);
+
+/* Bucket of a key in the host index: multiply, xorshift, multiply, top bits
+ * (a bare multiply clusters keys that differ in the VMID only). Which bucket
+ * a key lands in is not observable: entries with the same key share a bucket
+ * whatever the hash, and a chain keeps them newest first. */
+static inline uint32_t smmu_tlb_bucket(const struct smmu_tlb *t, unsigned cls, unsigned world,
+				       uint16_t vmid, uint64_t page, unsigned shift)
+{
+	uint64_t x = page ^ ((uint64_t)vmid << 40) ^ ((uint64_t)world << 56) ^
+		     ((uint64_t)cls << 60) ^ ((uint64_t)shift << 32);
+	x *= 0x9E3779B97F4A7C15ull;
+	x ^= x >> 29;
+	x *= 0xBF58476D1CE4E5B9ull;
+	return (uint32_t)(x >> t->bshift);
+}
+
+/* smmu_tlb_lookup() without the use: no replacement state changes. */
+static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, unsigned world,
+					      uint16_t vmid, uint32_t asid, uint64_t ia,
+					      uint32_t *probes)
+{
+	uint64_t live = t->live[cls];
+	uint32_t n = 0;
+	bool s2 = cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2;
+	while (live) {
+		unsigned shift = (unsigned)__builtin_ctzll(live);
+		live &= live - 1;
+		n++;
+		uint64_t page = ia >> shift;
+		uint32_t i = t->buckets[smmu_tlb_bucket(t, cls, world, vmid, page, shift)];
+		while (i != SMMU_NIL) {
+			struct tlb_entry *e = &t->e[i];
+			if (e->page == page && e->shift == shift && e->cls == cls &&
+			    e->vmid == vmid && e->world == world &&
+			    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+				if (probes)
+					*probes = n;
+				return e;
+			}
+			i = e->hnext;
+		}
+	}
+	if (probes)
+		*probes = n ? n : 1;
+	return NULL;
+}
 struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl);
+/* smmu_tlb_insert() of a copy of src with its origin replaced by `origin`;
+ * src is not an entry of t (an entry of another structure, or a template). */
+struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entry *src,
+				       uint32_t origin);
 void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e);
+
+/* Entry i was used (a hit): its last-use stamp, for the LRU and PLRU policies. */
+static inline void smmu_tlb_touch(struct smmu_tlb *t, uint32_t i)
+{
+	t->lru[i] = ++t->clock;
+}
 
 /* Invalidation selectors. Return the number of entries removed; *work gets
  * the number of entries examined (what the invalidation cost is charged on). */
@@ -246,6 +329,8 @@ int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_
 		   uint32_t seed);
 void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c);
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
+/* The entry smmu_cfgc_lookup() would return, without its use (LRU). */
+struct cfg_entry *smmu_cfgc_find(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
 struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
 				   const struct smmu_ctx *ctx, uint32_t origin);
 /* Remove entries with sid in [lo, hi]; ssid_sel: -1 all SSIDs, else only that

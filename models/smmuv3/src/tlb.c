@@ -14,7 +14,13 @@
  *  - intrusive lists per StreamWorld, per <world, VMID, stage kind> and per
  *    <world, VMID, ASID>, so an invalidation by tag visits only the entries it
  *    removes (DESIGN.md: "Invalidation by any tag must cost time proportional
- *    to what it removes, not to the total cache size").
+ *    to what it removes, not to the total cache size");
+ *  - small structures (struct tlb_compact: the uTLB) keep no lists: their
+ *    invalidation scans at most TLB_COMPACT_MAX entries, and derives from the
+ *    scan the entries the lists would have visited (the work the model charges)
+ *    and the order they would have been removed in (what the inv_removed
+ *    observer sees). A list is in insertion order, newest first: an entry is
+ *    linked at the head when inserted and never moves.
  *
  * Not modelled: TLB conflict aborts (F_TLB_CONFLICT) - overlapping entries
  * are resolved by returning the smallest page size.
@@ -33,13 +39,6 @@ static inline uint64_t mix64(uint64_t x)
 	x *= 0xc4ceb9fe1a85ec53ull;
 	x ^= x >> 33;
 	return x;
-}
-
-static inline uint64_t entry_hash(unsigned cls, unsigned world, uint16_t vmid, uint64_t page,
-				  unsigned shift)
-{
-	return mix64(page * 0x9E3779B97F4A7C15ull ^ ((uint64_t)vmid << 40) ^
-		     ((uint64_t)world << 56) ^ ((uint64_t)cls << 60) ^ ((uint64_t)shift << 32));
 }
 
 static inline uint32_t set_of(const struct smmu_tlb *t, unsigned world, uint16_t vmid,
@@ -75,11 +74,30 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 	if (t->nsets == 0)
 		return SMMU_ERR_INVAL;
 	t->nentries = t->nsets * t->ways;
+	t->lru_order = cfg->policy != SMMU_POLICY_RR && cfg->policy != SMMU_POLICY_RANDOM;
 	t->e = smmu_alloc(s, t->nentries, sizeof(*t->e));
 	uint32_t nb = pow2_at_least(t->nentries * 2);
 	t->buckets = smmu_alloc(s, nb, sizeof(uint32_t));
-	t->bmask = nb - 1;
+	t->bshift = 64u - (uint32_t)__builtin_ctz(nb); /* nb >= 2 */
 	t->rr = smmu_alloc(s, t->nsets, sizeof(uint32_t));
+	if (t->nentries <= TLB_COMPACT_MAX) {
+		t->c = smmu_alloc(s, 1, sizeof(*t->c));
+		t->lru = smmu_alloc(s, t->nentries, sizeof(uint64_t));
+		if (!t->e || !t->buckets || !t->rr || !t->c || !t->lru) {
+			smmu_tlb_fini(s, t);
+			return SMMU_ERR_NOMEM;
+		}
+		memset(t->buckets, 0xff, (size_t)nb * sizeof(uint32_t));
+		memset(t->c, 0, sizeof(*t->c));
+		uint64_t all = t->ways == 64 ? ~0ull : (1ull << t->ways) - 1;
+		for (uint32_t set = 0; set < t->nsets; set++) {
+			t->c->free[set] = all;
+			t->c->lhead[set] = TLB_COMPACT_NIL;
+		}
+		for (uint32_t i = 0; i < t->nentries; i++)
+			t->c->set[i] = (uint8_t)(i / t->ways);
+		return SMMU_OK;
+	}
 	t->lru = smmu_alloc(s, t->nentries, sizeof(uint64_t));
 	t->nvalid = smmu_alloc(s, t->nsets, sizeof(uint32_t));
 	/* Groups: at most one per entry per list, plus slack. */
@@ -111,6 +129,7 @@ void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t)
 	smmu_free(s, t->nvalid);
 	smmu_free(s, t->g);
 	smmu_free(s, t->gbuckets);
+	smmu_free(s, t->c);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -203,62 +222,117 @@ static void list_unlink(struct smmu_tlb *t, uint32_t idx, unsigned l)
 
 /* ---- lookup ---- */
 
-static inline bool asid_match(const struct tlb_entry *e, uint32_t asid)
-{
-	return e->global || e->asid == asid || asid == SMMU_ASID_NONE;
-}
-
 struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned world, uint16_t vmid,
 				  uint32_t asid, uint64_t ia, uint32_t *probes)
 {
-	uint64_t live = t->live[cls];
-	uint32_t n = 0;
-	while (live) {
-		unsigned shift = (unsigned)__builtin_ctzll(live);
-		live &= live - 1;
-		n++;
-		uint64_t page = ia >> shift;
-		uint32_t i = t->buckets[entry_hash(cls, world, vmid, page, shift) & t->bmask];
-		while (i != SMMU_NIL) {
-			struct tlb_entry *e = &t->e[i];
-			if (e->page == page && e->shift == shift && e->cls == cls && e->vmid == vmid &&
-			    e->world == world && (cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2 ||
-						  asid_match(e, asid))) {
-				t->lru[i] = ++t->clock;
-				if (probes)
-					*probes = n;
-				return e;
-			}
-			i = e->hnext;
-		}
-	}
-	if (probes)
-		*probes = n ? n : 1;
-	return NULL;
+	struct tlb_entry *e = smmu_tlb_find(t, cls, world, vmid, asid, ia, probes);
+	if (e && t->lru_order)
+		smmu_tlb_touch(t, (uint32_t)(e - t->e));
+	return e;
 }
 
 /* ---- insert / remove ---- */
+
+/* Compact structures: take entry i out of its set's ring. */
+static void ring_unlink(struct tlb_compact *c, uint32_t i)
+{
+	unsigned set = c->set[i];
+	unsigned p = c->lprev[i], n = c->lnext[i];
+	if (n == i) {
+		c->lhead[set] = TLB_COMPACT_NIL;
+		return;
+	}
+	c->lnext[p] = (uint8_t)n;
+	c->lprev[n] = (uint8_t)p;
+	if (c->lhead[set] == i)
+		c->lhead[set] = (uint8_t)n;
+}
+
+/* Compact structures: entry i, just inserted (the largest stamp of all),
+ * becomes its set's ring head. */
+static void ring_push(struct tlb_compact *c, uint32_t i)
+{
+	unsigned set = c->set[i];
+	unsigned h = c->lhead[set];
+	if (h == TLB_COMPACT_NIL) {
+		c->lnext[i] = c->lprev[i] = (uint8_t)i;
+	} else {
+		unsigned tail = c->lprev[h];
+		c->lnext[i] = (uint8_t)h;
+		c->lprev[i] = (uint8_t)tail;
+		c->lnext[tail] = (uint8_t)i;
+		c->lprev[h] = (uint8_t)i;
+	}
+	c->lhead[set] = (uint8_t)i;
+}
+
+/*
+ * Compact structures, LRU and PLRU: the valid way of a full set with the
+ * smallest last-use stamp, as the scan of a large structure finds it.
+ * Invariants: a ring is sorted by qstamp (head largest), and every entry's
+ * stamp is at least its qstamp (a hit only raises the stamp). So when the
+ * tail's stamp still equals its qstamp, every other entry's stamp exceeds it
+ * (stamps are unique): the tail is the victim. Otherwise the tail was used
+ * since it was queued: it goes back in at its stamp's place and the next
+ * tail is tried. Each entry moves at most once per call.
+ */
+static uint32_t lru_victim(struct smmu_tlb *t, unsigned set)
+{
+	struct tlb_compact *c = t->c;
+	for (;;) {
+		unsigned h = c->lhead[set];
+		unsigned x = c->lprev[h];
+		uint64_t stamp = t->lru[x];
+		if (stamp == c->qstamp[x] || x == h)
+			return x;
+		ring_unlink(c, x);
+		c->qstamp[x] = stamp;
+		h = c->lhead[set];
+		/* Before the first entry (from the head) queued earlier than x. */
+		unsigned y = h;
+		while (c->qstamp[y] > stamp) {
+			y = c->lnext[y];
+			if (y == h)
+				break;
+		}
+		unsigned p = c->lprev[y];
+		c->lnext[p] = (uint8_t)x;
+		c->lprev[x] = (uint8_t)p;
+		c->lnext[x] = (uint8_t)y;
+		c->lprev[y] = (uint8_t)x;
+		if (y == h && c->qstamp[h] < stamp)
+			c->lhead[set] = (uint8_t)x;
+	}
+}
 
 static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 {
 	struct tlb_entry *e = &t->e[idx];
 	assert(e->valid);
 	uint32_t *pp =
-		&t->buckets[entry_hash(e->cls, e->world, e->vmid, e->page, e->shift) & t->bmask];
+		&t->buckets[smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift)];
 	while (*pp != idx) {
 		assert(*pp != SMMU_NIL);
 		pp = &t->e[*pp].hnext;
 	}
 	*pp = e->hnext;
-	list_unlink(t, idx, LIST_WORLD);
-	list_unlink(t, idx, LIST_VMID);
-	if (e->grp[1] != SMMU_NIL)
-		list_unlink(t, idx, LIST_ASID);
+	struct tlb_compact *c = t->c;
+	if (c) {
+		unsigned set = c->set[idx];
+		c->free[set] |= 1ull << (idx - set * t->ways);
+		if (t->lru_order)
+			ring_unlink(c, idx);
+	} else {
+		list_unlink(t, idx, LIST_WORLD);
+		list_unlink(t, idx, LIST_VMID);
+		if (e->grp[1] != SMMU_NIL)
+			list_unlink(t, idx, LIST_ASID);
+		t->nvalid[idx / t->ways]--;
+	}
 	if (--t->shift_count[e->cls][e->shift] == 0)
 		t->live[e->cls] &= ~(1ull << e->shift);
 	e->valid = 0;
 	t->valid--;
-	t->nvalid[idx / t->ways]--;
 	t->gen++;
 }
 
@@ -267,13 +341,23 @@ void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e)
 	unlink_entry(t, (uint32_t)(e - t->e));
 }
 
+/* The way an insertion into `set` takes: the first invalid way, else the
+ * policy's choice. Compact structures find both without a scan: the first set
+ * bit of the free mask is the first invalid way, and the tail of the recency
+ * ring is the way with the oldest last-use stamp (stamps are unique, so the
+ * two orders agree). */
 static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 {
 	uint32_t base = set * t->ways;
-	if (t->nvalid[set] < t->ways)
+	struct tlb_compact *c = t->c;
+	if (c) {
+		if (c->free[set])
+			return base + (uint32_t)__builtin_ctzll(c->free[set]);
+	} else if (t->nvalid[set] < t->ways) {
 		for (uint32_t w = 0; w < t->ways; w++)
 			if (!t->e[base + w].valid)
 				return base + w;
+	}
 	switch (t->cfg.policy) {
 	case SMMU_POLICY_RR: {
 		uint32_t w = t->rr[set];
@@ -288,6 +372,8 @@ static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 	case SMMU_POLICY_LRU:
 	case SMMU_POLICY_PLRU:
 	default: {
+		if (c)
+			return lru_victim(t, set);
 		uint32_t best = base;
 		for (uint32_t w = 1; w < t->ways; w++)
 			if (t->lru[base + w] < t->lru[best])
@@ -297,14 +383,29 @@ static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 	}
 }
 
+static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl,
+				uint32_t origin);
+
 struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl)
+{
+	return insert(t, tmpl, tmpl->origin);
+}
+
+struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entry *src,
+				       uint32_t origin)
+{
+	return insert(t, src, origin);
+}
+
+static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl, uint32_t origin)
 {
 	if (!t->nentries)
 		return NULL;
 	assert(tmpl->shift < 64 && tmpl->cls < TLB_CLS_COUNT && tmpl->world < SMMU_WORLD_COUNT);
 	/* Replace an entry with the same key rather than duplicate it. */
-	uint64_t h = entry_hash(tmpl->cls, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
-	for (uint32_t i = t->buckets[h & t->bmask]; i != SMMU_NIL; i = t->e[i].hnext) {
+	uint32_t b =
+		smmu_tlb_bucket(t, tmpl->cls, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
+	for (uint32_t i = t->buckets[b]; i != SMMU_NIL; i = t->e[i].hnext) {
 		struct tlb_entry *e = &t->e[i];
 		if (e->page == tmpl->page && e->shift == tmpl->shift && e->cls == tmpl->cls &&
 		    e->vmid == tmpl->vmid && e->world == tmpl->world && e->asid == tmpl->asid &&
@@ -318,12 +419,26 @@ struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tm
 	if (t->e[idx].valid)
 		unlink_entry(t, idx);
 	struct tlb_entry *e = &t->e[idx];
-	*e = *tmpl;
+	memcpy(e, tmpl, sizeof(*e));
+	e->origin = origin;
 	e->valid = 1;
+	e->hnext = t->buckets[b];
+	t->buckets[b] = idx;
+	if (t->shift_count[e->cls][e->shift]++ == 0)
+		t->live[e->cls] |= 1ull << e->shift;
+	t->valid++;
+	struct tlb_compact *c = t->c;
 	t->lru[idx] = ++t->clock;
+	if (c) {
+		c->seq[idx] = ++c->nseq;
+		c->free[set] &= ~(1ull << (idx - set * t->ways));
+		if (t->lru_order) {
+			c->qstamp[idx] = t->lru[idx];
+			ring_push(c, idx);
+		}
+		return e;
+	}
 	t->nvalid[set]++;
-	e->hnext = t->buckets[h & t->bmask];
-	t->buckets[h & t->bmask] = idx;
 	e->grp[0] = group_get(t, gkey_vmid(e->world, e->vmid, tlb_cls_kind(e->cls)));
 	/* Only non-global ASID-tagged entries join the ASID list: TLBI by ASID
 	 * never removes global entries. */
@@ -334,14 +449,17 @@ struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tm
 	list_link(t, idx, LIST_VMID);
 	if (e->grp[1] != SMMU_NIL)
 		list_link(t, idx, LIST_ASID);
-	if (t->shift_count[e->cls][e->shift]++ == 0)
-		t->live[e->cls] |= 1ull << e->shift;
-	t->valid++;
 	return e;
 }
 
 void smmu_tlb_flush(struct smmu_tlb *t)
 {
+	if (t->c) {
+		for (uint32_t i = 0; i < t->nentries; i++)
+			if (t->e[i].valid)
+				unlink_entry(t, i);
+		return;
+	}
 	for (unsigned w = 0; w < SMMU_WORLD_COUNT; w++)
 		while (t->world_head[w] != SMMU_NIL)
 			unlink_entry(t, t->world_head[w]);
@@ -408,8 +526,8 @@ static uint32_t inv_probe(struct smmu_tlb *t, unsigned cls, const struct tlb_inv
 		unsigned shift = (unsigned)__builtin_ctzll(live);
 		live &= live - 1;
 		for (uint64_t page = inv->lo >> shift; page <= inv->hi >> shift; page++) {
-			uint64_t h = entry_hash(cls, inv->world, inv->vmid, page, shift);
-			uint32_t i = t->buckets[h & t->bmask];
+			uint32_t b = smmu_tlb_bucket(t, cls, inv->world, inv->vmid, page, shift);
+			uint32_t i = t->buckets[b];
 			(*work)++;
 			while (i != SMMU_NIL) {
 				uint32_t next = t->e[i].hnext;
@@ -430,6 +548,146 @@ static uint32_t inv_probe(struct smmu_tlb *t, unsigned cls, const struct tlb_inv
 	return removed;
 }
 
+/* Page probes an invalidation by address makes: one per page of [lo, hi]
+ * per live size of each class it covers. */
+static uint64_t inv_probe_count(const struct smmu_tlb *t, const struct tlb_inv *inv)
+{
+	uint64_t probes = 0;
+	for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
+		if (!inv->kinds[tlb_cls_kind(c)] || (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
+			continue;
+		uint64_t live = t->live[c];
+		while (live) {
+			unsigned sh = (unsigned)__builtin_ctzll(live);
+			live &= live - 1;
+			probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
+		}
+	}
+	return probes;
+}
+
+/* The page probes inv_probe() makes over the classes an invalidation covers
+ * (none for a size whose page range is empty). */
+static uint64_t inv_probe_work(const struct smmu_tlb *t, const struct tlb_inv *inv)
+{
+	uint64_t probes = 0;
+	for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
+		if (!inv->kinds[tlb_cls_kind(c)] || (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
+			continue;
+		uint64_t live = t->live[c];
+		while (live) {
+			unsigned sh = (unsigned)__builtin_ctzll(live);
+			live &= live - 1;
+			if ((inv->lo >> sh) <= (inv->hi >> sh))
+				probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
+		}
+	}
+	return probes;
+}
+
+/* A compact structure's entry to remove, with the position the list walk or
+ * the page probes of a large structure would reach it at. */
+struct inv_hit {
+	uint64_t k0, k1, k2;
+	uint32_t idx;
+};
+
+static bool inv_hit_before(const struct inv_hit *a, const struct inv_hit *b)
+{
+	if (a->k0 != b->k0)
+		return a->k0 < b->k0;
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1;
+	return a->k2 < b->k2;
+}
+
+/*
+ * smmu_tlb_invalidate() of a compact structure: the same selection of the
+ * way to go (ASID list, VMID lists or page probes, world list), the same
+ * entries removed in the same order, the same work. A list holds its
+ * entries newest first; the probes go class by class, page size by page
+ * size, page by page, each page's chain newest first.
+ */
+static uint32_t inv_compact(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work)
+{
+	enum { BY_ASID, BY_VMID_LISTS, BY_PROBES, BY_WORLD } how;
+	uint64_t w = 0;
+	if (inv->by_asid) {
+		how = BY_ASID;
+	} else if (inv->match_vmid) {
+		how = BY_VMID_LISTS;
+		if (inv->by_addr) {
+			uint64_t list_len = 0;
+			for (uint32_t i = 0; i < t->nentries; i++) {
+				const struct tlb_entry *e = &t->e[i];
+				list_len += e->valid && e->world == inv->world &&
+					    e->vmid == inv->vmid &&
+					    inv->kinds[tlb_cls_kind(e->cls)];
+			}
+			if (inv_probe_count(t, inv) <= list_len) {
+				how = BY_PROBES;
+				w = inv_probe_work(t, inv);
+			}
+		}
+	} else {
+		how = BY_WORLD;
+	}
+	struct inv_hit hit[TLB_COMPACT_MAX];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->nentries; i++) {
+		const struct tlb_entry *e = &t->e[i];
+		if (!e->valid)
+			continue;
+		uint64_t newest_first = ~t->c->seq[i];
+		struct inv_hit h = {0, 0, newest_first, i};
+		switch (how) {
+		case BY_ASID:
+			/* The <world, VMID, ASID> list: non-global ASID-tagged entries. */
+			if (e->world != inv->world || e->vmid != inv->vmid ||
+			    e->asid == SMMU_ASID_NONE || e->global || e->asid != inv->asid)
+				continue;
+			w++;
+			break;
+		case BY_VMID_LISTS:
+			/* The <world, VMID, kind> lists of the kinds covered, kind 0 first. */
+			if (e->world != inv->world || e->vmid != inv->vmid ||
+			    !inv->kinds[tlb_cls_kind(e->cls)])
+				continue;
+			w++;
+			h.k0 = tlb_cls_kind(e->cls);
+			break;
+		case BY_PROBES:
+			/* The pages probed (inv_matches() says the same when lo <= hi). */
+			if (e->page < (inv->lo >> e->shift) || e->page > (inv->hi >> e->shift))
+				continue;
+			h.k0 = ((uint64_t)e->cls << 8) | e->shift;
+			h.k1 = e->page;
+			break;
+		case BY_WORLD:
+			if (e->world != inv->world)
+				continue;
+			w++;
+			break;
+		}
+		if (!inv_matches(e, inv))
+			continue;
+		/* Insertion sort: at most TLB_COMPACT_MAX entries. */
+		uint32_t j = n++;
+		while (j > 0 && inv_hit_before(&h, &hit[j - 1])) {
+			hit[j] = hit[j - 1];
+			j--;
+		}
+		hit[j] = h;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		if (inv->on_remove)
+			inv->on_remove(inv->ctx, &t->e[hit[k].idx]);
+		unlink_entry(t, hit[k].idx);
+	}
+	*work = w;
+	return n;
+}
+
 uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint64_t *work)
 {
 	uint64_t w = 0;
@@ -438,6 +696,12 @@ uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint
 		if (work)
 			*work = 0;
 		return 0;
+	}
+	if (t->c) {
+		removed = inv_compact(t, inv, &w);
+		if (work)
+			*work = w;
+		return removed;
 	}
 	uint32_t list_len;
 	unsigned l;
@@ -459,18 +723,7 @@ uint32_t smmu_tlb_invalidate(struct smmu_tlb *t, const struct tlb_inv *inv, uint
 				list_len += t->g[g].count;
 		}
 		if (inv->by_addr) {
-			uint64_t probes = 0;
-			for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
-				if (!inv->kinds[tlb_cls_kind(c)] ||
-				    (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
-					continue;
-				uint64_t live = t->live[c];
-				while (live) {
-					unsigned sh = (unsigned)__builtin_ctzll(live);
-					live &= live - 1;
-					probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
-				}
-			}
+			uint64_t probes = inv_probe_count(t, inv);
 			if (probes <= list_len) {
 				for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
 					if (!inv->kinds[tlb_cls_kind(c)] ||

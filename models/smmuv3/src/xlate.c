@@ -528,6 +528,30 @@ static inline void entry_result(struct smmu_xlate_result *res, const struct tlb_
 	res->entry_level = e->level;
 }
 
+/* A stage-1 input address (§3.4, §5.4): the TTB half it selects, the TLB tag
+ * (sign-extended from bit 55, the top byte ignored with TBI) and the address
+ * the walk takes. False for a translation fault: the half's EPDx is set, or
+ * VA[top:n] are not all equal to the selecting bit (0 for TTB0). */
+static inline bool s1_input(const struct smmu_ctx *ctx, uint64_t va, int *ttsel,
+			    uint64_t *ia_tag, uint64_t *walk_ia)
+{
+	const struct smmu_cd *cd = &ctx->cd;
+	bool el2 = ctx->world == SMMU_WORLD_NS_EL2;
+	int sel = (!el2 && ((va >> 55) & 1)) ? 1 : 0;
+	*ttsel = sel;
+	if (cd->epd[sel])
+		return false;
+	unsigned top = cd->tbi[sel] ? 55 : 63;
+	unsigned n = 64u - cd->tt[sel].tsz;
+	uint64_t hi_mask = (top == 63 ? ~0ull : ((1ull << (top + 1)) - 1)) & ~((1ull << n) - 1);
+	uint64_t want = sel ? hi_mask : 0;
+	if ((va & hi_mask) != want)
+		return false;
+	*ia_tag = ((va >> 55) & 1) ? (va | 0xFF00000000000000ull) : (va & 0x00FFFFFFFFFFFFFFull);
+	*walk_ia = va & ((n >= 64) ? ~0ull : ((1ull << n) - 1));
+	return true;
+}
+
 static inline uint32_t fast_slot(uint32_t sid, uint32_t ssk, uint64_t page)
 {
 	uint64_t h = (page ^ ((uint64_t)sid << 24) ^ ((uint64_t)ssk << 44)) * 0x9E3779B97F4A7C15ull;
@@ -560,7 +584,7 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	if (!(e->s1_perm & e->s2_perm & need))
 		return false;
 	f->ce->lru = ++b->cfgc.clock;
-	b->utlb.lru[e - b->utlb.e] = ++b->utlb.clock;
+	smmu_tlb_touch(&b->utlb, (uint32_t)(e - b->utlb.e));
 	uint64_t t = smmu_res_take(&b->utlb_port, now, 1) + s->cfg.utlb.latency;
 	const struct smmu_ctx *ctx = &f->ce->ctx;
 	res->outcome = SMMU_XLATE_OK;
@@ -600,6 +624,81 @@ static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb
 	f->cgen = b->cfgc.gen;
 	f->privcfg = ce->ctx.ste.privcfg;
 	f->instcfg = ce->ctx.ste.instcfg;
+}
+
+/*
+ * The main-TLB-hit path, for an untranslated transaction whose stream
+ * context is in the TBU's cache: what the model does when the uTLB misses
+ * and the main TLB hits with the access permitted (port, latencies, main-TLB
+ * lookup slots, LRU of the context and the entry, the uTLB refill, statistics)
+ * and nothing else. Everything is looked at before anything changes: any
+ * other case (a fault to report, a uTLB hit, a main-TLB miss, an HTTU
+ * dirty-state walk) returns false with the model untouched, for the full path.
+ */
+static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_txn *txn,
+			uint64_t now, struct smmu_xlate_result *res)
+{
+	if (!s->cfg.mtlb.enable)
+		return false;
+	struct cfg_entry *ce = smmu_cfgc_find(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
+	if (!ce)
+		return false;
+	const struct smmu_ctx *ctx = &ce->ctx;
+	unsigned cls;
+	uint64_t ia_tag, walk_ia;
+	int ttsel;
+	if (ctx->kind == CTX_S1) {
+		if (!s1_input(ctx, txn->addr, &ttsel, &ia_tag, &walk_ia))
+			return false;
+		cls = TLB_CLS_S1;
+	} else if (ctx->kind == CTX_S2) {
+		if ((txn->addr >> s->caps.ias_bits) != 0)
+			return false;
+		ia_tag = txn->addr;
+		cls = TLB_CLS_S2;
+	} else {
+		return false;
+	}
+	if (smmu_tlb_find(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, NULL))
+		return false;
+	uint32_t probes;
+	struct tlb_entry *e =
+		smmu_tlb_find(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, &probes);
+	if (!e)
+		return false;
+	struct xl x = {.s = s, .txn = txn, .res = res, .ctx = ctx,
+		       .priv = eff_priv(ctx->ste.privcfg, txn->priv),
+		       .exec = eff_exec(ctx->ste.instcfg, txn->write, txn->exec),
+		       .write = txn->write};
+	if (needs_dirty_walk(e, &x) || perm_check(e, &x))
+		return false;
+
+	/* From here on, as translate() does it. */
+	ce->lru = ++b->cfgc.clock;
+	uint64_t t = smmu_res_take(&b->utlb_port, now, 1) + s->cfg.utlb.latency;
+	if (b->mtlb.lru_order)
+		smmu_tlb_touch(&b->mtlb, (uint32_t)(e - b->mtlb.e));
+	t = smmu_res_take(&b->mtlb_port, t, probes) + s->cfg.mtlb.latency + (probes - 1);
+	/* walk_origin stays the walk's */
+	struct tlb_entry *ue = smmu_tlb_insert_copy(&b->utlb, e, s->origin);
+	res->outcome = SMMU_XLATE_OK;
+	res->pa = (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1));
+	res->hit = SMMU_HIT_MTLB;
+	res->done = t;
+	res->cycles = (uint32_t)(t - now);
+	res->mem_reads = 0;
+	res->event = 0;
+	res->event_recorded = false;
+	res->world = ctx->world;
+	res->vmid = ctx->vmid;
+	res->asid = ctx->asid;
+	res->page_shift = e->shift;
+	ste_attrs(res, &ctx->ste, x.priv, x.exec);
+	entry_result(res, e);
+	s->st.xlate++;
+	s->st.hit[SMMU_HIT_MTLB]++;
+	fast_fill(b, txn, ue, ce);
+	return true;
 }
 
 enum xl_mode { XL_UNTRANSLATED = 0, XL_TREQ, XL_TRANSLATED };
@@ -694,7 +793,8 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	res->eff_inst = txn->exec;
 	res->attr_mt = res->attr_sh = res->attr_alloc = SMMU_ATTR_INCOMING;
 	if (mode == XL_UNTRANSLATED && s->tbu[txn->port].fast && smmu_enabled(s) &&
-	    fast_hit(s, &s->tbu[txn->port], txn, now, res))
+	    (fast_hit(s, &s->tbu[txn->port], txn, now, res) ||
+	     fast_refill(s, &s->tbu[txn->port], txn, now, res)))
 		return SMMU_OK;
 	struct smmu_tbu *b = &s->tbu[txn->port];
 	const struct smmu_timing *tm = &s->cfg.t;
@@ -878,38 +978,19 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 	const struct smmu_ptw_stage *st1 = NULL;
 	int ttsel = 0;
 	if (ctx->kind == CTX_S1) {
-		const struct smmu_cd *cd = &ctx->cd;
-		uint64_t va = txn->addr;
-		bool el2 = ctx->world == SMMU_WORLD_NS_EL2;
-		ttsel = (!el2 && ((va >> 55) & 1)) ? 1 : 0;
-		if (cd->epd[ttsel]) {
-			/* A disabled TTBx has no regime (tt[] is zero): without a TLB
-			 * entry the only outcome is a translation fault (§5.4.1.1);
-			 * entries for this half cannot exist, so no lookup is made. */
+		/* A disabled TTBx has no regime (tt[] is zero): without a TLB entry
+		 * the only outcome is a translation fault (§5.4.1.1); entries for
+		 * this half cannot exist, so no lookup is made. */
+		if (!s1_input(ctx, txn->addr, &ttsel, &ia_tag, &walk_ia)) {
 			struct smmu_event ev;
 			ev_init(&x, &ev, SMMU_EVT_F_TRANSLATION);
 			ev.cls = SMMU_CLASS_IN;
 			fault(&x, ctx, &ev);
 			goto leave_tcu;
 		}
-		unsigned top = cd->tbi[ttsel] ? 55 : 63;
-		unsigned n = 64u - cd->tt[ttsel].tsz;
-		/* VA[top:n] must all equal the selecting bit (0 for TTB0). */
-		uint64_t hi_mask = (top == 63 ? ~0ull : ((1ull << (top + 1)) - 1)) & ~((1ull << n) - 1);
-		uint64_t want = ttsel ? hi_mask : 0;
-		if ((va & hi_mask) != want) {
-			struct smmu_event ev;
-			ev_init(&x, &ev, SMMU_EVT_F_TRANSLATION);
-			ev.cls = SMMU_CLASS_IN;
-			fault(&x, ctx, &ev);
-			goto leave_tcu;
-		}
-		/* Tag address: sign-extended from bit 55 (top byte ignored with TBI). */
-		ia_tag = ((va >> 55) & 1) ? (va | 0xFF00000000000000ull) : (va & 0x00FFFFFFFFFFFFFFull);
-		walk_ia = va & ((n >= 64) ? ~0ull : ((1ull << n) - 1));
 		cls = TLB_CLS_S1;
 		wcls = TLB_CLS_WC_S1;
-		st1 = &cd->tt[ttsel];
+		st1 = &ctx->cd.tt[ttsel];
 	} else {
 		ia_tag = walk_ia = txn->addr;
 		cls = TLB_CLS_S2;
@@ -942,9 +1023,8 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 			x.t += s->cfg.mtlb.latency + (probes - 1);
 			if (e) {
 				hit = SMMU_HIT_MTLB;
-				struct tlb_entry copy = *e;
-				copy.origin = s->origin; /* walk_origin stays the walk's */
-				ue = smmu_tlb_insert(&b->utlb, &copy);
+				/* walk_origin stays the walk's */
+				ue = smmu_tlb_insert_copy(&b->utlb, e, s->origin);
 			}
 		}
 	}
@@ -1076,10 +1156,8 @@ static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		smmu_res_end(&s->tcu_slots, x.t);
 		in_tcu = false;
 		x.t += tm->dti_hop;
-		struct tlb_entry copy = *e;
-		copy.origin = s->origin;
-		smmu_tlb_insert(&b->mtlb, &copy);
-		ue = smmu_tlb_insert(&b->utlb, &copy);
+		smmu_tlb_insert_copy(&b->mtlb, e, s->origin);
+		ue = smmu_tlb_insert_copy(&b->utlb, e, s->origin);
 	}
 	res->page_shift = e->shift;
 	int denied = perm_check(e, &x);
