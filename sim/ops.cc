@@ -158,18 +158,24 @@ int Decoder::event_id(const char *name) const
 	return it == events_.end() ? -1 : it->second;
 }
 
-int Decoder::device_index(const trc_value &name)
+int Decoder::device_index(const char *name, size_t len)
 {
 	// Traces name the same device over and over: compare with the last one
 	// first, so the common case is one short memcmp.
 	if (last_dev_ >= 0) {
 		const std::string &d = devices_[last_dev_];
-		if (d.size() == name.len && std::equal(d.begin(), d.end(), name.s))
-			return last_dev_;
+		if (d.size() == len) {
+			// Names are short: a byte loop (memcmp would be a libc call).
+			size_t i = 0;
+			while (i < len && d[i] == name[i])
+				i++;
+			if (i == len)
+				return last_dev_;
+		}
 	}
 	// Otherwise a hash lookup: a linear scan made every DMA cost O(devices)
 	// (61 us per DMA with 64 SMMUs x 1024 devices).
-	auto it = device_ids_.find(std::string_view(name.s, name.len));
+	auto it = device_ids_.find(std::string_view(name, len));
 	if (it == device_ids_.end())
 		return -1;
 	last_dev_ = it->second;
@@ -260,17 +266,8 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 		err = error_at(kExitMalformed, rec.line, rec.col, "dma: needs addr=, len= and dir=");
 		return kFailed;
 	}
-	if (len == 0) {
-		err = error_at(kExitMalformed, rec.line, rec.col, "dma: len= must be at least 1");
+	if (!check_len(len, rec.line, rec.col, op, err))
 		return kFailed;
-	}
-	if (len > PcieFunction::kMaxLen) {
-		err = error_at(kExitUsage, rec.line, rec.col,
-			       "not supported yet: dma len=" + std::to_string(len) +
-				       " is longer than the platform's largest transfer (64 MiB)");
-		return kFailed;
-	}
-	op.len = (uint32_t)len;
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &r = rec.results[i];
 		const trc_value &v = r.value;
@@ -321,6 +318,95 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 		return kFailed;
 	}
 	return kDecoded;
+}
+
+bool Decoder::check_len(uint64_t len, uint32_t line, uint32_t col, DmaOp &op, SimError &err) const
+{
+	if (len == 0) {
+		err = error_at(kExitMalformed, line, col, "dma: len= must be at least 1");
+		return false;
+	}
+	if (len > PcieFunction::kMaxLen) {
+		err = error_at(kExitUsage, line, col,
+			       "not supported yet: dma len=" + std::to_string(len) +
+				       " is longer than the platform's largest transfer (64 MiB)");
+		return false;
+	}
+	op.len = (uint32_t)len;
+	return true;
+}
+
+// The checks of decode_dma() in the same order, for the fields the lane
+// decoded (one result at most: nothing can contradict it).
+Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
+{
+	op = DmaOp{};
+	int dev = device_index(d.dev, d.dev_len);
+	if (dev < 0) {
+		err = error_at(kExitMalformed, d.line, d.dev_col,
+			       "dma: unknown device '" + std::string(d.dev, d.dev_len) + "'");
+		return kFailed;
+	}
+	op.dev = (uint32_t)dev;
+	op.priv = d.priv;
+	op.exec = d.exec;
+	op.write = d.write;
+	op.addr = d.addr;
+	if (d.has_ssid) {
+		if (d.ssid > UINT32_MAX) {
+			err = error_at(kExitMalformed, d.line, d.ssid_col, "dma: ssid= is wider than 32 bits");
+			return kFailed;
+		}
+		op.ssid = (uint32_t)d.ssid;
+		op.ssv = true;
+	}
+	if (!check_len(d.len, d.line, d.col, op, err))
+		return kFailed;
+	op.res_col = d.res_col;
+	switch (d.result) {
+	case TRC_DMA_RES_OK:
+		op.expect = kExpectOk;
+		break;
+	case TRC_DMA_RES_ABORT:
+		op.expect = kExpectAbort;
+		break;
+	case TRC_DMA_RES_PA:
+		op.expect = kExpectPa;
+		op.expect_pa = d.pa;
+		break;
+	case TRC_DMA_RES_FAULT: {
+		std::string name(d.fault, d.fault_len);
+		int id = event_id(name.c_str());
+		if (id < 0) {
+			err = error_at(kExitMalformed, d.line, d.res_col + 6, // after "fault="
+				       "dma: unknown event '" + name +
+					       "' (expected an architected name such as F_TRANSLATION "
+					       "or C_BAD_STE)");
+			return kFailed;
+		}
+		op.expect = kExpectFault;
+		op.event = (uint8_t)id;
+		break;
+	}
+	default:
+		break;
+	}
+	return kDecoded;
+}
+
+bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err)
+{
+	op.rec = nullptr;
+	op.line = d.line;
+	op.col = d.col;
+	op.has_stamp = d.has_stamp;
+	op.stamp_ps = d.has_stamp ? d.stamp_ps : 0;
+	if (dec.decode_lane(d, op.dma, err) == Decoder::kDecoded) {
+		op.kind = OpKind::kDma;
+		return true;
+	}
+	op.kind = OpKind::kError;
+	return false;
 }
 
 bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,
@@ -382,7 +468,12 @@ const Op *InlineSource::next()
 		pending_ = nullptr;
 		pending_rc_ = TRC_OK;
 	} else {
-		rc = trc_reader_next(reader_, &rec);
+		rc = trc_reader_next_dma(reader_, &rec, &dma_);
+		if (rc == TRC_DMA) {
+			if (!make_lane_op(dma_, dec_, op_, error_))
+				done_ = true;
+			return &op_;
+		}
 	}
 	if (!make_op(rc, rec, reader_, dec_, nullptr, op_, error_))
 		done_ = true;
@@ -410,6 +501,7 @@ ThreadedSource::~ThreadedSource()
 
 bool ThreadedSource::fill(Batch &b)
 {
+	trc_dma dma;
 	b.arena.reset();
 	b.n = 0;
 	while (b.n < kBatchOps) {
@@ -421,11 +513,12 @@ bool ThreadedSource::fill(Batch &b)
 			pending_ = nullptr;
 			pending_rc_ = TRC_OK;
 		} else {
-			rc = trc_reader_next(reader_, &rec);
+			rc = trc_reader_next_dma(reader_, &rec, &dma);
 		}
 		Op &op = b.ops[b.n++];
 		SimError e;
-		if (!make_op(rc, rec, reader_, dec_, &b.arena, op, e)) {
+		if (rc == TRC_DMA ? !make_lane_op(dma, dec_, op, e)
+				  : !make_op(rc, rec, reader_, dec_, &b.arena, op, e)) {
 			if (op.kind == OpKind::kError)
 				error_ = e; // published with the batch, under the lock
 			return false;

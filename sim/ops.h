@@ -95,12 +95,18 @@ public:
 	// variable is left to the general path (kGeneral); with vars, uses are
 	// resolved and bindings are left to the caller. kFailed sets err.
 	Result decode_dma(const trc_record &rec, const VarMap *vars, DmaOp &op, SimError &err);
+	// The same for a dma the reader's lane took (trc_reader_next_dma):
+	// kDecoded or kFailed.
+	Result decode_lane(const trc_dma &d, DmaOp &op, SimError &err);
 	// Event id of an architected name (F_TRANSLATION ...), or -1.
 	int event_id(const char *name) const;
-	int device_index(const trc_value &name);
+	int device_index(const trc_value &name) { return device_index(name.s, name.len); }
+	int device_index(const char *name, size_t len);
 	SimError error_at(int status, uint32_t line, uint32_t col, const std::string &what) const;
 
 private:
+	// len= within what the platform takes (shared by both decoders).
+	bool check_len(uint64_t len, uint32_t line, uint32_t col, DmaOp &op, SimError &err) const;
 	std::string file_;
 	std::vector<std::string> devices_;
 	// name -> index, keyed by views of devices_ (filled once, never resized after)
@@ -138,6 +144,7 @@ private:
 	bool done_ = false;
 	Decoder &dec_;
 	Op op_{};
+	trc_dma dma_{};
 };
 
 class ThreadedSource : public OpSource {
@@ -200,6 +207,8 @@ private:
 // is when arena is null, copied otherwise. Returns false at the end.
 bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,
 	     SimError &err);
+// The same for a dma the reader's lane took (rc TRC_DMA).
+bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err);
 
 } // namespace smmusim
 

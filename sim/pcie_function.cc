@@ -71,7 +71,7 @@ void PcieFunction::dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult
 	res.bus_error = ext_.outcome == SMMU_XLATE_OK && !gp_.is_response_ok();
 	res.pa = ext_.pa;
 	res.cycles = ext_.cycles;
-	res.xlate = ext_.xlate;
+	res.xlate = &ext_.xlate;
 }
 
 } // namespace smmusim

@@ -41,7 +41,9 @@ struct DmaResult {
 	bool bus_error;       // translated, but memory refused the access
 	uint64_t pa;
 	uint32_t cycles;      // translation cycles (SMMU clock)
-	smmu_xlate_result xlate; // the model's result: tag and provenance
+	// The model's result (tag and provenance): the function's own copy,
+	// valid until its next DMA.
+	const smmu_xlate_result *xlate;
 };
 
 class PcieFunction : public sc_core::sc_module {

@@ -7,6 +7,7 @@
 #include "html_report.h"
 #include "json.h"
 
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -76,6 +77,31 @@ std::string dir_of(const std::string &path)
 } // namespace
 
 // ---------------------------------------------------------------- driver
+
+// The driver's quantum keeper, asking SystemC for the time once per sync
+// rather than on every DMA: the driver's thread waits nowhere but in
+// sync(), so the kernel's time cannot move between two resets.
+class DriverQuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+public:
+	void reset() override
+	{
+		tlm_utils::tlm_quantumkeeper::reset();
+		stamp_ = sc_core::sc_time_stamp();
+	}
+	bool need_sync() const override
+	{
+		assert(stamp_ == sc_core::sc_time_stamp());
+		return stamp_ + m_local_time >= m_next_sync_point;
+	}
+	sc_core::sc_time get_current_time() const override
+	{
+		assert(stamp_ == sc_core::sc_time_stamp());
+		return stamp_ + m_local_time;
+	}
+
+private:
+	sc_core::sc_time stamp_;
+};
 
 class ReplayDriver : public sc_core::sc_module {
 public:
@@ -182,7 +208,7 @@ private:
 	std::string trace_;
 	RunOutcome &outcome_;
 	SimError &error_;
-	tlm_utils::tlm_quantumkeeper qk_;
+	DriverQuantumKeeper qk_;
 	std::vector<PcieFunction *> devs_;
 	VarMap vars_;
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
@@ -202,9 +228,35 @@ private:
 		// Cache entries remember the record that inserted them (provenance).
 		for (auto &m : p_.smmus)
 			smmu_set_origin(m->model(), line);
+		origin_pending_ = false;
 		if (kernel_ && kernel_->booted())
 			shim_oracle_set_record(kernel_->k(), line);
 	}
+	// A DMA record reaches its own SMMU only: that one learns the line at
+	// once, the others when anything else may reach them (flush_origin():
+	// timers, interrupts, a sync that lets other processes run, the next
+	// record that is not a DMA). With 64 SMMUs a DMA no longer pays 64 calls.
+	void oracle_record_dma(uint32_t line, unsigned smmu)
+	{
+		stats_.record_line = line;
+		smmu_set_origin(p_.smmus[smmu]->model(), line);
+		if (p_.smmus.size() > 1) {
+			origin_pending_ = true;
+			origin_line_ = line;
+		}
+		if (kernel_ && kernel_->booted())
+			shim_oracle_set_record(kernel_->k(), line);
+	}
+	void flush_origin()
+	{
+		if (!origin_pending_)
+			return;
+		for (auto &m : p_.smmus)
+			smmu_set_origin(m->model(), origin_line_);
+		origin_pending_ = false;
+	}
+	bool origin_pending_ = false;
+	uint32_t origin_line_ = 0;
 	bool check_violations();
 	std::string stop_note_;
 	bool unsupported_ = false; // stopped on something not supported yet
@@ -235,13 +287,23 @@ void ReplayDriver::run()
 		}
 		stats_.records++;
 		if (op->has_stamp) {
+			flush_origin();
 			run_timers_until(op->stamp_ps);
 			advance_to(op->stamp_ps);
 		}
-		if (next_timer_ps_ <= now_ps())
+		// (now_ps() asks SystemC for the time: only when a timer is armed)
+		if (next_timer_ps_ != UINT64_MAX && next_timer_ps_ <= now_ps()) {
+			flush_origin();
 			run_timers_until(now_ps());
-		ok = op->kind == OpKind::kDma ? exec_dma(op->dma, *op, nullptr) : exec_record(*op->rec);
+		}
+		if (op->kind == OpKind::kDma) {
+			ok = exec_dma(op->dma, *op, nullptr);
+		} else {
+			flush_origin();
+			ok = exec_record(*op->rec);
+		}
 	}
+	flush_origin();
 	stats_.sim_time_ps = now_ps();
 	// Let the kernel reach the end of the last record, so interrupts and
 	// MSIs due by then are delivered before the report is taken.
@@ -389,13 +451,15 @@ void ReplayDriver::collect_kernel()
 // TLBI of the trace, completed by a CMD_SYNC, should have removed.
 void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line)
 {
-	const smmu_xlate_result &x = res.xlate;
+	const smmu_xlate_result &x = *res.xlate;
 	// Only translations served from a TLB can be stale (the oracle skips the
 	// rest): decided here, before building the check, on every DMA's path.
 	if (!x.entry_size || (res.hit != SMMU_HIT_UTLB && res.hit != SMMU_HIT_MTLB &&
 			      res.hit != SMMU_HIT_TLB))
 		return;
 	const DeviceSpec &ds = spec_.devices[d.dev];
+	if (shim_cmdq_oracle_quiet(cmdq_oracle_, ds.smmu, x.walk_origin))
+		return;
 	shim_cmdq_dma c{};
 	c.smmu = ds.smmu;
 	c.device = ds.name.c_str();
@@ -524,7 +588,8 @@ bool ReplayDriver::check_violations()
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	PcieFunction &dev = *devs_[d.dev];
-	oracle_record(op.line ? op.line : (rec ? rec->line : 0));
+	const DeviceSpec &ds = spec_.devices[d.dev];
+	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0), ds.smmu);
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
@@ -544,7 +609,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.ssv = d.ssv;
 		chk.translated = res.outcome == SMMU_XLATE_OK;
 		chk.pa = res.pa;
-		const smmu_xlate_result &x = res.xlate;
+		const smmu_xlate_result &x = *res.xlate;
 		chk.world = x.world;
 		chk.vmid = x.vmid;
 		chk.asid = x.asid;
@@ -559,7 +624,8 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK) {
 		bare_metal_check(d, res, op.line ? op.line : (rec ? rec->line : 0));
 	}
-	timeline_violations();
+	if (stats_.timeline)
+		timeline_violations();
 	// What software can see decides: a fault is a termination with an event
 	// in the event queue; an event the SMMU raised but did not record
 	// (suppressed, queue off or full) leaves a plain abort (TRACE-FORMAT.md:
@@ -575,13 +641,16 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 			      res.outcome == SMMU_XLATE_OK ? 0 : res.event);
 	// The SMMU raises its event-queue interrupt: the kernel's handler runs
 	// (events of nested masters reach their vEVENTQ).
-	if (recorded && kernel_->booted())
-		kernel_->irq(spec_.devices[d.dev].smmu, SMMU_IRQ_EVENTQ,
-			     sc_core::sc_time_stamp().value() + delay.value());
+	if (recorded && kernel_->booted()) {
+		flush_origin();
+		kernel_->irq(ds.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
+	}
 	stats_.failures += kind != RunStats::kDmaOk;
 	qk_.set(delay);
-	if (qk_.need_sync())
+	if (qk_.need_sync()) {
+		flush_origin();
 		qk_.sync();
+	}
 	if (!d.expect && !rec)
 		return true;
 

@@ -124,7 +124,7 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	t.write = gp.is_write();
 	t.priv = ext->priv;
 	t.exec = ext->exec;
-	smmu_xlate_result r; // filled by the model
+	smmu_xlate_result &r = ext->xlate; // filled by the model, in place
 	int rc;
 	if (ext->translated) {
 		// An ATS Translated transaction: the model checks it (CR0.ATSCHK,
@@ -156,7 +156,6 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->event_recorded = r.event_recorded;
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
-	ext->xlate = r;
 	delay += sc_time::from_value(clock_.start_ps(r.cycles));
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:

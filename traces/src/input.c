@@ -66,7 +66,10 @@ static int alloc_text(struct trc_input *in, size_t max_line, size_t block)
 	in->block = block;
 	in->cap = 4 * block;
 	in->buf = malloc(in->cap);
-	return in->buf ? TRC_OK : TRC_E_NOMEM;
+	if (!in->buf)
+		return TRC_E_NOMEM;
+	in->buf[0] = '\0'; /* buf[end] is always a NUL (trc_input_peek) */
+	return TRC_OK;
 }
 
 int trc_input_open_file(struct trc_input *in, const char *path, size_t max_line)
@@ -353,6 +356,7 @@ int trc_input_line(struct trc_input *in, char **line, size_t *len)
 			in->end += (size_t)got;
 		else if (got == 0)
 			in->text_eof = 1;
+		in->buf[in->end] = '\0';
 		/* got < 0: pending is set; the loop reports it after the text. */
 	}
 }

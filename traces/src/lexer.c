@@ -938,6 +938,235 @@ undo:
 	return 0;
 }
 
+
+/*
+ * The dma lane (trace.h: struct trc_dma): a plain dma line decoded without
+ * a record, reading the line only. Whatever it does not take - another
+ * form, or anything the checks would refuse - goes to the paths above,
+ * which build the record and report the error, so the lane never decides
+ * an error and its records are exactly those the general path accepts.
+ */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int lane_name_is(const char *p, size_t n, const char *lit, size_t litlen)
+{
+	size_t i;
+
+	if (n != litlen)
+		return 0;
+	/* Short literals: a byte loop, where memcmp would be a library call. */
+	for (i = 0; i < n && p[i] == lit[i]; i++)
+		;
+	return i == n;
+}
+
+/* What ends a token on the lane: a blank or the newline (a NUL - the
+ * text's end, or a NUL byte in a line - is not ours). */
+#define LANE_SEP(c) ((c) == ' ' || (c) == '\t' || (c) == '\n')
+
+/*
+ * A plain integer as lex_plain_number() takes it (the same digits, '_'
+ * and limits), ended by LANE_SEP: 1 with *out and *pp advanced, else 0.
+ */
+static inline int lane_number(const char **pp, uint64_t *out)
+{
+	const unsigned char *p = (const unsigned char *)*pp, *q;
+	uint64_t x = 0;
+	unsigned d, digits;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (q = p + 2; (d = hexdig[*q]) < 16; q++)
+			x = (x << 4) | d;
+		digits = (unsigned)(q - p - 2);
+		while (d == HEX_SEP) {
+			for (q++; (d = hexdig[*q]) < 16; q++, digits++)
+				x = (x << 4) | d;
+		}
+		if (!digits || digits > 16)
+			return 0;
+	} else {
+		for (q = p; (d = (unsigned)*q - '0') < 10; q++)
+			x = x * 10 + d;
+		digits = (unsigned)(q - p);
+		while (*q == '_') {
+			for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
+				x = x * 10 + d;
+		}
+		if (!digits || digits > 19)
+			return 0;
+	}
+	if (!LANE_SEP(*q))
+		return 0;
+	*out = x;
+	*pp = (const char *)q;
+	return 1;
+}
+
+size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
+{
+	const char *q = line, *tok;
+	uint64_t num;
+	struct trc_value stamp;
+	unsigned seen = 0; /* 1 addr, 2 len, 4 dir, 8 ssid */
+	int in_results = 0;
+	size_t len;
+
+	d->has_stamp = 0;
+	if (*q == '@') {
+		q = lex_fast_stamp(r, (char *)(uintptr_t)q, &stamp);
+		if (!q || (r->have_stamp && stamp.u < r->last_stamp_ps))
+			return 0;
+		stamp.line = r->in.lineno + 1; /* the line is not counted yet */
+		d->has_stamp = 1;
+		d->stamp_ps = stamp.u;
+		while (CLS(*q) & C_BLANK)
+			q++;
+	}
+	if (q[0] != 'd' || q[1] != 'm' || q[2] != 'a' || !(CLS(q[3]) & C_BLANK))
+		return 0;
+	for (q += 4; CLS(*q) & C_BLANK; q++)
+		;
+	/* The device: a plain name, declared in the header. */
+	tok = q;
+	if (!(CLS(*q) & C_NSTART))
+		return 0;
+	for (q++; CLS(*q) & C_NAME; q++)
+		;
+	if (!LANE_SEP(*q) || !trc_device_known(r, tok, (size_t)(q - tok)))
+		return 0;
+	d->dev = tok;
+	d->dev_len = (size_t)(q - tok);
+	d->dev_col = FCOL(tok);
+	d->has_ssid = d->write = d->priv = d->exec = 0;
+	d->result = TRC_DMA_RES_NONE;
+	d->res_col = 0;
+	for (;;) {
+		const char *key;
+		size_t klen;
+
+		while (CLS(*q) & C_BLANK)
+			q++;
+		if (*q == '\n')
+			break;
+		tok = q;
+		if (q[0] == '-' && q[1] == '>' && (CLS(q[2]) & C_BLANK) && !in_results) {
+			in_results = 1;
+			q += 2;
+			continue;
+		}
+		if (!(CLS(*q) & C_NSTART))
+			return 0;
+		for (q++; CLS(*q) & C_NAME; q++)
+			;
+		if (*q != '=') {
+			/* A word: priv or exec before `->`, ok or abort after it. */
+			size_t n = (size_t)(q - tok);
+
+			if (!LANE_SEP(*q))
+				return 0;
+			if (in_results) {
+				if (d->result)
+					return 0;
+				if (lane_name_is(tok, n, "ok", 2))
+					d->result = TRC_DMA_RES_OK;
+				else if (lane_name_is(tok, n, "abort", 5))
+					d->result = TRC_DMA_RES_ABORT;
+				else
+					return 0;
+				d->res_col = FCOL(tok);
+			} else if (lane_name_is(tok, n, "priv", 4)) {
+				d->priv = 1;
+			} else if (lane_name_is(tok, n, "exec", 4)) {
+				d->exec = 1;
+			} else {
+				return 0;
+			}
+			continue;
+		}
+		key = tok;
+		klen = (size_t)(q - tok);
+		q++;
+		if (in_results) {
+			if (d->result)
+				return 0;
+			d->res_col = FCOL(tok);
+			if (lane_name_is(key, klen, "pa", 2)) {
+				if (!(CLS(*q) & C_DIGIT) || !lane_number(&q, &num))
+					return 0;
+				d->pa = num;
+				d->result = TRC_DMA_RES_PA;
+			} else if (lane_name_is(key, klen, "fault", 5)) {
+				tok = q;
+				if (!(CLS(*q) & C_NSTART))
+					return 0;
+				for (q++; CLS(*q) & C_NAME; q++)
+					;
+				if (!LANE_SEP(*q))
+					return 0;
+				d->fault = tok;
+				d->fault_len = (size_t)(q - tok);
+				d->result = TRC_DMA_RES_FAULT;
+			} else {
+				return 0;
+			}
+			continue;
+		}
+		if (lane_name_is(key, klen, "dir", 3)) {
+			tok = q;
+			for (; CLS(*q) & C_NAME; q++)
+				;
+			if ((seen & 4) || !LANE_SEP(*q))
+				return 0;
+			if (lane_name_is(tok, (size_t)(q - tok), "write", 5))
+				d->write = 1;
+			else if (!lane_name_is(tok, (size_t)(q - tok), "read", 4))
+				return 0;
+			seen |= 4;
+		} else {
+			unsigned bit;
+			const char *v = q;
+
+			if (lane_name_is(key, klen, "addr", 4))
+				bit = 1;
+			else if (lane_name_is(key, klen, "len", 3))
+				bit = 2;
+			else if (lane_name_is(key, klen, "ssid", 4))
+				bit = 8;
+			else
+				return 0;
+			if ((seen & bit) || !(CLS(*q) & C_DIGIT) || !lane_number(&q, &num))
+				return 0;
+			seen |= bit;
+			if (bit == 1) {
+				d->addr = num;
+			} else if (bit == 2) {
+				d->len = num;
+			} else {
+				d->ssid = num;
+				d->ssid_col = FCOL(v);
+			}
+		}
+	}
+	/* `->` without a result, a missing key, a line past the limit: not ours. */
+	len = (size_t)(q - line);
+	if ((in_results && !d->result) || (seen & 7) != 7 || len > r->in.max_line)
+		return 0;
+	d->has_ssid = (seen & 8) != 0;
+	d->line = r->in.lineno + 1;
+	d->col = 1;
+	/* What trc_check_record() notes of an accepted record. */
+	r->in_events = 1;
+	if (d->has_stamp) {
+		r->have_stamp = 1;
+		r->last_stamp_ps = stamp.u;
+		r->last_stamp = stamp;
+		r->last_stamp_line = d->line;
+	}
+	return len + 1;
+}
+
+#undef LANE_SEP
 #undef FCOL
 
 int trc_lex_line(struct trc_reader *r, char *line, size_t len)

@@ -140,7 +140,8 @@ int trc_reader_open_mem(const void *buf, size_t len, const char *name,
 	return TRC_OK;
 }
 
-int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
+/* Both readers' loop; dma (may be NULL) takes plain dma lines. */
+static int reader_next(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma)
 {
 	if (!r || !rec)
 		return TRC_E_INVAL;
@@ -152,7 +153,20 @@ int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 	for (;;) {
 		char *line;
 		size_t len;
-		int rc = trc_input_line_fast(&r->in, &line, &len);
+		int rc;
+		const char *text;
+
+		/* The dma lane reads the text in place, newline search included. */
+		if (dma && r->nrecords && (text = trc_input_peek(&r->in)) != NULL) {
+			size_t used = trc_lex_dma(r, text, dma);
+
+			if (used) {
+				trc_input_skip(&r->in, used);
+				r->nrecords++;
+				return TRC_DMA;
+			}
+		}
+		rc = trc_input_line_fast(&r->in, &line, &len);
 
 		if (rc == TRC_EOF) {
 			if (r->nrecords == 0) {
@@ -185,6 +199,18 @@ int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 		*rec = &r->rec;
 		return TRC_OK;
 	}
+}
+
+int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
+{
+	return reader_next(r, rec, NULL);
+}
+
+int trc_reader_next_dma(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma)
+{
+	if (!dma)
+		return TRC_E_INVAL;
+	return reader_next(r, rec, dma);
 }
 
 const struct trc_error *trc_reader_error(const struct trc_reader *r)

@@ -492,25 +492,25 @@ static int check_smmu_ref(struct trc_reader *r, const char *what, const struct t
  * table's own copies, which live as long as the reader) answers without
  * hashing. Names are never undeclared, so a cached name stays valid.
  */
-static int device_known(struct trc_reader *r, const struct trc_value *v)
+int trc_device_known(struct trc_reader *r, const char *name, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)v->s;
-	size_t len = v->len, k;
+	const unsigned char *s = (const unsigned char *)name;
+	size_t k;
 	unsigned slot;
 	const struct trc_name_ent *e;
 	const char *c;
 
 	if (len == 0)
-		return trc_names_find(&r->devices, v->s, len) != NULL;
+		return trc_names_find(&r->devices, name, len) != NULL;
 	slot = (s[0] + 3u * s[len - 1] + (unsigned)len) % TRC_DEVICE_CACHE;
 	c = r->device_cache[slot];
 	if (c && r->device_cache_len[slot] == len) {
-		for (k = 0; k < len && c[k] == v->s[k]; k++)
+		for (k = 0; k < len && c[k] == name[k]; k++)
 			;
 		if (k == len)
 			return 1;
 	}
-	e = trc_names_find(&r->devices, v->s, len);
+	e = trc_names_find(&r->devices, name, len);
 	if (!e)
 		return 0;
 	r->device_cache[slot] = e->name;
@@ -520,7 +520,7 @@ static int device_known(struct trc_reader *r, const struct trc_value *v)
 
 static int check_device_ref(struct trc_reader *r, const char *what, const struct trc_value *v)
 {
-	if (device_known(r, v))
+	if (trc_device_known(r, v->s, v->len))
 		return 0;
 	return trc_fail(r, TRC_E_SCHEMA, v->line, v->col,
 			"%s: unknown device '%s' (declare it with a device record in the header)", what,

@@ -141,6 +141,24 @@ static inline int trc_input_line_fast(struct trc_input *in, char **line, size_t 
 	return TRC_OK;
 }
 
+/*
+ * The unread text in place, for a reader that takes a line without
+ * trc_input_line() (the dma lane): NULL when a line is being assembled
+ * (then only trc_input_line() may go on). The text ends with a NUL at
+ * buf[end] (kept there by every fill); a lane that takes the line up to
+ * and including its newline at offset n calls trc_input_skip(in, n + 1).
+ */
+static inline const char *trc_input_peek(const struct trc_input *in)
+{
+	return in->scanned || in->pos == in->end ? NULL : in->buf + in->pos;
+}
+
+static inline void trc_input_skip(struct trc_input *in, size_t n)
+{
+	in->pos += n;
+	in->lineno++;
+}
+
 /* ---------------------------------------------------- known keys */
 
 /*
@@ -235,12 +253,22 @@ int trc_fail(struct trc_reader *r, int code, uint32_t line, uint32_t col, const 
  */
 int trc_lex_line(struct trc_reader *r, char *line, size_t len);
 
+/*
+ * A plain dma line (trace.h: struct trc_dma) decoded and checked straight
+ * from the unread text (trc_input_peek) into *d: returns the length of the
+ * line with its newline when taken, 0 for anything else (then nothing
+ * changed, and trc_input_line() and trc_lex_line() take the line).
+ */
+size_t trc_lex_dma(struct trc_reader *r, const char *text, struct trc_dma *d);
+
 /* ----------------------------------------------------------- schema.c */
 
 /* Section, position and per-verb checks of a lexed record. */
 int trc_check_record(struct trc_reader *r, struct trc_record *rec);
 /* Verb lookup by text (not NUL-terminated). */
 enum trc_verb trc_verb_lookup(const char *s, size_t len);
+/* 1 if a device record declared the name s[0..len). */
+int trc_device_known(struct trc_reader *r, const char *s, size_t len);
 
 /* ------------------------------------------------------------ writer.c */
 

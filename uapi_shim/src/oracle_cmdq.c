@@ -58,6 +58,7 @@ struct inv {
 struct invq {
 	struct inv *pend, *done;
 	size_t npend, cpend, ndone, cdone;
+	uint32_t done_line_max; /* the latest record among done[] */
 };
 
 struct memo {
@@ -297,8 +298,11 @@ void shim_cmdq_oracle_cmd(struct shim_cmdq_oracle *o, unsigned smmu, const uint6
 			struct inv v = q->pend[i];
 			v.done = done;
 			v.sync_line = line;
-			if (push(&q->done, &q->ndone, &q->cdone, &v))
+			if (push(&q->done, &q->ndone, &q->cdone, &v)) {
 				o->completed++;
+				if (v.line > q->done_line_max)
+					q->done_line_max = v.line;
+			}
 		}
 		q->npend = 0;
 		return;
@@ -400,15 +404,38 @@ static void inv_text(char *buf, size_t n, const struct inv *v)
 	}
 }
 
+int shim_cmdq_oracle_quiet(struct shim_cmdq_oracle *o, unsigned smmu, uint32_t walk_origin)
+{
+	if (!o || smmu >= o->nsmmu)
+		return 0;
+	const struct invq *q = &o->q[smmu];
+	if (q->ndone && q->done_line_max > walk_origin)
+		return 0;
+	o->checked++;
+	return 1;
+}
+
+/* "utlb", "mtlb" or "tlb": served from a TLB (on every DMA's path: no strcmp). */
+static bool tlb_hit(const char *h)
+{
+	if (h[0] == 'u' || h[0] == 'm')
+		h++;
+	return h[0] == 't' && h[1] == 'l' && h[2] == 'b' && h[3] == '\0';
+}
+
 int shim_cmdq_oracle_dma(struct shim_cmdq_oracle *o, const struct shim_cmdq_dma *d,
                          struct shim_violation *out)
 {
 	if (!o || !d || d->smmu >= o->nsmmu || !d->hit || !d->entry_size)
 		return 0;
-	if (strcmp(d->hit, "utlb") && strcmp(d->hit, "mtlb") && strcmp(d->hit, "tlb"))
+	if (!tlb_hit(d->hit))
 		return 0;
 	o->checked++;
 	const struct invq *q = &o->q[d->smmu];
+	/* Nothing completed since the entry's walk (the usual case): only
+	 * invalidations of later records can be required (v->line below). */
+	if (q->ndone == 0 || q->done_line_max <= d->walk_origin)
+		return 0;
 	struct memo *m = memo_get(o, d);
 	size_t i = m ? m->next : 0;
 	int found = 0;

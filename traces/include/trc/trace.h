@@ -62,6 +62,7 @@ enum trc_code {
 	TRC_E_ORDER = -9,     /* time stamps decrease */
 	TRC_E_VAR = -10,      /* variable used before it is bound, or bound twice */
 	TRC_E_TYPE = -11,     /* value accessor used on a value of another kind */
+	TRC_DMA = 2,          /* trc_reader_next_dma(): a plain dma record, in *dma */
 };
 
 /* Short description of a code ("malformed value", "corrupt gzip" ...). */
@@ -289,6 +290,50 @@ int trc_reader_open_mem(const void *buf, size_t len, const char *name,
  * `smmutrace` header.
  */
 int trc_reader_next(struct trc_reader *r, const struct trc_record **rec);
+
+/*
+ * The hot record of long traces, taken without building a trc_record: a
+ * `dma` line of the plain form
+ *
+ *	[@STAMP] dma DEV [priv] [exec] addr=N len=N dir=read|write [ssid=N]
+ *		[-> ok | abort | pa=N | fault=NAME]
+ *
+ * (words and keys in any order, each key once, N a plain integer: hex or
+ * decimal with '_', no K/M/G/T suffix, no $variable, no comment). It is checked exactly
+ * as trc_reader_next() checks it (header first, device declared, stamps in
+ * order). Strings point into the reader's line buffer and are NOT
+ * NUL-terminated; they stay valid until the next call.
+ */
+struct trc_dma {
+	uint32_t line, col;       /* where the record starts */
+	uint32_t dev_col, res_col;/* the device name; the result (0 without one) */
+	uint32_t ssid_col;        /* ssid='s value (with has_ssid) */
+	const char *dev;          /* the device name, dev_len bytes */
+	size_t dev_len;
+	uint64_t stamp_ps;        /* with has_stamp */
+	uint64_t addr, len, ssid; /* ssid with has_ssid */
+	uint64_t pa;              /* result pa= */
+	const char *fault;        /* result fault=NAME, fault_len bytes */
+	size_t fault_len;
+	uint8_t has_stamp, has_ssid, write, priv, exec;
+	uint8_t result;           /* enum trc_dma_result */
+};
+
+enum trc_dma_result {
+	TRC_DMA_RES_NONE = 0,
+	TRC_DMA_RES_OK = 1,
+	TRC_DMA_RES_ABORT = 2,
+	TRC_DMA_RES_PA = 3,
+	TRC_DMA_RES_FAULT = 4,
+};
+
+/*
+ * trc_reader_next(), except that a dma record of the plain form above is
+ * returned as TRC_DMA with *dma filled (and *rec NULL). Every other record
+ * (including a dma of another form) comes back as TRC_OK in *rec, as
+ * trc_reader_next() gives it. The two may be mixed on one reader.
+ */
+int trc_reader_next_dma(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma);
 
 /* The last error (code TRC_OK when there was none). */
 const struct trc_error *trc_reader_error(const struct trc_reader *r);

@@ -682,6 +682,12 @@ struct shim_cmdq_dma {
  * should have removed (once per entry and invalidation), else 0. */
 int shim_cmdq_oracle_dma(struct shim_cmdq_oracle *o, const struct shim_cmdq_dma *d,
                          struct shim_violation *out);
+/* The usual case of shim_cmdq_oracle_dma() before building its argument:
+ * 1 (and the hit counted as checked) when no invalidation has completed
+ * on smmu since the record walk_origin, so that a DMA served from a TLB
+ * entry walked then cannot be stale; 0 when shim_cmdq_oracle_dma() must
+ * decide. */
+int shim_cmdq_oracle_quiet(struct shim_cmdq_oracle *o, unsigned smmu, uint32_t walk_origin);
 /* Invalidations seen / completed so far (for reports and tests). */
 void shim_cmdq_oracle_counts(const struct shim_cmdq_oracle *o, uint64_t *consumed,
                              uint64_t *completed, uint64_t *checked_hits);
