@@ -16,6 +16,7 @@
 // repeated and the fastest kept. Prints one flat JSON object.
 //
 // usage: scale_bench [--long N] (default 100000000; make bench uses it)
+//        scale_bench --write-wide FILE N  (the 64 x 1024 trace, for profiling)
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -157,10 +158,19 @@ int main(int argc, char **argv)
 {
 	uint64_t longn = 100000000ull, shortn = 100000ull;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--long") && i + 1 < argc)
+		if (!strcmp(argv[i], "--long") && i + 1 < argc) {
 			longn = strtoull(argv[++i], nullptr, 0);
-		else {
-			fprintf(stderr, "usage: scale_bench [--long N]\n");
+		} else if (!strcmp(argv[i], "--write-wide") && i + 2 < argc) {
+			// For profiling: the 64 x 1024 trace of N DMAs into FILE.
+			int fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd < 0) {
+				perror(argv[i + 1]);
+				return 1;
+			}
+			writer(fd, wide_header(64, 1024), strtoull(argv[i + 2], nullptr, 0), 64, 1024);
+			return 0;
+		} else {
+			fprintf(stderr, "usage: scale_bench [--long N] | --write-wide FILE N\n");
 			return 2;
 		}
 	}

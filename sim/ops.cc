@@ -147,6 +147,15 @@ Decoder::Decoder(const PlatformSpec &spec, std::string file) : file_(std::move(f
 		devices_.push_back(d.name);
 	for (size_t i = 0; i < devices_.size(); i++)
 		device_ids_.emplace(std::string_view(devices_[i]), (int)i);
+	// The device records' lines (a spec built by hand may have none).
+	for (size_t i = 0; i < spec.devices.size(); i++) {
+		uint32_t l = spec.devices[i].pos.line;
+		if (l == 0)
+			continue;
+		if (dev_by_line_.size() <= l)
+			dev_by_line_.resize(l + 1, -1);
+		dev_by_line_[l] = (int32_t)i;
+	}
 	for (unsigned id = 0; id < 256; id++)
 		if (const char *n = smmu_event_name(id))
 			events_.emplace(n, (uint8_t)id);
@@ -341,7 +350,21 @@ bool Decoder::check_len(uint64_t len, uint32_t line, uint32_t col, DmaOp &op, Si
 Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 {
 	op = DmaOp{};
-	int dev = device_index(d.dev, d.dev_len);
+	// The reader names the declaring record: with many devices an array
+	// index where a hash lookup of the name missed the host's caches. The
+	// name is compared all the same (a spec need not come from this reader).
+	int dev = -1;
+	if (d.dev_line < dev_by_line_.size() && dev_by_line_[d.dev_line] >= 0) {
+		const std::string &n = devices_[(size_t)dev_by_line_[d.dev_line]];
+		size_t i = 0;
+		if (n.size() == d.dev_len)
+			while (i < d.dev_len && n[i] == d.dev[i])
+				i++;
+		if (i == d.dev_len && n.size() == d.dev_len)
+			dev = dev_by_line_[d.dev_line];
+	}
+	if (dev < 0)
+		dev = device_index(d.dev, d.dev_len);
 	if (dev < 0) {
 		err = error_at(kExitMalformed, d.line, d.dev_col,
 			       "dma: unknown device '" + std::string(d.dev, d.dev_len) + "'");
@@ -360,7 +383,9 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 		op.ssid = (uint32_t)d.ssid;
 		op.ssv = true;
 	}
-	if (!check_len(d.len, d.line, d.col, op, err))
+	if (d.len - 1 < PcieFunction::kMaxLen) // 1 .. kMaxLen, without a call
+		op.len = (uint32_t)d.len;
+	else if (!check_len(d.len, d.line, d.col, op, err))
 		return kFailed;
 	op.res_col = d.res_col;
 	switch (d.result) {

@@ -111,6 +111,8 @@ private:
 	std::vector<std::string> devices_;
 	// name -> index, keyed by views of devices_ (filled once, never resized after)
 	std::unordered_map<std::string_view, int> device_ids_;
+	// index by the line of the device record (the lane's dev_line): -1 none
+	std::vector<int32_t> dev_by_line_;
 	std::unordered_map<std::string, uint8_t> events_;
 	int last_dev_ = -1;
 };

@@ -124,6 +124,7 @@ struct LaneRun {
 	trc_error err{};
 	std::vector<std::string> recs;
 	size_t lane = 0; // records taken by the lane
+	std::vector<uint32_t> dev_lines; // of the lane's records
 };
 
 LaneRun Read(const std::string &text, bool lane)
@@ -140,6 +141,7 @@ LaneRun Read(const std::string &text, bool lane)
 		if (run.rc == TRC_DMA) {
 			EXPECT_EQ(rec, nullptr);
 			run.recs.push_back(DescribeDma(d));
+			run.dev_lines.push_back(d.dev_line);
 			run.lane++;
 		} else if (run.rc == TRC_OK) {
 			run.recs.push_back(DescribeAny(*rec));
@@ -184,6 +186,8 @@ TEST(DmaLane, TakesThePlainFormsAsTheRecordsSay)
 	EXPECT_EQ(lane.rc, TRC_EOF) << lane.err.msg;
 	EXPECT_EQ(lane.lane, sizeof(lines) / sizeof(lines[0]));
 	EXPECT_EQ(gen.lane, 0u);
+	// Each names the line of its device's record (d0 3, nic.1 4, _x 5).
+	EXPECT_EQ(lane.dev_lines, (std::vector<uint32_t>{3, 3, 4, 3, 3, 3, 5, 3, 3, 3}));
 }
 
 TEST(DmaLane, LeavesOtherFormsAndErrorsToTheGeneralPath)

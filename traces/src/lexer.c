@@ -1033,7 +1033,7 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 		return 0;
 	for (q++; CLS(*q) & C_NAME; q++)
 		;
-	if (!LANE_SEP(*q) || !trc_device_known(r, tok, (size_t)(q - tok)))
+	if (!LANE_SEP(*q) || !(d->dev_line = trc_device_known(r, tok, (size_t)(q - tok))))
 		return 0;
 	d->dev = tok;
 	d->dev_len = (size_t)(q - tok);

@@ -492,7 +492,7 @@ static int check_smmu_ref(struct trc_reader *r, const char *what, const struct t
  * table's own copies, which live as long as the reader) answers without
  * hashing. Names are never undeclared, so a cached name stays valid.
  */
-int trc_device_known(struct trc_reader *r, const char *name, size_t len)
+uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)name;
 	size_t k;
@@ -500,22 +500,25 @@ int trc_device_known(struct trc_reader *r, const char *name, size_t len)
 	const struct trc_name_ent *e;
 	const char *c;
 
-	if (len == 0)
-		return trc_names_find(&r->devices, name, len) != NULL;
+	if (len == 0) {
+		e = trc_names_find(&r->devices, name, len);
+		return e ? e->line : 0;
+	}
 	slot = (s[0] + 3u * s[len - 1] + (unsigned)len) % TRC_DEVICE_CACHE;
 	c = r->device_cache[slot];
 	if (c && r->device_cache_len[slot] == len) {
 		for (k = 0; k < len && c[k] == name[k]; k++)
 			;
 		if (k == len)
-			return 1;
+			return r->device_cache_line[slot];
 	}
 	e = trc_names_find(&r->devices, name, len);
 	if (!e)
 		return 0;
 	r->device_cache[slot] = e->name;
 	r->device_cache_len[slot] = len;
-	return 1;
+	r->device_cache_line[slot] = e->line;
+	return e->line;
 }
 
 static int check_device_ref(struct trc_reader *r, const char *what, const struct trc_value *v)

@@ -236,6 +236,7 @@ struct trc_reader {
 	/* Device names found before (schema.c: device_known), by a hash of the name. */
 	const char *device_cache[TRC_DEVICE_CACHE];
 	size_t device_cache_len[TRC_DEVICE_CACHE];
+	uint32_t device_cache_line[TRC_DEVICE_CACHE];
 };
 
 /* Record an error (sticky) and return code. */
@@ -267,8 +268,8 @@ size_t trc_lex_dma(struct trc_reader *r, const char *text, struct trc_dma *d);
 int trc_check_record(struct trc_reader *r, struct trc_record *rec);
 /* Verb lookup by text (not NUL-terminated). */
 enum trc_verb trc_verb_lookup(const char *s, size_t len);
-/* 1 if a device record declared the name s[0..len). */
-int trc_device_known(struct trc_reader *r, const char *s, size_t len);
+/* The line of the device record that declared the name s[0..len), or 0. */
+uint32_t trc_device_known(struct trc_reader *r, const char *s, size_t len);
 
 /* ------------------------------------------------------------ writer.c */
 

@@ -308,6 +308,7 @@ struct trc_dma {
 	uint32_t line, col;       /* where the record starts */
 	uint32_t dev_col, res_col;/* the device name; the result (0 without one) */
 	uint32_t ssid_col;        /* ssid='s value (with has_ssid) */
+	uint32_t dev_line;        /* the line of the device record declaring DEV */
 	const char *dev;          /* the device name, dev_len bytes */
 	size_t dev_len;
 	uint64_t stamp_ps;        /* with has_stamp */
