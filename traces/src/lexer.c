@@ -314,6 +314,46 @@ too_big:
 }
 
 /*
+ * The digits of a plain integer at p (hex with up to 16 digits or decimal
+ * with up to 19, '_' anywhere after the first digit), without looking at
+ * what ends it: the byte after them, with *x and *radix set, or NULL.
+ */
+static inline const unsigned char *plain_digits(const unsigned char *p, uint64_t *x,
+						unsigned *radix)
+{
+	const unsigned char *q;
+	uint64_t v = 0;
+	unsigned d, digits;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (q = p + 2; (d = hexdig[*q]) < 16; q++)
+			v = (v << 4) | d;
+		digits = (unsigned)(q - p - 2);
+		/* Separators: skip each '_' and go on with the digits after it. */
+		while (d == HEX_SEP) {
+			for (q++; (d = hexdig[*q]) < 16; q++, digits++)
+				v = (v << 4) | d;
+		}
+		if (!digits || digits > 16)
+			return NULL;
+		*radix = 16;
+	} else {
+		for (q = p; (d = (unsigned)*q - '0') < 10; q++)
+			v = v * 10 + d;
+		digits = (unsigned)(q - p);
+		while (*q == '_') {
+			for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
+				v = v * 10 + d;
+		}
+		if (!digits || digits > 19)
+			return NULL;
+		*radix = 10;
+	}
+	*x = v;
+	return q;
+}
+
+/*
  * Plain integers, the bulk of every trace (addresses, lengths): hex with up
  * to 16 digits or decimal with up to 19 (neither can overflow), '_' allowed
  * as lex_number_full() allows it (the writer puts one every four hex
@@ -325,42 +365,17 @@ too_big:
 static inline int lex_plain_number(char **pp, unsigned endmask, struct trc_value *v)
 {
 	const unsigned char *p = (const unsigned char *)*pp, *q;
-	uint64_t x = 0;
-	unsigned d, digits = 0;
+	uint64_t x;
+	unsigned radix;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		for (q = p + 2; (d = hexdig[*q]) < 16; q++)
-			x = (x << 4) | d;
-		digits = (unsigned)(q - p - 2);
-		/* Separators: skip each '_' and go on with the digits after it. */
-		while (d == HEX_SEP) {
-			for (q++; (d = hexdig[*q]) < 16; q++, digits++)
-				x = (x << 4) | d;
-		}
-		if (digits && digits <= 16 && (CLS(*q) & endmask)) {
-			v->kind = TRC_INT;
-			v->radix = 16;
-			v->u = x;
-			*pp += q - p;
-			return 1;
-		}
-	} else {
-		for (q = p; (d = (unsigned)*q - '0') < 10; q++)
-			x = x * 10 + d;
-		digits = (unsigned)(q - p);
-		while (*q == '_') {
-			for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
-				x = x * 10 + d;
-		}
-		if (digits && digits <= 19 && (CLS(*q) & endmask)) {
-			v->kind = TRC_INT;
-			v->radix = 10;
-			v->u = x;
-			*pp += q - p;
-			return 1;
-		}
-	}
-	return 0;
+	q = plain_digits(p, &x, &radix);
+	if (!q || !(CLS(*q) & endmask))
+		return 0;
+	v->kind = TRC_INT;
+	v->radix = (uint8_t)radix;
+	v->u = x;
+	*pp += q - p;
+	return 1;
 }
 
 static int lex_number(struct lex *lx, char **pp, unsigned endmask, struct trc_value *v)
@@ -965,40 +980,14 @@ static inline int lane_name_is(const char *p, size_t n, const char *lit, size_t 
  * text's end, or a NUL byte in a line - is not ours). */
 #define LANE_SEP(c) ((c) == ' ' || (c) == '\t' || (c) == '\n')
 
-/*
- * A plain integer as lex_plain_number() takes it (the same digits, '_'
- * and limits), ended by LANE_SEP: 1 with *out and *pp advanced, else 0.
- */
+/* A plain integer as lex_plain_number() takes it, ended by LANE_SEP. */
 static inline int lane_number(const char **pp, uint64_t *out)
 {
-	const unsigned char *p = (const unsigned char *)*pp, *q;
-	uint64_t x = 0;
-	unsigned d, digits;
+	unsigned radix;
+	const unsigned char *q = plain_digits((const unsigned char *)*pp, out, &radix);
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		for (q = p + 2; (d = hexdig[*q]) < 16; q++)
-			x = (x << 4) | d;
-		digits = (unsigned)(q - p - 2);
-		while (d == HEX_SEP) {
-			for (q++; (d = hexdig[*q]) < 16; q++, digits++)
-				x = (x << 4) | d;
-		}
-		if (!digits || digits > 16)
-			return 0;
-	} else {
-		for (q = p; (d = (unsigned)*q - '0') < 10; q++)
-			x = x * 10 + d;
-		digits = (unsigned)(q - p);
-		while (*q == '_') {
-			for (q++; (d = (unsigned)*q - '0') < 10; q++, digits++)
-				x = x * 10 + d;
-		}
-		if (!digits || digits > 19)
-			return 0;
-	}
-	if (!LANE_SEP(*q))
+	if (!q || !LANE_SEP(*q))
 		return 0;
-	*out = x;
 	*pp = (const char *)q;
 	return 1;
 }
