@@ -5,7 +5,9 @@
 // so after the first walks every DMA hits the TBU's micro TLB. Then measures
 //   sim.replay_dma.mdps  millions of DMA records per second replayed from
 //                        that file through the whole SystemC platform,
-//                        parsing included (smmusim replay, in process);
+//                        parsing included (smmusim replay: the fastest of
+//                        one run in process and two as processes of their
+//                        own, start-up subtracted);
 //   sim.core_dma.mdps    the same DMAs through the C core directly: the same
 //                        file read by the same trace reader, each dma record
 //                        decoded and handed to smmu_translate(), no SystemC;
@@ -233,13 +235,19 @@ int sc_main(int argc, char **argv)
 	opt.text = false;
 	std::ostringstream out, err;
 
-	// Parse and decode only (also brings the file into the page cache).
-	auto tc = std::chrono::steady_clock::now();
-	if (smmusim::run_check(opt, out, err) != 0) {
-		fprintf(stderr, "sim_bench: check failed: %s\n", err.str().c_str());
-		return 1;
+	// Parse and decode only (also brings the file into the page cache);
+	// the fastest of three.
+	double check_s = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		auto tc = std::chrono::steady_clock::now();
+		if (smmusim::run_check(opt, out, err) != 0) {
+			fprintf(stderr, "sim_bench: check failed: %s\n", err.str().c_str());
+			return 1;
+		}
+		double t = seconds_since(tc);
+		if (pass == 0 || t < check_s)
+			check_s = t;
 	}
-	double check_s = seconds_since(tc);
 
 	// (a) The platform, from the file, parse included.
 	auto t0 = std::chrono::steady_clock::now();
@@ -288,9 +296,12 @@ int sc_main(int argc, char **argv)
 	t.len = 64;
 	smmu_xlate_result res;
 	uint64_t core_ok = 0, core_n = 0;
-	// (b) The same file through the trace reader straight into the core.
-	auto t1 = std::chrono::steady_clock::now();
-	{
+	// (b) The same file through the trace reader straight into the core
+	// (three passes, the fastest kept: this machine's speed varies).
+	double core_s = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		core_ok = core_n = 0;
+		auto t1 = std::chrono::steady_clock::now();
 		trc_reader *rd = nullptr;
 		trc_error te{};
 		if (trc_reader_open(path.c_str(), nullptr, &rd, &te) != TRC_OK) {
@@ -322,8 +333,10 @@ int sc_main(int argc, char **argv)
 		trc_reader_close(rd);
 		if (rc != TRC_EOF)
 			return 1;
+		double t = seconds_since(t1);
+		if (pass == 0 || t < core_s)
+			core_s = t;
 	}
-	double core_s = seconds_since(t1);
 	// (c) The model alone, no trace.
 	DmaGen g;
 	auto t2 = std::chrono::steady_clock::now();
@@ -356,9 +369,14 @@ int sc_main(int argc, char **argv)
 	std::string empty_plain = empty + ".txt";
 	inflate_to(empty, empty_plain);
 	double plain_s = best_replay_process(plain, 3), start_s = best_replay_process(empty_plain, 3);
+	// The gzip replay again, twice, as processes: the fastest of the three
+	// runs is reported (this machine's speed varies from run to run).
+	double gz_s = best_replay_process(path, 2), gz_start_s = best_replay_process(empty, 3);
+	if (gz_s >= 0 && gz_start_s >= 0 && gz_s - gz_start_s < replay_s)
+		replay_s = std::max(gz_s - gz_start_s, 1e-9);
 	remove(empty.c_str());
 	remove(empty_plain.c_str());
-	if (plain_s < 0 || start_s < 0) {
+	if (plain_s < 0 || start_s < 0 || gz_s < 0 || gz_start_s < 0) {
 		fprintf(stderr, "sim_bench: %s did not replay %s\n", SMMUSIM_EXE, plain.c_str());
 		return 1;
 	}

@@ -156,7 +156,13 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->event_recorded = r.event_recorded;
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
-	delay += sc_time::from_value(clock_.start_ps(r.cycles));
+	// Hits cost the same cycles DMA after DMA: the last duration is kept
+	// (sc_time::from_value is a library call).
+	if (r.cycles != last_cycles_) {
+		last_cycles_ = r.cycles;
+		last_cycles_time_ = sc_time::from_value(clock_.start_ps(r.cycles));
+	}
+	delay += last_cycles_time_;
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:
 		data_access(gp, r.pa, delay);

@@ -195,6 +195,8 @@ private:
 	unsigned index_;
 	smmu *model_ = nullptr;
 	ClockDomain clock_;
+	uint64_t last_cycles_ = 0; // the duration of the last translation
+	sc_core::sc_time last_cycles_time_ = sc_core::SC_ZERO_TIME;
 	SmmuObserver *observer_;
 	bool use_dmi_;
 	std::vector<UpstreamPort> ports_;
