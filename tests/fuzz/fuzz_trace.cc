@@ -5,8 +5,12 @@
 // give the same records (compared by canonical text) and end cleanly. The
 // reader must answer every input with records, TRC_EOF or an error with a
 // message: a crash, a sanitizer report or a round-trip difference is a
-// defect.
+// defect. The same bytes are also read through the dma lane
+// (trc_reader_next_dma): it must give the same records - each plain dma
+// line as the record the general path gives for it - and the same ending,
+// error position and message included.
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -65,10 +69,151 @@ int read_all(const void *buf, size_t len, std::vector<std::string> &out, std::st
 	return rc;
 }
 
+// What a dma says, the same from either path ("" when a record has a form
+// the lane never takes: then its canonical text stands for it).
+std::string dma_text(const trc_dma &d)
+{
+	char b[512];
+	int n = snprintf(b, sizeof(b), "dma %u:%u %.*s@%u line%u stamp%d:%llu addr%llu len%llu w%d p%d x%d ssid%d:%llu@%u r%d@%u pa%llu f%.*s",
+			 d.line, d.col, (int)d.dev_len, d.dev, d.dev_col, d.dev_line, d.has_stamp,
+			 (unsigned long long)(d.has_stamp ? d.stamp_ps : 0), (unsigned long long)d.addr,
+			 (unsigned long long)d.len, d.write, d.priv, d.exec, d.has_ssid,
+			 (unsigned long long)(d.has_ssid ? d.ssid : 0), d.has_ssid ? d.ssid_col : 0,
+			 d.result, d.res_col,
+			 (unsigned long long)(d.result == TRC_DMA_RES_PA ? d.pa : 0),
+			 d.result == TRC_DMA_RES_FAULT ? (int)d.fault_len : 0,
+			 d.result == TRC_DMA_RES_FAULT ? d.fault : "");
+	return std::string(b, n > 0 ? (size_t)n : 0);
+}
+
+std::string general_dma_text(const trc_record *rec, uint32_t dev_line)
+{
+	if (rec->verb != TRC_VERB_DMA || rec->nresults > 1 || rec->nwords < 1 ||
+	    rec->words[0].kind != TRC_NAME)
+		return "";
+	trc_dma d{};
+	d.line = rec->line;
+	d.col = rec->col;
+	d.dev = rec->words[0].s;
+	d.dev_len = rec->words[0].len;
+	d.dev_col = rec->words[0].col;
+	d.dev_line = dev_line;
+	if (rec->stamp) {
+		d.has_stamp = 1;
+		d.stamp_ps = rec->stamp->u;
+	}
+	for (size_t i = 1; i < rec->nwords; i++) {
+		if (trc_value_is(&rec->words[i], "priv"))
+			d.priv = 1;
+		else if (trc_value_is(&rec->words[i], "exec"))
+			d.exec = 1;
+		else
+			return "";
+	}
+	for (size_t i = 0; i < rec->nargs; i++) {
+		const trc_arg &a = rec->args[i];
+		if (!strcmp(a.key, "dir")) {
+			d.write = trc_value_is(&a.value, "write");
+			continue;
+		}
+		if (a.value.kind != TRC_INT)
+			return "";
+		if (!strcmp(a.key, "addr"))
+			d.addr = a.value.u;
+		else if (!strcmp(a.key, "len"))
+			d.len = a.value.u;
+		else if (!strcmp(a.key, "ssid")) {
+			d.has_ssid = 1;
+			d.ssid = a.value.u;
+			d.ssid_col = a.value.col;
+		}
+	}
+	if (rec->nresults) {
+		const trc_arg &a = rec->results[0];
+		d.res_col = a.col;
+		if (a.value.kind == TRC_NONE && !strcmp(a.key, "ok"))
+			d.result = TRC_DMA_RES_OK;
+		else if (a.value.kind == TRC_NONE && !strcmp(a.key, "abort"))
+			d.result = TRC_DMA_RES_ABORT;
+		else if (a.value.kind == TRC_INT && !strcmp(a.key, "pa")) {
+			d.result = TRC_DMA_RES_PA;
+			d.pa = a.value.u;
+		} else if (a.value.kind == TRC_NAME && !strcmp(a.key, "fault")) {
+			d.result = TRC_DMA_RES_FAULT;
+			d.fault = a.value.s;
+			d.fault_len = a.value.len;
+		} else
+			return "";
+	}
+	return dma_text(d);
+}
+
+struct Ending {
+	int rc;
+	trc_error err;
+};
+
+// Every record of buf through trc_reader_next (lane 0) or _dma (lane 1):
+// descriptions, and how the reading ended. The general path's dma records
+// get the declaring line the lane reports for their device (device records
+// seen so far, by name).
+std::vector<std::string> read_described(const void *buf, size_t len, bool lane, Ending &end)
+{
+	std::vector<std::string> out;
+	std::vector<std::pair<std::string, uint32_t>> devices;
+	trc_reader *r = nullptr;
+	end.err = trc_error{};
+	end.rc = trc_reader_open_mem(buf, len, "fuzz", nullptr, &r, &end.err);
+	if (end.rc != TRC_OK)
+		return out;
+	const trc_record *rec;
+	trc_dma d;
+	for (;;) {
+		end.rc = lane ? trc_reader_next_dma(r, &rec, &d) : trc_reader_next(r, &rec);
+		if (end.rc == TRC_DMA) {
+			out.push_back(dma_text(d));
+			continue;
+		}
+		if (end.rc != TRC_OK)
+			break;
+		if (rec->verb == TRC_VERB_DEVICE && rec->nwords && rec->words[0].s)
+			devices.emplace_back(rec->words[0].s, rec->line);
+		uint32_t dl = 0;
+		if (rec->verb == TRC_VERB_DMA && rec->nwords && rec->words[0].s)
+			for (const auto &dv : devices)
+				if (dv.first == rec->words[0].s)
+					dl = dv.second;
+		std::string t = general_dma_text(rec, dl);
+		out.push_back(t.empty() ? canonical(rec) : t);
+	}
+	end.err = *trc_reader_error(r);
+	trc_reader_close(r);
+	return out;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	// The dma lane against the general path.
+	Ending eg, el;
+	std::vector<std::string> g = read_described(data, size, false, eg);
+	std::vector<std::string> l = read_described(data, size, true, el);
+	if (g != l || eg.rc != el.rc || eg.err.line != el.err.line || eg.err.col != el.err.col ||
+	    strcmp(eg.err.msg, el.err.msg) != 0) {
+		std::string d = "codes " + std::to_string(eg.rc) + " / " + std::to_string(el.rc) + ": " +
+				eg.err.msg + " / " + el.err.msg;
+		for (size_t i = 0; i < g.size() || i < l.size(); i++) {
+			const std::string a = i < g.size() ? g[i] : "<none>";
+			const std::string b = i < l.size() ? l[i] : "<none>";
+			if (a != b) {
+				d += "\nrecord " + std::to_string(i) + ":\n  general: " + a + "\n  lane:    " + b;
+				break;
+			}
+		}
+		defect("the dma lane and the general path disagree", d);
+	}
+
 	trc_reader *r = nullptr;
 	if (trc_reader_open_mem(data, size, "fuzz", nullptr, &r, nullptr) != TRC_OK)
 		return 0;
