@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "trc/trace.h"
+#include "../traces/trc_test_util.h"
 
 namespace {
 
@@ -88,63 +89,10 @@ std::string dma_text(const trc_dma &d)
 
 std::string general_dma_text(const trc_record *rec, uint32_t dev_line)
 {
-	if (rec->verb != TRC_VERB_DMA || rec->nresults > 1 || rec->nwords < 1 ||
-	    rec->words[0].kind != TRC_NAME)
+	trc_dma d;
+	if (!trctest::DmaOfRecord(*rec, d))
 		return "";
-	trc_dma d{};
-	d.line = rec->line;
-	d.col = rec->col;
-	d.dev = rec->words[0].s;
-	d.dev_len = rec->words[0].len;
-	d.dev_col = rec->words[0].col;
 	d.dev_line = dev_line;
-	if (rec->stamp) {
-		d.has_stamp = 1;
-		d.stamp_ps = rec->stamp->u;
-	}
-	for (size_t i = 1; i < rec->nwords; i++) {
-		if (trc_value_is(&rec->words[i], "priv"))
-			d.priv = 1;
-		else if (trc_value_is(&rec->words[i], "exec"))
-			d.exec = 1;
-		else
-			return "";
-	}
-	for (size_t i = 0; i < rec->nargs; i++) {
-		const trc_arg &a = rec->args[i];
-		if (!strcmp(a.key, "dir")) {
-			d.write = trc_value_is(&a.value, "write");
-			continue;
-		}
-		if (a.value.kind != TRC_INT)
-			return "";
-		if (!strcmp(a.key, "addr"))
-			d.addr = a.value.u;
-		else if (!strcmp(a.key, "len"))
-			d.len = a.value.u;
-		else if (!strcmp(a.key, "ssid")) {
-			d.has_ssid = 1;
-			d.ssid = a.value.u;
-			d.ssid_col = a.value.col;
-		}
-	}
-	if (rec->nresults) {
-		const trc_arg &a = rec->results[0];
-		d.res_col = a.col;
-		if (a.value.kind == TRC_NONE && !strcmp(a.key, "ok"))
-			d.result = TRC_DMA_RES_OK;
-		else if (a.value.kind == TRC_NONE && !strcmp(a.key, "abort"))
-			d.result = TRC_DMA_RES_ABORT;
-		else if (a.value.kind == TRC_INT && !strcmp(a.key, "pa")) {
-			d.result = TRC_DMA_RES_PA;
-			d.pa = a.value.u;
-		} else if (a.value.kind == TRC_NAME && !strcmp(a.key, "fault")) {
-			d.result = TRC_DMA_RES_FAULT;
-			d.fault = a.value.s;
-			d.fault_len = a.value.len;
-		} else
-			return "";
-	}
 	return dma_text(d);
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -71,6 +72,71 @@ inline std::string Describe(const trc_record &r)
 	for (size_t i = 0; i < r.nresults; i++)
 		o << ' ' << r.results[i].key << '=' << DescribeValue(r.results[i].value);
 	return o.str();
+}
+
+// The dma a general record says, as the reader's lane gives it (struct
+// trc_dma; dev_line left 0): false for a record of a form the lane never
+// takes (a $variable, a list, several results ...).
+inline bool DmaOfRecord(const trc_record &r, trc_dma &d)
+{
+	d = trc_dma{};
+	if (r.verb != TRC_VERB_DMA || r.nresults > 1 || r.nwords < 1 ||
+	    r.words[0].kind != TRC_NAME)
+		return false;
+	d.line = r.line;
+	d.col = r.col;
+	d.dev = r.words[0].s;
+	d.dev_len = r.words[0].len;
+	d.dev_col = r.words[0].col;
+	if (r.stamp) {
+		d.has_stamp = 1;
+		d.stamp_ps = r.stamp->u;
+	}
+	for (size_t i = 1; i < r.nwords; i++) {
+		if (trc_value_is(&r.words[i], "priv"))
+			d.priv = 1;
+		else if (trc_value_is(&r.words[i], "exec"))
+			d.exec = 1;
+		else
+			return false;
+	}
+	for (size_t i = 0; i < r.nargs; i++) {
+		const trc_arg &a = r.args[i];
+		if (!strcmp(a.key, "dir")) {
+			d.write = trc_value_is(&a.value, "write");
+			continue;
+		}
+		if (a.value.kind != TRC_INT)
+			return false;
+		if (!strcmp(a.key, "addr")) {
+			d.addr = a.value.u;
+		} else if (!strcmp(a.key, "len")) {
+			d.len = a.value.u;
+		} else if (!strcmp(a.key, "ssid")) {
+			d.ssid = a.value.u;
+			d.ssid_col = a.value.col;
+			d.has_ssid = 1;
+		}
+	}
+	if (r.nresults) {
+		const trc_arg &a = r.results[0];
+		d.res_col = a.col;
+		if (a.value.kind == TRC_NONE && !strcmp(a.key, "ok")) {
+			d.result = TRC_DMA_RES_OK;
+		} else if (a.value.kind == TRC_NONE && !strcmp(a.key, "abort")) {
+			d.result = TRC_DMA_RES_ABORT;
+		} else if (a.value.kind == TRC_INT && !strcmp(a.key, "pa")) {
+			d.result = TRC_DMA_RES_PA;
+			d.pa = a.value.u;
+		} else if (a.value.kind == TRC_NAME && !strcmp(a.key, "fault")) {
+			d.result = TRC_DMA_RES_FAULT;
+			d.fault = a.value.s;
+			d.fault_len = a.value.len;
+		} else {
+			return false;
+		}
+	}
+	return true;
 }
 
 struct ReadResult {

@@ -549,8 +549,10 @@ static uint32_t inv_probe(struct smmu_tlb *t, unsigned cls, const struct tlb_inv
 }
 
 /* Page probes an invalidation by address makes: one per page of [lo, hi]
- * per live size of each class it covers. */
-static uint64_t inv_probe_count(const struct smmu_tlb *t, const struct tlb_inv *inv)
+ * per live size of each class it covers. inv_probe_count() is the estimate
+ * that picks the route (as the lists' own count did); inv_probe_work() the
+ * probes inv_probe() makes, none for a size whose page range is empty. */
+static uint64_t inv_probes(const struct smmu_tlb *t, const struct tlb_inv *inv, bool skip_empty)
 {
 	uint64_t probes = 0;
 	for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
@@ -560,29 +562,21 @@ static uint64_t inv_probe_count(const struct smmu_tlb *t, const struct tlb_inv *
 		while (live) {
 			unsigned sh = (unsigned)__builtin_ctzll(live);
 			live &= live - 1;
-			probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
+			if (!skip_empty || (inv->lo >> sh) <= (inv->hi >> sh))
+				probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
 		}
 	}
 	return probes;
 }
 
-/* The page probes inv_probe() makes over the classes an invalidation covers
- * (none for a size whose page range is empty). */
-static uint64_t inv_probe_work(const struct smmu_tlb *t, const struct tlb_inv *inv)
+static inline uint64_t inv_probe_count(const struct smmu_tlb *t, const struct tlb_inv *inv)
 {
-	uint64_t probes = 0;
-	for (unsigned c = 0; c < TLB_CLS_COUNT; c++) {
-		if (!inv->kinds[tlb_cls_kind(c)] || (c >= TLB_CLS_WC_S1 ? !inv->wc : !inv->tlb))
-			continue;
-		uint64_t live = t->live[c];
-		while (live) {
-			unsigned sh = (unsigned)__builtin_ctzll(live);
-			live &= live - 1;
-			if ((inv->lo >> sh) <= (inv->hi >> sh))
-				probes += ((inv->hi >> sh) - (inv->lo >> sh)) + 1;
-		}
-	}
-	return probes;
+	return inv_probes(t, inv, false);
+}
+
+static inline uint64_t inv_probe_work(const struct smmu_tlb *t, const struct tlb_inv *inv)
+{
+	return inv_probes(t, inv, true);
 }
 
 /* A compact structure's entry to remove, with the position the list walk or

@@ -563,6 +563,30 @@ static inline uint32_t fast_ssk(const struct smmu_txn *txn)
 	return txn->ssv ? (txn->ssid | 0x80000000u) : 0;
 }
 
+/* The result of a hit the fast paths served from TLB entry e (for input
+ * address ia, at cycle t), and its statistics. */
+static inline void fast_result(struct smmu *s, struct smmu_xlate_result *res,
+			       const struct tlb_entry *e, const struct smmu_ctx *ctx, uint64_t ia,
+			       enum smmu_hit hit, uint64_t now, uint64_t t, bool priv, bool exec)
+{
+	res->outcome = SMMU_XLATE_OK;
+	res->pa = (e->out << e->shift) | (ia & ((1ull << e->shift) - 1));
+	res->hit = hit;
+	res->done = t;
+	res->cycles = (uint32_t)(t - now);
+	res->mem_reads = 0;
+	res->event = 0;
+	res->event_recorded = false;
+	res->world = ctx->world;
+	res->vmid = ctx->vmid;
+	res->asid = ctx->asid;
+	res->page_shift = e->shift;
+	ste_attrs(res, &ctx->ste, priv, exec);
+	entry_result(res, e);
+	s->st.xlate++;
+	s->st.hit[hit]++;
+}
+
 /*
  * The uTLB-hit path through the per-TBU memo. Does what the model does on a
  * uTLB hit (port, latency, LRU of the context and the entry, statistics,
@@ -586,24 +610,8 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	f->ce->lru = ++b->cfgc.clock;
 	smmu_tlb_touch(&b->utlb, (uint32_t)(e - b->utlb.e));
 	uint64_t t = smmu_res_take(&b->utlb_port, now, 1) + s->cfg.utlb.latency;
-	const struct smmu_ctx *ctx = &f->ce->ctx;
-	res->outcome = SMMU_XLATE_OK;
-	res->pa = (e->out << e->shift) | (txn->addr & ((1ull << e->shift) - 1));
-	res->hit = SMMU_HIT_UTLB;
-	res->done = t;
-	res->cycles = (uint32_t)(t - now);
-	res->mem_reads = 0;
-	res->event = 0;
-	res->event_recorded = false;
-	res->world = ctx->world;
-	res->vmid = ctx->vmid;
-	res->asid = ctx->asid;
-	res->page_shift = e->shift;
-	ste_attrs(res, &ctx->ste, eff_priv(f->privcfg, txn->priv),
-		  eff_exec(f->instcfg, txn->write, txn->exec));
-	entry_result(res, e);
-	s->st.xlate++;
-	s->st.hit[SMMU_HIT_UTLB]++;
+	fast_result(s, res, e, &f->ce->ctx, txn->addr, SMMU_HIT_UTLB, now, t,
+		    eff_priv(f->privcfg, txn->priv), eff_exec(f->instcfg, txn->write, txn->exec));
 	return true;
 }
 
@@ -681,22 +689,7 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_tx
 	t = smmu_res_take(&b->mtlb_port, t, probes) + s->cfg.mtlb.latency + (probes - 1);
 	/* walk_origin stays the walk's */
 	struct tlb_entry *ue = smmu_tlb_insert_copy(&b->utlb, e, s->origin);
-	res->outcome = SMMU_XLATE_OK;
-	res->pa = (e->out << e->shift) | (ia_tag & ((1ull << e->shift) - 1));
-	res->hit = SMMU_HIT_MTLB;
-	res->done = t;
-	res->cycles = (uint32_t)(t - now);
-	res->mem_reads = 0;
-	res->event = 0;
-	res->event_recorded = false;
-	res->world = ctx->world;
-	res->vmid = ctx->vmid;
-	res->asid = ctx->asid;
-	res->page_shift = e->shift;
-	ste_attrs(res, &ctx->ste, x.priv, x.exec);
-	entry_result(res, e);
-	s->st.xlate++;
-	s->st.hit[SMMU_HIT_MTLB]++;
+	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, x.priv, x.exec);
 	fast_fill(b, txn, ue, ce);
 	return true;
 }
