@@ -292,6 +292,9 @@ TEST(DmaLane, LineEndsAndBufferBoundaries)
 
 TEST(DmaLane, NeedsSomewhereToPutTheDma)
 {
+	// TRC_DMA is a success: exit status 0, and it has a description.
+	EXPECT_EQ(trc_exit_status(TRC_DMA), 0);
+	EXPECT_NE(std::string(trc_strerror(TRC_DMA)).find("dma"), std::string::npos);
 	trc_reader *r = nullptr;
 	trc_error e{};
 	std::string text = std::string(kHeader) + "dma d0 addr=0x1 len=1 dir=read\n";

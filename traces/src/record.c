@@ -270,6 +270,8 @@ const char *trc_strerror(int code)
 		return "success";
 	case TRC_EOF:
 		return "end of trace";
+	case TRC_DMA:
+		return "a plain dma record (trc_reader_next_dma)";
 	case TRC_E_INVAL:
 		return "invalid argument";
 	case TRC_E_NOMEM:
@@ -301,6 +303,7 @@ int trc_exit_status(int code)
 	switch (code) {
 	case TRC_OK:
 	case TRC_EOF:
+	case TRC_DMA:
 		return 0;
 	case TRC_E_GZIP:
 	case TRC_E_SYNTAX:

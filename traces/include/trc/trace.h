@@ -70,7 +70,7 @@ const char *trc_strerror(int code);
 
 /*
  * The exit status a tool reports for a code, following the replay contract:
- * 0 for TRC_OK/TRC_EOF, 1 for usage and I/O errors (INVAL, NOMEM, IO, TYPE),
+ * 0 for TRC_OK/TRC_EOF/TRC_DMA, 1 for usage and I/O errors (INVAL, NOMEM, IO, TYPE),
  * 2 for a malformed trace (GZIP, SYNTAX, LIMIT, VERSION, SCHEMA, ORDER, VAR).
  */
 int trc_exit_status(int code);
