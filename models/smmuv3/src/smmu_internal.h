@@ -166,11 +166,18 @@ struct tlb_compact {
 	uint8_t lprev[TLB_COMPACT_MAX];   /* towards larger; lprev[head] has the smallest */
 	uint8_t lhead[TLB_COMPACT_MAX];   /* per set: entry with the largest qstamp, or NIL */
 	uint8_t set[TLB_COMPACT_MAX];     /* set of each entry */
+	/* Host index, back links: the bucket of each valid entry and the entry
+	 * before it in the chain (NIL: first), so a removal neither rehashes
+	 * the key nor walks the chain. At most 2 * TLB_COMPACT_MAX buckets. */
+	uint8_t bkt[TLB_COMPACT_MAX];
+	uint8_t hprev[TLB_COMPACT_MAX];
 };
+_Static_assert(2 * TLB_COMPACT_MAX <= TLB_COMPACT_NIL, "compact indices and buckets fit a byte");
 
 struct smmu_tlb {
 	struct smmu_cache_config cfg;
 	uint32_t nsets, ways, nentries;
+	uint32_t setmask;      /* nsets - 1 when nsets is a power of two, else 0 */
 	struct tlb_entry *e;
 	uint32_t *buckets;     /* host index: chained hash over valid entries */
 	uint32_t bshift;       /* bucket = hash >> bshift */
@@ -220,6 +227,28 @@ static inline uint32_t smmu_tlb_bucket(const struct smmu_tlb *t, unsigned cls, u
 	return (uint32_t)(x >> t->bshift);
 }
 
+/* The set of a key: a hash of <world, VMID, page, page size> (entries of
+ * different ASIDs or classes for one page compete for one set). */
+static inline uint64_t smmu_tlb_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint32_t smmu_tlb_set(const struct smmu_tlb *t, unsigned world, uint16_t vmid,
+				    uint64_t page, unsigned shift)
+{
+	if (t->nsets == 1)
+		return 0;
+	uint64_t h = smmu_tlb_mix64(page ^ ((uint64_t)vmid << 48) ^ ((uint64_t)world << 62) ^ shift);
+	/* A mask where it equals the modulo: no division on the default sizes. */
+	return (uint32_t)(t->setmask ? h & t->setmask : h % t->nsets);
+}
+
 /* smmu_tlb_lookup() without the use: no replacement state changes. */
 static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, unsigned world,
 					      uint16_t vmid, uint32_t asid, uint64_t ia,
@@ -250,11 +279,96 @@ static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, 
 		*probes = n ? n : 1;
 	return NULL;
 }
+
+/*
+ * smmu_tlb_find() by the sets: for each live page size, smallest first, the
+ * ways of the key's set are the only places an entry with the key can be
+ * (insertion puts it there), so they are compared directly - a few
+ * independent loads instead of a bucket load and then the entry it names.
+ * When one way matches it is the entry the chain would return; when several
+ * match (say a global and an ASID-tagged copy of one page), the chain decides,
+ * newest first, as smmu_tlb_find() does. Same result, same *probes. Meant for
+ * large set-associative structures (a scan of every way of a fully
+ * associative one is slower than the chain).
+ */
+static inline struct tlb_entry *smmu_tlb_find_by_set(struct smmu_tlb *t, unsigned cls,
+						     unsigned world, uint16_t vmid, uint32_t asid,
+						     uint64_t ia, uint32_t *probes)
+{
+	uint64_t live = t->live[cls];
+	uint32_t n = 0;
+	bool s2 = cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2;
+	while (live) {
+		unsigned shift = (unsigned)__builtin_ctzll(live);
+		live &= live - 1;
+		n++;
+		uint64_t page = ia >> shift;
+		uint32_t set_idx = smmu_tlb_set(t, world, vmid, page, shift);
+		struct tlb_entry *set = &t->e[(size_t)set_idx * t->ways];
+		struct tlb_entry *hit = NULL;
+		uint32_t matches = 0;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			struct tlb_entry *e = &set[w];
+			if (e->valid && e->page == page && e->shift == shift && e->cls == cls &&
+			    e->vmid == vmid && e->world == world &&
+			    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+				hit = e;
+				matches++;
+			}
+		}
+		if (matches > 1) {
+			/* The newest of them: the first in the chain. */
+			uint32_t i = t->buckets[smmu_tlb_bucket(t, cls, world, vmid, page, shift)];
+			for (;; i = t->e[i].hnext) {
+				assert(i != SMMU_NIL);
+				struct tlb_entry *e = &t->e[i];
+				if (e->page == page && e->shift == shift && e->cls == cls &&
+				    e->vmid == vmid && e->world == world &&
+				    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+					hit = e;
+					break;
+				}
+			}
+		}
+		if (hit) {
+			if (probes)
+				*probes = n;
+			return hit;
+		}
+	}
+	if (probes)
+		*probes = n ? n : 1;
+	return NULL;
+}
+
+/* Start loading the ways of the set smmu_tlb_find_by_set() looks at first
+ * for this key (the smallest live page size): a hint, no state changes. */
+static inline void smmu_tlb_prefetch_set(const struct smmu_tlb *t, unsigned cls, unsigned world,
+					 uint16_t vmid, uint64_t ia)
+{
+	uint64_t live = t->live[cls];
+	if (!live)
+		return;
+	unsigned shift = (unsigned)__builtin_ctzll(live);
+	uint32_t set_idx = smmu_tlb_set(t, world, vmid, ia >> shift, shift);
+	const char *p = (const char *)&t->e[(size_t)set_idx * t->ways];
+	const char *end = p + (size_t)t->ways * sizeof(struct tlb_entry);
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+	__builtin_prefetch(end - 1);
+}
+
 struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl);
 /* smmu_tlb_insert() of a copy of src with its origin replaced by `origin`;
  * src is not an entry of t (an entry of another structure, or a template). */
 struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entry *src,
 				       uint32_t origin);
+/* smmu_tlb_insert_copy() when the caller knows t holds no entry with src's
+ * key (same page, size, class, world, VMID, ASID and global): a failed
+ * smmu_tlb_find() of src's address with src's VMID and ASID, or with
+ * SMMU_ASID_NONE, shows it. Skips the search for the entry to replace. */
+struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct tlb_entry *src,
+					      uint32_t origin);
 void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e);
 
 /* Entry i was used (a hit): its last-use stamp, for the LRU and PLRU policies. */

@@ -20,7 +20,10 @@
  *    scan the entries the lists would have visited (the work the model charges)
  *    and the order they would have been removed in (what the inv_removed
  *    observer sees). A list is in insertion order, newest first: an entry is
- *    linked at the head when inserted and never moves.
+ *    linked at the head when inserted and never moves. They keep back links
+ *    for the hash chains instead, so a removal needs no chain walk;
+ *  - a lookup may go straight to the key's set instead of the hash
+ *    (smmu_tlb_find_by_set(): the main TLB's fast refill path).
  *
  * Not modelled: TLB conflict aborts (F_TLB_CONFLICT) - overlapping entries
  * are resolved by returning the smallest page size.
@@ -30,25 +33,6 @@
 #define LIST_WORLD 0
 #define LIST_VMID 1
 #define LIST_ASID 2
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static inline uint32_t set_of(const struct smmu_tlb *t, unsigned world, uint16_t vmid,
-			      uint64_t page, unsigned shift)
-{
-	if (t->nsets == 1)
-		return 0;
-	return (uint32_t)(mix64(page ^ ((uint64_t)vmid << 48) ^ ((uint64_t)world << 62) ^ shift) %
-			  t->nsets);
-}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -73,6 +57,7 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 	t->nsets = cfg->entries / t->ways;
 	if (t->nsets == 0)
 		return SMMU_ERR_INVAL;
+	t->setmask = (t->nsets & (t->nsets - 1)) == 0 ? t->nsets - 1 : 0;
 	t->nentries = t->nsets * t->ways;
 	t->lru_order = cfg->policy != SMMU_POLICY_RR && cfg->policy != SMMU_POLICY_RANDOM;
 	t->e = smmu_alloc(s, t->nentries, sizeof(*t->e));
@@ -147,7 +132,7 @@ static inline uint64_t gkey_asid(unsigned world, uint16_t vmid, uint32_t asid)
 
 static uint32_t group_find(const struct smmu_tlb *t, uint64_t key)
 {
-	uint32_t g = t->gbuckets[mix64(key) & t->gbmask];
+	uint32_t g = t->gbuckets[smmu_tlb_mix64(key) & t->gbmask];
 	while (g != SMMU_NIL && t->g[g].key != key)
 		g = t->g[g].hnext;
 	return g;
@@ -161,7 +146,7 @@ static uint32_t group_get(struct smmu_tlb *t, uint64_t key)
 	g = t->gfree;
 	assert(g != SMMU_NIL); /* sized for two groups per entry */
 	t->gfree = t->g[g].hnext;
-	uint32_t b = (uint32_t)(mix64(key) & t->gbmask);
+	uint32_t b = (uint32_t)(smmu_tlb_mix64(key) & t->gbmask);
 	t->g[g].key = key;
 	t->g[g].head = SMMU_NIL;
 	t->g[g].count = 0;
@@ -174,7 +159,7 @@ static void group_put(struct smmu_tlb *t, uint32_t g)
 {
 	if (t->g[g].count)
 		return;
-	uint32_t *pp = &t->gbuckets[mix64(t->g[g].key) & t->gbmask];
+	uint32_t *pp = &t->gbuckets[smmu_tlb_mix64(t->g[g].key) & t->gbmask];
 	while (*pp != g) {
 		assert(*pp != SMMU_NIL);
 		pp = &t->g[*pp].hnext;
@@ -309,14 +294,27 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 {
 	struct tlb_entry *e = &t->e[idx];
 	assert(e->valid);
-	uint32_t *pp =
-		&t->buckets[smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift)];
-	while (*pp != idx) {
-		assert(*pp != SMMU_NIL);
-		pp = &t->e[*pp].hnext;
-	}
-	*pp = e->hnext;
 	struct tlb_compact *c = t->c;
+	if (c) {
+		/* Out of the chain by its back link; the order of the rest holds. */
+		assert(c->bkt[idx] ==
+		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
+		unsigned p = c->hprev[idx];
+		if (p == TLB_COMPACT_NIL)
+			t->buckets[c->bkt[idx]] = e->hnext;
+		else
+			t->e[p].hnext = e->hnext;
+		if (e->hnext != SMMU_NIL)
+			c->hprev[e->hnext] = (uint8_t)p;
+	} else {
+		uint32_t *pp = &t->buckets[smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page,
+							   e->shift)];
+		while (*pp != idx) {
+			assert(*pp != SMMU_NIL);
+			pp = &t->e[*pp].hnext;
+		}
+		*pp = e->hnext;
+	}
 	if (c) {
 		unsigned set = c->set[idx];
 		c->free[set] |= 1ull << (idx - set * t->ways);
@@ -384,20 +382,40 @@ static uint32_t pick_victim(struct smmu_tlb *t, uint32_t set)
 }
 
 static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl,
-				uint32_t origin);
+				uint32_t origin, bool absent);
 
 struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl)
 {
-	return insert(t, tmpl, tmpl->origin);
+	return insert(t, tmpl, tmpl->origin, false);
 }
 
 struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entry *src,
 				       uint32_t origin)
 {
-	return insert(t, src, origin);
+	return insert(t, src, origin, false);
 }
 
-static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl, uint32_t origin)
+struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct tlb_entry *src,
+					      uint32_t origin)
+{
+	return insert(t, src, origin, true);
+}
+
+/* An entry of t with tmpl's key (the one an insertion replaces), or SMMU_NIL. */
+static uint32_t same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_entry *tmpl)
+{
+	for (uint32_t i = t->buckets[b]; i != SMMU_NIL; i = t->e[i].hnext) {
+		const struct tlb_entry *e = &t->e[i];
+		if (e->page == tmpl->page && e->shift == tmpl->shift && e->cls == tmpl->cls &&
+		    e->vmid == tmpl->vmid && e->world == tmpl->world && e->asid == tmpl->asid &&
+		    e->global == tmpl->global)
+			return i;
+	}
+	return SMMU_NIL;
+}
+
+static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl, uint32_t origin,
+				bool absent)
 {
 	if (!t->nentries)
 		return NULL;
@@ -405,16 +423,13 @@ static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl
 	/* Replace an entry with the same key rather than duplicate it. */
 	uint32_t b =
 		smmu_tlb_bucket(t, tmpl->cls, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
-	for (uint32_t i = t->buckets[b]; i != SMMU_NIL; i = t->e[i].hnext) {
-		struct tlb_entry *e = &t->e[i];
-		if (e->page == tmpl->page && e->shift == tmpl->shift && e->cls == tmpl->cls &&
-		    e->vmid == tmpl->vmid && e->world == tmpl->world && e->asid == tmpl->asid &&
-		    e->global == tmpl->global) {
+	if (!absent) {
+		uint32_t i = same_key(t, b, tmpl);
+		if (i != SMMU_NIL)
 			unlink_entry(t, i);
-			break;
-		}
 	}
-	uint32_t set = set_of(t, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
+	assert(same_key(t, b, tmpl) == SMMU_NIL);
+	uint32_t set = smmu_tlb_set(t, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
 	uint32_t idx = pick_victim(t, set);
 	if (t->e[idx].valid)
 		unlink_entry(t, idx);
@@ -424,6 +439,12 @@ static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl
 	e->valid = 1;
 	e->hnext = t->buckets[b];
 	t->buckets[b] = idx;
+	if (t->c) {
+		t->c->bkt[idx] = (uint8_t)b;
+		t->c->hprev[idx] = TLB_COMPACT_NIL;
+		if (e->hnext != SMMU_NIL)
+			t->c->hprev[e->hnext] = (uint8_t)idx;
+	}
 	if (t->shift_count[e->cls][e->shift]++ == 0)
 		t->live[e->cls] |= 1ull << e->shift;
 	t->valid++;

@@ -667,11 +667,27 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_tx
 	} else {
 		return false;
 	}
+	/* The main-TLB set loads while the uTLB is searched; a few ways are
+	 * compared faster than a hash chain is followed. */
+	bool by_set = b->mtlb.ways <= 8;
+	if (by_set)
+		smmu_tlb_prefetch_set(&b->mtlb, cls, ctx->world, ctx->vmid, ia_tag);
 	if (smmu_tlb_find(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, NULL))
 		return false;
 	uint32_t probes;
 	struct tlb_entry *e =
-		smmu_tlb_find(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, &probes);
+		by_set ? smmu_tlb_find_by_set(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid,
+					      ia_tag, &probes)
+		       : smmu_tlb_find(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+				       &probes);
+#ifndef NDEBUG
+	{
+		uint32_t chain_probes;
+		assert(e == smmu_tlb_find(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+					  &chain_probes) &&
+		       probes == chain_probes);
+	}
+#endif
 	if (!e)
 		return false;
 	struct xl x = {.s = s, .txn = txn, .res = res, .ctx = ctx,
@@ -687,8 +703,9 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_tx
 	if (b->mtlb.lru_order)
 		smmu_tlb_touch(&b->mtlb, (uint32_t)(e - b->mtlb.e));
 	t = smmu_res_take(&b->mtlb_port, t, probes) + s->cfg.mtlb.latency + (probes - 1);
-	/* walk_origin stays the walk's */
-	struct tlb_entry *ue = smmu_tlb_insert_copy(&b->utlb, e, s->origin);
+	/* walk_origin stays the walk's; the uTLB missed, so it holds no entry
+	 * with e's key to replace. */
+	struct tlb_entry *ue = smmu_tlb_insert_copy_absent(&b->utlb, e, s->origin);
 	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, x.priv, x.exec);
 	fast_fill(b, txn, ue, ce);
 	return true;
