@@ -249,6 +249,16 @@ static inline uint32_t smmu_tlb_set(const struct smmu_tlb *t, unsigned world, ui
 	return (uint32_t)(t->setmask ? h & t->setmask : h % t->nsets);
 }
 
+/* Entry e holds the key (an S2 or global entry matches any ASID; ASID_NONE
+ * matches every entry), whatever its validity. */
+static inline bool tlb_key_matches(const struct tlb_entry *e, uint64_t page, unsigned shift,
+				   unsigned cls, unsigned world, uint16_t vmid, uint32_t asid,
+				   bool s2)
+{
+	return e->page == page && e->shift == shift && e->cls == cls && e->vmid == vmid &&
+	       e->world == world && (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE);
+}
+
 /* smmu_tlb_lookup() without the use: no replacement state changes. */
 static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, unsigned world,
 					      uint16_t vmid, uint32_t asid, uint64_t ia,
@@ -265,9 +275,7 @@ static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, 
 		uint32_t i = t->buckets[smmu_tlb_bucket(t, cls, world, vmid, page, shift)];
 		while (i != SMMU_NIL) {
 			struct tlb_entry *e = &t->e[i];
-			if (e->page == page && e->shift == shift && e->cls == cls &&
-			    e->vmid == vmid && e->world == world &&
-			    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+			if (tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
 				if (probes)
 					*probes = n;
 				return e;
@@ -309,9 +317,7 @@ static inline struct tlb_entry *smmu_tlb_find_by_set(struct smmu_tlb *t, unsigne
 		uint32_t matches = 0;
 		for (uint32_t w = 0; w < t->ways; w++) {
 			struct tlb_entry *e = &set[w];
-			if (e->valid && e->page == page && e->shift == shift && e->cls == cls &&
-			    e->vmid == vmid && e->world == world &&
-			    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+			if (e->valid && tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
 				hit = e;
 				matches++;
 			}
@@ -322,9 +328,7 @@ static inline struct tlb_entry *smmu_tlb_find_by_set(struct smmu_tlb *t, unsigne
 			for (;; i = t->e[i].hnext) {
 				assert(i != SMMU_NIL);
 				struct tlb_entry *e = &t->e[i];
-				if (e->page == page && e->shift == shift && e->cls == cls &&
-				    e->vmid == vmid && e->world == world &&
-				    (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE)) {
+				if (tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
 					hit = e;
 					break;
 				}
