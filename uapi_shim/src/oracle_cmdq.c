@@ -404,12 +404,16 @@ static void inv_text(char *buf, size_t n, const struct inv *v)
 	}
 }
 
+/* Nothing completed since the record walk_origin: only invalidations of
+ * later records can be required of an entry walked then (v->line below). */
+static bool quiet_since(const struct invq *q, uint32_t walk_origin)
+{
+	return q->ndone == 0 || q->done_line_max <= walk_origin;
+}
+
 int shim_cmdq_oracle_quiet(struct shim_cmdq_oracle *o, unsigned smmu, uint32_t walk_origin)
 {
-	if (!o || smmu >= o->nsmmu)
-		return 0;
-	const struct invq *q = &o->q[smmu];
-	if (q->ndone && q->done_line_max > walk_origin)
+	if (!o || smmu >= o->nsmmu || !quiet_since(&o->q[smmu], walk_origin))
 		return 0;
 	o->checked++;
 	return 1;
@@ -432,9 +436,7 @@ int shim_cmdq_oracle_dma(struct shim_cmdq_oracle *o, const struct shim_cmdq_dma 
 		return 0;
 	o->checked++;
 	const struct invq *q = &o->q[d->smmu];
-	/* Nothing completed since the entry's walk (the usual case): only
-	 * invalidations of later records can be required (v->line below). */
-	if (q->ndone == 0 || q->done_line_max <= d->walk_origin)
+	if (quiet_since(q, d->walk_origin)) /* the usual case */
 		return 0;
 	struct memo *m = memo_get(o, d);
 	size_t i = m ? m->next : 0;
