@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,13 +37,42 @@ inline void write_file(const std::string &path, const std::string &text)
 	f << text;
 }
 
+// Every name temp_path() gives is removed, file or directory tree, when the
+// test program that asked for it exits (a sweep's output directory included),
+// unless SMMUSIM_TEST_KEEP is set (to look at them after a failure). Forked
+// children leave with _exit() and remove nothing.
+class TempPaths {
+public:
+	~TempPaths()
+	{
+		const char *keep = getenv("SMMUSIM_TEST_KEEP");
+		if (getpid() != owner_ || (keep && *keep))
+			return;
+		for (const std::string &p : paths_)
+			nftw(p.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	void add(const std::string &p) { paths_.push_back(p); }
+
+private:
+	static int remove_one(const char *p, const struct stat *, int, struct FTW *)
+	{
+		remove(p);
+		return 0;
+	}
+	pid_t owner_ = getpid();
+	std::vector<std::string> paths_;
+};
+
 // A fresh file name under TMPDIR (or /tmp), unique per call in this process.
 inline std::string temp_path(const std::string &suffix)
 {
 	static int n = 0;
+	static TempPaths made;
 	const char *dir = getenv("TMPDIR");
-	return std::string(dir && *dir ? dir : "/tmp") + "/smmusim_test_" + std::to_string(getpid()) +
-	       "_" + std::to_string(n++) + suffix;
+	std::string p = std::string(dir && *dir ? dir : "/tmp") + "/smmusim_test_" +
+			std::to_string(getpid()) + "_" + std::to_string(n++) + suffix;
+	made.add(p);
+	return p;
 }
 
 // Run exe with args; stdout and stderr captured through temporary files.
