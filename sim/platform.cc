@@ -247,19 +247,6 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuO
 		if (devices.back()->atc())
 			smmus[d.smmu]->add_ats_function(d.sid, devices.back()->atc());
 	}
-	for (size_t i = 0; i < spec.smmus.size(); i++) {
-		std::vector<bool> used(spec.smmus[i].cfg.num_tbus, false);
-		for (const DeviceSpec &d : spec.devices)
-			if (d.smmu == i)
-				used[d.port] = true;
-		for (size_t port = 0; port < used.size(); port++) {
-			if (used[port])
-				continue;
-			std::string n = "idle_" + sc_safe_name(spec.smmus[i].name) + "_" + std::to_string(port);
-			idle_.emplace_back(new tlm_utils::simple_initiator_socket<Platform>(n.c_str()));
-			idle_.back()->bind(smmus[i]->upstream[port]);
-		}
-	}
 	cpu.reset(new HostCpu("cpu", (unsigned)smmus.size(),
 			      sc_core::sc_time::from_value(p.mmio_latency_ps)));
 	std::vector<SmmuModule *> dvm;

@@ -111,11 +111,6 @@ public:
 
 	// spec must be finalized. Builds and binds everything (elaboration).
 	Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuObserver *observer);
-
-private:
-	// A TBU port with no device still needs one binding (TLM multi-sockets
-	// refuse to stay unbound): an initiator that never sends closes it.
-	std::vector<std::unique_ptr<tlm_utils::simple_initiator_socket<Platform>>> idle_;
 };
 
 // A SystemC-safe basename for a trace name (no '.', which separates the

@@ -118,6 +118,8 @@ public:
 		qk_.reset();
 		for (auto &d : p.devices)
 			devs_.push_back(d.get());
+		for (const DeviceSpec &d : spec.devices)
+			dev_model_.push_back(p.smmus[d.smmu]->model());
 		kernel_.reset(new KernelHost(p, spec));
 		if (spec.kernel.oracle) {
 			cmdq_oracle_ = shim_cmdq_oracle_create((unsigned)p.smmus.size());
@@ -210,6 +212,7 @@ private:
 	SimError &error_;
 	DriverQuantumKeeper qk_;
 	std::vector<PcieFunction *> devs_;
+	std::vector<smmu *> dev_model_; // per device: its SMMU's model
 	VarMap vars_;
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
 	std::unique_ptr<KernelHost> kernel_;
@@ -236,10 +239,10 @@ private:
 	// once, the others when anything else may reach them (flush_origin():
 	// timers, interrupts, a sync that lets other processes run, the next
 	// record that is not a DMA). With 64 SMMUs a DMA no longer pays 64 calls.
-	void oracle_record_dma(uint32_t line, unsigned smmu)
+	void oracle_record_dma(uint32_t line, uint32_t dev)
 	{
 		stats_.record_line = line;
-		smmu_set_origin(p_.smmus[smmu]->model(), line);
+		smmu_set_origin(dev_model_[dev], line);
 		if (p_.smmus.size() > 1) {
 			origin_pending_ = true;
 			origin_line_ = line;
@@ -589,7 +592,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	PcieFunction &dev = *devs_[d.dev];
 	const DeviceSpec &ds = spec_.devices[d.dev];
-	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0), ds.smmu);
+	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0), d.dev);
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};

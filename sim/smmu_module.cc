@@ -35,14 +35,10 @@ SmmuModule::SmmuModule(sc_core::sc_module_name name, unsigned index, const smmu_
 	regs.register_b_transport(this, &SmmuModule::regs_b_transport);
 	regs.register_transport_dbg(this, &SmmuModule::regs_transport_dbg);
 
-	// The callbacks hold pointers into ports_: size it once, before binding.
-	ports_.resize(cfg.num_tbus);
 	upstream.init(cfg.num_tbus);
 	for (uint32_t i = 0; i < cfg.num_tbus; i++) {
-		ports_[i] = UpstreamPort{this, i};
-		upstream[i].register_b_transport(&ports_[i], &UpstreamPort::b_transport);
-		upstream[i].register_get_direct_mem_ptr(&ports_[i], &UpstreamPort::get_direct_mem_ptr);
-		upstream[i].register_transport_dbg(&ports_[i], &UpstreamPort::transport_dbg);
+		ports_.emplace_back(new UpstreamPort(this, i));
+		upstream[i].bind(*ports_.back());
 	}
 	walker.register_invalidate_direct_mem_ptr(this, &SmmuModule::walker_invalidate);
 	downstream.register_invalidate_direct_mem_ptr(this, &SmmuModule::downstream_invalidate);
@@ -105,6 +101,15 @@ unsigned int SmmuModule::regs_transport_dbg(tlm::tlm_generic_payload &gp)
 
 // ---- upstream transactions ----
 
+tlm::tlm_sync_enum SmmuModule::UpstreamPort::nb_transport_fw(tlm::tlm_generic_payload &gp,
+							      tlm::tlm_phase &, sc_time &)
+{
+	// Loosely timed only: a non-blocking initiator is a platform bug.
+	gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+	SC_REPORT_ERROR(owner->name(), "upstream: nb_transport_fw is not supported (b_transport only)");
+	return tlm::TLM_COMPLETED;
+}
+
 void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &gp, sc_time &delay)
 {
 	SmmuTxnExt *ext = gp.get_extension<SmmuTxnExt>();
@@ -113,7 +118,8 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 		return;
 	}
-	uint64_t now = clock_.cycle_at((sc_core::sc_time_stamp() + delay).value());
+	// (the simulation context's time, read inline: sc_time_stamp() is a library call)
+	uint64_t now = clock_.cycle_at(simcontext()->time_stamp().value() + delay.value());
 	smmu_txn t;
 	t.port = port;
 	t.sid = ext->sid;

@@ -26,11 +26,11 @@
 #include <queue>
 #include <string>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
@@ -84,7 +84,10 @@ class SmmuModule : public sc_core::sc_module {
 	struct UpstreamPort;
 
 public:
-	using UpstreamSocket = tlm_utils::multi_passthrough_target_socket<UpstreamPort>;
+	// Any number of initiators may bind one (none: a TBU without devices);
+	// a transaction reaches the port's b_transport with one virtual call.
+	using UpstreamSocket = tlm::tlm_target_socket<32, tlm::tlm_base_protocol_types, 0,
+						      sc_core::SC_ZERO_OR_MORE_BOUND>;
 
 	// Register space (128 KiB, pages 0 and 1); 4- and 8-byte accesses.
 	tlm_utils::simple_target_socket<SmmuModule> regs;
@@ -139,19 +142,23 @@ public:
 	uint64_t msi_errors() const { return msi_errors_; }
 
 private:
-	struct UpstreamPort {
+	// The forward interface behind upstream[index]: blocking transport only.
+	struct UpstreamPort final : tlm::tlm_fw_transport_if<> {
+		UpstreamPort(SmmuModule *o, uint32_t i) : owner(o), index(i) {}
 		SmmuModule *owner;
 		uint32_t index;
-		void b_transport(int, tlm::tlm_generic_payload &gp, sc_core::sc_time &delay)
+		void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override
 		{
 			owner->upstream_b_transport(index, gp, delay);
 		}
-		bool get_direct_mem_ptr(int, tlm::tlm_generic_payload &, tlm::tlm_dmi &)
+		tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &,
+						   sc_core::sc_time &) override;
+		bool get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) override
 		{
 			// Never: every transaction must go through the model.
 			return false;
 		}
-		unsigned int transport_dbg(int, tlm::tlm_generic_payload &) { return 0; }
+		unsigned int transport_dbg(tlm::tlm_generic_payload &) override { return 0; }
 	};
 
 	// A pulse or MSI the model scheduled for a later cycle.
@@ -199,7 +206,7 @@ private:
 	sc_core::sc_time last_cycles_time_ = sc_core::SC_ZERO_TIME;
 	SmmuObserver *observer_;
 	bool use_dmi_;
-	std::vector<UpstreamPort> ports_;
+	std::vector<std::unique_ptr<UpstreamPort>> ports_;
 	DmiCache walker_dmi_, downstream_dmi_;
 	tlm::tlm_generic_payload walker_gp_, msi_gp_;
 	uint64_t dmi_revocations_ = 0;
