@@ -1,8 +1,11 @@
 // pcie_function.h - a PCI function declared by a `device` record: a DMA
 // initiator on one TBU port of its SMMU.
 //
-// It owns one generic payload with the SmmuTxnExt attached for its whole
-// life and a data buffer that only grows, so issuing a DMA allocates nothing.
+// Its DMAs go out on payloads (with the SmmuTxnExt attached and a data
+// buffer that only grows) taken from a pool the platform's functions share:
+// a DMA is blocking, so one payload serves them all and stays in the host's
+// caches whichever of thousands of functions issues it (a DMA issued while
+// another is in flight takes the next one). Issuing a DMA allocates nothing.
 // DMA data is not part of the trace: a read's data is discarded, and a write
 // is issued with every byte enable off, so it is translated, timed and
 // bounds-checked like any write but leaves memory as it was (tables and
@@ -14,6 +17,7 @@
 #define SMMUSIM_SIM_PCIE_FUNCTION_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,9 +45,38 @@ struct DmaResult {
 	bool bus_error;       // translated, but memory refused the access
 	uint64_t pa;
 	uint32_t cycles;      // translation cycles (SMMU clock)
-	// The model's result (tag and provenance): the function's own copy,
-	// valid until its next DMA.
+	// The model's result (tag and provenance), in the payload's extension:
+	// valid until the next DMA of any function of the pool.
 	const smmu_xlate_result *xlate;
+};
+
+// The payloads of a platform's DMAs, by nesting depth: a DMA takes the one
+// of its depth and gives it back when its transport returns.
+class DmaTxnPool {
+public:
+	struct Txn {
+		tlm::tlm_generic_payload gp;
+		SmmuTxnExt ext;
+		std::vector<uint8_t> buf;
+		uint8_t no_bytes = TLM_BYTE_DISABLED; // a write's enable pattern
+		Txn() : buf(64) { gp.set_extension(&ext); }
+		// The extension is a member, not heap: detach it before the
+		// payload's destructor would free it.
+		~Txn() { gp.clear_extension(&ext); }
+		Txn(const Txn &) = delete;
+		Txn &operator=(const Txn &) = delete;
+	};
+	Txn &enter()
+	{
+		if (depth_ == txns_.size())
+			txns_.emplace_back(new Txn);
+		return *txns_[depth_++];
+	}
+	void leave() { depth_--; }
+
+private:
+	std::vector<std::unique_ptr<Txn>> txns_;
+	size_t depth_ = 0;
 };
 
 class PcieFunction : public sc_core::sc_module {
@@ -54,8 +87,10 @@ public:
 	// Largest single DMA: bounds the data buffer.
 	static constexpr uint32_t kMaxLen = 64u << 20;
 
+	// pool: the platform's shared payloads (nullptr: a pool of its own).
 	PcieFunction(sc_core::sc_module_name name, uint32_t sid, uint32_t ssid_bits, bool ats,
-		     bool pri, const struct pcie_ats_config *atc = nullptr);
+		     bool pri, const struct pcie_ats_config *atc = nullptr,
+		     DmaTxnPool *pool = nullptr);
 	~PcieFunction() override;
 
 	uint32_t sid() const { return sid_; }
@@ -67,16 +102,35 @@ public:
 
 	// Issue one DMA that starts `delay` after sc_time_stamp(); delay grows by
 	// the time the SMMU and memory took. Never waits. req.len <= kMaxLen.
-	void dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult &res);
+	void dma(const DmaRequest &req, sc_core::sc_time &delay, DmaResult &res)
+	{
+		dma(dma_port(), req, delay, res);
+	}
+
+	// What issuing a DMA needs of a function, for a caller that keeps it
+	// beside its own per-device data: with thousands of functions, the
+	// function object itself is then not touched by a DMA at all.
+	struct DmaPort {
+		tlm::tlm_fw_transport_if<> *fw; // the SMMU port tbu is bound to
+		DmaTxnPool *pool;
+		struct pcie_ats *atc;
+		uint32_t sid;
+	};
+	// Valid once tbu is bound (after elaboration).
+	DmaPort dma_port() { return DmaPort{fw_ ? fw_ : tbu.get_base_port().operator->(), pool_, atc_, sid_}; }
+	static void dma(const DmaPort &port, const DmaRequest &req, sc_core::sc_time &delay,
+			DmaResult &res);
 
 private:
+	void end_of_elaboration() override;
+
+	// What a DMA reads, together (one host cache line for a cold function).
 	uint32_t sid_, ssid_bits_;
-	bool ats_, pri_;
 	struct pcie_ats *atc_ = nullptr;
-	tlm::tlm_generic_payload gp_;
-	SmmuTxnExt ext_;
-	std::vector<uint8_t> buf_;
-	uint8_t no_bytes_ = TLM_BYTE_DISABLED; // the write enable pattern
+	DmaTxnPool *pool_;
+	tlm::tlm_fw_transport_if<> *fw_ = nullptr; // tbu's target, once bound
+	bool ats_, pri_;
+	std::unique_ptr<DmaTxnPool> own_pool_;
 };
 
 } // namespace smmusim

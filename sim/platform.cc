@@ -242,7 +242,7 @@ Platform::Platform(sc_core::sc_module_name name, const PlatformSpec &spec, SmmuO
 	atc.unresponsive = p.ats_unresponsive;
 	for (const DeviceSpec &d : spec.devices) {
 		devices.emplace_back(new PcieFunction(("pcie_" + sc_safe_name(d.name)).c_str(), d.sid, d.ssid_bits,
-						      d.ats, d.pri, &atc));
+						      d.ats, d.pri, &atc, &dma_txns));
 		devices.back()->tbu.bind(smmus[d.smmu]->upstream[d.port]);
 		if (devices.back()->atc())
 			smmus[d.smmu]->add_ats_function(d.sid, devices.back()->atc());

@@ -106,6 +106,7 @@ class Platform : public sc_core::sc_module {
 public:
 	std::unique_ptr<Memory> memory;
 	std::vector<std::unique_ptr<SmmuModule>> smmus;
+	DmaTxnPool dma_txns; // the payloads every function's DMAs go out on
 	std::vector<std::unique_ptr<PcieFunction>> devices;
 	std::unique_ptr<HostCpu> cpu;
 

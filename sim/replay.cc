@@ -116,10 +116,12 @@ public:
 		tlm_utils::tlm_quantumkeeper::set_global_quantum(
 			sc_time::from_value(spec.plat.quantum_ps));
 		qk_.reset();
-		for (auto &d : p.devices)
-			devs_.push_back(d.get());
-		for (const DeviceSpec &d : spec.devices)
-			dev_model_.push_back(p.smmus[d.smmu]->model());
+		for (size_t i = 0; i < spec.devices.size(); i++) {
+			const DeviceSpec &d = spec.devices[i];
+			// (port: once the platform is bound, at the start of run())
+			dev_.push_back(DevPath{{}, p.devices[i].get(), p.smmus[d.smmu]->model(),
+					       d.name.c_str(), d.smmu});
+		}
 		kernel_.reset(new KernelHost(p, spec));
 		if (spec.kernel.oracle) {
 			cmdq_oracle_ = shim_cmdq_oracle_create((unsigned)p.smmus.size());
@@ -211,8 +213,16 @@ private:
 	RunOutcome &outcome_;
 	SimError &error_;
 	DriverQuantumKeeper qk_;
-	std::vector<PcieFunction *> devs_;
-	std::vector<smmu *> dev_model_; // per device: its SMMU's model
+	// Per device, what its DMAs need, in one place (with thousands of
+	// devices a DMA finds them in one host cache line).
+	struct DevPath {
+		PcieFunction::DmaPort port;
+		PcieFunction *fn;
+		struct smmu *model; // its SMMU's
+		const char *name;
+		uint32_t smmu;
+	};
+	std::vector<DevPath> dev_;
 	VarMap vars_;
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
 	std::unique_ptr<KernelHost> kernel_;
@@ -242,7 +252,7 @@ private:
 	void oracle_record_dma(uint32_t line, uint32_t dev)
 	{
 		stats_.record_line = line;
-		smmu_set_origin(dev_model_[dev], line);
+		smmu_set_origin(dev_[dev].model, line);
 		if (p_.smmus.size() > 1) {
 			origin_pending_ = true;
 			origin_line_ = line;
@@ -272,6 +282,8 @@ public:
 void ReplayDriver::run()
 {
 	bool ok = true;
+	for (DevPath &d : dev_)
+		d.port = d.fn->dma_port();
 	if (!spec_.deferred.empty()) {
 		const Setting &d = spec_.deferred.front();
 		unsupported_ = true;
@@ -460,13 +472,13 @@ void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32
 	if (!x.entry_size || (res.hit != SMMU_HIT_UTLB && res.hit != SMMU_HIT_MTLB &&
 			      res.hit != SMMU_HIT_TLB))
 		return;
-	const DeviceSpec &ds = spec_.devices[d.dev];
-	if (shim_cmdq_oracle_quiet(cmdq_oracle_, ds.smmu, x.walk_origin))
+	const DevPath &dp = dev_[d.dev];
+	if (shim_cmdq_oracle_quiet(cmdq_oracle_, dp.smmu, x.walk_origin))
 		return;
 	shim_cmdq_dma c{};
-	c.smmu = ds.smmu;
-	c.device = ds.name.c_str();
-	c.sid = ds.sid;
+	c.smmu = dp.smmu;
+	c.device = dp.name;
+	c.sid = dp.port.sid;
 	c.ssid = d.ssv ? d.ssid : 0;
 	c.addr = d.addr;
 	c.pa = res.pa;
@@ -590,14 +602,13 @@ bool ReplayDriver::check_violations()
 
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
-	PcieFunction &dev = *devs_[d.dev];
-	const DeviceSpec &ds = spec_.devices[d.dev];
+	const DevPath &dp = dev_[d.dev];
 	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0), d.dev);
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
 	DmaResult res;
-	dev.dma(req, delay, res);
+	PcieFunction::dma(dp.port, req, delay, res);
 	if (stats_.timeline) {
 		uint64_t base = sc_core::sc_time_stamp().value();
 		stats_.timeline->dma(d.dev, base + start, base + delay.value(), res.hit,
@@ -646,7 +657,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	// (events of nested masters reach their vEVENTQ).
 	if (recorded && kernel_->booted()) {
 		flush_origin();
-		kernel_->irq(ds.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
+		kernel_->irq(dp.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
 	}
 	stats_.failures += kind != RunStats::kDmaOk;
 	qk_.set(delay);
@@ -1353,7 +1364,7 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 	if (di < 0)
 		return fail(kExitMalformed, rec.line, rec.col, "ats: unknown device");
 	const DeviceSpec &ds = spec_.devices[di];
-	PcieFunction &dev = *devs_[di];
+	PcieFunction &dev = *dev_[di].fn;
 	if (!dev.atc())
 		return fail(kExitUsage, rec.line, rec.col,
 			    "ats: device " + ds.name + " has no ATS capability (declare it with ats=on)");
