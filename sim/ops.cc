@@ -141,6 +141,30 @@ bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out)
 	return false;
 }
 
+namespace {
+
+// The first min(len, 8) bytes of a name, little-endian, zero-padded.
+inline uint64_t name_head(const char *p, size_t len)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < len && i < 8; i++)
+		h |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	return h;
+}
+
+// Names are short: a byte loop (memcmp would be a libc call).
+inline bool same_name(const std::string &n, const char *p, size_t len)
+{
+	if (n.size() != len)
+		return false;
+	size_t i = 0;
+	while (i < len && n[i] == p[i])
+		i++;
+	return i == len;
+}
+
+} // namespace
+
 Decoder::Decoder(const PlatformSpec &spec, std::string file) : file_(std::move(file))
 {
 	for (const DeviceSpec &d : spec.devices)
@@ -153,8 +177,9 @@ Decoder::Decoder(const PlatformSpec &spec, std::string file) : file_(std::move(f
 		if (l == 0)
 			continue;
 		if (dev_by_line_.size() <= l)
-			dev_by_line_.resize(l + 1, -1);
-		dev_by_line_[l] = (int32_t)i;
+			dev_by_line_.resize(l + 1);
+		const std::string &n = devices_[i];
+		dev_by_line_[l] = LineDev{(int32_t)i, (uint32_t)n.size(), name_head(n.data(), n.size())};
 	}
 	for (unsigned id = 0; id < 256; id++)
 		if (const char *n = smmu_event_name(id))
@@ -171,17 +196,8 @@ int Decoder::device_index(const char *name, size_t len)
 {
 	// Traces name the same device over and over: compare with the last one
 	// first, so the common case is one short memcmp.
-	if (last_dev_ >= 0) {
-		const std::string &d = devices_[last_dev_];
-		if (d.size() == len) {
-			// Names are short: a byte loop (memcmp would be a libc call).
-			size_t i = 0;
-			while (i < len && d[i] == name[i])
-				i++;
-			if (i == len)
-				return last_dev_;
-		}
-	}
+	if (last_dev_ >= 0 && same_name(devices_[last_dev_], name, len))
+		return last_dev_;
 	// Otherwise a hash lookup: a linear scan made every DMA cost O(devices)
 	// (61 us per DMA with 64 SMMUs x 1024 devices).
 	auto it = device_ids_.find(std::string_view(name, len));
@@ -354,14 +370,11 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	// index where a hash lookup of the name missed the host's caches. The
 	// name is compared all the same (a spec need not come from this reader).
 	int dev = -1;
-	if (d.dev_line < dev_by_line_.size() && dev_by_line_[d.dev_line] >= 0) {
-		const std::string &n = devices_[(size_t)dev_by_line_[d.dev_line]];
-		size_t i = 0;
-		if (n.size() == d.dev_len)
-			while (i < d.dev_len && n[i] == d.dev[i])
-				i++;
-		if (i == d.dev_len && n.size() == d.dev_len)
-			dev = dev_by_line_[d.dev_line];
+	if (d.dev_line < dev_by_line_.size()) {
+		const LineDev &ld = dev_by_line_[d.dev_line];
+		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == name_head(d.dev, d.dev_len) &&
+		    (d.dev_len <= 8 || same_name(devices_[(size_t)ld.dev], d.dev, d.dev_len)))
+			dev = ld.dev;
 	}
 	if (dev < 0)
 		dev = device_index(d.dev, d.dev_len);

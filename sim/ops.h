@@ -111,8 +111,16 @@ private:
 	std::vector<std::string> devices_;
 	// name -> index, keyed by views of devices_ (filled once, never resized after)
 	std::unordered_map<std::string_view, int> device_ids_;
-	// index by the line of the device record (the lane's dev_line): -1 none
-	std::vector<int32_t> dev_by_line_;
+	// By the line of the device record (the lane's dev_line): the device
+	// (-1 none) with its name's length and first 8 bytes, so that a name of
+	// up to 8 bytes is checked without reading devices_ (with thousands of
+	// devices, one host cache miss a DMA rather than two).
+	struct LineDev {
+		int32_t dev = -1;
+		uint32_t len = 0;
+		uint64_t head = 0;
+	};
+	std::vector<LineDev> dev_by_line_;
 	std::unordered_map<std::string, uint8_t> events_;
 	int last_dev_ = -1;
 };

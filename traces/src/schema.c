@@ -499,6 +499,7 @@ uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 	unsigned slot;
 	const struct trc_name_ent *e;
 	const char *c;
+	uint64_t head;
 
 	if (len == 0) {
 		e = trc_names_find(&r->devices, name, len);
@@ -506,10 +507,12 @@ uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 	}
 	slot = (s[0] + 3u * s[len - 1] + (unsigned)len) % TRC_DEVICE_CACHE;
 	c = r->device_cache[slot];
-	if (c && r->device_cache_len[slot] == len) {
-		for (k = 0; k < len && c[k] == name[k]; k++)
+	head = trc_name_head(name, len);
+	/* The head first: the cached copy is read only past 8 bytes. */
+	if (c && r->device_cache_len[slot] == len && r->device_cache_head[slot] == head) {
+		for (k = 8; k < len && c[k] == name[k]; k++)
 			;
-		if (k == len)
+		if (k >= len)
 			return r->device_cache_line[slot];
 	}
 	e = trc_names_find(&r->devices, name, len);
@@ -517,6 +520,7 @@ uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 		return 0;
 	r->device_cache[slot] = e->name;
 	r->device_cache_len[slot] = len;
+	r->device_cache_head[slot] = head;
 	r->device_cache_line[slot] = e->line;
 	return e->line;
 }

@@ -130,7 +130,7 @@ static uint32_t name_hash(const char *s, size_t len)
 }
 
 static struct trc_name_ent *names_slot(struct trc_name_ent *ents, size_t cap, const char *name,
-				       size_t len, uint32_t hash)
+				       size_t len, uint32_t hash, uint64_t head)
 {
 	size_t i = hash & (cap - 1);
 
@@ -139,7 +139,8 @@ static struct trc_name_ent *names_slot(struct trc_name_ent *ents, size_t cap, co
 
 		if (!e->name)
 			return e;
-		if (e->hash == hash && e->len == len && memcmp(e->name, name, len) == 0)
+		if (e->hash == hash && e->len == len && e->head == head &&
+		    trc_name_rest_eq(e->name, name, len))
 			return e;
 		i = (i + 1) & (cap - 1);
 	}
@@ -152,7 +153,7 @@ const struct trc_name_ent *trc_names_find(const struct trc_name_table *t, const 
 
 	if (!t->cap)
 		return NULL;
-	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len));
+	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len), trc_name_head(name, len));
 	return e->name ? e : NULL;
 }
 
@@ -167,7 +168,7 @@ static int names_grow(struct trc_name_table *t)
 		struct trc_name_ent *e = &t->ents[i];
 
 		if (e->name)
-			*names_slot(ents, cap, e->name, e->len, e->hash) = *e;
+			*names_slot(ents, cap, e->name, e->len, e->hash, e->head) = *e;
 	}
 	free(t->ents);
 	t->ents = ents;
@@ -180,11 +181,12 @@ int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const cha
 {
 	struct trc_name_ent *e;
 	uint32_t hash = name_hash(name, len);
+	uint64_t head = trc_name_head(name, len);
 
 	/* Keep the load under one half so that probes stay short. */
 	if ((t->count + 1) * 2 > t->cap && names_grow(t))
 		return -1;
-	e = names_slot(t->ents, t->cap, name, len, hash);
+	e = names_slot(t->ents, t->cap, name, len, hash, head);
 	if (e->name) {
 		if (!e->line)
 			e->line = line; /* a released variable bound again */
@@ -195,6 +197,7 @@ int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const cha
 		return -1;
 	e->len = len;
 	e->hash = hash;
+	e->head = head;
 	e->line = line;
 	t->count++;
 	return 0;
@@ -206,7 +209,7 @@ void trc_names_release(struct trc_name_table *t, const char *name, size_t len)
 
 	if (!t->cap)
 		return;
-	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len));
+	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len), trc_name_head(name, len));
 	if (e->name)
 		e->line = 0;
 }

@@ -37,13 +37,35 @@ char *trc_arena_strdup(struct trc_arena *a, const char *s, size_t len);
 void trc_arena_reset(struct trc_arena *a);
 void trc_arena_free(struct trc_arena *a);
 
-/* Open-addressed set of names, each with the line that declared it. */
+/* Open-addressed set of names, each with the line that declared it. A
+ * name's first 8 bytes are kept in its slot too (trc_name_head): a name of
+ * up to 8 bytes is compared without reading its copy, which with tens of
+ * thousands of devices is a host cache miss of its own. */
 struct trc_name_ent {
 	const char *name;     /* NULL: empty slot */
 	size_t len;
 	uint32_t hash;
 	uint32_t line;        /* 0: a variable released (may be bound again) */
+	uint64_t head;        /* trc_name_head(name, len) */
 };
+
+/* The first min(len, 8) bytes of name, little-endian, zero-padded. */
+static inline uint64_t trc_name_head(const char *name, size_t len)
+{
+	uint64_t h = 0;
+	size_t i, n = len < 8 ? len : 8;
+
+	for (i = 0; i < n; i++)
+		h |= (uint64_t)(unsigned char)name[i] << (8 * i);
+	return h;
+}
+
+/* Does name (len bytes, head trc_name_head(name, len)) equal the stored copy
+ * s of the same length and head? Reads s only past its first 8 bytes. */
+static inline int trc_name_rest_eq(const char *s, const char *name, size_t len)
+{
+	return len <= 8 || memcmp(s + 8, name + 8, len - 8) == 0;
+}
 struct trc_name_table {
 	struct trc_name_ent *ents;
 	size_t cap, count;
@@ -236,6 +258,7 @@ struct trc_reader {
 	/* Device names found before (schema.c: device_known), by a hash of the name. */
 	const char *device_cache[TRC_DEVICE_CACHE];
 	size_t device_cache_len[TRC_DEVICE_CACHE];
+	uint64_t device_cache_head[TRC_DEVICE_CACHE];
 	uint32_t device_cache_line[TRC_DEVICE_CACHE];
 };
 
