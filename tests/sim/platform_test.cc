@@ -402,6 +402,26 @@ TEST(SimPlatform, DmaReturnsTheModelsPaAndLatency)
 	EXPECT_NE(S.dmas[4].res.outcome, SMMU_XLATE_OK); // no STE for sid 2
 }
 
+// The functions' DMAs share payloads by nesting depth: a DMA issued while
+// another is in flight gets a payload of its own, and once both returned the
+// next DMA goes out on the first again (each with its extension attached).
+TEST(SimPlatform, DmaPayloadsArePooledByNestingDepth)
+{
+	DmaTxnPool pool;
+	DmaTxnPool::Txn &a = pool.enter();
+	DmaTxnPool::Txn &b = pool.enter();
+	EXPECT_NE(&a, &b);
+	EXPECT_EQ(a.gp.get_extension<SmmuTxnExt>(), &a.ext);
+	EXPECT_EQ(b.gp.get_extension<SmmuTxnExt>(), &b.ext);
+	EXPECT_GE(a.buf.size(), 64u);
+	pool.leave();
+	pool.leave();
+	EXPECT_EQ(&pool.enter(), &a);
+	EXPECT_EQ(&pool.enter(), &b);
+	pool.leave();
+	pool.leave();
+}
+
 TEST(SimPlatform, MmioGoesThroughTheRegsSocket)
 {
 	RunOnce();
