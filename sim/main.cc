@@ -248,6 +248,7 @@ int sc_main(int argc, char **argv)
 	}
 	if (cmd == "check")
 		return smmusim::run_check(opt, std::cout, std::cerr);
+	opt.exit_after = true;
 	return smmusim::run_replay(opt, std::cout, std::cerr);
 }
 

@@ -38,6 +38,10 @@ struct ReplayOptions {
 	std::string perfetto_out;                                // --perfetto OUT ("" none)
 	std::string html_out;                                    // --html OUT ("" none)
 	bool progress = true; // a progress line when stderr is a terminal (--no-progress: never)
+	// The process ends right after the replay (the smmusim program): the
+	// platform and its driver are left in place rather than torn down, once
+	// everything is written (see ~Replay).
+	bool exit_after = false;
 };
 
 class ReplayDriver;
