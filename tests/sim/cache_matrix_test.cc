@@ -53,6 +53,8 @@ const std::vector<Variant> &Variants()
 				    "cfgc.entries=1", "tlb.ways=1", "tlb.entries=1", "wc.ways=1",
 				    "wc.entries=1"})},
 		{"tlb_off_no_fastpath", Sets({"tlb.enable=off", "host.fastpath=off"})},
+		// More TBU ports than devices: ports stay unbound, devices spread.
+		{"tbus_5", Sets({"tbus=5"})},
 	};
 	return v;
 }
