@@ -11,13 +11,6 @@
  */
 #include "smmu_internal.h"
 
-static inline uint32_t key_hash(uint32_t sid, bool ssv, uint32_t ssid)
-{
-	uint64_t x = ((uint64_t)sid << 21) ^ ssid ^ ((uint64_t)ssv << 20);
-	x *= 0x9E3779B97F4A7C15ull;
-	return (uint32_t)(x >> 32);
-}
-
 int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_config *cfg,
 		   uint32_t seed)
 {
@@ -49,40 +42,20 @@ void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static inline bool key_eq(const struct cfg_entry *e, uint32_t sid, bool ssv, uint32_t ssid)
-{
-	return e->valid && e->sid == sid && e->ssv == ssv && (!ssv || e->ssid == ssid);
-}
-
-struct cfg_entry *smmu_cfgc_find(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid)
-{
-	if (!c->n)
-		return NULL;
-	uint32_t h = key_hash(sid, ssv, ssid);
-	uint32_t m = c->memo[h & 63];
-	if (m != SMMU_NIL && key_eq(&c->e[m], sid, ssv, ssid))
-		return &c->e[m];
-	uint32_t base = (h % c->nsets) * c->ways;
-	for (uint32_t w = 0; w < c->ways; w++)
-		if (key_eq(&c->e[base + w], sid, ssv, ssid))
-			return &c->e[base + w];
-	return NULL;
-}
-
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid)
 {
 	if (!c->n)
 		return NULL;
-	uint32_t h = key_hash(sid, ssv, ssid);
+	uint32_t h = cfgc_key_hash(sid, ssv, ssid);
 	uint32_t m = c->memo[h & 63];
-	if (m != SMMU_NIL && key_eq(&c->e[m], sid, ssv, ssid)) {
+	if (m != SMMU_NIL && cfgc_key_eq(&c->e[m], sid, ssv, ssid)) {
 		c->e[m].lru = ++c->clock;
 		return &c->e[m];
 	}
 	uint32_t base = (h % c->nsets) * c->ways;
 	for (uint32_t w = 0; w < c->ways; w++) {
 		struct cfg_entry *e = &c->e[base + w];
-		if (key_eq(e, sid, ssv, ssid)) {
+		if (cfgc_key_eq(e, sid, ssv, ssid)) {
 			e->lru = ++c->clock;
 			c->memo[h & 63] = base + w;
 			return e;
@@ -96,12 +69,12 @@ struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, 
 {
 	if (!c->n)
 		return NULL;
-	uint32_t h = key_hash(sid, ssv, ssid);
+	uint32_t h = cfgc_key_hash(sid, ssv, ssid);
 	uint32_t set = h % c->nsets;
 	uint32_t base = set * c->ways;
 	uint32_t victim = SMMU_NIL;
 	for (uint32_t w = 0; w < c->ways; w++) {
-		if (key_eq(&c->e[base + w], sid, ssv, ssid) || !c->e[base + w].valid) {
+		if (cfgc_key_eq(&c->e[base + w], sid, ssv, ssid) || !c->e[base + w].valid) {
 			victim = base + w;
 			break;
 		}

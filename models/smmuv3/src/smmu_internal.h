@@ -60,10 +60,19 @@ static inline void smmu_res_sift_down(struct smmu_res *r, uint32_t i)
 static inline uint64_t smmu_res_take(struct smmu_res *r, uint64_t t, uint64_t hold)
 {
 	assert(r->size > 0);
-	uint64_t start = r->free_at[0] > t ? r->free_at[0] : t;
-	r->free_at[0] = start + hold;
-	if (r->size > 1)
+	uint64_t *h = r->free_at;
+	uint64_t start = h[0] > t ? h[0] : t;
+	h[0] = start + hold;
+	if (r->size == 2) {
+		/* The sift down of two slots, without its loop. */
+		if (h[1] < h[0]) {
+			uint64_t tmp = h[0];
+			h[0] = h[1];
+			h[1] = tmp;
+		}
+	} else if (r->size > 2) {
 		smmu_res_sift_down(r, 0);
+	}
 	return start;
 }
 
@@ -126,8 +135,15 @@ struct tlb_entry {
 	uint8_t aset;       /* CD.ASET=1: SMMU-local ASID, not matched by broadcast TLBIs */
 	uint8_t s1_perm, s2_perm;
 	uint8_t dbm;        /* HTTU writable-clean leaf: 1 stage 1, 2 stage 2 */
-	/* Intrusive lists of large structures: 0 = world, 1 = (world, vmid, kind),
-	 * 2 = (world, vmid, asid). */
+};
+/* One cache line: a hit reads one line, a refill copies one (the host-side
+ * links of large structures live apart, in struct tlb_links). */
+_Static_assert(sizeof(struct tlb_entry) == 64, "a TLB entry is one cache line");
+
+/* Intrusive lists of large structures, per entry: 0 = world, 1 = (world,
+ * vmid, kind), 2 = (world, vmid, asid). Only insertion, removal and
+ * invalidation touch them. */
+struct tlb_links {
 	uint32_t next[3], prev[3];
 	uint32_t grp[2];    /* group ids of lists 1 and 2 (SMMU_NIL if none) */
 };
@@ -178,7 +194,9 @@ struct smmu_tlb {
 	struct smmu_cache_config cfg;
 	uint32_t nsets, ways, nentries;
 	uint32_t setmask;      /* nsets - 1 when nsets is a power of two, else 0 */
-	struct tlb_entry *e;
+	struct tlb_entry *e;   /* aligned to a cache line, in e_mem */
+	void *e_mem;
+	struct tlb_links *lk;  /* large structures: list links per entry */
 	uint32_t *buckets;     /* host index: chained hash over valid entries */
 	uint32_t bshift;       /* bucket = hash >> bshift */
 	bool lru_order;        /* the policy replaces the least recently used way */
@@ -292,7 +310,8 @@ static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, 
  * smmu_tlb_find() by the sets: for each live page size, smallest first, the
  * ways of the key's set are the only places an entry with the key can be
  * (insertion puts it there), so they are compared directly - a few
- * independent loads instead of a bucket load and then the entry it names.
+ * independent loads (one line per way) instead of a bucket load and then the
+ * entry it names.
  * When one way matches it is the entry the chain would return; when several
  * match (say a global and an ASID-tagged copy of one page), the chain decides,
  * newest first, as smmu_tlb_find() does. Same result, same *probes. Meant for
@@ -311,13 +330,15 @@ static inline struct tlb_entry *smmu_tlb_find_by_set(struct smmu_tlb *t, unsigne
 		live &= live - 1;
 		n++;
 		uint64_t page = ia >> shift;
-		uint32_t set_idx = smmu_tlb_set(t, world, vmid, page, shift);
-		struct tlb_entry *set = &t->e[(size_t)set_idx * t->ways];
+		struct tlb_entry *set = &t->e[(size_t)smmu_tlb_set(t, world, vmid, page, shift) *
+					      t->ways];
 		struct tlb_entry *hit = NULL;
 		uint32_t matches = 0;
 		for (uint32_t w = 0; w < t->ways; w++) {
 			struct tlb_entry *e = &set[w];
-			if (e->valid && tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
+			/* The page first: it rejects nearly every way. */
+			if (e->page == page && e->valid &&
+			    tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
 				hit = e;
 				matches++;
 			}
@@ -346,7 +367,8 @@ static inline struct tlb_entry *smmu_tlb_find_by_set(struct smmu_tlb *t, unsigne
 }
 
 /* Start loading the ways of the set smmu_tlb_find_by_set() looks at first
- * for this key (the smallest live page size): a hint, no state changes. */
+ * for this key (the smallest live page size), a line each: a hint, no state
+ * changes. */
 static inline void smmu_tlb_prefetch_set(const struct smmu_tlb *t, unsigned cls, unsigned world,
 					 uint16_t vmid, uint64_t ia)
 {
@@ -354,12 +376,10 @@ static inline void smmu_tlb_prefetch_set(const struct smmu_tlb *t, unsigned cls,
 	if (!live)
 		return;
 	unsigned shift = (unsigned)__builtin_ctzll(live);
-	uint32_t set_idx = smmu_tlb_set(t, world, vmid, ia >> shift, shift);
-	const char *p = (const char *)&t->e[(size_t)set_idx * t->ways];
-	const char *end = p + (size_t)t->ways * sizeof(struct tlb_entry);
-	for (; p < end; p += 64)
-		__builtin_prefetch(p);
-	__builtin_prefetch(end - 1);
+	const struct tlb_entry *set =
+		&t->e[(size_t)smmu_tlb_set(t, world, vmid, ia >> shift, shift) * t->ways];
+	for (uint32_t w = 0; w < t->ways; w++)
+		__builtin_prefetch(&set[w]);
 }
 
 struct tlb_entry *smmu_tlb_insert(struct smmu_tlb *t, const struct tlb_entry *tmpl);
@@ -420,6 +440,12 @@ struct smmu_ctx {
 	uint8_t world;
 	uint16_t vmid;
 	uint32_t asid;       /* SMMU_ASID_NONE when no stage 1 or EL2 */
+	/* CTX_S1, host-side: the input check of s1_input() (xlate.c) decided
+	 * once per context for the fast paths. in_sel: 1 when VA[55] selects
+	 * the TTB half (not EL2); per half, the bits of the input address that
+	 * must read in_want (in_want 1 with no bits: EPDx set, always a fault). */
+	uint8_t in_sel;
+	uint64_t in_mask[2], in_want[2];
 	struct smmu_ste ste;
 	struct smmu_cd cd;
 };
@@ -447,8 +473,36 @@ int smmu_cfgc_init(struct smmu *s, struct smmu_cfgc *c, const struct smmu_cache_
 		   uint32_t seed);
 void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c);
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
-/* The entry smmu_cfgc_lookup() would return, without its use (LRU). */
-struct cfg_entry *smmu_cfgc_find(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid);
+
+static inline uint32_t cfgc_key_hash(uint32_t sid, bool ssv, uint32_t ssid)
+{
+	uint64_t x = ((uint64_t)sid << 21) ^ ssid ^ ((uint64_t)ssv << 20);
+	x *= 0x9E3779B97F4A7C15ull;
+	return (uint32_t)(x >> 32);
+}
+
+static inline bool cfgc_key_eq(const struct cfg_entry *e, uint32_t sid, bool ssv, uint32_t ssid)
+{
+	return e->valid && e->sid == sid && e->ssv == ssv && (!ssv || e->ssid == ssid);
+}
+
+/* The entry smmu_cfgc_lookup() would return, without its use (LRU). Inline:
+ * the fast paths call it once per translation. */
+static inline struct cfg_entry *smmu_cfgc_find(struct smmu_cfgc *c, uint32_t sid, bool ssv,
+					       uint32_t ssid)
+{
+	if (!c->n)
+		return NULL;
+	uint32_t h = cfgc_key_hash(sid, ssv, ssid);
+	uint32_t m = c->memo[h & 63];
+	if (m != SMMU_NIL && cfgc_key_eq(&c->e[m], sid, ssv, ssid))
+		return &c->e[m];
+	uint32_t base = (h % c->nsets) * c->ways;
+	for (uint32_t w = 0; w < c->ways; w++)
+		if (cfgc_key_eq(&c->e[base + w], sid, ssv, ssid))
+			return &c->e[base + w];
+	return NULL;
+}
 struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,
 				   const struct smmu_ctx *ctx, uint32_t origin);
 /* Remove entries with sid in [lo, hi]; ssid_sel: -1 all SSIDs, else only that

@@ -60,7 +60,10 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 	t->setmask = (t->nsets & (t->nsets - 1)) == 0 ? t->nsets - 1 : 0;
 	t->nentries = t->nsets * t->ways;
 	t->lru_order = cfg->policy != SMMU_POLICY_RR && cfg->policy != SMMU_POLICY_RANDOM;
-	t->e = smmu_alloc(s, t->nentries, sizeof(*t->e));
+	/* One spare entry to align the array to a cache line (64 bytes, the
+	 * entry size): then no entry straddles two lines. */
+	t->e_mem = smmu_alloc(s, t->nentries + 1, sizeof(*t->e));
+	t->e = t->e_mem ? (struct tlb_entry *)(((uintptr_t)t->e_mem + 63) & ~(uintptr_t)63) : NULL;
 	uint32_t nb = pow2_at_least(t->nentries * 2);
 	t->buckets = smmu_alloc(s, nb, sizeof(uint32_t));
 	t->bshift = 64u - (uint32_t)__builtin_ctz(nb); /* nb >= 2 */
@@ -85,13 +88,15 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 	}
 	t->lru = smmu_alloc(s, t->nentries, sizeof(uint64_t));
 	t->nvalid = smmu_alloc(s, t->nsets, sizeof(uint32_t));
+	t->lk = smmu_alloc(s, t->nentries, sizeof(*t->lk));
 	/* Groups: at most one per entry per list, plus slack. */
 	t->ng = t->nentries * 2 + 16;
 	t->g = smmu_alloc(s, t->ng, sizeof(*t->g));
 	uint32_t gb = pow2_at_least(t->ng);
 	t->gbuckets = smmu_alloc(s, gb, sizeof(uint32_t));
 	t->gbmask = gb - 1;
-	if (!t->e || !t->buckets || !t->rr || !t->lru || !t->nvalid || !t->g || !t->gbuckets) {
+	if (!t->e || !t->buckets || !t->rr || !t->lru || !t->nvalid || !t->g || !t->gbuckets ||
+	    !t->lk) {
 		smmu_tlb_fini(s, t);
 		return SMMU_ERR_NOMEM;
 	}
@@ -107,7 +112,8 @@ int smmu_tlb_init(struct smmu *s, struct smmu_tlb *t, const struct smmu_cache_co
 
 void smmu_tlb_fini(struct smmu *s, struct smmu_tlb *t)
 {
-	smmu_free(s, t->e);
+	smmu_free(s, t->e_mem);
+	smmu_free(s, t->lk);
 	smmu_free(s, t->buckets);
 	smmu_free(s, t->rr);
 	smmu_free(s, t->lru);
@@ -169,37 +175,37 @@ static void group_put(struct smmu_tlb *t, uint32_t g)
 	t->gfree = g;
 }
 
-static uint32_t *list_head(struct smmu_tlb *t, const struct tlb_entry *e, unsigned l)
+static uint32_t *list_head(struct smmu_tlb *t, uint32_t idx, unsigned l)
 {
 	if (l == LIST_WORLD)
-		return &t->world_head[e->world];
-	return &t->g[e->grp[l - 1]].head;
+		return &t->world_head[t->e[idx].world];
+	return &t->g[t->lk[idx].grp[l - 1]].head;
 }
 
 static void list_link(struct smmu_tlb *t, uint32_t idx, unsigned l)
 {
-	struct tlb_entry *e = &t->e[idx];
-	uint32_t *head = list_head(t, e, l);
-	e->prev[l] = SMMU_NIL;
-	e->next[l] = *head;
+	struct tlb_links *k = &t->lk[idx];
+	uint32_t *head = list_head(t, idx, l);
+	k->prev[l] = SMMU_NIL;
+	k->next[l] = *head;
 	if (*head != SMMU_NIL)
-		t->e[*head].prev[l] = idx;
+		t->lk[*head].prev[l] = idx;
 	*head = idx;
 	if (l != LIST_WORLD)
-		t->g[e->grp[l - 1]].count++;
+		t->g[k->grp[l - 1]].count++;
 }
 
 static void list_unlink(struct smmu_tlb *t, uint32_t idx, unsigned l)
 {
-	struct tlb_entry *e = &t->e[idx];
-	if (e->prev[l] != SMMU_NIL)
-		t->e[e->prev[l]].next[l] = e->next[l];
+	struct tlb_links *k = &t->lk[idx];
+	if (k->prev[l] != SMMU_NIL)
+		t->lk[k->prev[l]].next[l] = k->next[l];
 	else
-		*list_head(t, e, l) = e->next[l];
-	if (e->next[l] != SMMU_NIL)
-		t->e[e->next[l]].prev[l] = e->prev[l];
+		*list_head(t, idx, l) = k->next[l];
+	if (k->next[l] != SMMU_NIL)
+		t->lk[k->next[l]].prev[l] = k->prev[l];
 	if (l != LIST_WORLD) {
-		uint32_t g = e->grp[l - 1];
+		uint32_t g = k->grp[l - 1];
 		t->g[g].count--;
 		group_put(t, g);
 	}
@@ -323,7 +329,7 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 	} else {
 		list_unlink(t, idx, LIST_WORLD);
 		list_unlink(t, idx, LIST_VMID);
-		if (e->grp[1] != SMMU_NIL)
+		if (t->lk[idx].grp[1] != SMMU_NIL)
 			list_unlink(t, idx, LIST_ASID);
 		t->nvalid[idx / t->ways]--;
 	}
@@ -395,12 +401,6 @@ struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entr
 	return insert(t, src, origin, false);
 }
 
-struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct tlb_entry *src,
-					      uint32_t origin)
-{
-	return insert(t, src, origin, true);
-}
-
 /* An entry of t with tmpl's key (the one an insertion replaces), or SMMU_NIL. */
 static uint32_t same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_entry *tmpl)
 {
@@ -412,6 +412,89 @@ static uint32_t same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_
 			return i;
 	}
 	return SMMU_NIL;
+}
+
+/*
+ * insert() into a compact structure (the uTLB refill of every main-TLB hit):
+ * the state unlink_entry() of the victim and then the linking of the new
+ * entry leave, with the steps that undo each other left out. The victim's
+ * way stays taken (its free bit would be set and cleared), the count of
+ * valid entries stays, so does the count of live entries of a class and
+ * size when the victim has the new entry's, and when the victim is its set's ring tail - the LRU
+ * victim always is - the new entry, whose stamp is the largest, becomes the
+ * head without a link moving: in a ring the tail is the head's neighbour,
+ * so unlinking it and pushing it back at the head restores every link.
+ */
+static inline struct tlb_entry *insert_compact(struct smmu_tlb *t, const struct tlb_entry *tmpl,
+					       uint32_t origin, uint32_t b, uint32_t set)
+{
+	struct tlb_compact *c = t->c;
+	uint32_t idx;
+	if (c->free[set]) {
+		idx = set * t->ways + (uint32_t)__builtin_ctzll(c->free[set]);
+	} else if (t->lru_order) {
+		/* lru_victim()'s first test, inline: a tail not used since it was
+		 * queued is the victim. */
+		unsigned h = c->lhead[set], x = c->lprev[h];
+		idx = (t->lru[x] == c->qstamp[x] || x == h) ? x : lru_victim(t, set);
+	} else {
+		idx = pick_victim(t, set);
+	}
+	struct tlb_entry *e = &t->e[idx];
+	bool was_valid = e->valid;
+	unsigned old_cls = e->cls, old_shift = e->shift;
+	bool requeue = false; /* idx stays in its ring and becomes its head */
+	uint64_t bit = 1ull << (idx - set * t->ways);
+	if (was_valid) {
+		/* unlink_entry(), as it applies here. */
+		assert(c->bkt[idx] ==
+		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
+		unsigned p = c->hprev[idx];
+		if (p == TLB_COMPACT_NIL)
+			t->buckets[c->bkt[idx]] = e->hnext;
+		else
+			t->e[p].hnext = e->hnext;
+		if (e->hnext != SMMU_NIL)
+			c->hprev[e->hnext] = (uint8_t)p;
+		if (t->lru_order) {
+			if (c->lprev[c->lhead[set]] == idx)
+				requeue = true;
+			else
+				ring_unlink(c, idx);
+		}
+		/* A victim of the new entry's class and size: its count stays. */
+		if ((e->cls != tmpl->cls || e->shift != tmpl->shift) &&
+		    --t->shift_count[e->cls][e->shift] == 0)
+			t->live[e->cls] &= ~(1ull << e->shift);
+		t->gen++;
+	} else {
+		assert(c->free[set] & bit);
+		c->free[set] &= ~bit;
+		t->valid++;
+	}
+	memcpy(e, tmpl, sizeof(*e));
+	e->origin = origin;
+	e->valid = 1;
+	e->hnext = t->buckets[b];
+	t->buckets[b] = idx;
+	c->bkt[idx] = (uint8_t)b;
+	c->hprev[idx] = TLB_COMPACT_NIL;
+	if (e->hnext != SMMU_NIL)
+		c->hprev[e->hnext] = (uint8_t)idx;
+	if ((!was_valid || old_cls != e->cls || old_shift != e->shift) &&
+	    t->shift_count[e->cls][e->shift]++ == 0)
+		t->live[e->cls] |= 1ull << e->shift;
+	uint64_t stamp = ++t->clock;
+	t->lru[idx] = stamp;
+	c->seq[idx] = ++c->nseq;
+	if (t->lru_order) {
+		c->qstamp[idx] = stamp;
+		if (requeue)
+			c->lhead[set] = (uint8_t)idx;
+		else
+			ring_push(c, idx);
+	}
+	return e;
 }
 
 static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl, uint32_t origin,
@@ -430,6 +513,8 @@ static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl
 	}
 	assert(same_key(t, b, tmpl) == SMMU_NIL);
 	uint32_t set = smmu_tlb_set(t, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
+	if (t->c)
+		return insert_compact(t, tmpl, origin, b, set);
 	uint32_t idx = pick_victim(t, set);
 	if (t->e[idx].valid)
 		unlink_entry(t, idx);
@@ -439,38 +524,36 @@ static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl
 	e->valid = 1;
 	e->hnext = t->buckets[b];
 	t->buckets[b] = idx;
-	if (t->c) {
-		t->c->bkt[idx] = (uint8_t)b;
-		t->c->hprev[idx] = TLB_COMPACT_NIL;
-		if (e->hnext != SMMU_NIL)
-			t->c->hprev[e->hnext] = (uint8_t)idx;
-	}
 	if (t->shift_count[e->cls][e->shift]++ == 0)
 		t->live[e->cls] |= 1ull << e->shift;
 	t->valid++;
-	struct tlb_compact *c = t->c;
 	t->lru[idx] = ++t->clock;
-	if (c) {
-		c->seq[idx] = ++c->nseq;
-		c->free[set] &= ~(1ull << (idx - set * t->ways));
-		if (t->lru_order) {
-			c->qstamp[idx] = t->lru[idx];
-			ring_push(c, idx);
-		}
-		return e;
-	}
 	t->nvalid[set]++;
-	e->grp[0] = group_get(t, gkey_vmid(e->world, e->vmid, tlb_cls_kind(e->cls)));
+	struct tlb_links *k = &t->lk[idx];
+	k->grp[0] = group_get(t, gkey_vmid(e->world, e->vmid, tlb_cls_kind(e->cls)));
 	/* Only non-global ASID-tagged entries join the ASID list: TLBI by ASID
 	 * never removes global entries. */
-	e->grp[1] = (e->asid != SMMU_ASID_NONE && !e->global)
+	k->grp[1] = (e->asid != SMMU_ASID_NONE && !e->global)
 			    ? group_get(t, gkey_asid(e->world, e->vmid, e->asid))
 			    : SMMU_NIL;
 	list_link(t, idx, LIST_WORLD);
 	list_link(t, idx, LIST_VMID);
-	if (e->grp[1] != SMMU_NIL)
+	if (k->grp[1] != SMMU_NIL)
 		list_link(t, idx, LIST_ASID);
 	return e;
+}
+
+struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct tlb_entry *src,
+					      uint32_t origin)
+{
+	if (!t->c)
+		return insert(t, src, origin, true);
+	/* insert() of a compact structure, without its generic steps. */
+	assert(src->shift < 64 && src->cls < TLB_CLS_COUNT && src->world < SMMU_WORLD_COUNT);
+	uint32_t b = smmu_tlb_bucket(t, src->cls, src->world, src->vmid, src->page, src->shift);
+	assert(same_key(t, b, src) == SMMU_NIL);
+	return insert_compact(t, src, origin, b,
+			      smmu_tlb_set(t, src->world, src->vmid, src->page, src->shift));
 }
 
 void smmu_tlb_flush(struct smmu_tlb *t)
@@ -524,7 +607,7 @@ static uint32_t inv_list(struct smmu_tlb *t, unsigned l, uint32_t head, const st
 	uint32_t removed = 0;
 	uint32_t i = head;
 	while (i != SMMU_NIL) {
-		uint32_t next = t->e[i].next[l];
+		uint32_t next = t->lk[i].next[l];
 		(*work)++;
 		if (inv_matches(&t->e[i], inv)) {
 			if (inv->on_remove)

@@ -48,6 +48,7 @@ static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
 }
 
 static inline int perm_check(const struct tlb_entry *e, const struct xl *x);
+static void s1_input_prepare(struct smmu_ctx *ctx);
 
 /* The walk cache's stage-2 translations of nested stage-1 table IPAs
  * (wc_s2tt): TLB_CLS_S2 entries tagged <world, VMID, IPA>, as the stage-2
@@ -444,6 +445,7 @@ static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 	}
 	ctx->kind = CTX_S1;
 	ctx->asid = (ctx->world == SMMU_WORLD_NS_EL2) ? SMMU_ASID_NONE : ctx->cd.asid;
+	s1_input_prepare(ctx);
 	return 0;
 }
 
@@ -528,6 +530,14 @@ static inline void entry_result(struct smmu_xlate_result *res, const struct tlb_
 	res->entry_level = e->level;
 }
 
+/* The bits s1_input() checks, per half (smmu_ctx.in_mask). */
+static inline uint64_t s1_hi_mask(const struct smmu_cd *cd, int sel)
+{
+	unsigned top = cd->tbi[sel] ? 55 : 63;
+	unsigned n = 64u - cd->tt[sel].tsz;
+	return (top == 63 ? ~0ull : ((1ull << (top + 1)) - 1)) & ~((1ull << n) - 1);
+}
+
 /* A stage-1 input address (§3.4, §5.4): the TTB half it selects, the TLB tag
  * (sign-extended from bit 55, the top byte ignored with TBI) and the address
  * the walk takes. False for a translation fault: the half's EPDx is set, or
@@ -541,14 +551,33 @@ static inline bool s1_input(const struct smmu_ctx *ctx, uint64_t va, int *ttsel,
 	*ttsel = sel;
 	if (cd->epd[sel])
 		return false;
-	unsigned top = cd->tbi[sel] ? 55 : 63;
 	unsigned n = 64u - cd->tt[sel].tsz;
-	uint64_t hi_mask = (top == 63 ? ~0ull : ((1ull << (top + 1)) - 1)) & ~((1ull << n) - 1);
+	uint64_t hi_mask = s1_hi_mask(cd, sel);
 	uint64_t want = sel ? hi_mask : 0;
 	if ((va & hi_mask) != want)
 		return false;
 	*ia_tag = ((va >> 55) & 1) ? (va | 0xFF00000000000000ull) : (va & 0x00FFFFFFFFFFFFFFull);
 	*walk_ia = va & ((n >= 64) ? ~0ull : ((1ull << n) - 1));
+	return true;
+}
+
+static void s1_input_prepare(struct smmu_ctx *ctx)
+{
+	ctx->in_sel = ctx->world != SMMU_WORLD_NS_EL2;
+	for (int sel = 0; sel < 2; sel++) {
+		bool off = ctx->cd.epd[sel];
+		ctx->in_mask[sel] = off ? 0 : s1_hi_mask(&ctx->cd, sel);
+		ctx->in_want[sel] = off ? 1 : sel ? ctx->in_mask[sel] : 0;
+	}
+}
+
+/* s1_input() without the walk address, from the context's prepared masks. */
+static inline bool s1_input_fast(const struct smmu_ctx *ctx, uint64_t va, uint64_t *ia_tag)
+{
+	unsigned sel = (unsigned)(va >> 55) & ctx->in_sel;
+	if ((va & ctx->in_mask[sel]) != ctx->in_want[sel])
+		return false;
+	*ia_tag = ((va >> 55) & 1) ? (va | 0xFF00000000000000ull) : (va & 0x00FFFFFFFFFFFFFFull);
 	return true;
 }
 
@@ -593,12 +622,11 @@ static inline void fast_result(struct smmu *s, struct smmu_xlate_result *res,
  * permission check) and nothing else; returns false to take the full path
  * (memo miss, stale memo, or a permission fault to be reported there).
  */
-static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smmu_txn *txn,
-			    uint64_t now, struct smmu_xlate_result *res)
+static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
+			    const struct smmu_txn *txn, uint64_t now, struct smmu_xlate_result *res)
 {
 	uint64_t page = txn->addr >> 12;
 	uint32_t ssk = fast_ssk(txn);
-	struct smmu_fast *f = &b->fast[fast_slot(txn->sid, ssk, page)];
 	if (f->page != page || f->sid != txn->sid || f->ssk != ssk || !f->e ||
 	    f->tgen != b->utlb.gen || f->cgen != b->cfgc.gen)
 		return false;
@@ -615,23 +643,33 @@ static inline bool fast_hit(struct smmu *s, struct smmu_tbu *b, const struct smm
 	return true;
 }
 
-static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb_entry *e,
-		      struct cfg_entry *ce)
+/* The memo slot of txn (b->fast is not NULL). */
+static inline struct smmu_fast *fast_slot_of(struct smmu_tbu *b, const struct smmu_txn *txn)
 {
-	if (!b->fast || !e || !ce)
-		return;
-	uint64_t page = txn->addr >> 12;
-	uint32_t ssk = fast_ssk(txn);
-	struct smmu_fast *f = &b->fast[fast_slot(txn->sid, ssk, page)];
-	f->page = page;
+	return &b->fast[fast_slot(txn->sid, fast_ssk(txn), txn->addr >> 12)];
+}
+
+/* Memo slot f, txn's, now maps it to uTLB entry e and context entry ce. */
+static inline void fast_fill_slot(struct smmu_tbu *b, struct smmu_fast *f,
+				  const struct smmu_txn *txn, struct tlb_entry *e, struct cfg_entry *ce)
+{
+	f->page = txn->addr >> 12;
 	f->sid = txn->sid;
-	f->ssk = ssk;
+	f->ssk = fast_ssk(txn);
 	f->e = e;
 	f->ce = ce;
 	f->tgen = b->utlb.gen;
 	f->cgen = b->cfgc.gen;
 	f->privcfg = ce->ctx.ste.privcfg;
 	f->instcfg = ce->ctx.ste.instcfg;
+}
+
+static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb_entry *e,
+		      struct cfg_entry *ce)
+{
+	if (!b->fast || !e || !ce)
+		return;
+	fast_fill_slot(b, fast_slot_of(b, txn), txn, e, ce);
 }
 
 /*
@@ -643,8 +681,8 @@ static void fast_fill(struct smmu_tbu *b, const struct smmu_txn *txn, struct tlb
  * other case (a fault to report, a uTLB hit, a main-TLB miss, an HTTU
  * dirty-state walk) returns false with the model untouched, for the full path.
  */
-static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_txn *txn,
-			uint64_t now, struct smmu_xlate_result *res)
+static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
+			const struct smmu_txn *txn, uint64_t now, struct smmu_xlate_result *res)
 {
 	if (!s->cfg.mtlb.enable)
 		return false;
@@ -653,10 +691,18 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_tx
 		return false;
 	const struct smmu_ctx *ctx = &ce->ctx;
 	unsigned cls;
-	uint64_t ia_tag, walk_ia;
-	int ttsel;
+	uint64_t ia_tag;
 	if (ctx->kind == CTX_S1) {
-		if (!s1_input(ctx, txn->addr, &ttsel, &ia_tag, &walk_ia))
+#ifndef NDEBUG
+		{
+			uint64_t tag_chk = 0, walk_ia;
+			int ttsel;
+			bool ok = s1_input(ctx, txn->addr, &ttsel, &tag_chk, &walk_ia);
+			assert(ok == s1_input_fast(ctx, txn->addr, &ia_tag) &&
+			       (!ok || tag_chk == ia_tag));
+		}
+#endif
+		if (!s1_input_fast(ctx, txn->addr, &ia_tag))
 			return false;
 		cls = TLB_CLS_S1;
 	} else if (ctx->kind == CTX_S2) {
@@ -707,7 +753,8 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, const struct smmu_tx
 	 * with e's key to replace. */
 	struct tlb_entry *ue = smmu_tlb_insert_copy_absent(&b->utlb, e, s->origin);
 	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, x.priv, x.exec);
-	fast_fill(b, txn, ue, ce);
+	if (ue)
+		fast_fill_slot(b, f, txn, ue, ce);
 	return true;
 }
 
@@ -790,22 +837,39 @@ int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t 
 	return SMMU_OK;
 }
 
+static int translate_full(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
+			  struct smmu_xlate_result *res, enum xl_mode mode);
+
+/* The fast paths, else translate_full(). Apart so that the fast paths are
+ * compiled on their own: inside the full path's body they shared its
+ * register pressure, and spilled. */
 static int translate(struct smmu *s, const struct smmu_txn *txn, uint64_t now,
 		     struct smmu_xlate_result *res, enum xl_mode mode)
 {
-	bool treq = mode == XL_TREQ;
 	if (!s || !txn || !res || txn->port >= s->cfg.num_tbus)
 		return SMMU_ERR_RANGE;
 	if (s->nstalled && s->cfg.stall_timeout)
 		smmu_stall_expire(s, now);
 	res->stag = 0;
+	/* The fast paths write nothing to res until they succeed, and then
+	 * the STE's attributes (fast_result()). */
+	struct smmu_tbu *b = &s->tbu[txn->port];
+	if (mode == XL_UNTRANSLATED && b->fast && smmu_enabled(s)) {
+		struct smmu_fast *f = fast_slot_of(b, txn);
+		if (fast_hit(s, b, f, txn, now, res) || fast_refill(s, b, f, txn, now, res))
+			return SMMU_OK;
+	}
 	res->eff_priv = txn->priv;
 	res->eff_inst = txn->exec;
 	res->attr_mt = res->attr_sh = res->attr_alloc = SMMU_ATTR_INCOMING;
-	if (mode == XL_UNTRANSLATED && s->tbu[txn->port].fast && smmu_enabled(s) &&
-	    (fast_hit(s, &s->tbu[txn->port], txn, now, res) ||
-	     fast_refill(s, &s->tbu[txn->port], txn, now, res)))
-		return SMMU_OK;
+	return translate_full(s, txn, now, res, mode);
+}
+
+__attribute__((noinline)) static int translate_full(struct smmu *s, const struct smmu_txn *txn,
+						     uint64_t now, struct smmu_xlate_result *res,
+						     enum xl_mode mode)
+{
+	bool treq = mode == XL_TREQ;
 	struct smmu_tbu *b = &s->tbu[txn->port];
 	const struct smmu_timing *tm = &s->cfg.t;
 	struct xl x = {.s = s, .txn = txn, .res = res, .t = now,
