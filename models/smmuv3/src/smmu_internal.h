@@ -277,20 +277,30 @@ static inline bool tlb_key_matches(const struct tlb_entry *e, uint64_t page, uns
 	       e->world == world && (s2 || e->global || e->asid == asid || asid == SMMU_ASID_NONE);
 }
 
-/* smmu_tlb_lookup() without the use: no replacement state changes. */
-static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, unsigned world,
-					      uint16_t vmid, uint32_t asid, uint64_t ia,
-					      uint32_t *probes)
+/* smmu_tlb_find(), and the bucket of the first page size it probes in
+ * *first_b (SMMU_NIL when it probes none) for an insertion of that size
+ * (smmu_tlb_insert_copy_absent_at()). */
+static inline struct tlb_entry *smmu_tlb_find_b(struct smmu_tlb *t, unsigned cls, unsigned world,
+						uint16_t vmid, uint32_t asid, uint64_t ia,
+						uint32_t *probes, unsigned *first_shift,
+						uint32_t *first_b)
 {
 	uint64_t live = t->live[cls];
 	uint32_t n = 0;
 	bool s2 = cls == TLB_CLS_S2 || cls == TLB_CLS_WC_S2;
+	if (first_b)
+		*first_b = SMMU_NIL;
 	while (live) {
 		unsigned shift = (unsigned)__builtin_ctzll(live);
 		live &= live - 1;
 		n++;
 		uint64_t page = ia >> shift;
-		uint32_t i = t->buckets[smmu_tlb_bucket(t, cls, world, vmid, page, shift)];
+		uint32_t b = smmu_tlb_bucket(t, cls, world, vmid, page, shift);
+		if (first_b && n == 1) {
+			*first_shift = shift;
+			*first_b = b;
+		}
+		uint32_t i = t->buckets[b];
 		while (i != SMMU_NIL) {
 			struct tlb_entry *e = &t->e[i];
 			if (tlb_key_matches(e, page, shift, cls, world, vmid, asid, s2)) {
@@ -304,6 +314,14 @@ static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, 
 	if (probes)
 		*probes = n ? n : 1;
 	return NULL;
+}
+
+/* smmu_tlb_lookup() without the use: no replacement state changes. */
+static inline struct tlb_entry *smmu_tlb_find(struct smmu_tlb *t, unsigned cls, unsigned world,
+					      uint16_t vmid, uint32_t asid, uint64_t ia,
+					      uint32_t *probes)
+{
+	return smmu_tlb_find_b(t, cls, world, vmid, asid, ia, probes, NULL, NULL);
 }
 
 /*
@@ -393,6 +411,150 @@ struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entr
  * SMMU_ASID_NONE, shows it. Skips the search for the entry to replace. */
 struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct tlb_entry *src,
 					      uint32_t origin);
+/* The way an insertion into `set` takes (tlb.c: the first invalid way, else
+ * the policy's choice); may update the policy's state (round robin, random). */
+uint32_t smmu_tlb_victim(struct smmu_tlb *t, uint32_t set);
+/* An entry of t with tmpl's key (what an insertion replaces), or SMMU_NIL;
+ * b is the key's bucket. */
+uint32_t smmu_tlb_same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_entry *tmpl);
+
+/* Compact structures: take entry i out of its set's ring. */
+static inline void smmu_tlb_ring_unlink(struct tlb_compact *c, uint32_t i)
+{
+	unsigned set = c->set[i];
+	unsigned p = c->lprev[i], n = c->lnext[i];
+	if (n == i) {
+		c->lhead[set] = TLB_COMPACT_NIL;
+		return;
+	}
+	c->lnext[p] = (uint8_t)n;
+	c->lprev[n] = (uint8_t)p;
+	if (c->lhead[set] == i)
+		c->lhead[set] = (uint8_t)n;
+}
+
+/* Compact structures: entry i, just inserted (the largest stamp of all),
+ * becomes its set's ring head. */
+static inline void smmu_tlb_ring_push(struct tlb_compact *c, uint32_t i)
+{
+	unsigned set = c->set[i];
+	unsigned h = c->lhead[set];
+	if (h == TLB_COMPACT_NIL) {
+		c->lnext[i] = c->lprev[i] = (uint8_t)i;
+	} else {
+		unsigned tail = c->lprev[h];
+		c->lnext[i] = (uint8_t)h;
+		c->lprev[i] = (uint8_t)tail;
+		c->lnext[tail] = (uint8_t)i;
+		c->lprev[h] = (uint8_t)i;
+	}
+	c->lhead[set] = (uint8_t)i;
+}
+
+/*
+ * tlb.c's insert() into a compact structure (the uTLB refill of every
+ * main-TLB hit), inline for the fast path:
+ * the state unlink_entry() of the victim and then the linking of the new
+ * entry leave, with the steps that undo each other left out. The victim's
+ * way stays taken (its free bit would be set and cleared), the count of
+ * valid entries stays, so does the count of live entries of a class and
+ * size when the victim has the new entry's, and when the victim is its set's ring tail - the LRU
+ * victim always is - the new entry, whose stamp is the largest, becomes the
+ * head without a link moving: in a ring the tail is the head's neighbour,
+ * so unlinking it and pushing it back at the head restores every link.
+ */
+static inline struct tlb_entry *smmu_tlb_insert_compact(struct smmu_tlb *t,
+							const struct tlb_entry *tmpl,
+							uint32_t origin, uint32_t b,
+							uint32_t set)
+{
+	struct tlb_compact *c = t->c;
+	uint32_t idx;
+	if (c->free[set]) {
+		idx = set * t->ways + (uint32_t)__builtin_ctzll(c->free[set]);
+	} else if (t->lru_order) {
+		/* lru_victim()'s first test, inline: a tail not used since it was
+		 * queued is the victim. */
+		unsigned h = c->lhead[set], x = c->lprev[h];
+		idx = (t->lru[x] == c->qstamp[x] || x == h) ? x : smmu_tlb_victim(t, set);
+	} else {
+		idx = smmu_tlb_victim(t, set);
+	}
+	struct tlb_entry *e = &t->e[idx];
+	bool was_valid = e->valid;
+	unsigned old_cls = e->cls, old_shift = e->shift;
+	bool requeue = false; /* idx stays in its ring and becomes its head */
+	uint64_t bit = 1ull << (idx - set * t->ways);
+	if (was_valid) {
+		/* unlink_entry(), as it applies here. */
+		assert(c->bkt[idx] ==
+		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
+		unsigned p = c->hprev[idx];
+		if (p == TLB_COMPACT_NIL)
+			t->buckets[c->bkt[idx]] = e->hnext;
+		else
+			t->e[p].hnext = e->hnext;
+		if (e->hnext != SMMU_NIL)
+			c->hprev[e->hnext] = (uint8_t)p;
+		if (t->lru_order) {
+			if (c->lprev[c->lhead[set]] == idx)
+				requeue = true;
+			else
+				smmu_tlb_ring_unlink(c, idx);
+		}
+		/* A victim of the new entry's class and size: its count stays. */
+		if ((e->cls != tmpl->cls || e->shift != tmpl->shift) &&
+		    --t->shift_count[e->cls][e->shift] == 0)
+			t->live[e->cls] &= ~(1ull << e->shift);
+		t->gen++;
+	} else {
+		assert(c->free[set] & bit);
+		c->free[set] &= ~bit;
+		t->valid++;
+	}
+	memcpy(e, tmpl, sizeof(*e));
+	e->origin = origin;
+	e->valid = 1;
+	e->hnext = t->buckets[b];
+	t->buckets[b] = idx;
+	c->bkt[idx] = (uint8_t)b;
+	c->hprev[idx] = TLB_COMPACT_NIL;
+	if (e->hnext != SMMU_NIL)
+		c->hprev[e->hnext] = (uint8_t)idx;
+	if ((!was_valid || old_cls != e->cls || old_shift != e->shift) &&
+	    t->shift_count[e->cls][e->shift]++ == 0)
+		t->live[e->cls] |= 1ull << e->shift;
+	uint64_t stamp = ++t->clock;
+	t->lru[idx] = stamp;
+	c->seq[idx] = ++c->nseq;
+	if (t->lru_order) {
+		c->qstamp[idx] = stamp;
+		if (requeue)
+			c->lhead[set] = (uint8_t)idx;
+		else
+			smmu_tlb_ring_push(c, idx);
+	}
+	return e;
+}
+
+/* smmu_tlb_insert_copy_absent() given b, src's bucket in t's host index
+ * (smmu_tlb_bucket(), say from smmu_tlb_find_b()), or SMMU_NIL; inline
+ * for a compact structure. */
+static inline struct tlb_entry *smmu_tlb_insert_copy_absent_at(struct smmu_tlb *t,
+							       const struct tlb_entry *src,
+							       uint32_t origin, uint32_t b)
+{
+	if (!t->c)
+		return smmu_tlb_insert_copy_absent(t, src, origin);
+	/* insert() of a compact structure, without its generic steps. */
+	assert(src->shift < 64 && src->cls < TLB_CLS_COUNT && src->world < SMMU_WORLD_COUNT);
+	if (b == SMMU_NIL)
+		b = smmu_tlb_bucket(t, src->cls, src->world, src->vmid, src->page, src->shift);
+	assert(b == smmu_tlb_bucket(t, src->cls, src->world, src->vmid, src->page, src->shift));
+	assert(smmu_tlb_same_key(t, b, src) == SMMU_NIL);
+	return smmu_tlb_insert_compact(t, src, origin, b,
+				       smmu_tlb_set(t, src->world, src->vmid, src->page, src->shift));
+}
 void smmu_tlb_remove(struct smmu_tlb *t, struct tlb_entry *e);
 
 /* Entry i was used (a hit): its last-use stamp, for the LRU and PLRU policies. */

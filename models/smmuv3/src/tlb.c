@@ -224,39 +224,6 @@ struct tlb_entry *smmu_tlb_lookup(struct smmu_tlb *t, unsigned cls, unsigned wor
 
 /* ---- insert / remove ---- */
 
-/* Compact structures: take entry i out of its set's ring. */
-static void ring_unlink(struct tlb_compact *c, uint32_t i)
-{
-	unsigned set = c->set[i];
-	unsigned p = c->lprev[i], n = c->lnext[i];
-	if (n == i) {
-		c->lhead[set] = TLB_COMPACT_NIL;
-		return;
-	}
-	c->lnext[p] = (uint8_t)n;
-	c->lprev[n] = (uint8_t)p;
-	if (c->lhead[set] == i)
-		c->lhead[set] = (uint8_t)n;
-}
-
-/* Compact structures: entry i, just inserted (the largest stamp of all),
- * becomes its set's ring head. */
-static void ring_push(struct tlb_compact *c, uint32_t i)
-{
-	unsigned set = c->set[i];
-	unsigned h = c->lhead[set];
-	if (h == TLB_COMPACT_NIL) {
-		c->lnext[i] = c->lprev[i] = (uint8_t)i;
-	} else {
-		unsigned tail = c->lprev[h];
-		c->lnext[i] = (uint8_t)h;
-		c->lprev[i] = (uint8_t)tail;
-		c->lnext[tail] = (uint8_t)i;
-		c->lprev[h] = (uint8_t)i;
-	}
-	c->lhead[set] = (uint8_t)i;
-}
-
 /*
  * Compact structures, LRU and PLRU: the valid way of a full set with the
  * smallest last-use stamp, as the scan of a large structure finds it.
@@ -276,7 +243,7 @@ static uint32_t lru_victim(struct smmu_tlb *t, unsigned set)
 		uint64_t stamp = t->lru[x];
 		if (stamp == c->qstamp[x] || x == h)
 			return x;
-		ring_unlink(c, x);
+		smmu_tlb_ring_unlink(c, x);
 		c->qstamp[x] = stamp;
 		h = c->lhead[set];
 		/* Before the first entry (from the head) queued earlier than x. */
@@ -325,7 +292,7 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 		unsigned set = c->set[idx];
 		c->free[set] |= 1ull << (idx - set * t->ways);
 		if (t->lru_order)
-			ring_unlink(c, idx);
+			smmu_tlb_ring_unlink(c, idx);
 	} else {
 		list_unlink(t, idx, LIST_WORLD);
 		list_unlink(t, idx, LIST_VMID);
@@ -402,7 +369,7 @@ struct tlb_entry *smmu_tlb_insert_copy(struct smmu_tlb *t, const struct tlb_entr
 }
 
 /* An entry of t with tmpl's key (the one an insertion replaces), or SMMU_NIL. */
-static uint32_t same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_entry *tmpl)
+uint32_t smmu_tlb_same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_entry *tmpl)
 {
 	for (uint32_t i = t->buckets[b]; i != SMMU_NIL; i = t->e[i].hnext) {
 		const struct tlb_entry *e = &t->e[i];
@@ -412,89 +379,6 @@ static uint32_t same_key(const struct smmu_tlb *t, uint32_t b, const struct tlb_
 			return i;
 	}
 	return SMMU_NIL;
-}
-
-/*
- * insert() into a compact structure (the uTLB refill of every main-TLB hit):
- * the state unlink_entry() of the victim and then the linking of the new
- * entry leave, with the steps that undo each other left out. The victim's
- * way stays taken (its free bit would be set and cleared), the count of
- * valid entries stays, so does the count of live entries of a class and
- * size when the victim has the new entry's, and when the victim is its set's ring tail - the LRU
- * victim always is - the new entry, whose stamp is the largest, becomes the
- * head without a link moving: in a ring the tail is the head's neighbour,
- * so unlinking it and pushing it back at the head restores every link.
- */
-static inline struct tlb_entry *insert_compact(struct smmu_tlb *t, const struct tlb_entry *tmpl,
-					       uint32_t origin, uint32_t b, uint32_t set)
-{
-	struct tlb_compact *c = t->c;
-	uint32_t idx;
-	if (c->free[set]) {
-		idx = set * t->ways + (uint32_t)__builtin_ctzll(c->free[set]);
-	} else if (t->lru_order) {
-		/* lru_victim()'s first test, inline: a tail not used since it was
-		 * queued is the victim. */
-		unsigned h = c->lhead[set], x = c->lprev[h];
-		idx = (t->lru[x] == c->qstamp[x] || x == h) ? x : lru_victim(t, set);
-	} else {
-		idx = pick_victim(t, set);
-	}
-	struct tlb_entry *e = &t->e[idx];
-	bool was_valid = e->valid;
-	unsigned old_cls = e->cls, old_shift = e->shift;
-	bool requeue = false; /* idx stays in its ring and becomes its head */
-	uint64_t bit = 1ull << (idx - set * t->ways);
-	if (was_valid) {
-		/* unlink_entry(), as it applies here. */
-		assert(c->bkt[idx] ==
-		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
-		unsigned p = c->hprev[idx];
-		if (p == TLB_COMPACT_NIL)
-			t->buckets[c->bkt[idx]] = e->hnext;
-		else
-			t->e[p].hnext = e->hnext;
-		if (e->hnext != SMMU_NIL)
-			c->hprev[e->hnext] = (uint8_t)p;
-		if (t->lru_order) {
-			if (c->lprev[c->lhead[set]] == idx)
-				requeue = true;
-			else
-				ring_unlink(c, idx);
-		}
-		/* A victim of the new entry's class and size: its count stays. */
-		if ((e->cls != tmpl->cls || e->shift != tmpl->shift) &&
-		    --t->shift_count[e->cls][e->shift] == 0)
-			t->live[e->cls] &= ~(1ull << e->shift);
-		t->gen++;
-	} else {
-		assert(c->free[set] & bit);
-		c->free[set] &= ~bit;
-		t->valid++;
-	}
-	memcpy(e, tmpl, sizeof(*e));
-	e->origin = origin;
-	e->valid = 1;
-	e->hnext = t->buckets[b];
-	t->buckets[b] = idx;
-	c->bkt[idx] = (uint8_t)b;
-	c->hprev[idx] = TLB_COMPACT_NIL;
-	if (e->hnext != SMMU_NIL)
-		c->hprev[e->hnext] = (uint8_t)idx;
-	if ((!was_valid || old_cls != e->cls || old_shift != e->shift) &&
-	    t->shift_count[e->cls][e->shift]++ == 0)
-		t->live[e->cls] |= 1ull << e->shift;
-	uint64_t stamp = ++t->clock;
-	t->lru[idx] = stamp;
-	c->seq[idx] = ++c->nseq;
-	if (t->lru_order) {
-		c->qstamp[idx] = stamp;
-		if (requeue)
-			c->lhead[set] = (uint8_t)idx;
-		else
-			ring_push(c, idx);
-	}
-	return e;
 }
 
 static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl, uint32_t origin,
@@ -507,14 +391,14 @@ static struct tlb_entry *insert(struct smmu_tlb *t, const struct tlb_entry *tmpl
 	uint32_t b =
 		smmu_tlb_bucket(t, tmpl->cls, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
 	if (!absent) {
-		uint32_t i = same_key(t, b, tmpl);
+		uint32_t i = smmu_tlb_same_key(t, b, tmpl);
 		if (i != SMMU_NIL)
 			unlink_entry(t, i);
 	}
-	assert(same_key(t, b, tmpl) == SMMU_NIL);
+	assert(smmu_tlb_same_key(t, b, tmpl) == SMMU_NIL);
 	uint32_t set = smmu_tlb_set(t, tmpl->world, tmpl->vmid, tmpl->page, tmpl->shift);
 	if (t->c)
-		return insert_compact(t, tmpl, origin, b, set);
+		return smmu_tlb_insert_compact(t, tmpl, origin, b, set);
 	uint32_t idx = pick_victim(t, set);
 	if (t->e[idx].valid)
 		unlink_entry(t, idx);
@@ -548,12 +432,12 @@ struct tlb_entry *smmu_tlb_insert_copy_absent(struct smmu_tlb *t, const struct t
 {
 	if (!t->c)
 		return insert(t, src, origin, true);
-	/* insert() of a compact structure, without its generic steps. */
-	assert(src->shift < 64 && src->cls < TLB_CLS_COUNT && src->world < SMMU_WORLD_COUNT);
-	uint32_t b = smmu_tlb_bucket(t, src->cls, src->world, src->vmid, src->page, src->shift);
-	assert(same_key(t, b, src) == SMMU_NIL);
-	return insert_compact(t, src, origin, b,
-			      smmu_tlb_set(t, src->world, src->vmid, src->page, src->shift));
+	return smmu_tlb_insert_copy_absent_at(t, src, origin, SMMU_NIL);
+}
+
+uint32_t smmu_tlb_victim(struct smmu_tlb *t, uint32_t set)
+{
+	return pick_victim(t, set);
 }
 
 void smmu_tlb_flush(struct smmu_tlb *t)

@@ -718,7 +718,10 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 	bool by_set = b->mtlb.ways <= 8;
 	if (by_set)
 		smmu_tlb_prefetch_set(&b->mtlb, cls, ctx->world, ctx->vmid, ia_tag);
-	if (smmu_tlb_find(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, NULL))
+	unsigned ushift = 0;
+	uint32_t ub;
+	if (smmu_tlb_find_b(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, NULL, &ushift,
+			    &ub))
 		return false;
 	uint32_t probes;
 	struct tlb_entry *e =
@@ -751,7 +754,8 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 	t = smmu_res_take(&b->mtlb_port, t, probes) + s->cfg.mtlb.latency + (probes - 1);
 	/* walk_origin stays the walk's; the uTLB missed, so it holds no entry
 	 * with e's key to replace. */
-	struct tlb_entry *ue = smmu_tlb_insert_copy_absent(&b->utlb, e, s->origin);
+	struct tlb_entry *ue = smmu_tlb_insert_copy_absent_at(&b->utlb, e, s->origin,
+							      e->shift == ushift ? ub : SMMU_NIL);
 	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, x.priv, x.exec);
 	if (ue)
 		fast_fill_slot(b, f, txn, ue, ce);
