@@ -481,11 +481,9 @@ static inline struct tlb_entry *smmu_tlb_insert_compact(struct smmu_tlb *t,
 		idx = smmu_tlb_victim(t, set);
 	}
 	struct tlb_entry *e = &t->e[idx];
-	bool was_valid = e->valid;
-	unsigned old_cls = e->cls, old_shift = e->shift;
-	bool requeue = false; /* idx stays in its ring and becomes its head */
-	uint64_t bit = 1ull << (idx - set * t->ways);
-	if (was_valid) {
+	bool requeue = false;   /* idx stays in its ring and becomes its head */
+	bool same_size = false; /* a victim of the new entry's class and size */
+	if (e->valid) {
 		/* unlink_entry(), as it applies here. */
 		assert(c->bkt[idx] ==
 		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
@@ -502,12 +500,13 @@ static inline struct tlb_entry *smmu_tlb_insert_compact(struct smmu_tlb *t,
 			else
 				smmu_tlb_ring_unlink(c, idx);
 		}
-		/* A victim of the new entry's class and size: its count stays. */
-		if ((e->cls != tmpl->cls || e->shift != tmpl->shift) &&
-		    --t->shift_count[e->cls][e->shift] == 0)
+		/* Then the count of live entries of that class and size stays. */
+		same_size = e->cls == tmpl->cls && e->shift == tmpl->shift;
+		if (!same_size && --t->shift_count[e->cls][e->shift] == 0)
 			t->live[e->cls] &= ~(1ull << e->shift);
 		t->gen++;
 	} else {
+		uint64_t bit = 1ull << (idx - set * t->ways);
 		assert(c->free[set] & bit);
 		c->free[set] &= ~bit;
 		t->valid++;
@@ -521,8 +520,7 @@ static inline struct tlb_entry *smmu_tlb_insert_compact(struct smmu_tlb *t,
 	c->hprev[idx] = TLB_COMPACT_NIL;
 	if (e->hnext != SMMU_NIL)
 		c->hprev[e->hnext] = (uint8_t)idx;
-	if ((!was_valid || old_cls != e->cls || old_shift != e->shift) &&
-	    t->shift_count[e->cls][e->shift]++ == 0)
+	if (!same_size && t->shift_count[e->cls][e->shift]++ == 0)
 		t->live[e->cls] |= 1ull << e->shift;
 	uint64_t stamp = ++t->clock;
 	t->lru[idx] = stamp;
@@ -608,6 +606,12 @@ struct smmu_ctx {
 	 * must read in_want (in_want 1 with no bits: EPDx set, always a fault). */
 	uint8_t in_sel;
 	uint64_t in_mask[2], in_want[2];
+	/* Any kind, host-side: per <write, priv, exec> of a transaction (index
+	 * write << 2 | priv << 1 | exec), the SMMU_PERM_* bit it needs after
+	 * STE.PRIVCFG / INSTCFG, with the effective priv in bit 6 and
+	 * instruction in bit 7; and the STE's attribute overrides. */
+	uint8_t acc[8];
+	uint8_t attr_mt, attr_sh, attr_alloc;
 	struct smmu_ste ste;
 	struct smmu_cd cd;
 };

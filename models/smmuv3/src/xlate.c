@@ -48,7 +48,6 @@ static int ptw_read(void *ctx, uint64_t pa, uint64_t *desc)
 }
 
 static inline int perm_check(const struct tlb_entry *e, const struct xl *x);
-static void s1_input_prepare(struct smmu_ctx *ctx);
 
 /* The walk cache's stage-2 translations of nested stage-1 table IPAs
  * (wc_s2tt): TLB_CLS_S2 entries tagged <world, VMID, IPA>, as the stage-2
@@ -303,7 +302,7 @@ int smmu_ste_locate(struct smmu *s, uint32_t sid, uint64_t *ste_pa, uint64_t *l1
 	return smmu_l1std_decode(l1, &tab, sid, ste_pa) ? 0 : SMMU_EVT_C_BAD_STREAMID;
 }
 
-static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
+static int ctx_decode(struct xl *x, struct smmu_ctx *ctx)
 {
 	struct smmu *s = x->s;
 	const struct smmu_txn *txn = x->txn;
@@ -445,7 +444,6 @@ static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 	}
 	ctx->kind = CTX_S1;
 	ctx->asid = (ctx->world == SMMU_WORLD_NS_EL2) ? SMMU_ASID_NONE : ctx->cd.asid;
-	s1_input_prepare(ctx);
 	return 0;
 }
 
@@ -561,14 +559,39 @@ static inline bool s1_input(const struct smmu_ctx *ctx, uint64_t va, int *ttsel,
 	return true;
 }
 
-static void s1_input_prepare(struct smmu_ctx *ctx)
+/* The stream context of txn, from memory (ctx_decode()), with what the fast
+ * paths derive from it once (smmu_ctx.in_*, acc, attr_*). */
+static int ctx_fetch(struct xl *x, struct smmu_ctx *ctx)
 {
-	ctx->in_sel = ctx->world != SMMU_WORLD_NS_EL2;
-	for (int sel = 0; sel < 2; sel++) {
-		bool off = ctx->cd.epd[sel];
-		ctx->in_mask[sel] = off ? 0 : s1_hi_mask(&ctx->cd, sel);
-		ctx->in_want[sel] = off ? 1 : sel ? ctx->in_mask[sel] : 0;
+	int rc = ctx_decode(x, ctx);
+	if (rc)
+		return rc;
+	if (ctx->kind == CTX_S1) {
+		ctx->in_sel = ctx->world != SMMU_WORLD_NS_EL2;
+		for (int sel = 0; sel < 2; sel++) {
+			bool off = ctx->cd.epd[sel];
+			ctx->in_mask[sel] = off ? 0 : s1_hi_mask(&ctx->cd, sel);
+			ctx->in_want[sel] = off ? 1 : sel ? ctx->in_mask[sel] : 0;
+		}
 	}
+	for (unsigned i = 0; i < 8; i++) {
+		bool write = i & 4, priv = eff_priv(ctx->ste.privcfg, i & 2);
+		bool exec = eff_exec(ctx->ste.instcfg, write, i & 1);
+		ctx->acc[i] = (uint8_t)(perm_need(write, priv, exec) | (unsigned)priv << 6 |
+					(unsigned)exec << 7);
+	}
+	struct smmu_xlate_result r;
+	ste_attrs(&r, &ctx->ste, false, false);
+	ctx->attr_mt = r.attr_mt;
+	ctx->attr_sh = r.attr_sh;
+	ctx->attr_alloc = r.attr_alloc;
+	return 0;
+}
+
+/* smmu_ctx.acc[] of a transaction. */
+static inline unsigned ctx_acc(const struct smmu_ctx *ctx, const struct smmu_txn *txn)
+{
+	return ctx->acc[((unsigned)txn->write << 2) | ((unsigned)txn->priv << 1) | txn->exec];
 }
 
 /* s1_input() without the walk address, from the context's prepared masks. */
@@ -610,7 +633,19 @@ static inline void fast_result(struct smmu *s, struct smmu_xlate_result *res,
 	res->vmid = ctx->vmid;
 	res->asid = ctx->asid;
 	res->page_shift = e->shift;
-	ste_attrs(res, &ctx->ste, priv, exec);
+	res->eff_priv = priv;
+	res->eff_inst = exec;
+	res->attr_mt = ctx->attr_mt;
+	res->attr_sh = ctx->attr_sh;
+	res->attr_alloc = ctx->attr_alloc;
+#ifndef NDEBUG
+	{
+		struct smmu_xlate_result chk;
+		ste_attrs(&chk, &ctx->ste, priv, exec);
+		assert(chk.attr_mt == ctx->attr_mt && chk.attr_sh == ctx->attr_sh &&
+		       chk.attr_alloc == ctx->attr_alloc);
+	}
+#endif
 	entry_result(res, e);
 	s->st.xlate++;
 	s->st.hit[hit]++;
@@ -739,11 +774,22 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 #endif
 	if (!e)
 		return false;
-	struct xl x = {.s = s, .txn = txn, .res = res, .ctx = ctx,
-		       .priv = eff_priv(ctx->ste.privcfg, txn->priv),
-		       .exec = eff_exec(ctx->ste.instcfg, txn->write, txn->exec),
-		       .write = txn->write};
-	if (needs_dirty_walk(e, &x) || perm_check(e, &x))
+	/* A denial is a fault to report or an HTTU dirty-state walk
+	 * (needs_dirty_walk()): both for the full path. */
+	unsigned acc = ctx_acc(ctx, txn);
+	bool priv = (acc >> 6) & 1, exec = acc >> 7;
+#ifndef NDEBUG
+	{
+		struct xl x = {.s = s, .txn = txn, .res = res, .ctx = ctx,
+			       .priv = eff_priv(ctx->ste.privcfg, txn->priv),
+			       .exec = eff_exec(ctx->ste.instcfg, txn->write, txn->exec),
+			       .write = txn->write};
+		assert(x.priv == priv && x.exec == exec &&
+		       (needs_dirty_walk(e, &x) || perm_check(e, &x)) ==
+			       !(e->s1_perm & e->s2_perm & acc & SMMU_PERM_ALL));
+	}
+#endif
+	if (!(e->s1_perm & e->s2_perm & acc & SMMU_PERM_ALL))
 		return false;
 
 	/* From here on, as translate() does it. */
@@ -756,7 +802,7 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 	 * with e's key to replace. */
 	struct tlb_entry *ue = smmu_tlb_insert_copy_absent_at(&b->utlb, e, s->origin,
 							      e->shift == ushift ? ub : SMMU_NIL);
-	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, x.priv, x.exec);
+	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, priv, exec);
 	if (ue)
 		fast_fill_slot(b, f, txn, ue, ce);
 	return true;
