@@ -702,6 +702,10 @@ struct smmu_tbu {
 	struct smmu_tlb utlb, mtlb;
 	struct smmu_res utlb_port, mtlb_port;
 	struct smmu_fast *fast;   /* SMMU_FAST_SLOTS, or NULL when the uTLB is off */
+	/* Host-side: the context entry of the last main-TLB refill and its key
+	 * (ssk as in struct smmu_fast), valid while cfgc.gen is last_cgen. */
+	struct cfg_entry *last_ce;
+	uint32_t last_sid, last_ssk, last_cgen;
 };
 
 /* CONS visibility: the command processor runs a batch at once, and CONS

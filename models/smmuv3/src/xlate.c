@@ -721,9 +721,21 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 {
 	if (!s->cfg.mtlb.enable)
 		return false;
-	struct cfg_entry *ce = smmu_cfgc_find(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
-	if (!ce)
-		return false;
+	/* The context: the one of the TBU's last refill when it is this
+	 * stream's and the context cache has lost no entry since (a key has
+	 * one entry: it is still the one), else the cache's. */
+	uint32_t ssk = fast_ssk(txn);
+	struct cfg_entry *ce = b->last_ce;
+	if (!ce || b->last_sid != txn->sid || b->last_ssk != ssk || b->last_cgen != b->cfgc.gen) {
+		ce = smmu_cfgc_find(&b->cfgc, txn->sid, txn->ssv, txn->ssid);
+		if (!ce)
+			return false;
+		b->last_ce = ce;
+		b->last_sid = txn->sid;
+		b->last_ssk = ssk;
+		b->last_cgen = b->cfgc.gen;
+	}
+	assert(ce == smmu_cfgc_find(&b->cfgc, txn->sid, txn->ssv, txn->ssid));
 	const struct smmu_ctx *ctx = &ce->ctx;
 	unsigned cls;
 	uint64_t ia_tag;
