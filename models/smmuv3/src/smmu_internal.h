@@ -703,9 +703,13 @@ struct smmu_tbu {
 	struct smmu_res utlb_port, mtlb_port;
 	struct smmu_fast *fast;   /* SMMU_FAST_SLOTS, or NULL when the uTLB is off */
 	/* Host-side: the context entry of the last main-TLB refill and its key
-	 * (ssk as in struct smmu_fast), valid while cfgc.gen is last_cgen. */
+	 * (ssk as in struct smmu_fast), valid while cfgc.gen is last_cgen (an
+	 * entry's context changes only when it is replaced). */
 	struct cfg_entry *last_ce;
 	uint32_t last_sid, last_ssk, last_cgen;
+	uint32_t last_asid;       /* last_ce's context's world, VMID and ASID */
+	uint16_t last_vmid;
+	uint8_t last_world;
 };
 
 /* CONS visibility: the command processor runs a batch at once, and CONS

@@ -734,7 +734,16 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 		b->last_sid = txn->sid;
 		b->last_ssk = ssk;
 		b->last_cgen = b->cfgc.gen;
+		b->last_world = ce->ctx.world;
+		b->last_vmid = ce->ctx.vmid;
+		b->last_asid = ce->ctx.asid;
 	}
+	/* The tag of the lookups, from the TBU's copy: the hashes need not wait
+	 * for the context entry's line. */
+	unsigned world = b->last_world;
+	uint16_t vmid = b->last_vmid;
+	uint32_t asid = b->last_asid;
+	assert(world == ce->ctx.world && vmid == ce->ctx.vmid && asid == ce->ctx.asid);
 	assert(ce == smmu_cfgc_find(&b->cfgc, txn->sid, txn->ssv, txn->ssid));
 	const struct smmu_ctx *ctx = &ce->ctx;
 	unsigned cls;
@@ -764,17 +773,17 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 	 * compared faster than a hash chain is followed. */
 	bool by_set = b->mtlb.ways <= 8;
 	if (by_set)
-		smmu_tlb_prefetch_set(&b->mtlb, cls, ctx->world, ctx->vmid, ia_tag);
+		smmu_tlb_prefetch_set(&b->mtlb, cls, world, vmid, ia_tag);
 	unsigned ushift = 0;
 	uint32_t ub;
-	if (smmu_tlb_find_b(&b->utlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag, NULL, &ushift,
+	if (smmu_tlb_find_b(&b->utlb, cls, world, vmid, asid, ia_tag, NULL, &ushift,
 			    &ub))
 		return false;
 	uint32_t probes;
 	struct tlb_entry *e =
-		by_set ? smmu_tlb_find_by_set(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid,
+		by_set ? smmu_tlb_find_by_set(&b->mtlb, cls, world, vmid, asid,
 					      ia_tag, &probes)
-		       : smmu_tlb_find(&b->mtlb, cls, ctx->world, ctx->vmid, ctx->asid, ia_tag,
+		       : smmu_tlb_find(&b->mtlb, cls, world, vmid, asid, ia_tag,
 				       &probes);
 #ifndef NDEBUG
 	{
