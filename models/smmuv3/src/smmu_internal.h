@@ -451,6 +451,21 @@ static inline void smmu_tlb_ring_push(struct tlb_compact *c, uint32_t i)
 	c->lhead[set] = (uint8_t)i;
 }
 
+/* A valid entry of a small structure out of its hash chain, by its back
+ * link: the order of the rest holds. */
+static inline void smmu_tlb_compact_unchain(struct smmu_tlb *t, struct tlb_compact *c,
+					    const struct tlb_entry *e, uint32_t idx)
+{
+	assert(c->bkt[idx] == smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
+	unsigned p = c->hprev[idx];
+	if (p == TLB_COMPACT_NIL)
+		t->buckets[c->bkt[idx]] = e->hnext;
+	else
+		t->e[p].hnext = e->hnext;
+	if (e->hnext != SMMU_NIL)
+		c->hprev[e->hnext] = (uint8_t)p;
+}
+
 /*
  * tlb.c's insert() into a compact structure (the uTLB refill of every
  * main-TLB hit), inline for the fast path:
@@ -485,15 +500,7 @@ static inline struct tlb_entry *smmu_tlb_insert_compact(struct smmu_tlb *t,
 	bool same_size = false; /* a victim of the new entry's class and size */
 	if (e->valid) {
 		/* unlink_entry(), as it applies here. */
-		assert(c->bkt[idx] ==
-		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
-		unsigned p = c->hprev[idx];
-		if (p == TLB_COMPACT_NIL)
-			t->buckets[c->bkt[idx]] = e->hnext;
-		else
-			t->e[p].hnext = e->hnext;
-		if (e->hnext != SMMU_NIL)
-			c->hprev[e->hnext] = (uint8_t)p;
+		smmu_tlb_compact_unchain(t, c, e, idx);
 		if (t->lru_order) {
 			if (c->lprev[c->lhead[set]] == idx)
 				requeue = true;

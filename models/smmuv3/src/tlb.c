@@ -269,16 +269,7 @@ static void unlink_entry(struct smmu_tlb *t, uint32_t idx)
 	assert(e->valid);
 	struct tlb_compact *c = t->c;
 	if (c) {
-		/* Out of the chain by its back link; the order of the rest holds. */
-		assert(c->bkt[idx] ==
-		       smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page, e->shift));
-		unsigned p = c->hprev[idx];
-		if (p == TLB_COMPACT_NIL)
-			t->buckets[c->bkt[idx]] = e->hnext;
-		else
-			t->e[p].hnext = e->hnext;
-		if (e->hnext != SMMU_NIL)
-			c->hprev[e->hnext] = (uint8_t)p;
+		smmu_tlb_compact_unchain(t, c, e, idx);
 	} else {
 		uint32_t *pp = &t->buckets[smmu_tlb_bucket(t, e->cls, e->world, e->vmid, e->page,
 							   e->shift)];
