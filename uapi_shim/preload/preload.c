@@ -379,8 +379,9 @@ static struct pl_smmu *add_smmu(const char *name)
 }
 
 struct devdesc {
-	struct shim_device_desc d;
+	struct shim_device_desc d; /* its strings: set once the array stops moving */
 	char name[48], cdev[128], group[128], bdf[32];
+	bool has_cdev, has_group, has_bdf;
 };
 
 /* The machine from SMMUSIM_TRACE_HEADER (header records only). */
@@ -441,7 +442,6 @@ static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 			memset(d, 0, sizeof(*d));
 			d->d.size = sizeof(d->d);
 			snprintf(d->name, sizeof(d->name), "%s", trc_value_str(trc_record_word(rec, 0)));
-			d->d.name = d->name;
 			const struct trc_value *v;
 			const char *sm = (v = trc_record_arg(rec, "smmu")) ? trc_value_str(v) : "smmu0";
 			d->d.smmu = ~0u;
@@ -460,15 +460,15 @@ static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 			d->d.canwbs = trc_value_is(trc_record_arg(rec, "snoop"), "enforced");
 			if ((v = trc_record_arg(rec, "cdev"))) {
 				snprintf(d->cdev, sizeof(d->cdev), "%s", trc_value_str(v));
-				d->d.cdev = d->cdev;
+				d->has_cdev = true;
 			}
 			if ((v = trc_record_arg(rec, "group"))) {
 				snprintf(d->group, sizeof(d->group), "%s", trc_value_str(v));
-				d->d.group = d->group;
+				d->has_group = true;
 			}
 			if ((v = trc_record_arg(rec, "bdf"))) {
 				snprintf(d->bdf, sizeof(d->bdf), "%s", trc_value_str(v));
-				d->d.bdf = d->bdf;
+				d->has_bdf = true;
 			}
 		}
 	}
@@ -477,6 +477,15 @@ static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 		trc_error_format(trc_reader_error(r), buf, sizeof(buf));
 		pl_err("%s", buf);
 		goto bad;
+	}
+	/* The descriptors point at their own strings only now: the array
+	 * moved with every device added (realloc above). */
+	for (size_t i = 0; i < *ndevs; i++) {
+		struct devdesc *d = &(*devs)[i];
+		d->d.name = d->name;
+		d->d.cdev = d->has_cdev ? d->cdev : NULL;
+		d->d.group = d->has_group ? d->group : NULL;
+		d->d.bdf = d->has_bdf ? d->bdf : NULL;
 	}
 	trc_reader_close(r);
 	return 0;
