@@ -25,13 +25,14 @@ run: build
 	@echo
 	@echo "HTML report: $(BUILD)/report.html"
 
-# Every test in the normal build, then again under ASan+UBSan (the C cores, the
-# trace reader and smmusim itself, malformed-trace corpus included), then
+# Every test in the normal build, then every label again under ASan+UBSan (the
+# C cores, the trace reader, smmusim itself, the preload library inside the
+# programs it serves, malformed-trace corpus included), then
 # Linux's own iommufd selftest under the preload library when Debian's
 # linux-source-6.12 can be installed (a failing selftest fails make test).
 test: build asan
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
-	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency|ats|embed'
+	@cd $(ASAN_BUILD) && ctest -j $(JOBS) --output-on-failure -L 'smmuv3|traces|sim|shim|fuzz|kvm|scenarios|latency|ats|embed|scale|preload'
 	@./scripts/selftest.sh $(BUILD) --gate > $(BUILD)/selftest.txt; rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "selftest: skipped (linux-source-6.12 not installable)"; \
 	  else head -1 $(BUILD)/selftest.txt; grep '^FAIL' $(BUILD)/selftest.txt || true; \

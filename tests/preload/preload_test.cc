@@ -57,6 +57,13 @@ Result Exec(const std::string &exe, const std::vector<std::string> &args,
 		dup2(fe, 2);
 		for (const auto &kv : env)
 			putenv(strdup(kv.c_str()));
+#ifdef PRELOAD_SANITIZED
+		// (CMakeLists.txt: a sanitized program with the library preloaded)
+		const char *ao = getenv("ASAN_OPTIONS");
+		std::string opts = std::string("verify_asan_link_order=0") + (ao && *ao ? ":" : "") +
+				   (ao ? ao : "");
+		setenv("ASAN_OPTIONS", opts.c_str(), 1);
+#endif
 		std::vector<char *> av{const_cast<char *>(exe.c_str())};
 		for (const auto &a : args)
 			av.push_back(const_cast<char *>(a.c_str()));
