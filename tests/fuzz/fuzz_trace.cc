@@ -114,26 +114,19 @@ std::vector<std::string> read_described(const void *buf, size_t len, bool lane, 
 	end.rc = trc_reader_open_mem(buf, len, "fuzz", nullptr, &r, &end.err);
 	if (end.rc != TRC_OK)
 		return out;
-	const trc_record *rec;
-	trc_dma d;
-	for (;;) {
-		end.rc = lane ? trc_reader_next_dma(r, &rec, &d) : trc_reader_next(r, &rec);
-		if (end.rc == TRC_DMA) {
-			out.push_back(dma_text(d));
-			continue;
-		}
-		if (end.rc != TRC_OK)
-			break;
-		if (rec->verb == TRC_VERB_DEVICE && rec->nwords && rec->words[0].s)
-			devices.emplace_back(rec->words[0].s, rec->line);
-		uint32_t dl = 0;
-		if (rec->verb == TRC_VERB_DMA && rec->nwords && rec->words[0].s)
-			for (const auto &dv : devices)
-				if (dv.first == rec->words[0].s)
-					dl = dv.second;
-		std::string t = general_dma_text(rec, dl);
-		out.push_back(t.empty() ? canonical(rec) : t);
-	}
+	end.rc = trctest::ReadEach(
+	    r, lane, [&](const trc_dma &d, const trc_record *) { out.push_back(dma_text(d)); },
+	    [&](const trc_record &rec) {
+		    if (rec.verb == TRC_VERB_DEVICE && rec.nwords && rec.words[0].s)
+			    devices.emplace_back(rec.words[0].s, rec.line);
+		    uint32_t dl = 0;
+		    if (rec.verb == TRC_VERB_DMA && rec.nwords && rec.words[0].s)
+			    for (const auto &dv : devices)
+				    if (dv.first == rec.words[0].s)
+					    dl = dv.second;
+		    std::string t = general_dma_text(&rec, dl);
+		    out.push_back(t.empty() ? canonical(&rec) : t);
+	    });
 	end.err = *trc_reader_error(r);
 	trc_reader_close(r);
 	return out;

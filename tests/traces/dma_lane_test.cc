@@ -72,21 +72,15 @@ LaneRun Read(const std::string &text, bool lane)
 	run.rc = trc_reader_open_mem(text.data(), text.size(), "t.trace", nullptr, &r, &run.err);
 	if (run.rc != TRC_OK)
 		return run;
-	const trc_record *rec;
-	trc_dma d;
-	for (;;) {
-		run.rc = lane ? trc_reader_next_dma(r, &rec, &d) : trc_reader_next(r, &rec);
-		if (run.rc == TRC_DMA) {
-			EXPECT_EQ(rec, nullptr);
-			run.recs.push_back(DescribeDma(d));
-			run.dev_lines.push_back(d.dev_line);
-			run.lane++;
-		} else if (run.rc == TRC_OK) {
-			run.recs.push_back(DescribeAny(*rec));
-		} else {
-			break;
-		}
-	}
+	run.rc = trctest::ReadEach(
+	    r, lane,
+	    [&](const trc_dma &d, const trc_record *rec) {
+		    EXPECT_EQ(rec, nullptr);
+		    run.recs.push_back(DescribeDma(d));
+		    run.dev_lines.push_back(d.dev_line);
+		    run.lane++;
+	    },
+	    [&](const trc_record &rec) { run.recs.push_back(DescribeAny(rec)); });
 	run.err = *trc_reader_error(r);
 	trc_reader_close(r);
 	return run;

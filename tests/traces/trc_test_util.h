@@ -156,6 +156,26 @@ inline trc_reader_options Options(size_t max_line = 0, uint64_t cycle_ps = 0)
 	return o;
 }
 
+// Every record of r through trc_reader_next (lane false) or
+// trc_reader_next_dma (lane true): on_dma(d, rec) for what the lane took,
+// on_record(rec) for the others. Returns how the reading ended (TRC_EOF or
+// the error's code).
+template <class OnDma, class OnRecord>
+int ReadEach(trc_reader *r, bool lane, OnDma on_dma, OnRecord on_record)
+{
+	const trc_record *rec;
+	trc_dma d;
+	for (;;) {
+		int rc = lane ? trc_reader_next_dma(r, &rec, &d) : trc_reader_next(r, &rec);
+		if (rc == TRC_DMA)
+			on_dma(d, rec);
+		else if (rc == TRC_OK)
+			on_record(*rec);
+		else
+			return rc;
+	}
+}
+
 inline ReadResult ReadReader(trc_reader *r)
 {
 	ReadResult res;
