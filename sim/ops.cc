@@ -143,15 +143,6 @@ bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out)
 
 namespace {
 
-// The first min(len, 8) bytes of a name, little-endian, zero-padded.
-inline uint64_t name_head(const char *p, size_t len)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < len && i < 8; i++)
-		h |= (uint64_t)(unsigned char)p[i] << (8 * i);
-	return h;
-}
-
 // Names are short: a byte loop (memcmp would be a libc call).
 inline bool same_name(const std::string &n, const char *p, size_t len)
 {
@@ -179,7 +170,7 @@ Decoder::Decoder(const PlatformSpec &spec, std::string file) : file_(std::move(f
 		if (dev_by_line_.size() <= l)
 			dev_by_line_.resize(l + 1);
 		const std::string &n = devices_[i];
-		dev_by_line_[l] = LineDev{(int32_t)i, (uint32_t)n.size(), name_head(n.data(), n.size())};
+		dev_by_line_[l] = LineDev{(int32_t)i, (uint32_t)n.size(), trc_name_head(n.data(), n.size())};
 	}
 	for (unsigned id = 0; id < 256; id++)
 		if (const char *n = smmu_event_name(id))
@@ -372,7 +363,7 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	int dev = -1;
 	if (d.dev_line < dev_by_line_.size()) {
 		const LineDev &ld = dev_by_line_[d.dev_line];
-		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == name_head(d.dev, d.dev_len) &&
+		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == trc_name_head(d.dev, d.dev_len) &&
 		    (d.dev_len <= 8 || same_name(devices_[(size_t)ld.dev], d.dev, d.dev_len)))
 			dev = ld.dev;
 	}

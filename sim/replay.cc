@@ -235,15 +235,13 @@ private:
 	// New violations as instant events on the timeline (--perfetto).
 	size_t tl_kviol_ = 0, tl_bmviol_ = 0;
 	void timeline_violations();
+	// The record being executed: the oracles learn its line, and cache
+	// entries remember it as the record that inserted them (provenance).
 	void oracle_record(uint32_t line)
 	{
-		stats_.record_line = line;
-		// Cache entries remember the record that inserted them (provenance).
-		for (auto &m : p_.smmus)
-			smmu_set_origin(m->model(), line);
-		origin_pending_ = false;
-		if (kernel_ && kernel_->booted())
-			shim_oracle_set_record(kernel_->k(), line);
+		note_record(line);
+		origin_pending_ = true;
+		flush_origin();
 	}
 	// A DMA record reaches its own SMMU only: that one learns the line at
 	// once, the others when anything else may reach them (flush_origin():
@@ -251,25 +249,26 @@ private:
 	// record that is not a DMA). With 64 SMMUs a DMA no longer pays 64 calls.
 	void oracle_record_dma(uint32_t line, uint32_t dev)
 	{
-		stats_.record_line = line;
+		note_record(line);
 		smmu_set_origin(dev_[dev].model, line);
-		if (p_.smmus.size() > 1) {
-			origin_pending_ = true;
-			origin_line_ = line;
-		}
+		origin_pending_ = p_.smmus.size() > 1;
+	}
+	void note_record(uint32_t line)
+	{
+		stats_.record_line = line;
 		if (kernel_ && kernel_->booted())
 			shim_oracle_set_record(kernel_->k(), line);
 	}
+	// Every SMMU's origin is then stats_.record_line.
 	void flush_origin()
 	{
 		if (!origin_pending_)
 			return;
 		for (auto &m : p_.smmus)
-			smmu_set_origin(m->model(), origin_line_);
+			smmu_set_origin(m->model(), stats_.record_line);
 		origin_pending_ = false;
 	}
 	bool origin_pending_ = false;
-	uint32_t origin_line_ = 0;
 	bool check_violations();
 	std::string stop_note_;
 	bool unsupported_ = false; // stopped on something not supported yet

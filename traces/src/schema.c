@@ -495,7 +495,6 @@ static int check_smmu_ref(struct trc_reader *r, const char *what, const struct t
 uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)name;
-	size_t k;
 	unsigned slot;
 	const struct trc_name_ent *e;
 	const char *c;
@@ -509,12 +508,9 @@ uint32_t trc_device_known(struct trc_reader *r, const char *name, size_t len)
 	c = r->device_cache[slot];
 	head = trc_name_head(name, len);
 	/* The head first: the cached copy is read only past 8 bytes. */
-	if (c && r->device_cache_len[slot] == len && r->device_cache_head[slot] == head) {
-		for (k = 8; k < len && c[k] == name[k]; k++)
-			;
-		if (k >= len)
-			return r->device_cache_line[slot];
-	}
+	if (c && r->device_cache_len[slot] == len && r->device_cache_head[slot] == head &&
+	    trc_name_rest_eq(c, name, len))
+		return r->device_cache_line[slot];
 	e = trc_names_find(&r->devices, name, len);
 	if (!e)
 		return 0;

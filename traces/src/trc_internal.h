@@ -40,7 +40,7 @@ void trc_arena_free(struct trc_arena *a);
 /* Open-addressed set of names, each with the line that declared it. A
  * name's first 8 bytes are kept in its slot too (trc_name_head): a name of
  * up to 8 bytes is compared without reading its copy, which with tens of
- * thousands of devices is a host cache miss of its own. */
+ * thousands of devices is a host cache miss of its own (trace.h). */
 struct trc_name_ent {
 	const char *name;     /* NULL: empty slot */
 	size_t len;
@@ -49,16 +49,6 @@ struct trc_name_ent {
 	uint64_t head;        /* trc_name_head(name, len) */
 };
 
-/* The first min(len, 8) bytes of name, little-endian, zero-padded. */
-static inline uint64_t trc_name_head(const char *name, size_t len)
-{
-	uint64_t h = 0;
-	size_t i, n = len < 8 ? len : 8;
-
-	for (i = 0; i < n; i++)
-		h |= (uint64_t)(unsigned char)name[i] << (8 * i);
-	return h;
-}
 
 /* Does name (len bytes, head trc_name_head(name, len)) equal the stored copy
  * s of the same length and head? Reads s only past its first 8 bytes. */

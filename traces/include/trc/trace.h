@@ -292,6 +292,22 @@ int trc_reader_open_mem(const void *buf, size_t len, const char *name,
 int trc_reader_next(struct trc_reader *r, const struct trc_record **rec);
 
 /*
+ * The first min(len, 8) bytes of a name, little-endian, zero-padded: with
+ * the length, what the reader compares a name by before reading a stored
+ * copy (for a name of up to 8 bytes, all of it). A caller keeping names
+ * of its own (a device table) can compare the same way.
+ */
+static inline uint64_t trc_name_head(const char *name, size_t len)
+{
+	uint64_t h = 0;
+	size_t i, n = len < 8 ? len : 8;
+
+	for (i = 0; i < n; i++)
+		h |= (uint64_t)(unsigned char)name[i] << (8 * i);
+	return h;
+}
+
+/*
  * The hot record of long traces, taken without building a trc_record: a
  * `dma` line of the plain form
  *
