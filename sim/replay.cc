@@ -131,6 +131,7 @@ public:
 	}
 	~ReplayDriver() override
 	{
+		bind_origin(true);
 		stats_.cmdq_oracle = nullptr;
 		stats_.oracle_kernel = nullptr;
 		shim_cmdq_oracle_destroy(cmdq_oracle_);
@@ -237,38 +238,27 @@ private:
 	void timeline_violations();
 	// The record being executed: the oracles learn its line, and cache
 	// entries remember it as the record that inserted them (provenance).
-	void oracle_record(uint32_t line)
-	{
-		note_record(line);
-		origin_pending_ = true;
-		flush_origin();
-	}
-	// A DMA record reaches its own SMMU only: that one learns the line at
-	// once, the others when anything else may reach them (flush_origin():
-	// timers, interrupts, a sync that lets other processes run, the next
-	// record that is not a DMA). With 64 SMMUs a DMA no longer pays 64 calls.
-	void oracle_record_dma(uint32_t line, uint32_t dev)
-	{
-		note_record(line);
-		smmu_set_origin(dev_[dev].model, line);
-		origin_pending_ = p_.smmus.size() > 1;
-	}
+	// Every SMMU reads it from stats_.record_line (smmu_bind_origin(), from
+	// the start of run() to its end): a store per record, no call.
+	void oracle_record(uint32_t line) { note_record(line); }
+	void oracle_record_dma(uint32_t line) { note_record(line); }
 	void note_record(uint32_t line)
 	{
 		stats_.record_line = line;
 		if (kernel_ && kernel_->booted())
 			shim_oracle_set_record(kernel_->k(), line);
 	}
-	// Every SMMU's origin is then stats_.record_line.
-	void flush_origin()
+	// Bound to stats_.record_line, or (on_way_out) back to a value of their
+	// own, the last line: the driver's statistics may go before the SMMUs.
+	void bind_origin(bool on_way_out)
 	{
-		if (!origin_pending_)
-			return;
-		for (auto &m : p_.smmus)
-			smmu_set_origin(m->model(), stats_.record_line);
-		origin_pending_ = false;
+		for (auto &m : p_.smmus) {
+			if (on_way_out)
+				smmu_set_origin(m->model(), stats_.record_line);
+			else
+				smmu_bind_origin(m->model(), &stats_.record_line);
+		}
 	}
-	bool origin_pending_ = false;
 	bool check_violations();
 	std::string stop_note_;
 	bool unsupported_ = false; // stopped on something not supported yet
@@ -283,6 +273,7 @@ void ReplayDriver::run()
 	bool ok = true;
 	for (DevPath &d : dev_)
 		d.port = d.fn->dma_port();
+	bind_origin(false);
 	if (!spec_.deferred.empty()) {
 		const Setting &d = spec_.deferred.front();
 		unsupported_ = true;
@@ -301,23 +292,19 @@ void ReplayDriver::run()
 		}
 		stats_.records++;
 		if (op->has_stamp) {
-			flush_origin();
 			run_timers_until(op->stamp_ps);
 			advance_to(op->stamp_ps);
 		}
 		// (now_ps() asks SystemC for the time: only when a timer is armed)
 		if (next_timer_ps_ != UINT64_MAX && next_timer_ps_ <= now_ps()) {
-			flush_origin();
 			run_timers_until(now_ps());
 		}
 		if (op->kind == OpKind::kDma) {
 			ok = exec_dma(op->dma, *op, nullptr);
 		} else {
-			flush_origin();
 			ok = exec_record(*op->rec);
 		}
 	}
-	flush_origin();
 	stats_.sim_time_ps = now_ps();
 	// Let the kernel reach the end of the last record, so interrupts and
 	// MSIs due by then are delivered before the report is taken.
@@ -466,14 +453,7 @@ void ReplayDriver::collect_kernel()
 void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line)
 {
 	const smmu_xlate_result &x = *res.xlate;
-	// Only translations served from a TLB can be stale (the oracle skips the
-	// rest): decided here, before building the check, on every DMA's path.
-	if (!x.entry_size || (res.hit != SMMU_HIT_UTLB && res.hit != SMMU_HIT_MTLB &&
-			      res.hit != SMMU_HIT_TLB))
-		return;
 	const DevPath &dp = dev_[d.dev];
-	if (shim_cmdq_oracle_quiet(cmdq_oracle_, dp.smmu, x.walk_origin))
-		return;
 	shim_cmdq_dma c{};
 	c.smmu = dp.smmu;
 	c.device = dp.name;
@@ -602,7 +582,7 @@ bool ReplayDriver::check_violations()
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	const DevPath &dp = dev_[d.dev];
-	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0), d.dev);
+	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0));
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
@@ -634,7 +614,12 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.entry_out = x.entry_out;
 		chk.line = op.line ? op.line : (rec ? rec->line : 0);
 		shim_oracle_dma(kernel_->k(), &chk);
-	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK) {
+	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK && res.xlate->entry_size &&
+		   (res.hit == SMMU_HIT_UTLB || res.hit == SMMU_HIT_MTLB || res.hit == SMMU_HIT_TLB) &&
+		   !shim_cmdq_oracle_quiet(cmdq_oracle_, dp.smmu, res.xlate->walk_origin)) {
+		// Only translations served from a TLB can be stale, and only after
+		// an invalidation completed since their walk (the usual case: none):
+		// decided here, on every DMA's path; the check itself out of line.
 		bare_metal_check(d, res, op.line ? op.line : (rec ? rec->line : 0));
 	}
 	if (stats_.timeline)
@@ -655,15 +640,12 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	// The SMMU raises its event-queue interrupt: the kernel's handler runs
 	// (events of nested masters reach their vEVENTQ).
 	if (recorded && kernel_->booted()) {
-		flush_origin();
 		kernel_->irq(dp.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
 	}
 	stats_.failures += kind != RunStats::kDmaOk;
 	qk_.set(delay);
-	if (qk_.need_sync()) {
-		flush_origin();
+	if (qk_.need_sync())
 		qk_.sync();
-	}
 	if (!d.expect && !rec)
 		return true;
 

@@ -154,6 +154,46 @@ std::vector<smmu_removed_entry> Of(const Rig &r, uint8_t structure)
 	return out;
 }
 
+// A bound origin is read at each insertion; smmu_set_origin() unbinds.
+TEST(SmmuProvenance, BoundOriginIsReadAtInsertionUntilSetOrigin)
+{
+	Rig r;
+	r.cfg.num_tbus = 2;
+	r.Init();
+	MapS1(r, 3);
+	uint32_t line = 11;
+	smmu_bind_origin(r.s, &line);
+	auto w = r.X(kSid, 0x100000, false, false, false, false, 0, 0);
+	ASSERT_EQ(w.hit, SMMU_HIT_WALK);
+	EXPECT_EQ(w.origin, 11u);
+	line = 12; // no call: the next insertion reads it
+	auto w2 = r.X(kSid, 0x101000, false, false, false, false, 0, 0);
+	ASSERT_EQ(w2.hit, SMMU_HIT_WALK_CACHE);
+	EXPECT_EQ(w2.origin, 12u);
+	EXPECT_EQ(w2.walk_origin, 12u);
+	line = 13; // a hit keeps the origin of its insertion
+	auto h = r.X(kSid, 0x100008, false, false, false, false, 0, 0);
+	ASSERT_EQ(h.hit, SMMU_HIT_UTLB);
+	EXPECT_EQ(h.origin, 11u);
+	// The other TBU refills its TLBs from the TCU's under the line now.
+	auto m = r.X(kSid, 0x101008, false, false, false, false, 0, 1);
+	ASSERT_EQ(m.hit, SMMU_HIT_TLB);
+	EXPECT_EQ(m.origin, 12u);
+	auto m2 = r.X(kSid, 0x101010, false, false, false, false, 0, 1);
+	ASSERT_EQ(m2.hit, SMMU_HIT_UTLB);
+	EXPECT_EQ(m2.origin, 13u);
+	// smmu_set_origin() returns to a value of the model's own.
+	smmu_set_origin(r.s, 20);
+	line = 99;
+	auto w3 = r.X(kSid, 0x102000, false, false, false, false, 0, 0);
+	EXPECT_EQ(w3.origin, 20u);
+	// NULL unbinds as well (to the last value set).
+	smmu_bind_origin(r.s, &line);
+	smmu_bind_origin(r.s, nullptr);
+	auto w4 = r.X(kSid, 0x40000000, false, false, false, false, 0, 0);
+	EXPECT_EQ(w4.origin, 20u);
+}
+
 TEST(SmmuProvenance, TlbiListsRemovedEntriesWithTagAndOrigin)
 {
 	Rig r;

@@ -228,6 +228,7 @@ int smmu_create(const struct smmu_config *cfg, const struct smmu_host_ops *ops, 
 	if (!s)
 		return SMMU_ERR_NOMEM;
 	s->cfg = *cfg;
+	s->origin_p = &s->origin;
 	s->ops = o;
 	s->host = host;
 	smmu_caps_from_config(cfg, &s->caps);
@@ -305,8 +306,16 @@ const struct smmu_config *smmu_get_config(const struct smmu *s) { return &s->cfg
 
 void smmu_set_origin(struct smmu *s, uint32_t origin)
 {
-	if (s)
+	if (s) {
 		s->origin = origin;
+		s->origin_p = &s->origin;
+	}
+}
+
+void smmu_bind_origin(struct smmu *s, const uint32_t *origin)
+{
+	if (s)
+		s->origin_p = origin ? origin : &s->origin;
 }
 const struct smmu_stats *smmu_get_stats(const struct smmu *s) { return &s->st; }
 

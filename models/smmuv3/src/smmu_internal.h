@@ -772,6 +772,7 @@ struct smmu {
 	bool in_cmdq;                /* re-entrancy guard */
 	uint64_t now_hint;           /* cycle of the access being handled */
 	uint32_t origin;             /* provenance cookie stored by insertions (smmu_set_origin) */
+	const uint32_t *origin_p;    /* where insertions read it: &origin or smmu_bind_origin()'s */
 	bool evtq_irq_pending;
 	/* Stalled transactions, one slot per STAG (stall_max of them). */
 	struct smmu_stalled *stalled;

@@ -389,6 +389,15 @@ struct smmu_xlate_result {
 void smmu_set_origin(struct smmu *s, uint32_t origin);
 
 /*
+ * The provenance cookie read from *origin whenever an insertion needs it,
+ * instead of a value set by each call: a host that keeps the current record
+ * in one variable binds it once (one store per record, no call). The
+ * variable must outlive the binding; NULL, or a later smmu_set_origin(),
+ * returns to the value smmu_set_origin() sets.
+ */
+void smmu_bind_origin(struct smmu *s, const uint32_t *origin);
+
+/*
  * An ATS Translation Request from the PCIe function behind `sid` (IHI 0070
  * §3.9.1): translated like an untranslated read (and, unless no_write, a
  * write, for the W permission), answered with a Translation Completion:
