@@ -120,12 +120,14 @@ public:
 			const DeviceSpec &d = spec.devices[i];
 			// (port: once the platform is bound, at the start of run())
 			dev_.push_back(DevPath{{}, p.devices[i].get(), p.smmus[d.smmu]->model(),
-					       d.name.c_str(), d.smmu});
+					       d.name.c_str(), d.smmu, nullptr});
 		}
 		kernel_.reset(new KernelHost(p, spec));
 		if (spec.kernel.oracle) {
 			cmdq_oracle_ = shim_cmdq_oracle_create((unsigned)p.smmus.size());
 			stats_.cmdq_oracle = cmdq_oracle_;
+			for (DevPath &d : dev_)
+				d.quiet_mark = shim_cmdq_oracle_quiet_mark(cmdq_oracle_, d.smmu);
 		}
 		SC_THREAD(run);
 	}
@@ -222,6 +224,8 @@ private:
 		struct smmu *model; // its SMMU's
 		const char *name;
 		uint32_t smmu;
+		// The bare-metal stale check's test (shim_cmdq_oracle_quiet_mark)
+		const uint32_t *quiet_mark;
 	};
 	std::vector<DevPath> dev_;
 	VarMap vars_;
@@ -616,7 +620,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		shim_oracle_dma(kernel_->k(), &chk);
 	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK && res.xlate->entry_size &&
 		   (res.hit == SMMU_HIT_UTLB || res.hit == SMMU_HIT_MTLB || res.hit == SMMU_HIT_TLB) &&
-		   !shim_cmdq_oracle_quiet(cmdq_oracle_, dp.smmu, res.xlate->walk_origin)) {
+		   *dp.quiet_mark > res.xlate->walk_origin) {
 		// Only translations served from a TLB can be stale, and only after
 		// an invalidation completed since their walk (the usual case: none):
 		// decided here, on every DMA's path; the check itself out of line.

@@ -110,6 +110,29 @@ tlm::tlm_sync_enum SmmuModule::UpstreamPort::nb_transport_fw(tlm::tlm_generic_pa
 	return tlm::TLM_COMPLETED;
 }
 
+// The memory access of a translated DMA: through a DMI region the memory
+// granted (inline, on every hit's path), else as a transaction downstream.
+inline void SmmuModule::data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
+{
+	bool write = gp.is_write();
+	uint64_t len = gp.get_data_length();
+	if (use_dmi_) {
+		if (const DmiCache::Region *rg = downstream_dmi_.find(pa, len, write)) {
+			uint8_t *host = rg->ptr + (pa - rg->start);
+			const uint8_t *be = gp.get_byte_enable_ptr();
+			size_t be_len = be ? gp.get_byte_enable_length() : 0;
+			if (write)
+				copy_enabled(host, gp.get_data_ptr(), len, be, be_len);
+			else
+				copy_enabled(gp.get_data_ptr(), host, len, be, be_len);
+			delay += write ? rg->write_latency : rg->read_latency;
+			gp.set_response_status(tlm::TLM_OK_RESPONSE);
+			return;
+		}
+	}
+	data_transport(gp, pa, delay);
+}
+
 void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &gp, sc_time &delay)
 {
 	SmmuTxnExt *ext = gp.get_extension<SmmuTxnExt>();
@@ -185,24 +208,8 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	}
 }
 
-void SmmuModule::data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
+void SmmuModule::data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
 {
-	bool write = gp.is_write();
-	uint64_t len = gp.get_data_length();
-	if (use_dmi_) {
-		if (const DmiCache::Region *rg = downstream_dmi_.find(pa, len, write)) {
-			uint8_t *host = rg->ptr + (pa - rg->start);
-			const uint8_t *be = gp.get_byte_enable_ptr();
-			size_t be_len = be ? gp.get_byte_enable_length() : 0;
-			if (write)
-				copy_enabled(host, gp.get_data_ptr(), len, be, be_len);
-			else
-				copy_enabled(gp.get_data_ptr(), host, len, be, be_len);
-			delay += write ? rg->write_latency : rg->read_latency;
-			gp.set_response_status(tlm::TLM_OK_RESPONSE);
-			return;
-		}
-	}
 	uint64_t iova = gp.get_address();
 	gp.set_address(pa);
 	gp.set_dmi_allowed(false);

@@ -176,6 +176,7 @@ private:
 	void upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &gp,
 				  sc_core::sc_time &delay);
 	void data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_core::sc_time &delay);
+	void data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_core::sc_time &delay);
 	void walker_invalidate(sc_dt::uint64 start, sc_dt::uint64 end);
 	void downstream_invalidate(sc_dt::uint64 start, sc_dt::uint64 end);
 	void revoke_dmi();

@@ -117,6 +117,29 @@ TEST_F(CmdqOracle, ASyncOnAnotherSmmuCompletesNothingHere)
 	EXPECT_FALSE(stale(entry(0x5000)));
 }
 
+// The mark settles what quiet() settles, per SMMU, as a compare.
+TEST_F(CmdqOracle, QuietMarkIsTheLatestCompletedInvalidationsRecord)
+{
+	const uint32_t *m0 = shim_cmdq_oracle_quiet_mark(o_, 0);
+	const uint32_t *m1 = shim_cmdq_oracle_quiet_mark(o_, 1);
+	ASSERT_NE(m0, nullptr);
+	ASSERT_NE(m1, nullptr);
+	EXPECT_EQ(*m0, 0u);
+	EXPECT_EQ(*shim_cmdq_oracle_quiet_mark(o_, 99), 0u) << "out of range: nothing to check";
+	EXPECT_EQ(*shim_cmdq_oracle_quiet_mark(nullptr, 0), 0u);
+	cmd(tlbi(SMMU_CMD_TLBI_NH_VA, 1, 2, 0x5000), 20, 300);
+	EXPECT_EQ(*m0, 0u) << "consumed, not complete";
+	cmd(sync_cmd(), 21, 400);
+	EXPECT_EQ(*m0, 20u);
+	EXPECT_EQ(*m1, 0u) << "the other SMMU";
+	for (uint32_t walk : {0u, 10u, 19u, 20u, 25u})
+		EXPECT_EQ(*m0 <= walk, shim_cmdq_oracle_quiet(o_, 0, walk) == 1) << walk;
+	cmd(tlbi(SMMU_CMD_TLBI_NH_VA, 1, 2, 0x6000), 40, 500);
+	cmd(sync_cmd(), 41, 600);
+	EXPECT_EQ(*m0, 40u);
+	EXPECT_EQ(shim_cmdq_oracle_quiet_mark(o_, 0), m0) << "the pointer is stable";
+}
+
 TEST_F(CmdqOracle, EntriesWalkedAfterTheInvalidationAreFresh)
 {
 	cmd(tlbi(SMMU_CMD_TLBI_NH_VA, 1, 2, 0x5000), 20, 300);

@@ -419,6 +419,16 @@ int shim_cmdq_oracle_quiet(struct shim_cmdq_oracle *o, unsigned smmu, uint32_t w
 	return 1;
 }
 
+const uint32_t *shim_cmdq_oracle_quiet_mark(const struct shim_cmdq_oracle *o, unsigned smmu)
+{
+	static const uint32_t none = 0;
+
+	/* (done_line_max is 0 while ndone is: quiet_since() in one compare) */
+	if (!o || smmu >= o->nsmmu)
+		return &none;
+	return &o->q[smmu].done_line_max;
+}
+
 /* "utlb", "mtlb" or "tlb": served from a TLB (on every DMA's path: no strcmp). */
 static bool tlb_hit(const char *h)
 {

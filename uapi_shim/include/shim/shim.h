@@ -688,6 +688,14 @@ int shim_cmdq_oracle_dma(struct shim_cmdq_oracle *o, const struct shim_cmdq_dma 
  * entry walked then cannot be stale; 0 when shim_cmdq_oracle_dma() must
  * decide. */
 int shim_cmdq_oracle_quiet(struct shim_cmdq_oracle *o, unsigned smmu, uint32_t walk_origin);
+/* The same test without a call, for a host on every DMA's path: a DMA
+ * served from a TLB entry walked at record walk_origin needs
+ * shim_cmdq_oracle_dma() only if *mark > walk_origin, where mark (returned)
+ * is the latest record among the invalidations completed on smmu so far, 0
+ * while none has (a smmu out of range: always 0). Valid until
+ * shim_cmdq_oracle_destroy(). The DMAs it settles are not counted as
+ * checked. */
+const uint32_t *shim_cmdq_oracle_quiet_mark(const struct shim_cmdq_oracle *o, unsigned smmu);
 /* Invalidations seen / completed so far (for reports and tests). */
 void shim_cmdq_oracle_counts(const struct shim_cmdq_oracle *o, uint64_t *consumed,
                              uint64_t *completed, uint64_t *checked_hits);
