@@ -109,6 +109,18 @@ TEST(DmaLane, TakesThePlainFormsAsTheRecordsSay)
 		"dma d0 dir=read len=8 addr=0xffff_ffff_ffff_ffff -> pa=0x8000_0000",
 		"dma d0 addr=0x0 exec len=8 dir=read ssid=0xffff_ffff_f -> fault=F_TRANSLATION",
 		"dma d0 addr=0 len=0 dir=read",
+		// The writers' form (read straight through), and lines that
+		// start as it and then differ (the argument loop reads them).
+		"dma d0 addr=0x40001e00 len=64 dir=read",
+		"dma nic.1 addr=0x7f4000001000 len=4096 dir=write",
+		"dma d0 addr=0x1 len=1 dir=read ",
+		"dma d0 addr=0x1 len=1 dir=write\t",
+		"dma d0 addr=0x1 len=1 dir=read ssid=1",
+		"dma d0 addr=0x1 len=1 dir=write priv",
+		"dma d0 addr=0x1 len=1 dir=read -> ok",
+		"dma d0 addr=0x1 len=1  dir=read",
+		"dma d0 addr=0x1 len=0x40 dir=read",
+		"dma d0 addr=0x1_0000 len=1_024 dir=read",
 	};
 	std::string text = kHeader;
 	for (const char *l : lines)
@@ -119,7 +131,8 @@ TEST(DmaLane, TakesThePlainFormsAsTheRecordsSay)
 	EXPECT_EQ(lane.lane, sizeof(lines) / sizeof(lines[0]));
 	EXPECT_EQ(gen.lane, 0u);
 	// Each names the line of its device's record (d0 3, nic.1 4, _x 5).
-	EXPECT_EQ(lane.dev_lines, (std::vector<uint32_t>{3, 3, 4, 3, 3, 3, 5, 3, 3, 3}));
+	EXPECT_EQ(lane.dev_lines,
+		  (std::vector<uint32_t>{3, 3, 4, 3, 3, 3, 5, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3}));
 }
 
 TEST(DmaLane, LeavesOtherFormsAndErrorsToTheGeneralPath)
@@ -145,6 +158,17 @@ TEST(DmaLane, LeavesOtherFormsAndErrorsToTheGeneralPath)
 		"dma d0 addr=0x1g len=1 dir=read",
 		"dma 0x1 addr=0x1 len=1 dir=read",
 		"dma",
+		// The writers' form but for one byte.
+		"dma d0 addr=0x1 len=1 dir=readx",
+		"dma d0 addr=0x1 len=1 dir=writ",
+		"dma d0 addr=0x1 len=1 dir=write=1",
+		"dma d0 addr=0x1 len=1 dir=Read",
+		"dma d0 addr=0x1 len=1 dir=",
+		"dma d0 addr=0x1 len= dir=read",
+		"dma d0 addr=0x1 len=1x dir=read",
+		"dma d0 addr= len=1 dir=read",
+		"dma d0 addr=0x1 len=1 dir=read len=2",
+		"dma d0 addr=0x1 len=99999999999999999999 dir=read",
 	};
 	for (const char *l : lines) {
 		std::string text = std::string(kHeader) + l + "\n";
