@@ -133,11 +133,14 @@ public:
 	}
 	~ReplayDriver() override
 	{
-		bind_origin(true);
+		unbind_origin();
 		stats_.cmdq_oracle = nullptr;
 		stats_.oracle_kernel = nullptr;
 		shim_cmdq_oracle_destroy(cmdq_oracle_);
 	}
+
+	// The SMMUs back to an origin of their own (the last record line).
+	void unbind_origin() { bind_origin(true); }
 
 private:
 	void run();
@@ -243,9 +246,7 @@ private:
 	// The record being executed: the oracles learn its line, and cache
 	// entries remember it as the record that inserted them (provenance).
 	// Every SMMU reads it from stats_.record_line (smmu_bind_origin(), from
-	// the start of run() to its end): a store per record, no call.
-	void oracle_record(uint32_t line) { note_record(line); }
-	void oracle_record_dma(uint32_t line) { note_record(line); }
+	// the start of run() until the driver goes): a store per record, no call.
 	void note_record(uint32_t line)
 	{
 		stats_.record_line = line;
@@ -586,7 +587,7 @@ bool ReplayDriver::check_violations()
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 {
 	const DevPath &dp = dev_[d.dev];
-	oracle_record_dma(op.line ? op.line : (rec ? rec->line : 0));
+	note_record(op.line ? op.line : (rec ? rec->line : 0));
 	sc_time delay = qk_.get_local_time();
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
@@ -729,7 +730,7 @@ bool ReplayDriver::unsupported(const trc_record &rec, const std::string &why)
 bool ReplayDriver::exec_record(const trc_record &rec)
 {
 	if (rec.verb != TRC_VERB_DMA) // exec_dma stamps its own
-		oracle_record(rec.line);
+		note_record(rec.line);
 	switch (rec.verb) {
 	case TRC_VERB_DMA: {
 		DmaOp d;
@@ -2488,6 +2489,10 @@ Replay::~Replay()
 		// removes each object from its registries by a linear search, so
 		// tearing down a platform of 64 SMMUs x 1024 devices took over a
 		// second and changed nothing anyone sees: leave it to the exit.
+		// (the SMMUs keep the last record line themselves: the statistics
+		// they read it from go with this object)
+		if (driver_)
+			driver_->unbind_origin();
 		if (!g_left_for_exit)
 			g_left_for_exit = new std::vector<std::pair<Platform *, ReplayDriver *>>;
 		g_left_for_exit->emplace_back(platform_.release(), driver_.release());
