@@ -454,7 +454,9 @@ void ReplayDriver::collect_kernel()
 }
 
 // The bare-metal stale check: a DMA served from a cached translation that a
-// TLBI of the trace, completed by a CMD_SYNC, should have removed.
+// TLBI of the trace, completed by a CMD_SYNC, should have removed. Called by
+// exec_dma() only for a TLB hit whose SMMU completed an invalidation since
+// the entry's walk (the oracle's quiet mark).
 void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line)
 {
 	const smmu_xlate_result &x = *res.xlate;
