@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "baremetal.h"
+#include "gen.h"
 
 namespace {
 
@@ -87,20 +88,6 @@ std::string wide_header(unsigned smmus, unsigned devs)
 	return h + "wait 1us\n";
 }
 
-// Appends v in lower-case hex, no leading zeros (as "%" PRIx64).
-char *put_hex(char *p, uint64_t v)
-{
-	char tmp[16];
-	int n = 0;
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 // Writes the header and n DMA records into fd: device d0 (smmus == 0), or
 // one of smmus x devs devices at random, a new one every `burst` DMAs.
 // Lines are formatted by hand, names made once: the writer must outrun the
@@ -132,7 +119,7 @@ void writer(int fd, const std::string &head, uint64_t n, unsigned smmus, unsigne
 		std::memcpy(p + 4, name.data(), name.size());
 		p += 4 + name.size();
 		std::memcpy(p, " addr=0x", 8);
-		p = put_hex(p + 8, addr);
+		p = smmusim::put_hex(p + 8, addr);
 		const char *tail = k % 8 == 7 ? " len=64 dir=write\n" : " len=64 dir=read\n";
 		size_t tl = std::strlen(tail);
 		std::memcpy(p, tail, tl);

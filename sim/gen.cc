@@ -112,12 +112,7 @@ int gen_dma(const std::vector<std::string> &args, std::ostream &out, std::ostrea
 		uint64_t addr = kVa + (page << 12) + (((x >> 13) & 0xfffff) % span & ~63ull);
 		char line[96], *p = line;
 		std::memcpy(p, "dma dev0 addr=0x", 16);
-		p += 16;
-		int digits = 1;
-		while (digits < 16 && (addr >> (4 * digits)))
-			digits++;
-		for (int d = digits - 1; d >= 0; d--)
-			*p++ = "0123456789abcdef"[(addr >> (4 * d)) & 0xf];
+		p = put_hex(p + 16, addr);
 		std::memcpy(p, lenbuf, (size_t)lenlen);
 		p += lenlen;
 		bool w = every && (k % every) == every - 1;

@@ -11,11 +11,25 @@
 #ifndef SMMUSIM_GEN_H
 #define SMMUSIM_GEN_H
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace smmusim {
+
+// v in lower-case hex without leading zeros (as "%" PRIx64) at p; returns
+// the end. For trace writers that must outrun the replay they feed
+// (`gen dma`, bench/scale_bench), where snprintf does not.
+inline char *put_hex(char *p, uint64_t v)
+{
+	int digits = 1;
+	while (digits < 16 && (v >> (4 * digits)))
+		digits++;
+	for (int d = digits - 1; d >= 0; d--)
+		*p++ = "0123456789abcdef"[(v >> (4 * d)) & 0xf];
+	return p;
+}
 
 // Exit status: 0, or 1 on a usage error (message on err).
 int run_gen(const std::vector<std::string> &args, std::ostream &out, std::ostream &err);

@@ -119,8 +119,7 @@ public:
 		for (size_t i = 0; i < spec.devices.size(); i++) {
 			const DeviceSpec &d = spec.devices[i];
 			// (port: once the platform is bound, at the start of run())
-			dev_.push_back(DevPath{{}, p.devices[i].get(), p.smmus[d.smmu]->model(),
-					       d.name.c_str(), d.smmu, nullptr});
+			dev_.push_back(DevPath{{}, p.devices[i].get(), d.name.c_str(), d.smmu, nullptr});
 		}
 		kernel_.reset(new KernelHost(p, spec));
 		if (spec.kernel.oracle) {
@@ -139,8 +138,13 @@ public:
 		shim_cmdq_oracle_destroy(cmdq_oracle_);
 	}
 
-	// The SMMUs back to an origin of their own (the last record line).
-	void unbind_origin() { bind_origin(true); }
+	// The SMMUs back to an origin of their own (the last record line): the
+	// driver's statistics may go before them.
+	void unbind_origin()
+	{
+		for (auto &m : p_.smmus)
+			smmu_set_origin(m->model(), stats_.record_line);
+	}
 
 private:
 	void run();
@@ -224,7 +228,6 @@ private:
 	struct DevPath {
 		PcieFunction::DmaPort port;
 		PcieFunction *fn;
-		struct smmu *model; // its SMMU's
 		const char *name;
 		uint32_t smmu;
 		// The bare-metal stale check's test (shim_cmdq_oracle_quiet_mark)
@@ -253,16 +256,10 @@ private:
 		if (kernel_ && kernel_->booted())
 			shim_oracle_set_record(kernel_->k(), line);
 	}
-	// Bound to stats_.record_line, or (on_way_out) back to a value of their
-	// own, the last line: the driver's statistics may go before the SMMUs.
-	void bind_origin(bool on_way_out)
+	void bind_origin()
 	{
-		for (auto &m : p_.smmus) {
-			if (on_way_out)
-				smmu_set_origin(m->model(), stats_.record_line);
-			else
-				smmu_bind_origin(m->model(), &stats_.record_line);
-		}
+		for (auto &m : p_.smmus)
+			smmu_bind_origin(m->model(), &stats_.record_line);
 	}
 	bool check_violations();
 	std::string stop_note_;
@@ -278,7 +275,7 @@ void ReplayDriver::run()
 	bool ok = true;
 	for (DevPath &d : dev_)
 		d.port = d.fn->dma_port();
-	bind_origin(false);
+	bind_origin();
 	if (!spec_.deferred.empty()) {
 		const Setting &d = spec_.deferred.front();
 		unsupported_ = true;

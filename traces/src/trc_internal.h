@@ -49,7 +49,6 @@ struct trc_name_ent {
 	uint64_t head;        /* trc_name_head(name, len) */
 };
 
-
 /* Does name (len bytes, head trc_name_head(name, len)) equal the stored copy
  * s of the same length and head? Reads s only past its first 8 bytes. */
 static inline int trc_name_rest_eq(const char *s, const char *name, size_t len)

@@ -44,24 +44,12 @@ void smmu_cfgc_fini(struct smmu *s, struct smmu_cfgc *c)
 
 struct cfg_entry *smmu_cfgc_lookup(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid)
 {
-	if (!c->n)
-		return NULL;
-	uint32_t h = cfgc_key_hash(sid, ssv, ssid);
-	uint32_t m = c->memo[h & 63];
-	if (m != SMMU_NIL && cfgc_key_eq(&c->e[m], sid, ssv, ssid)) {
-		c->e[m].lru = ++c->clock;
-		return &c->e[m];
+	struct cfg_entry *e = smmu_cfgc_find(c, sid, ssv, ssid);
+	if (e) {
+		e->lru = ++c->clock;
+		c->memo[cfgc_key_hash(sid, ssv, ssid) & 63] = (uint32_t)(e - c->e);
 	}
-	uint32_t base = (h % c->nsets) * c->ways;
-	for (uint32_t w = 0; w < c->ways; w++) {
-		struct cfg_entry *e = &c->e[base + w];
-		if (cfgc_key_eq(e, sid, ssv, ssid)) {
-			e->lru = ++c->clock;
-			c->memo[h & 63] = base + w;
-			return e;
-		}
-	}
-	return NULL;
+	return e;
 }
 
 struct cfg_entry *smmu_cfgc_insert(struct smmu_cfgc *c, uint32_t sid, bool ssv, uint32_t ssid,

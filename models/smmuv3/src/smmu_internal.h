@@ -780,6 +780,13 @@ struct smmu {
 	uint16_t next_stag;
 };
 
+/* The provenance cookie an insertion stores now (smmu_set_origin() or the
+ * variable smmu_bind_origin() named). */
+static inline uint32_t smmu_origin(const struct smmu *s)
+{
+	return *s->origin_p;
+}
+
 struct smmu_stalled {
 	bool valid;
 	struct smmu_txn txn;

@@ -84,7 +84,7 @@ static void s2tt_insert(void *ctx, uint64_t ipa, uint64_t pa, unsigned page_shif
 	w.s1_perm = w.s2_perm = SMMU_PERM_ALL;
 	w.sid = x->txn->sid;
 	w.stamp = x->t;
-	w.origin = w.walk_origin = *x->s->origin_p;
+	w.origin = w.walk_origin = smmu_origin(x->s);
 	smmu_tlb_insert(&x->s->wc, &w);
 }
 
@@ -821,7 +821,7 @@ static bool fast_refill(struct smmu *s, struct smmu_tbu *b, struct smmu_fast *f,
 	t = smmu_res_take(&b->mtlb_port, t, probes) + s->cfg.mtlb.latency + (probes - 1);
 	/* walk_origin stays the walk's; the uTLB missed, so it holds no entry
 	 * with e's key to replace. */
-	struct tlb_entry *ue = smmu_tlb_insert_copy_absent_at(&b->utlb, e, *s->origin_p,
+	struct tlb_entry *ue = smmu_tlb_insert_copy_absent_at(&b->utlb, e, smmu_origin(s),
 							      e->shift == ushift ? ub : SMMU_NIL);
 	fast_result(s, res, e, ctx, ia_tag, SMMU_HIT_MTLB, now, t, priv, exec);
 	if (ue)
@@ -954,7 +954,7 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 	res->vmid = 0;
 	res->asid = SMMU_ASID_NONE;
 	res->page_shift = 12;
-	res->origin = res->walk_origin = *s->origin_p;
+	res->origin = res->walk_origin = smmu_origin(s);
 	res->entry_sid = txn->sid;
 	res->entry_base = res->entry_size = res->entry_out = 0;
 	res->entry_global = false;
@@ -1022,10 +1022,10 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 				goto done;
 			}
 			smmu_cfgc_insert(&s->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched,
-					 *s->origin_p);
+					 smmu_origin(s));
 		}
 		ce = smmu_cfgc_insert(&b->cfgc, txn->sid, txn->ssv, txn->ssid, &fetched,
-				      *s->origin_p);
+				      smmu_origin(s));
 		ctx = ce ? &ce->ctx : &fetched;
 	}
 	res->world = ctx->world;
@@ -1169,7 +1169,7 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 			if (e) {
 				hit = SMMU_HIT_MTLB;
 				/* walk_origin stays the walk's */
-				ue = smmu_tlb_insert_copy(&b->utlb, e, *s->origin_p);
+				ue = smmu_tlb_insert_copy(&b->utlb, e, smmu_origin(s));
 			}
 		}
 	}
@@ -1266,7 +1266,7 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 					w.s1_perm = wr.table_attr[l + 1];
 					w.sid = txn->sid;
 					w.stamp = x.t;
-					w.origin = w.walk_origin = *s->origin_p;
+					w.origin = w.walk_origin = smmu_origin(s);
 					smmu_tlb_insert(&s->wc, &w);
 				}
 			}
@@ -1290,7 +1290,7 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 			ne.dbm = (uint8_t)((wr.s1_dbm ? 1 : 0) | (wr.s2_dbm ? 2 : 0));
 			ne.sid = txn->sid;
 			ne.stamp = x.t;
-			ne.origin = ne.walk_origin = *s->origin_p;
+			ne.origin = ne.walk_origin = smmu_origin(s);
 			e = smmu_tlb_insert(&s->tlb, &ne);
 			if (!e) {
 				walked = ne;
@@ -1301,8 +1301,8 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 		smmu_res_end(&s->tcu_slots, x.t);
 		in_tcu = false;
 		x.t += tm->dti_hop;
-		smmu_tlb_insert_copy(&b->mtlb, e, *s->origin_p);
-		ue = smmu_tlb_insert_copy(&b->utlb, e, *s->origin_p);
+		smmu_tlb_insert_copy(&b->mtlb, e, smmu_origin(s));
+		ue = smmu_tlb_insert_copy(&b->utlb, e, smmu_origin(s));
 	}
 	res->page_shift = e->shift;
 	int denied = perm_check(e, &x);
