@@ -321,7 +321,8 @@ int collect(const std::string &dir, std::ostream &out, std::ostream &err)
 		c += "," + csv(m);
 	c += "\n";
 	std::string j = "{\n  \"jobs\": [";
-	size_t failed = 0;
+	size_t failed = 0, reports = 0;
+	std::vector<bool> metric_seen(metrics.size(), false);
 	for (size_t k = 0; k < jobs->items.size(); k++) {
 		const Value &job = jobs->items[k];
 		std::string base = dir + "/" + job_name(k);
@@ -331,6 +332,7 @@ int collect(const std::string &dir, std::ostream &out, std::ostream &err)
 		Value rep;
 		json::Error re;
 		bool have = json::parse_file(base + ".json", rep, re);
+		reports += have;
 		std::string status = st.empty() ? "not-run" : st;
 		bool bad = !have || st.empty() || st == "1" || st == "2" || std::atoi(st.c_str()) > 5;
 		if (bad) {
@@ -353,6 +355,8 @@ int collect(const std::string &dir, std::ostream &out, std::ostream &err)
 		j += "}, \"exit_status\": " + (st.empty() ? std::string("null") : st) + ", \"metrics\": {";
 		for (size_t i = 0; i < metrics.size(); i++) {
 			const Value *mv = have ? at_path(rep, metrics[i]) : nullptr;
+			if (mv)
+				metric_seen[i] = true;
 			std::string s = mv ? (mv->kind == Value::Number ? mv->text : value_text(*mv)) : "";
 			c += "," + csv(s);
 			j += (i ? ", " : "") + json::quote(metrics[i]) + ": " +
@@ -364,6 +368,13 @@ int collect(const std::string &dir, std::ostream &out, std::ostream &err)
 		j += "}}";
 	}
 	j += "\n  ]\n}\n";
+	// A metric no report has is most likely a mistyped path: its column
+	// stays empty, and saying so here saves reading the table to find out.
+	for (size_t i = 0; i < metrics.size(); i++)
+		if (reports && !metric_seen[i])
+			err << "smmusim sweep: warning: metric '" << metrics[i] << "' is in none of the "
+			    << reports << " reports (its column is empty; paths are dotted as in "
+			    << "`expect stat`, e.g. dma.latency_ns.p99)\n";
 	if (!write_text(dir + "/results.csv", c) || !write_text(dir + "/results.json", j)) {
 		err << "smmusim sweep: error: cannot write " << dir << "/results.*\n";
 		return 1;

@@ -120,6 +120,31 @@ TEST(Sweep, CollectReportsFailedJobs)
 	unlink(plan.c_str());
 }
 
+// A metric that no job's report has (a mistyped path) is named on stderr; its
+// column stays empty and the sweep's status is the jobs' own.
+TEST(Sweep, CollectWarnsOfAMetricNoReportHas)
+{
+	std::string p = temp_path(".plan.json"), d = Dir();
+	std::string ex = SIM_EXAMPLES_DIR;
+	write_file(p, "{\"traces\": [\"" + ex + "/s1_basic.trace\"],\n"
+	              " \"metrics\": [\"sim_time_ns\", \"dma.latency_ns.p999x\"]}\n");
+	RunResult r = run(SMMUSIM_EXE, {"sweep", p, "--out", d});
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_NE(r.err.find("warning: metric 'dma.latency_ns.p999x' is in none of the 1 reports"),
+		  std::string::npos)
+	    << r.err;
+	EXPECT_EQ(r.err.find("'sim_time_ns'"), std::string::npos) << r.err;
+	std::vector<std::string> rows = Lines(read_file(d + "/results.csv"));
+	ASSERT_EQ(rows.size(), 2u);
+	EXPECT_EQ(rows[1].back(), ',') << rows[1];
+	// no report at all (every job failed): the failures are what is said
+	unlink((d + "/job-0000.json").c_str());
+	r = run(SMMUSIM_EXE, {"sweep", "--collect", d});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_EQ(r.err.find("warning: metric"), std::string::npos) << r.err;
+	unlink(p.c_str());
+}
+
 TEST(Sweep, MalformedPlansNameTheirPosition)
 {
 	std::string p = temp_path(".plan.json");
