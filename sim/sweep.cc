@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +23,8 @@ namespace {
 using json::Value;
 
 const char kSweepUsage[] =
-	"usage: smmusim sweep PLAN [-j N] [--out DIR] [--emit parallel|slurm]   (PLAN: JSON or TOML)\n"
+	"usage: smmusim sweep PLAN [-j N] [--out DIR] [--emit parallel [--sshloginfile FILE] | --emit slurm]\n"
+	"                                                          (PLAN: JSON or TOML)\n"
 	"       smmusim sweep --collect DIR\n";
 
 int sweep_error(std::ostream &err, const std::string &what)
@@ -421,8 +423,9 @@ int run_local(const std::vector<std::string> &lines, unsigned n, std::ostream &e
 
 int run_sweep(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
 {
-	std::string plan_path, dir = "sweep-out", emit;
+	std::string plan_path, dir = "sweep-out", emit, sshlogin;
 	unsigned jobs_n = 1;
+	bool jobs_set = false;
 	bool do_collect = false;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
@@ -434,6 +437,9 @@ int run_sweep(const std::vector<std::string> &args, std::ostream &out, std::ostr
 			if (n < 1 || n > 1024)
 				return sweep_error(err, "-j expects 1..1024");
 			jobs_n = (unsigned)n;
+			jobs_set = true;
+		} else if (a == "--sshloginfile" && i + 1 < args.size()) {
+			sshlogin = args[++i];
 		} else if (a == "--out" && i + 1 < args.size()) {
 			dir = args[++i];
 		} else if (a == "--emit" && i + 1 < args.size()) {
@@ -451,6 +457,11 @@ int run_sweep(const std::vector<std::string> &args, std::ostream &out, std::ostr
 	}
 	if (do_collect)
 		return collect(dir, out, err);
+	if (!sshlogin.empty() && emit != "parallel")
+		return sweep_error(err, "--sshloginfile goes with --emit parallel");
+	std::string hosts = sshlogin.empty() ? "" : abs_path(sshlogin, "");
+	if (!hosts.empty() && access(hosts.c_str(), R_OK) != 0)
+		return sweep_error(err, "cannot read --sshloginfile " + sshlogin + ": " + strerror(errno));
 	if (plan_path.empty())
 		return sweep_error(err, "expected a PLAN file");
 	Plan plan;
@@ -476,14 +487,22 @@ int run_sweep(const std::vector<std::string> &args, std::ostream &out, std::ostr
 	if (!write_text(adir + "/jobs.txt", jt) || !write_text(adir + "/plan.json", plan_json(plan)))
 		return sweep_error(err, "cannot write into " + adir);
 	if (emit == "parallel") {
+		// -j N: N jobs at a time on each host; without it GNU parallel's own
+		// default, one per CPU core of each host.
+		std::string jobs = jobs_set ? "--jobs " + std::to_string(jobs_n) + " " : "";
 		std::string sh = "#!/bin/sh\n# GNU parallel runs the sweep's jobs (one line of jobs.txt each);\n"
-		                 "# SSHLOGINFILE=FILE spreads them over those hosts (same paths there).\n"
-		                 "exec parallel --jobs " + std::to_string(jobs_n) +
-		                 " ${SSHLOGINFILE:+--sshloginfile \"$SSHLOGINFILE\"} < " + shq(adir + "/jobs.txt") + "\n";
-		write_text(adir + "/run-parallel.sh", sh);
-		chmod((adir + "/run-parallel.sh").c_str(), 0755);
-		out << "sweep: " << lines.size() << " jobs in " << adir << "/jobs.txt; run: parallel --jobs "
-		    << jobs_n << " < " << adir << "/jobs.txt (or " << adir
+		                 "# SSHLOGINFILE=FILE spreads them over those hosts (same paths there)";
+		sh += hosts.empty() ? ".\n" : ";\n# without it, the hosts of " + hosts + ".\n";
+		if (!hosts.empty())
+			sh += "SSHLOGINFILE=${SSHLOGINFILE:-" + shq(hosts) + "}\n";
+		sh += "exec parallel " + jobs + "${SSHLOGINFILE:+--sshloginfile \"$SSHLOGINFILE\"} < " +
+		      shq(adir + "/jobs.txt") + "\n";
+		if (!write_text(adir + "/run-parallel.sh", sh) ||
+		    chmod((adir + "/run-parallel.sh").c_str(), 0755) != 0)
+			return sweep_error(err, "cannot write " + adir + "/run-parallel.sh");
+		out << "sweep: " << lines.size() << " jobs in " << adir << "/jobs.txt; run: parallel "
+		    << jobs << (hosts.empty() ? "" : "--sshloginfile " + shq(hosts) + " ") << "< "
+		    << shq(adir + "/jobs.txt") << " (or " << adir
 		    << "/run-parallel.sh), then smmusim sweep --collect " << adir << "\n";
 		return 0;
 	}
@@ -493,7 +512,8 @@ int run_sweep(const std::vector<std::string> &args, std::ostream &out, std::ostr
 		                 "/slurm-%A_%a.out\n# One job per array task: line TASK+1 of jobs.txt.\n"
 		                 "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " + shq(adir + "/jobs.txt") +
 		                 ")\nexec /bin/sh -c \"$line\"\n";
-		write_text(adir + "/sweep.sbatch", sb);
+		if (!write_text(adir + "/sweep.sbatch", sb))
+			return sweep_error(err, "cannot write " + adir + "/sweep.sbatch");
 		out << "sweep: " << lines.size() << " jobs; submit: sbatch " << adir
 		    << "/sweep.sbatch, then smmusim sweep --collect " << adir << "\n";
 		return 0;

@@ -77,6 +77,43 @@ TEST(Sweep, LocalAndGnuParallelTablesAreIdentical)
 	unlink(plan.c_str());
 }
 
+// --emit parallel --sshloginfile FILE: the script spreads the jobs over the
+// file's hosts (SSHLOGINFILE overrides it). ":" is GNU parallel's name for the
+// local machine, so the same path runs here without ssh and gives the local
+// table; -j becomes parallel's --jobs (per host), and without -j parallel's
+// own default stands.
+TEST(Sweep, GnuParallelOverAnSshLoginFile)
+{
+	std::string plan = Plan(), local = Dir(), pd = Dir(), hosts = temp_path(".hosts");
+	write_file(hosts, ":\n");
+	ASSERT_EQ(run(SMMUSIM_EXE, {"sweep", plan, "--out", local}).status, 0);
+	RunResult r = run(SMMUSIM_EXE,
+			  {"sweep", plan, "-j", "2", "--out", pd, "--emit", "parallel", "--sshloginfile", hosts});
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string sh = read_file(pd + "/run-parallel.sh");
+	EXPECT_NE(sh.find("SSHLOGINFILE=${SSHLOGINFILE:-'" + hosts + "'}"), std::string::npos) << sh;
+	EXPECT_NE(sh.find("parallel --jobs 2 "), std::string::npos) << sh;
+	ASSERT_EQ(std::system(("'" + pd + "/run-parallel.sh' >/dev/null 2>&1").c_str()), 0);
+	ASSERT_EQ(run(SMMUSIM_EXE, {"sweep", "--collect", pd}).status, 0);
+	EXPECT_EQ(read_file(pd + "/results.csv"), read_file(local + "/results.csv"));
+	// without -j: no --jobs, parallel's one job per core of each host
+	std::string d2 = Dir();
+	ASSERT_EQ(run(SMMUSIM_EXE, {"sweep", plan, "--out", d2, "--emit", "parallel"}).status, 0);
+	sh = read_file(d2 + "/run-parallel.sh");
+	EXPECT_EQ(sh.find("--jobs"), std::string::npos) << sh;
+	EXPECT_EQ(sh.find("SSHLOGINFILE=$"), std::string::npos) << sh;
+	// a login file that cannot be read, or one without --emit parallel
+	r = run(SMMUSIM_EXE, {"sweep", plan, "--out", Dir(), "--emit", "parallel", "--sshloginfile",
+			      "/nonexistent/hosts"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("cannot read --sshloginfile /nonexistent/hosts"), std::string::npos) << r.err;
+	r = run(SMMUSIM_EXE, {"sweep", plan, "--out", Dir(), "--sshloginfile", hosts});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("--sshloginfile goes with --emit parallel"), std::string::npos) << r.err;
+	unlink(plan.c_str());
+	unlink(hosts.c_str());
+}
+
 TEST(Sweep, TheSlurmArrayScriptIsValidAndRunsTheSameJobs)
 {
 	std::string plan = Plan(), local = Dir(), sl = Dir();
