@@ -256,6 +256,49 @@ TEST(DmaLane, AgreesWithTheGeneralPathOnRandomLines)
 	EXPECT_GT(taken, lines / 4) << taken << " of " << lines;
 }
 
+// The writers' form reads an address's hex digits eight bytes at a time:
+// every digit count from 1 to 18, digits of both cases, and every kind of
+// byte that can follow them (the form's blank, bytes just outside the digit
+// and letter ranges, '_', non-ASCII, the text's end) give the record (or
+// the error) trc_reader_next() gives, each line a trace of its own.
+TEST(DmaLane, HexAddressesAsTheGeneralPathReadsThem)
+{
+	std::mt19937_64 rng(0xA11CE);
+	const char digits[] = "0123456789abcdefABCDEF";
+	const char *after[] = {" len=64 dir=read\n", " len=8 dir=write\n", "/ len=1 dir=read\n",
+			       ": len=1 dir=read\n", "@ len=1 dir=read\n", "G len=1 dir=read\n",
+			       "` len=1 dir=read\n", "g len=1 dir=read\n", "_1 len=1 dir=read\n",
+			       "\x80 len=1 dir=read\n", "\xc3\xa9 len=1 dir=read\n", "\tlen=1 dir=read\n",
+			       " len=1 dir=read", "\n", ""};
+	size_t taken = 0, form = 0;
+	for (unsigned n = 1; n <= 18; n++) {
+		for (int k = 0; k < 12; k++) {
+			std::string hex;
+			for (unsigned i = 0; i < n; i++)
+				hex += digits[rng() % (sizeof(digits) - 1)];
+			for (const char *a : after) {
+				std::string text = std::string(kHeader) + "dma d0 addr=0x" + hex + a;
+				LaneRun lane = Read(text, true), gen = Read(text, false);
+				ExpectSame(text, lane, gen);
+				if (HasFailure())
+					return;
+				taken += lane.lane;
+				if (n <= 16 && (a == after[0] || a == after[1])) {
+					form++;
+					EXPECT_EQ(lane.lane, 1u) << text;
+					ASSERT_FALSE(lane.recs.empty()) << text;
+					std::ostringstream want;
+					want << " addr=" << std::stoull(hex, nullptr, 16) << " ";
+					EXPECT_NE(lane.recs.back().find(want.str()), std::string::npos)
+					    << text << lane.recs.back();
+				}
+			}
+		}
+	}
+	EXPECT_EQ(form, 16u * 12 * 2);
+	EXPECT_GE(taken, form);
+}
+
 // Line ends the lane does not take itself: CRLF, the last line without a
 // newline, a line over max_line; and lines split across the reader's
 // buffer refills (a large trace read in blocks).

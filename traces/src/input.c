@@ -65,7 +65,7 @@ static int alloc_text(struct trc_input *in, size_t max_line, size_t block)
 	in->max_line = max_line;
 	in->block = block;
 	in->cap = 4 * block;
-	in->buf = malloc(in->cap);
+	in->buf = calloc(1, in->cap + TRC_INPUT_PAD);
 	if (!in->buf)
 		return TRC_E_NOMEM;
 	in->buf[0] = '\0'; /* buf[end] is always a NUL (trc_input_peek) */
@@ -286,9 +286,10 @@ static int make_room(struct trc_input *in)
 
 		while (cap - in->end <= in->block)
 			cap *= 2;
-		b = realloc(in->buf, cap);
+		b = realloc(in->buf, cap + TRC_INPUT_PAD);
 		if (!b)
 			return TRC_E_NOMEM;
+		memset(b + in->cap, 0, cap - in->cap + TRC_INPUT_PAD);
 		in->buf = b;
 		in->cap = cap;
 	}

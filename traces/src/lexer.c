@@ -995,6 +995,87 @@ static inline int lane_number(const char **pp, uint64_t *out)
 	return 1;
 }
 
+/*
+ * Word-at-a-time reading for the lane's straight-through form. The text
+ * lives in the input's buffer, which keeps TRC_INPUT_PAD initialized bytes
+ * past its capacity (input.c), so an 8-byte load that starts at or before
+ * the text's terminating NUL stays inside it; the record such loads give
+ * is the one byte-by-byte compares give.
+ */
+static inline uint64_t load_le64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The first n (1..8) bytes of an 8-byte string literal s, as load_le64()
+ * reads them (folded at compile time). */
+#define LANE_WORD(s, n)                                                                         \
+	((((uint64_t)(unsigned char)(s)[0]) | ((uint64_t)(unsigned char)(s)[1] << 8) |           \
+	  ((uint64_t)(unsigned char)(s)[2] << 16) | ((uint64_t)(unsigned char)(s)[3] << 24) |    \
+	  ((uint64_t)(unsigned char)(s)[4] << 32) | ((uint64_t)(unsigned char)(s)[5] << 40) |    \
+	  ((uint64_t)(unsigned char)(s)[6] << 48) | ((uint64_t)(unsigned char)(s)[7] << 56)) &   \
+	 (~0ull >> (64 - 8 * (n))))
+#define LANE_MASK(n) (~0ull >> (64 - 8 * (n)))
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/*
+ * The leading hex digits of the eight bytes in w (the first byte lowest):
+ * their count (0..8) and, in *v, their value. Byte by byte with no carry
+ * from one byte to the next: a byte c < 0x80 lies in (m, n) when both
+ * 127 + n - c and c + 127 - m have their high bit set.
+ */
+static inline unsigned hex8(uint64_t w, uint64_t *v)
+{
+	uint64_t lo = w & ~HIGH, lc = lo | 0x20 * ONES;
+	uint64_t dig = (ONES * (127 + '9' + 1) - lo) & (lo + ONES * (127 - ('0' - 1)));
+	uint64_t let = (ONES * (127 + 'f' + 1) - lc) & (lc + ONES * (127 - ('a' - 1)));
+	uint64_t stop = (~(dig | let) | w) & HIGH, x;
+	unsigned n = stop ? (unsigned)__builtin_ctzll(stop) / 8 : 8;
+
+	if (!n)
+		return 0;
+	/* Nibble values; the n digits moved to the top, then the last lowest. */
+	x = (w & 0x0f * ONES) + ((let & ~w & HIGH) >> 7) * 9;
+	x = __builtin_bswap64(x << (8 * (8 - n)));
+	x = (x | x >> 4) & 0x00ff00ff00ff00ffull;
+	x = (x | x >> 8) & 0x0000ffff0000ffffull;
+	*v = (x | x >> 16) & 0xffffffffull;
+	return n;
+}
+
+/*
+ * The digits of a hex integer at p (after its 0x), as plain_digits() reads
+ * them, ended by LANE_SEP: 1..16 digits without '_'. The byte after them,
+ * or NULL for anything else (left to lane_number()).
+ */
+static inline const char *lane_hex(const char *p, uint64_t *out)
+{
+	uint64_t v, v2;
+	unsigned n = hex8(load_le64(p), &v), n2;
+
+	if (n == 8) {
+		n2 = hex8(load_le64(p + 8), &v2);
+		if (n2 == 8 && hexdig[(unsigned char)p[16]] < 16)
+			return NULL; /* more than 16 digits */
+		if (n2) {
+			v = v << (4 * n2) | v2;
+			n += n2;
+		}
+	}
+	if (!n || !LANE_SEP(p[n]))
+		return NULL;
+	*out = v;
+	return p + n;
+}
+
 size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 {
 	const char *q = line, *tok;
@@ -1036,29 +1117,36 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 	/*
 	 * The form writers use (smmusim gen, the trace writer): one blank
 	 * before each of addr=, len= and dir= in that order, and the newline
-	 * after the direction. Read straight through, byte compares that stop
-	 * at the first difference (never past the newline); on any other byte
-	 * the loop below reads the arguments from here as always. Both give
-	 * the same record (tests/traces: the lane's differential tests).
+	 * after the direction. Read straight through, eight bytes at a time
+	 * (compares of whole words, the address's hex digits by hex8()): it
+	 * never moves past a byte that differs from the form, so no load
+	 * starts past the text's end; on any other byte the loop below reads
+	 * the arguments from here as always. Both give the same record
+	 * (tests/traces: the lane's differential tests).
 	 */
-	if (q[0] == ' ' && q[1] == 'a' && q[2] == 'd' && q[3] == 'd' && q[4] == 'r' &&
-	    q[5] == '=' && (CLS(q[6]) & C_DIGIT)) {
-		const char *p = q + 6;
-		uint64_t addr, dlen;
+	{
+		const char *p = NULL;
+		uint64_t addr, dlen, k = load_le64(q);
 
-		if (lane_number(&p, &addr) && p[0] == ' ' && p[1] == 'l' && p[2] == 'e' &&
-		    p[3] == 'n' && p[4] == '=' && (CLS(p[5]) & C_DIGIT)) {
+		if (k == LANE_WORD(" addr=0x", 8))
+			p = lane_hex(q + 8, &addr);
+		if (!p && (k & LANE_MASK(6)) == LANE_WORD(" addr=  ", 6) && (CLS(q[6]) & C_DIGIT)) {
+			p = q + 6;
+			if (!lane_number(&p, &addr))
+				p = NULL;
+		}
+		if (p && (load_le64(p) & LANE_MASK(5)) == LANE_WORD(" len=   ", 5) &&
+		    (CLS(p[5]) & C_DIGIT)) {
 			p += 5;
-			if (lane_number(&p, &dlen) && p[0] == ' ' && p[1] == 'd' && p[2] == 'i' &&
-			    p[3] == 'r' && p[4] == '=') {
+			if (lane_number(&p, &dlen)) {
 				int w = -1;
 
-				if (p[5] == 'r' && p[6] == 'e' && p[7] == 'a' && p[8] == 'd' &&
-				    p[9] == '\n') {
+				k = load_le64(p);
+				if (k == LANE_WORD(" dir=rea", 8) && p[8] == 'd' && p[9] == '\n') {
 					w = 0;
 					p += 9;
-				} else if (p[5] == 'w' && p[6] == 'r' && p[7] == 'i' && p[8] == 't' &&
-					   p[9] == 'e' && p[10] == '\n') {
+				} else if (k == LANE_WORD(" dir=wri", 8) && p[8] == 't' && p[9] == 'e' &&
+					   p[10] == '\n') {
 					w = 1;
 					p += 10;
 				}

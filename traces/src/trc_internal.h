@@ -87,6 +87,9 @@ void trc_vec_free(struct trc_vec *v);
  * out in place, NUL-terminated (the newline is overwritten) and writable, so
  * the lexer can terminate tokens without copying them.
  */
+/* Initialized bytes past the text buffer's capacity (see buf). */
+#define TRC_INPUT_PAD 32
+
 struct trc_input {
 	/* raw side */
 	FILE *fp;
@@ -100,6 +103,9 @@ struct trc_input {
 	z_stream zs;
 
 	/* text side */
+	/* buf has cap bytes and TRC_INPUT_PAD more, every byte initialized
+	 * (zeroed when allocated): the dma lane reads text 8 bytes at a time
+	 * and may load up to 7 bytes past the NUL at buf[end]. */
 	char *buf;
 	size_t cap, pos, end, scanned;
 	size_t block;             /* preferred fill size */
