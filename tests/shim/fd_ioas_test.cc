@@ -454,6 +454,12 @@ TEST_F(Ioas, MapFileOfAMemfd)
 	c.fd = mfd;
 	c.start = 0xf000;
 	EXPECT_EQ(-EINVAL, m.Ioctl(ifd, IOMMU_IOAS_MAP_FILE, &c));
+	// Unknown flags are refused before the range is looked at.
+	c.flags = FIXED | 0x80;
+	c.iova = UINT64_MAX;
+	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_IOAS_MAP_FILE, &c));
+	c.flags = FIXED;
+	EXPECT_EQ(-EOVERFLOW, m.Ioctl(ifd, IOMMU_IOAS_MAP_FILE, &c));
 }
 
 TEST_F(Ioas, ChangeProcessReservedIsEopnotsupp)

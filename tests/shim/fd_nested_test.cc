@@ -200,8 +200,11 @@ TEST_F(Nest, InvalidateArgumentRules)
 	std::vector<std::array<uint64_t, 2>> none, one(1);
 	smmu_cmd_tlbi_nh_all(one[0].data(), 0);
 	uint32_t num;
-	// entry_num = 0 probes the data type.
-	EXPECT_EQ(0, Inv(viommu, none, &num));
+	// No entries: EINVAL whatever the type (arm_vsmmu_cache_invalidate ->
+	// iommu_copy_struct_from_full_user_array: no zero-entry probe), none
+	// done.
+	num = 7;
+	EXPECT_EQ(-EINVAL, Inv(viommu, none, &num));
 	EXPECT_EQ(num, 0u);
 	EXPECT_EQ(-EINVAL, Inv(viommu, none, &num, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1));
 	// entries without a pointer or an entry_len: EINVAL.
@@ -322,11 +325,14 @@ TEST_F(Nest, NestedAllocRules)
 	// Wrong data type for the vIOMMU, or too short: EINVAL.
 	EXPECT_EQ(-EINVAL, Nested(&h, v, 16, 0, IOMMU_HWPT_DATA_VTD_S1));
 	EXPECT_EQ(-EINVAL, Nested(&h, v, 8));
-	// Longer with a non-zero tail: E2BIG.
+	// Longer than the vSTE, zero tail or not: EINVAL (the length must lie
+	// between offsetofend(ste) and sizeof, both 16).
 	v[3] = 1;
-	EXPECT_EQ(-E2BIG, Nested(&h, v, 32));
+	EXPECT_EQ(-EINVAL, Nested(&h, v, 32));
 	v[3] = 0;
-	EXPECT_EQ(0, Nested(&h, v, 32));
+	EXPECT_EQ(-EINVAL, Nested(&h, v, 32));
+	EXPECT_EQ(-EINVAL, Nested(&h, v, 24));
+	EXPECT_EQ(0, Nested(&h, v, 16));
 	// A vSTE bit outside the allowed set: EIO.
 	uint64_t bad[2] = {v[0] | (1ull << 58), v[1]};
 	EXPECT_EQ(-EIO, Nested(&h, bad, 16));
@@ -371,6 +377,17 @@ TEST_F(Nest, FaultQueueAndFaultIdValid)
 	EXPECT_EQ(-EBUSY, m.Destroy(ifd, f.out_fault_id));
 	a.fault_id = ioas;
 	EXPECT_EQ(-ENOENT, m.Ioctl(ifd, IOMMU_HWPT_ALLOC, &a));
+	// A nesting parent takes no fault queue (iommufd_hwpt_paging_alloc):
+	// EOPNOTSUPP before the fault id is looked at, valid or not.
+	u_hwpt_alloc pa{};
+	pa.size = sizeof(pa);
+	pa.flags = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_FAULT_ID_VALID;
+	pa.dev_id = dev;
+	pa.pt_id = ioas;
+	pa.fault_id = f.out_fault_id;
+	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_HWPT_ALLOC, &pa));
+	pa.fault_id = 0x999;
+	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_HWPT_ALLOC, &pa));
 	f.flags = 1;
 	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_FAULT_QUEUE_ALLOC, &f));
 }

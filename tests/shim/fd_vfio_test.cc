@@ -34,6 +34,38 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(-EBADF, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
 	b.iommufd = dfd;
 	EXPECT_EQ(-EBADFD, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	// A VF token on a function that is neither a VF nor an SR-IOV PF:
+	// EINVAL once the UUID is read (EFAULT if it cannot be; with argsz 16
+	// there is no pointer, so NULL), and before the fd is looked at.
+	uint8_t uuid[16] = {1};
+	b.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+	b.iommufd = 77;
+	b.token_uuid_ptr = (uint64_t)(uintptr_t)uuid;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.iommufd = ifd;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.argsz = 16;
+	EXPECT_EQ(-EFAULT, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.argsz = sizeof(b);
+	b.token_uuid_ptr = 0;
+	EXPECT_EQ(-EFAULT, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	b.flags = 0;
+	// A longer struct: its tail must be zero (copy_struct_from_user, E2BIG).
+	struct {
+		u_bind_iommufd b;
+		uint64_t tail;
+	} big{};
+	big.b.argsz = sizeof(big);
+	big.b.iommufd = ifd;
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	big.tail = 0;
+	ASSERT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	EXPECT_NE(0u, big.b.out_devid);
+	EXPECT_EQ(0u, big.tail);
+	ASSERT_EQ(0, m.Close(dfd));
+	dfd = m.Open("/dev/vfio/devices/vfio0");
+	ASSERT_GE(dfd, 3);
 	ASSERT_EQ(0, m.Bind(dfd, ifd, &dev));
 	EXPECT_EQ(-EINVAL, m.Bind(dfd, ifd, &dev)); // twice
 	// A second cdev open cannot bind: only the group path opens twice.

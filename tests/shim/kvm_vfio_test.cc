@@ -146,10 +146,16 @@ TEST_F(Assoc, RefusedBindTakesNoCapture)
 	ASSERT_EQ(0, Set(KVM_DEV_VFIO_FILE_ADD, cdev));
 	uint32_t id;
 	// Not an iommufd (EBADFD), no fd at all (EBADF), a struct the kernel
-	// cannot read (EFAULT): no open, no capture, no VM reference.
+	// cannot read (EFAULT: no argsz; an argsz of 24 whose struct runs off
+	// the mapping), an argsz of 0 (EINVAL): no open, no capture, no VM
+	// reference.
 	EXPECT_EQ(-EBADFD, m.Bind(cdev, kfd, &id));
 	EXPECT_EQ(-EBADF, m.Bind(cdev, 77, &id));
-	EXPECT_EQ(-EFAULT, m.IoctlRaw(cdev, VFIO_DEVICE_BIND_IOMMUFD, m.Mmap(4096) + 4096 - 8));
+	EXPECT_EQ(-EFAULT, m.IoctlRaw(cdev, VFIO_DEVICE_BIND_IOMMUFD, 0));
+	uint64_t end = m.Mmap(4096) + 4096;
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(cdev, VFIO_DEVICE_BIND_IOMMUFD, end - 8));
+	m.r.Write64(m.Pa(end - 16), 24); // argsz 24, flags 0
+	EXPECT_EQ(-EFAULT, m.IoctlRaw(cdev, VFIO_DEVICE_BIND_IOMMUFD, end - 16));
 	EXPECT_EQ(nullptr, shim_dev_kvm(d0));
 	ASSERT_EQ(0, m.Close(vm));
 	ASSERT_EQ(0, m.Close(kdev)); // gives the (unbound) file back: the VM dies

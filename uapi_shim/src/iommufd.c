@@ -369,11 +369,12 @@ static int cmd_ioas_map(struct ucmd *u)
 static int cmd_ioas_map_file(struct ucmd *u)
 {
 	struct u_ioas_map_file *cmd = u->cmd;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
+	/* iommufd_ioas_map_file(): unknown flags before the range. */
 	if (cmd->flags &
 	    ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))
 		return -EOPNOTSUPP;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
 	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
 	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
@@ -1064,6 +1065,9 @@ static int hwpt_paging_alloc(struct ictx *x, struct ifd_ioas *ioas, struct ifd_d
 	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 	    !arm_smmu_dbm_capable(arm_smmu_master_smmu(idev->dev->master)))
 		return -EOPNOTSUPP;
+	/* A nesting parent raises no faults of its own to report. */
+	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
+		return -EOPNOTSUPP;
 	int rc;
 	struct ifd_hwpt *h = ifd_obj_alloc(x, sizeof(*h), IFD_HWPT_PAGING, c, &rc);
 	if (!h)
@@ -1153,9 +1157,11 @@ static int cmd_hwpt_alloc(struct ucmd *u)
 		v->obj.users++;
 		h->parent = v->hwpt;
 		h->smmu = v->smmu;
-		/* iommu_copy_struct_from_user(IOMMU_HWPT_DATA_ARM_SMMUV3, ste) */
+		/* iommu_copy_struct_from_user(IOMMU_HWPT_DATA_ARM_SMMUV3, ste):
+		 * the user's length between offsetofend(ste) and sizeof - both
+		 * 16 - else EINVAL; a longer one never reaches copy_struct. */
 		uint64_t vste[2] = {0, 0};
-		if (cmd->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3 || cmd->data_len < 16)
+		if (cmd->data_type != IOMMU_HWPT_DATA_ARM_SMMUV3 || cmd->data_len != sizeof(vste))
 			rc = -EINVAL;
 		else
 			rc = shim_copy_struct_from_user(u->s, u->p, vste, sizeof(vste),

@@ -43,19 +43,17 @@ int cmd_hwpt_invalidate(struct ucmd *u)
 		goto out;
 	}
 	struct ifd_viommu *v = (struct ifd_viommu *)pt;
-	/* arm_vsmmu_cache_invalidate(): iommu_copy_struct_from_full_user_array. */
-	if (cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3) {
-		rc = -EINVAL;
-		goto out;
-	}
-	if (cmd->entry_num == 0) {
-		rc = 0;
-		goto out;
-	}
-	/* kcalloc() of the whole array: past KMALLOC_MAX_SIZE (4 MiB with 4K
-	 * pages) it fails. */
+	/* arm_vsmmu_cache_invalidate(): kcalloc() of the whole array first -
+	 * past KMALLOC_MAX_SIZE (4 MiB with 4K pages) it fails; of none it
+	 * gives ZERO_SIZE_PTR, not NULL - then
+	 * iommu_copy_struct_from_full_user_array(): the type, and no empty
+	 * array (EINVAL: there is no zero-entry probe on SMMUv3). */
 	if ((uint64_t)cmd->entry_num * 16 > (4ull << 20)) {
 		rc = -ENOMEM;
+		goto out;
+	}
+	if (cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3 || cmd->entry_num == 0) {
+		rc = -EINVAL;
 		goto out;
 	}
 	uint64_t(*cmds)[2] = calloc(cmd->entry_num, sizeof(*cmds));

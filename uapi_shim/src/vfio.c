@@ -753,15 +753,19 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 {
 	struct u_bind_iommufd b;
 	size_t minsz = U_OFFSETOFEND(struct u_bind_iommufd, out_devid);
-	if (shim_copy_from_user(s, p, &b, arg, minsz))
+	uint32_t argsz;
+	/* vfio_df_ioctl_bind_iommufd(): argsz, then the whole struct as
+	 * copy_struct_from_user() takes it (a longer one E2BIG unless its
+	 * tail is zero, a shorter one zero-filled: no token pointer). */
+	if (shim_copy_from_user(s, p, &argsz, arg, sizeof(argsz)))
 		return -EFAULT;
-	if (b.argsz < minsz || (b.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN) || b.iommufd < 0)
+	if (argsz < minsz)
 		return -EINVAL;
-	if (b.flags & VFIO_DEVICE_BIND_FLAG_TOKEN) {
-		if (b.argsz < sizeof(b))
-			return -EINVAL;
-		/* The token (a VF token UUID) is read and not checked: no VFs. */
-	}
+	int rc = shim_copy_struct_from_user(s, p, &b, sizeof(b), arg, argsz);
+	if (rc)
+		return rc;
+	if (b.iommufd < 0 || (b.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN))
+		return -EINVAL;
 	if (df->group)
 		return -EINVAL;
 	struct shim_dev *d = df->dev;
@@ -770,6 +774,15 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 		return -EBUSY;
 	if (df->access_granted)
 		return -EINVAL;
+	/* vfio_df_check_token() -> vfio_pci_core_match_token_uuid(): the
+	 * UUID is read, and refused on a function that is neither a VF nor an
+	 * SR-IOV PF (the emulated functions have no SR-IOV). */
+	if (b.flags & VFIO_DEVICE_BIND_FLAG_TOKEN) {
+		uint8_t uuid[16];
+		if (shim_copy_from_user(s, p, uuid, b.token_uuid_ptr, sizeof(uuid)))
+			return -EFAULT;
+		return -EINVAL;
+	}
 	struct shim_file *f = shim_fd_get(p, b.iommufd);
 	if (!f)
 		return -EBADF;
@@ -782,7 +795,7 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 	 * so that the iommufd bind can see it (shim_dev_kvm). */
 	kvm_vfio_device_capture(d, df->kvm);
 	uint32_t id;
-	int rc = iommufd_device_bind(f->u.ictx, d, df, &id, c);
+	rc = iommufd_device_bind(f->u.ictx, d, df, &id, c);
 	if (rc) {
 		kvm_vfio_device_release(d, c);
 		return rc;
