@@ -209,6 +209,13 @@ private:
 		vars_[r.value.s] = v;
 		return true;
 	}
+	// A name-valued result (ats status=/perm=, pri status=/code=/resp=)
+	// bound to a variable: kept by name, apart from the integers.
+	bool bind_name(const trc_arg &r, const char *name)
+	{
+		name_vars_[r.value.s] = name;
+		return true;
+	}
 	int smmu_index(const trc_value &v)
 	{
 		return v.kind == TRC_NAME ? spec_.find_smmu(v.s) : -1;
@@ -235,6 +242,7 @@ private:
 	};
 	std::vector<DevPath> dev_;
 	VarMap vars_;
+	std::unordered_map<std::string, std::string> name_vars_; // bind_name()
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
 	std::unique_ptr<KernelHost> kernel_;
 	std::vector<bool> viol_expected_; // per kernel violation: covered by `expect violation`
@@ -1393,12 +1401,20 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 		}
 		if (key == "status" || key == "perm") {
 			const char *got = key == "status" ? status : perm;
+			if (res.value.kind == TRC_VAR) {
+				bind_name(res, got);
+				continue;
+			}
 			if (!trc_value_is(&res.value, got))
 				return assertion(res.line, res.col,
 						 "expected " + key + "=" + trc_value_str(&res.value) + ", got " + got);
 			continue;
 		}
 		uint64_t v;
+		if (key == "pa" && r.status != SMMU_ATS_OK && res.value.kind == TRC_VAR)
+			return assertion(res.line, res.col,
+					 std::string("cannot bind $") + res.value.s +
+					     ": expected a PA, got status=" + status + " (ats)");
 		if (key == "pa")
 			v = r.pa + (r.status == SMMU_ATS_OK && r.size ? (addr & (r.size - 1)) : 0);
 		else if (key == "size")
@@ -1479,7 +1495,9 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		for (size_t i = 0; i < rec.nresults; i++) {
 			const trc_arg &res = rec.results[i];
 			std::string key = res.key;
-			if (key == "resp") {
+			if (key == "resp" && res.value.kind == TRC_VAR) {
+				bind_name(res, resp.c_str());
+			} else if (key == "resp") {
 				if (!trc_value_is(&res.value, resp.c_str()))
 					return assertion(res.line, res.col,
 							 std::string("expected resp=") + trc_value_str(&res.value) + ", got resp=" +
@@ -1549,6 +1567,10 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		if (!got)
 			return fail(kExitMalformed, res.line, res.col,
 				    "pri: unknown result '" + key + "' (status, code)");
+		if (res.value.kind == TRC_VAR) {
+			bind_name(res, got);
+			continue;
+		}
 		if (!trc_value_is(&res.value, got))
 			return assertion(res.line, res.col,
 					 "expected " + key + "=" + trc_value_str(&res.value) + ", got " +
@@ -1874,9 +1896,12 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			uint64_t a, b = 0;
 			if (!int_value(*cv, a, "write"))
 				return false;
-			if (trc_value_is(kv, "SUCCESS") || trc_value_is(kv, "success"))
+			// enum iommufd_page_response_code, with or without its prefix
+			if (trc_value_is(kv, "SUCCESS") || trc_value_is(kv, "success") ||
+			    trc_value_is(kv, "IOMMUFD_PAGE_RESP_SUCCESS"))
 				b = 0;
-			else if (trc_value_is(kv, "INVALID") || trc_value_is(kv, "invalid"))
+			else if (trc_value_is(kv, "INVALID") || trc_value_is(kv, "invalid") ||
+				 trc_value_is(kv, "IOMMUFD_PAGE_RESP_INVALID"))
 				b = 1;
 			else if (!int_value(*kv, b, "write"))
 				return false;

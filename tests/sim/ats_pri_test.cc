@@ -95,6 +95,37 @@ TEST(AtsPri, AWrongExpectationFails)
 	EXPECT_NE(r.err.find("got resp=failure"), std::string::npos) << r.err;
 }
 
+// key=$var on the name-valued results of ats and pri binds them (it is not
+// an assertion against the variable's name); a PA cannot be bound from a
+// translation that failed; the response code takes its uapi name too.
+TEST(AtsPri, NameResultsBindToVariables)
+{
+	RunResult r = Replay(std::string(kFaultHwpt) +
+				 "pri nic0 request addr=0x200000 prg=5 dir=write -> status=$s code=$c0\n"
+				 "pri nic0 request addr=0x201000 prg=5 last -> status=$s2\n"
+				 "read $fq len=80 -> ret=80 cookie=$ck\n"
+				 "mmap len=2M pa=0x9000_0000 -> addr=$buf\n"
+				 "ioctl $i IOMMU_IOAS_MAP ioas_id=$ioas flags=FIXED_IOVA|READABLE|WRITEABLE "
+				 "user_va=$buf length=2M iova=0x200000 -> ok\n"
+				 "write $fq cookie=$ck code=IOMMUFD_PAGE_RESP_SUCCESS -> ret=8\n"
+				 "pri nic0 status prg=5 -> resp=$r count=1\n"
+				 "ats nic0 translate addr=0x201000 -> status=$st perm=$rw pa=0x9000_1000\n",
+			     true);
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	// (no domain attached yet: the blocked STE answers Completer Abort)
+	r = Replay("ats nic0 translate addr=0x40000000 -> status=$s\n"
+		   "ats nic0 translate addr=0x40000000 -> pa=$p\n",
+		   true);
+	EXPECT_EQ(r.status, 4) << r.out << r.err;
+	EXPECT_NE(r.err.find("cannot bind $p: expected a PA, got status="), std::string::npos) << r.err;
+	// a bound name is still checked once: binding twice is refused by the reader
+	r = Replay(std::string(kFaultHwpt) +
+		       "ats nic0 translate addr=0x201000 -> status=$st\n"
+		       "ats nic0 translate addr=0x201000 -> status=$st\n",
+		   true);
+	EXPECT_EQ(r.status, 2) << r.out << r.err;
+}
+
 TEST(AtsPri, NoFaultQueueOnTheDomainAnswersInvalid)
 {
 	RunResult r = Replay("ioctl $d0 VFIO_DEVICE_ATTACH_IOMMUFD_PT pt_id=$ioas -> ok\n"
