@@ -162,6 +162,23 @@ TEST(SmmuFaults, BypassSteTranslatesOneToOne)
 	EXPECT_EQ(x.hit, SMMU_HIT_BYPASS);
 }
 
+// IHI 0070 §7.3.9 / §3.9: a SubstreamID on a stream without stage 1
+// (Config 0b1x0, bypass included) aborts with C_BAD_SUBSTREAMID - also after
+// the STE was cached by a transaction without one.
+TEST(SmmuFaults, SubstreamOnABypassSteGivesBadSubstreamId)
+{
+	Rig r;
+	r.Init();
+	uint64_t ste[8];
+	smmu_build_ste_bypass(ste);
+	r.SetSte(6, ste);
+	EXPECT_EQ(r.X(6, 0x1000).outcome, SMMU_XLATE_OK);
+	auto x = r.X(6, 0x1000, false, false, false, /*ssv=*/true, 1);
+	EXPECT_EQ(x.outcome, SMMU_XLATE_ABORT);
+	EXPECT_EQ(x.event, SMMU_EVT_C_BAD_SUBSTREAMID);
+	EXPECT_EQ(r.X(6, 0x2000).outcome, SMMU_XLATE_OK);
+}
+
 TEST(SmmuFaults, StreamIdOutOfRangeRecordedOnlyWithRecinvsid)
 {
 	Rig r;

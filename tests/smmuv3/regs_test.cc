@@ -85,6 +85,11 @@ TEST_F(Regs, Cr0AckFollowsCr0AndIdRegistersAreReadOnly)
 	EXPECT_EQ(r.R32(SMMU_REG_IDR0), idr0);
 	r.W32(SMMU_REG_CR0, 0xFFFFFFFF);
 	EXPECT_EQ(r.R32(SMMU_REG_CR0) & ~SMMU_CR0_MASK, 0u); // RES0 bits
+	// VMW[8:6] is RES0 with IDR0.VMW == 0, and not reflected in CR0ACK.
+	EXPECT_EQ((idr0 >> 17) & 1, 0u);
+	EXPECT_EQ(r.R32(SMMU_REG_CR0) & 0x1C0u, 0u);
+	EXPECT_EQ(r.R32(SMMU_REG_CR0ACK) & 0x1C0u, 0u);
+	EXPECT_EQ(r.R32(SMMU_REG_CR0ACK), 0x1Fu);
 }
 
 TEST_F(Regs, GuardedRegistersIgnoreWritesWhileEnabled)
@@ -120,9 +125,12 @@ TEST_F(Regs, SixtyFourBitRegistersAreTwoHalves)
 	EXPECT_EQ(r.R32(SMMU_REG_STRTAB_BASE + 4), 0xABCu);
 	r.W64(SMMU_REG_EVENTQ_BASE, 0x0000123456789A00ull | 7);
 	EXPECT_EQ(r.R32(SMMU_REG_EVENTQ_BASE), 0x56789A07u);
-	// RES0 bits of the BASE registers read as zero.
+	// RES0 bits of the BASE registers read as zero; RA/WA (bit 62) is kept.
 	r.W64(SMMU_REG_CMDQ_BASE, 0xFF00000000000000ull | 0x1000 | 0x1F);
 	EXPECT_EQ(r.R64(SMMU_REG_CMDQ_BASE) & 0xBF00000000000000ull, 0u);
+	EXPECT_EQ(r.R64(SMMU_REG_CMDQ_BASE), 0x4000000000001000ull | 0x1F);
+	r.W64(SMMU_REG_EVENTQ_BASE, ~0ull);
+	EXPECT_EQ(r.R64(SMMU_REG_EVENTQ_BASE), 0x40FFFFFFFFFFFFFFull);
 }
 
 TEST_F(Regs, MisalignedOrBadWidthAccessesAreRejected)
@@ -133,6 +141,10 @@ TEST_F(Regs, MisalignedOrBadWidthAccessesAreRejected)
 	EXPECT_EQ(smmu_mmio_read(r.s, 0x84, 8, 0, &v), SMMU_ERR_RANGE);
 	EXPECT_EQ(smmu_mmio_read(r.s, 0x20, 2, 0, &v), SMMU_ERR_RANGE);
 	EXPECT_EQ(smmu_mmio_write(r.s, SMMU_REG_SPACE, 4, 0, 0), SMMU_ERR_RANGE);
+	// an offset whose end wraps past 2^64 is out of range too
+	EXPECT_EQ(smmu_mmio_read(r.s, ~0ull - 7, 8, 0, &v), SMMU_ERR_RANGE);
+	EXPECT_EQ(smmu_mmio_read(r.s, ~0ull - 3, 4, 0, &v), SMMU_ERR_RANGE);
+	EXPECT_EQ(smmu_mmio_write(r.s, ~0ull - 7, 8, ~0ull, 0), SMMU_ERR_RANGE);
 	EXPECT_EQ(smmu_mmio_read(r.s, 0x20, 4, 0, &v), SMMU_OK);
 }
 

@@ -496,7 +496,6 @@ static void write_cr0(struct smmu *s, uint32_t v, uint64_t now)
 static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 {
 	struct smmu_regs *r = &s->r;
-	const uint64_t addr56 = 0x00FFFFFFFFFFFFFFull;
 	switch (off) {
 	case SMMU_REG_CR0:
 		write_cr0(s, v, now);
@@ -555,7 +554,7 @@ static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 	case SMMU_REG_CMDQ_BASE:
 	case SMMU_REG_CMDQ_BASE + 4:
 		if (both_off(s, SMMU_CR0_CMDQEN))
-			set_half(&r->cmdq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull & addr56);
+			set_half(&r->cmdq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull /* RA|WA[62], ADDR, LOG2SIZE */);
 		break;
 	case SMMU_REG_CMDQ_PROD:
 		r->cmdq_prod = v & 0xFFFFFu & q_mask(q_log2(r->cmdq_base, s->cfg.cmdqs));
@@ -570,7 +569,7 @@ static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 	case SMMU_REG_EVENTQ_BASE:
 	case SMMU_REG_EVENTQ_BASE + 4:
 		if (both_off(s, SMMU_CR0_EVENTQEN))
-			set_half(&r->eventq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull & addr56);
+			set_half(&r->eventq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull /* RA|WA[62], ADDR, LOG2SIZE */);
 		break;
 	case SMMU_REG_EVENTQ_IRQ_CFG0:
 	case SMMU_REG_EVENTQ_IRQ_CFG0 + 4:
@@ -588,7 +587,7 @@ static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 	case SMMU_REG_PRIQ_BASE:
 	case SMMU_REG_PRIQ_BASE + 4:
 		if (s->caps.pri && both_off(s, SMMU_CR0_PRIQEN))
-			set_half(&r->priq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull & addr56);
+			set_half(&r->priq_base, off & 4, v, 0x40FFFFFFFFFFFFFFull /* RA|WA[62], ADDR, LOG2SIZE */);
 		break;
 	case SMMU_REG_PRIQ_IRQ_CFG0:
 	case SMMU_REG_PRIQ_IRQ_CFG0 + 4:
@@ -642,7 +641,7 @@ static bool is_64bit_reg(uint64_t off)
 int smmu_mmio_read(struct smmu *s, uint64_t off, unsigned width, uint64_t now, uint64_t *val)
 {
 	if (!s || !val || (width != 4 && width != 8) || (off & (width - 1)) ||
-	    off + width > SMMU_REG_SPACE)
+	    off > SMMU_REG_SPACE - width)
 		return SMMU_ERR_RANGE;
 	if (width == 8) {
 		/* A 64-bit access to a 32-bit register pair is CU; we give both halves. */
@@ -656,7 +655,7 @@ int smmu_mmio_read(struct smmu *s, uint64_t off, unsigned width, uint64_t now, u
 
 int smmu_mmio_write(struct smmu *s, uint64_t off, unsigned width, uint64_t val, uint64_t now)
 {
-	if (!s || (width != 4 && width != 8) || (off & (width - 1)) || off + width > SMMU_REG_SPACE)
+	if (!s || (width != 4 && width != 8) || (off & (width - 1)) || off > SMMU_REG_SPACE - width)
 		return SMMU_ERR_RANGE;
 	s->now_hint = now;
 	if (width == 8 && is_64bit_reg(off)) {

@@ -351,6 +351,12 @@ static int ctx_decode(struct xl *x, struct smmu_ctx *ctx)
 	ctx->asid = SMMU_ASID_NONE;
 	switch (ste->config) {
 	case SMMU_STE_CFG_BYPASS:
+		/* §7.3.9: a SubstreamID with stage 1 disabled (Config 0b1x0). */
+		if (txn->ssv && !x->translated) {
+			ev_init(x, &ev, SMMU_EVT_C_BAD_SUBSTREAMID);
+			terminate(x, &ev, true, true);
+			return 1;
+		}
 		ctx->kind = CTX_BYPASS;
 		return 0;
 	case SMMU_STE_CFG_S1:

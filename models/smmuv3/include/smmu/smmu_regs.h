@@ -54,7 +54,10 @@
 #define SMMU_CR0_CMDQEN (1u << 3)
 #define SMMU_CR0_ATSCHK (1u << 4)
 #define SMMU_CR0_VMW_SHIFT 6
-#define SMMU_CR0_MASK 0x1DFu /* VMW[8:6], ATSCHK, CMDQEN, EVENTQEN, PRIQEN, SMMUEN */
+/* ATSCHK, CMDQEN, EVENTQEN, PRIQEN, SMMUEN. VMW[8:6] is RES0: the model
+ * has IDR0.VMW == 0 (TLBI VMID wildcards are not implemented), and reserved
+ * CR0 fields are not reflected in CR0ACK. */
+#define SMMU_CR0_MASK 0x1Fu
 
 /* CR2 */
 #define SMMU_CR2_E2H (1u << 0)
