@@ -294,6 +294,64 @@ TEST(SmmuFaults, NestedStage2FaultOnOutputReportsIpaAndStage)
 	EXPECT_EQ(evs[0][2], 0x9010u);
 }
 
+// STE.S2PTW (IHI 0070 5.2, bit 182): in a nested stream, a stage-1 table
+// walk or a CD fetch that stage 2 maps as any Device type is terminated as a
+// stage-2 Permission fault (S2=1, CLASS=TT or CD, IPA the access's); with
+// S2PTW clear both go ahead. Here the stage-1 root table, then the CD, are
+// reached through an IPA alias that stage 2 maps Device-nGnRnE.
+TEST(SmmuFaults, S2ptwStopsWalksAndCdFetchesInStage2DeviceMemory)
+{
+	for (int cd_case = 0; cd_case < 2; cd_case++) {
+		for (bool ptw : {false, true}) {
+			SCOPED_TRACE(std::string(cd_case ? "CD fetch" : "table walk") +
+				     (ptw ? ", S2PTW=1" : ", S2PTW=0"));
+			Rig r;
+			r.Init();
+			NestedSetup n;
+			n.Build(r, 12, 2);
+			n.f.s2ptw = ptw;
+			smmu_pt s1 = r.NewPt(false, 12, 16);
+			smmu_pt_attr a;
+			smmu_pt_attr_default(&a, false);
+			ASSERT_EQ(smmu_pt_map(&s1, 0x9000, 0x5000, 0x1000, 12, &a), SMMU_PT_OK);
+			smmu_pt_attr dev;
+			smmu_pt_attr_default(&dev, true);
+			dev.memattr = 0; // Device-nGnRnE
+			const uint64_t kAlias = 0x80000000;
+			uint64_t cd[8], ste[8];
+			uint64_t ttb = s1.root, cd_ipa;
+			if (cd_case == 0) {
+				ASSERT_EQ(smmu_pt_map(&n.s2, kAlias, s1.root & ~0xfffull, 0x1000, 12, &dev),
+					  SMMU_PT_OK);
+				ttb = kAlias | (s1.root & 0xfff);
+			}
+			smmu_build_cd(cd, ttb, 1, 12, 48);
+			cd_ipa = r.PutCd(cd);
+			if (cd_case == 1) {
+				ASSERT_EQ(smmu_pt_map(&n.s2, kAlias, cd_ipa & ~0xfffull, 0x1000, 12, &dev),
+					  SMMU_PT_OK);
+				cd_ipa = kAlias | (cd_ipa & 0xfff);
+			}
+			n.Ste(ste, cd_ipa);
+			r.SetSte(9, ste);
+			auto x = r.X(9, 0x9010);
+			if (!ptw) {
+				EXPECT_EQ(x.outcome, SMMU_XLATE_OK);
+				EXPECT_EQ(x.pa, 0x5010u);
+				continue;
+			}
+			EXPECT_EQ(x.outcome, SMMU_XLATE_ABORT);
+			EXPECT_EQ(x.event, SMMU_EVT_F_PERMISSION);
+			auto evs = r.DrainEvents();
+			ASSERT_EQ(evs.size(), 1u);
+			EXPECT_EQ((evs[0][1] >> 39) & 1, 1u); // S2
+			EXPECT_EQ((evs[0][1] >> 40) & 3,
+				  (unsigned)(cd_case ? SMMU_CLASS_CD : SMMU_CLASS_TT));
+			EXPECT_EQ(evs[0][3] & ~0xfffull, kAlias); // the IPA of the access
+		}
+	}
+}
+
 TEST(SmmuFaults, GbpaAbortWhenDisabled)
 {
 	Rig r;

@@ -327,6 +327,11 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 			} else {
 				if (walk_stage(c, s2, NULL, desc_pa, &r2, NULL, SMMU_CLASS_TT, &o2))
 					return 1;
+				/* STE.S2PTW: no table walk into stage-2 Device memory
+				 * (never cached, so a cached translation passed). */
+				if (s2->ptw && smmu_s2_attr_device(o2.attr, s2->fwb))
+					return set_fault(c, s2, SMMU_CLASS_TT, SMMU_EVT_F_PERMISSION,
+							 o2.level, desc_pa, 0);
 				if (c->top->s2tt_insert)
 					c->top->s2tt_insert(c->wctx, desc_pa, o2.oa, o2.page_shift);
 				desc_pa = o2.oa;
@@ -404,6 +409,12 @@ static int walk_stage(struct walk_ctx *c, const struct smmu_ptw_stage *st,
 				struct stage_out o2;
 
 				if (walk_stage(c, s2, NULL, desc_ipa, &w2, NULL, SMMU_CLASS_TT, &o2)) {
+					c->f->desc_write = true;
+					return 1;
+				}
+				if (s2->ptw && smmu_s2_attr_device(o2.attr, s2->fwb)) {
+					set_fault(c, s2, SMMU_CLASS_TT, SMMU_EVT_F_PERMISSION, o2.level,
+						  desc_ipa, 0);
 					c->f->desc_write = true;
 					return 1;
 				}

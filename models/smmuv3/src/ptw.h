@@ -43,7 +43,18 @@ struct smmu_ptw_stage {
 	bool el2;              /* any-EL2 world: AP[1] treated as 1, no EL0 */
 	bool wxn, pan;
 	bool xnx;              /* S2: IDR3.XNX, both XN bits meaningful */
+	/* S2 of a nested stream: STE.S2PTW (a stage-1 table fetch, or a CD
+	 * fetch, from a page stage 2 maps as any Device type is a stage-2
+	 * Permission fault) and STE.S2FWB (how MemAttr says Device). */
+	bool ptw, fwb;
 };
+
+/* Whether a stage-2 MemAttr (descriptor bits [5:2]) makes the page Device
+ * memory: MemAttr[3:2] == 0b00, or with S2FWB MemAttr[2] == 0. */
+static inline bool smmu_s2_attr_device(uint8_t memattr, bool fwb)
+{
+	return fwb ? !(memattr & 4) : !(memattr & 0xc);
+}
 
 /* Write one 64-bit descriptor back (an HTTU update, done as the atomic
  * read-modify-write of the descriptor just read). Non-zero: external abort. */

@@ -372,6 +372,8 @@ static bool ste_decode_s2(const uint64_t raw[8], const struct smmu_caps *caps, s
 	ste->s2s = s2s;
 	ste->s2r = STE_S2R(raw);
 	ste->s2ptw = ste->config == SMMU_STE_CFG_NESTED && STE_S2PTW(raw);
+	s2->ptw = ste->s2ptw;
+	s2->fwb = ste->s2fwb;
 	ste->s2ir0 = (uint8_t)STE_S2IR0(raw);
 	ste->s2or0 = (uint8_t)STE_S2OR0(raw);
 	ste->s2sh0 = (uint8_t)(STE_S2SH0(raw) == 1 ? 0 : STE_S2SH0(raw));

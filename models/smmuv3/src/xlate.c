@@ -257,6 +257,12 @@ static int cfg_read(struct xl *x, const struct smmu_ste *ste, bool ipa, uint64_t
 		struct smmu_ptw_fault f;
 		int rc = smmu_ptw_walk(&ste->s2, &req, NULL, ptw_read, x, &r, &f);
 		x->t += (uint64_t)r.nreads * x->s->cfg.t.mem_read;
+		if (!rc && ste->s2.ptw && smmu_s2_attr_device(r.s2_attr, ste->s2.fwb)) {
+			/* STE.S2PTW: no CD fetch from stage-2 Device memory. */
+			memset(&f, 0, sizeof(f));
+			f.event = SMMU_EVT_F_PERMISSION;
+			rc = 1;
+		}
 		if (rc) {
 			ev_init(x, ev, f.event);
 			ev->s2 = true;
