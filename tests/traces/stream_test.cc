@@ -66,6 +66,24 @@ TEST(TrcStream, OtherwiseAVariableIsStillBoundOnce)
 	EXPECT_EQ(r.rc, TRC_E_VAR);
 	EXPECT_EQ(r.err.line, 6u);
 	EXPECT_NE(std::string(r.err.msg).find("already bound on line 5"), std::string::npos) << r.err.msg;
+	// only a variable a `dmaapi map` bound as its IOVA is released: the
+	// unmap of an fd's variable releases nothing
+	r = trctest::ReadText(std::string(kPrelude) +
+			      "open /dev/kvm -> fd=$x\n"
+			      "dmaapi nic0 unmap iova=$x len=4096\n"
+			      "open /dev/kvm -> fd=$x\n");
+	EXPECT_EQ(r.rc, TRC_E_VAR);
+	EXPECT_EQ(r.err.line, 6u);
+	EXPECT_NE(std::string(r.err.msg).find("already bound on line 4"), std::string::npos) << r.err.msg;
+	// and a released IOVA's name is bound again only by another map's iova=
+	r = trctest::ReadText(std::string(kPrelude) +
+			      "dmaapi nic0 unmap iova=$b0 len=4096\n"
+			      "open /dev/kvm -> fd=$b0\n");
+	EXPECT_EQ(r.rc, TRC_E_VAR);
+	EXPECT_EQ(r.err.line, 5u);
+	EXPECT_NE(std::string(r.err.msg).find("bound again only by `dmaapi ... map -> iova=$b0`"),
+		  std::string::npos)
+	    << r.err.msg;
 }
 
 // Point fd 0 at fd for the duration of a test (the reader uses stdin).

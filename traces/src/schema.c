@@ -1091,6 +1091,7 @@ static int check_vars(struct trc_reader *r, const struct trc_record *rec)
 	for (i = 0; i < rec->nresults; i++) {
 		const struct trc_value *v = &rec->results[i].value;
 		const struct trc_name_ent *e;
+		int iova_bind;
 
 		if (v->kind != TRC_VAR) {
 			rc = check_uses(r, v);
@@ -1098,14 +1099,26 @@ static int check_vars(struct trc_reader *r, const struct trc_record *rec)
 				return rc;
 			continue;
 		}
+		/* The IOVA of a `dmaapi DEV map`: the one binding its unmap
+		 * may release (below). */
+		iova_bind = rec->verb == TRC_VERB_DMAAPI && rec->nwords >= 2 &&
+			    trc_value_is(&rec->words[1], "map") && strcmp(rec->results[i].key, "iova") == 0;
 		e = trc_names_find(&r->vars, v->s, v->len);
 		if (e && e->line) {
 			return trc_fail(r, TRC_E_VAR, v->line, v->col,
 					"variable $%s is already bound on line %u (a variable is bound once)",
 					v->s, e->line);
 		}
+		if (e && !iova_bind) {
+			return trc_fail(r, TRC_E_VAR, v->line, v->col,
+					"variable $%s is already bound (a variable is bound once; one that "
+					"`dmaapi ... unmap` released is bound again only by `dmaapi ... map -> iova=$%s`)",
+					v->s, v->s);
+		}
 		if (trc_names_add(&r->vars, &r->names, v->s, v->len, rec->line))
 			return trc_fail(r, TRC_E_NOMEM, v->line, v->col, "out of memory");
+		/* (the table's own entry: found again after the add) */
+		((struct trc_name_ent *)trc_names_find(&r->vars, v->s, v->len))->iova = (uint8_t)iova_bind;
 	}
 	/*
 	 * `dmaapi DEV unmap iova=$v` ends the mapping $v names, and with it the

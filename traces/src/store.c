@@ -210,7 +210,7 @@ void trc_names_release(struct trc_name_table *t, const char *name, size_t len)
 	if (!t->cap)
 		return;
 	e = names_slot(t->ents, t->cap, name, len, name_hash(name, len), trc_name_head(name, len));
-	if (e->name)
+	if (e->name && e->iova)
 		e->line = 0;
 }
 

@@ -47,6 +47,7 @@ struct trc_name_ent {
 	uint32_t hash;
 	uint32_t line;        /* 0: a variable released (may be bound again) */
 	uint64_t head;        /* trc_name_head(name, len) */
+	uint8_t iova;         /* a variable bound by `dmaapi ... map -> iova=` */
 };
 
 /* Does name (len bytes, head trc_name_head(name, len)) equal the stored copy
@@ -68,6 +69,8 @@ const struct trc_name_ent *trc_names_find(const struct trc_name_table *t, const 
 int trc_names_add(struct trc_name_table *t, struct trc_arena *strings, const char *name,
 		  size_t len, uint32_t line);
 /* Mark a present name released (line 0): still found, and may be added again. */
+/* Release a variable bound by `dmaapi ... map -> iova=` (any other is left
+ * bound). */
 void trc_names_release(struct trc_name_table *t, const char *name, size_t len);
 void trc_names_free(struct trc_name_table *t);
 
