@@ -282,7 +282,8 @@ Decoder::Result Decoder::decode_dma(const trc_record &rec, const VarMap *vars, D
 		err = error_at(kExitMalformed, rec.line, rec.col, "dma: needs addr=, len= and dir=");
 		return kFailed;
 	}
-	if (!check_len(len, rec.line, rec.col, op, err))
+	const trc_value *lenv = trc_record_arg(&rec, "len");
+	if (!check_len(len, rec.line, lenv ? lenv->col : rec.col, op, err))
 		return kFailed;
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &r = rec.results[i];
@@ -389,7 +390,7 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	}
 	if (d.len - 1 < PcieFunction::kMaxLen) // 1 .. kMaxLen, without a call
 		op.len = (uint32_t)d.len;
-	else if (!check_len(d.len, d.line, d.col, op, err))
+	else if (!check_len(d.len, d.line, d.len_col ? d.len_col : d.col, op, err))
 		return kFailed;
 	op.res_col = d.res_col;
 	switch (d.result) {

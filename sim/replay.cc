@@ -759,7 +759,12 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 		return exec_cpu(rec);
 	case TRC_VERB_WAIT: {
 		uint64_t ps = 0;
-		trc_value_ps(trc_record_word(&rec, 0), &ps);
+		const trc_value *dv = trc_record_word(&rec, 0);
+		trc_value_ps(dv, &ps);
+		if (ps > UINT64_MAX - now_ps())
+			return fail(kExitMalformed, rec.line, dv ? dv->col : rec.col,
+				    "wait: simulated time would pass 2^64 ps (about 213 days), "
+				    "the longest run the simulator keeps time for");
 		stats_.waits++;
 		uint64_t target = now_ps() + ps;
 		run_timers_until(target);

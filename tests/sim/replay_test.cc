@@ -188,6 +188,22 @@ TEST(SimReplay, SemanticErrorsAreMalformed)
 	r = ReplayText("smmutrace 1\nconfig nosuch=3\n");
 	EXPECT_EQ(r.status, 2);
 	EXPECT_NE(r.err.find(":2:8: error: unknown parameter 'nosuch'"), std::string::npos) << r.err;
+	// a bad length names its value, from the writers' form and any other
+	for (std::string l : {"dma nic0 addr=0x4000_0010 len=0 dir=read\n",
+			      "@1us dma nic0 dir=read addr=0x4000_0010  len=0x0\n"}) {
+		r = ReplayText(S1With(l));
+		EXPECT_EQ(r.status, 2);
+		std::string at = PosIn(l, "len=");
+		at = at.substr(0, at.rfind(':', at.size() - 2) + 1) + std::to_string(l.find("len=") + 5) + ":";
+		EXPECT_NE(r.err.find(at + " error: dma: len= must be at least 1"), std::string::npos)
+		    << at << " " << r.err;
+	}
+	// simulated time past 2^64 ps is refused, not wrapped
+	t = "wait 18446744073709551ns\nwait 18446744073709551ns\n";
+	r = ReplayText("smmutrace 1\n" + t);
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(":3:6: error: wait: simulated time would pass 2^64 ps"), std::string::npos)
+	    << r.err;
 }
 
 TEST(SimReplay, CommandLineWinsOverTheTrace)

@@ -1113,7 +1113,7 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 	d->dev_col = FCOL(tok);
 	d->has_ssid = d->write = d->priv = d->exec = 0;
 	d->result = TRC_DMA_RES_NONE;
-	d->res_col = 0;
+	d->res_col = d->len_col = 0;
 	/*
 	 * The form writers use (smmusim gen, the trace writer): one blank
 	 * before each of addr=, len= and dir= in that order, and the newline
@@ -1138,6 +1138,7 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 		if (p && (load_le64(p) & LANE_MASK(5)) == LANE_WORD(" len=   ", 5) &&
 		    (CLS(p[5]) & C_DIGIT)) {
 			p += 5;
+			d->len_col = FCOL(p);
 			if (lane_number(&p, &dlen)) {
 				int w = -1;
 
@@ -1262,6 +1263,7 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 				d->addr = num;
 			} else if (bit == 2) {
 				d->len = num;
+				d->len_col = FCOL(v);
 			} else {
 				d->ssid = num;
 				d->ssid_col = FCOL(v);

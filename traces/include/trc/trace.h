@@ -334,6 +334,7 @@ struct trc_dma {
 	size_t fault_len;
 	uint8_t has_stamp, has_ssid, write, priv, exec;
 	uint8_t result;           /* enum trc_dma_result */
+	uint32_t len_col;         /* len='s value */
 };
 
 enum trc_dma_result {
