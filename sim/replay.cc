@@ -2806,7 +2806,7 @@ int Replay::finish(std::ostream &out, std::ostream &err)
 int Replay::check_rest(std::ostream &out, std::ostream &err)
 {
 	InlineSource src(reader_, first_, first_rc_, *decoder_);
-	uint64_t records = header_records_, unsupported = 0;
+	uint64_t records = header_records_;
 	for (;;) {
 		const Op *op = src.next();
 		if (op->kind == OpKind::kEnd)
@@ -2816,30 +2816,8 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 			return src.error().status;
 		}
 		records++;
-		if (op->kind == OpKind::kRecord) {
-			switch (op->rec->verb) {
-			case TRC_VERB_OPEN:
-			case TRC_VERB_CLOSE:
-			case TRC_VERB_MMAP:
-			case TRC_VERB_IOCTL:
-			case TRC_VERB_READ:
-			case TRC_VERB_WRITE:
-			case TRC_VERB_GUEST:
-			case TRC_VERB_VCPU:
-			case TRC_VERB_ATS:
-			case TRC_VERB_PRI:
-				break;
-			case TRC_VERB_EXPECT:
-				unsupported += trc_value_is(trc_record_word(op->rec, 0), "violation");
-				break;
-			default:
-				break;
-			}
-		}
 	}
 	out << opt_.trace << ": ok: " << records << " records";
-	if (unsupported)
-		out << " (" << unsupported << " not replayable yet: `expect violation` records)";
 	for (const Setting &d : spec_.deferred)
 		out << "; " << d.key << " is not replayable yet";
 	out << "\n";

@@ -130,8 +130,15 @@ TEST(SimReplay, ResultsBindVariablesForLaterRecords)
 					"mem write $p u64=0x77\n"
 					"mem read 0x8000_0010 -> u64=0x77\n"
 					"mmio smmu0 read 0x20 -> val=$cr0\n"
-					"mmio smmu0 write 0x20 val=$cr0\n"));
+					"mmio smmu0 write 0x20 val=$cr0\n"
+					// a bound variable as the value of expect stat
+					"mem read 0x9000_0000 -> u64=$zero\n"
+					"expect stat events.count == $zero\n"));
 	EXPECT_EQ(r.status, 0) << r.err;
+	r = ReplayText(S1With("mem write 0x9000_0000 u64=5\nmem read 0x9000_0000 -> u64=$five\n"
+			      "expect stat events.count == $five\n"));
+	EXPECT_EQ(r.status, 4) << r.err;
+	EXPECT_NE(r.err.find("expected events.count == 5, got 0"), std::string::npos) << r.err;
 }
 
 TEST(SimReplay, StampsWaitUntilTheirTime)

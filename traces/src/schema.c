@@ -1031,7 +1031,7 @@ static int check_expect(struct trc_reader *r, struct trc_record *rec)
 	if (!rc)
 		rc = word_choice(r, rec, 2, "expect stat", "==|<=|>=");
 	if (!rc)
-		rc = word_kind(r, rec, 3, "expect stat", "a value", TRC_INT, TRC_DURATION, 0);
+		rc = word_kind(r, rec, 3, "expect stat", "a value", TRC_INT, TRC_DURATION, TRC_VAR);
 	if (!rc)
 		rc = words_end(r, rec, 4, "expect stat");
 	return rc ? rc : check_keys(r, rec, "expect stat", NULL, 0);
