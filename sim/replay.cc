@@ -163,7 +163,7 @@ private:
 	bool exec_ioctl(const trc_record &rec, const std::string &proc, int fd);
 	bool syscall_results(const trc_record &rec, const std::string &proc, int64_t ret,
 			     const std::function<bool(const char *, uint64_t &)> &field,
-			     const char *what);
+			     const char *what, const shim_uapi_request *rq = nullptr);
 	bool int_value(const trc_value &v, uint64_t &out, const char *what);
 	std::string proc_of(const trc_record &rec, const trc_value *fdv);
 	void collect_kernel();
@@ -1718,7 +1718,7 @@ void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 // results only counts as a failure.
 bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &proc, int64_t ret,
 				   const std::function<bool(const char *, uint64_t &)> &field,
-				   const char *what)
+				   const char *what, const shim_uapi_request *rq)
 {
 	int err = ret < 0 ? (int)-ret : 0;
 	const char *en = err ? errno_name(err) : nullptr;
@@ -1774,6 +1774,18 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 			continue;
 		}
 		uint64_t want;
+		// An ioctl's field that names its values (an enum, flags) takes the
+		// names in results as in arguments: `out_data_type=ARM_SMMUV3`.
+		const shim_uapi_field *sf = rq && (r.value.kind == TRC_NAME || r.value.kind == TRC_FLAGS)
+						? shim_uapi_field_find(rq, r.key)
+						: nullptr;
+		if (sf && shim_uapi_sym_value(sf, r.value.s, &want) == 0) {
+			if (v != want)
+				return assertion(r.line, r.col, std::string("expected ") + r.key + "=" +
+									r.value.s + " (" + hex(want) + "), got " +
+									hex(v) + " (" + what + ")");
+			continue;
+		}
 		if (!int_value(r.value, want, what))
 			return false;
 		if (v != want)
@@ -2370,7 +2382,7 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 		return true;
 	};
 	if (outs.empty())
-		return syscall_results(rec, proc, ret, field, what.c_str());
+		return syscall_results(rec, proc, ret, field, what.c_str(), rq);
 	// List results were compared above; keep them out of the scalar pass.
 	std::vector<trc_arg> keep;
 	trc_record filtered = without_results(rec, keep, [&](const char *key) {
@@ -2379,7 +2391,7 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 				return true;
 		return false;
 	});
-	return syscall_results(filtered, proc, ret, field, what.c_str());
+	return syscall_results(filtered, proc, ret, field, what.c_str(), rq);
 }
 
 bool ReplayDriver::exec_expect(const trc_record &rec)

@@ -82,6 +82,18 @@ TEST(SimKernel, ErrnoAssertionsPassAndFail)
 			   "ioctl $f IOMMU_IOAS_ALLOC size=4 -> err=EINVAL\n"
 			   "ioctl $f IOMMU_IOAS_ALLOC size=64 -> out_ioas_id=$a\n");
 	EXPECT_EQ(r.status, 0) << r.err;
+	// An output field that names its values asserts by name too, with or
+	// without the uapi prefix; the wrong name fails, an unknown one is
+	// malformed.
+	r = Replay(kS1Flow + "ioctl $iommufd IOMMU_GET_HW_INFO dev_id=$devid -> out_data_type=ARM_SMMUV3\n"
+			     "ioctl $iommufd IOMMU_GET_HW_INFO dev_id=$devid -> "
+			     "out_data_type=IOMMU_HW_INFO_TYPE_ARM_SMMUV3\n");
+	EXPECT_EQ(r.status, 0) << r.err;
+	r = Replay(kS1Flow + "ioctl $iommufd IOMMU_GET_HW_INFO dev_id=$devid -> out_data_type=INTEL_VTD\n");
+	EXPECT_EQ(r.status, 4);
+	EXPECT_NE(r.err.find("expected out_data_type=INTEL_VTD (0x1), got 0x2"), std::string::npos) << r.err;
+	r = Replay(kS1Flow + "ioctl $iommufd IOMMU_GET_HW_INFO dev_id=$devid -> out_data_type=NOPE\n");
+	EXPECT_EQ(r.status, 2) << r.err;
 }
 
 TEST(SimKernel, TraceErrorsAreMalformed)
