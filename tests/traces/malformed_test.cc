@@ -271,7 +271,8 @@ TEST(TrcMalformed, BadNumber)
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mmap len=-1\n", { TRC_E_SYNTAX, 4, 10, "integers are unsigned" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "mmap len=1.5\n", { TRC_E_SYNTAX, 4, 10, "bad number '1.5'" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "ioctl $vm X data=[1,2x]\n", { TRC_E_SYNTAX, 4, 21, "bad number '2x]'" }));
-	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "wait 0x10us\n", { TRC_E_SYNTAX, 4, 6, "durations are written in decimal" }));
+	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "wait 0xcyc\n", { TRC_E_SYNTAX, 4, 6, "expected digits" }));
+	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "wait 0x10uss\n", { TRC_E_SYNTAX, 4, 6, "unknown suffix" }));
 }
 
 TEST(TrcMalformed, NumberOverflowsSixtyFourBits)

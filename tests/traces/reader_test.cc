@@ -191,6 +191,12 @@ TEST(TrcReader, DurationsInEveryUnit)
 	EXPECT_EQ(ArgOf("2s"), "duration:2000000000000ps:2s");
 	EXPECT_EQ(ArgOf("1_500ns"), "duration:1500000ps:1500ns");
 	EXPECT_EQ(ArgOf("7cyc"), "duration:7000ps:7cyc");
+	// hex counts too (TRACE-FORMAT.md: a duration is an integer and a unit);
+	// the 'c' of cyc is the unit's, not a digit's
+	EXPECT_EQ(ArgOf("0x10us"), "duration:16000000ps:16us");
+	EXPECT_EQ(ArgOf("0x1_0ns"), "duration:16000ps:16ns");
+	EXPECT_EQ(ArgOf("0x1ccyc"), "duration:28000ps:28cyc");
+	EXPECT_EQ(ArgOf("0xccyc"), "duration:12000ps:12cyc");
 }
 
 TEST(TrcReader, CycleUnitUsesCyclePsOption)

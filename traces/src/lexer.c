@@ -252,6 +252,14 @@ static int lex_number_full(struct lex *lx, char **pp, unsigned endmask, struct t
 	suf = p;
 	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 		p++;
+	/* A hex count of cycles: the 'c' of "cyc" was read as a digit
+	 * (0x10cyc is 0x10 cycles); give it back to the unit. */
+	if (v->radix == 16 && p - suf == 2 && suf[0] == 'y' && suf[1] == 'c' && suf[-1] == 'c') {
+		x >>= 4;
+		suf--;
+		if (!--digits)
+			return bad_number(lx, start, endmask, v, pp, "expected digits");
+	}
 	if (!(CLS(*p) & endmask)) {
 		return bad_number(lx, start, endmask, v, pp,
 				  "expected digits, then an optional K/M/G/T suffix or a duration unit (ns, us, ms, s, cyc)");
@@ -292,8 +300,6 @@ static int lex_number_full(struct lex *lx, char **pp, unsigned endmask, struct t
 			return bad_number(lx, start, endmask, v, pp,
 					  "unknown suffix; expected K, M, G, T or a duration unit (ns, us, ms, s, cyc)");
 		}
-		if (v->radix == 16)
-			return bad_number(lx, start, endmask, v, pp, "durations are written in decimal");
 		mult = trc_unit_ps(unit, lx->r->opt.cycle_ps);
 		if (overflow || x > UINT64_MAX / mult) {
 			return trc_fail(lx->r, TRC_E_SYNTAX, lx->lineno, COL(lx, start),
