@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 namespace smmusim {
 
@@ -96,6 +97,28 @@ bool PlatformSpec::finalize(SimError &err)
 			}
 	if (smmus.empty())
 		add_smmu("smmu0", Pos{});
+	// Each device's character device and group node, as the kernel model
+	// names them (cdev=/group= or /dev/vfio/devices/vfioN, /dev/vfio/N for
+	// the N-th device): two devices on one node is a malformed header,
+	// named at the later device.
+	std::unordered_map<std::string, size_t> nodes;
+	for (size_t i = 0; i < devices.size(); i++) {
+		const DeviceSpec &d = devices[i];
+		std::string paths[2] = {
+		    d.cdev.empty() ? "/dev/vfio/devices/vfio" + std::to_string(i) : d.cdev,
+		    d.group.empty() ? "/dev/vfio/" + std::to_string(i) : d.group};
+		for (const std::string &path : paths) {
+			auto ins = nodes.emplace(path, i);
+			if (!ins.second) {
+				const DeviceSpec &o = devices[ins.first->second];
+				err = make_error(kExitMalformed, d.pos,
+						 "device " + d.name + ": " + path + " is already device " + o.name +
+							 "'s (line " + std::to_string(o.pos.line) +
+							 "); give one of them another cdev= or group=");
+				return false;
+			}
+		}
+	}
 	for (DeviceSpec &d : devices)
 		smmus[d.smmu].ndevices++;
 	for (SmmuSpec &s : smmus)

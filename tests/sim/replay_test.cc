@@ -205,6 +205,18 @@ TEST(SimReplay, SemanticErrorsAreMalformed)
 		EXPECT_NE(r.err.find(at + " error: dma: len= must be at least 1"), std::string::npos)
 		    << at << " " << r.err;
 	}
+	// two devices on one vfio node: malformed, named at the later device
+	r = ReplayText("smmutrace 1\ndevice x smmu=smmu0 sid=1 cdev=/dev/vfio/devices/vfio1\n"
+		       "device y smmu=smmu0 sid=2\nopen /dev/vfio/devices/vfio1 -> fd=$a\n");
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(":3:1: error: device y: /dev/vfio/devices/vfio1 is already device x's (line 2)"),
+		  std::string::npos)
+	    << r.err;
+	r = ReplayText("smmutrace 1\ndevice x smmu=smmu0 sid=1 group=/dev/vfio/7\n"
+		       "device y smmu=smmu0 sid=2 group=/dev/vfio/7\n");
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find(":3:1: error: device y: /dev/vfio/7 is already device x's"), std::string::npos)
+	    << r.err;
 	// simulated time past 2^64 ps is refused, not wrapped
 	t = "wait 18446744073709551ns\nwait 18446744073709551ns\n";
 	r = ReplayText("smmutrace 1\n" + t);
