@@ -101,6 +101,12 @@ TEST(TrcReader, HeaderMinorVersionIsAccepted)
 	EXPECT_EQ(minor, 12u);
 	EXPECT_EQ(rd.AtLine(99), nullptr);
 	EXPECT_EQ(rd.rc(), TRC_EOF);
+	// any N, however long (the value saturates)
+	Reader big("smmutrace 1.99999999999999999999999\n");
+	ASSERT_NE(big.AtLine(1), nullptr) << big.error();
+	Reader newer("smmutrace 99999999999999999999.1\n");
+	EXPECT_EQ(newer.AtLine(1), nullptr);
+	EXPECT_NE(newer.error().find("newer than this reader"), std::string::npos) << newer.error();
 }
 
 TEST(TrcReader, CommentsAndBlankLinesAreSkipped)

@@ -585,14 +585,17 @@ static int check_smmutrace(struct trc_reader *r, struct trc_record *rec)
 	s = v->s;
 	if (v->kind != TRC_WORD || !(*s >= '0' && *s <= '9'))
 		goto bad;
-	while (*s >= '0' && *s <= '9' && major < 100000)
-		major = major * 10 + (unsigned long)(*s++ - '0');
+	/* Every digit is read; the values saturate (1.N for any N). */
+	for (; *s >= '0' && *s <= '9'; s++)
+		if (major < 100000)
+			major = major * 10 + (unsigned long)(*s - '0');
 	if (*s == '.') {
 		s++;
 		if (!(*s >= '0' && *s <= '9'))
 			goto bad;
-		while (*s >= '0' && *s <= '9' && minor < 100000)
-			minor = minor * 10 + (unsigned long)(*s++ - '0');
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (minor < 100000)
+				minor = minor * 10 + (unsigned long)(*s - '0');
 	}
 	if (*s)
 		goto bad;
