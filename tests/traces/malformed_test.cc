@@ -156,6 +156,15 @@ TEST(TrcMalformed, UnknownVerb)
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "  dmaa nic0\n", { TRC_E_SCHEMA, 4, 3, "unknown verb 'dmaa'" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "@1us 42 x\n", { TRC_E_SCHEMA, 4, 6, "unknown verb '42'" }));
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + "dma,x\n", { TRC_E_SCHEMA, 4, 1, "unknown verb 'dma,x'" }));
+	// the message lists every verb the reader knows
+	auto r = trctest::ReadText(std::string(kPrelude) + "dmaa nic0\n");
+	std::string msg = r.err.msg;
+	for (int v = TRC_VERB_SMMUTRACE; v < TRC_VERB_COUNT_; v++) {
+		const char *n = trc_verb_name((enum trc_verb)v);
+		ASSERT_NE(n, nullptr);
+		EXPECT_NE(msg.find(std::string(" ") + n), std::string::npos)
+		    << n << " missing in: " << msg;
+	}
 }
 
 TEST(TrcMalformed, UnknownKeyOnWorldRecord)
