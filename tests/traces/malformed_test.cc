@@ -167,6 +167,22 @@ TEST(TrcMalformed, UnknownVerb)
 	}
 }
 
+// TRACE-FORMAT.md: the text is UTF-8. A string holds well-formed sequences
+// only (the reader checks strings; tokens outside them are ASCII anyway).
+TEST(TrcMalformed, StringsAreUtf8)
+{
+	for (const char *bad : {"\xff", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+				"\xf4\x90\x80\x80", "\xf0\x9f\x98", "\x80"}) {
+		std::string line = std::string("open \"/dev/x") + bad + "y\" -> fd=$f\n";
+		EXPECT_TRUE(FailsOn(std::string(kPrelude) + line, { TRC_E_SYNTAX, 4, 13, "invalid UTF-8 in string" }))
+		    << line;
+	}
+	for (const char *good : {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e", "\xef\xbf\xbd"}) {
+		auto r = trctest::ReadText(std::string(kPrelude) + "open \"/dev/x" + good + "\" -> fd=$f\n");
+		EXPECT_EQ(r.rc, TRC_EOF) << good << ": " << r.err.msg;
+	}
+}
+
 TEST(TrcMalformed, UnknownKeyOnWorldRecord)
 {
 	EXPECT_TRUE(FailsOn(std::string(kPrelude) + Dma(" colour=red"),

@@ -155,6 +155,9 @@ TEST(TrcWriter, StringsAreReescaped)
 {
 	EXPECT_EQ(CanonLine("open \"a \\\"b\\\" \\\\c\" -> fd=$x"), "open \"a \\\"b\\\" \\\\c\" -> fd=$x");
 	EXPECT_EQ(CanonLine("open \"\" -> fd=$x"), "open \"\" -> fd=$x");
+	// UTF-8 passes through as it is
+	EXPECT_EQ(CanonLine("open \"/dev/\xc3\xa9\xe2\x82\xac\" -> fd=$x"),
+		  "open \"/dev/\xc3\xa9\xe2\x82\xac\" -> fd=$x");
 }
 
 TEST(TrcWriter, ListsFlagsVarsAndWords)
@@ -256,6 +259,7 @@ TEST(TrcWriter, RefusesWhatCouldNotBeReadBackAndStaysUsable)
 	const trc_value bad[] = {
 		trc_value_make_name("not a name"), trc_value_make_name(""),
 		trc_value_make_var("1x"), trc_value_make_string("two\nlines"),
+		trc_value_make_string("not \xff UTF-8"), trc_value_make_string("cut \xe2\x82"),
 		trc_value_make_word("has space"), trc_value_make_word("a,b"), trc_value_make_word("->x"),
 		trc_value_make_word("-5"), trc_value_make_word(""), trc_value_make_flags("A||B"),
 		trc_value_make_flags("A|"),

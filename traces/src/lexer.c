@@ -503,6 +503,20 @@ static int lex_string(struct lex *lx, char **pp, unsigned endmask, struct trc_va
 			return trc_fail(lx->r, TRC_E_SYNTAX, lx->lineno, COL(lx, p),
 					"control character 0x%02x in string", c);
 		}
+		if (c >= 0x80) {
+			/* The text is UTF-8: one well-formed sequence (no overlong
+			 * form, no surrogate, nothing past U+10FFFF). */
+			size_t n = trc_utf8_len((const unsigned char *)p, SIZE_MAX); /* NUL-ended */
+
+			if (!n) {
+				return trc_fail(lx->r, TRC_E_SYNTAX, lx->lineno, COL(lx, p),
+						"invalid UTF-8 in string (byte 0x%02x)", c);
+			}
+			memmove(w, p, n);
+			w += n;
+			p += n;
+			continue;
+		}
 		*w++ = (char)c;
 		p++;
 	}

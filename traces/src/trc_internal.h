@@ -90,6 +90,38 @@ void trc_vec_free(struct trc_vec *v);
  * out in place, NUL-terminated (the newline is overwritten) and writable, so
  * the lexer can terminate tokens without copying them.
  */
+/*
+ * The length of the well-formed UTF-8 sequence at p (its first byte >= 0x80)
+ * within avail bytes, or 0 (RFC 3629: no overlong form, no surrogate,
+ * nothing past U+10FFFF). With avail SIZE_MAX the text must be NUL-ended (a
+ * NUL ends any sequence early).
+ */
+static inline size_t trc_utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 0;
+	}
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 /* Initialized bytes past the text buffer's capacity (see buf). */
 #define TRC_INPUT_PAD 32
 

@@ -253,6 +253,16 @@ static int put_value(struct fmt *f, const struct trc_value *v, int depth)
 			/* The format has no escape for these: refuse, do not mangle. */
 			if (c < 0x20 && c != '\t')
 				return refuse(f, "string with a control character (newline?) cannot be written%s", NULL);
+			if (c >= 0x80) {
+				/* The text is UTF-8; a reader refuses anything else. */
+				size_t n = trc_utf8_len((const unsigned char *)v->s + i, v->len - i);
+
+				if (!n)
+					return refuse(f, "string that is not UTF-8 cannot be written%s", NULL);
+				sb_put(f->sb, v->s + i, n);
+				i += n - 1;
+				continue;
+			}
 			if (c == '"' || c == '\\')
 				sb_putc(f->sb, '\\');
 			sb_putc(f->sb, (char)c);
