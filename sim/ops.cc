@@ -364,7 +364,7 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	int dev = -1;
 	if (d.dev_line < dev_by_line_.size()) {
 		const LineDev &ld = dev_by_line_[d.dev_line];
-		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == trc_name_head(d.dev, d.dev_len) &&
+		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == d.dev_head &&
 		    (d.dev_len <= 8 || same_name(devices_[(size_t)ld.dev], d.dev, d.dev_len)))
 			dev = ld.dev;
 	}

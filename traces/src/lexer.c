@@ -1126,10 +1126,27 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 		return 0;
 	for (q++; CLS(*q) & C_NAME; q++)
 		;
-	if (!LANE_SEP(*q) || !(d->dev_line = trc_device_known(r, tok, (size_t)(q - tok))))
+	if (!LANE_SEP(*q))
 		return 0;
-	d->dev = tok;
 	d->dev_len = (size_t)(q - tok);
+	if (d->dev_len <= 8) {
+		/* One word holds the name: the last device's, most of the time. */
+		d->dev_head = load_le64(tok) & LANE_MASK(d->dev_len);
+		if (d->dev_len == r->lane_dev_len && d->dev_head == r->lane_dev_head) {
+			d->dev_line = r->lane_dev_line;
+		} else {
+			if (!(d->dev_line = trc_device_known(r, tok, d->dev_len)))
+				return 0;
+			r->lane_dev_len = d->dev_len;
+			r->lane_dev_head = d->dev_head;
+			r->lane_dev_line = d->dev_line;
+		}
+	} else {
+		if (!(d->dev_line = trc_device_known(r, tok, d->dev_len)))
+			return 0;
+		d->dev_head = trc_name_head(tok, d->dev_len);
+	}
+	d->dev = tok;
 	d->dev_col = FCOL(tok);
 	d->has_ssid = d->write = d->priv = d->exec = 0;
 	d->result = TRC_DMA_RES_NONE;

@@ -290,6 +290,11 @@ struct trc_reader {
 	size_t device_cache_len[TRC_DEVICE_CACHE];
 	uint64_t device_cache_head[TRC_DEVICE_CACHE];
 	uint32_t device_cache_line[TRC_DEVICE_CACHE];
+	/* The dma lane's last device (names of up to 8 bytes): most DMAs
+	 * name the device the previous one did. */
+	size_t lane_dev_len;
+	uint64_t lane_dev_head;
+	uint32_t lane_dev_line;
 };
 
 /* Record an error (sticky) and return code. */

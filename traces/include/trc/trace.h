@@ -335,6 +335,7 @@ struct trc_dma {
 	uint8_t has_stamp, has_ssid, write, priv, exec;
 	uint8_t result;           /* enum trc_dma_result */
 	uint32_t len_col;         /* len='s value */
+	uint64_t dev_head;        /* trc_name_head(dev, dev_len) */
 };
 
 enum trc_dma_result {
