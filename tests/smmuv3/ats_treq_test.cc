@@ -115,6 +115,8 @@ TEST_F(Treq, BypassStreamsAreUnsupportedRequests)
 	EXPECT_TRUE(u.event_recorded);
 }
 
+// IHI 0070 §3.9.1.2: an invalid STE or a bad CD is a Completer Abort, an
+// STE with Config 000 (abort) an Unsupported Request, none with an event.
 TEST_F(Treq, InvalidAbortAndBadStesAreCompleterAbortsWithoutEvents)
 {
 	Init();
@@ -127,7 +129,10 @@ TEST_F(Treq, InvalidAbortAndBadStesAreCompleterAbortsWithoutEvents)
 	f.config = SMMU_STE_CONFIG_ABORT;
 	smmu_build_ste(&f, ste);
 	r.SetSte(6, ste);
-	EXPECT_EQ(T(0x10000, 6).status, SMMU_ATS_CA);
+	auto a = T(0x10000, 6);
+	EXPECT_EQ(a.status, SMMU_ATS_UR);
+	EXPECT_FALSE(a.event_recorded);
+	EXPECT_TRUE(r.DrainEvents().empty());
 	// a CD pointer to nowhere sensible: C_BAD_CD for a transaction, CA here
 	smmu_ste_fields_init(&f);
 	uint64_t bad_cd[8] = {0};
@@ -138,6 +143,63 @@ TEST_F(Treq, InvalidAbortAndBadStesAreCompleterAbortsWithoutEvents)
 	auto c = T(0x10000, 7);
 	EXPECT_EQ(c.status, SMMU_ATS_CA);
 	EXPECT_FALSE(c.event_recorded);
+	EXPECT_TRUE(r.DrainEvents().empty());
+}
+
+// IHI 0070 §3.9.1.3, ATSCHK=1: ATS Translated traffic to an STE with Config
+// 000 is aborted without an event (Config 100 is F_TRANSL_FORBIDDEN); a
+// configuration error - an out-of-range StreamID (RECINVSID set), an ILLEGAL
+// STE - is aborted and recorded only with CR2.REC_CFG_ATS, which the model
+// does not have: never recorded.
+TEST_F(Treq, TranslatedTrafficConfigErrorsAbortWithoutEvents)
+{
+	Init();
+	r.W32(SMMU_REG_CR0, r.R32(SMMU_REG_CR0) | SMMU_CR0_ATSCHK);
+	auto tr = [&](uint32_t sid) {
+		smmu_txn t{};
+		t.sid = sid;
+		t.addr = 0x70000000;
+		t.len = 64;
+		smmu_xlate_result x{};
+		EXPECT_EQ(smmu_translated(r.s, &t, r.now, &x), SMMU_OK);
+		r.now = x.done + 1;
+		return x;
+	};
+	EXPECT_EQ(tr(3).outcome, SMMU_XLATE_OK); // EATS=01: allowed
+	uint64_t ste[8];
+	smmu_ste_fields f;
+	smmu_ste_fields_init(&f);
+	f.config = SMMU_STE_CONFIG_ABORT;
+	smmu_build_ste(&f, ste);
+	r.SetSte(6, ste);
+	auto a = tr(6);
+	EXPECT_EQ(a.outcome, SMMU_XLATE_ABORT);
+	EXPECT_FALSE(a.event_recorded);
+	smmu_build_ste_bypass(ste);
+	r.SetSte(7, ste);
+	auto b = tr(7);
+	EXPECT_EQ(b.outcome, SMMU_XLATE_ABORT);
+	EXPECT_EQ(b.event, SMMU_EVT_F_TRANSL_FORBIDDEN);
+	EXPECT_TRUE(b.event_recorded);
+	auto evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 1u);
+	EXPECT_EQ(evs[0][0] & 0xff, (uint64_t)SMMU_EVT_F_TRANSL_FORBIDDEN);
+	// an ILLEGAL STE (S1CDMax beyond SSIDSIZE)
+	uint64_t bad[8];
+	smmu_build_ste_bypass(bad);
+	bad[0] = (bad[0] & ~(0x1full << 59)) | (31ull << 59) | (5ull << 1) | 1;
+	r.SetSte(8, bad);
+	auto i = tr(8);
+	EXPECT_EQ(i.outcome, SMMU_XLATE_ABORT);
+	EXPECT_EQ(i.event, SMMU_EVT_C_BAD_STE); // raised, not recorded
+	EXPECT_FALSE(i.event_recorded);
+	// out of the stream table, with RECINVSID set
+	r.W32(SMMU_REG_CR0, 0);
+	r.W32(SMMU_REG_CR2, r.R32(SMMU_REG_CR2) | SMMU_CR2_RECINVSID);
+	r.W32(SMMU_REG_CR0, SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_ATSCHK);
+	auto o = tr(1u << 20);
+	EXPECT_EQ(o.outcome, SMMU_XLATE_ABORT);
+	EXPECT_FALSE(o.event_recorded);
 	EXPECT_TRUE(r.DrainEvents().empty());
 }
 

@@ -153,6 +153,11 @@ TEST(SmmuCmdq, CommandsIllegalForTheImplementation)
 		 [](uint64_t *c) { smmu_cmd_atc_inv(c, 1, false, 0, false, 0, 0); },
 		 [](smmu_config *g) { g->ats = false; g->pri = false; }},
 		{"CFGI_STE with SSec", [](uint64_t *c) { smmu_cmd_raw(c, 0x03, 1u << 10, 0); }, nullptr},
+		// §4.1.6: SSec == 1 on the Non-secure queue, whatever the command
+		{"RESUME with SSec", [](uint64_t *c) { smmu_cmd_raw(c, 0x44, 1u << 10, 0); },
+		 [](smmu_config *g) { g->stall_model = 0; }},
+		{"STALL_TERM with SSec", [](uint64_t *c) { smmu_cmd_raw(c, 0x45, 1u << 10, 0); },
+		 [](smmu_config *g) { g->stall_model = 0; }},
 	};
 	for (auto &k : cases) {
 		Rig r;

@@ -103,20 +103,51 @@ TEST_F(Priq, LoInterruptsOnLastOnly)
 	EXPECT_EQ(PriqIrqs(), 1u);
 }
 
+// IHI 0070 §8.2: with PRIQEN=0 every PPR, Last or not, gets an automatic
+// Response Failure (no PASID); a Stop Marker gets nothing; nothing is written.
 TEST_F(Priq, DisabledQueueFailsGroupsAndDropsTheRest)
 {
 	Init(false);
-	EXPECT_EQ(P(7, 0x1000, false).outcome, SMMU_PPR_DROPPED);
+	auto p = P(7, 0x1000, false);
+	EXPECT_EQ(p.outcome, SMMU_PPR_AUTO);
+	EXPECT_EQ(p.code, SMMU_PRI_CODE_FAILURE);
 	auto l = P(7, 0x2000, true, true, 5);
 	EXPECT_EQ(l.outcome, SMMU_PPR_AUTO);
 	EXPECT_EQ(l.code, SMMU_PRI_CODE_FAILURE);
+	EXPECT_FALSE(l.resp_pasid);
 	// a Stop Marker gets nothing
 	EXPECT_EQ(P(8, 0, true, true, 5, 3, false, false).outcome, SMMU_PPR_DROPPED);
-	ASSERT_EQ(r.pri_resps.size(), 1u);
-	EXPECT_EQ(r.pri_resps[0].sid, 3u);
-	EXPECT_EQ(r.pri_resps[0].prgi, 7u);
-	EXPECT_EQ(r.pri_resps[0].code, SMMU_PRI_CODE_FAILURE);
+	ASSERT_EQ(r.pri_resps.size(), 2u);
+	EXPECT_EQ(r.pri_resps[1].sid, 3u);
+	EXPECT_EQ(r.pri_resps[1].prgi, 7u);
+	EXPECT_EQ(r.pri_resps[1].code, SMMU_PRI_CODE_FAILURE);
 	EXPECT_EQ(r.R32(SMMU_REG_PRIQ_PROD), 0u);
+}
+
+// IHI 0070 §8.1: an active overflow condition (OVFLG != OVACKFLG) inhibits
+// new entries even after software consumed entries, until it is
+// acknowledged: requests are discarded (Last=1 answered) and PROD stays.
+TEST_F(Priq, AnUnacknowledgedOverflowInhibitsNewEntries)
+{
+	Init(true, /*ppar=*/true);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(P(1, 0x1000 * (i + 1), false).outcome, SMMU_PPR_QUEUED);
+	EXPECT_EQ(P(1, 0x9000, false).outcome, SMMU_PPR_DROPPED); // overflow
+	uint32_t prod = r.R32(SMMU_REG_PRIQ_PROD);
+	EXPECT_EQ(prod & SMMU_Q_OVFLG, SMMU_Q_OVFLG);
+	// consumed, overflow not acknowledged: still inhibited
+	r.W32(SMMU_REG_PRIQ_CONS, 4);
+	auto d = P(2, 0xa000, false);
+	EXPECT_EQ(d.outcome, SMMU_PPR_DROPPED);
+	EXPECT_TRUE(d.overflow);
+	auto l = P(2, 0xb000, true);
+	EXPECT_EQ(l.outcome, SMMU_PPR_AUTO);
+	EXPECT_EQ(l.code, SMMU_PRI_CODE_SUCCESS);
+	EXPECT_EQ(r.R32(SMMU_REG_PRIQ_PROD), prod);
+	EXPECT_EQ(smmu_get_stats(r.s)->priq_overflows, 1u);
+	// acknowledged: recorded again
+	r.W32(SMMU_REG_PRIQ_CONS, SMMU_Q_OVFLG | 4);
+	EXPECT_EQ(P(3, 0xc000, true).outcome, SMMU_PPR_QUEUED);
 }
 
 TEST_F(Priq, OverflowTogglesOnceAndAnswersDiscardedLastRequests)

@@ -434,7 +434,8 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 					  f32(c[1], 12, 2), *t + tm->dti_hop);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_RESUME:
-		if (k->stall_model == 1)
+		/* SSec == 1 on the Non-secure queue is ILLEGAL (§4.1.6, §4.7.1). */
+		if (k->stall_model == 1 || (c[0] & (1u << 10)))
 			return SMMU_CERROR_ILL;
 		/* SID [63:32], SSec [10], Ac [12] retry, Ab [13] abort; STAG [15:0] */
 		if (smmu_enabled(s))
@@ -442,7 +443,7 @@ static int cmd_exec(struct smmu *s, const uint64_t c[2], uint64_t *t, struct smm
 					  (c[0] >> 12) & 1, (c[0] >> 13) & 1, *t);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_STALL_TERM:
-		if (k->stall_model == 1)
+		if (k->stall_model == 1 || (c[0] & (1u << 10))) /* SSec (§4.7.2) */
 			return SMMU_CERROR_ILL;
 		smmu_stall_end_all(s, (uint32_t)(c[0] >> 32), *t, 1);
 		return SMMU_CERROR_NONE;

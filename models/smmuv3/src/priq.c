@@ -83,7 +83,9 @@ int smmu_pri_request(struct smmu *s, const struct smmu_ppr *p, uint64_t now,
 	bool enabled = s->caps.pri && (r->cr0ack & SMMU_CR0_PRIQEN) && smmu_enabled(s);
 	bool abt = (r->gerror ^ r->gerrorn) & SMMU_GERROR_PRIQ_ABT_ERR;
 	if (!enabled || abt) {
-		if (stop || !p->last)
+		/* §8.2: every PPR, Last or not, gets Response Failure (no PASID);
+		 * Stop Markers get no response. */
+		if (stop)
 			out->outcome = SMMU_PPR_DROPPED;
 		else
 			auto_resp(s, p, SMMU_PRI_CODE_FAILURE, false, t, out);
@@ -98,7 +100,10 @@ int smmu_pri_request(struct smmu *s, const struct smmu_ppr *p, uint64_t now,
 	bool full = (prod & idx_mask) == (cons & idx_mask) && (prod & wrap) != (cons & wrap);
 	bool empty = prod == cons;
 	bool lo = r->priq_irq_cfg2 & (1u << 31);
-	if (full) {
+	/* §8.1: an active overflow condition (OVFLG != OVACKFLG) inhibits new
+	 * entries as a full queue does, until software acknowledges it. */
+	bool ovf_active = (r->priq_prod & SMMU_Q_OVFLG) != (r->priq_cons & SMMU_Q_OVFLG);
+	if (full || ovf_active) {
 		out->overflow = true;
 		if ((r->priq_prod & SMMU_Q_OVFLG) == (r->priq_cons & SMMU_Q_OVFLG)) {
 			r->priq_prod ^= SMMU_Q_OVFLG;
@@ -134,7 +139,7 @@ int smmu_pri_request(struct smmu *s, const struct smmu_ppr *p, uint64_t now,
 		/* A synchronous abort on the queue write: PRIQ_ABT_ERR, and the
 		 * request gets Response Failure. */
 		smmu_gerror_raise(s, SMMU_GERROR_PRIQ_ABT_ERR, t);
-		if (stop || !p->last)
+		if (stop)
 			out->outcome = SMMU_PPR_DROPPED;
 		else
 			auto_resp(s, p, SMMU_PRI_CODE_FAILURE, false, t, out);

@@ -12,10 +12,9 @@
  * slots (uTLB port, main-TLB lookup slots, TCU translation slots, config-walk
  * and page-walk slots) add waits when busy. One mem_read per descriptor.
  *
- * Not modelled: stalls (STALL_MODEL is terminate-only), HTTU, ATS translated
- * transactions and ATS translation requests (models/pcie_ats), PRI, MPAM,
- * transactions spanning a page boundary (the first byte is translated),
- * caching of stage-2 walks made on behalf of nested stage-1 table fetches.
+ * Stalls, HTTU, ATS Translation Requests and Translated transactions are
+ * here; PRI in priq.c. Not modelled: MPAM, CR2.REC_CFG_ATS, transactions
+ * spanning a page boundary (the first byte is translated).
  */
 #include "smmu_internal.h"
 
@@ -124,6 +123,24 @@ static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bo
 	 * gives a completion without permission, any other error CA. */
 	if (x->treq && ev->id != SMMU_EVT_F_BAD_ATS_TREQ)
 		record = false;
+	/* ATS Translated traffic (ATSCHK=1) meeting a configuration error is
+	 * aborted and recorded only with CR2.REC_CFG_ATS (§3.9.1.3), which
+	 * this model does not implement (reads 0): never recorded. */
+	if (x->translated) {
+		switch (ev->id) {
+		case SMMU_EVT_C_BAD_STREAMID:
+		case SMMU_EVT_C_BAD_SUBSTREAMID:
+		case SMMU_EVT_F_STE_FETCH:
+		case SMMU_EVT_C_BAD_STE:
+		case SMMU_EVT_F_STREAM_DISABLED:
+		case SMMU_EVT_F_VMS_FETCH:
+		case SMMU_EVT_F_CFG_CONFLICT:
+			record = false;
+			break;
+		default:
+			break;
+		}
+	}
 	if (record) {
 		res->event_recorded = smmu_evtq_record(x->s, ev, x->t);
 	} else {
@@ -1058,7 +1075,13 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 		 * the function got from a split-stage Translation Request, and
 		 * stage 2 translates it (as for an S2-only stream of that VMID). */
 		unsigned eats = s->caps.ats ? ctx->ste.eats : 0;
-		if (ctx->ste.config == SMMU_STE_CFG_BYPASS || ctx->kind == CTX_ABORT)
+		if (ctx->kind == CTX_ABORT) {
+			/* Config 000: aborted, no event (§3.9.1.3, §5.2 Config). */
+			res->outcome = SMMU_XLATE_ABORT;
+			res->hit = SMMU_HIT_NONE;
+			goto leave_tcu;
+		}
+		if (ctx->ste.config == SMMU_STE_CFG_BYPASS)
 			eats = 0;
 		if (eats == 1 || eats == 3) {
 			finish_ok(&x, txn->addr, SMMU_HIT_ATC);
@@ -1104,7 +1127,14 @@ __attribute__((noinline)) static int translate_full(struct smmu *s, const struct
 		}
 	}
 	if (ctx->kind == CTX_ABORT) {
-		/* Config 0xx: abort without an event. */
+		/* Config 0xx: abort without an event; a Translation Request is
+		 * denied with UR, no event recorded (§3.9.1.2, §5.2 Config). */
+		if (treq) {
+			struct smmu_event ev;
+			ev_init(&x, &ev, SMMU_EVT_F_BAD_ATS_TREQ);
+			terminate(&x, &ev, false, true);
+			goto leave_tcu;
+		}
 		res->outcome = SMMU_XLATE_ABORT;
 		res->hit = SMMU_HIT_NONE;
 		goto leave_tcu;
