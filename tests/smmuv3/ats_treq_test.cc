@@ -98,6 +98,14 @@ TEST_F(Treq, EatsOffIsUnsupportedRequestWithFBadAtsTreq)
 	ASSERT_EQ(ev.size(), 1u);
 	EXPECT_EQ(ev[0][0] & 0xff, (uint64_t)SMMU_EVT_F_BAD_ATS_TREQ);
 	EXPECT_EQ(ev[0][0] >> 32, 3u); // StreamID
+	// §7.3.6: what was requested - R=1, W=!NW, Span 1 - not a transaction's
+	// RnW; the input address in dw2
+	EXPECT_EQ(ev[0][1], 0xC0000001ull);
+	EXPECT_EQ(ev[0][2], 0x10000ull);
+	T(0x10000, 3, /*no_write=*/true);
+	ev = r.DrainEvents();
+	ASSERT_EQ(ev.size(), 1u);
+	EXPECT_EQ(ev[0][1], 0x80000001ull);
 }
 
 TEST_F(Treq, BypassStreamsAreUnsupportedRequests)

@@ -35,6 +35,14 @@ void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4])
 	default:
 		rec[3] = 0;
 	}
+	/* F_BAD_ATS_TREQ (§7.3.6): what the Translation Request asked - R
+	 * (always 1 for PCIe), W (!NW), X, P - and Span, the STUs requested
+	 * (one: the model's requests are for one page); InputAddr in dw2. */
+	if (ev->id == SMMU_EVT_F_BAD_ATS_TREQ) {
+		rec[1] = 1u | ((uint64_t)(ev->pnu ? 1 : 0) << 28) | ((uint64_t)(ev->ind ? 1 : 0) << 29) |
+			 ((uint64_t)(ev->rnw ? 0 : 1) << 30) | (1ull << 31);
+		rec[2] = ev->input_addr & ~0xFFFull;
+	}
 	/* Configuration errors carry only dw0 (SPEC diagrams for 0x02/0x04). */
 	switch (ev->id) {
 	case SMMU_EVT_C_BAD_STREAMID:

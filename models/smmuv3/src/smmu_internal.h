@@ -777,6 +777,9 @@ struct smmu {
 	/* Stalled transactions, one slot per STAG (stall_max of them). */
 	struct smmu_stalled *stalled;
 	uint32_t nstalled;
+	/* The ATS Translation Request being answered asks for write access
+	 * (!NW): its F_BAD_ATS_TREQ record says so (smmu_ats_translate). */
+	bool treq_write;
 	uint16_t next_stag;
 };
 

@@ -879,6 +879,7 @@ static void bad_treq(struct xl *x)
 {
 	struct smmu_event ev;
 	ev_init(x, &ev, SMMU_EVT_F_BAD_ATS_TREQ);
+	ev.rnw = !x->s->treq_write; /* the record's W is !NW (§7.3.6) */
 	terminate(x, &ev, true, true);
 }
 
@@ -892,6 +893,7 @@ int smmu_ats_translate(struct smmu *s, const struct smmu_ats_req *req, uint64_t 
 			     .ssv = req->ssv, .addr = req->addr & ~0xfffull, .len = 1,
 			     .write = false, .priv = req->priv, .exec = req->exec};
 	struct smmu_xlate_result r;
+	s->treq_write = !req->no_write;
 	int rc = translate(s, &t, now, &r, XL_TREQ);
 	if (rc)
 		return rc;
