@@ -156,6 +156,17 @@ TEST(Preload, BadConfigurationFailsTheOpenAndSaysWhy)
 	unlink(bad.c_str());
 	EXPECT_NE(h.status, 0);
 	EXPECT_NE(h.err.find(bad + ":2:"), std::string::npos) << h.err; // file:line:col
+	// numbers in the header are parameters like any other (smmu and config
+	// records, as smmusim replay reads them)
+	std::string num = Temp(".trace");
+	std::ofstream(num) << "smmutrace 1\nsmmu smmu0 httu=2 vmid_bits=8\nconfig smmu0.oas=48\n"
+	                      "device nic0 smmu=smmu0 sid=0x100 snoop=enforced\n"
+	                      "device nic1 smmu=smmu0 sid=0x20 group=/dev/vfio/7 bdf=0000:01:00.0\n";
+	Result n = Exec(UAPI_FLOW, {"legacy"},
+	             {std::string("LD_PRELOAD=") + PRELOAD_LIB, "SMMUSIM_TRACE_HEADER=" + num});
+	unlink(num.c_str());
+	EXPECT_EQ(n.status, 0) << n.err;
+	EXPECT_EQ(n.err.find("is not a number"), std::string::npos) << n.err;
 }
 
 TEST(Preload, RecordedWhileServedReplaysToIdenticalResults)
