@@ -312,6 +312,10 @@ TEST_F(Nest, VeventqRules)
 	q.type = IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV;
 	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
 	EXPECT_EQ(-EEXIST, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
+	// so does a type no driver knows (7.0 looks any type up in its list)
+	q.type = 7;
+	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
+	EXPECT_EQ(-EEXIST, m.Ioctl(ifd, IOMMU_VEVENTQ_ALLOC, &q));
 }
 
 TEST_F(Nest, NestedAllocRules)

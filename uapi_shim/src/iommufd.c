@@ -616,15 +616,16 @@ static int cmd_change_process(struct ucmd *u)
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 	struct ictx *x = u->x;
-	if (x->proc == u->p)
-		return 0;
-	/* Only file-backed mappings can move to another mm. */
+	/* Only file-backed mappings can move to another mm: any other is
+	 * EINVAL, even from the process that owns them (no shortcut in 7.0). */
 	for (uint32_t i = 1; i < x->nobjs; i++) {
 		struct ifd_obj *o = x->objs[i];
 		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_IOAS &&
 		    iopt_has_user_pages(&((struct ifd_ioas *)o)->iopt))
 			return -EINVAL;
 	}
+	if (x->proc == u->p)
+		return 0;
 	for (uint32_t i = 1; i < x->nobjs; i++) {
 		struct ifd_obj *o = x->objs[i];
 		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_IOAS)

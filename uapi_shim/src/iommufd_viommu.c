@@ -209,11 +209,17 @@ int cmd_veventq_alloc(struct ucmd *u)
 	    (struct ifd_viommu *)ifd_obj_get(u->x, cmd->viommu_id, IFD_VIOMMU, u->c);
 	if (!v)
 		return -ENOENT;
-	/* One queue per type; the SMMUv3 vIOMMU only ever fills its own type. */
-	/* Types past the known ones find no queue and get one; 7.0 keeps a
-	 * list per vIOMMU, so only a second queue of a type is EEXIST. */
+	/* One queue per type, of any type (7.0 keeps a list per vIOMMU and
+	 * looks the type up in it); the SMMUv3 vIOMMU only fills its own. */
 	if (cmd->type < 3 && v->veventqs[cmd->type])
 		return -EEXIST;
+	for (uint32_t i = 1; i < u->x->nobjs; i++) {
+		const struct ifd_obj *o = u->x->objs[i];
+		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_VEVENTQ &&
+		    ((const struct ifd_veventq *)o)->viommu == v &&
+		    ((const struct ifd_veventq *)o)->type == cmd->type)
+			return -EEXIST;
+	}
 	int rc;
 	struct ifd_veventq *q = ifd_obj_alloc(u->x, sizeof(*q), IFD_VEVENTQ, u->c, &rc);
 	if (!q)
