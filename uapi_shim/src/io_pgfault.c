@@ -175,11 +175,11 @@ int64_t fault_read(struct shim *s, struct shim_proc *p, struct ifd_obj *o, uint6
 	int rc = 0;
 	while (q->deliver) {
 		struct iopf_group *g = q->deliver;
-		if (done >= len || (uint64_t)g->n * PGFAULT_SIZE > len - done) {
-			if (done == 0)
-				rc = -EINVAL;
+		/* A group is read whole or not at all; one that does not fit
+		 * stays for the next read, which returns what fitted - 0 if
+		 * nothing (iommufd_fault_fops_read). */
+		if (done >= len || (uint64_t)g->n * PGFAULT_SIZE > len - done)
 			break;
-		}
 		uint32_t cookie = lowest_free_cookie(q);
 		uint64_t at = done;
 		for (uint32_t i = 0; i < g->n && !rc; i++) {
