@@ -187,3 +187,29 @@ TEST(SimKvm, MalformedGuestAndVcpuRecordsExitTwo)
 }
 
 } // namespace
+
+namespace {
+
+// Broadcast TLBIs and the oracle (BTM): a guest behind a BTM SMMU whose TLBI
+// misses its own SMMU entries (its KVM VMID is not the one they carry,
+// policy.vmid=smmu-ida) has still invalidated - the old translation used
+// afterwards is stale, not silence; and a TLBI that an SMMU without BTM
+// ignored blames nobody on that SMMU, however its VMIDs line up.
+TEST(SimKvmBtm, OwnTlbiThatMissesIsStaleAndAnSmmuWithoutBtmIsNotBlamed)
+{
+	RunResult r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/btm_own_tlbi_misses.trace", "--quiet"});
+	EXPECT_EQ(r.status, 3) << r.out << r.err;
+	EXPECT_NE(r.err.find(":35:1: error: isolation violation: stale: nic0 (owner vmm0/vm1)"),
+		  std::string::npos)
+	    << r.err;
+	// with VMIDs shared between KVM and the SMMU the same TLBI removes the
+	// entry: the DMA faults (the trace's own assertion then fails: exit 4)
+	r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/btm_own_tlbi_misses.trace", "--quiet",
+			      "--set", "policy.vmid=shared"});
+	EXPECT_EQ(r.status, 4) << r.out << r.err;
+	r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/btm_one_of_two_smmus.trace", "--quiet"});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.err.find("foreign-invalidation"), std::string::npos) << r.err;
+}
+
+} // namespace

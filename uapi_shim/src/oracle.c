@@ -813,9 +813,35 @@ void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k
 	s->nremoved = s->removed_total = 0;
 }
 
+/* A device of `owner` sits behind an SMMU with BTM: that owner's broadcast
+ * TLBIs are meant to reach its SMMU entries. */
+static bool owner_behind_btm(const struct shim *s, const char *owner)
+{
+	for (uint32_t i = 0; i < s->ndevs; i++) {
+		const struct shim_dev *d = s->devs[i];
+		const char *o = dev_owner(d);
+		if (o && d->master && !strcmp(o, owner) &&
+		    (arm_smmu_features(arm_smmu_master_smmu(d->master)) & ARM_SMMU_FEAT_BTM))
+			return true;
+	}
+	return false;
+}
+
+/* This record removed entries on `smmu` (when the record of removals
+ * overflowed, assume it did). */
+static bool removed_on(const struct shim *s, uint32_t smmu)
+{
+	if (s->removed_total > s->nremoved)
+		return true;
+	for (uint32_t i = 0; i < s->nremoved; i++)
+		if (s->removed[i].smmu == smmu)
+			return true;
+	return false;
+}
+
 int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed)
 {
-	if (!s || !s->cfg.oracle || !s->booted || !removed)
+	if (!s || !s->cfg.oracle || !s->booted)
 		return 0;
 	struct shim_proc *p = shim_proc_get(s, proc);
 	struct shim_kvm *k = p ? kvm_from_fd(s, p, vmfd) : NULL;
@@ -823,11 +849,22 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 		return 0;
 	size_t before = s->nviol;
 	const char *caller = shim_kvm_name(k);
-	note_inv(s, caller);
+	/* The guest invalidated: behind a BTM SMMU its broadcast TLBI is its
+	 * invalidation of its SMMU entries, whether it removed them or (its
+	 * KVM VMID not the one they carry) missed them - then a later hit on
+	 * them is stale. */
+	if (removed || owner_behind_btm(s, caller))
+		note_inv(s, caller);
+	if (!removed)
+		return 0;
 	size_t n = arm_smmu_vmid_log_count(&s->env);
 	for (size_t i = 0; i < n; i++) {
 		const struct arm_smmu_vmid_log *l = arm_smmu_vmid_log_at(&s->env, i);
 		if (!l->live || !l->stes || l->vmid != vmid || !strcmp(l->owner, caller))
+			continue;
+		/* Only an SMMU that acted on the TLBI (BTM, PTM clear) removed
+		 * anything; one that ignored it invalidated nobody's entries. */
+		if (!removed_on(s, l->smmu))
 			continue;
 		struct shim_violation v;
 		memset(&v, 0, sizeof(v));
