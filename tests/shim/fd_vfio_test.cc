@@ -452,6 +452,35 @@ TEST_F(Legacy, Type1MapUnmapRules)
 	EXPECT_EQ(-EINVAL, UnmapDma(0, 0x1000, &out, 0x10));
 }
 
+// VFIO_UPDATE_VADDR (QEMU's live update): UNMAP_DMA with VADDR keeps the
+// mappings (and their DMA) and reports their size, invalidating their vaddr;
+// a second invalidation is EINVAL; MAP_DMA with VADDR gives the exact
+// mapping a new one, and is EINVAL while its vaddr is valid; ALL|VADDR does
+// every mapping. The extension is claimed once the IOMMU driver is set.
+TEST_F(Legacy, Type1UpdateVaddrKeepsTheMappings)
+{
+	EXPECT_EQ(0, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, m.IoctlRaw(cfd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	uint64_t buf = m.Mmap(0x10000), buf2 = m.Mmap(0x10000), out;
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000));
+	EXPECT_EQ(-EINVAL, MapDma(buf2, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_VADDR)); // still valid
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out, VFIO_DMA_UNMAP_FLAG_VADDR));
+	EXPECT_EQ(out, 0x10000u);
+	EXPECT_EQ(-EINVAL, UnmapDma(0x100000, 0x10000, &out, VFIO_DMA_UNMAP_FLAG_VADDR));
+	auto x = m.r.Dma(0, 0x10, 0x100100, false); // the mapping still serves DMA
+	EXPECT_EQ(x.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(-EINVAL, MapDma(buf2, 0x100000, 0x8000, VFIO_DMA_MAP_FLAG_VADDR)); // not exact
+	ASSERT_EQ(0, MapDma(buf2, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-ENOENT, MapDma(buf2, 0x400000, 0x1000, VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(0, UnmapDma(0, 0, &out, VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR));
+	EXPECT_EQ(out, 0x10000u);
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out));
+	EXPECT_EQ(out, 0x10000u);
+}
+
 TEST_F(Legacy, Type1V1UnmapsMappingsStartingInTheRange)
 {
 	ASSERT_EQ(0, SetContainer(cfd));
@@ -620,8 +649,11 @@ TEST_F(Legacy, IommufdAsTheContainer)
 	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out, 0, ifd));
 	EXPECT_EQ(out, 0x10000u);
 	EXPECT_NE(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
-	// compat UNMAP of nothing: ENOENT (iommufd's answer, not type1's).
+	// compat UNMAP of nothing: ENOENT (iommufd's answer, not type1's),
+	// size written back as 0 all the same (iommufd_vfio_unmap_dma)
+	out = 0x1234;
 	EXPECT_EQ(-ENOENT, UnmapDma(0x100000, 0x10000, &out, 0, ifd));
+	EXPECT_EQ(out, 0u);
 	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x1000, VFIO_DMA_MAP_FLAG_VADDR, ifd));
 	v.op = IOMMU_VFIO_IOAS_CLEAR;
 	EXPECT_EQ(0, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));

@@ -177,6 +177,7 @@ struct iopt_area {
 	uint64_t start_byte; /* offset of iova in pages (from pages->uptr) */
 	int prot;            /* ARM_SMMU_PROT_* */
 	bool filled;         /* mapped into the iopt's domains */
+	bool vaddr_invalid;  /* type1: VFIO_DMA_UNMAP_FLAG_VADDR took its vaddr away */
 };
 
 struct iopt_range {

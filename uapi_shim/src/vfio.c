@@ -453,10 +453,11 @@ int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, u
 			if (!rc)
 				rc = iopt_unmap(&ioas->iopt, un.iova, un.size, &unmapped, c);
 		}
-		if (rc)
-			return rc;
+		/* iommufd_vfio_unmap_dma(): size is written back, failed or not. */
 		un.size = unmapped;
-		return shim_copy_to_user(s, p, arg, &un, sizeof(un)) ? -EFAULT : 0;
+		if (shim_copy_to_user(s, p, arg, &un, sizeof(un)))
+			return -EFAULT;
+		return rc;
 	}
 	default:
 		return -ENOTTY;
@@ -474,8 +475,10 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		case VFIO_TYPE1_IOMMU:
 		case VFIO_TYPE1v2_IOMMU:
 		case VFIO_UNMAP_ALL:
-		case VFIO_UPDATE_VADDR:
 			return 1;
+		case VFIO_UPDATE_VADDR:
+			/* type1: only with its IOMMU set (and no emulated devices) */
+			return ct->iommu_set ? 1 : 0;
 		case VFIO_DMA_CC_IOMMU:
 			if (!ct->iommu_set)
 				return 0;
@@ -540,11 +543,19 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		if (map.iova + map.size - 1 < map.iova || map.vaddr + map.size - 1 < map.vaddr)
 			return -EINVAL;
 		if (vaddr) {
-			/* Only an exact existing mapping can get a new vaddr. */
-			for (size_t i = 0; i < ct->iopt.nareas; i++)
-				if (ct->iopt.areas[i].iova == map.iova &&
-				    ct->iopt.areas[i].last == map.iova + map.size - 1)
-					return 0;
+			/* vfio_dma_do_map(): the mapping the range meets must be
+			 * exactly it and have had its vaddr invalidated; it gets
+			 * the new one (its pages stay pinned). */
+			for (size_t i = 0; i < ct->iopt.nareas; i++) {
+				struct iopt_area *a = &ct->iopt.areas[i];
+				if (a->iova > map.iova + map.size - 1 || map.iova > a->last)
+					continue;
+				if (!a->vaddr_invalid || a->iova != map.iova ||
+				    a->last != map.iova + map.size - 1)
+					return -EINVAL;
+				a->vaddr_invalid = false;
+				return 0;
+			}
 			return -ENOENT;
 		}
 		for (size_t i = 0; i < ct->iopt.nareas; i++)
@@ -576,19 +587,48 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		pgsize &= -pgsize;
 		uint64_t unmapped = 0;
 		int rc;
-		if (un.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		bool all = un.flags & VFIO_DMA_UNMAP_FLAG_ALL;
+		if (all) {
 			if (un.iova || un.size)
 				return -EINVAL;
-			rc = iopt_unmap_all(&ct->iopt, &unmapped, c);
 		} else {
 			if (!un.size || (un.size & (pgsize - 1)) || un.iova + un.size - 1 < un.iova)
 				return -EINVAL;
 			if (un.iova & (pgsize - 1))
 				return -EINVAL;
-			if (un.flags & VFIO_DMA_UNMAP_FLAG_VADDR)
-				return 0;
-			rc = iopt_unmap_type1(&ct->iopt, un.iova, un.size, ct->v2, &unmapped, c);
 		}
+		if (un.flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+			/* vfio_dma_do_unmap() with VADDR: the mappings stay (and
+			 * their DMA), their vaddr is invalid until a MAP_DMA with
+			 * VADDR gives a new one; a second invalidation is EINVAL.
+			 * v2 refuses a range that splits a mapping, first. */
+			uint64_t lo = all ? 0 : un.iova, hi = all ? UINT64_MAX : un.iova + un.size - 1;
+			rc = 0;
+			for (size_t i = 0; i < ct->iopt.nareas && ct->v2 && !all; i++) {
+				const struct iopt_area *a = &ct->iopt.areas[i];
+				if ((a->iova < lo && a->last >= lo) || (a->iova <= hi && a->last > hi))
+					return -EINVAL;
+			}
+			for (size_t i = 0; i < ct->iopt.nareas; i++) {
+				struct iopt_area *a = &ct->iopt.areas[i];
+				if (a->iova < lo || a->last > hi)
+					continue;
+				if (a->vaddr_invalid) {
+					rc = -EINVAL;
+					break;
+				}
+				a->vaddr_invalid = true;
+				unmapped += a->last - a->iova + 1;
+			}
+			un.size = unmapped;
+			if (shim_copy_to_user(s, p, arg, &un, sizeof(un)))
+				return -EFAULT;
+			return rc;
+		}
+		if (all)
+			rc = iopt_unmap_all(&ct->iopt, &unmapped, c);
+		else
+			rc = iopt_unmap_type1(&ct->iopt, un.iova, un.size, ct->v2, &unmapped, c);
 		if (rc)
 			return rc;
 		un.size = unmapped;
