@@ -105,11 +105,31 @@ struct iommu_dma {
 	uint64_t timer_due_ns;
 	struct dma_map_ent *maps;
 	size_t nmaps, capmaps;
+	uint32_t inv_line; /* oracle: the record of the last completed invalidation */
 };
 
 struct arm_smmu_domain *iommu_dma_domain(const struct iommu_dma *dma)
 {
 	return dma ? dma->domain : NULL;
+}
+
+uint32_t iommu_dma_inv_line(const struct iommu_dma *dma)
+{
+	return dma ? dma->inv_line : 0;
+}
+
+bool iommu_dma_iova_queued(const struct iommu_dma *dma, uint64_t iova)
+{
+	if (!dma || !dma->fq || !dma->fqs)
+		return false;
+	uint64_t pfn = iova >> IOVA_SHIFT;
+	for (uint32_t cpu = 0; cpu < dma->ncpus; cpu++) {
+		const struct iova_fq *fq = &dma->fqs[cpu];
+		for (uint32_t i = fq->head; i != fq->tail; i = (i + 1) & (IOVA_FQ_SIZE - 1))
+			if (pfn >= fq->e[i].pfn && pfn - fq->e[i].pfn < fq->e[i].pages)
+				return true;
+	}
+	return false;
 }
 
 static uint32_t fls64u(uint64_t x)
@@ -493,6 +513,7 @@ static void fq_flush_iotlb(struct shim *s, struct iommu_dma *dma, bool timer, st
 	dma->flush_start_cnt++;
 	arm_smmu_flush_iotlb_all(dma->domain, c);
 	dma->flush_finish_cnt++;
+	dma->inv_line = s->oracle_line;
 	oracle_kernel_invalidated(s);
 	if (timer)
 		s->dma_stats.fq_flush_timer++;
@@ -807,6 +828,7 @@ int shim_dma_unmap(struct shim *s, uint32_t dev, uint64_t iova, uint64_t len, ui
 	dma_iommu_unmap(dma->domain, va, base, size, &g, &k);
 	if (!g.queued) {
 		arm_smmu_iotlb_sync(dma->domain, &g, &k);
+		dma->inv_line = s->oracle_line;
 		oracle_kernel_invalidated(s);
 	}
 	if (dma->fq)

@@ -29,6 +29,11 @@ struct iommu_dma;
 void iommu_dma_destroy(struct iommu_dma *dma, struct kcall *c);
 /* The DMA domain of a device that used the DMA API (NULL: none yet). */
 struct arm_smmu_domain *iommu_dma_domain(const struct iommu_dma *dma);
+/* The record line of this domain's last completed invalidation (a strict
+ * unmap's sync, a flush of its queue; 0: none), and whether the page of
+ * `iova` waits in its flush queue (lazy: unmapped, not yet invalidated). */
+uint32_t iommu_dma_inv_line(const struct iommu_dma *dma);
+bool iommu_dma_iova_queued(const struct iommu_dma *dma, uint64_t iova);
 
 #ifdef __cplusplus
 }

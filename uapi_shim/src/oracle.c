@@ -522,8 +522,11 @@ static int kernel_dma(struct shim *s, const struct shim_dev *d, const struct shi
 	struct arm_smmu_domain *dd = iommu_dma_domain(d->dma);
 	if (!dd || c->ssv || arm_smmu_master_domain(d->master) != dd)
 		return 0;
-	uint32_t inv = last_inv(s, "kernel");
-	if (!c->origin || !inv || c->origin >= inv)
+	/* This domain's own last invalidation (another domain's flush says
+	 * nothing of this one's entries), and not an IOVA still in its flush
+	 * queue: that is the lazy window. */
+	uint32_t inv = iommu_dma_inv_line(d->dma);
+	if (!c->origin || !inv || c->origin >= inv || iommu_dma_iova_queued(d->dma, c->addr))
 		return 0;
 	uint64_t ref = 0;
 	int rc = arm_smmu_iova_to_phys(dd, c->addr, &ref);
