@@ -513,18 +513,10 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	info->argsz = need;
 	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
 	ASSERT_EQ(info->cap_offset, sizeof(*info));
+	// The chain in the kernel's order (vfio_iommu_type1_get_info): migration
+	// -> DMA entries left (65535) -> IOVA ranges.
 	uint16_t id;
-	uint32_t nr;
-	memcpy(&id, buf + 24, 2);
-	memcpy(&nr, buf + 32, 4);
-	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	EXPECT_EQ(nr, 2u); // below and above the MSI window
-	uint64_t end0;
-	memcpy(&end0, buf + 48, 8);
-	EXPECT_EQ(end0, 0x8000000u - 1);
-	// The chain: IOVA ranges -> migration -> DMA entries left (65535).
-	uint32_t next;
-	memcpy(&next, buf + 24 + 4, 4);
+	uint32_t nr, next = 24;
 	memcpy(&id, buf + next, 2);
 	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
 	memcpy(&next, buf + next + 4, 4);
@@ -533,6 +525,14 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	uint32_t avail;
 	memcpy(&avail, buf + next + 8, 4);
 	EXPECT_EQ(avail, 65535u);
+	memcpy(&next, buf + next + 4, 4);
+	memcpy(&id, buf + next, 2);
+	EXPECT_EQ(id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	memcpy(&nr, buf + next + 8, 4);
+	EXPECT_EQ(nr, 2u); // below and above the MSI window
+	uint64_t end0;
+	memcpy(&end0, buf + next + 24, 8);
+	EXPECT_EQ(end0, 0x8000000u - 1);
 	memcpy(&next, buf + next + 4, 4);
 	EXPECT_EQ(next, 0u);
 	info->argsz = 8;
@@ -639,6 +639,22 @@ TEST_F(Legacy, IommufdAsTheContainer)
 	ASSERT_EQ(x.outcome, SMMU_XLATE_OK);
 	EXPECT_EQ(x.pa, m.Pa(buf) + 8);
 	EXPECT_EQ(1, m.IoctlRaw(ifd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	// GET_INFO's chain as iommufd_vfio_iommu_get_info builds it: DMA
+	// entries left (U32_MAX: iommufd does not count), then IOVA ranges.
+	uint8_t ib[256] = {};
+	u_iommu_type1_info *info = reinterpret_cast<u_iommu_type1_info *>(ib);
+	info->argsz = sizeof(ib);
+	ASSERT_EQ(0, m.Ioctl(ifd, VFIO_IOMMU_GET_INFO, ib));
+	ASSERT_EQ(info->cap_offset, sizeof(*info));
+	uint16_t cid;
+	uint32_t cnext, cavail;
+	memcpy(&cid, ib + 24, 2);
+	EXPECT_EQ(cid, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	memcpy(&cavail, ib + 24 + 8, 4);
+	EXPECT_EQ(cavail, UINT32_MAX);
+	memcpy(&cnext, ib + 24 + 4, 4);
+	memcpy(&cid, ib + cnext, 2);
+	EXPECT_EQ(cid, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
 	// The same IOAS is visible to iommufd ioctls.
 	u_ioas_unmap un{};
 	un.size = sizeof(un);

@@ -285,8 +285,11 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = iopt_pgsize_bitmap(t);
 	info.cap_offset = 0;
-	/* Capability chain: IOVA ranges, (type1 only) migration, then the DMA
-	 * mappings left; each capability 8-byte aligned. */
+	/* Capability chain, in the order the kernel adds them (each appended
+	 * and linked from the one before, 8-byte aligned): type1
+	 * (vfio_iommu_type1_get_info) migration, DMA mappings left, IOVA
+	 * ranges; iommufd's compat (iommufd_vfio_iommu_get_info) DMA mappings
+	 * left, IOVA ranges. */
 	size_t nh = iopt_holes(t, NULL, 0);
 	size_t iova_sz = (16 + 16 * nh + 7) & ~7ul;
 	size_t mig_sz = compat ? 0 : 32;
@@ -301,22 +304,14 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 	}
 	iopt_holes(t, r, nh);
 	uint32_t base = sizeof(info);
-	uint16_t id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, ver = 1;
-	uint32_t next = base + (uint32_t)iova_sz, n32 = (uint32_t)nh;
-	memcpy(caps, &id, 2);
-	memcpy(caps + 2, &ver, 2);
-	memcpy(caps + 4, &next, 4);
-	memcpy(caps + 8, &n32, 4);
-	for (size_t i = 0; i < nh; i++) {
-		memcpy(caps + 16 + 16 * i, &r[i].start, 8);
-		memcpy(caps + 24 + 16 * i, &r[i].last, 8);
-	}
+	uint16_t ver = 1;
+	size_t mig_at = 0, avail_at = mig_sz, iova_at = mig_sz + avail_sz;
 	if (mig_sz) {
 		/* vfio_iommu_migration_build_caps(): no dirty-tracking flags, the
 		 * smallest page size, DIRTY_BITMAP_SIZE_MAX. */
-		uint8_t *m = caps + iova_sz;
+		uint8_t *m = caps + mig_at;
 		uint16_t mid = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
-		uint32_t mnext = base + (uint32_t)(iova_sz + mig_sz), mflags = 0;
+		uint32_t mnext = base + (uint32_t)avail_at, mflags = 0;
 		uint64_t pg = info.iova_pgsizes & -info.iova_pgsizes, maxbm = 1ull << 28;
 		memcpy(m, &mid, 2);
 		memcpy(m + 2, &ver, 2);
@@ -325,13 +320,25 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 		memcpy(m + 16, &pg, 8);
 		memcpy(m + 24, &maxbm, 8);
 	}
-	uint8_t *av = caps + iova_sz + mig_sz;
-	id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
-	next = 0;
+	uint8_t *av = caps + avail_at;
+	uint16_t id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	uint32_t next = base + (uint32_t)iova_at;
 	memcpy(av, &id, 2);
 	memcpy(av + 2, &ver, 2);
 	memcpy(av + 4, &next, 4);
 	memcpy(av + 8, &avail, 4);
+	uint8_t *io = caps + iova_at;
+	uint32_t n32 = (uint32_t)nh;
+	id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	next = 0;
+	memcpy(io, &id, 2);
+	memcpy(io + 2, &ver, 2);
+	memcpy(io + 4, &next, 4);
+	memcpy(io + 8, &n32, 4);
+	for (size_t i = 0; i < nh; i++) {
+		memcpy(io + 16 + 16 * i, &r[i].start, 8);
+		memcpy(io + 24 + 16 * i, &r[i].last, 8);
+	}
 	free(r);
 	info.flags |= VFIO_IOMMU_INFO_CAPS;
 	int rc = 0;
@@ -402,7 +409,7 @@ int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, u
 			return -EINVAL;
 		if (!ioas)
 			return -ENODEV;
-		return get_info(s, p, &ioas->iopt, 65535, true, arg);
+		return get_info(s, p, &ioas->iopt, UINT32_MAX, true, arg); /* iommufd_fill_cap_dma_avail */
 	}
 	case VFIO_IOMMU_MAP_DMA: {
 		struct u_dma_map map;
