@@ -222,6 +222,9 @@ int sc_main(int argc, char **argv)
 			if (i + 1 >= argc)
 				return usage_error("--html expects a file name");
 			opt.html_out = argv[++i];
+		} else if (a == "--help" || a == "-h") {
+			std::cout << kUsage;
+			return 0;
 		} else if (!a.empty() && a[0] == '-' && a != "-") {
 			return usage_error("unknown option '" + a + "'");
 		} else if (opt.trace.empty()) {

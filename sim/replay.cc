@@ -2687,7 +2687,8 @@ bool Replay::prepare(SimError &err)
 	}
 	if (!spec_.finalize(err))
 		return false;
-	decoder_.reset(new Decoder(spec_, opt_.trace));
+	// errors name standard input as the reader does
+	decoder_.reset(new Decoder(spec_, opt_.trace == "-" ? "<stdin>" : opt_.trace));
 	return true;
 }
 

@@ -144,6 +144,10 @@ void flatten(const Value &obj, const std::string &prefix,
 	}
 }
 
+// The most jobs one plan may make (a 10-key grid of 10 values each would be
+// 10^10 command lines).
+constexpr size_t kMaxJobs = 1000000;
+
 // The plan: traces x (grid product + listed sets).
 bool read_plan(const std::string &path, Plan &plan, std::string &why)
 {
@@ -155,6 +159,12 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 		return false;
 	}
 	std::string dir = path.rfind('/') == std::string::npos ? "" : path.substr(0, path.rfind('/'));
+	// A misspelt section (`gird`) would silently give a plan without it.
+	for (const auto &m : v.members)
+		if (m.first != "traces" && m.first != "grid" && m.first != "sets" && m.first != "metrics") {
+			why = path + ": unknown key \"" + m.first + "\" (a plan has traces, grid, sets, metrics)";
+			return false;
+		}
 	const Value *t = v.get("traces");
 	if (!t || t->kind != Value::Array || t->items.empty()) {
 		why = path + ": \"traces\" must be a non-empty list of trace paths";
@@ -180,7 +190,18 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 				why = path + ": grid key \"" + m.first + "\" needs a non-empty list";
 				return false;
 			}
+			for (const auto &k : plan.keys)
+				if (k == m.first) {
+					why = path + ": grid key \"" + m.first + "\" is given twice (dotted and quoted, or nested and dotted, name one parameter)";
+					return false;
+				}
 			plan.keys.push_back(m.first);
+			// Every combination is a job: stop before the plan outgrows memory.
+			if (combos.size() * m.second->items.size() * plan.traces.size() > kMaxJobs) {
+				why = path + ": the grid makes more than " + std::to_string(kMaxJobs) +
+				      " jobs; split the sweep";
+				return false;
+			}
 			std::vector<std::vector<std::pair<std::string, std::string>>> next;
 			for (const auto &c : combos)
 				for (const Value &x : m.second->items) {
@@ -207,6 +228,11 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 			std::vector<std::pair<std::string, const Value *>> kv;
 			flatten(o, "", kv);
 			for (const auto &m : kv) {
+				for (const auto &prev : c)
+					if (prev.first == m.first) {
+						why = path + ": a set names \"" + m.first + "\" twice";
+						return false;
+					}
 				c.emplace_back(m.first, value_text(*m.second));
 				bool known = false;
 				for (const auto &k : plan.keys)
@@ -227,6 +253,10 @@ bool read_plan(const std::string &path, Plan &plan, std::string &why)
 		for (const Value &x : m->items)
 			if (x.kind == Value::String)
 				plan.metrics.push_back(x.text);
+	}
+	if (combos.size() * plan.traces.size() > kMaxJobs) {
+		why = path + ": the plan makes more than " + std::to_string(kMaxJobs) + " jobs; split the sweep";
+		return false;
 	}
 	for (const auto &tr : plan.traces)
 		for (const auto &c : combos)
@@ -333,8 +363,14 @@ int collect(const std::string &dir, std::ostream &out, std::ostream &err)
 		std::getline(sf, st);
 		Value rep;
 		json::Error re;
-		bool have = json::parse_file(base + ".json", rep, re);
+		bool have = json::parse_file(base + ".json", rep, re) && rep.kind == Value::Object;
 		reports += have;
+		// a status file holds the job's exit status, a number; anything
+		// else did not come from the job line
+		bool numeric = !st.empty() && st.find_first_not_of("0123456789") == std::string::npos &&
+			       st.size() < 4;
+		if (!st.empty() && !numeric)
+			st.clear();
 		std::string status = st.empty() ? "not-run" : st;
 		bool bad = !have || st.empty() || st == "1" || st == "2" || std::atoi(st.c_str()) > 5;
 		if (bad) {

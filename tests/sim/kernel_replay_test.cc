@@ -76,6 +76,13 @@ TEST(SimKernel, ErrnoAssertionsPassAndFail)
 	r = Replay(kS1Flow + "ioctl $iommufd IOMMU_IOAS_ALLOC -> err=EINVAL\n");
 	EXPECT_EQ(r.status, 4);
 	EXPECT_NE(r.err.find("expected err=EINVAL, got success"), std::string::npos) << r.err;
+	// every errno the emulated kernel answers has its name (EADDRINUSE,
+	// EBADFD were refused as malformed)
+	for (const char *n : {"EADDRINUSE", "EBADFD", "EMSGSIZE"}) {
+		r = Replay(kS1Flow + "ioctl $iommufd IOMMU_IOAS_ALLOC -> err=" + n + "\n");
+		EXPECT_EQ(r.status, 4) << r.err;
+		EXPECT_NE(r.err.find(std::string("expected err=") + n + ", got success"), std::string::npos) << r.err;
+	}
 	// Size below the minimum: EINVAL; bytes past the struct non-zero: E2BIG
 	// cannot be named by field, but a larger zero tail is accepted.
 	r = Replay(kHead + "open /dev/iommu -> fd=$f\n"

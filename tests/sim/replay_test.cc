@@ -256,6 +256,20 @@ TEST(SimReplay, OtherCommands)
 	r = Smmusim({"--help"});
 	EXPECT_EQ(r.status, 0);
 	EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos);
+	for (const char *c : {"replay", "check", "dump"}) { // each command's own --help
+		r = Smmusim({c, "--help"});
+		EXPECT_EQ(r.status, 0) << c;
+		EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos) << c;
+	}
+	// a trace read from standard input is named <stdin> in the replay's
+	// errors as in the reader's
+	std::string bad = temp_path(".trace");
+	write_file(bad, "smmutrace 1\ndevice d smmu=smmu0 sid=1\ndma d addr=0x1000 len=0 dir=read\n");
+	RunResult piped = run("/bin/sh", {"-c", std::string("'") + SMMUSIM_EXE + "' replay - < '" + bad + "'"});
+	unlink(bad.c_str());
+	EXPECT_EQ(piped.status, 2);
+	EXPECT_NE(piped.err.find("<stdin>:3:23: error: dma: len= must be at least 1"), std::string::npos)
+	    << piped.err;
 	EXPECT_EQ(Smmusim({}).status, 1);
 	EXPECT_EQ(Smmusim({"frobnicate"}).status, 1);
 	EXPECT_EQ(Smmusim({"replay"}).status, 1);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "json.h"
 #include "run_util.h"
 #include "sc_gtest_main.h"
 
@@ -180,6 +181,53 @@ TEST(Sweep, CollectWarnsOfAMetricNoReportHas)
 	EXPECT_EQ(r.status, 1);
 	EXPECT_EQ(r.err.find("warning: metric"), std::string::npos) << r.err;
 	unlink(p.c_str());
+}
+
+// Plans that would run something else than written are refused: a misspelt
+// section, one parameter named twice (quoted and dotted; in one set), a grid
+// of more jobs than a machine can list. --collect takes a report only if it
+// is one (an object), and a status file only if it holds a status.
+TEST(Sweep, PlansThatWouldRunSomethingElseAreRefused)
+{
+	std::string ex = SIM_EXAMPLES_DIR;
+	std::string tr = "[\"" + ex + "/s1_basic.trace\"]";
+	struct Case {
+		const char *ext;
+		std::string text, want;
+	} cases[] = {
+	    {".json", "{\"traces\": " + tr + ", \"gird\": {\"t.mem_read\": [1]}}", "unknown key \"gird\""},
+	    {".json", "{\"traces\": " + tr + ", \"grid\": {\"policy\": {\"vmid\": [\"split\"]}, "
+	              "\"policy.vmid\": [\"shared\"]}}", "grid key \"policy.vmid\" is given twice"},
+	    {".toml", "traces = " + tr + "\n[grid]\npolicy.vmid = [\"split\"]\n\"policy.vmid\" = [\"shared\"]\n",
+	     "grid key \"policy.vmid\" is given twice"},
+	    {".json", "{\"traces\": " + tr + ", \"sets\": [{\"a\": {\"b\": 1}, \"a.b\": 2}]}", "a set names \"a.b\" twice"},
+	    {".json", "{\"traces\": " + tr + ", \"grid\": {\"k1\": [1,2,3,4,5,6,7,8,9,10], "
+	              "\"k2\": [1,2,3,4,5,6,7,8,9,10], \"k3\": [1,2,3,4,5,6,7,8,9,10], "
+	              "\"k4\": [1,2,3,4,5,6,7,8,9,10], \"k5\": [1,2,3,4,5,6,7,8,9,10], "
+	              "\"k6\": [1,2,3,4,5,6,7,8,9,10], \"k7\": [1,2,3,4,5,6,7,8,9,10]}}",
+	     "more than 1000000 jobs"},
+	};
+	for (const Case &c : cases) {
+		std::string p = temp_path(c.ext);
+		write_file(p, c.text);
+		RunResult r = run(SMMUSIM_EXE, {"sweep", p, "--out", Dir(), "--emit", "parallel"});
+		EXPECT_EQ(r.status, 1) << c.text;
+		EXPECT_NE(r.err.find(c.want), std::string::npos) << c.text << "\n" << r.err;
+		unlink(p.c_str());
+	}
+	// --collect: a JSON that is not a report, a status that is not a number
+	std::string plan = Plan(), d = Dir();
+	ASSERT_EQ(run(SMMUSIM_EXE, {"sweep", plan, "--out", d}).status, 0);
+	write_file(d + "/job-0000.json", "[1]");
+	write_file(d + "/job-0001.status", "garbage\n");
+	RunResult r = run(SMMUSIM_EXE, {"sweep", "--collect", d});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("job-0000"), std::string::npos) << r.err;
+	EXPECT_NE(r.err.find("job-0001"), std::string::npos) << r.err;
+	smmusim::json::Value v;
+	smmusim::json::Error e;
+	EXPECT_TRUE(smmusim::json::parse(read_file(d + "/results.json"), v, e)) << e.what;
+	unlink(plan.c_str());
 }
 
 TEST(Sweep, MalformedPlansNameTheirPosition)
