@@ -7,50 +7,14 @@
 
 namespace smmusim {
 
-namespace {
-
-struct ErrnoName {
-	const char *name;
-	int value;
-};
-
-// Linux numbering (the host's <errno.h> on Linux, which the shim uses).
-const ErrnoName kErrnos[] = {
-	{"EPERM", EPERM},     {"ENOENT", ENOENT},   {"ESRCH", ESRCH},     {"EINTR", EINTR},
-	{"EIO", EIO},         {"ENXIO", ENXIO},     {"E2BIG", E2BIG},     {"ENOEXEC", ENOEXEC},
-	{"EBADF", EBADF},     {"ECHILD", ECHILD},   {"EAGAIN", EAGAIN},   {"ENOMEM", ENOMEM},
-	{"EACCES", EACCES},   {"EFAULT", EFAULT},   {"EBUSY", EBUSY},     {"EEXIST", EEXIST},
-	{"EXDEV", EXDEV},     {"ENODEV", ENODEV},   {"ENOTDIR", ENOTDIR}, {"EISDIR", EISDIR},
-	{"EINVAL", EINVAL},   {"ENFILE", ENFILE},   {"EMFILE", EMFILE},   {"ENOTTY", ENOTTY},
-	{"EFBIG", EFBIG},     {"ENOSPC", ENOSPC},   {"ESPIPE", ESPIPE},   {"EROFS", EROFS},
-	{"ERANGE", ERANGE},   {"EDEADLK", EDEADLK}, {"ENOSYS", ENOSYS},
-	{"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ETIMEDOUT", ETIMEDOUT},
-	{"ENOTSUP", ENOTSUP}, {"EWOULDBLOCK", EWOULDBLOCK}, {"ENODATA", ENODATA},
-	// what iommufd, VFIO and KVM answer besides (EADDRINUSE: reserved IOVA
-	// over a mapping, unaligned areas at attach; EBADFD: not an iommufd)
-	{"EADDRINUSE", EADDRINUSE}, {"EBADFD", EBADFD}, {"EMSGSIZE", EMSGSIZE},
-	{"EPIPE", EPIPE},     {"EALREADY", EALREADY}, {"EINPROGRESS", EINPROGRESS},
-	{"ECANCELED", ECANCELED}, {"EPROTO", EPROTO}, {"ENAMETOOLONG", ENAMETOOLONG},
-	{"ENOTEMPTY", ENOTEMPTY}, {"ELOOP", ELOOP}, {"EDOM", EDOM}, {"ENOLINK", ENOLINK},
-	{"EREMOTEIO", EREMOTEIO}, {"ENOTCONN", ENOTCONN}, {"EHWPOISON", EHWPOISON},
-};
-
-} // namespace
-
 const char *errno_name(int err)
 {
-	for (const ErrnoName &e : kErrnos)
-		if (e.value == err)
-			return e.name;
-	return nullptr;
+	return shim_errno_name(err);
 }
 
 int errno_by_name(const std::string &name)
 {
-	for (const ErrnoName &e : kErrnos)
-		if (name == e.name)
-			return e.value;
-	return -1;
+	return shim_errno_by_name(name.c_str());
 }
 
 KernelHost::KernelHost(Platform &p, const PlatformSpec &spec) : p_(p), spec_(spec) {}

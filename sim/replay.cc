@@ -38,22 +38,15 @@ std::string hex(uint64_t v)
 // A header value as the text smmu_config_set and the platform table parse.
 bool value_text(const trc_value &v, std::string &out)
 {
-	switch (v.kind) {
-	case TRC_INT:
-		out = std::to_string(v.u);
+	if (v.kind == TRC_NAME || v.kind == TRC_WORD || v.kind == TRC_STRING || v.kind == TRC_FLAGS) {
+		out = v.s; // as written, whatever its length
 		return true;
-	case TRC_DURATION:
-		out = std::to_string(v.u) + "ps";
-		return true;
-	case TRC_NAME:
-	case TRC_WORD:
-	case TRC_STRING:
-	case TRC_FLAGS:
-		out = v.s;
-		return true;
-	default:
-		return false;
 	}
+	char buf[32];
+	if (!trc_value_setting(&v, buf, sizeof(buf)))
+		return false;
+	out = buf;
+	return true;
 }
 
 std::string record_text(const trc_record &rec)
@@ -209,13 +202,6 @@ private:
 		vars_[r.value.s] = v;
 		return true;
 	}
-	// A name-valued result (ats status=/perm=, pri status=/code=/resp=)
-	// bound to a variable: kept by name, apart from the integers.
-	bool bind_name(const trc_arg &r, const char *name)
-	{
-		name_vars_[r.value.s] = name;
-		return true;
-	}
 	int smmu_index(const trc_value &v)
 	{
 		return v.kind == TRC_NAME ? spec_.find_smmu(v.s) : -1;
@@ -242,7 +228,6 @@ private:
 	};
 	std::vector<DevPath> dev_;
 	VarMap vars_;
-	std::unordered_map<std::string, std::string> name_vars_; // bind_name()
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
 	std::unique_ptr<KernelHost> kernel_;
 	std::vector<bool> viol_expected_; // per kernel violation: covered by `expect violation`
@@ -1406,10 +1391,8 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 		}
 		if (key == "status" || key == "perm") {
 			const char *got = key == "status" ? status : perm;
-			if (res.value.kind == TRC_VAR) {
-				bind_name(res, got);
-				continue;
-			}
+			if (res.value.kind == TRC_VAR)
+				continue; // a name binds (the reader keeps the binding); no integer to store
 			if (!trc_value_is(&res.value, got))
 				return assertion(res.line, res.col,
 						 "expected " + key + "=" + trc_value_str(&res.value) + ", got " + got);
@@ -1501,7 +1484,7 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 			const trc_arg &res = rec.results[i];
 			std::string key = res.key;
 			if (key == "resp" && res.value.kind == TRC_VAR) {
-				bind_name(res, resp.c_str());
+				// a name binds (the reader keeps the binding); no integer to store
 			} else if (key == "resp") {
 				if (!trc_value_is(&res.value, resp.c_str()))
 					return assertion(res.line, res.col,
@@ -1572,10 +1555,8 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		if (!got)
 			return fail(kExitMalformed, res.line, res.col,
 				    "pri: unknown result '" + key + "' (status, code)");
-		if (res.value.kind == TRC_VAR) {
-			bind_name(res, got);
-			continue;
-		}
+		if (res.value.kind == TRC_VAR)
+			continue; // a name binds (the reader keeps the binding); no integer to store
 		if (!trc_value_is(&res.value, got))
 			return assertion(res.line, res.col,
 					 "expected " + key + "=" + trc_value_str(&res.value) + ", got " +

@@ -86,6 +86,28 @@ int trc_value_ps(const struct trc_value *v, uint64_t *out)
 	return TRC_OK;
 }
 
+const char *trc_value_setting(const struct trc_value *v, char *buf, size_t len)
+{
+	if (!v || !buf || !len)
+		return NULL;
+	switch (v->kind) {
+	case TRC_INT:
+		snprintf(buf, len, "%llu", (unsigned long long)v->u);
+		return buf;
+	case TRC_DURATION:
+		snprintf(buf, len, "%llups", (unsigned long long)v->u);
+		return buf;
+	case TRC_NAME:
+	case TRC_WORD:
+	case TRC_STRING:
+	case TRC_FLAGS:
+		snprintf(buf, len, "%s", v->s);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
 const char *trc_value_str(const struct trc_value *v)
 {
 	if (!v)

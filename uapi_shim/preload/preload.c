@@ -385,29 +385,6 @@ struct devdesc {
 };
 
 /* The machine from SMMUSIM_TRACE_HEADER (header records only). */
-/* A header value as the text smmu_config_set() and set_param() parse, as
- * smmusim's replay passes it: integers in decimal, durations in ps, names,
- * words and strings as written. NULL for a value of another kind. */
-static const char *header_value(const struct trc_value *v, char *buf, size_t len)
-{
-	switch (v->kind) {
-	case TRC_INT:
-		snprintf(buf, len, "%llu", (unsigned long long)v->u);
-		return buf;
-	case TRC_DURATION:
-		snprintf(buf, len, "%llups", (unsigned long long)v->u);
-		return buf;
-	case TRC_NAME:
-	case TRC_WORD:
-	case TRC_STRING:
-	case TRC_FLAGS:
-		snprintf(buf, len, "%s", v->s);
-		return buf;
-	default:
-		return NULL;
-	}
-}
-
 static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 {
 	struct trc_reader *r = NULL;
@@ -434,7 +411,7 @@ static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 			}
 			for (size_t i = 0; i < rec->nargs; i++) {
 				char v[128];
-				if (!header_value(&rec->args[i].value, v, sizeof(v))) {
+				if (!trc_value_setting(&rec->args[i].value, v, sizeof(v))) {
 					pl_err("%s:%u: smmu %s: expected a number, a name or a word", path,
 					       rec->line, rec->args[i].key);
 					goto bad;
@@ -449,7 +426,7 @@ static int read_header(const char *path, struct devdesc **devs, size_t *ndevs)
 				add_smmu("smmu0");
 			for (size_t i = 0; i < rec->nargs; i++) {
 				char v[128];
-				if (!header_value(&rec->args[i].value, v, sizeof(v))) {
+				if (!trc_value_setting(&rec->args[i].value, v, sizeof(v))) {
 					pl_err("%s:%u: config %s: expected a number, a name or a word", path,
 					       rec->line, rec->args[i].key);
 					goto bad;

@@ -129,29 +129,7 @@ static int uread(uint64_t uptr, void *buf, size_t len)
 
 static const char *errno_name(int e)
 {
-	static const struct {
-		int e;
-		const char *n;
-	} t[] = {
-	    {EPERM, "EPERM"},   {ENOENT, "ENOENT"},       {EINTR, "EINTR"},   {EIO, "EIO"},
-	    {ENXIO, "ENXIO"},   {E2BIG, "E2BIG"},         {EBADF, "EBADF"},   {EAGAIN, "EAGAIN"},
-	    {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},       {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},
-	    {EEXIST, "EEXIST"}, {EXDEV, "EXDEV"},         {ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"},
-	    {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"},       {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
-	    {EFBIG, "EFBIG"},   {ENOSPC, "ENOSPC"},       {ESPIPE, "ESPIPE"}, {EROFS, "EROFS"},
-	    {ERANGE, "ERANGE"}, {EOVERFLOW, "EOVERFLOW"}, {ENOSYS, "ENOSYS"},
-	    {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOTCONN, "ENOTCONN"}, {ETIMEDOUT, "ETIMEDOUT"},
-	    {EDEADLK, "EDEADLK"}, {ENOSPC, "ENOSPC"}, {ESRCH, "ESRCH"}, {ECHILD, "ECHILD"},
-	    {EADDRINUSE, "EADDRINUSE"}, {EBADFD, "EBADFD"}, {EMSGSIZE, "EMSGSIZE"},
-	    {EPIPE, "EPIPE"}, {EALREADY, "EALREADY"}, {EINPROGRESS, "EINPROGRESS"},
-	    {ECANCELED, "ECANCELED"}, {EPROTO, "EPROTO"}, {ENAMETOOLONG, "ENAMETOOLONG"},
-	    {ENOTEMPTY, "ENOTEMPTY"}, {ELOOP, "ELOOP"}, {EDOM, "EDOM"}, {ENOLINK, "ENOLINK"},
-	    {EREMOTEIO, "EREMOTEIO"}, {EHWPOISON, "EHWPOISON"}, {ENODATA, "ENODATA"},
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (t[i].e == e)
-			return t[i].n;
-	return NULL;
+	return shim_errno_name(e);
 }
 
 static void result_err(struct pl_record *r, int64_t ret)

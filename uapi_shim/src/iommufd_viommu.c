@@ -211,8 +211,6 @@ int cmd_veventq_alloc(struct ucmd *u)
 		return -ENOENT;
 	/* One queue per type, of any type (7.0 keeps a list per vIOMMU and
 	 * looks the type up in it); the SMMUv3 vIOMMU only fills its own. */
-	if (cmd->type < 3 && v->veventqs[cmd->type])
-		return -EEXIST;
 	for (uint32_t i = 1; i < u->x->nobjs; i++) {
 		const struct ifd_obj *o = u->x->objs[i];
 		if (o && o != IFD_TOMBSTONE && o != IFD_RESERVED && o->type == IFD_VEVENTQ &&

@@ -16,12 +16,53 @@
 #include "kvm.h"
 #include "kvm_vmid.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                        */
+
+/* Linux numbering (the host's <errno.h> on Linux, which the shim uses). */
+static const struct {
+	const char *name;
+	int value;
+} errnos[] = {
+	{"EPERM", EPERM},     {"ENOENT", ENOENT},   {"ESRCH", ESRCH},     {"EINTR", EINTR},
+	{"EIO", EIO},         {"ENXIO", ENXIO},     {"E2BIG", E2BIG},     {"ENOEXEC", ENOEXEC},
+	{"EBADF", EBADF},     {"ECHILD", ECHILD},   {"EAGAIN", EAGAIN},   {"ENOMEM", ENOMEM},
+	{"EACCES", EACCES},   {"EFAULT", EFAULT},   {"EBUSY", EBUSY},     {"EEXIST", EEXIST},
+	{"EXDEV", EXDEV},     {"ENODEV", ENODEV},   {"ENOTDIR", ENOTDIR}, {"EISDIR", EISDIR},
+	{"EINVAL", EINVAL},   {"ENFILE", ENFILE},   {"EMFILE", EMFILE},   {"ENOTTY", ENOTTY},
+	{"EFBIG", EFBIG},     {"ENOSPC", ENOSPC},   {"ESPIPE", ESPIPE},   {"EROFS", EROFS},
+	{"ERANGE", ERANGE},   {"EDEADLK", EDEADLK}, {"ENOSYS", ENOSYS},
+	{"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ETIMEDOUT", ETIMEDOUT},
+	{"ENOTSUP", ENOTSUP}, {"EWOULDBLOCK", EWOULDBLOCK}, {"ENODATA", ENODATA},
+	/* what iommufd, VFIO and KVM answer besides (EADDRINUSE: reserved IOVA
+	 * over a mapping, unaligned areas at attach; EBADFD: not an iommufd) */
+	{"EADDRINUSE", EADDRINUSE}, {"EBADFD", EBADFD}, {"EMSGSIZE", EMSGSIZE},
+	{"EPIPE", EPIPE},     {"EALREADY", EALREADY}, {"EINPROGRESS", EINPROGRESS},
+	{"ECANCELED", ECANCELED}, {"EPROTO", EPROTO}, {"ENAMETOOLONG", ENAMETOOLONG},
+	{"ENOTEMPTY", ENOTEMPTY}, {"ELOOP", ELOOP}, {"EDOM", EDOM}, {"ENOLINK", ENOLINK},
+	{"EREMOTEIO", EREMOTEIO}, {"ENOTCONN", ENOTCONN}, {"EHWPOISON", EHWPOISON},
+};
+
+const char *shim_errno_name(int err)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].value == err)
+			return errnos[i].name;
+	return NULL;
+}
+
+int shim_errno_by_name(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (!strcmp(errnos[i].name, name))
+			return errnos[i].value;
+	return -1;
+}
 
 const char *shim_strerror(int status)
 {

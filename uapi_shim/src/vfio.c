@@ -611,10 +611,10 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 			 * v2 refuses a range that splits a mapping, first. */
 			uint64_t lo = all ? 0 : un.iova, hi = all ? UINT64_MAX : un.iova + un.size - 1;
 			rc = 0;
-			for (size_t i = 0; i < ct->iopt.nareas && ct->v2 && !all; i++) {
+			for (size_t i = 0; ct->v2 && i < ct->iopt.nareas; i++) {
 				const struct iopt_area *a = &ct->iopt.areas[i];
 				if ((a->iova < lo && a->last >= lo) || (a->iova <= hi && a->last > hi))
-					return -EINVAL;
+					return -EINVAL; /* (ALL splits nothing: lo 0, hi max) */
 			}
 			for (size_t i = 0; i < ct->iopt.nareas; i++) {
 				struct iopt_area *a = &ct->iopt.areas[i];

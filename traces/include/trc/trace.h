@@ -145,6 +145,10 @@ int trc_value_u64(const struct trc_value *v, uint64_t *out);   /* TRC_INT */
 int trc_value_ps(const struct trc_value *v, uint64_t *out);    /* TRC_DURATION */
 /* The text of a NAME, FLAGS, VAR, STRING or WORD; NULL for other kinds or NULL v. */
 const char *trc_value_str(const struct trc_value *v);
+/* A value as a parameter's text (what a `config`/`smmu` header gives a
+ * setting): an integer in decimal, a duration in ps ("1500ps"), a NAME,
+ * FLAGS, STRING or WORD as written. Returns buf, or NULL for other kinds. */
+const char *trc_value_setting(const struct trc_value *v, char *buf, size_t len);
 /* 1 if v is a NAME, FLAGS, STRING or WORD whose text equals text, else 0. */
 int trc_value_is(const struct trc_value *v, const char *text);
 

@@ -84,6 +84,10 @@ enum shim_status {
 	SHIM_ERR_IO = 6,    /* a host op failed (MMIO/DRAM bus error) */
 };
 const char *shim_strerror(int status);
+/* The name of an errno the emulated kernel can answer ("EINVAL"), Linux
+ * numbering; NULL if unknown. And the number of a name, or -1. */
+const char *shim_errno_name(int err);
+int shim_errno_by_name(const char *name);
 
 /* Kernel CPU costs in ns (the `t.k.<name>` parameters). Same members, in the
  * same order, as the kernel's internal struct ktiming. */
