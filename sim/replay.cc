@@ -1066,7 +1066,12 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 		int fd;
 		std::string proc;
 		if (vm_fd(rec, vmv, "cpu tlbi", fd, proc)) {
-			shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid, removed);
+			// ASIDE1IS, VAE1IS and VALE1IS name one ASID: the guest has
+			// invalidated only that address space's entries.
+			bool one_asid = t.op == SMMU_BTM_ASIDE1IS || t.op == SMMU_BTM_VAE1IS ||
+					t.op == SMMU_BTM_VALE1IS;
+			shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid,
+					 one_asid ? t.asid : SHIM_TLBI_ALL_ASIDS, removed);
 			if (stats_.timeline)
 				stats_.timeline->cpu_tlbi(proc, opv->s,
 							  sc_core::sc_time_stamp().value() + delay.value(),

@@ -212,4 +212,20 @@ TEST(SimKvmBtm, OwnTlbiThatMissesIsStaleAndAnSmmuWithoutBtmIsNotBlamed)
 	EXPECT_EQ(r.err.find("foreign-invalidation"), std::string::npos) << r.err;
 }
 
+// An invalidation limited to one ASID (a guest's ASIDE1IS by BTM, its
+// vIOMMU's TLBI_NH_ASID) is not the guest's word on another ASID's entries:
+// midway through an update of ASID 3 its old translation is no violation;
+// once ASID 3 is invalidated (another page of it), the forgotten page is.
+TEST(SimKvmBtm, InvalidationsOfOneAsidSayNothingOfAnother)
+{
+	RunResult r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/oracle_asid_scoped.trace", "--quiet"});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+	r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/oracle_asid_scoped.trace", "--json", "-"});
+	EXPECT_NE(r.out.find("made at line 35; the tables now say nothing (unmapped), and an invalidation of "
+			     "vmm0/vm1 completed at line 42"),
+		  std::string::npos)
+	    << r.out;
+}
+
 } // namespace

@@ -219,9 +219,12 @@ int arm_smmu_cmdq_issue_cmdlist(struct arm_smmu_device *smmu, const uint64_t (*c
 		kmem_write64(env, slot + 8, cmds[i][1]);
 		uint8_t op = (uint8_t)(cmds[i][0] & CMD_0_OP);
 		kcall_note_cmd(c, op);
-		/* TLBIs that carry a VMID (bits [47:32]): NH_ALL/ASID/VA/VAA, S12_VMALL, S2_IPA */
+		/* TLBIs that carry a VMID (bits [47:32]): NH_ALL/ASID/VA/VAA,
+		 * S12_VMALL, S2_IPA; NH_ASID and NH_VA name one ASID ([63:48]) */
 		if ((op >= 0x10 && op <= 0x13) || op == 0x28 || op == 0x2a)
-			kcall_note_tlbi(c, smmu->index, (uint32_t)((cmds[i][0] >> 32) & 0xffff));
+			kcall_note_tlbi(c, smmu->index, (uint32_t)((cmds[i][0] >> 32) & 0xffff),
+			                op == 0x11 || op == 0x12 ? (uint32_t)(cmds[i][0] >> 48)
+			                                         : KCALL_ASID_ALL);
 		ktime_charge(c, env->t.cmd_insert);
 		c->t_insert += env->t.cmd_insert;
 		prod = q_inc(q, prod, 1);

@@ -224,15 +224,18 @@ int kcall_note_cmd(struct kcall *c, uint8_t opcode)
 	return 0;
 }
 
-void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid)
+void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid, uint32_t asid)
 {
 	for (uint32_t i = 0; i < c->ntlbi; i++)
-		if (c->tlbi[i].smmu == smmu && c->tlbi[i].vmid == vmid)
+		if (c->tlbi[i].smmu == smmu && c->tlbi[i].vmid == vmid && c->tlbi[i].asid == asid)
 			return;
 	if (c->ntlbi < sizeof(c->tlbi) / sizeof(c->tlbi[0])) {
 		c->tlbi[c->ntlbi].smmu = smmu;
 		c->tlbi[c->ntlbi].vmid = vmid;
+		c->tlbi[c->ntlbi].asid = asid;
 		c->ntlbi++;
+	} else {
+		c->tlbi_lost = true;
 	}
 }
 

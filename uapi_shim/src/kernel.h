@@ -136,11 +136,14 @@ struct kcall {
 	uint32_t cd_writes;
 	bool ste_breaking;     /* an STE went through V=0 on the way */
 	int cmdq_error;        /* a CERROR seen while waiting for a SYNC (0 if none) */
-	/* distinct (SMMU, VMID) pairs the call's TLBI commands targeted (the
-	 * isolation oracle's foreign-invalidation check); the first 16 */
+	/* distinct (SMMU, VMID, ASID) scopes the call's TLBI commands targeted
+	 * (the isolation oracle: foreign-invalidation, and which entries an
+	 * owner has invalidated); asid KCALL_ASID_ALL for commands not limited
+	 * to one ASID. The first 16; tlbi_lost when there were more. */
 	uint32_t ntlbi;
+	bool tlbi_lost;
 	struct {
-		uint32_t smmu, vmid;
+		uint32_t smmu, vmid, asid;
 	} tlbi[16];
 	/* where the time went (struct shim_call's breakdown fields) */
 	uint64_t t_insert;     /* commands built and written, PROD writes */
@@ -150,7 +153,8 @@ struct kcall {
 	struct shim_sync_wait waits[SHIM_CALL_MAX_WAITS];
 };
 /* Note a TLBI command carrying `vmid` issued to SMMU `smmu`. */
-void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid);
+#define KCALL_ASID_ALL 0xffffffffu
+void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid, uint32_t asid);
 
 void kcall_begin(struct kcall *c, struct kenv *env, uint64_t now_ns);
 void kcall_end(struct kcall *c);  /* frees cmds */

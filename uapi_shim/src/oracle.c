@@ -422,20 +422,61 @@ static int ref_translate(struct shim *s, const struct ifd_hwpt *h, uint64_t addr
 
 /* The last record at which each owner process had an invalidation
  * complete (a system call that issued TLBIs returned, or its guest's
- * broadcast TLBI reached an SMMU). */
-static void note_inv(struct shim *s, const char *owner)
+ * broadcast TLBI reached an SMMU). An invalidation limited to one ASID
+ * (NH_ASID, NH_VA; a guest's ASIDE1IS, VAE1IS) counts only for the entries
+ * of that ASID: a guest midway through an update of one address space,
+ * which has invalidated another, has not yet said the first is done. */
+static size_t inv_slot(struct shim *s, const char *owner)
 {
 	size_t n = proc_len(owner);
 	for (size_t i = 0; i < s->ninv_owner; i++)
-		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n)) {
-			s->inv_owner[i].line = s->oracle_line;
-			return;
+		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n))
+			return i;
+	if (s->ninv_owner == sizeof(s->inv_owner) / sizeof(s->inv_owner[0]))
+		return SIZE_MAX;
+	size_t i = s->ninv_owner++;
+	memset(&s->inv_owner[i], 0, sizeof(s->inv_owner[i]));
+	snprintf(s->inv_owner[i].name, sizeof(s->inv_owner[0].name), "%.*s", (int)n, owner);
+	return i;
+}
+
+static void note_inv(struct shim *s, const char *owner)
+{
+	size_t i = inv_slot(s, owner);
+	if (i != SIZE_MAX)
+		s->inv_owner[i].line = s->oracle_line;
+}
+
+/* An invalidation of owner's entries of one ASID (smmu, vmid: 0xffffffff
+ * for any). With no slot left, the oldest such record is widened to all of
+ * the owner's entries (never narrower than what happened). */
+static void note_inv_asid(struct shim *s, const char *owner, uint32_t smmu, uint32_t vmid,
+                          uint32_t asid)
+{
+	size_t i = inv_slot(s, owner);
+	if (i == SIZE_MAX)
+		return;
+	struct shim_inv_owner *o = &s->inv_owner[i];
+	uint32_t j, cap = (uint32_t)(sizeof(o->asid) / sizeof(o->asid[0]));
+	for (j = 0; j < o->nasid; j++)
+		if (o->asid[j].smmu == smmu && o->asid[j].vmid == vmid && o->asid[j].asid == asid)
+			break;
+	if (j == o->nasid) {
+		if (o->nasid < cap) {
+			o->nasid++;
+		} else {
+			j = 0;
+			for (uint32_t k = 1; k < cap; k++)
+				if (o->asid[k].line < o->asid[j].line)
+					j = k;
+			if (o->asid[j].line > o->line)
+				o->line = o->asid[j].line;
 		}
-	if (s->ninv_owner < sizeof(s->inv_owner) / sizeof(s->inv_owner[0])) {
-		snprintf(s->inv_owner[s->ninv_owner].name, sizeof(s->inv_owner[0].name), "%.*s",
-		         (int)n, owner);
-		s->inv_owner[s->ninv_owner++].line = s->oracle_line;
 	}
+	o->asid[j].smmu = smmu;
+	o->asid[j].vmid = vmid;
+	o->asid[j].asid = asid;
+	o->asid[j].line = s->oracle_line;
 }
 
 void oracle_kernel_invalidated(struct shim *s)
@@ -444,12 +485,24 @@ void oracle_kernel_invalidated(struct shim *s)
 		note_inv(s, "kernel");
 }
 
-static uint32_t last_inv(const struct shim *s, const char *owner)
+/* The last completed invalidation of owner that covers an entry tagged
+ * ⟨smmu, vmid, asid⟩ (asid SMMU_ASID_NONE: a stage-2-only entry), 0 if none. */
+static uint32_t last_inv(const struct shim *s, const char *owner, uint32_t smmu, uint32_t vmid,
+                         uint32_t asid)
 {
 	size_t n = proc_len(owner);
-	for (size_t i = 0; i < s->ninv_owner; i++)
-		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n))
-			return s->inv_owner[i].line;
+	for (size_t i = 0; i < s->ninv_owner; i++) {
+		if (strlen(s->inv_owner[i].name) != n || strncmp(s->inv_owner[i].name, owner, n))
+			continue;
+		const struct shim_inv_owner *o = &s->inv_owner[i];
+		uint32_t line = o->line;
+		for (uint32_t j = 0; j < o->nasid; j++)
+			if (o->asid[j].line > line && o->asid[j].asid == asid &&
+			    (o->asid[j].smmu == 0xffffffffu || o->asid[j].smmu == smmu) &&
+			    (o->asid[j].vmid == 0xffffffffu || o->asid[j].vmid == vmid))
+				line = o->asid[j].line;
+		return line;
+	}
 	return 0;
 }
 
@@ -572,7 +625,7 @@ int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c)
 		/* A page the device may reach: is it what the tables say now? A
 		 * cached translation that differs, made before an invalidation of
 		 * this owner completed, is stale inside its own domain. */
-		uint32_t inv = last_inv(s, owner);
+		uint32_t inv = last_inv(s, owner, d->smmu_index, c->vmid, c->asid);
 		if (!c->origin || !inv || c->origin >= inv)
 			return 0; /* no invalidation since the entry was made */
 		struct oracle_cache *oc = s->oracle_cache;
@@ -809,9 +862,20 @@ void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k
 		return;
 	scan_alias(s);
 	if (caller && k->ntlbi) {
-		note_inv(s, caller);
-		for (uint32_t i = 0; i < k->ntlbi; i++)
-			check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid, "a TLBI command");
+		for (uint32_t i = 0; i < k->ntlbi; i++) {
+			if (k->tlbi_lost || k->tlbi[i].asid == KCALL_ASID_ALL)
+				note_inv(s, caller);
+			else
+				note_inv_asid(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid,
+				              k->tlbi[i].asid);
+			bool seen = false; /* one check per (SMMU, VMID) */
+			for (uint32_t j = 0; j < i && !seen; j++)
+				seen = k->tlbi[j].smmu == k->tlbi[i].smmu &&
+				       k->tlbi[j].vmid == k->tlbi[i].vmid;
+			if (!seen)
+				check_foreign(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid,
+				              "a TLBI command");
+		}
 	}
 	s->nremoved = s->removed_total = 0;
 }
@@ -842,7 +906,8 @@ static bool removed_on(const struct shim *s, uint32_t smmu)
 	return false;
 }
 
-int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed)
+int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t asid,
+                     uint32_t removed)
 {
 	if (!s || !s->cfg.oracle || !s->booted)
 		return 0;
@@ -856,8 +921,12 @@ int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, 
 	 * invalidation of its SMMU entries, whether it removed them or (its
 	 * KVM VMID not the one they carry) missed them - then a later hit on
 	 * them is stale. */
-	if (removed || owner_behind_btm(s, caller))
-		note_inv(s, caller);
+	if (removed || owner_behind_btm(s, caller)) {
+		if (asid <= 0xffff)
+			note_inv_asid(s, caller, 0xffffffffu, 0xffffffffu, asid);
+		else
+			note_inv(s, caller);
+	}
 	if (!removed)
 		return 0;
 	size_t n = arm_smmu_vmid_log_count(&s->env);

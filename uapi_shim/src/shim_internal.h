@@ -436,10 +436,18 @@ struct shim {
 	char removed_structure[SHIM_ORACLE_MAX_REMOVED][12];
 	uint32_t nremoved, removed_total;
 	void *oracle_cache;   /* oracle.c's per-IOAS page index */
-	struct {
+	/* per process: the record of its last completed invalidation of all
+	 * its entries (line), and of its invalidations limited to one
+	 * ⟨SMMU, VMID, ASID⟩ (0xffffffff in smmu/vmid: any - a guest's
+	 * broadcast TLBI by ASID, whatever VMID its SMMU entries carry) */
+	struct shim_inv_owner {
 		char name[48];
 		uint32_t line;
-	} inv_owner[64];      /* per process: the record of its last completed invalidation */
+		uint32_t nasid;
+		struct {
+			uint32_t smmu, vmid, asid, line;
+		} asid[32];
+	} inv_owner[64];
 	size_t ninv_owner;
 	struct shim_kvm_state *kvm; /* kvm.c: vCPUs per physical CPU, counters */
 	struct shim_dma_stats dma_stats; /* dma_iommu.c */

@@ -616,8 +616,11 @@ struct shim_dma_check {
 /* Returns the number of new violations (0 or 1). */
 int shim_oracle_dma(struct shim *s, const struct shim_dma_check *c);
 /* A broadcast TLBI executed by a vCPU of the VM `vmfd` of `proc`, carrying
- * KVM VMID `vmid`, that removed `removed` SMMU entries. */
-int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t removed);
+ * KVM VMID `vmid`, that removed `removed` SMMU entries; `asid` the one ASID
+ * it was limited to (ASIDE1IS, VAE1IS, VALE1IS), or SHIM_TLBI_ALL_ASIDS. */
+#define SHIM_TLBI_ALL_ASIDS 0xffffffffu
+int shim_oracle_tlbi(struct shim *s, const char *proc, int vmfd, uint32_t vmid, uint32_t asid,
+                     uint32_t removed);
 /* One cache entry an invalidation removed (the model's inv_removed
  * observer, relayed by the host while the call or broadcast runs). The
  * oracle keeps those of the current call (the first SHIM_ORACLE_MAX_REMOVED)
