@@ -166,6 +166,34 @@ TEST(KvmSeed000, EachPolicysVmids)
 	}
 }
 
+// policy.viommu_vmid=own: the vSMMUs tag the STEs with VMIDs of their own.
+// Under the unsafe policies the two nest parents still get one number, but
+// no STE carries the colliding nest parent's VMID (vmm0's vSMMU has another):
+// no alias, no leak. A context's STEs are those installed for it, not every
+// STE that carries its number.
+TEST(KvmSeed000, OwnVmidVsmmusKeepUnsafeParentsApart)
+{
+	for (const char *policy : {"kvm-pinned-naive", "kvm-unpinned"}) {
+		SCOPED_TRACE(policy);
+		Outcome r = Replay(kSeed, {std::string("policy.vmid=") + policy, "policy.viommu_vmid=own"});
+		EXPECT_EQ(r.status, 0) << r.err;
+		auto fin = FinalParents(r);
+		EXPECT_EQ(fin["vmm0"], 1u);
+		EXPECT_EQ(fin["vmm1"], 1u);
+		unsigned parents_with_stes = 0, vsmmus = 0;
+		for (const Vmid &v : r.vmids) {
+			if (v.kind == "nest-parent" && v.stes_max)
+				parents_with_stes++;
+			if (v.kind == "vsmmu" && v.stes_max == 1)
+				vsmmus++;
+		}
+		EXPECT_EQ(parents_with_stes, 0u);
+		EXPECT_EQ(vsmmus, 2u);
+		EXPECT_EQ(r.Num("violations_count"), 0);
+		EXPECT_NE(r.out.find("isolation       held"), std::string::npos) << r.out;
+	}
+}
+
 TEST(KvmSeed000, KvmPinnedMoveIsHitlessWithItsCommands)
 {
 	Outcome ida = Replay(kSeed, {"policy.vmid=smmu-ida"});

@@ -383,7 +383,27 @@ void arm_smmu_vmid_put(struct arm_smmu_vmid_user *u, struct kcall *c)
 	free(u);
 }
 
-/* STEs per VMID, for the log (called after every STE install). */
+/* The context whose VMID a master's STE carries: its nested domain's vSMMU
+ * with a VMID of its own, else the stage-2 domain (a nested domain's
+ * parent). */
+static const struct arm_smmu_vmid_user *ste_user(const struct arm_smmu_master *m)
+{
+	const struct arm_smmu_domain *d = m->domain;
+	if (d && d->kind == ARM_SMMU_DOMAIN_NESTED) {
+		if (!d->vsmmu)
+			return NULL;
+		if (d->vsmmu->vmid_user)
+			return d->vsmmu->vmid_user;
+		d = d->vsmmu->s2_parent;
+	}
+	return d ? d->vmid_user : NULL;
+}
+
+/* STEs per context, for the log (called after every STE install): a valid
+ * stage-2 or nested STE carrying the context's VMID and installed for it.
+ * Counting by VMID number alone would credit a nest parent whose vSMMUs
+ * tag with VMIDs of their own (policy.viommu_vmid=own) with the STEs of
+ * whatever else has its number. */
 void arm_smmu_vmid_count_stes(struct arm_smmu_device *smmu)
 {
 	for (size_t i = 0; i < smmu->nvmid_users; i++) {
@@ -391,6 +411,8 @@ void arm_smmu_vmid_count_stes(struct arm_smmu_device *smmu)
 		uint32_t n = 0;
 		for (size_t k = 0; k < smmu->nmasters; k++) {
 			struct arm_smmu_master *m = smmu->masters[k];
+			if (ste_user(m) != u)
+				continue;
 			uint64_t ste[8];
 			arm_smmu_read_entry(smmu->env, m->ste_pa, ste);
 			uint32_t cfg = (uint32_t)((ste[0] >> 1) & 7);
