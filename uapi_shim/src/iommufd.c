@@ -1238,8 +1238,9 @@ static void dirty_record(void *ctx, uint64_t iova, uint64_t size)
 }
 
 /* iopt_clear_dirty_data / __iommu_read_and_clear_dirty over the areas of
- * [iova, last]: every byte must be mapped (-EINVAL at a hole); then
- * iommu_iotlb_sync of the gather unless no_clear. */
+ * [iova, last]: the contiguous areas from iova (-EINVAL at a hole, after
+ * reading what came before it); then iommu_iotlb_sync of the gather unless
+ * no_clear, whatever happened. */
 static int dirty_walk_areas(struct iopt *t, struct arm_smmu_domain *d, uint64_t iova,
                             uint64_t last, bool whole, bool no_clear, struct dirty_walk *w,
                             struct kcall *c)
@@ -1247,41 +1248,38 @@ static int dirty_walk_areas(struct iopt *t, struct arm_smmu_domain *d, uint64_t 
 	w->gather.start = ~0ull;
 	w->gather.end = 0;
 	w->gather.pgsize = 0;
+	int rc = 0;
 	if (whole) {
-		for (size_t i = 0; i < t->nareas; i++) {
+		for (size_t i = 0; i < t->nareas && !rc; i++) {
 			const struct iopt_area *a = &t->areas[i];
-			int rc = arm_smmu_read_and_clear_dirty(d, a->iova, a->last - a->iova + 1,
-			                                       no_clear, dirty_record, w, c);
-			if (rc)
-				return rc;
+			rc = arm_smmu_read_and_clear_dirty(d, a->iova, a->last - a->iova + 1, no_clear,
+			                                   dirty_record, w, c);
 		}
 	} else {
 		uint64_t cur = iova;
 		bool done = false;
-		for (size_t i = 0; i < t->nareas && !done; i++) {
+		for (size_t i = 0; i < t->nareas && !done && !rc; i++) {
 			const struct iopt_area *a = &t->areas[i];
 			if (a->last < cur)
 				continue;
 			if (a->iova > cur)
-				return -EINVAL; /* a hole: !iopt_area_contig_done */
+				break; /* a hole: !iopt_area_contig_done */
 			uint64_t e = a->last < last ? a->last : last;
-			int rc = arm_smmu_read_and_clear_dirty(d, cur, e - cur + 1, no_clear,
-			                                       dirty_record, w, c);
-			if (rc)
-				return rc;
-			if (w->err)
-				return w->err;
+			rc = arm_smmu_read_and_clear_dirty(d, cur, e - cur + 1, no_clear, dirty_record,
+			                                   w, c);
+			if (!rc)
+				rc = w->err;
 			done = e == last;
 			cur = e + 1;
 		}
-		if (!done)
-			return -EINVAL;
+		if (!rc && !done)
+			rc = -EINVAL;
 	}
 	/* arm_smmu_iotlb_sync: a gather without a page size invalidates
 	 * nothing (Linux 7.0: iommu_dirty_bitmap_record never sets pgsize) */
 	if (!no_clear)
 		arm_smmu_iotlb_sync(d, &w->gather, c);
-	return 0;
+	return rc;
 }
 
 static int cmd_hwpt_set_dirty(struct ucmd *u)
@@ -1319,9 +1317,10 @@ static int cmd_hwpt_get_dirty(struct ucmd *u)
 	if (!h)
 		return -ENOENT;
 	struct iopt *t = &h->ioas->iopt;
-	/* iommufd_check_iova_range */
+	/* iommufd_check_iova_range (length 0 wraps: from IOVA 0 it is the
+	 * whole space) */
 	uint64_t last;
-	if (!cmd->length || __builtin_add_overflow(cmd->iova, cmd->length - 1, &last))
+	if (__builtin_add_overflow(cmd->iova, cmd->length - 1, &last))
 		return -EOVERFLOW;
 	uint64_t align = t->iova_alignment ? t->iova_alignment : SHIM_PAGE;
 	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)))
@@ -1336,15 +1335,30 @@ static int cmd_hwpt_get_dirty(struct ucmd *u)
 	struct dirty_walk w = {.u = u, .iova = cmd->iova,
 	                       .pgshift = (unsigned)__builtin_ctzll(cmd->page_size), .bitmap = true,
 	                       .data = cmd->data};
-	/* iova_bitmap_for_each pins the user's bitmap: EFAULT when it is not
-	 * all there */
+	/* iova_bitmap_for_each pins the user's bitmap a window at a time and
+	 * stops at the first page it cannot pin; the walk covers the IOVAs
+	 * whose bits lie in the pages before it. Linux 7.0 drops the result
+	 * of iova_bitmap_for_each: a bitmap that is not there, a hole in the
+	 * range or a failed read still returns 0 (what was read before it is
+	 * in the bitmap, and the clear is synced). */
 	uint64_t bits = ((last - cmd->iova) >> w.pgshift) + 1;
-	uint64_t word;
-	if (shim_copy_from_user(u->s, u->p, &word, cmd->data, 8) ||
-	    shim_copy_from_user(u->s, u->p, &word, cmd->data + 8 * ((bits - 1) / 64), 8))
-		return -EFAULT;
-	return dirty_walk_areas(t, h->domain, cmd->iova, last, false,
-	                        cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &w, u->c);
+	uint64_t need = bits / 8 + (bits % 8 != 0); /* bytes of bitmap */
+	uint64_t have = 0;
+	while (have < need) {
+		uint8_t probe;
+		if (shim_copy_from_user(u->s, u->p, &probe, cmd->data + have, 1))
+			break;
+		uint64_t next = ((cmd->data + have) | (SHIM_PAGE - 1)) + 1 - cmd->data;
+		have = next < need ? next : need;
+	}
+	if (!have)
+		return 0;
+	uint64_t walk_last = last;
+	if (have < need)
+		walk_last = cmd->iova + ((have * 8) << w.pgshift) - 1;
+	(void)dirty_walk_areas(t, h->domain, cmd->iova, walk_last, false,
+	                       cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &w, u->c);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
