@@ -107,6 +107,78 @@ TEST_F(Stall, ResumeTerminatesAbortOrRazWiAndMismatchIsANoOp)
 	EXPECT_EQ(smmu_stalled_count(r.s), 1u);
 }
 
+// A stall fault record is never discarded and never overflows the queue
+// (§7.4): with the Event queue disabled the transaction is held with no
+// record, and retried as newly arrived once the queue is writable
+// (§3.12.2): it may then succeed (no event ever) or fault and stall again
+// (recorded then).
+TEST_F(Stall, DisabledQueueHoldsTheStallUntilWritableThenRetries)
+{
+	Init();
+	r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_SMMUEN); // EVENTQEN off
+	auto x = r.X(3, 0x22040, /*write=*/true);
+	ASSERT_EQ(x.outcome, SMMU_XLATE_STALLED);
+	EXPECT_FALSE(x.event_recorded);
+	EXPECT_EQ(smmu_stalled_count(r.s), 1u);
+	EXPECT_EQ(smmu_get_stats(r.s)->stalls_unrecorded, 1u);
+	EXPECT_EQ(smmu_get_stats(r.s)->events_dropped, 0u);
+	smmu_pt_attr a;
+	smmu_pt_attr_default(&a, false);
+	a.ng = true;
+	ASSERT_EQ(smmu_pt_map(&pt, 0x22000, 0x70005000, 0x1000, 12, &a), SMMU_PT_OK);
+	EXPECT_TRUE(r.stall_done.empty());
+	r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
+	ASSERT_EQ(r.stall_done.size(), 1u); // retried: the page is there now
+	EXPECT_EQ(r.stall_done[0].stag, x.stag);
+	EXPECT_EQ(r.stall_done[0].res.outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(r.stall_done[0].res.pa, 0x70005040u);
+	EXPECT_EQ(smmu_stalled_count(r.s), 0u);
+	EXPECT_TRUE(r.DrainEvents().empty()); // no event for it, ever
+	// Faulting again on the retry: stalled again, and recorded now.
+	r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_SMMUEN);
+	auto y = r.X(3, 0x40000);
+	ASSERT_EQ(y.outcome, SMMU_XLATE_STALLED);
+	r.W32(SMMU_REG_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
+	ASSERT_EQ(r.stall_done.size(), 2u);
+	EXPECT_EQ(r.stall_done[1].res.outcome, SMMU_XLATE_STALLED);
+	auto evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 1u);
+	EXPECT_EQ(EvId(evs[0]), (unsigned)SMMU_EVT_F_TRANSLATION);
+	EXPECT_EQ(EvStall(evs[0]), 1u);
+	EXPECT_EQ(EvStag(evs[0]), r.stall_done[1].res.stag);
+	EXPECT_EQ(smmu_stalled_count(r.s), 1u);
+	EXPECT_EQ(smmu_get_stats(r.s)->stall_retries, 2u);
+}
+
+// A full queue: the stall that finds no room is held without a record and
+// without an overflow; consuming a record retries it, and its new fault
+// record is written.
+TEST_F(Stall, FullQueueNeitherDropsNorOverflowsAStallRecord)
+{
+	Init(/*stall_max=*/128);
+	const unsigned qn = 1u << Rig::kEvtqLog2;
+	for (unsigned i = 0; i < qn; i++)
+		ASSERT_EQ(r.X(3, 0x100000 + 0x1000ull * i).outcome, SMMU_XLATE_STALLED);
+	auto z = r.X(4, 0x40000);
+	ASSERT_EQ(z.outcome, SMMU_XLATE_STALLED);
+	EXPECT_FALSE(z.event_recorded);
+	uint32_t prod = r.R32(SMMU_REG_EVENTQ_PROD), cons = r.R32(SMMU_REG_EVENTQ_CONS);
+	EXPECT_EQ(prod & SMMU_Q_OVFLG, cons & SMMU_Q_OVFLG); // no overflow
+	EXPECT_EQ(smmu_get_stats(r.s)->eventq_overflows, 0u);
+	EXPECT_EQ(smmu_stalled_count(r.s), qn + 1);
+	auto evs = r.DrainEvents(); // CONS moves: the held one is retried
+	EXPECT_EQ(evs.size(), qn);
+	ASSERT_EQ(r.stall_done.size(), 1u);
+	EXPECT_EQ(r.stall_done[0].txn.sid, 4u);
+	EXPECT_EQ(r.stall_done[0].res.outcome, SMMU_XLATE_STALLED);
+	evs = r.DrainEvents();
+	ASSERT_EQ(evs.size(), 1u);
+	EXPECT_EQ(EvStall(evs[0]), 1u);
+	EXPECT_EQ(evs[0][0] >> 32, 4u); // StreamID
+	EXPECT_EQ(EvStag(evs[0]), r.stall_done[0].res.stag);
+	EXPECT_EQ(smmu_stalled_count(r.s), qn + 1);
+}
+
 TEST(StallTermModel, TerminateAlwaysAbortsWithTermModel)
 {
 	Rig r;

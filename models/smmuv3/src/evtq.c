@@ -57,6 +57,20 @@ void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4])
 	}
 }
 
+bool smmu_evtq_writable(const struct smmu *s)
+{
+	const struct smmu_regs *r = &s->r;
+	unsigned qs = (unsigned)(r->eventq_base & SMMU_Q_BASE_LOG2SIZE_MASK);
+	if (qs > s->cfg.eventqs)
+		qs = s->cfg.eventqs;
+	uint32_t idx_mask = (1u << qs) - 1, wrap = 1u << qs;
+	uint32_t prod = r->eventq_prod & (idx_mask | wrap);
+	uint32_t cons = r->eventq_cons & (idx_mask | wrap);
+	bool full = (prod & idx_mask) == (cons & idx_mask) && (prod & wrap) != (cons & wrap);
+	return (r->cr0ack & SMMU_CR0_EVENTQEN) &&
+	       !((r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR) && !full;
+}
+
 bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now)
 {
 	struct smmu_regs *r = &s->r;

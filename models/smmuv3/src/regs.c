@@ -491,6 +491,8 @@ static void write_cr0(struct smmu *s, uint32_t v, uint64_t now)
 		smmu_stall_end_all(s, UINT32_MAX, now, 2); /* marked for abort, STAGs freed */
 	if (!(old & SMMU_CR0_CMDQEN) && (v & SMMU_CR0_CMDQEN))
 		smmu_cmdq_run(s, now);
+	if (!(old & SMMU_CR0_EVENTQEN) && (v & SMMU_CR0_EVENTQEN))
+		smmu_stall_retry_unrecorded(s, now);
 }
 
 static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
@@ -527,6 +529,9 @@ static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 		if ((was_active & SMMU_GERROR_CMDQ_ERR) &&
 		    !((r->gerror ^ r->gerrorn) & SMMU_GERROR_CMDQ_ERR))
 			smmu_cmdq_run(s, now); /* acknowledged: refetch at CONS */
+		if ((was_active & SMMU_GERROR_EVENTQ_ABT_ERR) &&
+		    !((r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR))
+			smmu_stall_retry_unrecorded(s, now);
 		break;
 	}
 	case SMMU_REG_GERROR_IRQ_CFG0:
@@ -608,6 +613,7 @@ static void write32(struct smmu *s, uint64_t off, uint32_t v, uint64_t now)
 		break;
 	case SMMU_REG_EVENTQ_CONS:
 		r->eventq_cons = v & (SMMU_Q_OVFLG | 0xFFFFFu);
+		smmu_stall_retry_unrecorded(s, now);
 		break;
 	case SMMU_REG_PRIQ_PROD:
 		if (both_off(s, SMMU_CR0_PRIQEN))

@@ -792,9 +792,15 @@ static inline uint32_t smmu_origin(const struct smmu *s)
 
 struct smmu_stalled {
 	bool valid;
+	bool unrecorded; /* its fault record found the Event queue not writable */
 	struct smmu_txn txn;
 	uint64_t since; /* cycle it stalled */
 };
+/* The Event queue has become writable (CONS moved, EVENTQEN set, EVENTQ
+ * abort acknowledged): stalled transactions whose record could not be
+ * written are retried as newly arrived (§3.12.2, §7.2.1), oldest first,
+ * while the queue stays writable. */
+void smmu_stall_retry_unrecorded(struct smmu *s, uint64_t now);
 
 /* End stalled transactions of `sid` (UINT32_MAX: all) as terminated:
  * why 1 = CMD_STALL_TERM, 2 = SMMUEN cleared, 3 = timeout. */
@@ -825,6 +831,8 @@ void smmu_irq_signal(struct smmu *s, enum smmu_irq line, uint64_t now);
 
 /* evtq.c: offer an event to the queue; returns true if written. */
 bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now);
+/* Enabled (EVENTQEN acknowledged), no EVENTQ_ABT_ERR active, not full. */
+bool smmu_evtq_writable(const struct smmu *s);
 /* xlate.c: the effective stream table configuration (STRTAB_BASE[_CFG]), and
  * where sid's STE is: 0 and *ste_pa; SMMU_EVT_C_BAD_STREAMID (out of range, or
  * an invalid L1 descriptor); SMMU_EVT_F_STE_FETCH (the L1 descriptor read at

@@ -155,7 +155,11 @@ static void terminate(struct xl *x, const struct smmu_event *ev, bool record, bo
  * abort and are always offered to the queue. */
 /* Stall the transaction (A/R/S = xx1, §3.12): it is held under a free
  * STAG and the event is always recorded, with Stall=1 and the STAG. Without
- * a free STAG it terminates (abort, recorded). */
+ * a free STAG it terminates (abort, recorded). A stall fault record is
+ * never discarded and never overflows the queue (§7.4): when the Event
+ * queue is not writable (full, disabled, EVENTQ_ABT_ERR) the transaction is
+ * held without a record and retried as newly arrived when the queue is
+ * next writable (§3.12.2, smmu_stall_retry_unrecorded). */
 static void stall(struct xl *x, const struct smmu_event *ev)
 {
 	struct smmu *s = x->s;
@@ -178,7 +182,18 @@ static void stall(struct xl *x, const struct smmu_event *ev)
 		struct smmu_event e = *ev;
 		e.stall = true;
 		e.stag = stag;
-		terminate(x, &e, true, true);
+		st->unrecorded = !smmu_evtq_writable(s);
+		if (st->unrecorded) {
+			struct smmu_xlate_result *res = x->res;
+			res->hit = SMMU_HIT_NONE;
+			res->event = e.id;
+			res->ev = e;
+			res->event_recorded = false;
+			s->st.faults++;
+			s->st.stalls_unrecorded++;
+		} else {
+			terminate(x, &e, true, true);
+		}
 		x->res->outcome = SMMU_XLATE_STALLED;
 		x->res->stag = stag;
 		return;
@@ -1435,6 +1450,33 @@ void smmu_stall_resume(struct smmu *s, uint32_t sid, uint16_t stag, bool retry, 
 	smmu_translate(s, &txn, cycle, &res);
 	if (s->ops.stall_done)
 		s->ops.stall_done(s->host, &txn, stag, &res, cycle);
+}
+
+void smmu_stall_retry_unrecorded(struct smmu *s, uint64_t now)
+{
+	while (s->stalled && s->nstalled && smmu_evtq_writable(s)) {
+		/* the oldest held without a record (ties: the lower STAG) */
+		uint32_t pick = UINT32_MAX;
+		for (uint32_t i = 0; i < s->cfg.stall_max; i++) {
+			const struct smmu_stalled *st = &s->stalled[i];
+			if (st->valid && st->unrecorded &&
+			    (pick == UINT32_MAX || st->since < s->stalled[pick].since))
+				pick = i;
+		}
+		if (pick == UINT32_MAX)
+			return;
+		struct smmu_stalled *st = &s->stalled[pick];
+		struct smmu_txn txn = st->txn;
+		st->valid = false;
+		st->unrecorded = false;
+		s->nstalled--;
+		s->st.stall_retries++;
+		struct smmu_xlate_result res;
+		memset(&res, 0, sizeof(res));
+		smmu_translate(s, &txn, now, &res);
+		if (s->ops.stall_done)
+			s->ops.stall_done(s->host, &txn, (uint16_t)pick, &res, now);
+	}
 }
 
 void smmu_stall_end_all(struct smmu *s, uint32_t sid, uint64_t cycle, int why)

@@ -255,9 +255,10 @@ struct smmu_host_ops {
 	 */
 	void (*inv_removed)(void *host, const struct smmu_removed_entry *e, uint64_t cycle);
 	/*
-	 * A stalled transaction finished at `cycle`: retried by CMD_RESUME
-	 * (res is the new translation, which may stall again under a new
-	 * STAG), or terminated (CMD_RESUME with Ac=0, CMD_STALL_TERM, SMMUEN
+	 * A stalled transaction finished at `cycle`: retried by CMD_RESUME,
+	 * or - held because its fault record found the Event queue not
+	 * writable - when the queue became writable (res is the new
+	 * translation, which may stall again under a new STAG), or terminated (CMD_RESUME with Ac=0, CMD_STALL_TERM, SMMUEN
 	 * cleared, the stall timeout): outcome ABORT or RAZ/WI, no event.
 	 * NULL: the host does not hear of it. The host must not call back into
 	 * the model from it.
@@ -526,6 +527,8 @@ struct smmu_stats {
 	uint64_t wc_s2tt_hits;  /* nested stage-1 table fetches whose IPA the walk cache translated */
 	uint64_t stalls;        /* transactions stalled */
 	uint64_t stall_resumes, stall_terms, stall_timeouts; /* how stalls ended */
+	uint64_t stalls_unrecorded; /* stalled while the Event queue was not writable */
+	uint64_t stall_retries; /* ... and retried when it became writable */
 	uint64_t pri_requests;  /* Page Request Messages received */
 	uint64_t pri_recorded;  /* ... written to the PRI queue */
 	uint64_t pri_auto;      /* automatic PRG responses sent */
