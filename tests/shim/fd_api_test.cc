@@ -30,6 +30,21 @@ TEST(FdApi, ConfigByName)
 	EXPECT_STREQ(buf, "msi");
 	EXPECT_EQ(SHIM_OK, shim_config_get(&c, "t.k.pin_page", buf, sizeof(buf)));
 	EXPECT_STREQ(buf, "50");
+	// Numbers are digits: no sign (strtoull's "-1" is 2^64 - 1), no blanks,
+	// nothing that does not fit; the value is left as it was.
+	for (const char *bad : {"-1", "+5", " 5", "99999999999999999999999", "16E", "5x", ""})
+		EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "kernel.rlimit_memlock", bad, err, sizeof(err)))
+		    << bad;
+	EXPECT_EQ(c.rlimit_memlock, 8ull << 20);
+	EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "t.k.syscall", "-450", err, sizeof(err)));
+	EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "kernel.hz", "4294967296", err, sizeof(err)));
+	// The kernel's DRAM: page-aligned, at least 1M.
+	EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "kernel.dram_size", "0", err, sizeof(err)));
+	EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "kernel.dram_size", "0x100800", err, sizeof(err)));
+	EXPECT_EQ(SHIM_ERR_INVAL, shim_config_set(&c, "kernel.dram_base", "0x1001", err, sizeof(err)));
+	EXPECT_EQ(SHIM_OK, shim_config_set(&c, "kernel.dram_size", "1M", err, sizeof(err)));
+	EXPECT_EQ(SHIM_OK, shim_config_set(&c, "kernel.dram_base", "0x100000", err, sizeof(err)));
+	EXPECT_EQ(c.dram_base, 0x100000u);
 }
 
 TEST(FdApi, ParamTableIsCompleteAndSettable)

@@ -139,11 +139,11 @@ struct pdesc {
 
 static const struct pdesc params[] = {
     {{"kernel.dram_base", "bytes", "0x80000000", "platform default",
-      "host physical base of the DRAM the kernel allocates from"},
+      "host physical base of the DRAM the kernel allocates from (page-aligned)"},
      P_U64,
      offsetof(struct shim_config, dram_base)},
     {{"kernel.dram_size", "bytes", "4G", "TRACE-FORMAT `memory size=` default",
-      "size of that DRAM"},
+      "size of that DRAM (page-aligned, at least 1M)"},
      P_U64,
      offsetof(struct shim_config, dram_size)},
     {{"kernel.iommu_strict", "bool", "on", "Linux iommu.strict=1 (arm64 default)",
@@ -238,10 +238,15 @@ const struct shim_param_info *shim_param_at(size_t i)
 
 static int parse_u64(const char *v, uint64_t *out)
 {
-	if (!v || !*v)
+	/* digits only: strtoull would take "-1" as 2^64 - 1, " 5", "+5", and
+	 * clamp what does not fit */
+	if (!v || !(*v >= '0' && *v <= '9'))
 		return -1;
 	char *end;
+	errno = 0;
 	unsigned long long x = strtoull(v, &end, 0);
+	if (errno == ERANGE)
+		return -1;
 	uint64_t mul = 1;
 	switch (*end) {
 	case 'K':
@@ -318,6 +323,11 @@ int shim_config_set(struct shim_config *cfg, const char *name, const char *value
 		return SHIM_OK;
 	case P_U64:
 		if (parse_u64(value, &v))
+			goto bad;
+		/* the kernel's DRAM: page-aligned, at least 1M (its own tables) */
+		if (!strcmp(name, "kernel.dram_base") && (v & (SHIM_PAGE - 1)))
+			goto bad;
+		if (!strcmp(name, "kernel.dram_size") && ((v & (SHIM_PAGE - 1)) || v < (1u << 20)))
 			goto bad;
 		*(uint64_t *)base = v;
 		return SHIM_OK;
