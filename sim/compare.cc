@@ -136,22 +136,28 @@ int run_compare(const std::vector<std::string> &args, std::ostream &out, std::os
 		for (const char *p : pcts) {
 			double a = ta && ta->get(p) ? ta->get(p)->num : NAN;
 			double b = tb && tb->get(p) ? tb->get(p)->num : NAN;
-			double ratio = (a > 0 && !std::isnan(b)) ? b / a : NAN;
+			// From a zero baseline any rise is unbounded (a regression
+			// past every limit), no rise is a ratio of 1.
+			double ratio = (a > 0 && !std::isnan(b)) ? b / a
+				       : (a == 0 && !std::isnan(b)) ? (b > 0 ? INFINITY : 1.0)
+								    : NAN;
 			char line[256];
 			snprintf(line, sizeof(line), "  %-24s %-4s %10s %10s %8s\n", k.c_str(), p,
 				 std::isnan(a) ? "-" : fmt(a).c_str(), std::isnan(b) ? "-" : fmt(b).c_str(),
-				 std::isnan(ratio) ? "-" : fmt(ratio).c_str());
+				 std::isnan(ratio) ? "-" : std::isinf(ratio) ? "inf" : fmt(ratio).c_str());
 			txt += line;
 			js += std::string(firstp ? "" : ",") + "\"" + p + "\": {\"a\": " +
 			      (std::isnan(a) ? "null" : fmt(a)) + ", \"b\": " +
 			      (std::isnan(b) ? "null" : fmt(b)) + ", \"ratio\": " +
-			      (std::isnan(ratio) ? "null" : fmt(ratio)) + "}";
+			      (std::isnan(ratio) || std::isinf(ratio) ? "null" : fmt(ratio)) + "}";
 			firstp = false;
 			for (const Limit &l : limits)
 				if (l.key == p && !std::isnan(ratio) && ratio - 1.0 > l.value + 1e-12) {
 					regressed = true;
-					exceeded.push_back(k + " " + p + " +" + fmt((ratio - 1) * 100) +
-							   "% (limit " + fmt(l.value * 100) + "%)");
+					exceeded.push_back(k + " " + p + " " +
+							   (std::isinf(ratio) ? std::string("from 0 to ") + fmt(b)
+									      : "+" + fmt((ratio - 1) * 100) + "%") +
+							   " (limit " + fmt(l.value * 100) + "%)");
 				}
 		}
 		js += "}";

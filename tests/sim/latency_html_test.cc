@@ -226,6 +226,31 @@ TEST(Compare, NewViolationIsListedAndExceedsTheThreshold)
 	unlink(b.c_str());
 }
 
+// A zero baseline: any rise regresses past every limit (it was no
+// regression at all: the ratio was undefined); zero to zero is no change.
+TEST(Compare, RiseFromZeroIsARegression)
+{
+	auto rep = [](double p99) {
+		return "{\"status\": \"ok\", \"latency\": {\"by_kind\": {\"CMD_SYNC\": "
+		       "{\"total_ns\": {\"p50\": 0, \"p99\": " +
+		       std::to_string((long long)p99) + "}}}}}\n";
+	};
+	std::string a = temp_path(".json"), b = temp_path(".json"), j = temp_path(".json");
+	write_file(a, rep(0));
+	write_file(b, rep(120));
+	RunResult r = run(SMMUSIM_EXE, {"compare", a, b, "--max-regress", "p99=1000%", "--json", j});
+	EXPECT_EQ(r.status, 5) << r.out << r.err;
+	EXPECT_NE(r.out.find("regressed: CMD_SYNC p99 from 0 to 120"), std::string::npos) << r.out;
+	Value diff;
+	smmusim::json::Error e;
+	ASSERT_TRUE(smmusim::json::parse_file(j, diff, e)) << e.what;
+	EXPECT_TRUE(diff.get("regressed")->b);
+	r = run(SMMUSIM_EXE, {"compare", a, a, "--max-regress", "p99=0%", "--max-regress", "p50=0%"});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	for (const std::string &f : {a, b, j})
+		unlink(f.c_str());
+}
+
 TEST(Compare, BadInputIsExitOne)
 {
 	std::string bad = temp_path(".json");
