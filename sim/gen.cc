@@ -170,6 +170,8 @@ int run_gen(const std::vector<std::string> &args, std::ostream &out, std::ostrea
 				size = n;
 			else if (a == "--depth")
 				depth = n;
+			else if (n > 0xffffffffull)
+				return gen_error(err, "--sid expects a 32-bit StreamID");
 			else
 				sid = n;
 		} else if (a == "--dir") {

@@ -251,6 +251,20 @@ TEST(DmaApiReplay, GenRejectsBadOptions)
 	EXPECT_EQ(run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "x"}).status, 1);
 	EXPECT_EQ(run(SMMUSIM_EXE, {"gen", "flood", "--pkts", "3"}).status, 1);
 	EXPECT_EQ(run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "3", "--dir", "up"}).status, 1);
+	RunResult big = run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "3", "--sid", "0x100000000"});
+	EXPECT_EQ(big.status, 1);
+	EXPECT_NE(big.err.find("--sid expects a 32-bit StreamID"), std::string::npos) << big.err;
+	// A StreamID past the SMMU's SIDSIZE: the driver does not probe the
+	// device and says so.
+	std::string t = temp_path(".trace");
+	ASSERT_EQ(run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "1", "--sid", "0xffffffff", "-o", t}).status, 0);
+	RunResult far = run(SMMUSIM_EXE, {"replay", t, "--quiet"});
+	EXPECT_EQ(far.status, 1);
+	EXPECT_NE(far.err.find("StreamID 0xffffffff is out of range of this SMMU's stream table "
+			       "(SIDSIZE 16): the device is not probed (-ERANGE)"),
+		  std::string::npos)
+	    << far.err;
+	unlink(t.c_str());
 	RunResult ok = run(SMMUSIM_EXE, {"gen", "stream", "--pkts", "3", "--depth", "2"});
 	ASSERT_EQ(ok.status, 0);
 	// three unmaps, three maps (two ahead, one after the first packet)

@@ -573,11 +573,16 @@ int arm_smmu_probe_master(struct arm_smmu_device *smmu, const struct arm_smmu_ma
 {
 	if (!smmu || !d || !out)
 		return -EINVAL;
-	if (smmu->sid_bits < 32 && d->sid >= (1ull << smmu->sid_bits))
+	/* arm_smmu_sid_in_range: the device is not probed (-ERANGE) */
+	if ((smmu->sid_bits < 32 && d->sid >= (1ull << smmu->sid_bits)) ||
+	    ((smmu->features & ARM_SMMU_FEAT_2_LVL_STRTAB) &&
+	     (d->sid >> STRTAB_SPLIT) >= smmu->num_l1)) {
+		klog(smmu->env, 0,
+		     "arm-smmu-v3.%u: StreamID 0x%x is out of range of this SMMU's stream table "
+		     "(SIDSIZE %u): the device is not probed (-ERANGE)",
+		     smmu->index, d->sid, smmu->sid_bits);
 		return -ERANGE;
-	if ((smmu->features & ARM_SMMU_FEAT_2_LVL_STRTAB) &&
-	    (d->sid >> STRTAB_SPLIT) >= smmu->num_l1)
-		return -ERANGE;
+	}
 	if (arm_smmu_find_master(smmu, d->sid))
 		return -EEXIST;
 	if (smmu->nmasters == smmu->cap_masters) {
