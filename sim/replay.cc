@@ -2722,7 +2722,9 @@ std::vector<ReportEntry> Replay::report() const
 		e.text = v;
 		out.push_back(std::move(e));
 	};
-	str({"config", "trace"}, opt_.trace);
+	// The trace's file name without its directory: the same trace replayed
+	// from elsewhere gives the same bytes ("-": standard input).
+	str({"config", "trace"}, opt_.trace.substr(opt_.trace.find_last_of('/') + 1));
 	// Host-side speed settings (sim.*, memory.dmi) change nothing in the
 	// results and stay out, so that reports compare byte for byte.
 	for (const ParamInfo &p : all_params())

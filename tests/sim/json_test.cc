@@ -2,6 +2,7 @@
 // and surrogate pairs, numbers kept as text, key order, each error with its
 // line and column, the depth limit, and a replay report read back whole.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "json.h"
 #include "run_util.h"
@@ -99,3 +100,22 @@ TEST(Json, AReplayReportReadsBack)
 }
 
 } // namespace
+
+// The report names the trace by its file name only: the same trace replayed
+// from another directory gives the same bytes.
+TEST(Json, TheSameTraceFromElsewhereGivesTheSameBytes)
+{
+	std::string src = std::string(SIM_EXAMPLES_DIR) + "/viommu_nested.trace";
+	std::string dir = temp_path("");
+	ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+	std::string copy = dir + "/viommu_nested.trace";
+	write_file(copy, read_file(src));
+	RunResult a = run(SMMUSIM_EXE, {"replay", src, "--quiet", "--json", "-"});
+	RunResult b = run(SMMUSIM_EXE, {"replay", copy, "--quiet", "--json", "-"});
+	ASSERT_EQ(a.status, 0) << a.err;
+	EXPECT_EQ(a.out, b.out);
+	EXPECT_NE(a.out.find("\"trace\": \"viommu_nested.trace\""), std::string::npos);
+	EXPECT_EQ(a.out.find(SIM_EXAMPLES_DIR), std::string::npos);
+	unlink(copy.c_str());
+	rmdir(dir.c_str());
+}
