@@ -191,6 +191,28 @@ TEST(Preload, RecordedWhileServedReplaysToIdenticalResults)
 	}
 }
 
+// --set values the program ran under are written into the recording as
+// `config` records, so its replay runs under them too.
+TEST(Preload, RecordingCarriesTheSettingsItRanWith)
+{
+	std::string rec = Temp(".trace"), json = Temp(".json");
+	Result r = Exec(SMMUSIM_EXE,
+	             {"record", "-o", rec, "--serve", "--header", MACHINE_TRACE, "--set",
+	              "kernel.iommu_strict=off", "--set", "t.k.syscall=900", "--", UAPI_FLOW, "legacy"},
+	             {});
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string t = ReadFile(rec);
+	EXPECT_NE(t.find("\nconfig kernel.iommu_strict=off\nconfig t.k.syscall=900\n"), std::string::npos)
+	    << t.substr(0, 2000);
+	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet", "--json", json}, {});
+	EXPECT_EQ(p.status, 0) << p.err;
+	std::string j = ReadFile(json);
+	EXPECT_NE(j.find("\"kernel.iommu_strict\": \"off\""), std::string::npos);
+	EXPECT_NE(j.find("\"t.k.syscall\": \"900\""), std::string::npos);
+	unlink(rec.c_str());
+	unlink(json.c_str());
+}
+
 TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
 {
 	// no SMMUSIM_SERVE: the calls go to this machine's kernel, which has no

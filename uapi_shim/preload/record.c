@@ -212,6 +212,22 @@ struct pl_record *pl_record_open(const char *path, const char *header_path)
 		if (rd)
 			trc_reader_close(rd);
 	}
+	/* SMMUSIM_SET (smmusim record --set): the same settings, as `config`
+	 * records after the machine's, so that the recording replays under
+	 * what it ran under (a later config record overrides an earlier one). */
+	const char *sets = getenv("SMMUSIM_SET");
+	if (sets && *sets) {
+		out(r, "# the settings it ran with (SMMUSIM_SET)\n");
+		const char *p = sets;
+		while (*p) {
+			size_t skip = strspn(p, " \t,"), len;
+			p += skip;
+			len = strcspn(p, " \t,");
+			if (len && memchr(p, '=', len))
+				out(r, "config %.*s\n", (int)len, p);
+			p += len;
+		}
+	}
 	flush(r);
 	return r;
 }
