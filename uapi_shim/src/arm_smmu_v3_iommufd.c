@@ -268,8 +268,22 @@ int arm_vsmmu_cache_invalidate(struct arm_vsmmu *v, uint64_t (*cmds)[2], uint32_
 	int rc = 0;
 	while (cur != n) {
 		rc = convert_user_cmd(v, cmds[cur]);
-		if (rc)
+		if (rc) {
+			/* 7.0's quirk: the commands of this chunk converted before
+			 * the bad one are counted in entry_num but never issued.
+			 * The guest is told they were done: for the isolation
+			 * oracle they are invalidations it reported complete. */
+			for (uint32_t i = last; i < cur; i++) {
+				uint8_t op = (uint8_t)(cmds[i][0] & CMD_0_OP);
+				if (op >= 0x10 && op <= 0x13)
+					kcall_note_tlbi(c, v->smmu->index,
+					                (uint32_t)((cmds[i][0] >> 32) & 0xffff),
+					                op == 0x11 || op == 0x12
+					                    ? (uint32_t)(cmds[i][0] >> 48)
+					                    : KCALL_ASID_ALL);
+			}
 			break;
+		}
 		cur++;
 		if (cur != n && cur - last != CMDQ_BATCH_ENTRIES - 1)
 			continue;
