@@ -9,6 +9,7 @@
 // (trc_reader_next_dma): it must give the same records - each plain dma
 // line as the record the general path gives for it - and the same ending,
 // error position and message included.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
@@ -74,8 +75,10 @@ int read_all(const void *buf, size_t len, std::vector<std::string> &out, std::st
 // the lane never takes: then its canonical text stands for it).
 std::string dma_text(const trc_dma &d)
 {
-	char b[512];
-	int n = snprintf(b, sizeof(b), "dma %u:%u %.*s@%u line%u stamp%d:%llu addr%llu len%llu w%d p%d x%d ssid%d:%llu@%u r%d@%u pa%llu f%.*s",
+	// room for the names (a device or event name may be long) and the rest
+	std::vector<char> buf(512 + d.dev_len + (d.result == TRC_DMA_RES_FAULT ? d.fault_len : 0));
+	char *b = buf.data();
+	int n = snprintf(b, buf.size(), "dma %u:%u %.*s@%u line%u stamp%d:%llu addr%llu len%llu w%d p%d x%d ssid%d:%llu@%u r%d@%u pa%llu f%.*s",
 			 d.line, d.col, (int)d.dev_len, d.dev, d.dev_col, d.dev_line, d.has_stamp,
 			 (unsigned long long)(d.has_stamp ? d.stamp_ps : 0), (unsigned long long)d.addr,
 			 (unsigned long long)d.len, d.write, d.priv, d.exec, d.has_ssid,
@@ -84,7 +87,7 @@ std::string dma_text(const trc_dma &d)
 			 (unsigned long long)(d.result == TRC_DMA_RES_PA ? d.pa : 0),
 			 d.result == TRC_DMA_RES_FAULT ? (int)d.fault_len : 0,
 			 d.result == TRC_DMA_RES_FAULT ? d.fault : "");
-	return std::string(b, n > 0 ? (size_t)n : 0);
+	return std::string(b, n > 0 ? std::min((size_t)n, buf.size() - 1) : 0);
 }
 
 std::string general_dma_text(const trc_record *rec, uint32_t dev_line)
