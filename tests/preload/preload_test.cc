@@ -213,6 +213,20 @@ TEST(Preload, RecordingCarriesTheSettingsItRanWith)
 	unlink(json.c_str());
 }
 
+// Every open is named anew, however many a run makes (the names ran out
+// after 4094 and later fds were written as numbers the replay cannot use).
+TEST(Preload, ManyOpensReplay)
+{
+	std::string rec = Temp(".trace.gz");
+	Result r = Exec(UAPI_FLOW, {"reopen", "5000"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	ASSERT_EQ(r.status, 0) << r.err;
+	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	EXPECT_EQ(p.status, 0) << p.err.substr(0, 2000);
+	Result d = Exec(SMMUSIM_EXE, {"dump", rec}, {});
+	EXPECT_NE(d.out.find("-> fd=$f5000\n"), std::string::npos);
+	unlink(rec.c_str());
+}
+
 TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
 {
 	// no SMMUSIM_SERVE: the calls go to this machine's kernel, which has no

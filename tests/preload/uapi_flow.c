@@ -335,10 +335,24 @@ static int loop(long n)
 	return failures;
 }
 
+/* N opens and closes of /dev/iommu, each with an IOAS (the recorder names
+ * every open anew) */
+static int reopen(long n)
+{
+	for (long i = 0; i < n && !failures; i++) {
+		int ifd = open("/dev/iommu", O_RDWR);
+		CHECK(ifd >= 0, "open %ld", i);
+		struct ioas_alloc ia = {sizeof(ia), 0, 0};
+		CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC %ld", i);
+		CHECK(close(ifd) == 0, "close %ld", i);
+	}
+	return failures;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: uapi_flow nested|legacy|loop N\n");
+		fprintf(stderr, "usage: uapi_flow nested|legacy|kvm|loop N|reopen N\n");
 		return 2;
 	}
 	int rc;
@@ -350,6 +364,8 @@ int main(int argc, char **argv)
 		rc = kvm();
 	else if (!strcmp(argv[1], "loop") && argc > 2)
 		rc = loop(atol(argv[2]));
+	else if (!strcmp(argv[1], "reopen") && argc > 2)
+		rc = reopen(atol(argv[2]));
 	else
 		return 2;
 	if (!rc)

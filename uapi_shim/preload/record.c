@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -43,7 +44,8 @@ struct pl_record {
 	FILE *f;
 	char proc[48];
 	unsigned fd_var[MAXFD]; /* fd -> $fN (0: none) */
-	unsigned short var_refs[MAXFD]; /* $fN -> fds referring to it (dup) */
+	unsigned short *var_refs; /* $fN -> fds referring to it (dup); grown */
+	size_t cap_refs;
 	unsigned next_f, next_m;
 	struct va_var *vas;
 	size_t nvas, capvas;
@@ -143,7 +145,18 @@ static void result_err(struct pl_record *r, int64_t ret)
 
 static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 {
-	if (fd >= 0 && fd < MAXFD && r->next_f + 1 < MAXFD) {
+	/* every open gets a new name (a variable is bound once), however many
+	 * opens and closes a run makes */
+	if (fd >= 0 && fd < MAXFD && r->next_f + 1 >= r->cap_refs && r->next_f < UINT_MAX - 1) {
+		size_t nc = r->cap_refs ? 2 * r->cap_refs : 256;
+		unsigned short *n = realloc(r->var_refs, nc * sizeof(*n));
+		if (n) {
+			memset(n + r->cap_refs, 0, (nc - r->cap_refs) * sizeof(*n));
+			r->var_refs = n;
+			r->cap_refs = nc;
+		}
+	}
+	if (fd >= 0 && fd < MAXFD && r->next_f + 1 < r->cap_refs) {
 		r->fd_var[fd] = ++r->next_f;
 		r->var_refs[r->next_f] = 1;
 		snprintf(name, len, "$f%u", r->fd_var[fd]);
@@ -242,6 +255,7 @@ void pl_record_close(struct pl_record *r)
 		fclose(r->f);
 	free(r->vas);
 	free(r->args);
+	free(r->var_refs);
 	free(r);
 }
 
