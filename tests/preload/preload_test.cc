@@ -185,6 +185,15 @@ TEST(Preload, RecordedWhileServedReplaysToIdenticalResults)
 			if (!strcmp(flow, "nested")) {
 				EXPECT_NE(d.out.find("-> err=EIO"), std::string::npos); // the bad vSTE
 				EXPECT_NE(d.out.find("user_va=$m1"), std::string::npos);
+				// read(2)/write(2) on the vEVENTQ and fault fds are records too
+				EXPECT_TRUE(std::regex_search(d.out, std::regex("\nread \\$f[0-9]+ len=256 -> ret=0 events=\\[\\]\n")))
+				    << d.out;
+				EXPECT_TRUE(std::regex_search(d.out, std::regex("\nread \\$f[0-9]+ len=80 -> ret=0 faults=\\[\\]\n")))
+				    << d.out;
+				EXPECT_TRUE(std::regex_search(d.out, std::regex("\nwrite \\$f[0-9]+ responses=\\[\\[0x5,0x0\\]\\] -> err=EINVAL\n")))
+				    << d.out;
+				EXPECT_TRUE(std::regex_search(d.out, std::regex("\nwrite \\$f[0-9]+ responses=\\[\\[0x5,0x0\\]\\] len=5 -> err=ESPIPE\n")))
+				    << d.out;
 			}
 			unlink(rec.c_str());
 		}

@@ -31,6 +31,8 @@
 #define IOMMU_HWPT_INVALIDATE 0x3b8d
 #define IOMMU_VIOMMU_ALLOC 0x3b90
 #define IOMMU_VDEVICE_ALLOC 0x3b91
+#define IOMMU_FAULT_QUEUE_ALLOC 0x3b8e
+#define IOMMU_VEVENTQ_ALLOC 0x3b93
 
 struct destroy_arg {
 	uint32_t size, id;
@@ -69,6 +71,12 @@ struct hwpt_invalidate {
 struct viommu_alloc {
 	uint32_t size, flags, type, dev_id, hwpt_id, out_viommu_id, data_len, reserved;
 	uint64_t data_uptr;
+};
+struct fault_alloc {
+	uint32_t size, flags, out_fault_id, out_fault_fd;
+};
+struct veventq_alloc {
+	uint32_t size, flags, viommu_id, type, depth, out_veventq_id, out_veventq_fd, reserved;
 };
 struct vdevice_alloc {
 	uint32_t size, viommu_id, dev_id, out_vdevice_id;
@@ -228,6 +236,22 @@ static int nested(void)
 	inv.entry_num = 1;
 	CHECK(call(ifd, IOMMU_HWPT_INVALIDATE, &inv) == -1 && errno == EIO && inv.entry_num == 0,
 	      "invalidate with a bad command: entry_num %u", inv.entry_num);
+
+	/* a vEVENTQ and a fault queue: read with nothing queued, a response to
+	 * a group that does not exist, a response of the wrong size */
+	struct veventq_alloc vq = {sizeof(vq), 0, va.out_viommu_id, 1 /* ARM_SMMUV3 */, 8, 0, 0, 0};
+	CHECK(call(ifd, IOMMU_VEVENTQ_ALLOC, &vq) == 0 && vq.out_veventq_fd >= 3, "VEVENTQ_ALLOC");
+	uint8_t evbuf[256];
+	CHECK(read((int)vq.out_veventq_fd, evbuf, sizeof(evbuf)) == 0, "vEVENTQ read");
+	struct fault_alloc fa = {sizeof(fa), 0, 0, 0};
+	CHECK(call(ifd, IOMMU_FAULT_QUEUE_ALLOC, &fa) == 0 && fa.out_fault_fd >= 3, "FAULT_QUEUE_ALLOC");
+	uint8_t fbuf[80];
+	CHECK(read((int)fa.out_fault_fd, fbuf, sizeof(fbuf)) == 0, "fault read");
+	uint32_t resp[2] = {5, 0}; /* cookie 5, SUCCESS */
+	CHECK(write((int)fa.out_fault_fd, resp, sizeof(resp)) == -1 && errno == EINVAL, "fault write");
+	CHECK(write((int)fa.out_fault_fd, resp, 5) == -1 && errno == ESPIPE, "fault write of 5");
+	close((int)vq.out_veventq_fd);
+	close((int)fa.out_fault_fd);
 
 	struct destroy_arg d = {sizeof(d), s2.out_hwpt_id};
 	CHECK(call(ifd, IOMMU_DESTROY, &d) == -1 && errno == EBUSY, "destroy a parent in use");

@@ -1034,14 +1034,27 @@ ssize_t read(int fd, void *buf, size_t len)
 	resolve();
 	pthread_mutex_lock(&g.lock);
 	if (!is_served(fd) || g.passthrough) {
+		/* pass-through recording: what the real kernel answered on a
+		 * device-node fd */
+		bool rec = g.rec && is_served(fd);
 		pthread_mutex_unlock(&g.lock);
-		return real_read(fd, buf, len);
+		ssize_t n = real_read(fd, buf, len);
+		if (rec) {
+			int e = errno;
+			pthread_mutex_lock(&g.lock);
+			pl_record_read(g.rec, fd, buf, len, n < 0 ? -(int64_t)e : (int64_t)n);
+			pthread_mutex_unlock(&g.lock);
+			errno = e;
+		}
+		return n;
 	}
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	int64_t rc = shim_read(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
 	account(&c, "read");
+	if (g.rec)
+		pl_record_read(g.rec, fd, buf, len, rc);
 	pthread_mutex_unlock(&g.lock);
 	if (rc < 0) {
 		errno = (int)-rc;
@@ -1057,14 +1070,27 @@ ssize_t write(int fd, const void *buf, size_t len)
 	resolve();
 	pthread_mutex_lock(&g.lock);
 	if (!is_served(fd) || g.passthrough) {
+		/* pass-through recording: what the real kernel answered on a
+		 * device-node fd */
+		bool rec = g.rec && is_served(fd);
 		pthread_mutex_unlock(&g.lock);
-		return real_write(fd, buf, len);
+		ssize_t n = real_write(fd, buf, len);
+		if (rec) {
+			int e = errno;
+			pthread_mutex_lock(&g.lock);
+			pl_record_write(g.rec, fd, buf, len, n < 0 ? -(int64_t)e : (int64_t)n);
+			pthread_mutex_unlock(&g.lock);
+			errno = e;
+		}
+		return n;
 	}
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	int64_t rc = shim_write(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
 	account(&c, "write");
+	if (g.rec)
+		pl_record_write(g.rec, fd, buf, len, rc);
 	pthread_mutex_unlock(&g.lock);
 	if (rc < 0) {
 		errno = (int)-rc;

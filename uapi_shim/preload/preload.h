@@ -29,5 +29,9 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
                           int64_t ret, int new_fds[4]);
 /* fd newfd is a duplicate of oldfd (dup, dup2, fcntl F_DUPFD). */
 void pl_record_dup(struct pl_record *r, int oldfd, int newfd);
+/* read(2)/write(2) on a named fd (vEVENTQ and fault-queue records, page
+ * responses); ret: bytes or -errno */
+void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret);
+void pl_record_write(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret);
 
 #endif

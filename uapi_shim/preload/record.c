@@ -44,6 +44,7 @@ struct pl_record {
 	FILE *f;
 	char proc[48];
 	unsigned fd_var[MAXFD]; /* fd -> $fN (0: none) */
+	uint8_t fd_kind[MAXFD]; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads) */
 	unsigned short *var_refs; /* $fN -> fds referring to it (dup); grown */
 	size_t cap_refs;
 	unsigned next_f, next_m;
@@ -208,7 +209,7 @@ struct pl_record *pl_record_open(const char *path, const char *header_path)
 		free(r);
 		return NULL;
 	}
-	out(r, "smmutrace 1.1\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
+	out(r, "smmutrace 1.2\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
 	if (header_path) {
 		struct trc_reader *rd = NULL;
 		struct trc_writer *w = NULL;
@@ -297,6 +298,8 @@ void pl_record_close_call(struct pl_record *r, int fd, int ret)
 	}
 	if (v && ret == 0)
 		r->var_refs[v] = 0;
+	if (ret == 0 && fd >= 0 && fd < MAXFD)
+		r->fd_kind[fd] = 0;
 	out(r, "close %s", fb);
 	if (ret < 0)
 		result_err(r, ret);
@@ -445,7 +448,9 @@ void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint
 		s[sizeof(s) - 1] = 0;
 		arg_add(r, " arg=\"");
 		for (char *p = s; *p; p++)
-			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+			if (*p == '"' || *p == '\\')
+				arg_add(r, "\\%c", *p);
+			else if ((unsigned char)*p >= 0x20)
 				arg_add(r, "%c", *p);
 		arg_add(r, "\"");
 		return;
@@ -524,6 +529,7 @@ void pl_record_dup(struct pl_record *r, int oldfd, int newfd)
 {
 	if (oldfd >= 0 && oldfd < MAXFD && newfd >= 0 && newfd < MAXFD && r->fd_var[oldfd]) {
 		r->fd_var[newfd] = r->fd_var[oldfd];
+		r->fd_kind[newfd] = r->fd_kind[oldfd];
 		r->var_refs[r->fd_var[oldfd]]++;
 		out(r, "# fd %d duplicates $f%u (written as $f%u)\n", newfd, r->fd_var[oldfd],
 		    r->fd_var[oldfd]);
@@ -584,6 +590,9 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 				if (nnew < 4)
 					new_fds[nnew++] = (int)v;
 				bind_fd(r, (int)v, name, sizeof(name));
+				r->fd_kind[v] = strstr(rq->name, "VEVENTQ_ALLOC")       ? 1
+				                : strstr(rq->name, "FAULT_QUEUE_ALLOC") ? 2
+				                                                        : 0;
 				out(r, "%s%s=%s", sep, f->name, name);
 			} else {
 				out(r, "%s%s=0x%" PRIx64, sep, f->name, v);
@@ -594,4 +603,98 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 	out(r, any ? "\n" : " -> ok\n");
 	flush(r);
 	return nnew;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)le(p, 4);
+}
+
+/* read(2) of an fd the recorder named: `read $fN [len=N] -> ret=N` with the
+ * records read, as the replay compares them: a fault queue's
+ * `faults=[[flags,dev_id,pasid,grpid,perm,addr,length,cookie],...]`, a
+ * vEVENTQ's `events=[[flags,sequence,e0,e1,e2,e3],...]` ({flags, sequence}
+ * alone after a LOST_EVENTS header). */
+void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret)
+{
+	if (fd < 0 || fd >= MAXFD || !r->fd_var[fd])
+		return;
+	char fb[32];
+	fd_text(r, fd, fb, sizeof(fb));
+	out(r, "read %s", fb);
+	if (len != 4096)
+		out(r, " len=%zu", len);
+	if (ret < 0) {
+		result_err(r, ret);
+		flush(r);
+		return;
+	}
+	out(r, " -> ret=%" PRId64, ret);
+	size_t n = (size_t)ret;
+	uint8_t *b = n ? malloc(n) : NULL;
+	if (n && (!b || uread((uint64_t)(uintptr_t)buf, b, n))) {
+		out(r, " # (the records could not be read back)\n");
+		free(b);
+		flush(r);
+		return;
+	}
+	if (r->fd_kind[fd] == 2) {
+		out(r, " faults=[");
+		for (size_t off = 0; off + 40 <= n; off += 40) {
+			const uint8_t *p = b + off;
+			out(r, "%s[0x%x,0x%x,0x%x,0x%x,0x%x,0x%" PRIx64 ",0x%x,0x%x]", off ? "," : "",
+			    le32(p), le32(p + 4), le32(p + 8), le32(p + 12), le32(p + 16), le(p + 24, 8),
+			    le32(p + 32), le32(p + 36));
+		}
+		out(r, "]");
+	} else if (r->fd_kind[fd] == 1) {
+		out(r, " events=[");
+		for (size_t off = 0, k = 0; off + 8 <= n; k++) {
+			uint32_t flags = le32(b + off), seq = le32(b + off + 4);
+			out(r, "%s[0x%x,0x%x", k ? "," : "", flags, seq);
+			off += 8;
+			if (!(flags & 1) && off + 32 <= n) {
+				for (int i = 0; i < 4; i++)
+					out(r, ",0x%" PRIx64, le(b + off + 8 * i, 8));
+				off += 32;
+			}
+			out(r, "]");
+		}
+		out(r, "]");
+	}
+	free(b);
+	out(r, "\n");
+	flush(r);
+}
+
+/* write(2) of a fault-queue fd: the 8-byte page responses as
+ * `responses=[[cookie,code],...]` (`len=` when the byte count is not theirs). */
+void pl_record_write(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret)
+{
+	if (fd < 0 || fd >= MAXFD || !r->fd_var[fd])
+		return;
+	char fb[32];
+	fd_text(r, fd, fb, sizeof(fb));
+	out(r, "write %s", fb);
+	/* a partial last response is padded with zeros (len= says how many
+	 * bytes the call wrote) */
+	const uint8_t *b = buf;
+	size_t nresp = len ? (len + 7) / 8 : 1;
+	out(r, " responses=[");
+	for (size_t i = 0; i < nresp; i++) {
+		uint8_t one[8] = {0};
+		size_t have = len > 8 * i ? len - 8 * i : 0;
+		/* the program's buffer may be bad (the call's EFAULT): copied safely */
+		if (have && uread((uint64_t)(uintptr_t)(b + 8 * i), one, have < 8 ? have : 8))
+			memset(one, 0, sizeof(one));
+		out(r, "%s[0x%x,0x%x]", i ? "," : "", le32(one), le32(one + 4));
+	}
+	out(r, "]");
+	if (len != 8 * nresp)
+		out(r, " len=%zu", len);
+	if (ret < 0)
+		result_err(r, ret);
+	else
+		out(r, " -> ret=%" PRId64 "\n", ret);
+	flush(r);
 }
