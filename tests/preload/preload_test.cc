@@ -236,6 +236,21 @@ TEST(Preload, ManyOpensReplay)
 	unlink(rec.c_str());
 }
 
+// A forked child's calls are not recorded (they would interleave with the
+// parent's as one process): the recording is the parent's and replays.
+TEST(Preload, AForkedChildIsNotRecorded)
+{
+	std::string rec = Temp(".trace");
+	Result r = Exec(UAPI_FLOW, {"fork"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string t = ReadFile(rec);
+	EXPECT_EQ(Count(t, "\nopen "), 1u) << t;
+	EXPECT_EQ(Count(t, "IOMMU_IOAS_ALLOC"), 1u) << t;
+	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	EXPECT_EQ(p.status, 0) << p.err;
+	unlink(rec.c_str());
+}
+
 TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
 {
 	// no SMMUSIM_SERVE: the calls go to this machine's kernel, which has no

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- iommufd (';' = 0x3b, _IO only) ---- */
@@ -373,6 +374,27 @@ static int reopen(long n)
 	return failures;
 }
 
+/* a child forked after the parent opened /dev/iommu makes calls of its
+ * own; the parent goes on once it has exited */
+static int forked(void)
+{
+	int ifd = open("/dev/iommu", O_RDWR);
+	CHECK(ifd >= 3, "open");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int c = open("/dev/iommu", O_RDWR);
+		struct ioas_alloc ca = {sizeof(ca), 0, 0};
+		_exit(c >= 3 && call(c, IOMMU_IOAS_ALLOC, &ca) == 0 ? 0 : 1);
+	}
+	int ws = 0;
+	CHECK(pid > 0 && waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+	      "child");
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	close(ifd);
+	return failures;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -388,6 +410,8 @@ int main(int argc, char **argv)
 		rc = kvm();
 	else if (!strcmp(argv[1], "loop") && argc > 2)
 		rc = loop(atol(argv[2]));
+	else if (!strcmp(argv[1], "fork"))
+		rc = forked();
 	else if (!strcmp(argv[1], "reopen") && argc > 2)
 		rc = reopen(atol(argv[2]));
 	else

@@ -538,11 +538,20 @@ static void ste_watch(const char *req)
 	}
 }
 
+/* A forked child's calls are not the parent's: it stops recording (its
+ * records would interleave with the parent's in the one file, as one
+ * process). Served, it goes on with its own copy of the emulated kernel. */
+static void after_fork_child(void)
+{
+	g.rec = NULL; /* the parent's file: left to the parent */
+}
+
 static int init_locked(void)
 {
 	if (g.inited)
 		return g.failed ? -1 : 0;
 	g.inited = true;
+	pthread_atfork(NULL, NULL, after_fork_child);
 	g.failed = true;
 	const char *v = getenv("SMMUSIM_VERBOSE");
 	g.verbose = v && *v && strcmp(v, "0");
