@@ -236,6 +236,15 @@ TEST(Preload, ManyOpensReplay)
 	unlink(rec.c_str());
 }
 
+// The program's own files passed where a request takes an fd: EBADFD
+// (BIND_IOMMUFD), EINVAL / ENOENT (the kvm-vfio device's FILE_ADD / DEL) as
+// Linux answers a file of the wrong kind; EBADF only for no file.
+TEST(Preload, ForeignFilesGetTheWrongKindErrno)
+{
+	Result r = Exec(UAPI_FLOW, {"foreign"}, Env());
+	EXPECT_EQ(r.status, 0) << r.err;
+}
+
 // A forked child's calls are not recorded (they would interleave with the
 // parent's as one process): the recording is the parent's and replays.
 TEST(Preload, AForkedChildIsNotRecorded)

@@ -374,6 +374,45 @@ static int reopen(long n)
 	return failures;
 }
 
+/* the program's own files (not device nodes) where a request takes an fd:
+ * the errno Linux gives a file of the wrong kind, EBADF for no file */
+#define KVM_CREATE_DEVICE_ 0xc00caee0
+#define KVM_SET_DEVICE_ATTR_ 0x4018aee1
+struct create_device {
+	uint32_t type, fd, flags;
+};
+struct device_attr {
+	uint32_t flags, group;
+	uint64_t attr, addr;
+};
+static int foreign(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	CHECK(null >= 3 && dev >= 3, "open");
+	struct bind_iommufd b = {sizeof(b), 0, null, 0};
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == -1 && errno == EBADFD, "bind /dev/null");
+	b.iommufd = 1000;
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == -1 && errno == EBADF, "bind no fd");
+	int k = open("/dev/kvm", O_RDWR);
+	int vm = ioctl(k, KVM_CREATE_VM, 0);
+	struct create_device cd = {4 /* KVM_DEV_TYPE_VFIO */, 0, 0};
+	CHECK(vm >= 3 && ioctl(vm, KVM_CREATE_DEVICE_, &cd) == 0, "KVM_CREATE_DEVICE");
+	int32_t nfd = null;
+	struct device_attr a = {0, 1 /* KVM_DEV_VFIO_FILE */, 1 /* ADD */, (uint64_t)(uintptr_t)&nfd};
+	CHECK(ioctl((int)cd.fd, KVM_SET_DEVICE_ATTR_, &a) == -1 && errno == EINVAL, "FILE_ADD /dev/null");
+	a.attr = 2; /* DEL */
+	CHECK(ioctl((int)cd.fd, KVM_SET_DEVICE_ATTR_, &a) == -1 && errno == ENOENT, "FILE_DEL /dev/null");
+	nfd = 1000;
+	CHECK(ioctl((int)cd.fd, KVM_SET_DEVICE_ATTR_, &a) == -1 && errno == EBADF, "FILE_DEL no fd");
+	close((int)cd.fd);
+	close(vm);
+	close(k);
+	close(dev);
+	close(null);
+	return failures;
+}
+
 /* a child forked after the parent opened /dev/iommu makes calls of its
  * own; the parent goes on once it has exited */
 static int forked(void)
@@ -410,6 +449,8 @@ int main(int argc, char **argv)
 		rc = kvm();
 	else if (!strcmp(argv[1], "loop") && argc > 2)
 		rc = loop(atol(argv[2]));
+	else if (!strcmp(argv[1], "foreign"))
+		rc = foreign();
 	else if (!strcmp(argv[1], "fork"))
 		rc = forked();
 	else if (!strcmp(argv[1], "reopen") && argc > 2)

@@ -326,6 +326,14 @@ static int h_user_mapped(void *h, uint64_t va, uint64_t len)
 	return pl_user_mapped(va, len) ? 0 : 1;
 }
 
+/* An fd of the program that the emulation does not serve (its own
+ * /dev/null, a socket): the kernel sees a file of the wrong kind. */
+static int h_fd_open(void *h, int fd)
+{
+	(void)h;
+	return real_fcntl(fd, F_GETFD) >= 0 ? 1 : 0;
+}
+
 bool pl_user_mapped(uint64_t va, uint64_t len)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -640,6 +648,7 @@ static int init_locked(void)
 	hops.copy_to_user = h_copy_to_user;
 	hops.log = h_log;
 	hops.user_mapped = h_user_mapped;
+	hops.fd_open = h_fd_open;
 	int rc = shim_create(&g.cfg, &hops, NULL, &g.k);
 	if (rc != SHIM_OK) {
 		pl_err("the kernel model could not start: %s", shim_strerror(rc));

@@ -381,8 +381,8 @@ static int cmd_ioas_map_file(struct ucmd *u)
 	if (!ioas)
 		return -ENOENT;
 	struct shim_file *f = shim_fd_get(u->p, cmd->fd);
-	if (!f)
-		return -EBADF;
+	if (!f) /* a program's own file: not one the emulated kernel can pin */
+		return shim_fd_absent(u->s, cmd->fd, -EINVAL);
 	/* Only memfd-like files can be pinned (memfd_pin_folios). */
 	if (f->kind != SF_MEMFD)
 		return -EINVAL;

@@ -450,10 +450,9 @@ static int64_t create_device(struct shim_kvm *k, struct shim_proc *p,
 
 static int vfio_file_add(struct shim *s, struct shim_proc *p, struct shim_kvm_dev *d, int32_t fd)
 {
-	(void)s;
 	struct shim_file *f = shim_fd_get(p, fd);
-	if (!f)
-		return -EBADF;
+	if (!f) /* kvm_vfio_file_add: !kvm_vfio_file_is_valid */
+		return shim_fd_absent(s, fd, -EINVAL);
 	if (!vfio_file_is_valid(f))
 		return -EINVAL;
 	for (size_t i = 0; i < d->nfiles; i++)
@@ -477,8 +476,8 @@ static int vfio_file_del(struct shim *s, struct shim_proc *p, struct shim_kvm_de
                          struct kcall *c)
 {
 	struct shim_file *f = shim_fd_get(p, fd);
-	if (!f)
-		return -EBADF;
+	if (!f) /* kvm_vfio_file_del: not in the list */
+		return shim_fd_absent(s, fd, -ENOENT);
 	for (size_t i = 0; i < d->nfiles; i++) {
 		if (d->files[i] != f)
 			continue;

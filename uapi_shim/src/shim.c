@@ -808,6 +808,13 @@ int shim_fd_install(struct shim_proc *p, struct shim_file *f)
 	return fd;
 }
 
+int shim_fd_absent(struct shim *s, int fd, int wrong_kind)
+{
+	if (s && fd >= 0 && s->ops.fd_open && s->ops.fd_open(s->host, fd) == 1)
+		return wrong_kind;
+	return -EBADF;
+}
+
 struct shim_file *shim_fd_get(struct shim_proc *p, int fd)
 {
 	return fd >= 0 && fd < p->nfds ? p->fds[fd] : NULL;

@@ -462,6 +462,9 @@ int shim_fd_install(struct shim_proc *p, struct shim_file *f);
 /* host_user_memory: back [va, va + len) of p (shim_user_back). */
 int shim_user_back_proc(struct shim *s, struct shim_proc *p, uint64_t va, uint64_t len);
 struct shim_file *shim_fd_get(struct shim_proc *p, int fd);
+/* The errno for an fd a request takes that is no emulated file: EBADF, or
+ * wrong_kind (negative) when the host has it open (shim_host_ops.fd_open). */
+int shim_fd_absent(struct shim *s, int fd, int wrong_kind);
 struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
 /* Drop one reference to an open file (an fd slot, or a kernel user such as
  * the KVM-VFIO device's get_file()); the last one releases it. */

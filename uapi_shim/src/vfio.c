@@ -670,10 +670,12 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 		if (shim_copy_from_user(s, p, &fd, arg, 4))
 			return -EFAULT;
 		struct shim_file *f = shim_fd_get(p, fd);
-		if (!f)
+		if (!f && shim_fd_absent(s, fd, 0) == -EBADF)
 			return -EBADF;
 		if (g->container || g->ictx)
 			return -EINVAL;
+		if (!f) /* a program's own file: neither a container nor an iommufd */
+			return -EBADFD;
 		if (f->kind == SF_VFIO_CONTAINER) {
 			struct vfio_container *ct = f->u.container;
 			int rc = shim_dev_claim_dma(g->dev, c);
@@ -831,8 +833,8 @@ static int bind_iommufd(struct shim *s, struct shim_proc *p, struct vfio_df *df,
 		return -EINVAL;
 	}
 	struct shim_file *f = shim_fd_get(p, b.iommufd);
-	if (!f)
-		return -EBADF;
+	if (!f) /* iommufd_ctx_from_fd: not an iommufd */
+		return shim_fd_absent(s, b.iommufd, -EBADFD);
 	if (f->kind != SF_IOMMUFD)
 		return -EBADFD;
 	/* Only the group path may open a device more than once. */

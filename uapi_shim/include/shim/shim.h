@@ -55,6 +55,12 @@ struct shim_host_ops {
 	 * non-zero no (pinning it fails with EFAULT). Optional (NULL: mapped);
 	 * used with host_user_memory. */
 	int (*user_mapped)(void *host, uint64_t va, uint64_t len);
+	/* Whether fd is an open file of the calling process that the emulation
+	 * does not serve (a program's own /dev/null under LD_PRELOAD): 1 yes, 0
+	 * no. Passed where a request takes an fd, such a file gets the errno
+	 * Linux gives a file of the wrong kind (EBADFD, EINVAL, ENOENT), not
+	 * EBADF. Optional (NULL: no such files). */
+	int (*fd_open)(void *host, int fd);
 };
 /* Hosts must provide at least the members up to and including `log`. */
 #define SHIM_HOST_OPS_MIN_SIZE (offsetof(struct shim_host_ops, log) + sizeof(void (*)(void)))
