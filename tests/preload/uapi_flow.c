@@ -328,7 +328,8 @@ static int kvm(void)
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	CHECK(vcpu >= 3, "KVM_CREATE_VCPU %d", vcpu);
 	errno = 0;
-	CHECK(ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EINVAL, "KVM_RUN");
+	CHECK(ioctl(vcpu, KVM_RUN, 0) == -1 && errno == ENOEXEC, "KVM_RUN"); /* never initialised */
+	CHECK(ioctl(k, 0xae04 /* KVM_GET_VCPU_MMAP_SIZE */, 0) == 8192, "KVM_GET_VCPU_MMAP_SIZE");
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	CHECK(p == MAP_FAILED && errno == ENODEV, "vCPU mmap");
 	CHECK(close(vcpu) == 0 && close(vm) == 0 && close(k) == 0, "close");

@@ -74,8 +74,40 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(-EINVAL, m.Bind(d2, ifd, &dev));
 	// The group cannot be opened while the cdev is bound.
 	EXPECT_EQ(-EBUSY, m.Open("/dev/vfio/0"));
-	// Unknown device ioctls on a bound device: ENOTTY.
-	EXPECT_EQ(-ENOTTY, m.Ioctl(dfd, 0x3B6B, &b));
+	// Unknown device ioctls on a bound device: ENOTTY (vfio-pci's default).
+	EXPECT_EQ(-ENOTTY, m.Ioctl(dfd, 0x3B7F, &b));
+	// VFIO_DEVICE_GET_INFO: a PCI function whose reset works, 9 regions, 5
+	// interrupt types; argsz below num_irqs' end EINVAL; cap_offset written
+	// from 20 bytes on.
+	u_device_info di;
+	memset(&di, 0xa5, sizeof(di));
+	di.argsz = sizeof(di);
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(di.flags, 3u);
+	EXPECT_EQ(di.num_regions, 9u);
+	EXPECT_EQ(di.num_irqs, 5u);
+	EXPECT_EQ(di.cap_offset, 0u);
+	EXPECT_EQ(di.pad, 0xa5a5a5a5u); // not written
+	di.argsz = 16;
+	di.cap_offset = 0x77;
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(di.cap_offset, 0x77u);
+	di.argsz = 15;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_INFO, &di));
+	// VFIO_DEVICE_FEATURE: argsz/flags checks, no migration or logging ops
+	// (ENOTTY), low-power entry SET only (a PROBE of SET: 0; of GET: EINVAL)
+	u_device_feature fe{8, 0x20000 | 1 /* SET MIGRATION */};
+	EXPECT_EQ(-ENOTTY, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
+	fe = {4, 0x10000 | 1};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe)); // argsz
+	fe = {8, 0x30000 | 1};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe)); // GET|SET
+	fe = {8, 0x80000 | 1};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe)); // unknown flag
+	fe = {8, 0x40000 | 0x20000 | 3};
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
+	fe = {8, 0x40000 | 0x10000 | 3};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
 	EXPECT_EQ(-ENOENT, m.Open("/dev/vfio/devices/vfio9"));
 }
 
@@ -397,9 +429,9 @@ TEST_F(Legacy, ContainerFlowWithDma)
 	EXPECT_EQ(-EINVAL, SetContainer(cfd)); // already set
 	// The device cannot be opened before an IOMMU driver is set.
 	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0"));
-	// MAP_DMA before SET_IOMMU: no driver, ENOTTY.
+	// MAP_DMA before SET_IOMMU: no driver to pass it to, EINVAL.
 	uint64_t buf = m.Mmap(0x10000);
-	EXPECT_EQ(-ENOTTY, MapDma(buf, 0x100000, 0x10000));
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x10000));
 	// The retired nesting type finds no driver.
 	EXPECT_EQ(-ENODEV, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_RESERVED_TYPE1_NESTING_IOMMU));
 	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
@@ -552,7 +584,7 @@ TEST_F(Legacy, GroupRules)
 	ASSERT_EQ(0, SetContainer(cfd));
 	EXPECT_EQ(0, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
 	EXPECT_EQ(-ENOTTY, m.IoctlRaw(gfd, 0x3B79, 0));
-	EXPECT_EQ(-ENOTTY, m.IoctlRaw(cfd, 0x3B79, 0));
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(cfd, 0x3B79, 0)); // no IOMMU driver set
 }
 
 TEST_F(Legacy, ClosingTheGroupReleasesTheDevice)
@@ -564,7 +596,7 @@ TEST_F(Legacy, ClosingTheGroupReleasesTheDevice)
 	ASSERT_EQ(0, m.Close(gfd));
 	// The last group left the container: its mappings are gone.
 	EXPECT_EQ(m.Stats().locked_mm, 0u);
-	EXPECT_EQ(-ENOTTY, MapDma(buf, 0x100000, 0x4000));
+	EXPECT_EQ(-EINVAL, MapDma(buf, 0x100000, 0x4000)); // no driver left
 	// The cdev may now bind it.
 	int ifd = m.Open("/dev/iommu"), dfd = m.Open("/dev/vfio/devices/vfio0");
 	uint32_t dev;
@@ -676,6 +708,35 @@ TEST_F(Legacy, IommufdAsTheContainer)
 	EXPECT_EQ(-ENODEV, MapDma(buf, 0x100000, 0x1000, VFIO_DMA_MAP_FLAG_READ, ifd));
 	v.op = 9;
 	EXPECT_EQ(-EOPNOTSUPP, m.Ioctl(ifd, IOMMU_VFIO_IOAS, &v));
+}
+
+// GET_DEVICE_FD matches as vfio_pci_core_match: the name, then blanks or a
+// vf_token option (EINVAL: this function has no SR-IOV); anything else
+// after the name EINVAL; another name ENODEV. UNSET_CONTAINER of an
+// iommufd while a device fd is open: the group drops its reference only (0).
+TEST_F(Legacy, DeviceNameMatchingAndUnsetOfAnIommufd)
+{
+	int ifd = m.Open("/dev/iommu");
+	ASSERT_EQ(0, SetContainer(ifd));
+	EXPECT_EQ(-ENODEV, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0x"));
+	EXPECT_EQ(-ENODEV, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.1"));
+	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0 foo"));
+	EXPECT_EQ(-EINVAL,
+	          m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD,
+	                  "0000:00:00.0 vf_token=2ab74924-c335-45f4-9b16-8569e5b08258"));
+	EXPECT_EQ(-EINVAL, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD,
+	                           "0000:00:00.0 vf_token=2ab74924-c335-45f4-9b16-8569e5b0825z"));
+	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0  ");
+	ASSERT_GE(dev, 3);
+	EXPECT_EQ(0, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
+	EXPECT_EQ(-EINVAL, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
+	// With a real container, an open device fd keeps it: EBUSY.
+	EXPECT_EQ(0, m.Close(dev));
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	ASSERT_GE(dev, 3);
+	EXPECT_EQ(-EBUSY, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
 }
 
 TEST_F(Legacy, CompatType1CutsInsideMappings)

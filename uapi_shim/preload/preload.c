@@ -752,9 +752,7 @@ static const char *kvm_unemulated(unsigned long req)
 {
 	switch (req) {
 	case 0xae80: return "KVM_RUN";
-	case 0xae04: return "KVM_GET_VCPU_MMAP_SIZE";
 	case 0x4020aeae: return "KVM_ARM_VCPU_INIT";
-	case 0x8020aeaf: return "KVM_ARM_PREFERRED_TARGET";
 	case 0x4010aeab: return "KVM_GET_ONE_REG";
 	case 0x4010aeac: return "KVM_SET_ONE_REG";
 	case 0xc008aeb0: return "KVM_GET_REG_LIST";

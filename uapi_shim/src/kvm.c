@@ -148,18 +148,74 @@ int kvm_open_dev(struct shim *s, struct shim_proc *p, struct shim_file *f)
 }
 
 /* kvm_vm_ioctl_check_extension_generic() and arm64's
- * kvm_vm_ioctl_check_extension(); k is NULL on /dev/kvm. */
+ * kvm_vm_ioctl_check_extension(); k is NULL on /dev/kvm. The host they
+ * describe: a GICv3-less KVM (no in-kernel vGIC is emulated: IRQCHIP 0,
+ * vGIC devices ENODEV), an Armv8.2 CPU without SVE, MTE, pointer
+ * authentication or AArch32 EL1, with PMUv3 and RAS, 6 breakpoints and 4
+ * watchpoints, 4K pages, IPA limit KVM_IPA_LIMIT. Unknown: 0. */
 static int64_t check_extension(struct shim *s, struct shim_kvm *k, uint64_t cap)
 {
-	(void)k;
 	switch (cap) {
-	case KVM_CAP_USER_MEMORY:
-	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
-	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
-	case KVM_CAP_CHECK_EXTENSION_VM:
-	case KVM_CAP_DEVICE_CTRL:
-	case KVM_CAP_READONLY_MEM:
+	/* generic */
+	case 3:   /* USER_MEMORY */
+	case 231: /* USER_MEMORY2 */
+	case 21:  /* DESTROY_MEMORY_REGION_WORKS */
+	case 30:  /* JOIN_MEMORY_REGIONS_WORKS */
+	case 40:  /* INTERNAL_ERROR_DATA */
+	case 77:  /* SIGNAL_MSI */
+	case 32:  /* IRQFD */
+	case 122: /* IOEVENTFD_ANY_LENGTH */
+	case 105: /* CHECK_EXTENSION_VM */
+	case 98:  /* ENABLE_CAP_VM */
+	case 182: /* HALT_POLL */
+	case 15:  /* COALESCED_MMIO: KVM_COALESCED_MMIO_PAGE_OFFSET */
+	case 162: /* COALESCED_PIO */
+	case 225: /* DIRTY_LOG_RING_WITH_BITMAP */
+	case 203: /* BINARY_STATS_FD */
+	case 215: /* SYSTEM_EVENT_DATA */
+	case 89:  /* DEVICE_CTRL */
+	/* arm64 */
+	case 36:  /* IOEVENTFD */
+	case 16:  /* SYNC_MMU */
+	case 70:  /* ONE_REG */
+	case 87:  /* ARM_PSCI */
+	case 102: /* ARM_PSCI_0_2 */
+	case 81:  /* READONLY_MEM */
+	case 14:  /* MP_STATE */
+	case 136: /* IMMEDIATE_EXIT */
+	case 41:  /* VCPU_EVENTS */
+	case 174: /* ARM_IRQ_LINE_LAYOUT_2 */
+	case 177: /* ARM_NISV_TO_USER */
+	case 178: /* ARM_INJECT_EXT_DABT */
+	case 23:  /* SET_GUEST_DEBUG */
+	case 127: /* VCPU_ATTRIBUTES */
+	case 198: /* PTP_KVM */
+	case 216: /* ARM_SYSTEM_SUSPEND */
+	case 82:  /* IRQFD_RESAMPLE */
+	case 227: /* COUNTER_OFFSET */
+	case 88:  /* ARM_SET_DEVICE_ADDR */
+	case 144: /* ARM_USER_IRQ */
+	case 187: /* STEAL_TIME */
+	case 126: /* ARM_PMU_V3 */
+	case 158: /* ARM_INJECT_SERROR_ESR (RAS) */
+	case 230: /* ARM_SUPPORTED_REG_MASK_RANGES: BIT(0) */
 		return 1;
+	case 168: /* MANUAL_DIRTY_LOG_PROTECT2: MANUAL_PROTECT_ENABLE | INITIALLY_SET */
+		return 3;
+	case 25: /* IRQ_ROUTING: KVM_MAX_IRQ_ROUTES */
+		return 4096;
+	case 223: /* DIRTY_LOG_RING_ACQ_REL: entries x sizeof(struct kvm_dirty_gfn) */
+		return 65536 * 16;
+	case 195: /* SET_GUEST_DEBUG2: KVM_GUESTDBG_VALID_MASK */
+		return 0x30003;
+	case 119: /* GUEST_DEBUG_HW_BPS */
+		return 6;
+	case 120: /* GUEST_DEBUG_HW_WPS */
+		return 4;
+	case 229: /* ARM_SUPPORTED_BLOCK_SIZES, 4K: 1G, 2M, 4K */
+		return 0x40201000;
+	case 131: /* MSI_DEVID: a VM's vgic.msis_require_devid, none on /dev/kvm */
+		return k ? 0 : -EINVAL;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
 	case KVM_CAP_NR_VCPUS:
@@ -169,7 +225,7 @@ static int64_t check_extension(struct shim *s, struct shim_kvm *k, uint64_t cap)
 		return KVM_MAX_VCPUS;
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return KVM_IPA_LIMIT;
-	default:
+	default: /* IRQCHIP (no vGIC), SVE, MTE, PTRAUTH, EL1_32BIT, DIRTY_LOG_RING ... */
 		return 0;
 	}
 }
@@ -558,8 +614,43 @@ static int64_t vm_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm *k,
 		/* As in Linux, a failed copy-out leaves the new fd installed. */
 		return shim_copy_to_user(s, p, arg, &cd, sizeof(cd)) ? -EFAULT : 0;
 	}
+	case KVM_SET_USER_MEMORY_REGION2: {
+		/* kvm_vm_ioctl(): the same path as v1, with the whole struct;
+		 * no guest_memfd here (KVM_MEM_GUEST_MEMFD: EINVAL) */
+		struct u_kvm_userspace_memory_region2 m2;
+		if (shim_copy_from_user(s, p, &m2, arg, sizeof(m2)))
+			return -EFAULT;
+		if (m2.flags & ~KVM_SET_USER_MEMORY_REGION_V1_FLAGS)
+			return -EINVAL;
+		struct u_kvm_userspace_memory_region mem = {m2.slot, m2.flags, m2.guest_phys_addr,
+		                                            m2.memory_size, m2.userspace_addr};
+		return set_memory_region(k, &mem, c);
+	}
 	case KVM_CHECK_EXTENSION:
 		return check_extension(s, k, arg);
+	case KVM_SET_DEVICE_ATTR:
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR: {
+		/* arm64 kvm_vm_{set,has}_attr: only KVM_ARM_VM_SMCCC_CTRL (group
+		 * 0, not modelled here) is a VM attribute group */
+		struct u_kvm_device_attr a;
+		if (cmd == KVM_GET_DEVICE_ATTR)
+			return -EINVAL; /* arm64 kvm_arch_vm_ioctl() has no GET */
+		if (shim_copy_from_user(s, p, &a, arg, sizeof(a)))
+			return -EFAULT;
+		/* KVM_ARM_VM_SMCCC_FILTER exists (has_attr 0); setting it is
+		 * not modelled */
+		if (cmd == KVM_HAS_DEVICE_ATTR && a.group == 0 && a.attr == 0)
+			return 0;
+		return -ENXIO;
+	}
+	case KVM_ARM_PREFERRED_TARGET: {
+		/* kvm_vcpu_preferred_target(): the generic v8 target, no features */
+		struct u_kvm_vcpu_init init;
+		memset(&init, 0, sizeof(init));
+		init.target = KVM_ARM_TARGET_GENERIC_V8;
+		return shim_copy_to_user(s, p, arg, &init, sizeof(init)) ? -EFAULT : 0;
+	}
 	default:
 		return -EINVAL; /* arm64 kvm_arch_vm_ioctl() */
 	}
@@ -595,6 +686,9 @@ int64_t kvm_ioctl(struct shim *s, struct shim_proc *p, struct shim_file *f, unsi
 			return create_vm(s, p, arg, c);
 		case KVM_CHECK_EXTENSION:
 			return check_extension(s, NULL, arg);
+		case KVM_GET_VCPU_MMAP_SIZE:
+			/* kvm_run page + the coalesced MMIO page (CONFIG_KVM_MMIO) */
+			return arg ? -EINVAL : (int64_t)(2 * SHIM_PAGE);
 		default:
 			return -EINVAL; /* arm64 kvm_arch_dev_ioctl() */
 		}
@@ -606,7 +700,20 @@ int64_t kvm_ioctl(struct shim *s, struct shim_proc *p, struct shim_file *f, unsi
 	case SF_KVM_VCPU:
 		if (f->u.vcpu->kvm->mm != p)
 			return -EIO;
-		return -EINVAL; /* arm64 kvm_arch_vcpu_ioctl(): nothing modelled */
+		/* KVM_RUN of a vCPU never initialised (KVM_ARM_VCPU_INIT is not
+		 * modelled): kvm_arch_vcpu_run_pid_change -> ENOEXEC; the vCPU
+		 * attribute requests: ENXIO (kvm_arm_vcpu_arch_*_attr); the rest
+		 * of arm64's kvm_arch_vcpu_ioctl() is not modelled (EINVAL) */
+		if (cmd == KVM_RUN)
+			return arg ? -EINVAL : -ENOEXEC;
+		if (cmd == KVM_SET_DEVICE_ATTR || cmd == KVM_HAS_DEVICE_ATTR ||
+		    cmd == KVM_GET_DEVICE_ATTR) {
+			struct u_kvm_device_attr a;
+			if (shim_copy_from_user(s, p, &a, arg, sizeof(a)))
+				return -EFAULT;
+			return -ENXIO;
+		}
+		return -EINVAL;
 	case SF_KVM_DEVICE:
 		if (f->u.kdev->kvm->mm != p)
 			return -EIO;

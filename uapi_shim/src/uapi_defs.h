@@ -191,6 +191,7 @@ struct u_hw_queue_alloc {
 #define VFIO_GROUP_UNSET_CONTAINER 0x3B69u
 #define VFIO_GROUP_GET_DEVICE_FD 0x3B6Au
 #define VFIO_DEVICE_GET_INFO 0x3B6Bu
+#define VFIO_DEVICE_FEATURE 0x3B75u
 #define VFIO_IOMMU_GET_INFO 0x3B70u
 #define VFIO_IOMMU_MAP_DMA 0x3B71u
 #define VFIO_IOMMU_UNMAP_DMA 0x3B72u
@@ -226,6 +227,12 @@ struct u_hw_queue_alloc {
 #define VFIO_DEVICE_ATTACH_PASID 1u
 #define VFIO_DEVICE_DETACH_PASID 1u
 
+struct u_device_info {
+	uint32_t argsz, flags, num_regions, num_irqs, cap_offset, pad;
+};
+struct u_device_feature {
+	uint32_t argsz, flags;
+};
 struct u_group_status {
 	uint32_t argsz, flags;
 };
@@ -263,6 +270,11 @@ struct u_detach_pt {
 #define KVM_CHECK_EXTENSION 0xAE03u        /* _IO(KVMIO, 0x03) */
 #define KVM_CREATE_VCPU 0xAE41u            /* _IO(KVMIO, 0x41), arg = vcpu id */
 #define KVM_SET_USER_MEMORY_REGION 0x4020AE46u /* _IOW(KVMIO, 0x46, 32 bytes) */
+#define KVM_SET_USER_MEMORY_REGION2 0x40A0AE49u /* _IOW(KVMIO, 0x49, 160 bytes) */
+#define KVM_GET_VCPU_MMAP_SIZE 0xAE04u     /* _IO(KVMIO, 0x04) */
+#define KVM_RUN 0xAE80u                    /* _IO(KVMIO, 0x80) */
+#define KVM_ARM_PREFERRED_TARGET 0x8020AEAFu /* _IOR(KVMIO, 0xaf, 32 bytes) */
+#define KVM_ARM_TARGET_GENERIC_V8 5u
 #define KVM_CREATE_DEVICE 0xC00CAEE0u      /* _IOWR(KVMIO, 0xe0, 12 bytes) */
 #define KVM_SET_DEVICE_ATTR 0x4018AEE1u    /* _IOW(KVMIO, 0xe1, 24 bytes) */
 #define KVM_GET_DEVICE_ATTR 0x4018AEE2u    /* _IOW(KVMIO, 0xe2, 24 bytes) */
@@ -308,6 +320,15 @@ struct u_detach_pt {
 struct u_kvm_userspace_memory_region {
 	uint32_t slot, flags;
 	uint64_t guest_phys_addr, memory_size, userspace_addr;
+};
+struct u_kvm_userspace_memory_region2 {
+	uint32_t slot, flags;
+	uint64_t guest_phys_addr, memory_size, userspace_addr, guest_memfd_offset;
+	uint32_t guest_memfd, pad1;
+	uint64_t pad2[14];
+};
+struct u_kvm_vcpu_init {
+	uint32_t target, features[7];
 };
 struct u_kvm_create_device {
 	uint32_t type, fd, flags;

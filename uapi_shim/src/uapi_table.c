@@ -122,6 +122,19 @@ static const struct shim_uapi_sym vfio_ext[] = {
     SYM("VFIO_UPDATE_VADDR", "UPDATE_VADDR", 10),
     SYM_END,
 };
+static const struct shim_uapi_sym device_info_flags[] = {
+    SYM("VFIO_DEVICE_FLAGS_RESET", "RESET", 1),
+    SYM("VFIO_DEVICE_FLAGS_PCI", "PCI", 2),
+    SYM("VFIO_DEVICE_FLAGS_CAPS", "CAPS", 0x80),
+    SYM("VFIO_DEVICE_FLAGS_CDX", "CDX", 0x200),
+    SYM_END,
+};
+static const struct shim_uapi_sym device_feature_flags[] = {
+    SYM("VFIO_DEVICE_FEATURE_GET", "GET", 0x10000),
+    SYM("VFIO_DEVICE_FEATURE_SET", "SET", 0x20000),
+    SYM("VFIO_DEVICE_FEATURE_PROBE", "PROBE", 0x40000),
+    SYM_END,
+};
 static const struct shim_uapi_sym group_flags[] = {
     SYM("VFIO_GROUP_FLAGS_VIABLE", "VIABLE", 1),
     SYM("VFIO_GROUP_FLAGS_CONTAINER_SET", "CONTAINER_SET", 2),
@@ -461,6 +474,29 @@ static const struct shim_uapi_field f_kvm_memreg[] = {
     F(u_kvm_userspace_memory_region, memory_size, IN),
     F(u_kvm_userspace_memory_region, userspace_addr, IN),
 };
+static const struct shim_uapi_field f_kvm_memreg2[] = {
+    F(u_kvm_userspace_memory_region2, slot, IN),
+    FS(u_kvm_userspace_memory_region2, flags, FLG, kvm_mem_flags),
+    F(u_kvm_userspace_memory_region2, guest_phys_addr, IN),
+    F(u_kvm_userspace_memory_region2, memory_size, IN),
+    F(u_kvm_userspace_memory_region2, userspace_addr, IN),
+    F(u_kvm_userspace_memory_region2, guest_memfd_offset, IN),
+    F(u_kvm_userspace_memory_region2, guest_memfd, IN),
+};
+static const struct shim_uapi_field f_kvm_vcpu_init[] = {
+    F(u_kvm_vcpu_init, target, OUT),
+};
+static const struct shim_uapi_field f_device_info[] = {
+    F(u_device_info, argsz, SZ | OUT),
+    FS(u_device_info, flags, OUT | SHIM_UF_FLAGS, device_info_flags),
+    F(u_device_info, num_regions, OUT),
+    F(u_device_info, num_irqs, OUT),
+    F(u_device_info, cap_offset, OUT),
+};
+static const struct shim_uapi_field f_device_feature[] = {
+    F(u_device_feature, argsz, SZ),
+    FS(u_device_feature, flags, FLG, device_feature_flags),
+};
 static const struct shim_uapi_field f_kvm_create_dev[] = {
     FS(u_kvm_create_device, type, IN, kvm_dev_types),
     F(u_kvm_create_device, fd, OUT | SHIM_UF_SIGNED),
@@ -559,12 +595,23 @@ static const struct shim_uapi_request reqs[] = {
       "kvm-vm", u_kvm_userspace_memory_region, userspace_addr, f_kvm_memreg),
     R("KVM_CREATE_DEVICE", "CREATE_DEVICE", KVM_CREATE_DEVICE, "kvm-vm", u_kvm_create_device,
       flags, f_kvm_create_dev),
-    R("KVM_SET_DEVICE_ATTR", "SET_DEVICE_ATTR", KVM_SET_DEVICE_ATTR, "kvm-device",
+    R("KVM_SET_DEVICE_ATTR", "SET_DEVICE_ATTR", KVM_SET_DEVICE_ATTR, "kvm-device|kvm-vm|kvm-vcpu",
       u_kvm_device_attr, addr, f_kvm_attr),
-    R("KVM_GET_DEVICE_ATTR", "GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR, "kvm-device",
+    R("KVM_GET_DEVICE_ATTR", "GET_DEVICE_ATTR", KVM_GET_DEVICE_ATTR, "kvm-device|kvm-vm|kvm-vcpu",
       u_kvm_device_attr, addr, f_kvm_attr),
-    R("KVM_HAS_DEVICE_ATTR", "HAS_DEVICE_ATTR", KVM_HAS_DEVICE_ATTR, "kvm-device",
+    R("KVM_HAS_DEVICE_ATTR", "HAS_DEVICE_ATTR", KVM_HAS_DEVICE_ATTR, "kvm-device|kvm-vm|kvm-vcpu",
       u_kvm_device_attr, addr, f_kvm_attr),
+    {"KVM_GET_VCPU_MMAP_SIZE", "GET_VCPU_MMAP_SIZE", KVM_GET_VCPU_MMAP_SIZE, "kvm", SHIM_ARG_INT,
+     0, 0, f_kvm_int, N(f_kvm_int)},
+    {"KVM_RUN", "RUN", KVM_RUN, "kvm-vcpu", SHIM_ARG_INT, 0, 0, f_kvm_int, N(f_kvm_int)},
+    R("KVM_SET_USER_MEMORY_REGION2", "SET_USER_MEMORY_REGION2", KVM_SET_USER_MEMORY_REGION2,
+      "kvm-vm", u_kvm_userspace_memory_region2, pad2, f_kvm_memreg2),
+    R("KVM_ARM_PREFERRED_TARGET", "ARM_PREFERRED_TARGET", KVM_ARM_PREFERRED_TARGET, "kvm-vm",
+      u_kvm_vcpu_init, features, f_kvm_vcpu_init),
+    R("VFIO_DEVICE_GET_INFO", "DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, "vfio-device",
+      u_device_info, num_irqs, f_device_info),
+    R("VFIO_DEVICE_FEATURE", "DEVICE_FEATURE", VFIO_DEVICE_FEATURE, "vfio-device",
+      u_device_feature, flags, f_device_feature),
 };
 
 const struct shim_uapi_request *shim_uapi_request_at(size_t i)

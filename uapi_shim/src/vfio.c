@@ -520,8 +520,9 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 	default:
 		break;
 	}
+	/* vfio_fops_unl_ioctl(): no IOMMU driver to pass it to */
 	if (!ct->iommu_set)
-		return -ENOTTY;
+		return -EINVAL;
 	switch (cmd) {
 	case VFIO_IOMMU_GET_INFO:
 		return get_info(s, p, &ct->iopt,
@@ -648,6 +649,40 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 
 /* ---- groups ---- */
 
+/* vfio_pci_core_match(): the device's name, then nothing or blanks and
+ * options: `vf_token=UUID` once (on a function without SR-IOV, EINVAL);
+ * anything else EINVAL; another name: 0 (no match, ENODEV). */
+static int pci_name_match(const char *dev, const char *buf)
+{
+	size_t n = strlen(dev);
+	if (strncmp(dev, buf, n))
+		return 0;
+	buf += n;
+	if (*buf && *buf != ' ')
+		return 0;
+	bool token = false;
+	while (*buf) {
+		if (*buf == ' ') {
+			buf++;
+			continue;
+		}
+		if (token || strncmp(buf, "vf_token=", 9) || strlen(buf) < 9 + 36)
+			return -EINVAL; /* an unknown or repeated option */
+		static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+		for (size_t i = 0; i < 36; i++) {
+			char ch = buf[9 + i];
+			bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+			           (ch >= 'A' && ch <= 'F');
+			if (shape[i] == '-' ? ch != '-' : !hex)
+				return -EINVAL; /* uuid_parse */
+		}
+		token = true;
+		buf += 9 + 36;
+	}
+	/* vfio_pci_validate_vf_token: not a PF with VFs nor a VF */
+	return token ? -EINVAL : 1;
+}
+
 static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_group *g,
                            unsigned long cmd, uint64_t arg, struct kcall *c)
 {
@@ -708,12 +743,16 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 	case VFIO_GROUP_UNSET_CONTAINER:
 		if (!g->container && !g->ictx)
 			return -EINVAL;
-		if (g->df)
+		/* container_users: a device fd holds a real container; an
+		 * iommufd is only the group's reference (the bound device keeps
+		 * its own) */
+		if (g->df && g->container)
 			return -EBUSY;
 		group_unset_container(g, c);
 		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD: {
-		char name[64];
+		/* strndup_user(arg, PAGE_SIZE), then vfio_pci_core_match() */
+		char name[SHIM_PAGE];
 		size_t n = 0;
 		for (; n < sizeof(name); n++) {
 			if (shim_copy_from_user(s, p, &name[n], arg + n, 1))
@@ -721,7 +760,12 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 			if (!name[n])
 				break;
 		}
-		if (n == sizeof(name) || strcmp(name, g->dev->bdf))
+		if (n == sizeof(name))
+			return -EINVAL;
+		int m = pci_name_match(g->dev->bdf, name);
+		if (m < 0)
+			return m;
+		if (!m)
 			return -ENODEV;
 		if (!g->container && !g->ictx)
 			return -EINVAL;
@@ -978,6 +1022,83 @@ static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 	return 0;
 }
 
+/* vfio_pci_ioctl_get_info(): a PCI function whose reset works, the
+ * standard regions and interrupts, no capability (zPCI is s390's, the
+ * atomic-ops one is for functions on a root bus). argsz below num_irqs'
+ * end: EINVAL; from cap_offset's end (the type1 struct's, as vfio-pci
+ * checks) cap_offset is written too. */
+static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
+{
+	struct u_device_info info;
+	size_t minsz = offsetof(struct u_device_info, cap_offset);
+	memset(&info, 0, sizeof(info));
+	if (shim_copy_from_user(s, p, &info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.argsz >= offsetof(struct u_device_info, pad)) {
+		minsz = offsetof(struct u_device_info, pad);
+		info.cap_offset = 0;
+	}
+	info.flags = 2 /* PCI */ | 1 /* RESET */;
+	info.num_regions = 9; /* VFIO_PCI_NUM_REGIONS */
+	info.num_irqs = 5;    /* VFIO_PCI_NUM_IRQS */
+	return shim_copy_to_user(s, p, arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* vfio_check_feature(): 1 when the call should go on, else its result. */
+static int check_feature(uint32_t flags, size_t argsz, uint32_t supported, size_t minsz)
+{
+	const uint32_t get = 0x10000, set = 0x20000, probe = 0x40000;
+	if ((flags & (get | set)) & ~supported)
+		return -EINVAL;
+	if (flags & probe)
+		return 0;
+	if (!(flags & (get | set)))
+		return -EINVAL;
+	if (argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
+
+/* vfio_ioctl_device_feature(): argsz and flags, then the feature. The
+ * function has no migration or dirty-logging ops (ENOTTY), no VF token
+ * (not SR-IOV: ENOTTY); vfio-pci's low-power features (SET only) are
+ * accepted - the power state itself is not modelled - and the one with a
+ * wake-up eventfd needs an eventfd, which the emulation has none of. */
+static int device_feature(struct shim *s, struct shim_proc *p, uint64_t arg)
+{
+	struct u_device_feature f;
+	if (shim_copy_from_user(s, p, &f, arg, sizeof(f)))
+		return -EFAULT;
+	if (f.argsz < sizeof(f))
+		return -EINVAL;
+	const uint32_t get = 0x10000, set = 0x20000, probe = 0x40000;
+	if (f.flags & ~(0xffffu | get | set | probe))
+		return -EINVAL;
+	if (!(f.flags & probe) && (f.flags & set) && (f.flags & get))
+		return -EINVAL;
+	size_t datasz = f.argsz - sizeof(f);
+	int rc;
+	switch (f.flags & 0xffffu) {
+	case 3: /* LOW_POWER_ENTRY */
+	case 5: /* LOW_POWER_EXIT */
+		rc = check_feature(f.flags, datasz, set, 0);
+		return rc == 1 ? 0 : rc;
+	case 4: { /* LOW_POWER_ENTRY_WITH_WAKEUP: {s32 wakeup_eventfd, u32 reserved} */
+		rc = check_feature(f.flags, datasz, set, 8);
+		if (rc != 1)
+			return rc;
+		int32_t efd;
+		if (shim_copy_from_user(s, p, &efd, arg + sizeof(f), 4))
+			return -EFAULT;
+		return shim_fd_absent(s, efd, -EINVAL); /* eventfd_ctx_fdget */
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
 static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df *df,
                             unsigned long cmd, uint64_t arg, struct kcall *c)
 {
@@ -991,7 +1112,11 @@ static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df 
 		if (cmd == VFIO_DEVICE_DETACH_IOMMUFD_PT)
 			return detach_pt(s, p, df, arg, c);
 	}
-	/* vfio-pci's own ioctls (regions, irqs, reset) are not modelled. */
+	if (cmd == VFIO_DEVICE_FEATURE)
+		return device_feature(s, p, arg);
+	if (cmd == VFIO_DEVICE_GET_INFO)
+		return device_get_info(s, p, arg);
+	/* vfio-pci's other ioctls (regions, irqs, reset) are not modelled. */
 	return -ENOTTY;
 }
 
