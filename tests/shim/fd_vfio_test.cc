@@ -739,6 +739,88 @@ TEST_F(Legacy, DeviceNameMatchingAndUnsetOfAnIommufd)
 	EXPECT_EQ(-EBUSY, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0));
 }
 
+// VFIO_IOMMU_DIRTY_PAGES (type1 v2; v1: EACCES): START/STOP one at a time,
+// GET_BITMAP of a range that bisects no mapping, in the IOMMU's page size:
+// an IOMMU-backed group reports every page of every mapping dirty; the
+// first word's bits below a mapping are kept, the rest of its last word
+// cleared. UNMAP_DMA with GET_DIRTY_BITMAP reports what it unmaps.
+TEST_F(Legacy, Type1DirtyPages)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t a = m.Mmap(0x10000), b = m.Mmap(0x4000);
+	ASSERT_EQ(0, MapDma(a, 0x100000, 0x10000)); // pages 0..15 of the range
+	ASSERT_EQ(0, MapDma(b, 0x120000, 0x4000));  // pages 32..35
+	struct {
+		uint32_t argsz, flags;
+		uint64_t iova, size, pgsize, bsize, data;
+	} g{};
+	static_assert(sizeof(g) == 48, "dirty_bitmap + dirty_bitmap_get");
+	uint64_t words[2] = {~0ull, ~0ull};
+	auto get = [&](uint64_t iova, uint64_t size, uint64_t pg = 0x1000) {
+		g = {};
+		g.argsz = sizeof(g);
+		g.flags = 4; // GET_BITMAP
+		g.iova = iova;
+		g.size = size;
+		g.pgsize = pg;
+		g.bsize = sizeof(words);
+		g.data = (uint64_t)(uintptr_t)words;
+		return m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, &g);
+	};
+	EXPECT_EQ(-EINVAL, get(0x100000, 0x40000)); // not tracking
+	uint32_t hdr[2] = {8, 1 | 2};
+	EXPECT_EQ(-EINVAL, m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, hdr)); // two flags
+	hdr[1] = 0;
+	EXPECT_EQ(-EINVAL, m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, hdr));
+	hdr[1] = 1; // START
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, hdr));
+	EXPECT_EQ(-EINVAL, get(0x100000, 0x40000, 0x2000)); // not the IOMMU's page
+	EXPECT_EQ(-EINVAL, get(0x104000, 0x40000));         // bisects the first
+	words[0] = words[1] = ~0ull;
+	ASSERT_EQ(0, get(0x100000, 0x40000));
+	EXPECT_EQ(words[0], 0x0000000f0000ffffull); // the second mapping's word ends at 35
+	EXPECT_EQ(words[1], ~0ull);                // not touched
+	// UNMAP with the bitmap: the second mapping, bits from the range's start
+	struct {
+		uint32_t argsz, flags;
+		uint64_t iova, size, pgsize, bsize, data;
+	} u{};
+	uint64_t uw[1] = {0};
+	u.argsz = sizeof(u);
+	u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	u.iova = 0x120000;
+	u.size = 0x4000;
+	u.pgsize = 0x1000;
+	u.bsize = 8;
+	u.data = (uint64_t)(uintptr_t)uw;
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_UNMAP_DMA, &u));
+	EXPECT_EQ(u.size, 0x4000u);
+	EXPECT_EQ(uw[0], 0xfull);
+	hdr[1] = 2; // STOP
+	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, hdr));
+	EXPECT_EQ(-EINVAL, get(0x100000, 0x10000));
+}
+
+TEST_F(Legacy, Type1V1HasNoDirtyPagesAndTakesMappingsStartingInAVaddrRange)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	uint32_t hdr[2] = {8, 1};
+	EXPECT_EQ(-EACCES, m.Ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, hdr));
+	uint64_t a = m.Mmap(0x100000), out = 0;
+	ASSERT_EQ(0, MapDma(a, 0x300000, 0x100000));
+	// v1: a range covering a mapping's first IOVA takes the mapping whole
+	ASSERT_EQ(0, UnmapDma(0x300000, 0x1000, &out, VFIO_DMA_UNMAP_FLAG_VADDR));
+	EXPECT_EQ(out, 0x100000u);
+	// again: already invalid - EINVAL, the call's own undone, no size back
+	out = 0x1234;
+	EXPECT_EQ(-EINVAL, UnmapDma(0x300000, 0x1000, &out, VFIO_DMA_UNMAP_FLAG_VADDR));
+	EXPECT_EQ(out, 0x1000u);
+	// a new vaddr makes it valid again
+	EXPECT_EQ(0, MapDma(a, 0x300000, 0x100000, VFIO_DMA_MAP_FLAG_VADDR));
+}
+
 TEST_F(Legacy, CompatType1CutsInsideMappings)
 {
 	int ifd = m.Open("/dev/iommu");

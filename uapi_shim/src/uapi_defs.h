@@ -192,6 +192,7 @@ struct u_hw_queue_alloc {
 #define VFIO_GROUP_GET_DEVICE_FD 0x3B6Au
 #define VFIO_DEVICE_GET_INFO 0x3B6Bu
 #define VFIO_DEVICE_FEATURE 0x3B75u
+#define VFIO_IOMMU_DIRTY_PAGES 0x3B75u /* the same number, on a container */
 #define VFIO_IOMMU_GET_INFO 0x3B70u
 #define VFIO_IOMMU_MAP_DMA 0x3B71u
 #define VFIO_IOMMU_UNMAP_DMA 0x3B72u

@@ -47,6 +47,7 @@ struct vfio_container {
 	struct shim_group **groups;
 	size_t ngroups;
 	bool iommu_set, v2;
+	bool dirty_tracking; /* VFIO_IOMMU_DIRTY_PAGES START .. STOP */
 	struct iopt iopt;
 	struct c_domain *domains;
 	size_t ndomains;
@@ -107,6 +108,11 @@ int vfio_open_group(struct shim *s, struct shim_proc *p, struct shim_group *g, s
  * A kept new domain is replayed with the existing mappings. */
 static int type1_attach_group(struct vfio_container *ct, struct shim_group *g, struct kcall *c)
 {
+	/* vfio_iommu_type1_attach_group: attaching could need pinning, so
+	 * not while a vaddr is invalid */
+	for (size_t i = 0; i < ct->iopt.nareas; i++)
+		if (ct->iopt.areas[i].vaddr_invalid)
+			return -EBUSY;
 	struct shim_dev *d = g->dev;
 	struct arm_smmu_device *smmu = arm_smmu_master_smmu(d->master);
 	struct c_domain *nd = realloc(ct->domains, (ct->ndomains + 1) * sizeof(*nd));
@@ -182,6 +188,7 @@ static void type1_release(struct vfio_container *ct, struct kcall *c)
 	/* The last group left: the driver's data goes, mappings and all. */
 	iopt_unmap_all(&ct->iopt, NULL, c);
 	ct->iommu_set = false;
+	ct->dirty_tracking = false;
 }
 
 static void group_unset_container(struct shim_group *g, struct kcall *c)
@@ -471,6 +478,102 @@ int64_t vfio_compat_ioctl(struct shim *s, struct shim_proc *p, struct ictx *x, u
 	}
 }
 
+/* verify_bitmap_size(): a bitmap of `bytes` for npages pages */
+static int dirty_bitmap_size_ok(uint64_t npages, uint64_t bytes)
+{
+	uint64_t need = ((npages + 63) / 64) * 8, max = ((((uint64_t)INT32_MAX) + 63) / 64) * 8;
+	return npages && bytes && bytes <= max && bytes >= need;
+}
+
+/* update_user_bitmap() for one mapping [a->iova, a->last] of a range from
+ * base: an IOMMU-backed group cannot report what it dirtied, so type1 calls
+ * every page of a mapping dirty. The words are written as type1 writes
+ * them: the bits of the first word below the mapping kept, the mapping's
+ * set, the rest of its last word cleared. */
+static int dirty_user_bitmap(struct shim *s, struct shim_proc *p, uint64_t data, uint64_t base,
+                             const struct iopt_area *a, unsigned pgshift)
+{
+	uint64_t first = (a->iova - base) >> pgshift;
+	uint64_t n = (a->last - a->iova + 1) >> pgshift;
+	uint64_t w0 = first / 64, w1 = (first + n - 1) / 64;
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t word = 0;
+		if (w == w0 && shim_copy_from_user(s, p, &word, data + 8 * w, 8))
+			return -EFAULT;
+		if (w == w0)
+			word &= (first % 64) ? ~0ull >> (64 - first % 64) : 0;
+		uint64_t lo = w == w0 ? first % 64 : 0;
+		uint64_t hi = w == w1 ? (first + n - 1) % 64 : 63;
+		word |= (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+		if (shim_copy_to_user(s, p, data + 8 * w, &word, 8))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* vfio_iommu_type1_dirty_pages() */
+static int type1_dirty_pages(struct shim *s, struct shim_proc *p, struct vfio_container *ct,
+                             uint64_t arg)
+{
+	if (!ct->v2)
+		return -EACCES;
+	uint32_t hdr[2]; /* argsz, flags */
+	if (shim_copy_from_user(s, p, hdr, arg, sizeof(hdr)))
+		return -EFAULT;
+	const uint32_t start = 1, stop = 2, get = 4;
+	if (hdr[0] < sizeof(hdr) || (hdr[1] & ~(start | stop | get)))
+		return -EINVAL;
+	if (hdr[1] & (hdr[1] - 1)) /* only one flag at a time */
+		return -EINVAL;
+	if (hdr[1] == start) {
+		ct->dirty_tracking = true;
+		return 0;
+	}
+	if (hdr[1] == stop) {
+		ct->dirty_tracking = false;
+		return 0;
+	}
+	if (hdr[1] != get)
+		return -EINVAL;
+	/* struct vfio_iommu_type1_dirty_bitmap_get: iova, size, then the
+	 * vfio_bitmap (pgsize, size, data) */
+	uint64_t r[5];
+	if (hdr[0] - sizeof(hdr) < sizeof(r))
+		return -EINVAL;
+	if (shim_copy_from_user(s, p, r, arg + sizeof(hdr), sizeof(r)))
+		return -EFAULT;
+	uint64_t iova = r[0], size = r[1], bpg = r[2], bsize = r[3], data = r[4];
+	if (iova + size < iova)
+		return -EINVAL;
+	unsigned pgshift = bpg ? (unsigned)__builtin_ctzll(bpg) : 0;
+	if (!dirty_bitmap_size_ok(size >> pgshift, bsize))
+		return -EINVAL;
+	uint64_t pgsize = iopt_pgsize_bitmap(&ct->iopt);
+	pgsize &= -pgsize;
+	if (bpg != pgsize || (iova & (pgsize - 1)) || !size || (size & (pgsize - 1)))
+		return -EINVAL;
+	if (!ct->dirty_tracking)
+		return -EINVAL;
+	/* vfio_iova_dirty_bitmap(): the range may not bisect a mapping */
+	uint64_t last = iova + size - 1;
+	for (size_t i = 0; i < ct->iopt.nareas; i++) {
+		const struct iopt_area *a = &ct->iopt.areas[i];
+		if ((a->iova < iova && a->last >= iova) || (a->iova <= last && a->last > last))
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < ct->iopt.nareas; i++) {
+		const struct iopt_area *a = &ct->iopt.areas[i];
+		if (a->iova < iova)
+			continue;
+		if (a->iova > last)
+			break;
+		int rc = dirty_user_bitmap(s, p, data, iova, a, pgshift);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_container *ct,
                                unsigned long cmd, uint64_t arg, struct kcall *c)
 {
@@ -578,6 +681,8 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		/* type1 reports an IOVA outside the valid list as EINVAL */
 		return rc == -EEXIST ? -EEXIST : rc;
 	}
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return type1_dirty_pages(s, p, ct, arg);
 	case VFIO_IOMMU_UNMAP_DMA: {
 		struct u_dma_unmap un;
 		if (shim_copy_from_user(s, p, &un, arg, sizeof(un)))
@@ -589,10 +694,22 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 		if ((un.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
 		    (un.flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)))
 			return -EINVAL;
-		if (un.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
-			return -EINVAL; /* dirty tracking was never started */
 		uint64_t pgsize = iopt_pgsize_bitmap(&ct->iopt);
 		pgsize &= -pgsize;
+		uint64_t bm[3] = {0, 0, 0}; /* vfio_bitmap: pgsize, size, data */
+		bool with_bitmap = un.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+		if (with_bitmap) {
+			/* vfio_iommu_type1_unmap_dma(), then vfio_dma_do_unmap() */
+			if (un.argsz < sizeof(un) + sizeof(bm))
+				return -EINVAL;
+			if (shim_copy_from_user(s, p, bm, arg + sizeof(un), sizeof(bm)))
+				return -EFAULT;
+			unsigned sh = bm[0] ? (unsigned)__builtin_ctzll(bm[0]) : 0;
+			if (!dirty_bitmap_size_ok(un.size >> sh, bm[1]))
+				return -EINVAL;
+			if (!ct->dirty_tracking || bm[0] != pgsize)
+				return -EINVAL;
+		}
 		uint64_t unmapped = 0;
 		int rc;
 		bool all = un.flags & VFIO_DMA_UNMAP_FLAG_ALL;
@@ -617,21 +734,50 @@ static int64_t container_ioctl(struct shim *s, struct shim_proc *p, struct vfio_
 				if ((a->iova < lo && a->last >= lo) || (a->iova <= hi && a->last > hi))
 					return -EINVAL; /* (ALL splits nothing: lo 0, hi max) */
 			}
-			for (size_t i = 0; i < ct->iopt.nareas; i++) {
+			/* The mappings from the first one the range meets, in
+			 * order: v1 stops at one that starts before the range
+			 * and takes one that starts inside it whole; an already
+			 * invalid one undoes this call's and fails (nothing is
+			 * copied back). */
+			size_t first = ct->iopt.nareas, i;
+			for (i = 0; i < ct->iopt.nareas; i++) {
 				struct iopt_area *a = &ct->iopt.areas[i];
-				if (a->iova < lo || a->last > hi)
+				if (a->last < lo)
 					continue;
+				if (a->iova > hi)
+					break;
+				if (!ct->v2 && lo > a->iova)
+					break;
+				if (first == ct->iopt.nareas)
+					first = i;
 				if (a->vaddr_invalid) {
+					for (size_t j = first; j < i; j++)
+						ct->iopt.areas[j].vaddr_invalid = false;
 					rc = -EINVAL;
 					break;
 				}
 				a->vaddr_invalid = true;
 				unmapped += a->last - a->iova + 1;
 			}
+			if (rc)
+				return rc;
 			un.size = unmapped;
-			if (shim_copy_to_user(s, p, arg, &un, sizeof(un)))
-				return -EFAULT;
-			return rc;
+			return shim_copy_to_user(s, p, arg, &un, sizeof(un)) ? -EFAULT : 0;
+		}
+		if (with_bitmap && un.size) {
+			/* the pages of what this unmap will take, dirty (taken
+			 * as the unmap below takes them: v2 whole mappings in
+			 * the range, v1 those starting in it) */
+			uint64_t lo = un.iova, hi = un.iova + un.size - 1;
+			unsigned sh = (unsigned)__builtin_ctzll(pgsize);
+			for (size_t i = 0; i < ct->iopt.nareas; i++) {
+				const struct iopt_area *a = &ct->iopt.areas[i];
+				if (a->iova < lo || a->iova > hi || (ct->v2 && a->last > hi))
+					continue;
+				rc = dirty_user_bitmap(s, p, bm[2], lo, a, sh);
+				if (rc)
+					return rc;
+			}
 		}
 		if (all)
 			rc = iopt_unmap_all(&ct->iopt, &unmapped, c);
