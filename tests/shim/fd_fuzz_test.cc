@@ -108,7 +108,8 @@ TEST_P(FdFuzz, RandomIoctlsKeepTheKernelConsistent)
 	const std::set<int> known = {0,      EINVAL, E2BIG,     ENOTTY,     ENOENT,
 	                             EBUSY,  ENOSPC, EOVERFLOW, EOPNOTSUPP, EFAULT,
 	                             EEXIST, EPERM,  ENOMEM,    EADDRINUSE, EMSGSIZE,
-	                             EIO,    ENODEV, EBADF,     EBADFD,     EMFILE};
+	                             EIO,    ENODEV, EBADF,     EBADFD,     EMFILE,
+	                             EACCES, ENXIO,  ENOEXEC};
 	size_t nreq = 0;
 	while (shim_uapi_request_at(nreq))
 		nreq++;

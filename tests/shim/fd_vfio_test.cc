@@ -821,6 +821,51 @@ TEST_F(Legacy, Type1V1HasNoDirtyPagesAndTakesMappingsStartingInAVaddrRange)
 	EXPECT_EQ(0, MapDma(a, 0x300000, 0x100000, VFIO_DMA_MAP_FLAG_VADDR));
 }
 
+// A group may hand out several fds of its device; the binding is the
+// device's and goes with its last close. Through a container the device
+// fds hold the group file: its release waits for them, and the group
+// cannot be opened again meanwhile; an iommufd is dropped at the group's
+// release at once (the bound device keeps its own reference).
+TEST_F(Legacy, DeviceFdsOfAGroupShareTheDevice)
+{
+	ASSERT_EQ(0, SetContainer(cfd));
+	ASSERT_EQ(0, m.IoctlRaw(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	uint64_t buf = m.Mmap(0x10000);
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000));
+	int d1 = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	int d2 = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	ASSERT_GE(d1, 3);
+	ASSERT_GE(d2, 3);
+	EXPECT_EQ(0, m.Close(d1));
+	EXPECT_EQ(-EBUSY, m.IoctlRaw(gfd, VFIO_GROUP_UNSET_CONTAINER, 0)); // d2 uses it
+	EXPECT_EQ(0, m.Close(gfd));
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(-EBUSY, m.Open("/dev/vfio/0"));
+	EXPECT_EQ(0, m.Close(d2));
+	EXPECT_NE(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+	gfd = m.Open("/dev/vfio/0");
+	ASSERT_GE(gfd, 3);
+	// The iommufd path.
+	int ifd = m.Open("/dev/iommu");
+	ASSERT_EQ(0, SetContainer(ifd));
+	ASSERT_EQ(0, m.IoctlRaw(ifd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, MapDma(buf, 0x100000, 0x10000, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	                    ifd));
+	d1 = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	d2 = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
+	ASSERT_GE(d2, 3);
+	EXPECT_EQ(0, m.Close(d1)); // not the last: the device stays bound
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+	EXPECT_EQ(0, m.Close(gfd));
+	EXPECT_EQ(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+	gfd = m.Open("/dev/vfio/0");
+	ASSERT_GE(gfd, 3);
+	EXPECT_EQ(Status(), 0u); // no iommufd, the device owned by its binding
+	EXPECT_EQ(0, SetContainer(ifd));
+	EXPECT_EQ(0, m.Close(d2));
+	EXPECT_NE(m.r.Dma(0, 0x10, 0x100008, false).outcome, SMMU_XLATE_OK);
+}
+
 TEST_F(Legacy, CompatType1CutsInsideMappings)
 {
 	int ifd = m.Open("/dev/iommu");

@@ -521,6 +521,8 @@ void shim_destroy(struct shim *s)
 		free(d->cdev);
 		free(d->group_path);
 		free(d->bdf);
+		if (d->group)
+			free(d->group->dfs);
 		free(d->group);
 		free(d);
 	}

@@ -133,7 +133,8 @@ struct shim_group {
 	struct shim_file *opened;         /* the one open group fd */
 	struct vfio_container *container; /* or */
 	struct ictx *ictx;                /* iommufd compat */
-	struct vfio_df *df;               /* device fd opened through the group */
+	struct vfio_df **dfs;             /* device fds opened through the group */
+	size_t ndfs, capdfs;
 	struct shim_kvm *kvm;             /* group->kvm (KVM_DEV_VFIO_FILE_ADD; no reference) */
 };
 

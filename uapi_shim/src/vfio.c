@@ -91,8 +91,10 @@ int vfio_open_cdev(struct shim *s, struct shim_proc *p, struct shim_dev *d, stru
 int vfio_open_group(struct shim *s, struct shim_proc *p, struct shim_group *g, struct shim_file *f)
 {
 	(void)s, (void)p;
-	/* One opener at a time; not while the device is bound through its cdev. */
-	if (g->opened || g->dev->cdev_opened)
+	/* One opener at a time; not while the device is bound through its
+	 * cdev; not while a device fd of a container user holds the closed
+	 * group file (vfio_group_use_container's get_file). */
+	if (g->opened || g->dev->cdev_opened || (g->container && g->ndfs))
 		return -EBUSY;
 	g->opened = f;
 	f->u.group = g;
@@ -249,14 +251,35 @@ void vfio_release(struct shim *s, struct shim_file *f, struct kcall *c)
 	case SF_VFIO_DEVICE: {
 		struct vfio_df *df = f->u.df;
 		struct shim_group *g = df->group;
-		df_unbind(df, c);
 		if (g) {
-			if (g->df == df)
-				g->df = NULL;
-			/* The group file's release waited for its devices. */
-			if (!g->opened && !g->df)
-				group_unset_container(g, c);
+			for (size_t i = 0; i < g->ndfs; i++)
+				if (g->dfs[i] == df) {
+					g->dfs[i] = g->dfs[--g->ndfs];
+					break;
+				}
+			/* The binding is the device's (vfio_df_close unbinds at
+			 * its last close): another open fd of it takes it over. */
+			if (g->ndfs && df->idev) {
+				struct vfio_df *to = g->dfs[0];
+				to->idev = df->idev;
+				to->ictx = df->ictx;
+				to->attached = df->attached;
+				free(to->pasids);
+				to->pasids = df->pasids;
+				to->npasids = df->npasids;
+				to->cappasids = df->cappasids;
+				((struct ifd_device *)to->idev)->df = to;
+				df->idev = NULL;
+				df->ictx = NULL;
+				df->attached = false;
+				df->pasids = NULL;
+				df->npasids = df->cappasids = 0;
+			}
 		}
+		df_unbind(df, c);
+		/* A closed group file waited for its container's device fds. */
+		if (g && !g->opened && !g->ndfs)
+			group_unset_container(g, c);
 		free(df->pasids);
 		free(df);
 		break;
@@ -264,7 +287,10 @@ void vfio_release(struct shim *s, struct shim_file *f, struct kcall *c)
 	case SF_VFIO_GROUP: {
 		struct shim_group *g = f->u.group;
 		g->opened = NULL;
-		if (!g->df)
+		/* vfio_group_fops_release: an iommufd is dropped at once (the
+		 * bound device keeps its own reference); a container stays
+		 * while device fds use it (they hold the file) */
+		if (!g->ndfs || g->ictx)
 			group_unset_container(g, c);
 		break;
 	}
@@ -892,7 +918,7 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 		/* container_users: a device fd holds a real container; an
 		 * iommufd is only the group's reference (the bound device keeps
 		 * its own) */
-		if (g->df && g->container)
+		if (g->ndfs && g->container)
 			return -EBUSY;
 		group_unset_container(g, c);
 		return 0;
@@ -917,6 +943,14 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 			return -EINVAL;
 		if (g->container && !g->container->iommu_set)
 			return -EINVAL;
+		if (g->ndfs == g->capdfs) {
+			size_t nc = g->capdfs ? 2 * g->capdfs : 4;
+			struct vfio_df **nd = realloc(g->dfs, nc * sizeof(*nd));
+			if (!nd)
+				return -ENOMEM;
+			g->dfs = nd;
+			g->capdfs = nc;
+		}
 		struct vfio_df *df = calloc(1, sizeof(*df));
 		struct shim_file *f = shim_file_new(p, SF_VFIO_DEVICE);
 		if (!df || !f) {
@@ -974,10 +1008,9 @@ static int64_t group_ioctl(struct shim *s, struct shim_proc *p, struct shim_grou
 			free(f);
 			return rc;
 		}
+		g->dfs[g->ndfs++] = df; /* room made before the file */
 		df->access_granted = true;
 		g->dev->open_count++;
-		if (!g->df)
-			g->df = df;
 		return rc;
 	}
 	default:
