@@ -387,10 +387,10 @@ static int get_info(struct shim *s, struct shim_proc *p, struct iopt *t, uint32_
 	free(caps);
 	if (rc)
 		return rc;
-	size_t out = compat ? (argsz < sizeof(info) ? argsz : sizeof(info))
-	                    : (argsz >= U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
-	                           ? U_OFFSETOFEND(struct u_iommu_type1_info, cap_offset)
-	                           : minsz);
+	/* both copy min(argsz, the struct) of a zeroed struct (type1 dropped
+	 * its cap_offset compatibility copy) */
+	size_t out = argsz < sizeof(info) ? argsz : sizeof(info);
+	(void)minsz;
 	return shim_copy_to_user(s, p, arg, &info, out) ? -EFAULT : 0;
 }
 
@@ -1204,8 +1204,7 @@ static int detach_pt(struct shim *s, struct shim_proc *p, struct vfio_df *df, ui
 /* vfio_pci_ioctl_get_info(): a PCI function whose reset works, the
  * standard regions and interrupts, no capability (zPCI is s390's, the
  * atomic-ops one is for functions on a root bus). argsz below num_irqs'
- * end: EINVAL; from cap_offset's end (the type1 struct's, as vfio-pci
- * checks) cap_offset is written too. */
+ * end: EINVAL; min(argsz, the struct) of a zeroed struct is copied out. */
 static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 {
 	struct u_device_info info;
@@ -1215,10 +1214,7 @@ static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.argsz >= offsetof(struct u_device_info, pad)) {
-		minsz = offsetof(struct u_device_info, pad);
-		info.cap_offset = 0;
-	}
+	minsz = info.argsz < sizeof(info) ? info.argsz : sizeof(info);
 	info.flags = 2 /* PCI */ | 1 /* RESET */;
 	info.num_regions = 9; /* VFIO_PCI_NUM_REGIONS */
 	info.num_irqs = 5;    /* VFIO_PCI_NUM_IRQS */
