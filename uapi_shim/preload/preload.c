@@ -1045,20 +1045,27 @@ int munmap(void *addr, size_t len)
 	return real_munmap(addr, len);
 }
 
-ssize_t read(int fd, void *buf, size_t len)
+/* read(2) / write(2): served on emulated fds (vEVENTQ and fault-queue
+ * records; a fault queue's page responses - the other emulated fds have
+ * no write op here: EINVAL), recorded on the fds the recorder named;
+ * pass-through recording records what the real kernel answered on a
+ * device-node fd. */
+static ssize_t read_write(int fd, void *buf, size_t len, bool wr)
 {
 	resolve();
 	pthread_mutex_lock(&g.lock);
 	if (!is_served(fd) || g.passthrough) {
-		/* pass-through recording: what the real kernel answered on a
-		 * device-node fd */
 		bool rec = g.rec && is_served(fd);
 		pthread_mutex_unlock(&g.lock);
-		ssize_t n = real_read(fd, buf, len);
+		ssize_t n = wr ? real_write(fd, buf, len) : real_read(fd, buf, len);
 		if (rec) {
 			int e = errno;
+			int64_t ret = n < 0 ? -(int64_t)e : (int64_t)n;
 			pthread_mutex_lock(&g.lock);
-			pl_record_read(g.rec, fd, buf, len, n < 0 ? -(int64_t)e : (int64_t)n);
+			if (wr)
+				pl_record_write(g.rec, fd, buf, len, ret);
+			else
+				pl_record_read(g.rec, fd, buf, len, ret);
 			pthread_mutex_unlock(&g.lock);
 			errno = e;
 		}
@@ -1067,9 +1074,13 @@ ssize_t read(int fd, void *buf, size_t len)
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
-	int64_t rc = shim_read(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
-	account(&c, "read");
-	if (g.rec)
+	uint64_t ubuf = (uint64_t)(uintptr_t)buf;
+	int64_t rc = wr ? shim_write(g.k, g.proc, fd, ubuf, len, g.now_ns, &c)
+	                : shim_read(g.k, g.proc, fd, ubuf, len, g.now_ns, &c);
+	account(&c, wr ? "write" : "read");
+	if (g.rec && wr)
+		pl_record_write(g.rec, fd, buf, len, rc);
+	else if (g.rec)
 		pl_record_read(g.rec, fd, buf, len, rc);
 	pthread_mutex_unlock(&g.lock);
 	if (rc < 0) {
@@ -1079,40 +1090,14 @@ ssize_t read(int fd, void *buf, size_t len)
 	return (ssize_t)rc;
 }
 
-/* write(2): an iommufd fault queue's page responses (EINVAL on the other
- * emulated fds, which have no write op here). */
+ssize_t read(int fd, void *buf, size_t len)
+{
+	return read_write(fd, buf, len, false);
+}
+
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	resolve();
-	pthread_mutex_lock(&g.lock);
-	if (!is_served(fd) || g.passthrough) {
-		/* pass-through recording: what the real kernel answered on a
-		 * device-node fd */
-		bool rec = g.rec && is_served(fd);
-		pthread_mutex_unlock(&g.lock);
-		ssize_t n = real_write(fd, buf, len);
-		if (rec) {
-			int e = errno;
-			pthread_mutex_lock(&g.lock);
-			pl_record_write(g.rec, fd, buf, len, n < 0 ? -(int64_t)e : (int64_t)n);
-			pthread_mutex_unlock(&g.lock);
-			errno = e;
-		}
-		return n;
-	}
-	struct shim_call c;
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	int64_t rc = shim_write(g.k, g.proc, fd, (uint64_t)(uintptr_t)buf, len, g.now_ns, &c);
-	account(&c, "write");
-	if (g.rec)
-		pl_record_write(g.rec, fd, buf, len, rc);
-	pthread_mutex_unlock(&g.lock);
-	if (rc < 0) {
-		errno = (int)-rc;
-		return -1;
-	}
-	return (ssize_t)rc;
+	return read_write(fd, (void *)(uintptr_t)buf, len, true);
 }
 
 /* Emulated fds are always ready (reads are non-blocking and return 0 when

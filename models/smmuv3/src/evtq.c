@@ -57,34 +57,47 @@ void smmu_evtq_encode(const struct smmu_event *ev, uint64_t rec[4])
 	}
 }
 
+/* The Event queue's size, PROD and CONS (wrap bit included) and fullness. */
+struct evtq_pos {
+	unsigned qs;
+	uint32_t idx_mask, wrap, prod, cons;
+	bool full, empty;
+};
+
+static struct evtq_pos evtq_pos(const struct smmu *s)
+{
+	const struct smmu_regs *r = &s->r;
+	struct evtq_pos q;
+	q.qs = (unsigned)(r->eventq_base & SMMU_Q_BASE_LOG2SIZE_MASK);
+	if (q.qs > s->cfg.eventqs)
+		q.qs = s->cfg.eventqs;
+	q.idx_mask = (1u << q.qs) - 1;
+	q.wrap = 1u << q.qs;
+	q.prod = r->eventq_prod & (q.idx_mask | q.wrap);
+	q.cons = r->eventq_cons & (q.idx_mask | q.wrap);
+	q.full = (q.prod & q.idx_mask) == (q.cons & q.idx_mask) &&
+	         (q.prod & q.wrap) != (q.cons & q.wrap);
+	q.empty = q.prod == q.cons;
+	return q;
+}
+
 bool smmu_evtq_writable(const struct smmu *s)
 {
 	const struct smmu_regs *r = &s->r;
-	unsigned qs = (unsigned)(r->eventq_base & SMMU_Q_BASE_LOG2SIZE_MASK);
-	if (qs > s->cfg.eventqs)
-		qs = s->cfg.eventqs;
-	uint32_t idx_mask = (1u << qs) - 1, wrap = 1u << qs;
-	uint32_t prod = r->eventq_prod & (idx_mask | wrap);
-	uint32_t cons = r->eventq_cons & (idx_mask | wrap);
-	bool full = (prod & idx_mask) == (cons & idx_mask) && (prod & wrap) != (cons & wrap);
 	return (r->cr0ack & SMMU_CR0_EVENTQEN) &&
-	       !((r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR) && !full;
+	       !((r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR) && !evtq_pos(s).full;
 }
 
 bool smmu_evtq_record(struct smmu *s, const struct smmu_event *ev, uint64_t now)
 {
 	struct smmu_regs *r = &s->r;
 	bool recorded = false;
-	unsigned qs = (unsigned)(r->eventq_base & SMMU_Q_BASE_LOG2SIZE_MASK);
-	if (qs > s->cfg.eventqs)
-		qs = s->cfg.eventqs;
-	uint32_t idx_mask = (1u << qs) - 1, wrap = 1u << qs;
+	struct evtq_pos q = evtq_pos(s);
+	unsigned qs = q.qs;
+	uint32_t idx_mask = q.idx_mask, wrap = q.wrap, prod = q.prod;
+	bool full = q.full, empty = q.empty;
 	bool enabled = r->cr0ack & SMMU_CR0_EVENTQEN;
 	bool abt = (r->gerror ^ r->gerrorn) & SMMU_GERROR_EVENTQ_ABT_ERR;
-	uint32_t prod = r->eventq_prod & (idx_mask | wrap);
-	uint32_t cons = r->eventq_cons & (idx_mask | wrap);
-	bool full = (prod & idx_mask) == (cons & idx_mask) && (prod & wrap) != (cons & wrap);
-	bool empty = prod == cons;
 	if (enabled && !abt && !full) {
 		uint64_t rec[4];
 		smmu_evtq_encode(ev, rec);
