@@ -1,5 +1,6 @@
-// replay.cc - see replay.h. The header reader, the driver thread and the
-// interpretation of every world record this issue replays.
+// replay.cc - see replay.h. The header reader, what every record must be
+// (RecordRules: shared by the replay and `smmusim check`), the driver thread
+// and the interpretation of every world record this issue replays.
 #include "replay.h"
 
 #include <unistd.h>
@@ -69,6 +70,1353 @@ std::string dir_of(const std::string &path)
 
 } // namespace
 
+// ---------------------------------------------------------------- record rules
+//
+// What a world or process record must be to be replayed, decided from the
+// record and the header: every refusal of a malformed record (and the
+// capabilities a record needs of its device) is made here, once, by one
+// function per record kind that also gives the values the record is
+// executed with. `smmusim check` runs check() on every record the decoder
+// leaves to the general path, without variables; the replay runs the same
+// check() on every record before executing it (so that both refuse a record
+// with the same message at the same place, whatever else is wrong with it),
+// then the record's function again with its variables for the values.
+// Without variables a $v's value is not known, and what depends on it is
+// left to the replay, as is what depends on the run itself: whether an fd
+// is what a record needs, whether the kernel has booted, the simulated
+// time, what the report holds so far (docs/sim.md, `check`).
+
+namespace {
+
+void put_le(uint8_t *p, uint64_t v, unsigned width)
+{
+	for (unsigned i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t get_le(const uint8_t *p, unsigned width, bool sign)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	if (sign && width < 8 && (v >> (8 * width - 1)) & 1)
+		v |= ~0ull << (8 * width);
+	return v;
+}
+
+// The record with the results `drop` selects left out (results already
+// compared as lists); `keep` holds the rest and must outlive the copy.
+trc_record without_results(const trc_record &rec, std::vector<trc_arg> &keep,
+			   const std::function<bool(const char *)> &drop)
+{
+	for (size_t i = 0; i < rec.nresults; i++)
+		if (!drop(rec.results[i].key))
+			keep.push_back(rec.results[i]);
+	trc_record r = rec;
+	r.results = keep.data();
+	r.nresults = keep.size();
+	return r;
+}
+
+// An integer's value, unless it comes from a variable whose value is not
+// known (rules without variables).
+struct Num {
+	uint64_t v = 0;
+	bool known = false;
+};
+
+// The placeholder for the parts of a statistic's name that name something
+// of the run (a request, a kind of request): not a name a trace can write.
+const char kAnyName[] = "*";
+
+// Every statistic a report of this platform can have: the report of an
+// empty run with every section that appears only once something happened
+// filled in (ioctl, latency, dma_api, vmid, kvm, guest), each with one
+// request named kAnyName, and the first SMMU's statistics standing for
+// every SMMU's (`first` is a module with that SMMU's index 0 and
+// configuration).
+std::vector<ReportEntry> stat_baseline(const PlatformSpec &spec, const SmmuModule &first)
+{
+	RunStats st({ClockDomain(spec.smmus[0].cfg.t.clock_mhz)}, {spec.smmus[0].name});
+	st.dma_api_known = true;
+	st.vmids_known = true;
+	st.kvm_known = true;
+	IoctlRecord ir;
+	ir.request = kAnyName;
+	st.ioctls.push_back(ir);
+	LatRequest lr;
+	lr.kind = kAnyName;
+	st.add_request(std::move(lr));
+	return build_report(st, {&first}, RunOutcome{0, "ok"});
+}
+
+std::string unknown_result(const std::string &what, const char *key)
+{
+	return what + ": unknown result '" + key + "'";
+}
+
+} // namespace
+
+class RecordRules {
+public:
+	// vars: the replay's variables; null for checks without a run.
+	RecordRules(const PlatformSpec &spec, const std::string &file, const VarMap *vars)
+		: spec_(spec), file_(file), vars_(vars)
+	{
+	}
+	const SimError &error() const { return err_; }
+
+	// Every check of rec that needs no run. False (error() set) if refused.
+	bool check(const trc_record &rec);
+
+	// Statistics without a run (`expect stat`): how to build stat_baseline()
+	// when a record first needs it.
+	void set_baseline(std::function<std::vector<ReportEntry>()> f) { baseline_fn_ = std::move(f); }
+	using StatLookup = std::function<bool(const std::string &name, uint64_t &milli, bool &time)>;
+
+	// The record kinds. Each checks the record and fills in its values
+	// (those from variables only with variables).
+	struct Mmio {
+		int smmu = -1;
+		bool write = false;
+		uint64_t off = 0, val = 0, width = 32;
+	};
+	bool mmio(const trc_record &rec, Mmio &m);
+	struct Mem {
+		bool write = false;
+		uint64_t pa = 0, count = 1;
+		std::vector<uint64_t> vals;      // write: the values stored (once); read: those expected
+		const trc_arg *res_u64 = nullptr; // read: the u64 result
+	};
+	bool mem(const trc_record &rec, Mem &m);
+	struct MemLoad {
+		const trc_value *path = nullptr;
+		uint64_t pa = 0;
+	};
+	bool mem_load(const trc_record &rec, MemLoad &m);
+	struct Tlbi {
+		struct smmu_btm_tlbi t {};
+		const trc_value *op = nullptr, *vm = nullptr;
+		uint64_t vm_fd = 0;
+	};
+	bool cpu(const trc_record &rec, Tlbi &c);
+	struct Guest {
+		std::string what;
+		uint64_t vm = 0;
+		enum { kWrite, kS1map, kS1unmap } op = kWrite;
+		uint64_t ipa = 0, count = 1;
+		std::vector<uint64_t> words; // write: the values (once)
+		shim_s1map m{};              // s1map
+		uint64_t ttb = 0, va = 0, len = 0; // s1unmap
+	};
+	bool guest(const trc_record &rec, Guest &g);
+	struct Vcpu {
+		std::string what;
+		bool load = false;
+		uint64_t vm = 0, cpu = 0, vcpu = 0;
+	};
+	bool vcpu(const trc_record &rec, Vcpu &v);
+	struct Expect {
+		uint64_t count = 1;          // violation
+		std::string dev, owner;      // violation
+		uint64_t milli = 0, want = 0; // stat: the statistic's value and the expected one (x 1000)
+		bool time = false;
+	};
+	// lookup: the statistics (null: those a run can have).
+	bool expect(const trc_record &rec, const StatLookup *lookup, Expect &e);
+	struct Ats {
+		int dev = -1;
+		uint64_t addr = 0, ssid = 0;
+		bool ssv = false;
+	};
+	bool ats(const trc_record &rec, Ats &a);
+	struct Pri {
+		int dev = -1;
+		uint64_t prg = 0, ssid = 0, addr = 0;
+		bool ssv = false;
+	};
+	bool pri(const trc_record &rec, Pri &p);
+	struct Dmaapi {
+		bool map = false;
+		const char *what = "";
+		uint64_t len = 0, cpu = 0, pa = SHIM_PA_ANY, iova = 0;
+		unsigned dir = SHIM_DMA_BIDIRECTIONAL;
+	};
+	bool dmaapi(const trc_record &rec, Dmaapi &d);
+	bool open(const trc_record &rec);
+	bool close(const trc_record &rec, uint64_t &fd);
+	struct Mmap {
+		uint64_t len = 0, pa = SHIM_PA_ANY;
+	};
+	bool mmap(const trc_record &rec, Mmap &m);
+	struct Write {
+		uint64_t fd = 0, len = 0;
+		std::vector<uint32_t> words;
+	};
+	bool write(const trc_record &rec, Write &w);
+	struct Read {
+		uint64_t fd = 0, len = 4096;
+	};
+	bool read(const trc_record &rec, Read &r);
+	// The results a read may give, whatever the fd: some only from a
+	// fault queue (faults, cookie, addr), some from a vEVENTQ (events).
+	static bool read_result(const char *key);
+	struct IoctlCall {
+		const shim_uapi_request *rq = nullptr;
+		unsigned long reqno = 0;
+		std::string what;
+		uint64_t fd = 0;
+		uint64_t arg = 0; // the ioctl's argument (pointers into what follows)
+		std::vector<uint8_t> buf;
+		std::vector<std::vector<uint8_t>> payloads;
+		std::string str_arg;
+		int32_t int_holder = 0;
+		struct OutPayload {
+			const shim_uapi_field *f;
+			size_t idx;
+		};
+		std::vector<OutPayload> outs; // payloads the kernel writes
+		// Results compared as lists of words (out payloads), with the
+		// words expected.
+		std::vector<std::pair<const trc_arg *, std::vector<uint64_t>>> lists;
+		IoctlCall() = default;
+		IoctlCall(const IoctlCall &) = delete; // holds pointers into itself
+		IoctlCall &operator=(const IoctlCall &) = delete;
+		// An out payload's name (a result given as a list).
+		const OutPayload *out(const char *key) const
+		{
+			for (const OutPayload &o : outs)
+				if (std::strcmp(o.f->payload, key) == 0)
+					return &o;
+			return nullptr;
+		}
+		// Result `key` is an output: an out payload, or a field of the
+		// struct (its value after the call in v, when buf holds it).
+		bool field(const char *key, uint64_t &v) const
+		{
+			if (!rq || rq->arg != SHIM_ARG_STRUCT)
+				return false;
+			if (out(key)) {
+				v = 0; // compared as a list
+				return true;
+			}
+			const shim_uapi_field *f = shim_uapi_field_find(rq, key);
+			if (!f || (f->flags & SHIM_UF_UPTR))
+				return false;
+			v = get_le(&buf[f->offset], f->width, f->flags & SHIM_UF_SIGNED);
+			return true;
+		}
+	};
+	// The ioctl's argument built from the request's field table
+	// (shim_uapi_request): `size`/`argsz` default to the struct size,
+	// omitted fields are zero, flag and enum names resolve through the
+	// field's symbols, payloads behind user pointers are given inline
+	// under their name and their length fields are filled in when the
+	// trace leaves them out.
+	bool ioctl(const trc_record &rec, IoctlCall &c);
+
+	// The results of a system call: `ok`, `err=ENAME`, `ret`, `fd`, and
+	// those `known` names (the uapi struct's output fields).
+	bool results(const trc_record &rec, const std::function<bool(const char *)> &known,
+		     const std::string &what, const shim_uapi_request *rq = nullptr);
+	// A record whose only legal result is `ok`.
+	bool only_ok(const trc_record &rec, const char *what);
+	// What an argument that is not a VM's fd is refused with.
+	static std::string not_vm_fd(const std::string &what, const trc_value &v, uint64_t x)
+	{
+		return what + ": " + (v.kind == TRC_VAR ? "$" + std::string(v.s) : hex(x)) +
+		       " is not a KVM VM fd";
+	}
+
+private:
+	bool fail(int status, uint32_t line, uint32_t col, const std::string &what)
+	{
+		Pos p;
+		p.file = file_;
+		p.line = line;
+		p.col = col;
+		err_ = make_error(status, p, what);
+		return false;
+	}
+	// An integer argument: a literal, or a variable (its value known only
+	// with variables). False if neither, or a variable not bound.
+	bool get(const trc_value *v, Num &n) const
+	{
+		n = Num{};
+		if (v && v->kind == TRC_VAR && !vars_)
+			return true;
+		if (!value_u64(v, vars_, n.v))
+			return false;
+		n.known = true;
+		return true;
+	}
+	// get(), refused with "WHAT: expected an integer" / "$v is not bound".
+	bool integer(const trc_value &v, const std::string &what, Num &n)
+	{
+		if (get(&v, n))
+			return true;
+		if (v.kind == TRC_VAR)
+			return fail(kExitMalformed, v.line, v.col, what + ": $" + v.s + " is not bound");
+		return fail(kExitMalformed, v.line, v.col, what + ": expected an integer");
+	}
+	bool vm_fd(const trc_value &v, const std::string &what, uint64_t &fd);
+	bool stat_known(const std::string &name, uint64_t &milli, bool &time);
+
+	const PlatformSpec &spec_;
+	std::string file_;             // as errors name it
+	std::unique_ptr<Decoder> dec_; // check(): dma records' checks (made when first needed)
+	const VarMap *vars_;
+	SimError err_;
+	VarMap stand_in_; // check(): a value for each variable of a dma record
+	std::function<std::vector<ReportEntry>()> baseline_fn_;
+	std::vector<ReportEntry> baseline_;
+	bool have_baseline_ = false;
+};
+
+bool RecordRules::check(const trc_record &rec)
+{
+	switch (rec.verb) {
+	case TRC_VERB_DMA: {
+		// The decoder's checks, each variable standing for a value that
+		// passes them (the decoder stopped at the first variable).
+		stand_in_.clear();
+		for (size_t i = 0; i < rec.nargs; i++)
+			if (rec.args[i].value.kind == TRC_VAR)
+				stand_in_[rec.args[i].value.s] = 1;
+		if (!dec_)
+			dec_.reset(new Decoder(spec_, file_));
+		DmaOp op;
+		return dec_->decode_dma(rec, &stand_in_, op, err_) != Decoder::kFailed;
+	}
+	case TRC_VERB_MMIO: {
+		Mmio m;
+		return mmio(rec, m);
+	}
+	case TRC_VERB_MEM: {
+		if (trc_value_is(trc_record_word(&rec, 0), "load")) {
+			MemLoad l;
+			return mem_load(rec, l);
+		}
+		Mem m;
+		return mem(rec, m);
+	}
+	case TRC_VERB_CPU: {
+		Tlbi t;
+		return cpu(rec, t);
+	}
+	case TRC_VERB_GUEST: {
+		Guest g;
+		return guest(rec, g);
+	}
+	case TRC_VERB_VCPU: {
+		Vcpu v;
+		return vcpu(rec, v);
+	}
+	case TRC_VERB_EXPECT: {
+		Expect e;
+		return expect(rec, nullptr, e);
+	}
+	case TRC_VERB_ATS: {
+		Ats a;
+		return ats(rec, a);
+	}
+	case TRC_VERB_PRI: {
+		Pri p;
+		return pri(rec, p);
+	}
+	case TRC_VERB_DMAAPI: {
+		Dmaapi d;
+		return dmaapi(rec, d);
+	}
+	case TRC_VERB_OPEN:
+		return open(rec);
+	case TRC_VERB_CLOSE: {
+		uint64_t fd;
+		return close(rec, fd);
+	}
+	case TRC_VERB_MMAP: {
+		Mmap m;
+		return mmap(rec, m);
+	}
+	case TRC_VERB_WRITE: {
+		Write w;
+		return write(rec, w);
+	}
+	case TRC_VERB_READ: {
+		Read r;
+		return read(rec, r);
+	}
+	case TRC_VERB_IOCTL: {
+		IoctlCall c;
+		return ioctl(rec, c);
+	}
+	default:
+		return true; // wait: nothing but the time; others are not replayed yet
+	}
+}
+
+bool RecordRules::only_ok(const trc_record &rec, const char *what)
+{
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (std::strcmp(r.key, "ok") != 0 || r.value.kind != TRC_NONE)
+			return fail(kExitMalformed, r.line, r.col,
+				    std::string(what) + ": unexpected result '" + r.key + "' (expected ok)");
+	}
+	return true;
+}
+
+bool RecordRules::mmio(const trc_record &rec, Mmio &m)
+{
+	const trc_value *name = trc_record_word(&rec, 0);
+	m.smmu = name && name->kind == TRC_NAME ? spec_.find_smmu(name->s) : -1;
+	if (m.smmu < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "mmio: unknown smmu");
+	m.write = trc_value_is(trc_record_word(&rec, 1), "write");
+	Num off, width{32, true}, val{0, true};
+	if (!get(trc_record_word(&rec, 2), off))
+		return fail(kExitMalformed, rec.line, rec.col, "mmio: expected a register offset");
+	if (const trc_value *w = trc_record_arg(&rec, "width")) {
+		if (!get(w, width) || (width.known && width.v != 32 && width.v != 64))
+			return fail(kExitMalformed, w->line, w->col, "mmio: width= expects 32 or 64");
+	}
+	const trc_value *vv = trc_record_arg(&rec, "val");
+	if (m.write && !get(vv, val))
+		return fail(kExitMalformed, rec.line, rec.col, "mmio write: expected val=V");
+	if (!m.write && vv)
+		return fail(kExitMalformed, vv->line, vv->col,
+			    "mmio read: val= is a result here (write `-> val=V`)");
+	if (width.known && width.v == 32 && val.known && val.v > UINT32_MAX)
+		return fail(kExitMalformed, vv->line, vv->col, "mmio write: val= does not fit in 32 bits");
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE)
+			continue;
+		if (std::strcmp(r.key, "val") == 0 && !m.write) {
+			Num want;
+			if (r.value.kind != TRC_VAR && !get(&r.value, want))
+				return fail(kExitMalformed, r.value.line, r.value.col,
+					    "mmio: val= expects an integer");
+			continue;
+		}
+		return fail(kExitMalformed, r.line, r.col,
+			    std::string("mmio: unexpected result '") + r.key +
+				    (m.write ? "' (a write asserts ok)" : "' (a read gives val= or ok)"));
+	}
+	m.off = off.v;
+	m.val = val.v;
+	m.width = width.v;
+	return true;
+}
+
+bool RecordRules::mem(const trc_record &rec, Mem &m)
+{
+	m.write = trc_value_is(trc_record_word(&rec, 0), "write");
+	Num pa, count{1, true};
+	if (!get(trc_record_word(&rec, 1), pa))
+		return fail(kExitMalformed, rec.line, rec.col, "mem: expected a physical address");
+	const trc_value *cv = trc_record_arg(&rec, "count");
+	if (cv && (!get(cv, count) || (count.known && (count.v == 0 || count.v > (1u << 24)))))
+		return fail(kExitMalformed, cv->line, cv->col, "mem: count= expects 1 to 16M");
+	// u64=V or u64=[V,...]: the values; with count=N the whole list repeats N
+	// times (so `u64=0 count=512` clears a 4 KB table).
+	auto flatten = [&](const trc_value *v, std::vector<uint64_t> &out) -> bool {
+		Num x;
+		if (v->kind == TRC_LIST) {
+			for (size_t i = 0; i < v->nitems; i++) {
+				if (!get(&v->items[i], x))
+					return fail(kExitMalformed, v->items[i].line, v->items[i].col,
+						    "mem: u64= list items must be integers");
+				out.push_back(x.v);
+			}
+			return true;
+		}
+		if (!get(v, x))
+			return fail(kExitMalformed, v->line, v->col, "mem: u64= expects an integer or a list");
+		out.push_back(x.v);
+		return true;
+	};
+	m.pa = pa.v;
+	m.count = count.v;
+	if (m.write) {
+		const trc_value *uv = trc_record_arg(&rec, "u64");
+		if (!uv)
+			return fail(kExitMalformed, rec.line, rec.col, "mem write: expected u64=");
+		if (!flatten(uv, m.vals))
+			return false;
+		if (m.vals.empty())
+			return fail(kExitMalformed, uv->line, uv->col, "mem write: u64= list is empty");
+		return only_ok(rec, "mem write");
+	}
+	if (const trc_value *uv = trc_record_arg(&rec, "u64"))
+		return fail(kExitMalformed, uv->line, uv->col, "mem read: u64= is a result here (write `-> u64=V`)");
+	// The expected values decide how many words to read when count is absent.
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (std::strcmp(r.key, "u64") == 0)
+			m.res_u64 = &r;
+		else if (!(std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE))
+			return fail(kExitMalformed, r.line, r.col,
+				    std::string("mem read: unexpected result '") + r.key + "' (expected u64= or ok)");
+	}
+	if (m.res_u64 && m.res_u64->value.kind != TRC_VAR) {
+		if (!flatten(&m.res_u64->value, m.vals))
+			return false;
+		if (m.res_u64->value.kind == TRC_LIST) {
+			if (cv && count.known && count.v != m.vals.size())
+				return fail(kExitMalformed, cv->line, cv->col,
+					    "mem read: count= differs from the number of expected values");
+			m.count = m.vals.size();
+		}
+	}
+	return true;
+}
+
+bool RecordRules::mem_load(const trc_record &rec, MemLoad &m)
+{
+	m.path = trc_record_word(&rec, 1);
+	Num pa;
+	if (!m.path || !trc_value_str(m.path) || !get(trc_record_arg(&rec, "pa"), pa))
+		return fail(kExitMalformed, rec.line, rec.col, "mem load: expected PATH pa=ADDR");
+	m.pa = pa.v;
+	return only_ok(rec, "mem load");
+}
+
+bool RecordRules::vm_fd(const trc_value &v, const std::string &what, uint64_t &fd)
+{
+	Num n;
+	if (!integer(v, what, n))
+		return false;
+	if (n.known && n.v > 0x7fffffff)
+		return fail(kExitMalformed, v.line, v.col, not_vm_fd(what, v, n.v));
+	fd = n.v;
+	return true;
+}
+
+bool RecordRules::cpu(const trc_record &rec, Tlbi &c)
+{
+	const trc_value *opv = trc_record_word(&rec, 1);
+	c.op = opv;
+	if (!opv || !opv->s || smmu_btm_parse_op(opv->s, &c.t.op) != SMMU_OK)
+		return fail(kExitMalformed, opv ? opv->line : rec.line, opv ? opv->col : rec.col,
+			    std::string("cpu tlbi: unknown operation '") + (opv && opv->s ? opv->s : "") +
+				    "' (VMALLE1IS, ASIDE1IS, VAE1IS, VALE1IS, VAAE1IS, VAALE1IS, IPAS2E1IS, "
+				    "IPAS2LE1IS, VMALLS12E1IS, ALLE1IS, ALLE2IS, VAE2IS, ASIDE2IS)");
+	Num v;
+	c.vm = trc_record_arg(&rec, "vm");
+	if (const trc_value *x = trc_record_arg(&rec, "vmid")) {
+		if (c.vm)
+			return fail(kExitMalformed, c.vm->line, c.vm->col,
+				    "cpu tlbi: vm= and vmid= together (vm= means the VM's own KVM VMID)");
+		if (!get(x, v) || (v.known && v.v > 0xffff))
+			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: vmid= expects 0..0xffff");
+		c.t.vmid = (uint16_t)v.v;
+	}
+	if (c.vm && !vm_fd(*c.vm, "cpu tlbi", c.vm_fd))
+		return false;
+	if (const trc_value *x = trc_record_arg(&rec, "asid")) {
+		if (!get(x, v) || (v.known && v.v > 0xffff))
+			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: asid= expects 0..0xffff");
+		c.t.asid = (uint16_t)v.v;
+	}
+	if (const trc_value *x = trc_record_arg(&rec, "va")) {
+		if (!get(x, v))
+			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: va= expects an address");
+		c.t.addr = v.v;
+	}
+	if (const trc_value *x = trc_record_arg(&rec, "ipa")) {
+		if (!get(x, v))
+			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: ipa= expects an address");
+		c.t.addr = v.v;
+	}
+	if (rec.nresults)
+		return fail(kExitMalformed, rec.results[0].line, rec.results[0].col,
+			    "cpu tlbi: takes no results");
+	return true;
+}
+
+// `guest $vm ...` and `vcpu $vm ...`: kernel refusals (EINVAL for a
+// misaligned s1map, EBUSY for a busy CPU) are results (`-> ok`,
+// `-> err=EBUSY`); argument values that cannot be what they name are
+// malformed.
+bool RecordRules::guest(const trc_record &rec, Guest &g)
+{
+	const trc_value *vmv = trc_record_word(&rec, 0);
+	const trc_value *opv = trc_record_word(&rec, 1);
+	g.what = std::string("guest ") + (opv && opv->s ? opv->s : "");
+	const std::string &what = g.what;
+	if (!vm_fd(*vmv, what, g.vm))
+		return false;
+	// An integer argument up to max (out untouched when absent).
+	auto arg = [&](const char *key, uint64_t max, uint64_t &out, Num &n) -> bool {
+		n = Num{};
+		const trc_value *x = trc_record_arg(&rec, key);
+		if (!x)
+			return true;
+		if (x->kind == TRC_VAR && !get(x, n))
+			return fail(kExitMalformed, x->line, x->col, what + ": $" + x->s + " is not bound");
+		if (!get(x, n) || (n.known && n.v > max))
+			return fail(kExitMalformed, x->line, x->col,
+				    what + ": " + key + "= expects an integer up to " + hex(max));
+		out = n.v;
+		return true;
+	};
+	Num n;
+	if (trc_value_is(opv, "write")) {
+		g.op = Guest::kWrite;
+		if (!arg("ipa", ~0ull, g.ipa, n) || !arg("count", 1u << 24, g.count, n))
+			return false;
+		const trc_value *cv = trc_record_arg(&rec, "count");
+		if (cv && n.known && g.count == 0)
+			return fail(kExitMalformed, cv->line, cv->col, what + ": count= expects 1 to 16M");
+		const trc_value *uv = trc_record_arg(&rec, "u64");
+		const trc_value *items = uv->kind == TRC_LIST ? uv->items : uv;
+		size_t count = uv->kind == TRC_LIST ? uv->nitems : 1;
+		for (size_t i = 0; i < count; i++) {
+			if (!integer(items[i], what, n))
+				return false;
+			g.words.push_back(n.v);
+		}
+		if (g.words.empty())
+			return fail(kExitMalformed, uv->line, uv->col, what + ": u64= list is empty");
+	} else if (trc_value_is(opv, "s1map")) {
+		g.op = Guest::kS1map;
+		shim_s1map &m = g.m;
+		m.size = sizeof(m);
+		uint64_t asid = 0, gran = 0, vab = 0;
+		m.pool = SHIM_S1_POOL_AFTER_ROOT;
+		if (!arg("ttb", ~0ull, m.ttb, n) || !arg("asid", 0xffff, asid, n) ||
+		    !arg("va", ~0ull, m.va, n) || !arg("ipa", ~0ull, m.ipa, n) ||
+		    !arg("len", ~0ull, m.len, n) || !arg("granule", 1u << 16, gran, n) ||
+		    !arg("va_bits", 64, vab, n) || !arg("pool", ~0ull - 1, m.pool, n))
+			return false;
+		const trc_value *pv = trc_record_arg(&rec, "perm");
+		std::string perm = pv && pv->s ? pv->s : "";
+		m.perm = perm == "r" ? SHIM_S1_R : perm == "rw" ? SHIM_S1_R | SHIM_S1_W
+				   : perm == "rwx" ? SHIM_S1_R | SHIM_S1_W | SHIM_S1_X : 0;
+		if (!m.perm)
+			return fail(kExitMalformed, pv ? pv->line : rec.line, pv ? pv->col : rec.col,
+				    what + ": perm= expects r, rw or rwx");
+		m.asid = (uint32_t)asid;
+		m.granule = (uint32_t)gran;
+		m.va_bits = (uint32_t)vab;
+	} else {
+		g.op = Guest::kS1unmap;
+		if (!arg("ttb", ~0ull, g.ttb, n) || !arg("va", ~0ull, g.va, n) ||
+		    !arg("len", ~0ull, g.len, n))
+			return false;
+	}
+	return results(rec, [](const char *) { return false; }, what);
+}
+
+bool RecordRules::vcpu(const trc_record &rec, Vcpu &v)
+{
+	const trc_value *vmv = trc_record_word(&rec, 0);
+	v.load = trc_value_is(trc_record_word(&rec, 1), "load");
+	v.what = v.load ? "vcpu load" : "vcpu put";
+	if (!vm_fd(*vmv, v.what, v.vm))
+		return false;
+	Num n;
+	const trc_value *cv = trc_record_arg(&rec, "cpu");
+	if (!integer(*cv, v.what, n))
+		return false;
+	if (n.known && n.v > 0xffffffffull)
+		return fail(kExitMalformed, cv->line, cv->col, v.what + ": cpu= expects a CPU number");
+	v.cpu = n.v;
+	if (const trc_value *vv = trc_record_arg(&rec, "vcpu")) {
+		if (!integer(*vv, v.what, n))
+			return false;
+		if (n.known && n.v > 0xffffffffull)
+			return fail(kExitMalformed, vv->line, vv->col, v.what + ": vcpu= expects a vCPU id");
+		v.vcpu = n.v;
+	}
+	// `-> ret=` is the VMID index the vCPU runs with (load).
+	return results(rec, [](const char *) { return false; }, v.what);
+}
+
+// A statistic a report of this platform can have (the run decides whether
+// this one has it). The parts of a name that differ from run to run stand
+// for those of the baseline: an SMMU's name for the first SMMU's, a
+// request's (ioctl.NAME, latency.by_kind.NAME) for kAnyName, an opcode or
+// event without an architected name (OP_n, EVENT_n, named after their
+// number) for one with a name.
+bool RecordRules::stat_known(const std::string &name, uint64_t &milli, bool &time)
+{
+	if (!have_baseline_) {
+		baseline_ = baseline_fn_();
+		have_baseline_ = true;
+	}
+	if (report_lookup(baseline_, name, milli, time))
+		return true;
+	std::vector<std::string> p;
+	size_t a = 0;
+	for (size_t i = 0; i <= name.size(); i++)
+		if (i == name.size() || name[i] == '.') {
+			p.push_back(name.substr(a, i - a));
+			a = i + 1;
+		}
+	auto numbered = [](const std::string &s, const char *prefix) {
+		size_t n = std::strlen(prefix);
+		return s.size() > n && s.compare(0, n, prefix) == 0 &&
+		       s.find_first_not_of("0123456789", n) == std::string::npos;
+	};
+	auto first_name = [](const char *(*f)(unsigned)) {
+		for (unsigned i = 0; i < 256; i++)
+			if (const char *s = f(i))
+				return std::string(s);
+		return std::string();
+	};
+	bool stand_in = true;
+	if (spec_.find_smmu(p[0]) > 0)
+		p[0] = spec_.smmus[0].name;
+	else if (p[0] == "ioctl" && p.size() >= 2)
+		p[1] = kAnyName;
+	else if (p[0] == "latency" && p.size() >= 3 && p[1] == "by_kind")
+		p[2] = kAnyName;
+	else if (p[0] == "commands" && p.size() >= 2 && numbered(p[1], "OP_"))
+		p[1] = first_name(smmu_cmd_name);
+	else if (p[0] == "invalidations" && p.size() >= 3 && p[1] == "by_op" && numbered(p[2], "OP_"))
+		p[2] = first_name(smmu_cmd_name);
+	else if (p[0] == "events" && p.size() >= 2 && numbered(p[1], "EVENT_"))
+		p[1] = first_name(smmu_event_name);
+	else
+		stand_in = false;
+	if (!stand_in)
+		return false;
+	std::string n = p[0];
+	for (size_t i = 1; i < p.size(); i++)
+		n += "." + p[i];
+	return report_lookup(baseline_, n, milli, time);
+}
+
+bool RecordRules::expect(const trc_record &rec, const StatLookup *lookup, Expect &e)
+{
+	const trc_value *what = trc_record_word(&rec, 0);
+	if (trc_value_is(what, "isolation"))
+		return true;
+	Num n;
+	if (trc_value_is(what, "violation")) {
+		const trc_value *kv = trc_record_word(&rec, 1);
+		if (!kv || !kv->s || shim_violation_kind_by_name(kv->s) < 0)
+			return fail(kExitMalformed, kv ? kv->line : rec.line, kv ? kv->col : rec.col,
+				    "expect violation: KIND is cross-domain, stale, alias or "
+				    "foreign-invalidation");
+		for (size_t i = 0; i < rec.nargs; i++) {
+			const trc_arg &a = rec.args[i];
+			if (std::strcmp(a.key, "dev") == 0 && a.value.s)
+				e.dev = a.value.s;
+			else if (std::strcmp(a.key, "owner") == 0 && a.value.s)
+				e.owner = a.value.s;
+			else if (std::strcmp(a.key, "count") == 0) {
+				if (!get(&a.value, n) || (n.known && !n.v))
+					return fail(kExitMalformed, a.value.line, a.value.col,
+						    "expect violation: count= expects a positive integer");
+				e.count = n.v;
+			} else
+				return fail(kExitMalformed, a.value.line, a.value.col,
+					    std::string("expect violation: unknown key '") + a.key +
+						    "' (dev=DEVICE, owner=OWNER, count=N: at least N)");
+		}
+		return true;
+	}
+	// expect stat NAME OP VALUE
+	const trc_value *name = trc_record_word(&rec, 1);
+	const trc_value *op = trc_record_word(&rec, 2);
+	const trc_value *val = trc_record_word(&rec, 3);
+	if (!name || !op || !val || !name->s || !op->s)
+		return fail(kExitMalformed, rec.line, rec.col, "expect stat: expected NAME OP VALUE");
+	if (!(lookup ? (*lookup)(name->s, e.milli, e.time) : stat_known(name->s, e.milli, e.time)))
+		return fail(kExitMalformed, name->line, name->col,
+			    std::string("expect stat: unknown statistic '") + name->s +
+				    "' (docs/sim.md lists them; the JSON report shows the names)");
+	if (val->kind == TRC_DURATION) {
+		if (!e.time)
+			return fail(kExitMalformed, val->line, val->col,
+				    std::string("expect stat: ") + name->s + " is a count, not a time");
+		e.want = val->u; // picoseconds = thousandths of a ns
+	} else {
+		if (!get(val, n) || (n.known && n.v > UINT64_MAX / 1000))
+			return fail(kExitMalformed, val->line, val->col, "expect stat: expected a number");
+		e.want = n.v * 1000;
+	}
+	if (std::strcmp(op->s, "==") != 0 && std::strcmp(op->s, "<=") != 0 &&
+	    std::strcmp(op->s, ">=") != 0)
+		return fail(kExitMalformed, op->line, op->col, "expect stat: expected ==, <= or >=");
+	return true;
+}
+
+bool RecordRules::ats(const trc_record &rec, Ats &a)
+{
+	const trc_value *dv = trc_record_word(&rec, 0);
+	a.dev = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
+	if (a.dev < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "ats: unknown device");
+	const DeviceSpec &ds = spec_.devices[a.dev];
+	if (!ds.ats)
+		return fail(kExitUsage, rec.line, rec.col,
+			    "ats: device " + ds.name + " has no ATS capability (declare it with ats=on)");
+	Num n;
+	const trc_value *av = trc_record_arg(&rec, "addr");
+	if (!av)
+		return fail(kExitMalformed, rec.line, rec.col, "ats: addr= is required");
+	if (!integer(*av, "ats", n))
+		return false;
+	a.addr = n.v;
+	if (const trc_value *sv = trc_record_arg(&rec, "ssid")) {
+		if (!integer(*sv, "ats", n))
+			return false;
+		a.ssid = n.v;
+		a.ssv = true;
+	}
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &res = rec.results[i];
+		std::string key = res.key;
+		if ((key == "ok" && res.value.kind == TRC_NONE) || key == "status" || key == "perm")
+			continue;
+		if (key != "pa" && key != "size")
+			return fail(kExitMalformed, res.line, res.col,
+				    "ats: unknown result '" + key + "' (status, pa, size, perm, ok)");
+		if (res.value.kind != TRC_VAR && !integer(res.value, "ats", n))
+			return false;
+	}
+	return true;
+}
+
+bool RecordRules::pri(const trc_record &rec, Pri &p)
+{
+	const trc_value *dv = trc_record_word(&rec, 0);
+	p.dev = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
+	if (p.dev < 0)
+		return fail(kExitMalformed, rec.line, rec.col, "pri: unknown device");
+	const DeviceSpec &ds = spec_.devices[p.dev];
+	if (!ds.pri)
+		return fail(kExitUsage, rec.line, rec.col,
+			    "pri: device " + ds.name + " has no PRI capability (declare it with pri=on)");
+	const trc_value *what = trc_record_word(&rec, 1);
+	Num n;
+	if (const trc_value *pv = trc_record_arg(&rec, "prg")) {
+		if (!integer(*pv, "pri", n))
+			return false;
+		if (n.known && n.v > 0x1FF)
+			return fail(kExitMalformed, pv->line, pv->col, "pri: prg= is a 9-bit PRG index (0..511)");
+		p.prg = n.v;
+	}
+	if (const trc_value *sv = trc_record_arg(&rec, "ssid")) {
+		if (!integer(*sv, "pri", n))
+			return false;
+		if (n.known && n.v > 0xFFFFF)
+			return fail(kExitMalformed, sv->line, sv->col, "pri: ssid= is a 20-bit PASID");
+		p.ssid = n.v;
+		p.ssv = true;
+	}
+	if (trc_value_is(what, "status")) {
+		for (size_t i = 0; i < rec.nresults; i++) {
+			const trc_arg &res = rec.results[i];
+			std::string key = res.key;
+			if (key == "resp")
+				continue;
+			if (key != "count")
+				return fail(kExitMalformed, res.line, res.col,
+					    "pri status: unknown result '" + key + "' (resp, count)");
+			if (!integer(res.value, "pri", n))
+				return false;
+		}
+		return true;
+	}
+	if (!trc_value_is(what, "stop")) {
+		const trc_value *av = trc_record_arg(&rec, "addr");
+		if (!av)
+			return fail(kExitMalformed, rec.line, rec.col, "pri request: addr= is required");
+		if (!integer(*av, "pri", n))
+			return false;
+		p.addr = n.v;
+	}
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &res = rec.results[i];
+		if (std::strcmp(res.key, "status") != 0 && std::strcmp(res.key, "code") != 0)
+			return fail(kExitMalformed, res.line, res.col,
+				    std::string("pri: unknown result '") + res.key + "' (status, code)");
+	}
+	return true;
+}
+
+// dmaapi DEV map len=N dir=to|from|bidi [pa=P] [cpu=N] -> iova=$v
+// dmaapi DEV unmap iova=V len=N [cpu=N]
+bool RecordRules::dmaapi(const trc_record &rec, Dmaapi &d)
+{
+	d.map = trc_value_is(trc_record_word(&rec, 1), "map");
+	d.what = d.map ? "dmaapi map" : "dmaapi unmap";
+	Num n;
+	const trc_value *lv = trc_record_arg(&rec, "len");
+	if (!lv)
+		return fail(kExitMalformed, rec.line, rec.col, std::string(d.what) + ": len= is required");
+	if (!integer(*lv, d.what, n))
+		return false;
+	d.len = n.v;
+	if (const trc_value *cv = trc_record_arg(&rec, "cpu")) {
+		if (!integer(*cv, d.what, n))
+			return false;
+		d.cpu = n.v > 0xffffffffull ? 0xffffffffull : n.v;
+	}
+	if (d.map) {
+		const trc_value *dirv = trc_record_arg(&rec, "dir");
+		if (dirv && trc_value_is(dirv, "to"))
+			d.dir = SHIM_DMA_TO_DEVICE;
+		else if (dirv && trc_value_is(dirv, "from"))
+			d.dir = SHIM_DMA_FROM_DEVICE;
+		if (const trc_value *pv = trc_record_arg(&rec, "pa")) {
+			if (!integer(*pv, d.what, n))
+				return false;
+			d.pa = n.v;
+		}
+	} else {
+		const trc_value *iv = trc_record_arg(&rec, "iova");
+		if (!iv)
+			return fail(kExitMalformed, rec.line, rec.col, "dmaapi unmap: iova= is required");
+		if (!integer(*iv, d.what, n))
+			return false;
+		d.iova = n.v;
+	}
+	bool map = d.map;
+	return results(rec, [map](const char *key) { return map && std::strcmp(key, "iova") == 0; },
+		       d.what);
+}
+
+bool RecordRules::open(const trc_record &rec)
+{
+	return results(rec, [](const char *) { return false; }, "open");
+}
+
+bool RecordRules::close(const trc_record &rec, uint64_t &fd)
+{
+	Num n;
+	if (!integer(*trc_record_word(&rec, 0), "close", n))
+		return false;
+	fd = n.v;
+	return results(rec, [](const char *) { return false; }, "close");
+}
+
+bool RecordRules::mmap(const trc_record &rec, Mmap &m)
+{
+	Num n;
+	const trc_value *lv = trc_record_arg(&rec, "len");
+	if (!lv)
+		return fail(kExitMalformed, rec.line, rec.col, "mmap: len= is required");
+	if (!integer(*lv, "mmap", n))
+		return false;
+	m.len = n.v;
+	if (const trc_value *pv = trc_record_arg(&rec, "pa")) {
+		if (!integer(*pv, "mmap", n))
+			return false;
+		m.pa = n.v;
+	}
+	return results(rec, [](const char *key) { return std::strcmp(key, "addr") == 0; }, "mmap");
+}
+
+// write $fault responses=[[cookie,code],...] | cookie=C code=N [len=N]
+// (iommu_hwpt_page_response records; code 0 SUCCESS, 1 INVALID)
+bool RecordRules::write(const trc_record &rec, Write &w)
+{
+	Num n, a, b;
+	if (!integer(*trc_record_word(&rec, 0), "write", n))
+		return false;
+	w.fd = n.v;
+	if (const trc_value *lv = trc_record_arg(&rec, "responses")) {
+		if (lv->kind != TRC_LIST)
+			return fail(kExitMalformed, lv->line, lv->col,
+				    "write: responses= expects a list of [cookie,code]");
+		for (size_t i = 0; i < lv->nitems; i++) {
+			const trc_value &e = lv->items[i];
+			if (e.kind != TRC_LIST || e.nitems != 2)
+				return fail(kExitMalformed, e.line, e.col,
+					    "write: responses= expects a list of [cookie,code]");
+			if (!integer(e.items[0], "write", a) || !integer(e.items[1], "write", b))
+				return false;
+			w.words.push_back((uint32_t)a.v);
+			w.words.push_back((uint32_t)b.v);
+		}
+	} else {
+		const trc_value *cv = trc_record_arg(&rec, "cookie");
+		const trc_value *kv = trc_record_arg(&rec, "code");
+		if (!cv || !kv)
+			return fail(kExitMalformed, rec.line, rec.col,
+				    "write: give responses=[[cookie,code],...] or cookie= and code=");
+		if (!integer(*cv, "write", a))
+			return false;
+		// enum iommufd_page_response_code, with or without its prefix
+		if (trc_value_is(kv, "SUCCESS") || trc_value_is(kv, "success") ||
+		    trc_value_is(kv, "IOMMUFD_PAGE_RESP_SUCCESS"))
+			b = Num{0, true};
+		else if (trc_value_is(kv, "INVALID") || trc_value_is(kv, "invalid") ||
+			 trc_value_is(kv, "IOMMUFD_PAGE_RESP_INVALID"))
+			b = Num{1, true};
+		else if (!integer(*kv, "write", b))
+			return false;
+		w.words.push_back((uint32_t)a.v);
+		w.words.push_back((uint32_t)b.v);
+	}
+	Num len{w.words.size() * 4, true};
+	if (const trc_value *lv = trc_record_arg(&rec, "len"))
+		if (!integer(*lv, "write", len))
+			return false;
+	if (len.known && len.v > (64u << 20))
+		return fail(kExitMalformed, rec.line, rec.col, "write: len= is limited to 64M");
+	w.len = len.v;
+	return results(rec, [](const char *) { return false; }, "write");
+}
+
+bool RecordRules::read_result(const char *key)
+{
+	for (const char *k : {"events", "faults", "count", "cookie", "addr"})
+		if (std::strcmp(key, k) == 0)
+			return true;
+	return false;
+}
+
+// Fault queue records (iommu_hwpt_pgfault, 40 bytes) as
+// `faults=[[flags,dev_id,pasid,grpid,perm,addr,length,cookie],...]`;
+// vEVENTQ records as `events=[[flags,sequence,e0,e1,e2,e3],...]`.
+bool RecordRules::read(const trc_record &rec, Read &r)
+{
+	Num n;
+	if (!integer(*trc_record_word(&rec, 0), "read", n))
+		return false;
+	r.fd = n.v;
+	Num len{4096, true};
+	if (const trc_value *lv = trc_record_arg(&rec, "len"))
+		if (!integer(*lv, "read", len))
+			return false;
+	if (len.known && len.v > (64u << 20))
+		return fail(kExitMalformed, rec.line, rec.col, "read: len= is limited to 64M");
+	r.len = len.v;
+	auto listed = [](const char *key) {
+		return std::strcmp(key, "events") == 0 || std::strcmp(key, "faults") == 0;
+	};
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &res = rec.results[i];
+		if (!listed(res.key))
+			continue;
+		if (res.value.kind != TRC_LIST)
+			return fail(kExitMalformed, res.value.line, res.value.col,
+				    std::strcmp(res.key, "faults") == 0
+					    ? "read: faults= expects a list of "
+					      "[flags,dev_id,pasid,grpid,perm,addr,length,cookie]"
+					    : "read: events= expects a list of [flags,sequence,e0,e1,e2,e3]");
+		for (size_t j = 0; j < res.value.nitems; j++) {
+			const trc_value &ev = res.value.items[j];
+			for (size_t w = 0; ev.kind == TRC_LIST && w < ev.nitems; w++)
+				if (!integer(ev.items[w], "read", n))
+					return false;
+		}
+	}
+	// events=/faults= are compared as lists: out of the generic pass.
+	std::vector<trc_arg> keep;
+	trc_record rest = without_results(rec, keep, listed);
+	return results(rest, read_result, "read");
+}
+
+bool RecordRules::ioctl(const trc_record &rec, IoctlCall &c)
+{
+	Num n;
+	if (!integer(*trc_record_word(&rec, 0), "ioctl", n))
+		return false;
+	c.fd = n.v;
+	const trc_value *reqv = trc_record_word(&rec, 1);
+	if (reqv->kind == TRC_NAME) {
+		c.rq = shim_uapi_request_by_name(reqv->s);
+		if (!c.rq)
+			return fail(kExitMalformed, reqv->line, reqv->col,
+				    std::string("ioctl: unknown request name '") + reqv->s + "'");
+		c.reqno = c.rq->request;
+	} else {
+		c.reqno = (unsigned long)reqv->u;
+		c.rq = shim_uapi_request_find(c.reqno);
+	}
+	const shim_uapi_request *rq = c.rq;
+	c.what = std::string("ioctl ") + (rq ? rq->name : hex(c.reqno).c_str());
+	const std::string &what = c.what;
+	std::vector<uint8_t> &buf = c.buf;
+	std::vector<std::vector<uint8_t>> &payloads = c.payloads;
+	using OutPayload = IoctlCall::OutPayload;
+	std::vector<OutPayload> bitmap_in; // inline bitmaps the kernel ORs into
+
+	const trc_value *argv = trc_record_arg(&rec, "arg");
+	enum shim_arg_kind kind = rq ? rq->arg : (argv ? SHIM_ARG_INT : SHIM_ARG_NONE);
+	if (kind == SHIM_ARG_STRING) {
+		if (!argv || !(argv->kind == TRC_STRING || argv->kind == TRC_WORD || argv->kind == TRC_NAME))
+			return fail(kExitMalformed, rec.line, rec.col, what + ": arg= expects a string");
+		c.str_arg = argv->s;
+		c.arg = (uint64_t)(uintptr_t)c.str_arg.c_str();
+	} else if (kind == SHIM_ARG_INT || kind == SHIM_ARG_INT_PTR) {
+		uint64_t v = 0;
+		// `arg=TYPE1v2_IOMMU`: the request's `arg` field names its values.
+		const shim_uapi_field *af = rq ? shim_uapi_field_find(rq, "arg") : nullptr;
+		if (argv && (argv->kind == TRC_NAME || argv->kind == TRC_FLAGS) && af) {
+			if (shim_uapi_sym_value(af, argv->s, &v) != 0)
+				return fail(kExitMalformed, argv->line, argv->col,
+					    what + ": arg=" + argv->s + ": not a value of this argument");
+		} else if (argv) {
+			if (!integer(*argv, what, n))
+				return false;
+			v = n.v;
+		}
+		if (kind == SHIM_ARG_INT_PTR) {
+			c.int_holder = (int32_t)v;
+			c.arg = (uint64_t)(uintptr_t)&c.int_holder;
+		} else {
+			c.arg = v;
+		}
+	} else if (kind == SHIM_ARG_STRUCT) {
+		uint64_t size = rq->struct_size;
+		const shim_uapi_field *sizef = nullptr;
+		for (uint32_t i = 0; i < rq->nfields; i++)
+			if (rq->fields[i].flags & SHIM_UF_SIZE)
+				sizef = &rq->fields[i];
+		Num given{size, true};
+		if (sizef)
+			if (const trc_value *sv = trc_record_arg(&rec, sizef->name))
+				if (!integer(*sv, what, given))
+					return false;
+		if (given.known && given.v > (1u << 20))
+			return fail(kExitMalformed, rec.line, rec.col, what + ": size is limited to 1M here");
+		if (!given.known)
+			given.v = size;
+		buf.assign(std::max<uint64_t>(size, given.v) + 8, 0);
+		if (sizef)
+			put_le(&buf[sizef->offset], given.v, sizef->width);
+		std::vector<bool> set(rq->nfields, false);
+		// Fields whose value comes from a variable not known here: the
+		// sizes they give are checked with variables only.
+		std::vector<bool> unknown(rq->nfields, false);
+		if (sizef && !given.known)
+			unknown[sizef - rq->fields] = true;
+		for (size_t a = 0; a < rec.nargs; a++) {
+			const trc_arg &ta = rec.args[a];
+			if (std::strcmp(ta.key, "proc") == 0 || (sizef && std::strcmp(ta.key, sizef->name) == 0))
+				continue;
+			const shim_uapi_field *f = shim_uapi_field_find(rq, ta.key);
+			if (f && !(f->flags & SHIM_UF_UPTR)) {
+				set[f - rq->fields] = true;
+				if (ta.value.kind == TRC_LIST) {
+					for (size_t j = 0; j < ta.value.nitems && j < f->count; j++) {
+						if (!integer(ta.value.items[j], what, n))
+							return false;
+						unknown[f - rq->fields] = unknown[f - rq->fields] || !n.known;
+						put_le(&buf[f->offset + j * f->width], n.v, f->width);
+					}
+					continue;
+				}
+				uint64_t v = 0;
+				if (ta.value.kind == TRC_NAME || ta.value.kind == TRC_FLAGS) {
+					if (shim_uapi_sym_value(f, ta.value.s, &v) != 0)
+						return fail(kExitMalformed, ta.value.line, ta.value.col,
+							    what + ": " + f->name + "=" + ta.value.s +
+								    ": not a value of this field");
+				} else {
+					if (!integer(ta.value, what, n))
+						return false;
+					v = n.v;
+					unknown[f - rq->fields] = !n.known;
+				}
+				if (f->flags & SHIM_UF_INT_PTR) {
+					// A pointer to an s32 given by its value
+					// (KVM_SET_DEVICE_ATTR addr=$fd).
+					payloads.emplace_back(4, 0);
+					put_le(payloads.back().data(), v, 4);
+					v = (uint64_t)(uintptr_t)payloads.back().data();
+				}
+				put_le(&buf[f->offset], v, f->width);
+				continue;
+			}
+			// A payload behind a user pointer, given inline by its name.
+			const shim_uapi_field *pf = nullptr;
+			for (uint32_t i = 0; i < rq->nfields; i++)
+				if ((rq->fields[i].flags & SHIM_UF_UPTR) && rq->fields[i].payload &&
+				    std::strcmp(rq->fields[i].payload, ta.key) == 0)
+					pf = &rq->fields[i];
+			if (!pf && f)
+				pf = f; // the pointer itself, given as an integer
+			if (!pf)
+				return fail(kExitMalformed, ta.line, ta.col,
+					    what + ": no field '" + ta.key + "' in struct of " + rq->name);
+			set[pf - rq->fields] = true;
+			if (ta.value.kind != TRC_LIST) {
+				if (!integer(ta.value, what, n))
+					return false;
+				put_le(&buf[pf->offset], n.v, pf->width);
+				continue;
+			}
+			unsigned word = pf->word ? pf->word : 8;
+			std::vector<uint8_t> pl;
+			size_t elems = 0, elem_bytes = 0;
+			bool nested = ta.value.nitems && ta.value.items[0].kind == TRC_LIST;
+			for (size_t j = 0; j < ta.value.nitems; j++) {
+				const trc_value &it = ta.value.items[j];
+				size_t before = pl.size();
+				const trc_value *ws = it.kind == TRC_LIST ? it.items : &it;
+				size_t nw = it.kind == TRC_LIST ? it.nitems : 1;
+				for (size_t w = 0; w < nw; w++) {
+					if (!integer(ws[w], what, n))
+						return false;
+					pl.resize(pl.size() + word);
+					put_le(&pl[pl.size() - word], n.v, word);
+				}
+				if (nested) {
+					elems++;
+					elem_bytes = pl.size() - before;
+				}
+			}
+			if (!nested) {
+				elems = 1;
+				elem_bytes = pl.size();
+			}
+			payloads.push_back(pl);
+			payloads.back().resize(std::max<size_t>(payloads.back().size(), 1));
+			put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(), pf->width);
+			if (pf->payload_out && pf->len_kind == SHIM_PL_BITMAP) {
+				// Initial words of a bitmap the kernel ORs into: sized
+				// below, once length and page_size are known.
+				bitmap_in.push_back({pf, payloads.size() - 1});
+				continue;
+			}
+			// Length fields the trace did not give.
+			if (pf->len_field) {
+				const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
+				if (lf && !trc_record_arg(&rec, lf->name)) {
+					uint64_t count = pf->len_kind == SHIM_PL_BYTES ? pl.size() : elems;
+					put_le(&buf[lf->offset], count, lf->width);
+				}
+			}
+			if (pf->elem_field) {
+				const shim_uapi_field *ef = shim_uapi_field_find(rq, pf->elem_field);
+				if (ef && !trc_record_arg(&rec, ef->name))
+					put_le(&buf[ef->offset], elem_bytes, ef->width);
+			}
+		}
+		// Bitmaps (len_field / elem_field bits in u64 words): the
+		// kernel writes every word the range covers. False if too large
+		// (known: whether the fields were known).
+		auto bitmap_bytes = [&](const shim_uapi_field *pf, uint64_t &bytes, bool &known) {
+			const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
+			const shim_uapi_field *ef = shim_uapi_field_find(rq, pf->elem_field);
+			known = !(lf && unknown[lf - rq->fields]) && !(ef && unknown[ef - rq->fields]);
+			uint64_t len = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
+			uint64_t unit = ef ? get_le(&buf[ef->offset], ef->width, false) : 0;
+			uint64_t bits = unit ? len / unit + (len % unit != 0) : 0;
+			bytes = (bits + 63) / 64 * 8;
+			if (!known)
+				bytes = 0;
+			return bytes <= (16u << 20);
+		};
+		bool known;
+		for (const OutPayload &o : bitmap_in) {
+			uint64_t bytes;
+			if (!bitmap_bytes(o.f, bytes, known))
+				return fail(kExitMalformed, rec.line, rec.col, what + ": bitmap too large");
+			std::vector<uint8_t> &pl = payloads[o.idx];
+			if (pl.size() < bytes)
+				pl.resize(bytes, 0);
+			put_le(&buf[o.f->offset], (uint64_t)(uintptr_t)pl.data(), o.f->width);
+			c.outs.push_back(o);
+		}
+		// Payloads the kernel writes: room for what the length field asks
+		// (or 64 elements / 4 KiB when the trace leaves it out).
+		for (uint32_t i = 0; i < rq->nfields; i++) {
+			const shim_uapi_field *pf = &rq->fields[i];
+			if (!(pf->flags & SHIM_UF_UPTR) || !pf->payload_out || set[i])
+				continue;
+			if (pf->len_kind == SHIM_PL_BITMAP) {
+				uint64_t bytes;
+				if (!bitmap_bytes(pf, bytes, known))
+					return fail(kExitMalformed, rec.line, rec.col,
+						    what + ": bitmap too large");
+				payloads.emplace_back(std::max<uint64_t>(bytes, 8), 0);
+				put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(),
+				       pf->width);
+				c.outs.push_back({pf, payloads.size() - 1});
+				continue;
+			}
+			const shim_uapi_field *lf = pf->len_field ? shim_uapi_field_find(rq, pf->len_field) : nullptr;
+			uint64_t count = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
+			if (lf && !trc_record_arg(&rec, lf->name)) {
+				count = pf->len_kind == SHIM_PL_BYTES ? 4096 : 64;
+				put_le(&buf[lf->offset], count, lf->width);
+			}
+			if (lf && unknown[lf - rq->fields])
+				count = 0;
+			uint64_t esz = pf->elem_size ? pf->elem_size : 8;
+			uint64_t bytes = pf->len_kind == SHIM_PL_BYTES ? count : count * esz;
+			if (bytes > (16u << 20))
+				return fail(kExitMalformed, rec.line, rec.col, what + ": payload too large");
+			payloads.emplace_back(std::max<uint64_t>(bytes, 1), 0);
+			put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(), pf->width);
+			c.outs.push_back({pf, payloads.size() - 1});
+		}
+		c.arg = (uint64_t)(uintptr_t)buf.data();
+	}
+
+	// Results: output payloads as lists of words, the rest as the struct's
+	// output fields.
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (!c.out(r.key))
+			continue;
+		if (r.value.kind != TRC_LIST)
+			return fail(kExitMalformed, r.value.line, r.value.col,
+				    what + ": " + r.key + "= expects a list");
+		std::vector<uint64_t> want;
+		for (size_t j = 0; j < r.value.nitems; j++) {
+			const trc_value &it = r.value.items[j];
+			const trc_value *ws = it.kind == TRC_LIST ? it.items : &it;
+			size_t nw = it.kind == TRC_LIST ? it.nitems : 1;
+			for (size_t w = 0; w < nw; w++) {
+				if (!integer(ws[w], what, n))
+					return false;
+				want.push_back(n.v);
+			}
+		}
+		c.lists.emplace_back(&r, std::move(want));
+	}
+	std::vector<trc_arg> keep;
+	trc_record rest = without_results(rec, keep, [&](const char *key) { return c.out(key) != nullptr; });
+	return results(rest, [&](const char *key) {
+		uint64_t v;
+		return c.field(key, v);
+	}, what, rq);
+}
+
+bool RecordRules::results(const trc_record &rec, const std::function<bool(const char *)> &known,
+			  const std::string &what, const shim_uapi_request *rq)
+{
+	Num n;
+	for (size_t i = 0; i < rec.nresults; i++) {
+		const trc_arg &r = rec.results[i];
+		if (std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE)
+			continue;
+		if (std::strcmp(r.key, "err") == 0) {
+			if (!r.value.s || errno_by_name(r.value.s) < 0)
+				return fail(kExitMalformed, r.value.line, r.value.col,
+					    what + ": err= expects an errno name (EINVAL, ENOENT ...)");
+			continue;
+		}
+		if (std::strcmp(r.key, "ret") != 0 && std::strcmp(r.key, "fd") != 0 && !known(r.key))
+			return fail(kExitMalformed, r.line, r.col, unknown_result(what, r.key));
+		if (r.value.kind == TRC_VAR)
+			continue; // bound by the call
+		// An ioctl's field that names its values (an enum, flags) takes the
+		// names in results as in arguments: `out_data_type=ARM_SMMUV3`.
+		const shim_uapi_field *sf = rq && (r.value.kind == TRC_NAME || r.value.kind == TRC_FLAGS)
+						? shim_uapi_field_find(rq, r.key)
+						: nullptr;
+		uint64_t sym;
+		if (sf && shim_uapi_sym_value(sf, r.value.s, &sym) == 0)
+			continue;
+		if (!integer(r.value, what, n))
+			return false;
+	}
+	return true;
+}
+
 // ---------------------------------------------------------------- driver
 
 // The driver's quantum keeper, asking SystemC for the time once per sync
@@ -104,8 +1452,10 @@ public:
 		     RunStats &stats, OpSource &src, Decoder &dec, std::string trace,
 		     RunOutcome &outcome, SimError &error)
 		: sc_module(name), p_(p), spec_(spec), stats_(stats), src_(src), dec_(dec),
-		  trace_(std::move(trace)), outcome_(outcome), error_(error)
+		  trace_(std::move(trace)), outcome_(outcome), error_(error),
+		  check_(spec, dec.file(), nullptr), rules_(spec, dec.file(), &vars_)
 	{
+		check_.set_baseline([this]() { return stat_baseline(spec_, *p_.smmus[0]); });
 		tlm_utils::tlm_quantumkeeper::set_global_quantum(
 			sc_time::from_value(spec.plat.quantum_ps));
 		qk_.reset();
@@ -149,21 +1499,26 @@ private:
 	bool exec_cpu(const trc_record &rec);
 	bool exec_guest(const trc_record &rec);
 	bool exec_vcpu(const trc_record &rec);
-	bool vm_fd(const trc_record &rec, const trc_value *v, const char *what, int &fd,
-		   std::string &proc);
+	bool vm_fd(const trc_record &rec, const trc_value *v, const std::string &what, uint64_t x,
+		   int &fd, std::string &proc);
 	bool exec_expect(const trc_record &rec);
 	bool exec_process(const trc_record &rec);
-	bool exec_ioctl(const trc_record &rec, const std::string &proc, int fd);
+	bool exec_ioctl(const trc_record &rec);
 	bool syscall_results(const trc_record &rec, const std::string &proc, int64_t ret,
 			     const std::function<bool(const char *, uint64_t &)> &field,
 			     const char *what, const shim_uapi_request *rq = nullptr);
-	bool int_value(const trc_value &v, uint64_t &out, const char *what);
 	std::string proc_of(const trc_record &rec, const trc_value *fdv);
 	void collect_kernel();
 	void kernel_done(const shim_call &c, const std::string &who);
 	void latency_request(const shim_call &c, const std::string &who);
 	bool unsupported(const trc_record &rec, const std::string &why);
-	bool ok_results(const trc_record &rec, bool ok, const char *what, const std::string &why);
+	bool ok_results(const trc_record &rec, bool ok, const std::string &why);
+	// A record RecordRules refused (rules_: with the variables).
+	bool rule_failed()
+	{
+		error_ = rules_.error();
+		return false;
+	}
 
 	uint64_t now_ps() const { return qk_.get_current_time().value(); }
 	// The kernel's timers (the DMA API's flush-queue timeout): the next one
@@ -202,10 +1557,6 @@ private:
 		vars_[r.value.s] = v;
 		return true;
 	}
-	int smmu_index(const trc_value &v)
-	{
-		return v.kind == TRC_NAME ? spec_.find_smmu(v.s) : -1;
-	}
 
 	Platform &p_;
 	const PlatformSpec &spec_;
@@ -229,6 +1580,10 @@ private:
 	std::vector<DevPath> dev_;
 	VarMap vars_;
 	std::unordered_map<std::string, std::string> var_proc_; // fd variable -> its process
+	// What records must be: check_ without variables (as `smmusim check`),
+	// before a record runs and on what follows a stop; rules_ with them.
+	RecordRules check_;
+	RecordRules rules_;
 	std::unique_ptr<KernelHost> kernel_;
 	std::vector<bool> viol_expected_; // per kernel violation: covered by `expect violation`
 	// The bare-metal stale check and what it found (kept after the kernel's
@@ -309,18 +1664,24 @@ void ReplayDriver::run()
 		ok = check_violations();
 	if (!ok && error_.status != kExitMalformed) {
 		// A malformed trace is reported as such wherever the replay stopped
-		// (an assertion, a record not supported yet): read the rest.
+		// (an assertion, a record not supported yet): read the rest, and
+		// check its records as `smmusim check` does, up to the first refused.
 		for (;;) {
 			const Op *op = src_.next();
 			if (op->kind == OpKind::kEnd)
 				break;
-			if (op->kind == OpKind::kError) {
-				if (src_.error().status == kExitMalformed) {
-					stop_note_ = error_.msg;
-					error_ = src_.error();
-				}
-				break;
+			SimError e;
+			if (op->kind == OpKind::kError)
+				e = src_.error();
+			else if (op->kind != OpKind::kRecord || check_.check(*op->rec))
+				continue;
+			else
+				e = check_.error();
+			if (e.status == kExitMalformed) {
+				stop_note_ = error_.msg;
+				error_ = e;
 			}
+			break;
 		}
 	}
 	if (!ok) {
@@ -696,16 +2057,12 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	return true;
 }
 
-// A record whose only legal result is `ok`: check the results' form, then
-// assert success (`why` says what went wrong instead).
-bool ReplayDriver::ok_results(const trc_record &rec, bool ok, const char *what,
-			      const std::string &why)
+// A record whose only legal result is `ok` (RecordRules::only_ok): assert
+// success (`why` says what went wrong instead).
+bool ReplayDriver::ok_results(const trc_record &rec, bool ok, const std::string &why)
 {
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &r = rec.results[i];
-		if (std::strcmp(r.key, "ok") != 0 || r.value.kind != TRC_NONE)
-			return fail(kExitMalformed, r.line, r.col,
-				    std::string(what) + ": unexpected result '" + r.key + "' (expected ok)");
 		if (!ok)
 			return assertion(r.line, r.col, "expected ok, " + why);
 	}
@@ -723,6 +2080,12 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 {
 	if (rec.verb != TRC_VERB_DMA) // exec_dma stamps its own
 		note_record(rec.line);
+	// What the record alone shows wrong is refused first, as `smmusim
+	// check` refuses it, whatever the run would have stopped on.
+	if (!check_.check(rec)) {
+		error_ = check_.error();
+		return false;
+	}
 	switch (rec.verb) {
 	case TRC_VERB_DMA: {
 		DmaOp d;
@@ -782,31 +2145,17 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 
 bool ReplayDriver::exec_mmio(const trc_record &rec)
 {
+	RecordRules::Mmio m;
+	if (!rules_.mmio(rec, m))
+		return rule_failed();
 	const trc_value *name = trc_record_word(&rec, 0);
-	int s = name ? smmu_index(*name) : -1;
-	if (s < 0)
-		return fail(kExitMalformed, rec.line, rec.col, "mmio: unknown smmu");
-	bool write = trc_value_is(trc_record_word(&rec, 1), "write");
-	const trc_value *offv = trc_record_word(&rec, 2);
-	uint64_t off = 0, val = 0, width = 32;
-	if (!value_u64(offv, &vars_, off))
-		return fail(kExitMalformed, rec.line, rec.col, "mmio: expected a register offset");
-	if (const trc_value *w = trc_record_arg(&rec, "width")) {
-		if (!value_u64(w, &vars_, width) || (width != 32 && width != 64))
-			return fail(kExitMalformed, w->line, w->col, "mmio: width= expects 32 or 64");
-	}
-	const trc_value *vv = trc_record_arg(&rec, "val");
-	if (write && !value_u64(vv, &vars_, val))
-		return fail(kExitMalformed, rec.line, rec.col, "mmio write: expected val=V");
-	if (!write && vv)
-		return fail(kExitMalformed, vv->line, vv->col,
-			    "mmio read: val= is a result here (write `-> val=V`)");
-	if (width == 32 && val > UINT32_MAX)
-		return fail(kExitMalformed, vv->line, vv->col, "mmio write: val= does not fit in 32 bits");
+	bool write = m.write;
+	uint64_t off = m.off, val = m.val;
+	unsigned width = (unsigned)m.width;
 	qk_.sync();
 	sc_time delay = qk_.get_local_time();
-	tlm::tlm_response_status st = write ? p_.cpu->mmio_write((unsigned)s, off, (unsigned)width / 8, val, delay)
-					    : p_.cpu->mmio_read((unsigned)s, off, (unsigned)width / 8, val, delay);
+	tlm::tlm_response_status st = write ? p_.cpu->mmio_write((unsigned)m.smmu, off, width / 8, val, delay)
+					    : p_.cpu->mmio_read((unsigned)m.smmu, off, width / 8, val, delay);
 	qk_.set(delay);
 	bool bus_ok = st == tlm::TLM_OK_RESPONSE;
 	if (write)
@@ -818,84 +2167,47 @@ bool ReplayDriver::exec_mmio(const trc_record &rec)
 		stats_.failures++;
 	}
 	std::string got = bus_ok ? (write ? "ok" : "val=" + hex(val)) : "bus error";
+	// (the results' form: RecordRules::mmio)
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &r = rec.results[i];
-		if (std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE) {
+		if (std::strcmp(r.key, "ok") == 0) {
 			if (!bus_ok)
 				return assertion(r.line, r.col, "expected ok, got bus error (mmio " + hex(off) + ")");
-		} else if (std::strcmp(r.key, "val") == 0 && !write) {
-			if (r.value.kind == TRC_VAR) {
-				if (!bus_ok)
-					return assertion(r.line, r.col, "cannot bind $" + std::string(r.value.s) +
-										": bus error (mmio " + hex(off) + ")");
-				if (!bind(r, val))
-					return false;
-				continue;
-			}
-			uint64_t want;
-			if (!value_u64(&r.value, &vars_, want))
-				return fail(kExitMalformed, r.value.line, r.value.col, "mmio: val= expects an integer");
-			if (!bus_ok || val != want)
-				return assertion(r.line, r.col, "expected val=" + hex(want) + ", got " + got +
-									" (mmio " + name->s + " read " + hex(off) + ")");
-		} else {
-			return fail(kExitMalformed, r.line, r.col,
-				    std::string("mmio: unexpected result '") + r.key +
-					    (write ? "' (a write asserts ok)" : "' (a read gives val= or ok)"));
+			continue;
 		}
+		if (r.value.kind == TRC_VAR) {
+			if (!bus_ok)
+				return assertion(r.line, r.col, "cannot bind $" + std::string(r.value.s) +
+									": bus error (mmio " + hex(off) + ")");
+			bind(r, val);
+			continue;
+		}
+		uint64_t want = 0;
+		value_u64(&r.value, &vars_, want);
+		if (!bus_ok || val != want)
+			return assertion(r.line, r.col, "expected val=" + hex(want) + ", got " + got +
+								" (mmio " + name->s + " read " + hex(off) + ")");
 	}
 	return true;
 }
 
 bool ReplayDriver::exec_mem(const trc_record &rec)
 {
-	const trc_value *op = trc_record_word(&rec, 0);
-	if (trc_value_is(op, "load"))
+	if (trc_value_is(trc_record_word(&rec, 0), "load"))
 		return exec_mem_load(rec);
-	bool write = trc_value_is(op, "write");
-	uint64_t pa = 0, count = 1;
-	if (!value_u64(trc_record_word(&rec, 1), &vars_, pa))
-		return fail(kExitMalformed, rec.line, rec.col, "mem: expected a physical address");
-	const trc_value *cv = trc_record_arg(&rec, "count");
-	if (cv && (!value_u64(cv, &vars_, count) || count == 0 || count > (1u << 24)))
-		return fail(kExitMalformed, cv->line, cv->col, "mem: count= expects 1 to 16M");
-	// u64=V or u64=[V,...]: the values; with count=N the whole list repeats N
-	// times (so `u64=0 count=512` clears a 4 KB table).
-	std::vector<uint64_t> vals;
-	auto flatten = [&](const trc_value *v, std::vector<uint64_t> &out) -> bool {
-		if (v->kind == TRC_LIST) {
-			for (size_t i = 0; i < v->nitems; i++) {
-				uint64_t x;
-				if (!value_u64(&v->items[i], &vars_, x))
-					return fail(kExitMalformed, v->items[i].line, v->items[i].col,
-						    "mem: u64= list items must be integers");
-				out.push_back(x);
-			}
-			return true;
-		}
-		uint64_t x;
-		if (!value_u64(v, &vars_, x))
-			return fail(kExitMalformed, v->line, v->col, "mem: u64= expects an integer or a list");
-		out.push_back(x);
-		return true;
-	};
+	RecordRules::Mem m;
+	if (!rules_.mem(rec, m))
+		return rule_failed();
+	uint64_t pa = m.pa, count = m.count;
 	qk_.sync();
 	sc_time delay = qk_.get_local_time();
-	if (write) {
-		const trc_value *uv = trc_record_arg(&rec, "u64");
-		if (!uv)
-			return fail(kExitMalformed, rec.line, rec.col, "mem write: expected u64=");
-		std::vector<uint64_t> one;
-		if (!flatten(uv, one))
-			return false;
-		if (one.empty())
-			return fail(kExitMalformed, uv->line, uv->col, "mem write: u64= list is empty");
+	if (m.write) {
+		std::vector<uint8_t> bytes(m.vals.size() * count * 8);
+		size_t at = 0;
 		for (uint64_t i = 0; i < count; i++)
-			vals.insert(vals.end(), one.begin(), one.end());
-		std::vector<uint8_t> bytes(vals.size() * 8);
-		for (size_t i = 0; i < vals.size(); i++)
-			for (int b = 0; b < 8; b++)
-				bytes[8 * i + b] = (uint8_t)(vals[i] >> (8 * b));
+			for (uint64_t v : m.vals)
+				for (int b = 0; b < 8; b++)
+					bytes[at++] = (uint8_t)(v >> (8 * b));
 		tlm::tlm_response_status st = p_.cpu->mem_write(pa, bytes.data(), bytes.size(), delay);
 		qk_.set(delay);
 		stats_.mem_writes++;
@@ -904,36 +2216,9 @@ bool ReplayDriver::exec_mem(const trc_record &rec)
 			stats_.mem_errors++;
 			stats_.failures++;
 		}
-		if (!ok_results(rec, ok, "mem write",
-				"got an address error (mem write " + hex(pa) + ": outside memory)"))
-			return false;
-		return true;
+		return ok_results(rec, ok, "got an address error (mem write " + hex(pa) + ": outside memory)");
 	}
-	if (trc_record_arg(&rec, "u64")) {
-		const trc_value *uv = trc_record_arg(&rec, "u64");
-		return fail(kExitMalformed, uv->line, uv->col, "mem read: u64= is a result here (write `-> u64=V`)");
-	}
-	// The expected values decide how many words to read when count is absent.
-	const trc_arg *res_u64 = nullptr;
-	for (size_t i = 0; i < rec.nresults; i++) {
-		const trc_arg &r = rec.results[i];
-		if (std::strcmp(r.key, "u64") == 0)
-			res_u64 = &r;
-		else if (!(std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE))
-			return fail(kExitMalformed, r.line, r.col,
-				    std::string("mem read: unexpected result '") + r.key + "' (expected u64= or ok)");
-	}
-	std::vector<uint64_t> want;
-	if (res_u64 && res_u64->value.kind != TRC_VAR) {
-		if (!flatten(&res_u64->value, want))
-			return false;
-		if (res_u64->value.kind == TRC_LIST) {
-			if (cv && count != want.size())
-				return fail(kExitMalformed, cv->line, cv->col,
-					    "mem read: count= differs from the number of expected values");
-			count = want.size();
-		}
-	}
+	const std::vector<uint64_t> &want = m.vals;
 	std::vector<uint8_t> bytes(count * 8);
 	tlm::tlm_response_status st = p_.cpu->mem_read(pa, bytes.data(), bytes.size(), delay);
 	qk_.set(delay);
@@ -954,11 +2239,10 @@ bool ReplayDriver::exec_mem(const trc_record &rec)
 		const trc_arg &r = rec.results[i];
 		if (!ok)
 			return assertion(r.line, r.col, "got an address error (mem read " + hex(pa) + ": outside memory)");
-		if (&r != res_u64)
+		if (&r != m.res_u64)
 			continue;
 		if (r.value.kind == TRC_VAR) {
-			if (!bind(r, got[0]))
-				return false;
+			bind(r, got[0]);
 			continue;
 		}
 		// A scalar asserts every word read; a list word by word.
@@ -974,11 +2258,11 @@ bool ReplayDriver::exec_mem(const trc_record &rec)
 
 bool ReplayDriver::exec_mem_load(const trc_record &rec)
 {
-	const trc_value *path = trc_record_word(&rec, 1);
-	const trc_value *pav = trc_record_arg(&rec, "pa");
-	uint64_t pa = 0;
-	if (!path || !trc_value_str(path) || !value_u64(pav, &vars_, pa))
-		return fail(kExitMalformed, rec.line, rec.col, "mem load: expected PATH pa=ADDR");
+	RecordRules::MemLoad m;
+	if (!rules_.mem_load(rec, m))
+		return rule_failed();
+	const trc_value *path = m.path;
+	uint64_t pa = m.pa;
 	std::string file = trc_value_str(path);
 	if (file.empty() || file[0] != '/')
 		file = dir_of(trace_) + file;
@@ -1004,33 +2288,21 @@ bool ReplayDriver::exec_mem_load(const trc_record &rec)
 		stats_.mem_errors++;
 		stats_.failures++;
 	}
-	return ok_results(rec, ok, "mem load", "but the image runs past the end of memory");
+	return ok_results(rec, ok, "but the image runs past the end of memory");
 }
 
 bool ReplayDriver::exec_cpu(const trc_record &rec)
 {
-	const trc_value *opv = trc_record_word(&rec, 1);
-	struct smmu_btm_tlbi t{};
-	if (!opv || !opv->s || smmu_btm_parse_op(opv->s, &t.op) != SMMU_OK)
-		return fail(kExitMalformed, opv ? opv->line : rec.line, opv ? opv->col : rec.col,
-			    std::string("cpu tlbi: unknown operation '") + (opv && opv->s ? opv->s : "") +
-				    "' (VMALLE1IS, ASIDE1IS, VAE1IS, VALE1IS, VAAE1IS, VAALE1IS, IPAS2E1IS, "
-				    "IPAS2LE1IS, VMALLS12E1IS, ALLE1IS, ALLE2IS, VAE2IS, ASIDE2IS)");
-	uint64_t v;
-	const trc_value *vmv = trc_record_arg(&rec, "vm");
-	if (const trc_value *x = trc_record_arg(&rec, "vmid")) {
-		if (vmv)
-			return fail(kExitMalformed, vmv->line, vmv->col,
-				    "cpu tlbi: vm= and vmid= together (vm= means the VM's own KVM VMID)");
-		if (!value_u64(x, &vars_, v) || v > 0xffff)
-			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: vmid= expects 0..0xffff");
-		t.vmid = (uint16_t)v;
-	}
+	RecordRules::Tlbi c;
+	if (!rules_.cpu(rec, c))
+		return rule_failed();
+	struct smmu_btm_tlbi t = c.t;
+	const trc_value *opv = c.op, *vmv = c.vm;
+	int fd = 0;
+	std::string proc;
 	if (vmv) {
 		// A PE running that VM: its TLBIs carry the VM's current KVM VMID.
-		int fd;
-		std::string proc;
-		if (!vm_fd(rec, vmv, "cpu tlbi", fd, proc))
+		if (!vm_fd(rec, vmv, "cpu tlbi", c.vm_fd, fd, proc))
 			return false;
 		uint32_t id = 0;
 		if (shim_kvm_vm_vmid(kernel_->k(), proc.c_str(), fd, &id) != 0)
@@ -1039,22 +2311,6 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 					    " is not a KVM VM fd of process " + proc);
 		t.vmid = (uint16_t)id;
 	}
-	if (const trc_value *x = trc_record_arg(&rec, "asid")) {
-		if (!value_u64(x, &vars_, v) || v > 0xffff)
-			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: asid= expects 0..0xffff");
-		t.asid = (uint16_t)v;
-	}
-	if (const trc_value *x = trc_record_arg(&rec, "va")) {
-		if (!value_u64(x, &vars_, t.addr))
-			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: va= expects an address");
-	}
-	if (const trc_value *x = trc_record_arg(&rec, "ipa")) {
-		if (!value_u64(x, &vars_, t.addr))
-			return fail(kExitMalformed, x->line, x->col, "cpu tlbi: ipa= expects an address");
-	}
-	if (rec.nresults)
-		return fail(kExitMalformed, rec.results[0].line, rec.results[0].col,
-			    "cpu tlbi: takes no results");
 	qk_.sync();
 	sc_time delay = qk_.get_local_time();
 	stats_.cpu_tlbis++;
@@ -1063,21 +2319,17 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 	qk_.set(delay);
 	if (vmv && kernel_->booted()) {
 		// A guest's TLBI that removed SMMU entries of another owner.
-		int fd;
-		std::string proc;
-		if (vm_fd(rec, vmv, "cpu tlbi", fd, proc)) {
-			// ASIDE1IS, VAE1IS and VALE1IS name one ASID: the guest has
-			// invalidated only that address space's entries.
-			bool one_asid = t.op == SMMU_BTM_ASIDE1IS || t.op == SMMU_BTM_VAE1IS ||
-					t.op == SMMU_BTM_VALE1IS;
-			shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid,
-					 one_asid ? t.asid : SHIM_TLBI_ALL_ASIDS, removed);
-			if (stats_.timeline)
-				stats_.timeline->cpu_tlbi(proc, opv->s,
-							  sc_core::sc_time_stamp().value() + delay.value(),
-							  "\"vmid\": " + std::to_string(t.vmid) +
-								  ", \"removed\": " + std::to_string(removed));
-		}
+		// ASIDE1IS, VAE1IS and VALE1IS name one ASID: the guest has
+		// invalidated only that address space's entries.
+		bool one_asid = t.op == SMMU_BTM_ASIDE1IS || t.op == SMMU_BTM_VAE1IS ||
+				t.op == SMMU_BTM_VALE1IS;
+		shim_oracle_tlbi(kernel_->k(), proc.c_str(), fd, t.vmid,
+				 one_asid ? t.asid : SHIM_TLBI_ALL_ASIDS, removed);
+		if (stats_.timeline)
+			stats_.timeline->cpu_tlbi(proc, opv->s,
+						  sc_core::sc_time_stamp().value() + delay.value(),
+						  "\"vmid\": " + std::to_string(t.vmid) +
+							  ", \"removed\": " + std::to_string(removed));
 	}
 	timeline_violations();
 	return true;
@@ -1089,151 +2341,66 @@ bool ReplayDriver::exec_cpu(const trc_record &rec)
 // guest's CPU time is not modelled); `vcpu $vm load|put` is KVM scheduling
 // a vCPU in or out on a physical CPU, a kernel path whose time (the VMID
 // update, a rollover's flush) advances the replay like a system call.
-// Kernel refusals (EINVAL for a misaligned s1map, EBUSY for a busy CPU) are
-// results (`-> ok`, `-> err=EBUSY`); argument values that cannot be what
-// they name are malformed.
+// What their arguments must be: RecordRules::guest and vcpu.
 
-bool ReplayDriver::vm_fd(const trc_record &rec, const trc_value *v, const char *what, int &fd,
-			 std::string &proc)
+// The VM fd x that v gives (RecordRules checked its value): a VM only once
+// the kernel runs.
+bool ReplayDriver::vm_fd(const trc_record &rec, const trc_value *v, const std::string &what,
+			 uint64_t x, int &fd, std::string &proc)
 {
-	uint64_t x;
-	if (!int_value(*v, x, what))
-		return false;
-	if (!kernel_->booted() || x > 0x7fffffff)
-		return fail(kExitMalformed, v->line, v->col,
-			    std::string(what) + ": " + (v->kind == TRC_VAR ? "$" + std::string(v->s) : hex(x)) +
-				    " is not a KVM VM fd");
+	if (!kernel_->booted())
+		return fail(kExitMalformed, v->line, v->col, RecordRules::not_vm_fd(what, *v, x));
 	fd = (int)x;
 	proc = proc_of(rec, v);
 	return true;
 }
 
-namespace {
-
-// An integer argument that must fit `max`; false (with `bad` set) when not.
-bool bounded(const trc_value *v, const VarMap &vars, uint64_t max, uint64_t &out)
-{
-	return value_u64(v, &vars, out) && out <= max;
-}
-
-} // namespace
-
 bool ReplayDriver::exec_guest(const trc_record &rec)
 {
-	const trc_value *vmv = trc_record_word(&rec, 0);
-	const trc_value *opv = trc_record_word(&rec, 1);
-	std::string what = std::string("guest ") + (opv && opv->s ? opv->s : "");
+	RecordRules::Guest g;
+	if (!rules_.guest(rec, g))
+		return rule_failed();
 	int fd;
 	std::string proc;
-	if (!vm_fd(rec, vmv, what.c_str(), fd, proc))
+	if (!vm_fd(rec, trc_record_word(&rec, 0), g.what, g.vm, fd, proc))
 		return false;
 	shim *k = kernel_->k();
-	auto arg = [&](const char *key, uint64_t max, uint64_t &out, bool &given) -> bool {
-		const trc_value *x = trc_record_arg(&rec, key);
-		given = x != nullptr;
-		if (!x)
-			return true;
-		if (x->kind == TRC_VAR && !value_u64(x, &vars_, out))
-			return fail(kExitMalformed, x->line, x->col,
-				    what + ": $" + x->s + " is not bound");
-		if (!bounded(x, vars_, max, out))
-			return fail(kExitMalformed, x->line, x->col,
-				    what + ": " + key + "= expects an integer up to " + hex(max));
-		return true;
-	};
-	bool given;
 	int rc;
-	if (trc_value_is(opv, "write")) {
-		uint64_t ipa = 0, count = 1;
-		if (!arg("ipa", ~0ull, ipa, given) || !arg("count", 1u << 24, count, given))
-			return false;
-		const trc_value *cv = trc_record_arg(&rec, "count");
-		if (cv && count == 0)
-			return fail(kExitMalformed, cv->line, cv->col, what + ": count= expects 1 to 16M");
-		const trc_value *uv = trc_record_arg(&rec, "u64");
-		std::vector<uint64_t> one;
-		const trc_value *items = uv->kind == TRC_LIST ? uv->items : uv;
-		size_t n = uv->kind == TRC_LIST ? uv->nitems : 1;
-		for (size_t i = 0; i < n; i++) {
-			uint64_t x;
-			if (!int_value(items[i], x, what.c_str()))
-				return false;
-			one.push_back(x);
-		}
-		if (one.empty())
-			return fail(kExitMalformed, uv->line, uv->col, what + ": u64= list is empty");
+	if (g.op == RecordRules::Guest::kWrite) {
 		std::vector<uint8_t> bytes;
-		bytes.reserve(one.size() * 8 * count);
-		for (uint64_t c = 0; c < count; c++)
-			for (uint64_t w : one)
+		bytes.reserve(g.words.size() * 8 * g.count);
+		for (uint64_t c = 0; c < g.count; c++)
+			for (uint64_t w : g.words)
 				for (int b = 0; b < 8; b++)
 					bytes.push_back((uint8_t)(w >> (8 * b)));
-		rc = shim_guest_write(k, proc.c_str(), fd, ipa, bytes.data(), bytes.size());
+		rc = shim_guest_write(k, proc.c_str(), fd, g.ipa, bytes.data(), bytes.size());
 		stats_.guest_writes++;
-	} else if (trc_value_is(opv, "s1map")) {
-		shim_s1map m{};
-		m.size = sizeof(m);
-		uint64_t asid = 0, gran = 0, vab = 0;
-		m.pool = SHIM_S1_POOL_AFTER_ROOT;
-		if (!arg("ttb", ~0ull, m.ttb, given) || !arg("asid", 0xffff, asid, given) ||
-		    !arg("va", ~0ull, m.va, given) || !arg("ipa", ~0ull, m.ipa, given) ||
-		    !arg("len", ~0ull, m.len, given) || !arg("granule", 1u << 16, gran, given) ||
-		    !arg("va_bits", 64, vab, given) || !arg("pool", ~0ull - 1, m.pool, given))
-			return false;
-		if (!given)
-			m.pool = SHIM_S1_POOL_AFTER_ROOT;
-		const trc_value *pv = trc_record_arg(&rec, "perm");
-		std::string perm = pv && pv->s ? pv->s : "";
-		m.perm = perm == "r" ? SHIM_S1_R : perm == "rw" ? SHIM_S1_R | SHIM_S1_W
-				   : perm == "rwx" ? SHIM_S1_R | SHIM_S1_W | SHIM_S1_X : 0;
-		if (!m.perm)
-			return fail(kExitMalformed, pv ? pv->line : rec.line, pv ? pv->col : rec.col,
-				    what + ": perm= expects r, rw or rwx");
-		m.asid = (uint32_t)asid;
-		m.granule = (uint32_t)gran;
-		m.va_bits = (uint32_t)vab;
-		rc = shim_guest_s1map(k, proc.c_str(), fd, &m);
+	} else if (g.op == RecordRules::Guest::kS1map) {
+		rc = shim_guest_s1map(k, proc.c_str(), fd, &g.m);
 		stats_.guest_s1maps++;
 	} else {
-		uint64_t ttb = 0, va = 0, len = 0;
-		if (!arg("ttb", ~0ull, ttb, given) || !arg("va", ~0ull, va, given) ||
-		    !arg("len", ~0ull, len, given))
-			return false;
-		rc = shim_guest_s1unmap(k, proc.c_str(), fd, ttb, va, len, 0, 0);
+		rc = shim_guest_s1unmap(k, proc.c_str(), fd, g.ttb, g.va, g.len, 0, 0);
 		stats_.guest_s1unmaps++;
 	}
 	auto no_field = [](const char *, uint64_t &) { return false; };
-	return syscall_results(rec, proc, rc, no_field, what.c_str());
+	return syscall_results(rec, proc, rc, no_field, g.what.c_str());
 }
 
 bool ReplayDriver::exec_vcpu(const trc_record &rec)
 {
-	const trc_value *vmv = trc_record_word(&rec, 0);
-	const trc_value *opv = trc_record_word(&rec, 1);
-	bool load = trc_value_is(opv, "load");
-	std::string what = load ? "vcpu load" : "vcpu put";
+	RecordRules::Vcpu v;
+	if (!rules_.vcpu(rec, v))
+		return rule_failed();
 	int fd;
 	std::string proc;
-	if (!vm_fd(rec, vmv, what.c_str(), fd, proc))
+	if (!vm_fd(rec, trc_record_word(&rec, 0), v.what, v.vm, fd, proc))
 		return false;
-	uint64_t cpu = 0, vcpu = 0;
-	const trc_value *cv = trc_record_arg(&rec, "cpu");
-	if (!int_value(*cv, cpu, what.c_str()))
-		return false;
-	if (cpu > 0xffffffffull)
-		return fail(kExitMalformed, cv->line, cv->col, what + ": cpu= expects a CPU number");
-	if (const trc_value *vv = trc_record_arg(&rec, "vcpu")) {
-		if (!int_value(*vv, vcpu, what.c_str()))
-			return false;
-		if (vcpu > 0xffffffffull)
-			return fail(kExitMalformed, vv->line, vv->col, what + ": vcpu= expects a vCPU id");
-	}
 	shim_call c{};
 	c.size = sizeof(c);
-	int rc = shim_kvm_vcpu(kernel_->k(), proc.c_str(), fd, (unsigned)vcpu, (unsigned)cpu, load,
+	int rc = shim_kvm_vcpu(kernel_->k(), proc.c_str(), fd, (unsigned)v.vcpu, (unsigned)v.cpu, v.load,
 			       now_ps() / 1000, &c);
 	if (stats_.timeline && rc >= 0)
-		stats_.timeline->vcpu(proc, fd, (unsigned)vcpu, (unsigned)cpu, load, now_ps());
+		stats_.timeline->vcpu(proc, fd, (unsigned)v.vcpu, (unsigned)v.cpu, v.load, now_ps());
 	uint64_t end = c.end_ns * 1000, now = now_ps();
 	if (end > now) {
 		qk_.inc(sc_time::from_value(end - now));
@@ -1242,7 +2409,7 @@ bool ReplayDriver::exec_vcpu(const trc_record &rec)
 	}
 	// `-> ret=` is the VMID index the vCPU runs with (load).
 	auto no_field = [](const char *, uint64_t &) { return false; };
-	return syscall_results(rec, proc, rc, no_field, what.c_str());
+	return syscall_results(rec, proc, rc, no_field, v.what.c_str());
 }
 
 // ---------------------------------------------------------------- process records
@@ -1264,16 +2431,6 @@ std::string ReplayDriver::proc_of(const trc_record &rec, const trc_value *fdv)
 			return it->second;
 	}
 	return "vmm0";
-}
-
-bool ReplayDriver::int_value(const trc_value &v, uint64_t &out, const char *what)
-{
-	if (value_u64(&v, &vars_, out))
-		return true;
-	if (v.kind == TRC_VAR)
-		return fail(kExitMalformed, v.line, v.col,
-			    std::string(what) + ": $" + v.s + " is not bound");
-	return fail(kExitMalformed, v.line, v.col, std::string(what) + ": expected an integer");
 }
 
 // An invalidating system call as a latency request: its time split into the
@@ -1347,29 +2504,19 @@ void ReplayDriver::latency_request(const shim_call &c, const std::string &who)
 // Translated). The device waits for the completion.
 bool ReplayDriver::exec_ats(const trc_record &rec)
 {
-	const trc_value *dv = trc_record_word(&rec, 0);
-	int di = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
-	if (di < 0)
-		return fail(kExitMalformed, rec.line, rec.col, "ats: unknown device");
-	const DeviceSpec &ds = spec_.devices[di];
-	PcieFunction &dev = *dev_[di].fn;
-	if (!dev.atc())
-		return fail(kExitUsage, rec.line, rec.col,
-			    "ats: device " + ds.name + " has no ATS capability (declare it with ats=on)");
-	uint64_t addr = 0, ssid = 0;
-	const trc_value *av = trc_record_arg(&rec, "addr");
-	if (!av || !int_value(*av, addr, "ats"))
-		return av ? false : fail(kExitMalformed, rec.line, rec.col, "ats: addr= is required");
-	const trc_value *sv = trc_record_arg(&rec, "ssid");
-	if (sv && !int_value(*sv, ssid, "ats"))
-		return false;
+	RecordRules::Ats a;
+	if (!rules_.ats(rec, a))
+		return rule_failed();
+	const DeviceSpec &ds = spec_.devices[a.dev];
+	PcieFunction &dev = *dev_[a.dev].fn; // with an ATC (ats=on)
+	uint64_t addr = a.addr, ssid = a.ssid;
 	SmmuModule &m = *p_.smmus[ds.smmu];
 	uint64_t link = spec_.plat.ats_link_ps;
 	uint64_t at_ps = now_ps() + spec_.plat.ats_treq_ps + link;
 	smmu_ats_req q{};
 	q.port = ds.port;
 	q.sid = ds.sid;
-	q.ssv = sv != nullptr;
+	q.ssv = a.ssv;
 	q.ssid = (uint32_t)ssid;
 	q.addr = addr;
 	smmu_ats_result r{};
@@ -1386,10 +2533,11 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 	}
 	if (back_ps > now_ps())
 		advance_to(back_ps);
+	// (the results' form: RecordRules::ats)
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &res = rec.results[i];
 		std::string key = res.key;
-		if (key == "ok" && res.value.kind == TRC_NONE) {
+		if (key == "ok") {
 			if (r.status != SMMU_ATS_OK)
 				return assertion(res.line, res.col, std::string("expected ok, got status=") + status);
 			continue;
@@ -1398,9 +2546,11 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 			const char *got = key == "status" ? status : perm;
 			if (res.value.kind == TRC_VAR)
 				continue; // a name binds (the reader keeps the binding); no integer to store
-			if (!trc_value_is(&res.value, got))
+			if (!trc_value_is(&res.value, got)) {
+				const char *want = trc_value_str(&res.value);
 				return assertion(res.line, res.col,
-						 "expected " + key + "=" + trc_value_str(&res.value) + ", got " + got);
+						 "expected " + key + "=" + (want ? want : "?") + ", got " + got);
+			}
 			continue;
 		}
 		uint64_t v;
@@ -1410,19 +2560,14 @@ bool ReplayDriver::exec_ats(const trc_record &rec)
 					     ": expected a PA, got status=" + status + " (ats)");
 		if (key == "pa")
 			v = r.pa + (r.status == SMMU_ATS_OK && r.size ? (addr & (r.size - 1)) : 0);
-		else if (key == "size")
-			v = r.size;
 		else
-			return fail(kExitMalformed, res.line, res.col,
-				    "ats: unknown result '" + key + "' (status, pa, size, perm, ok)");
+			v = r.size;
 		if (res.value.kind == TRC_VAR) {
-			if (!bind(res, v))
-				return false;
+			bind(res, v);
 			continue;
 		}
-		uint64_t want;
-		if (!int_value(res.value, want, "ats"))
-			return false;
+		uint64_t want = 0;
+		value_u64(&res.value, &vars_, want);
 		if (want != v)
 			return assertion(res.line, res.col,
 					 "expected " + key + "=" + hex(want) + ", got " + hex(v) + " (ats)");
@@ -1448,28 +2593,14 @@ static const char *pri_code_name(uint8_t code)
 
 bool ReplayDriver::exec_pri(const trc_record &rec)
 {
-	const trc_value *dv = trc_record_word(&rec, 0);
-	int di = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
-	if (di < 0)
-		return fail(kExitMalformed, rec.line, rec.col, "pri: unknown device");
-	const DeviceSpec &ds = spec_.devices[di];
-	if (!ds.pri)
-		return fail(kExitUsage, rec.line, rec.col,
-			    "pri: device " + ds.name + " has no PRI capability (declare it with pri=on)");
+	RecordRules::Pri p;
+	if (!rules_.pri(rec, p))
+		return rule_failed();
+	const DeviceSpec &ds = spec_.devices[p.dev];
 	SmmuModule &m = *p_.smmus[ds.smmu];
 	uint64_t link = spec_.plat.ats_link_ps;
 	const trc_value *what = trc_record_word(&rec, 1);
-	uint64_t prg = 0, ssid = 0;
-	const trc_value *pv = trc_record_arg(&rec, "prg");
-	if (pv && !int_value(*pv, prg, "pri"))
-		return false;
-	if (prg > 0x1FF)
-		return fail(kExitMalformed, pv->line, pv->col, "pri: prg= is a 9-bit PRG index (0..511)");
-	const trc_value *sv = trc_record_arg(&rec, "ssid");
-	if (sv && !int_value(*sv, ssid, "pri"))
-		return false;
-	if (sv && ssid > 0xFFFFF)
-		return fail(kExitMalformed, sv->line, sv->col, "pri: ssid= is a 20-bit PASID");
+	uint64_t prg = p.prg, ssid = p.ssid;
 
 	if (trc_value_is(what, "status")) {
 		const auto *v = m.pri_responses(ds.sid, (uint16_t)prg);
@@ -1477,7 +2608,7 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		size_t count = 0;
 		if (v) {
 			for (const auto &r : *v)
-				if (!sv || !r.ssv || r.ssid == ssid) {
+				if (!p.ssv || !r.ssv || r.ssid == ssid) {
 					got = &r;
 					count++;
 				}
@@ -1485,27 +2616,26 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		if (got && got->ps + link > now_ps())
 			advance_to(got->ps + link);
 		std::string resp = got ? pri_code_name(got->code) : "none";
+		// (the results' form: RecordRules::pri)
 		for (size_t i = 0; i < rec.nresults; i++) {
 			const trc_arg &res = rec.results[i];
 			std::string key = res.key;
 			if (key == "resp" && res.value.kind == TRC_VAR) {
 				// a name binds (the reader keeps the binding); no integer to store
 			} else if (key == "resp") {
-				if (!trc_value_is(&res.value, resp.c_str()))
+				if (!trc_value_is(&res.value, resp.c_str())) {
+					const char *want = trc_value_str(&res.value);
 					return assertion(res.line, res.col,
-							 std::string("expected resp=") + trc_value_str(&res.value) + ", got resp=" +
+							 std::string("expected resp=") + (want ? want : "?") + ", got resp=" +
 							     resp + " (pri " + ds.name + " prg=" + std::to_string(prg) + ")");
-			} else if (key == "count") {
-				uint64_t want;
-				if (!int_value(res.value, want, "pri"))
-					return false;
+				}
+			} else {
+				uint64_t want = 0;
+				value_u64(&res.value, &vars_, want);
 				if (want != count)
 					return assertion(res.line, res.col,
 							 "expected count=" + std::to_string(want) + ", got " +
 							     std::to_string(count) + " (pri responses)");
-			} else {
-				return fail(kExitMalformed, res.line, res.col,
-					    "pri status: unknown result '" + key + "' (resp, count)");
 			}
 		}
 		return true;
@@ -1514,16 +2644,12 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 	smmu_ppr q{};
 	q.sid = ds.sid;
 	q.prgi = (uint16_t)prg;
-	q.ssv = sv != nullptr;
+	q.ssv = p.ssv;
 	q.ssid = (uint32_t)ssid;
 	if (trc_value_is(what, "stop")) {
 		q.last = true; // L,W,R = 1,0,0 with a PASID
 	} else {
-		uint64_t addr = 0;
-		const trc_value *av = trc_record_arg(&rec, "addr");
-		if (!av || !int_value(*av, addr, "pri"))
-			return false;
-		q.addr = addr;
+		q.addr = p.addr;
 		const trc_value *dirv = trc_record_arg(&rec, "dir");
 		q.read = !dirv || !trc_value_is(dirv, "write");
 		q.write = dirv && (trc_value_is(dirv, "write") || trc_value_is(dirv, "rw"));
@@ -1555,17 +2681,15 @@ bool ReplayDriver::exec_pri(const trc_record &rec)
 		const trc_arg &res = rec.results[i];
 		std::string key = res.key;
 		const char *got = key == "status" ? status
-				  : key == "code" ? (r.outcome == SMMU_PPR_AUTO ? pri_code_name(r.code) : "none")
-						  : nullptr;
-		if (!got)
-			return fail(kExitMalformed, res.line, res.col,
-				    "pri: unknown result '" + key + "' (status, code)");
+				  : (r.outcome == SMMU_PPR_AUTO ? pri_code_name(r.code) : "none"); // code
 		if (res.value.kind == TRC_VAR)
 			continue; // a name binds (the reader keeps the binding); no integer to store
-		if (!trc_value_is(&res.value, got))
+		if (!trc_value_is(&res.value, got)) {
+			const char *want = trc_value_str(&res.value);
 			return assertion(res.line, res.col,
-					 "expected " + key + "=" + trc_value_str(&res.value) + ", got " +
+					 "expected " + key + "=" + (want ? want : "?") + ", got " +
 					     std::string(got) + " (pri " + ds.name + ")");
+		}
 	}
 	return true;
 }
@@ -1608,41 +2732,22 @@ bool ReplayDriver::exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uin
 	int dev = dv && dv->kind == TRC_NAME ? shim_device_index(k, dv->s) : -1;
 	if (dev < 0)
 		return fail(kExitMalformed, rec.line, rec.col, "dmaapi: unknown device");
-	bool map = trc_value_is(trc_record_word(&rec, 1), "map");
-	const char *what = map ? "dmaapi map" : "dmaapi unmap";
-	uint64_t len = 0, cpu = 0, pa = SHIM_PA_ANY, iova = 0;
-	const trc_value *lv = trc_record_arg(&rec, "len");
-	if (!lv || !int_value(*lv, len, what))
-		return lv ? false : fail(kExitMalformed, rec.line, rec.col, std::string(what) + ": len= is required");
-	if (const trc_value *cv = trc_record_arg(&rec, "cpu"))
-		if (!int_value(*cv, cpu, what))
-			return false;
-	if (cpu > 0xffffffffull)
-		cpu = 0xffffffffull;
+	RecordRules::Dmaapi d;
+	if (!rules_.dmaapi(rec, d))
+		return rule_failed();
+	bool map = d.map;
+	uint64_t iova = d.iova;
 	c.request = map ? "dma_map" : "dma_unmap";
 	c.start_ns = c.end_ns = now_ns;
 	int rc;
-	if (map) {
-		unsigned dir = SHIM_DMA_BIDIRECTIONAL;
-		const trc_value *dirv = trc_record_arg(&rec, "dir");
-		if (dirv && trc_value_is(dirv, "to"))
-			dir = SHIM_DMA_TO_DEVICE;
-		else if (dirv && trc_value_is(dirv, "from"))
-			dir = SHIM_DMA_FROM_DEVICE;
-		if (const trc_value *pv = trc_record_arg(&rec, "pa"))
-			if (!int_value(*pv, pa, what))
-				return false;
-		rc = shim_dma_map(k, (uint32_t)dev, pa, len, dir, (uint32_t)cpu, now_ns, &iova, &c);
-	} else {
-		const trc_value *iv = trc_record_arg(&rec, "iova");
-		if (!iv || !int_value(*iv, iova, what))
-			return iv ? false : fail(kExitMalformed, rec.line, rec.col, "dmaapi unmap: iova= is required");
-		rc = shim_dma_unmap(k, (uint32_t)dev, iova, len, (uint32_t)cpu, now_ns, &c);
-	}
+	if (map)
+		rc = shim_dma_map(k, (uint32_t)dev, d.pa, d.len, d.dir, (uint32_t)d.cpu, now_ns, &iova, &c);
+	else
+		rc = shim_dma_unmap(k, (uint32_t)dev, iova, d.len, (uint32_t)d.cpu, now_ns, &c);
 	uint64_t took = c.end_ns > c.start_ns ? (c.end_ns - c.start_ns) * 1000 : 0;
 	(map ? stats_.dma_map_ps : stats_.dma_unmap_ps) += took;
 	if (map && rc == 0)
-		stats_.dmaapi_bytes += len;
+		stats_.dmaapi_bytes += d.len;
 	stats_.dma_cmds += c.ncmds;
 	stats_.dma_syncs += c.syncs;
 	kernel_done(c, "kernel");
@@ -1653,7 +2758,7 @@ bool ReplayDriver::exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uin
 		v = iova;
 		return true;
 	};
-	return syscall_results(rec, "kernel", rc, field, what);
+	return syscall_results(rec, "kernel", rc, field, d.what);
 }
 
 void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
@@ -1701,7 +2806,8 @@ void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 // `field`, the output fields of the uapi struct (`out_ioas_id=$ioas`). `fd`
 // is the return value unless the struct has a field of that name. A failed
 // call with results that need success fails the assertion; one without
-// results only counts as a failure.
+// results only counts as a failure. (Their form: RecordRules::results;
+// `field` may know fewer names than it, for an fd of another kind.)
 bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &proc, int64_t ret,
 				   const std::function<bool(const char *, uint64_t &)> &field,
 				   const char *what, const shim_uapi_request *rq)
@@ -1721,9 +2827,6 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 		}
 		if (std::strcmp(r.key, "err") == 0) {
 			const char *want = r.value.s;
-			if (!want || errno_by_name(want) < 0)
-				return fail(kExitMalformed, r.value.line, r.value.col,
-					    std::string(what) + ": err= expects an errno name (EINVAL, ENOENT ...)");
 			if (err != errno_by_name(want))
 				return assertion(r.line, r.col, std::string("expected err=") + want +
 									", got " + got + " (" + what + ")");
@@ -1742,8 +2845,7 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 			}
 		}
 		if (!have)
-			return fail(kExitMalformed, r.line, r.col,
-				    std::string(what) + ": unknown result '" + r.key + "'");
+			return fail(kExitMalformed, r.line, r.col, unknown_result(what, r.key));
 		// On failure the kernel may still have written a field back (the
 		// entry_num of HWPT_INVALIDATE): values compare, bindings need success.
 		if (err && (r.value.kind == TRC_VAR || std::strcmp(r.key, "ret") == 0 ||
@@ -1751,15 +2853,14 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 			return assertion(r.line, r.col, std::string("expected success for ") + r.key +
 								", got " + got + " (" + what + ")");
 		if (r.value.kind == TRC_VAR) {
-			if (!bind(r, v))
-				return false;
+			bind(r, v);
 			// An fd keeps its process: later records on it run there.
 			if (std::strcmp(r.key, "fd") == 0 || std::strcmp(r.key, "ret") == 0 ||
 			    std::strstr(r.key, "_fd"))
 				var_proc_[r.value.s] = proc;
 			continue;
 		}
-		uint64_t want;
+		uint64_t want = 0;
 		// An ioctl's field that names its values (an enum, flags) takes the
 		// names in results as in arguments: `out_data_type=ARM_SMMUV3`.
 		const shim_uapi_field *sf = rq && (r.value.kind == TRC_NAME || r.value.kind == TRC_FLAGS)
@@ -1772,27 +2873,12 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 									hex(v) + " (" + what + ")");
 			continue;
 		}
-		if (!int_value(r.value, want, what))
-			return false;
+		value_u64(&r.value, &vars_, want); // an integer (RecordRules::results)
 		if (v != want)
 			return assertion(r.line, r.col, std::string("expected ") + r.key + "=" + hex(want) +
 								", got " + hex(v) + " (" + what + ")");
 	}
 	return true;
-}
-
-// The record with the results `drop` selects left out (results already
-// compared as lists); `keep` holds the rest and must outlive the copy.
-static trc_record without_results(const trc_record &rec, std::vector<trc_arg> &keep,
-				  const std::function<bool(const char *)> &drop)
-{
-	for (size_t i = 0; i < rec.nresults; i++)
-		if (!drop(rec.results[i].key))
-			keep.push_back(rec.results[i]);
-	trc_record r = rec;
-	r.results = keep.data();
-	r.nresults = keep.size();
-	return r;
 }
 
 bool ReplayDriver::exec_process(const trc_record &rec)
@@ -1830,6 +2916,7 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	case TRC_VERB_DMAAPI:
 		return exec_dmaapi(rec, k, c, now_ns);
 	case TRC_VERB_OPEN: {
+		// (its results' form: RecordRules::open)
 		const trc_value *path = trc_record_word(&rec, 0);
 		std::string proc = proc_of(rec, nullptr);
 		int fd = shim_open(k, proc.c_str(), path->s, now_ns, &c);
@@ -1839,8 +2926,8 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	case TRC_VERB_CLOSE: {
 		const trc_value *fdv = trc_record_word(&rec, 0);
 		uint64_t fd;
-		if (!int_value(*fdv, fd, "close"))
-			return false;
+		if (!rules_.close(rec, fd))
+			return rule_failed();
 		std::string proc = proc_of(rec, fdv);
 		int rc = shim_close(k, proc.c_str(), (int)fd, now_ns, &c);
 		kernel_done(c, proc);
@@ -1848,16 +2935,11 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	}
 	case TRC_VERB_MMAP: {
 		std::string proc = proc_of(rec, nullptr);
-		uint64_t len = 0, pa = SHIM_PA_ANY, va = 0;
-		const trc_value *lv = trc_record_arg(&rec, "len");
-		if (!lv)
-			return fail(kExitMalformed, rec.line, rec.col, "mmap: len= is required");
-		if (!int_value(*lv, len, "mmap"))
-			return false;
-		if (const trc_value *pv = trc_record_arg(&rec, "pa"))
-			if (!int_value(*pv, pa, "mmap"))
-				return false;
-		int rc = shim_mmap(k, proc.c_str(), len, pa, now_ns, &va, &c);
+		RecordRules::Mmap m;
+		if (!rules_.mmap(rec, m))
+			return rule_failed();
+		uint64_t va = 0;
+		int rc = shim_mmap(k, proc.c_str(), m.len, m.pa, now_ns, &va, &c);
 		kernel_done(c, proc);
 		auto field = [&](const char *key, uint64_t &v) {
 			if (std::strcmp(key, "addr") != 0)
@@ -1869,73 +2951,25 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 	}
 	case TRC_VERB_WRITE: {
 		// write $fault responses=[[cookie,code],...] | cookie=C code=N [len=N]
-		// (iommu_hwpt_page_response records; code 0 SUCCESS, 1 INVALID)
 		const trc_value *fdv = trc_record_word(&rec, 0);
-		uint64_t fd;
-		if (!int_value(*fdv, fd, "write"))
-			return false;
-		std::vector<uint32_t> words;
-		if (const trc_value *lv = trc_record_arg(&rec, "responses")) {
-			if (lv->kind != TRC_LIST)
-				return fail(kExitMalformed, lv->line, lv->col,
-					    "write: responses= expects a list of [cookie,code]");
-			for (size_t i = 0; i < lv->nitems; i++) {
-				const trc_value &e = lv->items[i];
-				uint64_t a, b;
-				if (e.kind != TRC_LIST || e.nitems != 2)
-					return fail(kExitMalformed, e.line, e.col,
-						    "write: responses= expects a list of [cookie,code]");
-				if (!int_value(e.items[0], a, "write") || !int_value(e.items[1], b, "write"))
-					return false;
-				words.push_back((uint32_t)a);
-				words.push_back((uint32_t)b);
-			}
-		} else {
-			const trc_value *cv = trc_record_arg(&rec, "cookie");
-			const trc_value *kv = trc_record_arg(&rec, "code");
-			if (!cv || !kv)
-				return fail(kExitMalformed, rec.line, rec.col,
-					    "write: give responses=[[cookie,code],...] or cookie= and code=");
-			uint64_t a, b = 0;
-			if (!int_value(*cv, a, "write"))
-				return false;
-			// enum iommufd_page_response_code, with or without its prefix
-			if (trc_value_is(kv, "SUCCESS") || trc_value_is(kv, "success") ||
-			    trc_value_is(kv, "IOMMUFD_PAGE_RESP_SUCCESS"))
-				b = 0;
-			else if (trc_value_is(kv, "INVALID") || trc_value_is(kv, "invalid") ||
-				 trc_value_is(kv, "IOMMUFD_PAGE_RESP_INVALID"))
-				b = 1;
-			else if (!int_value(*kv, b, "write"))
-				return false;
-			words.push_back((uint32_t)a);
-			words.push_back((uint32_t)b);
-		}
-		uint64_t len = words.size() * 4;
-		if (const trc_value *lv = trc_record_arg(&rec, "len"))
-			if (!int_value(*lv, len, "write"))
-				return false;
-		if (len > (64u << 20))
-			return fail(kExitMalformed, rec.line, rec.col, "write: len= is limited to 64M");
-		std::vector<uint8_t> buf(std::max<uint64_t>(len, words.size() * 4));
-		if (!words.empty())
-			memcpy(buf.data(), words.data(), words.size() * 4);
+		RecordRules::Write w;
+		if (!rules_.write(rec, w))
+			return rule_failed();
+		std::vector<uint8_t> buf(std::max<uint64_t>(w.len, w.words.size() * 4));
+		if (!w.words.empty())
+			memcpy(buf.data(), w.words.data(), w.words.size() * 4);
 		std::string proc = proc_of(rec, fdv);
-		int64_t n = shim_write(k, proc.c_str(), (int)fd, (uint64_t)(uintptr_t)buf.data(), len,
+		int64_t n = shim_write(k, proc.c_str(), (int)w.fd, (uint64_t)(uintptr_t)buf.data(), w.len,
 				       now_ns, &c);
 		kernel_done(c, proc);
 		return syscall_results(rec, proc, n, no_field, "write");
 	}
 	case TRC_VERB_READ: {
 		const trc_value *fdv = trc_record_word(&rec, 0);
-		uint64_t fd, len = 4096;
-		if (!int_value(*fdv, fd, "read"))
-			return false;
-		if (const trc_value *lv = trc_record_arg(&rec, "len"))
-			if (!int_value(*lv, len, "read"))
-				return false;
-		if (len > (64u << 20))
-			return fail(kExitMalformed, rec.line, rec.col, "read: len= is limited to 64M");
+		RecordRules::Read rd;
+		if (!rules_.read(rec, rd))
+			return rule_failed();
+		uint64_t fd = rd.fd, len = rd.len;
 		std::string proc = proc_of(rec, fdv);
 		std::vector<uint8_t> buf(len);
 		int64_t n = shim_read(k, proc.c_str(), (int)fd, (uint64_t)(uintptr_t)buf.data(), len,
@@ -1973,15 +3007,11 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 			}
 			events.push_back(e);
 		}
+		// (the lists' form: RecordRules::read)
 		for (size_t i = 0; i < rec.nresults; i++) {
 			const trc_arg &r = rec.results[i];
 			if (std::strcmp(r.key, list_key) != 0 || n < 0)
 				continue;
-			if (r.value.kind != TRC_LIST)
-				return fail(kExitMalformed, r.value.line, r.value.col,
-					    fault_fd ? "read: faults= expects a list of "
-						       "[flags,dev_id,pasid,grpid,perm,addr,length,cookie]"
-						     : "read: events= expects a list of [flags,sequence,e0,e1,e2,e3]");
 			bool same = r.value.nitems == events.size();
 			for (size_t j = 0; same && j < events.size(); j++) {
 				const trc_value &ev = r.value.items[j];
@@ -1990,9 +3020,8 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 					break;
 				}
 				for (size_t w = 0; w < ev.nitems && same; w++) {
-					uint64_t want;
-					if (!int_value(ev.items[w], want, "read"))
-						return false;
+					uint64_t want = 0;
+					value_u64(&ev.items[w], &vars_, want);
 					same = want == events[j][w];
 				}
 			}
@@ -2034,281 +3063,34 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		});
 		return syscall_results(filtered, proc, n, field, "read");
 	}
-	case TRC_VERB_IOCTL: {
-		const trc_value *fdv = trc_record_word(&rec, 0);
-		uint64_t fd;
-		if (!int_value(*fdv, fd, "ioctl"))
-			return false;
-		return exec_ioctl(rec, proc_of(rec, fdv), (int)fd);
-	}
+	case TRC_VERB_IOCTL:
+		return exec_ioctl(rec);
 	default:
 		return unsupported(rec, "this record");
 	}
 }
 
-namespace {
-
-void put_le(uint8_t *p, uint64_t v, unsigned width)
+// One ioctl: its argument as RecordRules::ioctl builds it, the call, and
+// its results.
+bool ReplayDriver::exec_ioctl(const trc_record &rec)
 {
-	for (unsigned i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t get_le(const uint8_t *p, unsigned width, bool sign)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < width; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	if (sign && width < 8 && (v >> (8 * width - 1)) & 1)
-		v |= ~0ull << (8 * width);
-	return v;
-}
-
-} // namespace
-
-// One ioctl: the argument is built from the request's field table
-// (shim_uapi_request): `size`/`argsz` default to the struct size, omitted
-// fields are zero, flag and enum names resolve through the field's symbols,
-// payloads behind user pointers are given inline under their name and their
-// length fields are filled in when the trace leaves them out.
-bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, int fd)
-{
+	RecordRules::IoctlCall call;
+	if (!rules_.ioctl(rec, call))
+		return rule_failed();
+	const shim_uapi_request *rq = call.rq;
+	const std::string &what = call.what;
+	std::string proc = proc_of(rec, trc_record_word(&rec, 0));
 	shim *k = kernel_->k();
-	const trc_value *reqv = trc_record_word(&rec, 1);
-	const shim_uapi_request *rq = nullptr;
-	unsigned long reqno = 0;
-	if (reqv->kind == TRC_NAME) {
-		rq = shim_uapi_request_by_name(reqv->s);
-		if (!rq)
-			return fail(kExitMalformed, reqv->line, reqv->col,
-				    std::string("ioctl: unknown request name '") + reqv->s + "'");
-		reqno = rq->request;
-	} else {
-		reqno = (unsigned long)reqv->u;
-		rq = shim_uapi_request_find(reqno);
-	}
-	const std::string what = std::string("ioctl ") + (rq ? rq->name : hex(reqno).c_str());
-
-	std::vector<uint8_t> buf;
-	std::vector<std::vector<uint8_t>> payloads; // kept alive over the call
-	std::string str_arg;
-	int32_t int_holder = 0;
-	uint64_t arg = 0;
-	struct OutPayload {
-		const shim_uapi_field *f;
-		size_t idx;
-	};
-	std::vector<OutPayload> outs;
-	std::vector<OutPayload> bitmap_in; // inline bitmaps the kernel ORs into
-
-	const trc_value *argv = trc_record_arg(&rec, "arg");
-	enum shim_arg_kind kind = rq ? rq->arg : (argv ? SHIM_ARG_INT : SHIM_ARG_NONE);
-	if (kind == SHIM_ARG_STRING) {
-		if (!argv || !(argv->kind == TRC_STRING || argv->kind == TRC_WORD || argv->kind == TRC_NAME))
-			return fail(kExitMalformed, rec.line, rec.col, what + ": arg= expects a string");
-		str_arg = argv->s;
-		arg = (uint64_t)(uintptr_t)str_arg.c_str();
-	} else if (kind == SHIM_ARG_INT || kind == SHIM_ARG_INT_PTR) {
-		uint64_t v = 0;
-		// `arg=TYPE1v2_IOMMU`: the request's `arg` field names its values.
-		const shim_uapi_field *af = rq ? shim_uapi_field_find(rq, "arg") : nullptr;
-		if (argv && (argv->kind == TRC_NAME || argv->kind == TRC_FLAGS) && af) {
-			if (shim_uapi_sym_value(af, argv->s, &v) != 0)
-				return fail(kExitMalformed, argv->line, argv->col,
-					    what + ": arg=" + argv->s + ": not a value of this argument");
-		} else if (argv && !int_value(*argv, v, what.c_str())) {
-			return false;
-		}
-		if (kind == SHIM_ARG_INT_PTR) {
-			int_holder = (int32_t)v;
-			arg = (uint64_t)(uintptr_t)&int_holder;
-		} else {
-			arg = v;
-		}
-	} else if (kind == SHIM_ARG_STRUCT) {
-		uint64_t size = rq->struct_size;
-		const shim_uapi_field *sizef = nullptr;
-		for (uint32_t i = 0; i < rq->nfields; i++)
-			if (rq->fields[i].flags & SHIM_UF_SIZE)
-				sizef = &rq->fields[i];
-		uint64_t given = size;
-		if (sizef)
-			if (const trc_value *sv = trc_record_arg(&rec, sizef->name))
-				if (!int_value(*sv, given, what.c_str()))
-					return false;
-		if (given > (1u << 20))
-			return fail(kExitMalformed, rec.line, rec.col, what + ": size is limited to 1M here");
-		buf.assign(std::max<uint64_t>(size, given) + 8, 0);
-		if (sizef)
-			put_le(&buf[sizef->offset], given, sizef->width);
-		std::vector<bool> set(rq->nfields, false);
-		for (size_t a = 0; a < rec.nargs; a++) {
-			const trc_arg &ta = rec.args[a];
-			if (std::strcmp(ta.key, "proc") == 0 || (sizef && std::strcmp(ta.key, sizef->name) == 0))
-				continue;
-			const shim_uapi_field *f = shim_uapi_field_find(rq, ta.key);
-			if (f && !(f->flags & SHIM_UF_UPTR)) {
-				set[f - rq->fields] = true;
-				if (ta.value.kind == TRC_LIST) {
-					for (size_t j = 0; j < ta.value.nitems && j < f->count; j++) {
-						uint64_t v;
-						if (!int_value(ta.value.items[j], v, what.c_str()))
-							return false;
-						put_le(&buf[f->offset + j * f->width], v, f->width);
-					}
-					continue;
-				}
-				uint64_t v = 0;
-				if (ta.value.kind == TRC_NAME || ta.value.kind == TRC_FLAGS) {
-					if (shim_uapi_sym_value(f, ta.value.s, &v) != 0)
-						return fail(kExitMalformed, ta.value.line, ta.value.col,
-							    what + ": " + f->name + "=" + ta.value.s +
-								    ": not a value of this field");
-				} else if (!int_value(ta.value, v, what.c_str())) {
-					return false;
-				}
-				if (f->flags & SHIM_UF_INT_PTR) {
-					// A pointer to an s32 given by its value
-					// (KVM_SET_DEVICE_ATTR addr=$fd).
-					payloads.emplace_back(4, 0);
-					put_le(payloads.back().data(), v, 4);
-					v = (uint64_t)(uintptr_t)payloads.back().data();
-				}
-				put_le(&buf[f->offset], v, f->width);
-				continue;
-			}
-			// A payload behind a user pointer, given inline by its name.
-			const shim_uapi_field *pf = nullptr;
-			for (uint32_t i = 0; i < rq->nfields; i++)
-				if ((rq->fields[i].flags & SHIM_UF_UPTR) && rq->fields[i].payload &&
-				    std::strcmp(rq->fields[i].payload, ta.key) == 0)
-					pf = &rq->fields[i];
-			if (!pf && f)
-				pf = f; // the pointer itself, given as an integer
-			if (!pf)
-				return fail(kExitMalformed, ta.line, ta.col,
-					    what + ": no field '" + ta.key + "' in struct of " + rq->name);
-			set[pf - rq->fields] = true;
-			if (ta.value.kind != TRC_LIST) {
-				uint64_t v;
-				if (!int_value(ta.value, v, what.c_str()))
-					return false;
-				put_le(&buf[pf->offset], v, pf->width);
-				continue;
-			}
-			unsigned word = pf->word ? pf->word : 8;
-			std::vector<uint8_t> pl;
-			size_t elems = 0, elem_bytes = 0;
-			bool nested = ta.value.nitems && ta.value.items[0].kind == TRC_LIST;
-			for (size_t j = 0; j < ta.value.nitems; j++) {
-				const trc_value &it = ta.value.items[j];
-				size_t before = pl.size();
-				const trc_value *ws = it.kind == TRC_LIST ? it.items : &it;
-				size_t nw = it.kind == TRC_LIST ? it.nitems : 1;
-				for (size_t w = 0; w < nw; w++) {
-					uint64_t v;
-					if (!int_value(ws[w], v, what.c_str()))
-						return false;
-					pl.resize(pl.size() + word);
-					put_le(&pl[pl.size() - word], v, word);
-				}
-				if (nested) {
-					elems++;
-					elem_bytes = pl.size() - before;
-				}
-			}
-			if (!nested) {
-				elems = 1;
-				elem_bytes = pl.size();
-			}
-			payloads.push_back(pl);
-			payloads.back().resize(std::max<size_t>(payloads.back().size(), 1));
-			put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(), pf->width);
-			if (pf->payload_out && pf->len_kind == SHIM_PL_BITMAP) {
-				// Initial words of a bitmap the kernel ORs into: sized
-				// below, once length and page_size are known.
-				bitmap_in.push_back({pf, payloads.size() - 1});
-				continue;
-			}
-			// Length fields the trace did not give.
-			if (pf->len_field) {
-				const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
-				if (lf && !trc_record_arg(&rec, lf->name)) {
-					uint64_t n = pf->len_kind == SHIM_PL_BYTES ? pl.size() : elems;
-					put_le(&buf[lf->offset], n, lf->width);
-				}
-			}
-			if (pf->elem_field) {
-				const shim_uapi_field *ef = shim_uapi_field_find(rq, pf->elem_field);
-				if (ef && !trc_record_arg(&rec, ef->name))
-					put_le(&buf[ef->offset], elem_bytes, ef->width);
-			}
-		}
-		// Bitmaps (len_field / elem_field bits in u64 words): the
-		// kernel writes every word the range covers.
-		auto bitmap_bytes = [&](const shim_uapi_field *pf, uint64_t &bytes) {
-			const shim_uapi_field *lf = shim_uapi_field_find(rq, pf->len_field);
-			const shim_uapi_field *ef = shim_uapi_field_find(rq, pf->elem_field);
-			uint64_t len = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
-			uint64_t unit = ef ? get_le(&buf[ef->offset], ef->width, false) : 0;
-			uint64_t bits = unit ? len / unit + (len % unit != 0) : 0;
-			bytes = (bits + 63) / 64 * 8;
-			return bytes <= (16u << 20);
-		};
-		for (const OutPayload &o : bitmap_in) {
-			uint64_t bytes;
-			if (!bitmap_bytes(o.f, bytes))
-				return fail(kExitMalformed, rec.line, rec.col, what + ": bitmap too large");
-			std::vector<uint8_t> &pl = payloads[o.idx];
-			if (pl.size() < bytes)
-				pl.resize(bytes, 0);
-			put_le(&buf[o.f->offset], (uint64_t)(uintptr_t)pl.data(), o.f->width);
-			outs.push_back(o);
-		}
-		// Payloads the kernel writes: room for what the length field asks
-		// (or 64 elements / 4 KiB when the trace leaves it out).
-		for (uint32_t i = 0; i < rq->nfields; i++) {
-			const shim_uapi_field *pf = &rq->fields[i];
-			if (!(pf->flags & SHIM_UF_UPTR) || !pf->payload_out || set[i])
-				continue;
-			if (pf->len_kind == SHIM_PL_BITMAP) {
-				uint64_t bytes;
-				if (!bitmap_bytes(pf, bytes))
-					return fail(kExitMalformed, rec.line, rec.col,
-						    what + ": bitmap too large");
-				payloads.emplace_back(std::max<uint64_t>(bytes, 8), 0);
-				put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(),
-				       pf->width);
-				outs.push_back({pf, payloads.size() - 1});
-				continue;
-			}
-			const shim_uapi_field *lf = pf->len_field ? shim_uapi_field_find(rq, pf->len_field) : nullptr;
-			uint64_t n = lf ? get_le(&buf[lf->offset], lf->width, false) : 0;
-			if (lf && !trc_record_arg(&rec, lf->name)) {
-				n = pf->len_kind == SHIM_PL_BYTES ? 4096 : 64;
-				put_le(&buf[lf->offset], n, lf->width);
-			}
-			uint64_t esz = pf->elem_size ? pf->elem_size : 8;
-			uint64_t bytes = pf->len_kind == SHIM_PL_BYTES ? n : n * esz;
-			if (bytes > (16u << 20))
-				return fail(kExitMalformed, rec.line, rec.col, what + ": payload too large");
-			payloads.emplace_back(std::max<uint64_t>(bytes, 1), 0);
-			put_le(&buf[pf->offset], (uint64_t)(uintptr_t)payloads.back().data(), pf->width);
-			outs.push_back({pf, payloads.size() - 1});
-		}
-		arg = (uint64_t)(uintptr_t)buf.data();
-	}
-
 	shim_call c{};
 	c.size = sizeof(c);
 	if (stats_.timeline)
 		stats_.timeline->begin_call();
-	int64_t ret = shim_ioctl(k, proc.c_str(), fd, reqno, arg, now_ps() / 1000, &c);
+	int64_t ret = shim_ioctl(k, proc.c_str(), (int)call.fd, call.reqno, call.arg, now_ps() / 1000, &c);
 	uint64_t start = now_ps();
 	kernel_done(c, proc);
 	IoctlRecord ir;
 	ir.line = rec.line;
-	ir.request = rq ? rq->name : hex(reqno);
+	ir.request = rq ? rq->name : hex(call.reqno);
 	ir.err = ret < 0 ? (int)-ret : 0;
 	ir.sim_ps = c.end_ns * 1000 > start ? c.end_ns * 1000 - start : 0;
 	ir.ncmds = c.ncmds;
@@ -2320,62 +3102,30 @@ bool ReplayDriver::exec_ioctl(const trc_record &rec, const std::string &proc, in
 	stats_.ioctls.push_back(std::move(ir));
 
 	// Output payloads compared as lists of words.
-	for (size_t i = 0; i < rec.nresults && ret >= 0; i++) {
-		const trc_arg &r = rec.results[i];
-		for (const OutPayload &o : outs) {
-			if (std::strcmp(o.f->payload, r.key) != 0)
-				continue;
-			if (r.value.kind != TRC_LIST)
-				return fail(kExitMalformed, r.value.line, r.value.col,
-					    what + ": " + r.key + "= expects a list");
-			unsigned word = o.f->word ? o.f->word : 8;
-			const std::vector<uint8_t> &pl = payloads[o.idx];
-			std::vector<uint64_t> want, got;
-			for (size_t j = 0; j < r.value.nitems; j++) {
-				const trc_value &it = r.value.items[j];
-				const trc_value *ws = it.kind == TRC_LIST ? it.items : &it;
-				size_t nw = it.kind == TRC_LIST ? it.nitems : 1;
-				for (size_t w = 0; w < nw; w++) {
-					uint64_t v;
-					if (!int_value(ws[w], v, what.c_str()))
-						return false;
-					want.push_back(v);
-				}
-			}
-			for (size_t off = 0; off + word <= pl.size() && got.size() < want.size(); off += word)
-				got.push_back(get_le(&pl[off], word, false));
-			if (got != want) {
-				std::string g;
-				for (size_t j = 0; j < got.size(); j++)
-					g += (j ? "," : "") + hex(got[j]);
-				return assertion(r.line, r.col, std::string("expected ") + r.key +
-									"=..., got words [" + g + "] (" + what + ")");
-			}
+	for (size_t i = 0; i < call.lists.size() && ret >= 0; i++) {
+		const trc_arg &r = *call.lists[i].first;
+		const std::vector<uint64_t> &want = call.lists[i].second;
+		const RecordRules::IoctlCall::OutPayload *o = call.out(r.key);
+		unsigned word = o->f->word ? o->f->word : 8;
+		const std::vector<uint8_t> &pl = call.payloads[o->idx];
+		std::vector<uint64_t> got;
+		for (size_t off = 0; off + word <= pl.size() && got.size() < want.size(); off += word)
+			got.push_back(get_le(&pl[off], word, false));
+		if (got != want) {
+			std::string g;
+			for (size_t j = 0; j < got.size(); j++)
+				g += (j ? "," : "") + hex(got[j]);
+			return assertion(r.line, r.col, std::string("expected ") + r.key +
+								"=..., got words [" + g + "] (" + what + ")");
 		}
 	}
-	auto field = [&](const char *key, uint64_t &v) {
-		if (!rq || rq->arg != SHIM_ARG_STRUCT)
-			return false;
-		for (const OutPayload &o : outs)
-			if (std::strcmp(o.f->payload, key) == 0) {
-				v = 0; // compared above
-				return true;
-			}
-		const shim_uapi_field *f = shim_uapi_field_find(rq, key);
-		if (!f || (f->flags & SHIM_UF_UPTR))
-			return false;
-		v = get_le(&buf[f->offset], f->width, f->flags & SHIM_UF_SIGNED);
-		return true;
-	};
-	if (outs.empty())
+	auto field = [&](const char *key, uint64_t &v) { return call.field(key, v); };
+	if (call.outs.empty())
 		return syscall_results(rec, proc, ret, field, what.c_str(), rq);
 	// List results were compared above; keep them out of the scalar pass.
 	std::vector<trc_arg> keep;
 	trc_record filtered = without_results(rec, keep, [&](const char *key) {
-		for (const OutPayload &o : outs)
-			if (std::strcmp(o.f->payload, key) == 0)
-				return true;
-		return false;
+		return call.out(key) != nullptr;
 	});
 	return syscall_results(filtered, proc, ret, field, what.c_str(), rq);
 }
@@ -2384,6 +3134,7 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 {
 	stats_.expects++;
 	const trc_value *what = trc_record_word(&rec, 0);
+	RecordRules::Expect e;
 	if (trc_value_is(what, "isolation") || trc_value_is(what, "violation")) {
 		collect_kernel();
 		const auto &vs = stats_.violations;
@@ -2396,28 +3147,11 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 						 " violation(s) were found; the first: " + v.kind + " at line " +
 						 std::to_string(v.line) + ": " + v.detail);
 		}
-		const trc_value *kv = trc_record_word(&rec, 1);
-		if (!kv || !kv->s || shim_violation_kind_by_name(kv->s) < 0)
-			return fail(kExitMalformed, kv ? kv->line : rec.line, kv ? kv->col : rec.col,
-				    "expect violation: KIND is cross-domain, stale, alias or "
-				    "foreign-invalidation");
-		std::string kind = kv->s, dev, owner;
-		uint64_t count = 1;
-		for (size_t i = 0; i < rec.nargs; i++) {
-			const trc_arg &a = rec.args[i];
-			if (std::strcmp(a.key, "dev") == 0 && a.value.s)
-				dev = a.value.s;
-			else if (std::strcmp(a.key, "owner") == 0 && a.value.s)
-				owner = a.value.s;
-			else if (std::strcmp(a.key, "count") == 0) {
-				if (!value_u64(&a.value, &vars_, count) || !count)
-					return fail(kExitMalformed, a.value.line, a.value.col,
-						    "expect violation: count= expects a positive integer");
-			} else
-				return fail(kExitMalformed, a.value.line, a.value.col,
-					    std::string("expect violation: unknown key '") + a.key +
-						    "' (dev=DEVICE, owner=OWNER, count=N: at least N)");
-		}
+		if (!rules_.expect(rec, nullptr, e))
+			return rule_failed();
+		std::string kind = trc_record_word(&rec, 1)->s;
+		const std::string &dev = e.dev, &owner = e.owner;
+		uint64_t count = e.count;
 		uint64_t found = 0;
 		for (size_t i = 0; i < vs.size(); i++) {
 			const auto &v = vs[i];
@@ -2440,12 +3174,7 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 					 (dev.empty() ? "" : " of " + dev) + ", found " + std::to_string(found) +
 					 why);
 	}
-	// expect stat NAME OP VALUE
-	const trc_value *name = trc_record_word(&rec, 1);
-	const trc_value *op = trc_record_word(&rec, 2);
-	const trc_value *val = trc_record_word(&rec, 3);
-	if (!name || !op || !val || !name->s || !op->s)
-		return fail(kExitMalformed, rec.line, rec.col, "expect stat: expected NAME OP VALUE");
+	// expect stat NAME OP VALUE: the statistic as the report stands now.
 	stats_.sim_time_ps = now_ps();
 	collect_kernel();
 	std::vector<const SmmuModule *> smmus;
@@ -2453,36 +3182,19 @@ bool ReplayDriver::exec_expect(const trc_record &rec)
 		smmus.push_back(s.get());
 	RunOutcome running{0, "running"};
 	std::vector<ReportEntry> entries = build_report(stats_, smmus, running);
-	uint64_t milli = 0;
-	bool time = false;
-	if (!report_lookup(entries, name->s, milli, time))
-		return fail(kExitMalformed, name->line, name->col,
-			    std::string("expect stat: unknown statistic '") + name->s +
-				    "' (docs/sim.md lists them; the JSON report shows the names)");
-	uint64_t want;
-	if (val->kind == TRC_DURATION) {
-		if (!time)
-			return fail(kExitMalformed, val->line, val->col,
-				    std::string("expect stat: ") + name->s + " is a count, not a time");
-		want = val->u; // picoseconds = thousandths of a ns
-	} else {
-		uint64_t v;
-		if (!value_u64(val, &vars_, v) || v > UINT64_MAX / 1000)
-			return fail(kExitMalformed, val->line, val->col, "expect stat: expected a number");
-		want = v * 1000;
-	}
-	bool pass;
-	if (std::strcmp(op->s, "==") == 0)
-		pass = milli == want;
-	else if (std::strcmp(op->s, "<=") == 0)
-		pass = milli <= want;
-	else if (std::strcmp(op->s, ">=") == 0)
-		pass = milli >= want;
-	else
-		return fail(kExitMalformed, op->line, op->col, "expect stat: expected ==, <= or >=");
+	RecordRules::StatLookup lookup = [&](const std::string &name, uint64_t &milli, bool &time) {
+		return report_lookup(entries, name, milli, time);
+	};
+	if (!rules_.expect(rec, &lookup, e))
+		return rule_failed();
+	const char *name = trc_record_word(&rec, 1)->s, *op = trc_record_word(&rec, 2)->s;
+	uint64_t milli = e.milli, want = e.want;
+	bool pass = std::strcmp(op, "==") == 0 ? milli == want
+		    : std::strcmp(op, "<=") == 0 ? milli <= want
+						  : milli >= want;
 	if (!pass)
 		return assertion(rec.line, rec.col,
-				 std::string("expected ") + name->s + " " + op->s + " " + milli_text(want) +
+				 std::string("expected ") + name + " " + op + " " + milli_text(want) +
 					 ", got " + milli_text(milli));
 	return true;
 }
@@ -2807,6 +3519,15 @@ int Replay::finish(std::ostream &out, std::ostream &err)
 int Replay::check_rest(std::ostream &out, std::ostream &err)
 {
 	InlineSource src(reader_, first_, first_rc_, *decoder_);
+	// Every record as the replay checks it before running it (RecordRules).
+	RecordRules rules(spec_, decoder_->file(), nullptr);
+	// `expect stat`: an SMMU's statistics from a module built for them
+	// (when a record first needs them; nothing runs).
+	std::unique_ptr<SmmuModule> first;
+	rules.set_baseline([&]() {
+		first.reset(new SmmuModule("stat_names", 0, spec_.smmus[0].cfg, nullptr, false));
+		return stat_baseline(spec_, *first);
+	});
 	uint64_t records = header_records_;
 	for (;;) {
 		const Op *op = src.next();
@@ -2815,6 +3536,10 @@ int Replay::check_rest(std::ostream &out, std::ostream &err)
 		if (op->kind == OpKind::kError) {
 			err << src.error().msg << "\n";
 			return src.error().status;
+		}
+		if (op->kind == OpKind::kRecord && !rules.check(*op->rec)) {
+			err << rules.error().msg << "\n";
+			return rules.error().status;
 		}
 		records++;
 	}

@@ -55,8 +55,9 @@ public:
 	void elaborate();
 	int finish(std::ostream &out, std::ostream &err);
 
-	// `smmusim check`: after prepare(), decode every remaining record
-	// without running anything. Returns the exit status.
+	// `smmusim check`: after prepare(), decode every remaining record and
+	// check it as the replay does before running it (RecordRules in
+	// replay.cc), without running anything. Returns the exit status.
 	int check_rest(std::ostream &out, std::ostream &err);
 
 	const PlatformSpec &spec() const { return spec_; }
