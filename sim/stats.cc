@@ -202,7 +202,7 @@ void RunStats::sync_done(unsigned smmu, const smmu_cmd_report &rep)
 	log.push_back(sb);
 	if (!kernel_mode && inv) {
 		LatRequest r;
-		r.kind = "cmdq-batch";
+		r.kind = "cmdq_batch";
 		r.who = names_[smmu];
 		r.line = record_line;
 		r.start_ps = sb.arrive_ps;

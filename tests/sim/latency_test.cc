@@ -7,6 +7,7 @@
 
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,7 +119,7 @@ TEST(Latency, BareMetalBatchBreakdownMatchesTheHandComputation)
 		if (q.line == 110)
 			b = &q;
 	ASSERT_NE(b, nullptr) << json;
-	EXPECT_EQ(b->kind, "cmdq-batch");
+	EXPECT_EQ(b->kind, "cmdq_batch");
 	EXPECT_DOUBLE_EQ(b->total, 136);
 	EXPECT_DOUBLE_EQ(b->parts.at("fetch"), 100);
 	EXPECT_DOUBLE_EQ(b->parts.at("cmdq"), 2);
@@ -162,6 +163,44 @@ TEST(Latency, EveryRequestAddsUpInEveryTrace)
 			EXPECT_NE(json.find("\"top\": ["), std::string::npos) << t;
 	}
 	EXPECT_GT(total, 20u);
+}
+
+// Every request kind a report names is a name a trace can assert on
+// (`expect stat latency.by_kind.KIND.count`, TRACE-FORMAT's NAME): both
+// `check` and the replay accept it, and the replay finds the count.
+TEST(Latency, EveryKindCanBeAssertedByName)
+{
+	std::vector<std::string> traces = list_traces(SIM_EXAMPLES_DIR);
+	for (const std::string &t : list_traces(SIM_SCENARIOS_DIR))
+		traces.push_back(t);
+	std::set<std::string> kinds;
+	for (const std::string &t : traces) {
+		std::string json;
+		RunResult r = replay_json(SMMUSIM_EXE, t, {}, &json);
+		if (r.status != 0)
+			continue;
+		std::map<std::string, unsigned> count;
+		for (const Req &q : Requests(json))
+			count[q.kind]++;
+		if (count.empty())
+			continue;
+		std::string text = read_file(t);
+		if (!text.empty() && text.back() != '\n')
+			text += '\n';
+		for (const auto &k : count) {
+			EXPECT_TRUE(std::regex_match(k.first, std::regex("[A-Za-z_][A-Za-z0-9_]*"))) << k.first;
+			text += "expect stat latency.by_kind." + k.first + ".count == " + std::to_string(k.second) + "\n";
+			kinds.insert(k.first);
+		}
+		std::string path = temp_path(".trace");
+		write_file(path, text);
+		RunResult c = run(SMMUSIM_EXE, {"check", path});
+		EXPECT_EQ(c.status, 0) << t << c.err;
+		RunResult rr = run(SMMUSIM_EXE, {"replay", path});
+		EXPECT_EQ(rr.status, 0) << t << rr.err;
+	}
+	EXPECT_TRUE(kinds.count("cmdq_batch"));
+	EXPECT_TRUE(kinds.count("IOMMU_IOAS_UNMAP"));
 }
 
 } // namespace
