@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -615,13 +616,22 @@ static uint32_t le32(const uint8_t *p)
  * `faults=[[flags,dev_id,pasid,grpid,perm,addr,length,cookie],...]`, a
  * vEVENTQ's `events=[[flags,sequence,e0,e1,e2,e3],...]` ({flags, sequence}
  * alone after a LOST_EVENTS header). */
-void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret)
+/* Starts the record `VERB $fN` of a call on fd; false (nothing written) if
+ * the fd is not one the recording named. */
+static bool start_on_fd(struct pl_record *r, const char *verb, int fd)
 {
 	if (fd < 0 || fd >= MAXFD || !r->fd_var[fd])
-		return;
+		return false;
 	char fb[32];
 	fd_text(r, fd, fb, sizeof(fb));
-	out(r, "read %s", fb);
+	out(r, "%s %s", verb, fb);
+	return true;
+}
+
+void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret)
+{
+	if (!start_on_fd(r, "read", fd))
+		return;
 	if (len != 4096)
 		out(r, " len=%zu", len);
 	if (ret < 0) {
@@ -671,11 +681,8 @@ void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, in
  * `responses=[[cookie,code],...]` (`len=` when the byte count is not theirs). */
 void pl_record_write(struct pl_record *r, int fd, const void *buf, size_t len, int64_t ret)
 {
-	if (fd < 0 || fd >= MAXFD || !r->fd_var[fd])
+	if (!start_on_fd(r, "write", fd))
 		return;
-	char fb[32];
-	fd_text(r, fd, fb, sizeof(fb));
-	out(r, "write %s", fb);
 	/* a partial last response is padded with zeros (len= says how many
 	 * bytes the call wrote) */
 	const uint8_t *b = buf;

@@ -22,7 +22,7 @@
  *
  * Not modelled: vCPU ioctls (KVM_RUN ... answer EINVAL as arm64's default),
  * the vGIC and other device types (ENODEV), guest_memfd, dirty logging
- * beyond the flag, KVM_SET_USER_MEMORY_REGION2, MTE/VM_PFNMAP checks.
+ * beyond the flag, MTE/VM_PFNMAP checks.
  */
 #include "kvm.h"
 
@@ -596,12 +596,21 @@ static int64_t vm_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm *k,
 	switch (cmd) {
 	case KVM_CREATE_VCPU:
 		return create_vcpu(k, p, arg, c);
-	case KVM_SET_USER_MEMORY_REGION: {
-		struct u_kvm_userspace_memory_region mem;
-		if (shim_copy_from_user(s, p, &mem, arg, sizeof(mem)))
+	case KVM_SET_USER_MEMORY_REGION:
+	case KVM_SET_USER_MEMORY_REGION2: {
+		/* kvm_vm_ioctl(): both read into the v2 struct, v1 its first
+		 * part; no guest_memfd here (KVM_MEM_GUEST_MEMFD: EINVAL) */
+		struct u_kvm_userspace_memory_region2 m2;
+		memset(&m2, 0, sizeof(m2));
+		size_t size = cmd == KVM_SET_USER_MEMORY_REGION
+		                  ? sizeof(struct u_kvm_userspace_memory_region)
+		                  : sizeof(m2);
+		if (shim_copy_from_user(s, p, &m2, arg, size))
 			return -EFAULT;
-		if (mem.flags & ~KVM_SET_USER_MEMORY_REGION_V1_FLAGS)
+		if (m2.flags & ~KVM_SET_USER_MEMORY_REGION_V1_FLAGS)
 			return -EINVAL;
+		struct u_kvm_userspace_memory_region mem = {m2.slot, m2.flags, m2.guest_phys_addr,
+		                                            m2.memory_size, m2.userspace_addr};
 		return set_memory_region(k, &mem, c);
 	}
 	case KVM_CREATE_DEVICE: {
@@ -613,18 +622,6 @@ static int64_t vm_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm *k,
 			return rc;
 		/* As in Linux, a failed copy-out leaves the new fd installed. */
 		return shim_copy_to_user(s, p, arg, &cd, sizeof(cd)) ? -EFAULT : 0;
-	}
-	case KVM_SET_USER_MEMORY_REGION2: {
-		/* kvm_vm_ioctl(): the same path as v1, with the whole struct;
-		 * no guest_memfd here (KVM_MEM_GUEST_MEMFD: EINVAL) */
-		struct u_kvm_userspace_memory_region2 m2;
-		if (shim_copy_from_user(s, p, &m2, arg, sizeof(m2)))
-			return -EFAULT;
-		if (m2.flags & ~KVM_SET_USER_MEMORY_REGION_V1_FLAGS)
-			return -EINVAL;
-		struct u_kvm_userspace_memory_region mem = {m2.slot, m2.flags, m2.guest_phys_addr,
-		                                            m2.memory_size, m2.userspace_addr};
-		return set_memory_region(k, &mem, c);
 	}
 	case KVM_CHECK_EXTENSION:
 		return check_extension(s, k, arg);
