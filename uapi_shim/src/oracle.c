@@ -420,23 +420,28 @@ static int ref_translate(struct shim *s, const struct ifd_hwpt *h, uint64_t addr
 	return s1_ref_walk(s, parent, cd1 & 0x000ffffffffffff0ull, (unsigned)(cd0 & 0x3f), addr, pa);
 }
 
-/* The last record at which each owner process had an invalidation
- * complete (a system call that issued TLBIs returned, or its guest's
- * broadcast TLBI reached an SMMU). An invalidation limited to one ASID
- * (NH_ASID, NH_VA; a guest's ASIDE1IS, VAE1IS) counts only for the entries
- * of that ASID: a guest midway through an update of one address space,
- * which has invalidated another, has not yet said the first is done. */
+/* The last record at which each owner had an invalidation complete (a
+ * system call that issued TLBIs returned, or its guest's broadcast TLBI
+ * reached an SMMU), kept per owner label: a process's ("vmm1", its system
+ * calls) and a VM's ("vmm1/vm0", its guest's TLBIs). An entry of a VM is
+ * covered by its own and its process's invalidations; one VM's guest says
+ * nothing of another VM's entries. Each invalidation is as wide as its
+ * command: one ASID (NH_ASID, NH_VA; a guest's ASIDE1IS, VAE1IS), or every
+ * ASID of one VMID (NH_ALL, S12_VMALL, S2_IPA), so a VMM that unmaps from
+ * one VM's IOAS has not invalidated for another VM midway through an update
+ * of its own tables. */
 static size_t inv_slot(struct shim *s, const char *owner)
 {
-	size_t n = proc_len(owner);
+	size_t n = strlen(owner);
 	for (size_t i = 0; i < s->ninv_owner; i++)
-		if (strlen(s->inv_owner[i].name) == n && !strncmp(s->inv_owner[i].name, owner, n))
+		if (!strcmp(s->inv_owner[i].name, owner))
 			return i;
-	if (s->ninv_owner == sizeof(s->inv_owner) / sizeof(s->inv_owner[0]))
+	if (s->ninv_owner == sizeof(s->inv_owner) / sizeof(s->inv_owner[0]) ||
+	    n >= sizeof(s->inv_owner[0].name))
 		return SIZE_MAX;
 	size_t i = s->ninv_owner++;
 	memset(&s->inv_owner[i], 0, sizeof(s->inv_owner[i]));
-	snprintf(s->inv_owner[i].name, sizeof(s->inv_owner[0].name), "%.*s", (int)n, owner);
+	memcpy(s->inv_owner[i].name, owner, n + 1);
 	return i;
 }
 
@@ -447,9 +452,9 @@ static void note_inv(struct shim *s, const char *owner)
 		s->inv_owner[i].line = s->oracle_line;
 }
 
-/* An invalidation of owner's entries of one ASID (smmu, vmid: 0xffffffff
- * for any). With no slot left, the oldest such record is widened to all of
- * the owner's entries (never narrower than what happened). */
+/* An invalidation of owner's entries of one ASID (smmu, vmid, asid:
+ * 0xffffffff for any). With no slot left, the oldest such record is widened
+ * to all of the owner's entries (never narrower than what happened). */
 static void note_inv_asid(struct shim *s, const char *owner, uint32_t smmu, uint32_t vmid,
                           uint32_t asid)
 {
@@ -485,25 +490,29 @@ void oracle_kernel_invalidated(struct shim *s)
 		note_inv(s, "kernel");
 }
 
-/* The last completed invalidation of owner that covers an entry tagged
- * ⟨smmu, vmid, asid⟩ (asid SMMU_ASID_NONE: a stage-2-only entry), 0 if none. */
+/* The last completed invalidation that covers an entry of owner tagged
+ * ⟨smmu, vmid, asid⟩ (asid SMMU_ASID_NONE: a stage-2-only entry): owner's
+ * own, and its process's when owner is a VM; 0 if none. */
 static uint32_t last_inv(const struct shim *s, const char *owner, uint32_t smmu, uint32_t vmid,
                          uint32_t asid)
 {
 	size_t n = proc_len(owner);
+	uint32_t line = 0;
 	for (size_t i = 0; i < s->ninv_owner; i++) {
-		if (strlen(s->inv_owner[i].name) != n || strncmp(s->inv_owner[i].name, owner, n))
-			continue;
 		const struct shim_inv_owner *o = &s->inv_owner[i];
-		uint32_t line = o->line;
+		if (strcmp(o->name, owner) &&
+		    (strlen(o->name) != n || strncmp(o->name, owner, n)))
+			continue;
+		if (o->line > line)
+			line = o->line;
 		for (uint32_t j = 0; j < o->nasid; j++)
-			if (o->asid[j].line > line && o->asid[j].asid == asid &&
+			if (o->asid[j].line > line &&
+			    (o->asid[j].asid == 0xffffffffu || o->asid[j].asid == asid) &&
 			    (o->asid[j].smmu == 0xffffffffu || o->asid[j].smmu == smmu) &&
 			    (o->asid[j].vmid == 0xffffffffu || o->asid[j].vmid == vmid))
 				line = o->asid[j].line;
-		return line;
 	}
-	return 0;
+	return line;
 }
 
 /* The IOAS whose pages HWPT h lets a device reach (NULL: none, blocked). */
@@ -863,9 +872,9 @@ void oracle_after_call(struct shim *s, const char *caller, const struct kcall *k
 	scan_alias(s);
 	if (caller && k->ntlbi) {
 		for (uint32_t i = 0; i < k->ntlbi; i++) {
-			if (k->tlbi_lost || k->tlbi[i].asid == KCALL_ASID_ALL)
+			if (k->tlbi_lost)
 				note_inv(s, caller);
-			else
+			else /* (KCALL_ASID_ALL: every ASID of the VMID) */
 				note_inv_asid(s, caller, k->tlbi[i].smmu, k->tlbi[i].vmid,
 				              k->tlbi[i].asid);
 			bool seen = false; /* one check per (SMMU, VMID) */

@@ -437,10 +437,11 @@ struct shim {
 	char removed_structure[SHIM_ORACLE_MAX_REMOVED][12];
 	uint32_t nremoved, removed_total;
 	void *oracle_cache;   /* oracle.c's per-IOAS page index */
-	/* per process: the record of its last completed invalidation of all
-	 * its entries (line), and of its invalidations limited to one
-	 * ⟨SMMU, VMID, ASID⟩ (0xffffffff in smmu/vmid: any - a guest's
-	 * broadcast TLBI by ASID, whatever VMID its SMMU entries carry) */
+	/* per owner label (a process, a VM: oracle.c last_inv): the record of
+	 * its last completed invalidation of all its entries (line), and of
+	 * its invalidations limited to ⟨SMMU, VMID, ASID⟩ (0xffffffff: any -
+	 * a guest's broadcast TLBI by ASID, whatever VMID its SMMU entries
+	 * carry; a kernel TLBI of a whole VMID) */
 	struct shim_inv_owner {
 		char name[48];
 		uint32_t line;
