@@ -108,6 +108,53 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
 	fe = {8, 0x40000 | 0x10000 | 3};
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
+	// VFIO_DEVICE_GET_REGION_INFO: config space 4 KiB read/write at index
+	// 7 << 40; BARs and ROM empty; VGA (8) and past the regions EINVAL;
+	// argsz below offset's end EINVAL.
+	u_region_info ri;
+	memset(&ri, 0xa5, sizeof(ri));
+	ri.argsz = sizeof(ri);
+	ri.index = 7;
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(ri.size, 4096u);
+	EXPECT_EQ(ri.flags, 3u);
+	EXPECT_EQ(ri.offset, 7ull << 40);
+	EXPECT_EQ(ri.cap_offset, 0u);
+	for (uint32_t i = 0; i <= 6; i++) {
+		ri = {};
+		ri.argsz = sizeof(ri);
+		ri.index = i;
+		ri.size = 5;
+		EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri)) << i;
+		EXPECT_EQ(ri.size, 0u) << i;
+		EXPECT_EQ(ri.flags, 0u) << i;
+		EXPECT_EQ(ri.offset, (uint64_t)i << 40) << i;
+	}
+	ri.index = 8;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	ri.index = 9;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	ri.index = 7;
+	ri.argsz = sizeof(ri) - 1;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(-EFAULT, m.Ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, nullptr));
+	// VFIO_DEVICE_GET_IRQ_INFO: every type signals through an eventfd; no
+	// INTx pin, MSI or MSI-X capability (count 0); ERR and REQ one each;
+	// INTx maskable and automasked, the others not resizable.
+	const uint32_t count[5] = {0, 0, 0, 1, 1};
+	const uint32_t flags[5] = {7, 9, 9, 9, 9};
+	for (uint32_t i = 0; i < 5; i++) {
+		u_irq_info ii{sizeof(u_irq_info), 0xff, i, 0xff};
+		EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, &ii)) << i;
+		EXPECT_EQ(ii.count, count[i]) << i;
+		EXPECT_EQ(ii.flags, flags[i]) << i;
+	}
+	u_irq_info ii{sizeof(u_irq_info), 0, 5, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	ii = {15, 0, 0, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	// VFIO_DEVICE_RESET: GET_INFO says the reset works.
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_RESET, nullptr));
 	EXPECT_EQ(-ENOENT, m.Open("/dev/vfio/devices/vfio9"));
 }
 

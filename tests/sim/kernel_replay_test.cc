@@ -103,6 +103,27 @@ TEST(SimKernel, ErrnoAssertionsPassAndFail)
 	EXPECT_EQ(r.status, 2) << r.err;
 }
 
+// vfio-pci's region and interrupt information and reset, by name in a
+// trace (results and flag names from the uapi table).
+TEST(SimKernel, VfioDeviceRegionsInterruptsAndReset)
+{
+	std::string t = kHead +
+		"open /dev/vfio/devices/vfio0 -> fd=$dev\n"
+		"open /dev/iommu -> fd=$iommufd\n"
+		"ioctl $dev VFIO_DEVICE_BIND_IOMMUFD iommufd=$iommufd -> out_devid=$devid\n"
+		"ioctl $dev VFIO_DEVICE_GET_REGION_INFO index=7 -> size=4K flags=READ|WRITE offset=0x700_0000_0000\n"
+		"ioctl $dev VFIO_DEVICE_GET_REGION_INFO index=0 -> size=0 flags=0\n"
+		"ioctl $dev VFIO_DEVICE_GET_REGION_INFO index=8 -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=3 -> count=1 flags=EVENTFD|NORESIZE\n"
+		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=0 -> count=0 flags=EVENTFD|MASKABLE|AUTOMASKED\n"
+		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=0 argsz=8 -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_RESET -> ok\n";
+	RunResult r = Replay(t);
+	EXPECT_EQ(r.status, 0) << r.err;
+	r = Replay(t + "ioctl $dev VFIO_DEVICE_GET_REGION_INFO index=7 -> size=256\n");
+	EXPECT_EQ(r.status, 4) << r.err;
+}
+
 TEST(SimKernel, TraceErrorsAreMalformed)
 {
 	RunResult r = Replay(kHead + "open /dev/iommu -> fd=$f\nioctl $f IOMMU_NOPE\n");

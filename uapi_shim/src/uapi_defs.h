@@ -191,6 +191,9 @@ struct u_hw_queue_alloc {
 #define VFIO_GROUP_UNSET_CONTAINER 0x3B69u
 #define VFIO_GROUP_GET_DEVICE_FD 0x3B6Au
 #define VFIO_DEVICE_GET_INFO 0x3B6Bu
+#define VFIO_DEVICE_GET_REGION_INFO 0x3B6Cu
+#define VFIO_DEVICE_GET_IRQ_INFO 0x3B6Du
+#define VFIO_DEVICE_RESET 0x3B6Fu
 #define VFIO_DEVICE_FEATURE 0x3B75u
 #define VFIO_IOMMU_DIRTY_PAGES 0x3B75u /* the same number, on a container */
 #define VFIO_IOMMU_GET_INFO 0x3B70u
@@ -230,6 +233,13 @@ struct u_hw_queue_alloc {
 
 struct u_device_info {
 	uint32_t argsz, flags, num_regions, num_irqs, cap_offset, pad;
+};
+struct u_region_info {
+	uint32_t argsz, flags, index, cap_offset;
+	uint64_t size, offset;
+};
+struct u_irq_info {
+	uint32_t argsz, flags, index, count;
 };
 struct u_device_feature {
 	uint32_t argsz, flags;

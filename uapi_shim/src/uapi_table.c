@@ -122,6 +122,20 @@ static const struct shim_uapi_sym vfio_ext[] = {
     SYM("VFIO_UPDATE_VADDR", "UPDATE_VADDR", 10),
     SYM_END,
 };
+static const struct shim_uapi_sym region_info_flags[] = {
+    SYM("VFIO_REGION_INFO_FLAG_READ", "READ", 1),
+    SYM("VFIO_REGION_INFO_FLAG_WRITE", "WRITE", 2),
+    SYM("VFIO_REGION_INFO_FLAG_MMAP", "MMAP", 4),
+    SYM("VFIO_REGION_INFO_FLAG_CAPS", "CAPS", 8),
+    SYM_END,
+};
+static const struct shim_uapi_sym irq_info_flags[] = {
+    SYM("VFIO_IRQ_INFO_EVENTFD", "EVENTFD", 1),
+    SYM("VFIO_IRQ_INFO_MASKABLE", "MASKABLE", 2),
+    SYM("VFIO_IRQ_INFO_AUTOMASKED", "AUTOMASKED", 4),
+    SYM("VFIO_IRQ_INFO_NORESIZE", "NORESIZE", 8),
+    SYM_END,
+};
 static const struct shim_uapi_sym device_info_flags[] = {
     SYM("VFIO_DEVICE_FLAGS_RESET", "RESET", 1),
     SYM("VFIO_DEVICE_FLAGS_PCI", "PCI", 2),
@@ -493,6 +507,20 @@ static const struct shim_uapi_field f_device_info[] = {
     F(u_device_info, num_irqs, OUT),
     F(u_device_info, cap_offset, OUT),
 };
+static const struct shim_uapi_field f_region_info[] = {
+    F(u_region_info, argsz, SZ | OUT),
+    FS(u_region_info, flags, OUT | SHIM_UF_FLAGS, region_info_flags),
+    F(u_region_info, index, IN),
+    F(u_region_info, cap_offset, OUT),
+    F(u_region_info, size, OUT),
+    F(u_region_info, offset, OUT),
+};
+static const struct shim_uapi_field f_irq_info[] = {
+    F(u_irq_info, argsz, SZ | OUT),
+    FS(u_irq_info, flags, OUT | SHIM_UF_FLAGS, irq_info_flags),
+    F(u_irq_info, index, IN),
+    F(u_irq_info, count, OUT),
+};
 static const struct shim_uapi_field f_device_feature[] = {
     F(u_device_feature, argsz, SZ),
     FS(u_device_feature, flags, FLG, device_feature_flags),
@@ -610,6 +638,12 @@ static const struct shim_uapi_request reqs[] = {
       u_kvm_vcpu_init, features, f_kvm_vcpu_init),
     R("VFIO_DEVICE_GET_INFO", "DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, "vfio-device",
       u_device_info, num_irqs, f_device_info),
+    R("VFIO_DEVICE_GET_REGION_INFO", "DEVICE_GET_REGION_INFO", VFIO_DEVICE_GET_REGION_INFO,
+      "vfio-device", u_region_info, offset, f_region_info),
+    R("VFIO_DEVICE_GET_IRQ_INFO", "DEVICE_GET_IRQ_INFO", VFIO_DEVICE_GET_IRQ_INFO, "vfio-device",
+      u_irq_info, count, f_irq_info),
+    {"VFIO_DEVICE_RESET", "DEVICE_RESET", VFIO_DEVICE_RESET, "vfio-device", SHIM_ARG_NONE, 0, 0,
+     NULL, 0},
     R("VFIO_DEVICE_FEATURE", "DEVICE_FEATURE", VFIO_DEVICE_FEATURE, "vfio-device",
       u_device_feature, flags, f_device_feature),
 };

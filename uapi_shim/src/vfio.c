@@ -23,8 +23,8 @@
  * last close (vfio_device_get_kvm_safe / vfio_device_put_kvm).
  * PASIDs (VFIO_DEVICE_ATTACH/DETACH_PASID) through the cdev as vfio-pci's
  * vfio_iommufd_physical_pasid_attach_ioas does.
- * Not modelled: VFIO_DEVICE_* region/irq ioctls (ENOTTY), DMA_MAP VADDR
- * updates beyond the checks, dirty bitmaps, noiommu.
+ * Not modelled: VFIO_DEVICE_SET_IRQS, hot reset and ioeventfd (ENOTTY), DMA_MAP VADDR
+ * updates beyond the checks, noiommu.
  */
 #include "shim_internal.h"
 #include "kvm.h"
@@ -1221,6 +1221,58 @@ static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 	return shim_copy_to_user(s, p, arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/*
+ * The function behind a VFIO device, as vfio-pci reports it: a PCI Express
+ * endpoint (config space 4 KiB, AER) with what a trace can declare of it -
+ * no BARs, no expansion ROM, no VGA, no INTx pin, no MSI or MSI-X
+ * capability. Its regions (vfio_pci_ioctl_get_region_info, through 7.0's
+ * vfio_get_region_info) and interrupts (vfio_pci_ioctl_get_irq_info).
+ */
+enum { PCI_REGION_ROM = 6, PCI_REGION_CONFIG = 7 };
+enum { PCI_IRQ_INTX = 0, PCI_IRQ_ERR = 3, PCI_NUM_IRQS = 5 };
+
+static int device_region_info(struct shim *s, struct shim_proc *p, uint64_t arg)
+{
+	struct u_region_info info;
+	const size_t minsz = sizeof(info); /* offsetofend(offset) */
+	if (shim_copy_from_user(s, p, &info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.offset = (uint64_t)info.index << 40; /* VFIO_PCI_INDEX_TO_OFFSET */
+	info.cap_offset = 0;
+	if (info.index == PCI_REGION_CONFIG) {
+		info.size = 4096; /* pdev->cfg_size of a PCIe function */
+		info.flags = 1 | 2; /* READ | WRITE */
+	} else if (info.index <= PCI_REGION_ROM) {
+		info.size = 0; /* no BAR (pci_resource_len 0), no ROM */
+		info.flags = 0;
+	} else {
+		/* VGA without vdev->has_vga; past the device's regions */
+		return -EINVAL;
+	}
+	return shim_copy_to_user(s, p, arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int device_irq_info(struct shim *s, struct shim_proc *p, uint64_t arg)
+{
+	struct u_irq_info info;
+	const size_t minsz = sizeof(info); /* offsetofend(count) */
+	if (shim_copy_from_user(s, p, &info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= PCI_NUM_IRQS)
+		return -EINVAL;
+	info.flags = 1; /* EVENTFD */
+	/* vfio_pci_get_irq_count(): no pin, no MSI/MSI-X capability; ERR on
+	 * a PCIe function; REQ always */
+	info.count = info.index >= PCI_IRQ_ERR ? 1 : 0;
+	if (info.index == PCI_IRQ_INTX)
+		info.flags |= 2 | 4; /* MASKABLE | AUTOMASKED */
+	else
+		info.flags |= 8; /* NORESIZE (MSI-X too: no dynamic MSI-X without the capability) */
+	return shim_copy_to_user(s, p, arg, &info, minsz) ? -EFAULT : 0;
+}
+
 /* vfio_check_feature(): 1 when the call should go on, else its result. */
 static int check_feature(uint32_t flags, size_t argsz, uint32_t supported, size_t minsz)
 {
@@ -1291,7 +1343,14 @@ static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df 
 		return device_feature(s, p, arg);
 	if (cmd == VFIO_DEVICE_GET_INFO)
 		return device_get_info(s, p, arg);
-	/* vfio-pci's other ioctls (regions, irqs, reset) are not modelled. */
+	if (cmd == VFIO_DEVICE_GET_REGION_INFO)
+		return device_region_info(s, p, arg);
+	if (cmd == VFIO_DEVICE_GET_IRQ_INFO)
+		return device_irq_info(s, p, arg);
+	if (cmd == VFIO_DEVICE_RESET)
+		return 0; /* reset_works (GET_INFO's RESET): the function reset has no state to clear here */
+	/* vfio-pci's other ioctls (SET_IRQS, hot reset, ioeventfd) are not
+	 * modelled. */
 	return -ENOTTY;
 }
 
