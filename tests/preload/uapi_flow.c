@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -409,7 +410,28 @@ static int foreign(void)
 	close((int)cd.fd);
 	close(vm);
 	close(k);
+	/* VFIO_DEVICE_SET_IRQS of the REQ interrupt: the program's eventfd is
+	 * one (eventfd_ctx_fdget), /dev/null is not (EINVAL) */
+	int ifd = open("/dev/iommu", O_RDWR);
+	b.iommufd = ifd;
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
+	int efd = eventfd(0, 0);
+	struct {
+		uint32_t argsz, flags, index, start, count;
+		int32_t fd;
+	} is = {24, 4 | 0x20 /* DATA_EVENTFD | ACTION_TRIGGER */, 4 /* REQ */, 0, 1, efd};
+	CHECK(efd >= 3 && call(dev, 0x3b6e, &is) == 0, "SET_IRQS eventfd");
+	is.flags = 1 | 0x20; /* DATA_NONE, count 0: release it */
+	is.count = 0;
+	CHECK(call(dev, 0x3b6e, &is) == 0, "SET_IRQS release");
+	CHECK(call(dev, 0x3b6e, &is) == -1 && errno == EINVAL, "SET_IRQS release twice");
+	is.flags = 4 | 0x20;
+	is.count = 1;
+	is.fd = null;
+	CHECK(call(dev, 0x3b6e, &is) == -1 && errno == EINVAL, "SET_IRQS /dev/null");
+	close(efd);
 	close(dev);
+	close(ifd);
 	close(null);
 	return failures;
 }

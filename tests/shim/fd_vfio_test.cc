@@ -153,6 +153,38 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
 	ii = {15, 0, 0, 0};
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	// VFIO_DEVICE_SET_IRQS (vfio_set_irqs_validate_and_prepare, then the
+	// ERR/REQ triggers): INTx, MSI, MSI-X have no interrupt to set
+	// (start >= 0 of 0: EINVAL); ERR and REQ take TRIGGER only (ENOTTY).
+	struct {
+		u_irq_set h;
+		int32_t fd;
+	} is{};
+	auto set = [&](uint32_t flags, uint32_t index, uint32_t start, uint32_t cnt, int32_t fd,
+		       uint32_t argsz = 24) {
+		is.h = {argsz, flags, index, start, cnt};
+		is.fd = fd;
+		return m.Ioctl(dfd, VFIO_DEVICE_SET_IRQS, &is);
+	};
+	const uint32_t kNone = 1, kBool = 2, kEventfd = 4, kMask = 8, kTrigger = 0x20;
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 0, 0, 1, -1)); // INTx: no pin
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 2, 0, 1, -1)); // MSI-X: no capability
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 5, 0, 1, -1)); // index
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 3, 0, 1, -1, 19)); // argsz
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 3, 0, 1, -1, 23)); // no room for the fd
+	EXPECT_EQ(-EINVAL, set(0x40 | kEventfd | kTrigger, 3, 0, 1, -1)); // unknown flag
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 3, 1, 1, -1)); // start
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 3, 0, 2, -1)); // count
+	EXPECT_EQ(-EINVAL, set(kEventfd | kBool | kTrigger, 3, 0, 1, -1)); // two data types
+	EXPECT_EQ(-ENOTTY, set(kEventfd | kMask, 3, 0, 1, -1)); // ERR: no mask
+	EXPECT_EQ(-ENOTTY, set(kEventfd, 4, 0, 1, -1)); // no action
+	EXPECT_EQ(-EINVAL, set(kNone | kTrigger, 3, 0, 1, 0)); // loopback, no eventfd set
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 3, 0, 0, -1)); // count 0
+	EXPECT_EQ(0, set(kEventfd | kTrigger, 3, 0, 1, -1)); // release: none set
+	EXPECT_EQ(0, set(kEventfd | kTrigger, 4, 0, 1, -5)); // below -1: nothing done
+	EXPECT_EQ(0, set(kBool | kTrigger, 4, 0, 1, 1));
+	EXPECT_EQ(-EBADF, set(kEventfd | kTrigger, 4, 0, 1, 99)); // no such file
+	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 4, 0, 1, ifd)); // not an eventfd
 	// VFIO_DEVICE_RESET: GET_INFO says the reset works.
 	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_RESET, nullptr));
 	EXPECT_EQ(-ENOENT, m.Open("/dev/vfio/devices/vfio9"));

@@ -103,8 +103,8 @@ TEST(SimKernel, ErrnoAssertionsPassAndFail)
 	EXPECT_EQ(r.status, 2) << r.err;
 }
 
-// vfio-pci's region and interrupt information and reset, by name in a
-// trace (results and flag names from the uapi table).
+// vfio-pci's region and interrupt information, SET_IRQS and reset, by
+// name in a trace (results and flag names from the uapi table).
 TEST(SimKernel, VfioDeviceRegionsInterruptsAndReset)
 {
 	std::string t = kHead +
@@ -117,6 +117,10 @@ TEST(SimKernel, VfioDeviceRegionsInterruptsAndReset)
 		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=3 -> count=1 flags=EVENTFD|NORESIZE\n"
 		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=0 -> count=0 flags=EVENTFD|MASKABLE|AUTOMASKED\n"
 		"ioctl $dev VFIO_DEVICE_GET_IRQ_INFO index=0 argsz=8 -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=4 count=1 data=0xffff_ffff -> ok\n"
+		"ioctl $dev VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=4 count=1 data=$iommufd -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=2 count=1 data=0xffff_ffff -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_SET_IRQS flags=DATA_BOOL|ACTION_MASK index=3 count=1 data=1 -> err=ENOTTY\n"
 		"ioctl $dev VFIO_DEVICE_RESET -> ok\n";
 	RunResult r = Replay(t);
 	EXPECT_EQ(r.status, 0) << r.err;

@@ -331,7 +331,17 @@ static int h_user_mapped(void *h, uint64_t va, uint64_t len)
 static int h_fd_open(void *h, int fd)
 {
 	(void)h;
-	return real_fcntl(fd, F_GETFD) >= 0 ? 1 : 0;
+	if (real_fcntl(fd, F_GETFD) < 0)
+		return 0;
+	char path[40], link[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		if (!strcmp(link, "anon_inode:[eventfd]"))
+			return 2;
+	}
+	return 1;
 }
 
 bool pl_user_mapped(uint64_t va, uint64_t len)

@@ -812,7 +812,7 @@ int shim_fd_install(struct shim_proc *p, struct shim_file *f)
 
 int shim_fd_absent(struct shim *s, int fd, int wrong_kind)
 {
-	if (s && fd >= 0 && s->ops.fd_open && s->ops.fd_open(s->host, fd) == 1)
+	if (s && fd >= 0 && s->ops.fd_open && s->ops.fd_open(s->host, fd) >= 1)
 		return wrong_kind;
 	return -EBADF;
 }

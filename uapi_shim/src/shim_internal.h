@@ -109,6 +109,7 @@ struct shim_dev {
 	uint32_t smmu_index, sid;
 	uint8_t ssid_bits;
 	bool ats, pri, canwbs;
+	bool err_trigger, req_trigger; /* vfio-pci's ERR/REQ eventfds are set */
 	struct arm_smmu_master *master; /* after probe */
 	/* VFIO */
 	int open_count;   /* vfio_device open_count */

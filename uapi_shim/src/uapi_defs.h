@@ -193,6 +193,7 @@ struct u_hw_queue_alloc {
 #define VFIO_DEVICE_GET_INFO 0x3B6Bu
 #define VFIO_DEVICE_GET_REGION_INFO 0x3B6Cu
 #define VFIO_DEVICE_GET_IRQ_INFO 0x3B6Du
+#define VFIO_DEVICE_SET_IRQS 0x3B6Eu
 #define VFIO_DEVICE_RESET 0x3B6Fu
 #define VFIO_DEVICE_FEATURE 0x3B75u
 #define VFIO_IOMMU_DIRTY_PAGES 0x3B75u /* the same number, on a container */
@@ -240,6 +241,16 @@ struct u_region_info {
 };
 struct u_irq_info {
 	uint32_t argsz, flags, index, count;
+};
+struct u_irq_set {
+	uint32_t argsz, flags, index, start, count; /* then data[] */
+};
+/* The same with one element of data (an eventfd, or a bool in its first
+ * byte): the table's layout for traces (every index here has at most one
+ * interrupt). */
+struct u_irq_set1 {
+	uint32_t argsz, flags, index, start, count;
+	int32_t data;
 };
 struct u_device_feature {
 	uint32_t argsz, flags;

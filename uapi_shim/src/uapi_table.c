@@ -136,6 +136,15 @@ static const struct shim_uapi_sym irq_info_flags[] = {
     SYM("VFIO_IRQ_INFO_NORESIZE", "NORESIZE", 8),
     SYM_END,
 };
+static const struct shim_uapi_sym irq_set_flags[] = {
+    SYM("VFIO_IRQ_SET_DATA_NONE", "DATA_NONE", 1),
+    SYM("VFIO_IRQ_SET_DATA_BOOL", "DATA_BOOL", 2),
+    SYM("VFIO_IRQ_SET_DATA_EVENTFD", "DATA_EVENTFD", 4),
+    SYM("VFIO_IRQ_SET_ACTION_MASK", "ACTION_MASK", 8),
+    SYM("VFIO_IRQ_SET_ACTION_UNMASK", "ACTION_UNMASK", 0x10),
+    SYM("VFIO_IRQ_SET_ACTION_TRIGGER", "ACTION_TRIGGER", 0x20),
+    SYM_END,
+};
 static const struct shim_uapi_sym device_info_flags[] = {
     SYM("VFIO_DEVICE_FLAGS_RESET", "RESET", 1),
     SYM("VFIO_DEVICE_FLAGS_PCI", "PCI", 2),
@@ -521,6 +530,14 @@ static const struct shim_uapi_field f_irq_info[] = {
     F(u_irq_info, index, IN),
     F(u_irq_info, count, OUT),
 };
+static const struct shim_uapi_field f_irq_set[] = {
+    F(u_irq_set1, argsz, SZ),
+    FS(u_irq_set1, flags, FLG, irq_set_flags),
+    F(u_irq_set1, index, IN),
+    F(u_irq_set1, start, IN),
+    F(u_irq_set1, count, IN),
+    F(u_irq_set1, data, IN | SHIM_UF_SIGNED),
+};
 static const struct shim_uapi_field f_device_feature[] = {
     F(u_device_feature, argsz, SZ),
     FS(u_device_feature, flags, FLG, device_feature_flags),
@@ -642,6 +659,9 @@ static const struct shim_uapi_request reqs[] = {
       "vfio-device", u_region_info, offset, f_region_info),
     R("VFIO_DEVICE_GET_IRQ_INFO", "DEVICE_GET_IRQ_INFO", VFIO_DEVICE_GET_IRQ_INFO, "vfio-device",
       u_irq_info, count, f_irq_info),
+    {"VFIO_DEVICE_SET_IRQS", "DEVICE_SET_IRQS", VFIO_DEVICE_SET_IRQS, "vfio-device",
+     SHIM_ARG_STRUCT, sizeof(struct u_irq_set1), sizeof(struct u_irq_set), f_irq_set,
+     N(f_irq_set)},
     {"VFIO_DEVICE_RESET", "DEVICE_RESET", VFIO_DEVICE_RESET, "vfio-device", SHIM_ARG_NONE, 0, 0,
      NULL, 0},
     R("VFIO_DEVICE_FEATURE", "DEVICE_FEATURE", VFIO_DEVICE_FEATURE, "vfio-device",

@@ -23,7 +23,7 @@
  * last close (vfio_device_get_kvm_safe / vfio_device_put_kvm).
  * PASIDs (VFIO_DEVICE_ATTACH/DETACH_PASID) through the cdev as vfio-pci's
  * vfio_iommufd_physical_pasid_attach_ioas does.
- * Not modelled: VFIO_DEVICE_SET_IRQS, hot reset and ioeventfd (ENOTTY), DMA_MAP VADDR
+ * Not modelled: VFIO_DEVICE_PCI_HOT_RESET(_INFO), IOEVENTFD (ENOTTY), DMA_MAP VADDR
  * updates beyond the checks, noiommu.
  */
 #include "shim_internal.h"
@@ -237,8 +237,11 @@ static void df_unbind(struct vfio_df *df, struct kcall *c)
 	df->ictx = NULL;
 	df->attached = false;
 	df->access_granted = false;
-	if (--df->dev->open_count == 0)
+	if (--df->dev->open_count == 0) {
 		kvm_vfio_device_release(df->dev, c);
+		/* vfio_pci_core_disable(): the ERR and REQ eventfds go */
+		df->dev->err_trigger = df->dev->req_trigger = false;
+	}
 	if (!df->group)
 		df->dev->cdev_opened = false;
 }
@@ -1229,7 +1232,7 @@ static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
  * vfio_get_region_info) and interrupts (vfio_pci_ioctl_get_irq_info).
  */
 enum { PCI_REGION_ROM = 6, PCI_REGION_CONFIG = 7 };
-enum { PCI_IRQ_INTX = 0, PCI_IRQ_ERR = 3, PCI_NUM_IRQS = 5 };
+enum { PCI_IRQ_INTX = 0, PCI_IRQ_ERR = 3, PCI_IRQ_REQ = 4, PCI_NUM_IRQS = 5 };
 
 static int device_region_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 {
@@ -1271,6 +1274,71 @@ static int device_irq_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 	else
 		info.flags |= 8; /* NORESIZE (MSI-X too: no dynamic MSI-X without the capability) */
 	return shim_copy_to_user(s, p, arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/*
+ * VFIO_DEVICE_SET_IRQS: vfio_set_irqs_validate_and_prepare() against the
+ * counts above, then vfio_pci_set_irqs_ioctl(): ERR and REQ take TRIGGER
+ * only (vfio_pci_set_{err,req}_trigger, vfio_pci_set_ctx_trigger_single).
+ * An eventfd is a file of the program the host says is one (its fd_open
+ * op answers 2); the emulation's own files are not (EINVAL), no file EBADF.
+ * Nothing raises these interrupts here: the trigger is only kept, until the
+ * device's last close.
+ */
+static int device_set_irqs(struct shim *s, struct shim_proc *p, struct shim_dev *d, uint64_t arg)
+{
+	struct u_irq_set h;
+	const size_t minsz = sizeof(h); /* offsetofend(count) */
+	if (shim_copy_from_user(s, p, &h, arg, minsz))
+		return -EFAULT;
+	uint32_t num = h.index == PCI_IRQ_ERR || h.index == PCI_IRQ_REQ ? 1 : 0;
+	if (h.argsz < minsz || h.index >= PCI_NUM_IRQS || h.count >= UINT32_MAX - h.start ||
+	    (h.flags & ~0x3fu)) /* DATA_TYPE_MASK | ACTION_TYPE_MASK */
+		return -EINVAL;
+	if (h.start >= num || h.start + h.count > num)
+		return -EINVAL;
+	size_t size;
+	switch (h.flags & 7) {
+	case 1: size = 0; break; /* DATA_NONE */
+	case 2: size = 1; break; /* DATA_BOOL */
+	case 4: size = 4; break; /* DATA_EVENTFD */
+	default: return -EINVAL;
+	}
+	int32_t fd = 0;
+	if (size) {
+		if (h.argsz - minsz < (uint64_t)h.count * size)
+			return -EINVAL;
+		uint8_t data[4] = {0};
+		if (h.count && shim_copy_from_user(s, p, data, arg + minsz, size))
+			return -EFAULT; /* memdup_user */
+		fd = (int32_t)((uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
+		               (uint32_t)data[3] << 24);
+	}
+	if ((h.flags & 0x38) != 0x20) /* ACTION_TRIGGER alone */
+		return -ENOTTY;
+	bool *ctx = h.index == PCI_IRQ_ERR ? &d->err_trigger : &d->req_trigger;
+	if (h.flags & 1) { /* loopback: signal (count 1) or release (0) */
+		if (!*ctx)
+			return -EINVAL;
+		if (!h.count)
+			*ctx = false;
+		return 0;
+	}
+	if (!h.count)
+		return -EINVAL;
+	if (h.flags & 2)
+		return 0;
+	if (fd == -1) {
+		*ctx = false;
+	} else if (fd >= 0) { /* eventfd_ctx_fdget() */
+		if (shim_fd_get(p, fd))
+			return -EINVAL;
+		int k = s->ops.fd_open ? s->ops.fd_open(s->host, fd) : 0;
+		if (k != 2)
+			return k == 1 ? -EINVAL : -EBADF;
+		*ctx = true;
+	}
+	return 0;
 }
 
 /* vfio_check_feature(): 1 when the call should go on, else its result. */
@@ -1347,10 +1415,11 @@ static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df 
 		return device_region_info(s, p, arg);
 	if (cmd == VFIO_DEVICE_GET_IRQ_INFO)
 		return device_irq_info(s, p, arg);
+	if (cmd == VFIO_DEVICE_SET_IRQS)
+		return device_set_irqs(s, p, df->dev, arg);
 	if (cmd == VFIO_DEVICE_RESET)
 		return 0; /* reset_works (GET_INFO's RESET): the function reset has no state to clear here */
-	/* vfio-pci's other ioctls (SET_IRQS, hot reset, ioeventfd) are not
-	 * modelled. */
+	/* vfio-pci's other ioctls (hot reset, ioeventfd) are not modelled. */
 	return -ENOTTY;
 }
 

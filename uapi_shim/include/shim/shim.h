@@ -56,10 +56,12 @@ struct shim_host_ops {
 	 * used with host_user_memory. */
 	int (*user_mapped)(void *host, uint64_t va, uint64_t len);
 	/* Whether fd is an open file of the calling process that the emulation
-	 * does not serve (a program's own /dev/null under LD_PRELOAD): 1 yes, 0
-	 * no. Passed where a request takes an fd, such a file gets the errno
-	 * Linux gives a file of the wrong kind (EBADFD, EINVAL, ENOENT), not
-	 * EBADF. Optional (NULL: no such files). */
+	 * does not serve (a program's own /dev/null under LD_PRELOAD): 1 yes, 2
+	 * yes and it is an eventfd, 0 no. Passed where a request takes an fd,
+	 * such a file gets the errno Linux gives a file of the wrong kind
+	 * (EBADFD, EINVAL, ENOENT), not EBADF; an eventfd is taken where an
+	 * eventfd is wanted (VFIO_DEVICE_SET_IRQS). Optional (NULL: no such
+	 * files). */
 	int (*fd_open)(void *host, int fd);
 };
 /* Hosts must provide at least the members up to and including `log`. */
