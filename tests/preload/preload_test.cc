@@ -245,6 +245,22 @@ TEST(Preload, ForeignFilesGetTheWrongKindErrno)
 	EXPECT_EQ(r.status, 0) << r.err;
 }
 
+// Device fds numbered past 4096 are named and recorded like the others (the
+// recorder's table stopped at 4096: their ioctls went unrecorded).
+TEST(Preload, FdsPastFourThousandAreRecorded)
+{
+	std::string rec = Temp(".trace");
+	Result r = Exec(UAPI_FLOW, {"highfd"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string t = ReadFile(rec);
+	EXPECT_EQ(Count(t, "\nopen \"/dev/"), 2u) << t;
+	EXPECT_NE(t.find("\nioctl $f2 VFIO_DEVICE_ATTACH_IOMMUFD_PT"), std::string::npos) << t;
+	EXPECT_NE(t.find("\nclose $f2 -> ok"), std::string::npos) << t;
+	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	EXPECT_EQ(p.status, 0) << p.err;
+	unlink(rec.c_str());
+}
+
 // A forked child's calls are not recorded (they would interleave with the
 // parent's as one process): the recording is the parent's and replays.
 TEST(Preload, AForkedChildIsNotRecorded)

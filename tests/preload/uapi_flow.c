@@ -376,6 +376,32 @@ static int reopen(long n)
 	return failures;
 }
 
+/* device fds numbered past 4096 (the program holds 4200 files of its own
+ * first): recorded by name like any other */
+static int highfd(void)
+{
+	int null = open("/dev/null", O_RDWR);
+	int held[4200], nheld = 0;
+	while (nheld < 4200 && (held[nheld] = dup(null)) >= 0)
+		nheld++;
+	CHECK(nheld == 4200, "dup %d", nheld);
+	int ifd = open("/dev/iommu", O_RDWR);
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	CHECK(ifd > 4096 && dev > 4096, "open %d %d", ifd, dev);
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
+	struct attach_pt at = {sizeof(at), 0, ia.out_ioas_id, 0};
+	CHECK(call(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0, "attach");
+	close(dev);
+	close(ifd);
+	for (int i = 0; i < nheld; i++)
+		close(held[i]);
+	close(null);
+	return failures;
+}
+
 /* the program's own files (not device nodes) where a request takes an fd:
  * the errno Linux gives a file of the wrong kind, EBADF for no file */
 #define KVM_CREATE_DEVICE_ 0xc00caee0
@@ -472,6 +498,8 @@ int main(int argc, char **argv)
 		rc = kvm();
 	else if (!strcmp(argv[1], "loop") && argc > 2)
 		rc = loop(atol(argv[2]));
+	else if (!strcmp(argv[1], "highfd"))
+		rc = highfd();
 	else if (!strcmp(argv[1], "foreign"))
 		rc = foreign();
 	else if (!strcmp(argv[1], "fork"))

@@ -137,7 +137,8 @@ static struct {
 		size_t n, cap, dropped;
 	} stes;
 	bool passthrough;      /* record only: the real kernel serves */
-	bool tracked[4096];    /* passthrough: fds on the device nodes */
+	bool *tracked;         /* passthrough: fds on the device nodes, by number */
+	size_t ntracked;
 } g = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP}; /* recursive: zlib and stdio close through us */
 
 static void pl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -798,6 +799,28 @@ static int placeholder(int flags)
 	return real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
 }
 
+/* Passthrough: fd is (or is no longer) one on a device node; the table
+ * grows to any fd number (without memory the fd goes unrecorded). */
+static void track(int fd, bool on)
+{
+	if (fd < 0)
+		return;
+	if ((size_t)fd >= g.ntracked) {
+		if (!on)
+			return;
+		size_t n = g.ntracked ? g.ntracked : 1024;
+		while (n <= (size_t)fd)
+			n *= 2;
+		bool *t = realloc(g.tracked, n * sizeof(*t));
+		if (!t)
+			return;
+		memset(t + g.ntracked, 0, (n - g.ntracked) * sizeof(*t));
+		g.tracked = t;
+		g.ntracked = n;
+	}
+	g.tracked[fd] = on;
+}
+
 static int serve_open(const char *path, int flags, mode_t mode)
 {
 	pthread_mutex_lock(&g.lock);
@@ -809,8 +832,7 @@ static int serve_open(const char *path, int flags, mode_t mode)
 	if (g.passthrough) {
 		int fd = real_open(path, flags, mode);
 		int err = errno;
-		if (fd >= 0 && fd < (int)sizeof(g.tracked))
-			g.tracked[fd] = true;
+		track(fd, true);
 		pl_record_open_call(g.rec, path, fd < 0 ? -err : fd);
 		pthread_mutex_unlock(&g.lock);
 		errno = err;
@@ -843,7 +865,7 @@ static int serve_open(const char *path, int flags, mode_t mode)
 static bool is_served(int fd)
 {
 	if (g.passthrough)
-		return fd >= 0 && fd < (int)sizeof(g.tracked) && g.tracked[fd];
+		return fd >= 0 && (size_t)fd < g.ntracked && g.tracked[fd];
 	if (fd < 3 || !g.k)
 		return false;
 	return shim_fd_is_open(g.k, g.proc, fd) == 1;
@@ -900,7 +922,7 @@ int close(int fd)
 	if (g.passthrough && is_served(fd)) {
 		int rc = real_close(fd);
 		int err = errno;
-		g.tracked[fd] = false;
+		track(fd, false);
 		pl_record_close_call(g.rec, fd, rc < 0 ? -err : 0);
 		pthread_mutex_unlock(&g.lock);
 		errno = err;
@@ -946,8 +968,7 @@ int ioctl(int fd, unsigned long req, ...)
 		int n = pl_record_ioctl_after(g.rec, fd, req, (uint64_t)(uintptr_t)arg,
 		                              r < 0 ? -err : r, nf);
 		for (int i = 0; i < n; i++)
-			if (nf[i] >= 0 && nf[i] < (int)sizeof(g.tracked))
-				g.tracked[nf[i]] = true;
+			track(nf[i], true);
 		pthread_mutex_unlock(&g.lock);
 		errno = err;
 		return r;
@@ -1162,8 +1183,7 @@ static int served_dup(int oldfd, int newfd)
 	if (g.rec)
 		pl_record_dup(g.rec, oldfd, newfd);
 	if (g.passthrough) {
-		if (newfd >= 0 && newfd < (int)sizeof(g.tracked))
-			g.tracked[newfd] = true;
+		track(newfd, true);
 		return newfd;
 	}
 	int rc = shim_fd_next(g.k, g.proc, newfd);
@@ -1205,7 +1225,7 @@ static int dup_to(int oldfd, int newfd, int flags, bool three)
 	}
 	/* dup2 closes newfd first: an emulated newfd is closed in the kernel */
 	if (g.passthrough && is_served(newfd)) {
-		g.tracked[newfd] = false;
+		track(newfd, false);
 	} else if (is_served(newfd)) {
 		struct shim_call c;
 		memset(&c, 0, sizeof(c));

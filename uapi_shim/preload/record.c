@@ -33,7 +33,11 @@
 #include "preload.h"
 #include "trc/trace.h"
 
-#define MAXFD 4096
+/* What the recording knows of one fd of the program. */
+struct fd_slot {
+	unsigned var; /* $fN (0: none) */
+	uint8_t kind; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads) */
+};
 
 struct va_var {
 	uint64_t va, len;
@@ -44,9 +48,9 @@ struct pl_record {
 	gzFile gz;
 	FILE *f;
 	char proc[48];
-	unsigned fd_var[MAXFD]; /* fd -> $fN (0: none) */
-	uint8_t fd_kind[MAXFD]; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads) */
-	unsigned short *var_refs; /* $fN -> fds referring to it (dup); grown */
+	struct fd_slot *fdt; /* by fd number; grown to the largest fd named */
+	size_t nfdt;
+	unsigned *var_refs; /* $fN -> how many fds refer to it (dup); grown */
 	size_t cap_refs;
 	unsigned next_f, next_m;
 	struct va_var *vas;
@@ -145,23 +149,56 @@ static void result_err(struct pl_record *r, int64_t ret)
 		out(r, " # failed with errno %d\n", (int)-ret);
 }
 
+/* The slot of fd; NULL when it has none (negative, past the table). */
+static struct fd_slot *slot_of(const struct pl_record *r, int64_t fd)
+{
+	return fd >= 0 && (uint64_t)fd < r->nfdt ? &r->fdt[fd] : NULL;
+}
+
+static unsigned var_of(const struct pl_record *r, int64_t fd)
+{
+	const struct fd_slot *sl = slot_of(r, fd);
+	return sl ? sl->var : 0;
+}
+
+/* The slot of fd, the table grown to hold it; NULL without memory. */
+static struct fd_slot *slot_make(struct pl_record *r, int64_t fd)
+{
+	if (fd < 0 || fd > INT_MAX)
+		return NULL;
+	if ((uint64_t)fd >= r->nfdt) {
+		size_t n = r->nfdt ? r->nfdt : 256;
+		while (n <= (size_t)fd)
+			n *= 2;
+		struct fd_slot *t = realloc(r->fdt, n * sizeof(*t));
+		if (!t)
+			return NULL;
+		memset(t + r->nfdt, 0, (n - r->nfdt) * sizeof(*t));
+		r->fdt = t;
+		r->nfdt = n;
+	}
+	return &r->fdt[fd];
+}
+
 static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 {
 	/* every open gets a new name (a variable is bound once), however many
-	 * opens and closes a run makes */
-	if (fd >= 0 && fd < MAXFD && r->next_f + 1 >= r->cap_refs && r->next_f < UINT_MAX - 1) {
+	 * opens and closes a run makes, whatever the fd's number */
+	struct fd_slot *sl = slot_make(r, fd);
+	if (sl && r->next_f + 1 >= r->cap_refs && r->next_f < UINT_MAX - 1) {
 		size_t nc = r->cap_refs ? 2 * r->cap_refs : 256;
-		unsigned short *n = realloc(r->var_refs, nc * sizeof(*n));
+		unsigned *n = realloc(r->var_refs, nc * sizeof(*n));
 		if (n) {
 			memset(n + r->cap_refs, 0, (nc - r->cap_refs) * sizeof(*n));
 			r->var_refs = n;
 			r->cap_refs = nc;
 		}
 	}
-	if (fd >= 0 && fd < MAXFD && r->next_f + 1 < r->cap_refs) {
-		r->fd_var[fd] = ++r->next_f;
+	if (sl && r->next_f + 1 < r->cap_refs) {
+		sl->var = ++r->next_f;
+		sl->kind = 0;
 		r->var_refs[r->next_f] = 1;
-		snprintf(name, len, "$f%u", r->fd_var[fd]);
+		snprintf(name, len, "$f%u", sl->var);
 	} else {
 		snprintf(name, len, "%d", fd);
 	}
@@ -169,8 +206,8 @@ static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 
 static void fd_text(const struct pl_record *r, int64_t fd, char *buf, size_t len)
 {
-	if (fd >= 0 && fd < MAXFD && r->fd_var[fd])
-		snprintf(buf, len, "$f%u", r->fd_var[fd]);
+	if (var_of(r, fd))
+		snprintf(buf, len, "$f%u", var_of(r, fd));
 	else
 		snprintf(buf, len, "%" PRId64, fd);
 }
@@ -258,6 +295,7 @@ void pl_record_close(struct pl_record *r)
 	free(r->vas);
 	free(r->args);
 	free(r->var_refs);
+	free(r->fdt);
 	free(r);
 }
 
@@ -288,26 +326,27 @@ void pl_record_close_call(struct pl_record *r, int fd, int ret)
 {
 	char fb[32];
 	fd_text(r, fd, fb, sizeof(fb));
-	unsigned v = fd >= 0 && fd < MAXFD ? r->fd_var[fd] : 0;
+	struct fd_slot *sl = slot_of(r, fd);
+	unsigned v = sl ? sl->var : 0;
 	if (v && ret == 0 && r->var_refs[v] > 1) {
 		/* a dup of it stays open: the open file lives on (v1 has no dup) */
 		r->var_refs[v]--;
-		r->fd_var[fd] = 0;
+		sl->var = 0;
 		out(r, "# close of fd %d: a duplicate of %s stays open\n", fd, fb);
 		flush(r);
 		return;
 	}
 	if (v && ret == 0)
 		r->var_refs[v] = 0;
-	if (ret == 0 && fd >= 0 && fd < MAXFD)
-		r->fd_kind[fd] = 0;
+	if (ret == 0 && sl)
+		sl->kind = 0;
 	out(r, "close %s", fb);
 	if (ret < 0)
 		result_err(r, ret);
 	else
 		out(r, " -> ok\n");
-	if (fd >= 0 && fd < MAXFD)
-		r->fd_var[fd] = 0;
+	if (sl)
+		sl->var = 0;
 	flush(r);
 }
 
@@ -528,12 +567,13 @@ void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint
 
 void pl_record_dup(struct pl_record *r, int oldfd, int newfd)
 {
-	if (oldfd >= 0 && oldfd < MAXFD && newfd >= 0 && newfd < MAXFD && r->fd_var[oldfd]) {
-		r->fd_var[newfd] = r->fd_var[oldfd];
-		r->fd_kind[newfd] = r->fd_kind[oldfd];
-		r->var_refs[r->fd_var[oldfd]]++;
-		out(r, "# fd %d duplicates $f%u (written as $f%u)\n", newfd, r->fd_var[oldfd],
-		    r->fd_var[oldfd]);
+	unsigned v = var_of(r, oldfd);
+	struct fd_slot *n = v ? slot_make(r, newfd) : NULL;
+	if (n) {
+		n->var = v;
+		n->kind = slot_of(r, oldfd)->kind; /* (after the table grew) */
+		r->var_refs[v]++;
+		out(r, "# fd %d duplicates $f%u (written as $f%u)\n", newfd, v, v);
 		flush(r);
 	}
 }
@@ -565,7 +605,7 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 	}
 	bool any = false;
 	/* a new fd as the return value (KVM_CREATE_VM, VFIO_GROUP_GET_DEVICE_FD) */
-	bool fd_ret = ret > 2 && ret < MAXFD && (strstr(rq->name, "CREATE_VM") ||
+	bool fd_ret = ret > 2 && ret <= INT_MAX && (strstr(rq->name, "CREATE_VM") ||
 	                                         strstr(rq->name, "CREATE_VCPU") ||
 	                                         strstr(rq->name, "GET_DEVICE_FD"));
 	if (fd_ret) {
@@ -587,13 +627,15 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 				continue;
 			uint64_t v = le(after + f->offset, f->width);
 			const char *sep = any ? " " : " -> ";
-			if ((f->flags & SHIM_UF_SIGNED) && (int32_t)v > 2 && v < MAXFD && !(f->flags & SHIM_UF_IN)) {
+			if ((f->flags & SHIM_UF_SIGNED) && (int32_t)v > 2 && !(f->flags & SHIM_UF_IN)) {
 				if (nnew < 4)
 					new_fds[nnew++] = (int)v;
 				bind_fd(r, (int)v, name, sizeof(name));
-				r->fd_kind[v] = strstr(rq->name, "VEVENTQ_ALLOC")       ? 1
-				                : strstr(rq->name, "FAULT_QUEUE_ALLOC") ? 2
-				                                                        : 0;
+				struct fd_slot *sl = slot_of(r, (int)v);
+				if (sl)
+					sl->kind = strstr(rq->name, "VEVENTQ_ALLOC")       ? 1
+					           : strstr(rq->name, "FAULT_QUEUE_ALLOC") ? 2
+					                                                   : 0;
 				out(r, "%s%s=%s", sep, f->name, name);
 			} else {
 				out(r, "%s%s=0x%" PRIx64, sep, f->name, v);
@@ -620,7 +662,7 @@ static uint32_t le32(const uint8_t *p)
  * the fd is not one the recording named. */
 static bool start_on_fd(struct pl_record *r, const char *verb, int fd)
 {
-	if (fd < 0 || fd >= MAXFD || !r->fd_var[fd])
+	if (!var_of(r, fd))
 		return false;
 	char fb[32];
 	fd_text(r, fd, fb, sizeof(fb));
@@ -648,7 +690,8 @@ void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, in
 		flush(r);
 		return;
 	}
-	if (r->fd_kind[fd] == 2) {
+	uint8_t kind = slot_of(r, fd)->kind;
+	if (kind == 2) {
 		out(r, " faults=[");
 		for (size_t off = 0; off + 40 <= n; off += 40) {
 			const uint8_t *p = b + off;
@@ -657,7 +700,7 @@ void pl_record_read(struct pl_record *r, int fd, const void *buf, size_t len, in
 			    le32(p + 32), le32(p + 36));
 		}
 		out(r, "]");
-	} else if (r->fd_kind[fd] == 1) {
+	} else if (kind == 1) {
 		out(r, " events=[");
 		for (size_t off = 0, k = 0; off + 8 <= n; k++) {
 			uint32_t flags = le32(b + off), seq = le32(b + off + 4);

@@ -766,7 +766,11 @@ static struct shim_proc *proc_find(const struct shim *s, const char *name)
 	return NULL;
 }
 
+/* The fds the emulation numbers itself: RLIMIT_NOFILE's default soft limit.
+ * A host with real fds numbers them (shim_fd_next) within its own limit, up
+ * to fs.nr_open's default. */
 #define SHIM_MAX_FDS 1024
+#define SHIM_NR_OPEN (1 << 20)
 
 int shim_fd_install(struct shim_proc *p, struct shim_file *f)
 {
@@ -775,7 +779,7 @@ int shim_fd_install(struct shim_proc *p, struct shim_file *f)
 	if (p->fd_next >= 3) {
 		int want = p->fd_next;
 		p->fd_next = 0;
-		if (want >= SHIM_MAX_FDS)
+		if (want >= SHIM_NR_OPEN)
 			return -EMFILE;
 		if (want < p->nfds && p->fds[want])
 			return -EBADF;
@@ -993,7 +997,7 @@ int shim_fd_next(struct shim *s, const char *proc, int fd)
 		p->fd_next = 0;
 		return 0;
 	}
-	if (fd < 3 || fd >= SHIM_MAX_FDS || shim_fd_get(p, fd))
+	if (fd < 3 || fd >= SHIM_NR_OPEN || shim_fd_get(p, fd))
 		return -EBADF;
 	p->fd_next = fd;
 	return 0;

@@ -286,8 +286,9 @@ int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to);
 /*
  * For a host whose fds are real (the LD_PRELOAD library): the next file the
  * kernel installs in `proc` gets number `fd` (which the real process holds
- * for it) instead of the lowest free one; 0 clears. -EBADF when fd is out of
- * [3, 1024) or open in the emulated kernel. shim_fd_is_open: 1 if fd is an
+ * for it) instead of the lowest free one, whatever its own limit (the
+ * kernel numbers its own files below 1024, RLIMIT_NOFILE's default); 0
+ * clears. -EBADF when fd is out of [3, 2^20) or open in the emulated kernel. shim_fd_is_open: 1 if fd is an
  * open emulated file of proc, else 0.
  */
 int shim_fd_next(struct shim *s, const char *proc, int fd);
