@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -230,6 +231,7 @@ public:
 		bool ssv = false;
 	};
 	bool ats(const trc_record &rec, Ats &a);
+	bool capable_device(const trc_record &rec, const char *verb, bool DeviceSpec::*cap, int &dev);
 	struct Pri {
 		int dev = -1;
 		uint64_t prg = 0, ssid = 0, addr = 0;
@@ -845,16 +847,31 @@ bool RecordRules::expect(const trc_record &rec, const StatLookup *lookup, Expect
 	return true;
 }
 
-bool RecordRules::ats(const trc_record &rec, Ats &a)
+// The device rec names (its first word), which must have the capability
+// its verb uses (`ats`, `pri`: declared ats=on, pri=on).
+bool RecordRules::capable_device(const trc_record &rec, const char *verb, bool DeviceSpec::*cap,
+				 int &dev)
 {
 	const trc_value *dv = trc_record_word(&rec, 0);
-	a.dev = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
-	if (a.dev < 0)
-		return fail(kExitMalformed, rec.line, rec.col, "ats: unknown device");
-	const DeviceSpec &ds = spec_.devices[a.dev];
-	if (!ds.ats)
+	dev = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
+	if (dev < 0)
+		return fail(kExitMalformed, rec.line, rec.col, std::string(verb) + ": unknown device");
+	const DeviceSpec &ds = spec_.devices[dev];
+	if (!(ds.*cap)) {
+		std::string upper = verb;
+		for (char &ch : upper)
+			ch = (char)std::toupper((unsigned char)ch);
 		return fail(kExitUsage, rec.line, rec.col,
-			    "ats: device " + ds.name + " has no ATS capability (declare it with ats=on)");
+			    std::string(verb) + ": device " + ds.name + " has no " + upper +
+				    " capability (declare it with " + verb + "=on)");
+	}
+	return true;
+}
+
+bool RecordRules::ats(const trc_record &rec, Ats &a)
+{
+	if (!capable_device(rec, "ats", &DeviceSpec::ats, a.dev))
+		return false;
 	Num n;
 	const trc_value *av = trc_record_arg(&rec, "addr");
 	if (!av)
@@ -884,14 +901,8 @@ bool RecordRules::ats(const trc_record &rec, Ats &a)
 
 bool RecordRules::pri(const trc_record &rec, Pri &p)
 {
-	const trc_value *dv = trc_record_word(&rec, 0);
-	p.dev = dv && dv->kind == TRC_NAME ? spec_.find_device(dv->s) : -1;
-	if (p.dev < 0)
-		return fail(kExitMalformed, rec.line, rec.col, "pri: unknown device");
-	const DeviceSpec &ds = spec_.devices[p.dev];
-	if (!ds.pri)
-		return fail(kExitUsage, rec.line, rec.col,
-			    "pri: device " + ds.name + " has no PRI capability (declare it with pri=on)");
+	if (!capable_device(rec, "pri", &DeviceSpec::pri, p.dev))
+		return false;
 	const trc_value *what = trc_record_word(&rec, 1);
 	Num n;
 	if (const trc_value *pv = trc_record_arg(&rec, "prg")) {
