@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/select.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -252,6 +255,30 @@ static int nested(void)
 	uint32_t resp[2] = {5, 0}; /* cookie 5, SUCCESS */
 	CHECK(write((int)fa.out_fault_fd, resp, sizeof(resp)) == -1 && errno == EINVAL, "fault write");
 	CHECK(write((int)fa.out_fault_fd, resp, 5) == -1 && errno == ESPIPE, "fault write of 5");
+	/* readiness as Linux's file ops give it: nothing queued, so the
+	 * vEVENTQ is not readable and a wait on it times out; the fault queue
+	 * is writable only; the iommufd (no poll op) is always ready; epoll and
+	 * select see the same through the queues' placeholders */
+	struct pollfd pf[3] = {{(int)vq.out_veventq_fd, POLLIN, 0},
+	                       {(int)fa.out_fault_fd, POLLIN | POLLOUT, 0},
+	                       {ifd, POLLIN | POLLOUT, 0}};
+	CHECK(poll(pf, 3, 0) == 2 && pf[0].revents == 0 && pf[1].revents == POLLOUT &&
+	          pf[2].revents == (POLLIN | POLLOUT),
+	      "poll: %d %d %d", pf[0].revents, pf[1].revents, pf[2].revents);
+	CHECK(poll(pf, 1, 20) == 0 && pf[0].revents == 0, "poll with a timeout");
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {EPOLLIN, {.fd = (int)vq.out_veventq_fd}}, out[2];
+	CHECK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, (int)vq.out_veventq_fd, &ev) == 0, "epoll_ctl");
+	ev.events = EPOLLIN;
+	ev.data.fd = (int)fa.out_fault_fd;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, (int)fa.out_fault_fd, &ev) == 0, "epoll_ctl fault");
+	CHECK(epoll_wait(ep, out, 2, 0) == 0, "epoll: nothing to read");
+	close(ep);
+	fd_set rd;
+	FD_ZERO(&rd);
+	FD_SET((int)fa.out_fault_fd, &rd);
+	struct timeval tv = {0, 0};
+	CHECK(select((int)fa.out_fault_fd + 1, &rd, NULL, NULL, &tv) == 0, "select: nothing to read");
 	close((int)vq.out_veventq_fd);
 	close((int)fa.out_fault_fd);
 

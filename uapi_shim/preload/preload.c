@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -139,6 +140,14 @@ static struct {
 	bool passthrough;      /* record only: the real kernel serves */
 	bool *tracked;         /* passthrough: fds on the device nodes, by number */
 	size_t ntracked;
+	/* fault queues' and vEVENTQs' fds: their placeholders are eventfds,
+	 * readable while the queue has something to read (evq_sync) */
+	struct evq {
+		int fd;
+		bool set;
+	} *evq;
+	size_t nevq, capevq;
+	bool warned_poll;
 } g = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP}; /* recursive: zlib and stdio close through us */
 
 static void pl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -821,6 +830,58 @@ static void track(int fd, bool on)
 	g.tracked[fd] = on;
 }
 
+/* A fault queue's or vEVENTQ's fd, placeholder an eventfd (creates_evq). */
+static void evq_add(int fd)
+{
+	if (g.nevq == g.capevq) {
+		size_t n = g.capevq ? 2 * g.capevq : 8;
+		struct evq *e = realloc(g.evq, n * sizeof(*e));
+		if (!e)
+			return; /* its readiness stays unsynced: never readable */
+		g.evq = e;
+		g.capevq = n;
+	}
+	g.evq[g.nevq].fd = fd;
+	g.evq[g.nevq].set = false;
+	g.nevq++;
+}
+
+static bool evq_has(int fd)
+{
+	for (size_t i = 0; i < g.nevq; i++)
+		if (g.evq[i].fd == fd)
+			return true;
+	return false;
+}
+
+static void evq_del(int fd)
+{
+	for (size_t i = 0; i < g.nevq; i++)
+		if (g.evq[i].fd == fd) {
+			g.evq[i] = g.evq[--g.nevq];
+			return;
+		}
+}
+
+/* After a served call: each queue's eventfd is readable exactly while the
+ * emulated queue has something to read, so poll, select and epoll on it -
+ * not intercepted - answer as Linux's file op does (a vEVENTQ's eventfd
+ * also says writable, which Linux's does not). */
+static void evq_sync(void)
+{
+	for (size_t i = 0; i < g.nevq; i++) {
+		int m = shim_fd_poll(g.k, g.proc, g.evq[i].fd);
+		bool want = m > 0 && (m & SHIM_POLLIN);
+		if (want == g.evq[i].set)
+			continue;
+		uint64_t v = 1;
+		if (want)
+			g.evq[i].set = real_write(g.evq[i].fd, &v, 8) == 8;
+		else
+			g.evq[i].set = !(real_read(g.evq[i].fd, &v, 8) == 8 || errno == EAGAIN);
+	}
+}
+
 static int serve_open(const char *path, int flags, mode_t mode)
 {
 	pthread_mutex_lock(&g.lock);
@@ -934,6 +995,8 @@ int close(int fd)
 		c.size = sizeof(c);
 		int rc = shim_close(g.k, g.proc, fd, g.now_ns, &c);
 		account(&c, "close");
+		evq_del(fd);
+		evq_sync();
 		if (g.rec)
 			pl_record_close_call(g.rec, fd, rc);
 		pthread_mutex_unlock(&g.lock);
@@ -975,8 +1038,9 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	/* a request that creates an fd: hold a real number for it */
 	int ph = -1;
+	bool evq = req == 0x3b8e /* IOMMU_FAULT_QUEUE_ALLOC */ || req == 0x3b93 /* IOMMU_VEVENTQ_ALLOC */;
 	if (creates_fd(req)) {
-		ph = placeholder(O_CLOEXEC);
+		ph = evq ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : placeholder(O_CLOEXEC);
 		if (ph >= 0 && shim_fd_next(g.k, g.proc, ph))
 			real_close(ph), ph = -1;
 	}
@@ -989,6 +1053,9 @@ int ioctl(int fd, unsigned long req, ...)
 	shim_fd_next(g.k, g.proc, 0);
 	if (ph >= 0 && !shim_fd_is_open(g.k, g.proc, ph))
 		real_close(ph);
+	else if (ph >= 0 && evq)
+		evq_add(ph);
+	evq_sync();
 	const char *name = shim_request_name(req);
 	account(&c, name ? name : "ioctl");
 	if (g.rec) {
@@ -1109,6 +1176,7 @@ static ssize_t read_write(int fd, void *buf, size_t len, bool wr)
 	int64_t rc = wr ? shim_write(g.k, g.proc, fd, ubuf, len, g.now_ns, &c)
 	                : shim_read(g.k, g.proc, fd, ubuf, len, g.now_ns, &c);
 	account(&c, wr ? "write" : "read");
+	evq_sync();
 	if (g.rec && wr)
 		pl_record_write(g.rec, fd, buf, len, rc);
 	else if (g.rec)
@@ -1131,13 +1199,15 @@ ssize_t write(int fd, const void *buf, size_t len)
 	return read_write(fd, (void *)(uintptr_t)buf, len, true);
 }
 
-/* Emulated fds are always ready (reads are non-blocking and return 0 when
- * nothing is queued); the others are polled by libc without waiting when
- * an emulated one is in the set. */
+/* Emulated fds answer as Linux's file ops do (shim_fd_poll: a fault queue
+ * or vEVENTQ is readable while something waits in it, files without a poll
+ * op are always ready); the program's own fds are polled for real. With
+ * none ready, the wait is on the program's own fds for the timeout: nothing
+ * makes an emulated fd ready meanwhile (no device DMA runs under LD_PRELOAD),
+ * as nothing would on an idle Linux machine. */
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	resolve();
-	int ready = 0;
 	bool any = false;
 	pthread_mutex_lock(&g.lock);
 	for (nfds_t i = 0; i < n && !g.passthrough; i++)
@@ -1147,33 +1217,46 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
 	if (!any)
 		return real_poll(fds, n, timeout);
 	struct pollfd *other = calloc(n ? n : 1, sizeof(*other));
-	if (!other) {
+	short *mine = calloc(n ? n : 1, sizeof(*mine));
+	if (!other || !mine) {
+		free(other);
+		free(mine);
 		errno = ENOMEM;
 		return -1;
 	}
+	int ready = 0, reals = 0;
 	pthread_mutex_lock(&g.lock);
 	for (nfds_t i = 0; i < n; i++) {
 		other[i] = fds[i];
-		if (is_served(fds[i].fd))
+		mine[i] = -1;
+		if (is_served(fds[i].fd)) {
+			int m = shim_fd_poll(g.k, g.proc, fds[i].fd);
+			mine[i] = (short)(m >= 0 ? (fds[i].events & m) : POLLNVAL);
+			ready += mine[i] != 0;
 			other[i].fd = -1;
+		} else {
+			reals += fds[i].fd >= 0;
+		}
+	}
+	if (!ready && !reals && timeout < 0 && !g.warned_poll) {
+		g.warned_poll = true;
+		pl_err("poll with no timeout on emulated fds none of which is ready: nothing can make "
+		       "them ready (no device DMA runs under LD_PRELOAD); it waits, as Linux would");
 	}
 	pthread_mutex_unlock(&g.lock);
-	int r = real_poll(other, n, 0);
+	int r = real_poll(other, n, ready ? 0 : timeout);
 	if (r < 0) {
 		free(other);
+		free(mine);
 		return r;
 	}
-	pthread_mutex_lock(&g.lock);
+	ready = 0;
 	for (nfds_t i = 0; i < n; i++) {
-		if (is_served(fds[i].fd)) {
-			fds[i].revents = (short)(fds[i].events & (POLLIN | POLLOUT | POLLRDNORM));
-		} else {
-			fds[i].revents = other[i].revents;
-		}
+		fds[i].revents = mine[i] >= 0 ? mine[i] : other[i].revents;
 		ready += fds[i].revents != 0;
 	}
-	pthread_mutex_unlock(&g.lock);
 	free(other);
+	free(mine);
 	return ready;
 }
 
@@ -1190,6 +1273,8 @@ static int served_dup(int oldfd, int newfd)
 	if (!rc)
 		rc = shim_fd_pass(g.k, g.proc, oldfd, g.proc);
 	shim_fd_next(g.k, g.proc, 0);
+	if (rc >= 0 && evq_has(oldfd) && !evq_has(newfd))
+		evq_add(newfd); /* the same eventfd */
 	return rc;
 }
 
@@ -1232,6 +1317,7 @@ static int dup_to(int oldfd, int newfd, int flags, bool three)
 		c.size = sizeof(c);
 		shim_close(g.k, g.proc, newfd, g.now_ns, &c);
 		account(&c, "close");
+		evq_del(newfd);
 	}
 	int r = three ? real_dup3(oldfd, newfd, flags) : real_dup2(oldfd, newfd);
 	if (r >= 0 && old_served && served_dup(oldfd, r) < 0) {

@@ -1009,6 +1009,23 @@ int shim_fd_is_open(const struct shim *s, const char *proc, int fd)
 	return p && fd >= 0 && fd < p->nfds && p->fds[fd] ? 1 : 0;
 }
 
+int shim_fd_poll(const struct shim *s, const char *proc, int fd)
+{
+	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	const struct shim_file *f = p && fd >= 0 && fd < p->nfds ? p->fds[fd] : NULL;
+	if (!f)
+		return -EBADF;
+	switch (f->kind) {
+	case SF_VEVENTQ: /* iommufd_veventq_fops_poll */
+		return ((const struct ifd_veventq *)f->u.evq)->n ? SHIM_POLLIN | SHIM_POLLRDNORM : 0;
+	case SF_FAULT: /* iommufd_fault_fops_poll */
+		return SHIM_POLLOUT |
+		       (((const struct ifd_fault *)f->u.evq)->deliver ? SHIM_POLLIN | SHIM_POLLRDNORM : 0);
+	default: /* no poll op: DEFAULT_POLLMASK */
+		return SHIM_POLLIN | SHIM_POLLOUT | SHIM_POLLRDNORM | SHIM_POLLWRNORM;
+	}
+}
+
 int shim_fd_is_fault(const struct shim *s, const char *proc, int fd)
 {
 	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;

@@ -295,6 +295,15 @@ int shim_fd_next(struct shim *s, const char *proc, int fd);
 int shim_fd_is_open(const struct shim *s, const char *proc, int fd);
 /* 1 if fd is an iommufd fault queue (IOMMU_FAULT_QUEUE_ALLOC) of proc. */
 int shim_fd_is_fault(const struct shim *s, const char *proc, int fd);
+/* What poll(2) says of an emulated fd of proc now, as Linux's file ops do:
+ * a fault queue POLLOUT, and POLLIN|POLLRDNORM while a fault waits to be
+ * read; a vEVENTQ POLLIN|POLLRDNORM while an event waits; files without a
+ * poll op (iommufd, VFIO, KVM) DEFAULT_POLLMASK. -EBADF if not open. */
+#define SHIM_POLLIN 0x001
+#define SHIM_POLLOUT 0x004
+#define SHIM_POLLRDNORM 0x040
+#define SHIM_POLLWRNORM 0x100
+int shim_fd_poll(const struct shim *s, const char *proc, int fd);
 /*
  * host_user_memory: back [va, va + len) of proc with simulated DRAM where
  * nothing backs it yet (in call order: deterministic whatever the VAs).
