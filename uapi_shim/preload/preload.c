@@ -354,6 +354,23 @@ static int h_fd_open(void *h, int fd)
 	return 1;
 }
 
+bool pl_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need < *cap)
+		return true;
+	size_t n = *cap ? *cap : first;
+	while (n <= need)
+		n *= 2;
+	void **p = arr;
+	char *t = realloc(*p, n * size);
+	if (!t)
+		return false;
+	memset(t + *cap * size, 0, (n - *cap) * size);
+	*p = t;
+	*cap = n;
+	return true;
+}
+
 bool pl_user_mapped(uint64_t va, uint64_t len)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -812,35 +829,17 @@ static int placeholder(int flags)
  * grows to any fd number (without memory the fd goes unrecorded). */
 static void track(int fd, bool on)
 {
-	if (fd < 0)
+	if (fd < 0 || (!on && (size_t)fd >= g.ntracked))
 		return;
-	if ((size_t)fd >= g.ntracked) {
-		if (!on)
-			return;
-		size_t n = g.ntracked ? g.ntracked : 1024;
-		while (n <= (size_t)fd)
-			n *= 2;
-		bool *t = realloc(g.tracked, n * sizeof(*t));
-		if (!t)
-			return;
-		memset(t + g.ntracked, 0, (n - g.ntracked) * sizeof(*t));
-		g.tracked = t;
-		g.ntracked = n;
-	}
-	g.tracked[fd] = on;
+	if (pl_grow(&g.tracked, &g.ntracked, (size_t)fd, sizeof(*g.tracked), 1024))
+		g.tracked[fd] = on;
 }
 
 /* A fault queue's or vEVENTQ's fd, placeholder an eventfd (creates_evq). */
 static void evq_add(int fd)
 {
-	if (g.nevq == g.capevq) {
-		size_t n = g.capevq ? 2 * g.capevq : 8;
-		struct evq *e = realloc(g.evq, n * sizeof(*e));
-		if (!e)
-			return; /* its readiness stays unsynced: never readable */
-		g.evq = e;
-		g.capevq = n;
-	}
+	if (!pl_grow(&g.evq, &g.capevq, g.nevq, sizeof(*g.evq), 8))
+		return; /* its readiness stays unsynced: never readable */
 	g.evq[g.nevq].fd = fd;
 	g.evq[g.nevq].set = false;
 	g.nevq++;

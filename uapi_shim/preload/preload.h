@@ -12,6 +12,11 @@
 
 struct pl_record;
 
+/* Grow the array *arr (*cap elements of `size` bytes) to hold element
+ * `need`, doubling from `first`, the new elements zeroed; false without
+ * memory (the array is then as it was). */
+bool pl_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
+
 /* Whether [va, va + len) is mapped in this process (mincore: a hole fails). */
 bool pl_user_mapped(uint64_t va, uint64_t len);
 

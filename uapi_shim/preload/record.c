@@ -164,19 +164,8 @@ static unsigned var_of(const struct pl_record *r, int64_t fd)
 /* The slot of fd, the table grown to hold it; NULL without memory. */
 static struct fd_slot *slot_make(struct pl_record *r, int64_t fd)
 {
-	if (fd < 0 || fd > INT_MAX)
+	if (fd < 0 || fd > INT_MAX || !pl_grow(&r->fdt, &r->nfdt, (size_t)fd, sizeof(*r->fdt), 256))
 		return NULL;
-	if ((uint64_t)fd >= r->nfdt) {
-		size_t n = r->nfdt ? r->nfdt : 256;
-		while (n <= (size_t)fd)
-			n *= 2;
-		struct fd_slot *t = realloc(r->fdt, n * sizeof(*t));
-		if (!t)
-			return NULL;
-		memset(t + r->nfdt, 0, (n - r->nfdt) * sizeof(*t));
-		r->fdt = t;
-		r->nfdt = n;
-	}
 	return &r->fdt[fd];
 }
 
@@ -185,16 +174,8 @@ static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 	/* every open gets a new name (a variable is bound once), however many
 	 * opens and closes a run makes, whatever the fd's number */
 	struct fd_slot *sl = slot_make(r, fd);
-	if (sl && r->next_f + 1 >= r->cap_refs && r->next_f < UINT_MAX - 1) {
-		size_t nc = r->cap_refs ? 2 * r->cap_refs : 256;
-		unsigned *n = realloc(r->var_refs, nc * sizeof(*n));
-		if (n) {
-			memset(n + r->cap_refs, 0, (nc - r->cap_refs) * sizeof(*n));
-			r->var_refs = n;
-			r->cap_refs = nc;
-		}
-	}
-	if (sl && r->next_f + 1 < r->cap_refs) {
+	if (sl && r->next_f < UINT_MAX - 1 &&
+	    pl_grow(&r->var_refs, &r->cap_refs, r->next_f + 1, sizeof(*r->var_refs), 256)) {
 		sl->var = ++r->next_f;
 		sl->kind = 0;
 		r->var_refs[r->next_f] = 1;
@@ -206,8 +187,9 @@ static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 
 static void fd_text(const struct pl_record *r, int64_t fd, char *buf, size_t len)
 {
-	if (var_of(r, fd))
-		snprintf(buf, len, "$f%u", var_of(r, fd));
+	unsigned v = var_of(r, fd);
+	if (v)
+		snprintf(buf, len, "$f%u", v);
 	else
 		snprintf(buf, len, "%" PRId64, fd);
 }

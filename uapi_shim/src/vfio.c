@@ -1234,6 +1234,13 @@ static int device_get_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 enum { PCI_REGION_ROM = 6, PCI_REGION_CONFIG = 7 };
 enum { PCI_IRQ_INTX = 0, PCI_IRQ_ERR = 3, PCI_IRQ_REQ = 4, PCI_NUM_IRQS = 5 };
 
+/* vfio_pci_get_irq_count(): no pin, no MSI/MSI-X capability; ERR on a PCIe
+ * function; REQ always; nothing past the types. */
+static uint32_t irq_count(uint32_t index)
+{
+	return index == PCI_IRQ_ERR || index == PCI_IRQ_REQ ? 1 : 0;
+}
+
 static int device_region_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 {
 	struct u_region_info info;
@@ -1266,9 +1273,7 @@ static int device_irq_info(struct shim *s, struct shim_proc *p, uint64_t arg)
 	if (info.argsz < minsz || info.index >= PCI_NUM_IRQS)
 		return -EINVAL;
 	info.flags = 1; /* EVENTFD */
-	/* vfio_pci_get_irq_count(): no pin, no MSI/MSI-X capability; ERR on
-	 * a PCIe function; REQ always */
-	info.count = info.index >= PCI_IRQ_ERR ? 1 : 0;
+	info.count = irq_count(info.index);
 	if (info.index == PCI_IRQ_INTX)
 		info.flags |= 2 | 4; /* MASKABLE | AUTOMASKED */
 	else
@@ -1291,7 +1296,7 @@ static int device_set_irqs(struct shim *s, struct shim_proc *p, struct shim_dev 
 	const size_t minsz = sizeof(h); /* offsetofend(count) */
 	if (shim_copy_from_user(s, p, &h, arg, minsz))
 		return -EFAULT;
-	uint32_t num = h.index == PCI_IRQ_ERR || h.index == PCI_IRQ_REQ ? 1 : 0;
+	uint32_t num = irq_count(h.index);
 	if (h.argsz < minsz || h.index >= PCI_NUM_IRQS || h.count >= UINT32_MAX - h.start ||
 	    (h.flags & ~0x3fu)) /* DATA_TYPE_MASK | ACTION_TYPE_MASK */
 		return -EINVAL;
