@@ -15,7 +15,7 @@ need_slurm=0
 [ "${1:-}" = "--slurm" ] && need_slurm=1
 
 # parallel: GNU parallel runs a sweep in make test (the agreed engine).
-pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev parallel"
+pkgs="cmake g++ make pkg-config libsystemc-dev libgtest-dev zlib1g-dev libisal-dev parallel"
 [ "$need_bench" = 1 ] && pkgs="$pkgs libglib2.0-dev"
 # make fuzz only: clang and its runtime (libFuzzer, ASan, UBSan).
 [ "$need_fuzz" = 1 ] && pkgs="$pkgs clang libclang-rt-14-dev"

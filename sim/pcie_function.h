@@ -152,9 +152,7 @@ inline void PcieFunction::dma(const DmaPort &port, const DmaRequest &req, sc_cor
 	tlm::tlm_generic_payload &gp = x.gp;
 	ext.sid = port.sid;
 	ext.ssid = req.ssid;
-	ext.ssv = req.ssv;
-	ext.priv = req.priv;
-	ext.exec = req.exec;
+	ext.set_request_flags(req.ssv, req.priv, req.exec);
 	// A function with an ATC uses it: on a hit the transaction goes out
 	// Translated, with the PA the ATC holds.
 	uint64_t addr = req.addr;

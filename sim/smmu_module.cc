@@ -170,19 +170,13 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	}
 	ext->data_error = false;
 	if (rc != SMMU_OK) {
-		ext->outcome = SMMU_XLATE_ABORT;
-		ext->hit = SMMU_HIT_NONE;
+		ext->set_result(SMMU_XLATE_ABORT, SMMU_HIT_NONE, 0, false);
 		ext->xlate = smmu_xlate_result{};
-		ext->event = 0;
-		ext->event_recorded = false;
 		ext->cycles = 0;
 		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 		return;
 	}
-	ext->outcome = (uint8_t)r.outcome;
-	ext->hit = (uint8_t)r.hit;
-	ext->event = r.event;
-	ext->event_recorded = r.event_recorded;
+	ext->set_result((uint8_t)r.outcome, (uint8_t)r.hit, (uint8_t)r.event, r.event_recorded);
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
 	// Hits cost the same cycles DMA after DMA: the last duration is kept

@@ -11,6 +11,7 @@
 #define SMMUSIM_SIM_TXN_EXT_H
 
 #include <cstdint>
+#include <cstring>
 
 #include <tlm>
 
@@ -26,6 +27,14 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	bool secure = false; // Secure state is not modelled; must stay false
 	bool priv = false;
 	bool exec = false;
+	// ssv, secure (false), priv and exec in one store (see set_result).
+	void set_request_flags(bool v, bool p, bool x)
+	{
+		const uint8_t b[4] = {(uint8_t)v, 0, (uint8_t)p, (uint8_t)x};
+		uint32_t w;
+		std::memcpy(&w, b, 4);
+		std::memcpy(&ssv, &w, 4);
+	}
 	// An ATS Translated transaction: the address is the PA the function's
 	// ATC gave, and atc_base/atc_size/atc_origin describe that entry.
 	bool translated = false;
@@ -40,6 +49,16 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 	uint64_t pa = 0;      // output address of the first byte (valid when outcome OK)
 	uint32_t cycles = 0;  // translation cycles in the SMMU clock
 	bool data_error = false; // translated, but the memory access failed
+	// The four result bytes in one store: the initiator reads them
+	// together as soon as the transport returns, and a word read of bytes
+	// stored one by one waits for them to retire (store forwarding fails).
+	void set_result(uint8_t o, uint8_t h, uint8_t ev, bool recorded)
+	{
+		const uint8_t b[4] = {o, h, ev, (uint8_t)recorded};
+		uint32_t w;
+		std::memcpy(&w, b, 4);
+		std::memcpy(&outcome, &w, 4);
+	}
 	// The model's whole result: the tag the translation used and the
 	// provenance of the entry that served it (the isolation oracle).
 	smmu_xlate_result xlate{};

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include "trc/trace.h"
@@ -125,6 +126,8 @@ static inline size_t trc_utf8_len(const unsigned char *p, size_t avail)
 /* Initialized bytes past the text buffer's capacity (see buf). */
 #define TRC_INPUT_PAD 32
 
+enum { GZ_IGZIP = 1, GZ_ZLIB = 2 };
+
 struct trc_input {
 	/* raw side */
 	FILE *fp;
@@ -133,9 +136,13 @@ struct trc_input {
 	unsigned char *raw;       /* file reads (and the sniffed prefix) */
 	size_t raw_cap, raw_pos, raw_len;
 	int raw_eof;
-	int gzip;
+	int gzip;                 /* 0 plain, GZ_IGZIP or GZ_ZLIB (input.c) */
 	int zs_live, member_end;
-	z_stream zs;
+	z_stream zs;              /* GZ_ZLIB: a pipe */
+	struct inflate_state *ig; /* GZ_IGZIP: a regular file or a buffer */
+	uint64_t raw_base;        /* offset in the input of raw[0] (files) */
+	uint64_t member_off;      /* offset of the current gzip member */
+	uint64_t member_out;      /* bytes inflated from it so far */
 
 	/* text side */
 	/* buf has cap bytes and TRC_INPUT_PAD more, every byte initialized
