@@ -10,6 +10,7 @@
 #ifndef SMMUSIM_SIM_TXN_EXT_H
 #define SMMUSIM_SIM_TXN_EXT_H
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -69,6 +70,19 @@ struct SmmuTxnExt : tlm::tlm_extension<SmmuTxnExt> {
 		*this = static_cast<const SmmuTxnExt &>(other);
 	}
 };
+
+// set_result and set_request_flags store four adjacent bytes at once.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(SmmuTxnExt, hit) == offsetof(SmmuTxnExt, outcome) + 1 &&
+		      offsetof(SmmuTxnExt, event) == offsetof(SmmuTxnExt, outcome) + 2 &&
+		      offsetof(SmmuTxnExt, event_recorded) == offsetof(SmmuTxnExt, outcome) + 3,
+	      "SmmuTxnExt: the result bytes are adjacent");
+static_assert(offsetof(SmmuTxnExt, secure) == offsetof(SmmuTxnExt, ssv) + 1 &&
+		      offsetof(SmmuTxnExt, priv) == offsetof(SmmuTxnExt, ssv) + 2 &&
+		      offsetof(SmmuTxnExt, exec) == offsetof(SmmuTxnExt, ssv) + 3,
+	      "SmmuTxnExt: the request flags are adjacent");
+#pragma GCC diagnostic pop
 
 } // namespace smmusim
 
