@@ -228,6 +228,63 @@ TEST_F(Kvm, VcpuCreationRules)
 	EXPECT_EQ(-EEXIST, m.IoctlRaw(vm, KVM_CREATE_VCPU, 7));
 }
 
+// KVM_ARM_VCPU_INIT (arm64 kvm_arch_vcpu_ioctl_vcpu_init): the target, the
+// feature bits this host offers (PSCI 0.2, PMUv3; POWER_OFF is ephemeral),
+// one feature set for every vCPU of a VM; what needs an initialised vCPU.
+TEST_F(Kvm, VcpuInitRules)
+{
+	int v0 = (int)m.IoctlRaw(vm, KVM_CREATE_VCPU, 0);
+	int v1 = (int)m.IoctlRaw(vm, KVM_CREATE_VCPU, 1);
+	ASSERT_GE(v0, 3);
+	ASSERT_GE(v1, 3);
+	struct {
+		uint64_t id, addr;
+	} reg{};
+	EXPECT_EQ(-ENOEXEC, m.Ioctl(v0, KVM_GET_ONE_REG, &reg));
+	int32_t what = 4;
+	EXPECT_EQ(-ENOEXEC, m.Ioctl(v0, KVM_ARM_VCPU_FINALIZE, &what));
+	u_kvm_vcpu_init init{};
+	EXPECT_EQ(0, m.Ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init));
+	init.target = 0; // KVM_ARM_TARGET_AEM_V8: not this host's
+	EXPECT_EQ(-EINVAL, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	init.target = KVM_ARM_TARGET_GENERIC_V8;
+	init.features[0] = 1u << 9; // past KVM_VCPU_MAX_FEATURES
+	EXPECT_EQ(-ENOENT, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	init.features[0] = 0;
+	init.features[3] = 1;
+	EXPECT_EQ(-ENOENT, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	init.features[3] = 0;
+	for (unsigned bit : {1u, 4u, 5u, 7u, 8u}) { // AArch32 EL1, SVE, PAuth, NV
+		init.features[0] = 1u << bit;
+		EXPECT_EQ(-EINVAL, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init)) << "feature " << bit;
+	}
+	EXPECT_EQ(-EFAULT, m.IoctlRaw(v0, KVM_ARM_VCPU_INIT, 0));
+	EXPECT_EQ(-ENOEXEC, m.IoctlRaw(v0, KVM_RUN, 0)); // nothing above initialised it
+	// PSCI 0.2 + PMUv3: the VM's set from now on.
+	init.features[0] = (1u << 2) | (1u << 3);
+	EXPECT_EQ(0, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	EXPECT_STREQ(m.last.request, "KVM_ARM_VCPU_INIT");
+	// Again, also with POWER_OFF (not part of the set); a different set: EINVAL.
+	init.features[0] |= 1u << 0;
+	EXPECT_EQ(0, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	init.features[0] = 1u << 2;
+	EXPECT_EQ(-EINVAL, m.Ioctl(v0, KVM_ARM_VCPU_INIT, &init));
+	// Another vCPU of the VM must ask for the same set.
+	EXPECT_EQ(-EINVAL, m.Ioctl(v1, KVM_ARM_VCPU_INIT, &init));
+	init.features[0] = (1u << 2) | (1u << 3);
+	EXPECT_EQ(0, m.Ioctl(v1, KVM_ARM_VCPU_INIT, &init));
+	// Initialised: FINALIZE has nothing to finalise (no SVE); KVM_RUN
+	// does not run a guest (EINTR: returned at once).
+	EXPECT_EQ(-EINVAL, m.Ioctl(v0, KVM_ARM_VCPU_FINALIZE, &what));
+	EXPECT_EQ(-EINTR, m.IoctlRaw(v0, KVM_RUN, 0));
+	// A second VM starts with no feature set of its own.
+	int vm2 = (int)m.IoctlRaw(kfd, KVM_CREATE_VM, 0);
+	ASSERT_GE(vm2, 3);
+	int w0 = (int)m.IoctlRaw(vm2, KVM_CREATE_VCPU, 0);
+	init.features[0] = 1u << 2;
+	EXPECT_EQ(0, m.Ioctl(w0, KVM_ARM_VCPU_INIT, &init));
+}
+
 // KVM_SET_USER_MEMORY_REGION2: the same rules through the larger struct;
 // no guest_memfd here.
 TEST_F(Kvm, MemslotRegion2)

@@ -190,6 +190,18 @@ TEST(SimKvm, MalformedGuestAndVcpuRecordsExitTwo)
 // IOAS: TLBIs by its VMID) is not another VM's guest's word on its own
 // stage 1: midway through an update, B's old translation is no violation;
 // once B invalidates its ASID (another page), the forgotten page is stale.
+// A VMM's vCPU bring-up (KVM_ARM_PREFERRED_TARGET, KVM_ARM_VCPU_INIT) replays
+// with the kernel's answers, errnos included; `check` accepts it too.
+TEST(SimKvmVcpu, VcpuInitFlowReplays)
+{
+	const std::string t = std::string(SIM_DATA_DIR) + "/kvm_vcpu_init.trace";
+	RunResult r = run(SMMUSIM_EXE, {"replay", t, "--json", "-"});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+	EXPECT_NE(r.out.find("KVM_ARM_VCPU_INIT"), std::string::npos) << r.out;
+	r = run(SMMUSIM_EXE, {"check", t});
+	EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
 TEST(SimKvmBtm, OneVmsInvalidationSaysNothingOfAnotherVmsEntries)
 {
 	RunResult r = run(SMMUSIM_EXE, {"replay", std::string(SIM_DATA_DIR) + "/oracle_two_vms.trace", "--json", "-"});

@@ -20,9 +20,17 @@
  *    (arch/arm64/kvm/vmid.c through kvm_vmid.c) and the TLBI ALLE1IS of a
  *    rollover, broadcast through the host (digest §4, §5).
  *
- * Not modelled: vCPU ioctls (KVM_RUN ... answer EINVAL as arm64's default),
- * the vGIC and other device types (ENODEV), guest_memfd, dirty logging
- * beyond the flag, MTE/VM_PFNMAP checks.
+ *  - the vCPU fd: KVM_ARM_VCPU_INIT with every check of arm64's
+ *    kvm_arch_vcpu_ioctl_vcpu_init() against this host's features (PSCI
+ *    0.2 and PMUv3; no AArch32 EL1, SVE, pointer authentication or nested
+ *    virtualisation, as KVM_CHECK_EXTENSION says), one feature set per VM;
+ *    the ioctls that need an initialised vCPU say ENOEXEC before it is.
+ *
+ * Not modelled: the guest's execution (KVM_RUN of an initialised vCPU
+ * answers EINTR, as with a signal pending: nothing runs), its registers
+ * (ONE_REG and REG_LIST of an initialised vCPU answer EINVAL), the vGIC
+ * and other device types (ENODEV), guest_memfd, dirty logging beyond the
+ * flag, MTE/VM_PFNMAP checks.
  */
 #include "kvm.h"
 
@@ -653,6 +661,98 @@ static int64_t vm_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm *k,
 	}
 }
 
+/* The vCPU features this host offers (system_supported_vcpu_features()):
+ * what KVM_CHECK_EXTENSION advertises - PSCI 0.2 and PMUv3 - and the
+ * ephemeral POWER_OFF. */
+#define HOST_VCPU_FEATURES                                                                         \
+	((1u << KVM_ARM_VCPU_POWER_OFF) | (1u << KVM_ARM_VCPU_PSCI_0_2) |                          \
+	 (1u << KVM_ARM_VCPU_PMU_V3))
+#define VALID_VCPU_FEATURES ((1u << KVM_VCPU_MAX_FEATURES) - 1)
+
+/* kvm_arch_vcpu_ioctl_vcpu_init(): kvm_vcpu_set_target() and its checks. */
+static int vcpu_init(struct shim_kvm_vcpu *v, struct u_kvm_vcpu_init *init)
+{
+	struct shim_kvm *k = v->kvm;
+	/* POWER_OFF is ephemeral: not part of the VM's feature set */
+	bool power_off = init->features[0] & (1u << KVM_ARM_VCPU_POWER_OFF);
+	uint32_t features = init->features[0] & ~(1u << KVM_ARM_VCPU_POWER_OFF);
+
+	if (init->target != KVM_ARM_TARGET_GENERIC_V8)
+		return -EINVAL; /* nor kvm_target_cpu(): the generic target only */
+	/* kvm_vcpu_init_check_features() */
+	if (features & ~VALID_VCPU_FEATURES)
+		return -ENOENT;
+	for (unsigned i = 1; i < 7; i++)
+		if (init->features[i])
+			return -ENOENT;
+	if (features & ~HOST_VCPU_FEATURES)
+		return -EINVAL;
+	/* (both pointer authentication bits or neither, AArch32 with MTE or
+	 * NV: unreachable here, the host offers none of them) */
+	if (!v->initialized) {
+		/* __kvm_vcpu_set_target(): the first INIT fixes the VM's set */
+		if (k->features_configured && k->vcpu_features != features)
+			return -EINVAL;
+		k->vcpu_features = features;
+		k->features_configured = true;
+		v->initialized = true;
+	} else if (k->vcpu_features != features) {
+		return -EINVAL; /* kvm_vcpu_init_changed() */
+	}
+	/* kvm_reset_vcpu(); then the power state asked for */
+	v->powered_off = power_off;
+	return 0;
+}
+
+/* kvm_vcpu_ioctl() -> kvm_arch_vcpu_ioctl() of arm64. */
+static int64_t vcpu_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm_vcpu *v,
+                          unsigned long cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case KVM_RUN:
+		if (arg)
+			return -EINVAL;
+		/* kvm_arch_vcpu_run_pid_change(): never initialised -> ENOEXEC;
+		 * the guest itself is not modelled: it returns at once, as
+		 * with a signal pending */
+		return v->initialized ? -EINTR : -ENOEXEC;
+	case KVM_ARM_VCPU_INIT: {
+		struct u_kvm_vcpu_init init;
+		if (shim_copy_from_user(s, p, &init, arg, sizeof(init)))
+			return -EFAULT;
+		return vcpu_init(v, &init);
+	}
+	case KVM_SET_ONE_REG:
+	case KVM_GET_ONE_REG:
+	case KVM_GET_REG_LIST:
+		if (!v->initialized)
+			return -ENOEXEC;
+		return -EINVAL; /* the registers are not modelled */
+	case KVM_ARM_VCPU_FINALIZE: {
+		int32_t what;
+		if (!v->initialized)
+			return -ENOEXEC;
+		if (shim_copy_from_user(s, p, &what, arg, sizeof(what)))
+			return -EFAULT;
+		/* kvm_arm_vcpu_finalize(): only SVE is finalised, and no vCPU
+		 * here has SVE */
+		return -EINVAL;
+	}
+	case KVM_SET_DEVICE_ATTR:
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR: {
+		/* kvm_arm_vcpu_arch_*_attr(): no PMU/timer/PV-time groups
+		 * modelled -> ENXIO */
+		struct u_kvm_device_attr a;
+		if (shim_copy_from_user(s, p, &a, arg, sizeof(a)))
+			return -EFAULT;
+		return -ENXIO;
+	}
+	default:
+		return -EINVAL; /* the rest of kvm_arch_vcpu_ioctl(): not modelled */
+	}
+}
+
 static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm_dev *d,
                             unsigned long cmd, uint64_t arg, struct kcall *c)
 {
@@ -697,20 +797,7 @@ int64_t kvm_ioctl(struct shim *s, struct shim_proc *p, struct shim_file *f, unsi
 	case SF_KVM_VCPU:
 		if (f->u.vcpu->kvm->mm != p)
 			return -EIO;
-		/* KVM_RUN of a vCPU never initialised (KVM_ARM_VCPU_INIT is not
-		 * modelled): kvm_arch_vcpu_run_pid_change -> ENOEXEC; the vCPU
-		 * attribute requests: ENXIO (kvm_arm_vcpu_arch_*_attr); the rest
-		 * of arm64's kvm_arch_vcpu_ioctl() is not modelled (EINVAL) */
-		if (cmd == KVM_RUN)
-			return arg ? -EINVAL : -ENOEXEC;
-		if (cmd == KVM_SET_DEVICE_ATTR || cmd == KVM_HAS_DEVICE_ATTR ||
-		    cmd == KVM_GET_DEVICE_ATTR) {
-			struct u_kvm_device_attr a;
-			if (shim_copy_from_user(s, p, &a, arg, sizeof(a)))
-				return -EFAULT;
-			return -ENXIO;
-		}
-		return -EINVAL;
+		return vcpu_ioctl(s, p, f->u.vcpu, cmd, arg);
 	case SF_KVM_DEVICE:
 		if (f->u.kdev->kvm->mm != p)
 			return -EIO;

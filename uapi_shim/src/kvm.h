@@ -96,6 +96,8 @@ struct shim_kvm_vcpu {
 	struct shim_kvm *kvm;
 	uint32_t id;
 	int cpu; /* the physical CPU it is loaded on, -1 when put */
+	bool initialized; /* VCPU_INITIALIZED: KVM_ARM_VCPU_INIT succeeded */
+	bool powered_off; /* KVM_MP_STATE_STOPPED after an INIT with POWER_OFF */
 };
 
 /* The KVM-VFIO device (virt/kvm/vfio.c): the VFIO files it holds. */
@@ -121,6 +123,10 @@ struct shim_kvm {
 	size_t ntables, captables;
 	struct kvm_s1_pool *pools;
 	size_t npools, cappools;
+	/* kvm->arch.vcpu_features, fixed by the first KVM_ARM_VCPU_INIT
+	 * (KVM_ARCH_FLAG_VCPU_FEATURES_CONFIGURED): every vCPU the same */
+	bool features_configured;
+	uint32_t vcpu_features;
 };
 
 /* Guest memory through the memslots (kvm_guest.c): 0 or -EFAULT. */

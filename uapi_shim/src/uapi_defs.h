@@ -297,6 +297,23 @@ struct u_detach_pt {
 #define KVM_RUN 0xAE80u                    /* _IO(KVMIO, 0x80) */
 #define KVM_ARM_PREFERRED_TARGET 0x8020AEAFu /* _IOR(KVMIO, 0xaf, 32 bytes) */
 #define KVM_ARM_TARGET_GENERIC_V8 5u
+#define KVM_ARM_VCPU_INIT 0x4020AEAEu      /* _IOW(KVMIO, 0xae, struct kvm_vcpu_init) */
+#define KVM_GET_ONE_REG 0x4010AEABu        /* _IOW(KVMIO, 0xab, struct kvm_one_reg) */
+#define KVM_SET_ONE_REG 0x4010AEACu        /* _IOW(KVMIO, 0xac, struct kvm_one_reg) */
+#define KVM_GET_REG_LIST 0xC008AEB0u       /* _IOWR(KVMIO, 0xb0, struct kvm_reg_list) */
+#define KVM_ARM_VCPU_FINALIZE 0x4004AEC2u  /* _IOW(KVMIO, 0xc2, int) */
+/* kvm_vcpu_init.features[0] bits (arch/arm64/include/uapi/asm/kvm.h) */
+#define KVM_ARM_VCPU_POWER_OFF 0
+#define KVM_ARM_VCPU_EL1_32BIT 1
+#define KVM_ARM_VCPU_PSCI_0_2 2
+#define KVM_ARM_VCPU_PMU_V3 3
+#define KVM_ARM_VCPU_SVE 4
+#define KVM_ARM_VCPU_PTRAUTH_ADDRESS 5
+#define KVM_ARM_VCPU_PTRAUTH_GENERIC 6
+#define KVM_ARM_VCPU_HAS_EL2 7
+#define KVM_ARM_VCPU_HAS_EL2_E2H0 8
+/* KVM_VCPU_MAX_FEATURES (arch/arm64/include/asm/kvm_host.h) */
+#define KVM_VCPU_MAX_FEATURES 9
 #define KVM_CREATE_DEVICE 0xC00CAEE0u      /* _IOWR(KVMIO, 0xe0, 12 bytes) */
 #define KVM_SET_DEVICE_ATTR 0x4018AEE1u    /* _IOW(KVMIO, 0xe1, 24 bytes) */
 #define KVM_GET_DEVICE_ATTR 0x4018AEE2u    /* _IOW(KVMIO, 0xe2, 24 bytes) */

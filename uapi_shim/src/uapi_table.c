@@ -260,6 +260,12 @@ static const struct shim_uapi_sym kvm_vfio_attrs[] = {
 #m, offsetof(struct st, m), W(st, m), 1, fl, syms, NULL, NULL, 0, 0, NULL, 0,      \
 		    false                                                                          \
 	}
+/* An array of scalars in the struct (`features=[...]`). */
+#define FA(st, m, fl)                                                                              \
+	{                                                                                          \
+#m, offsetof(struct st, m), W(st, m[0]), (uint8_t)(W(st, m) / W(st, m[0])), fl, NULL, \
+		    NULL, NULL, 0, 0, NULL, 0, false                                               \
+	}
 /* A user pointer with its payload. */
 #define FP(st, m, fl, name, lenf, kind, esz, ef, word, out)                                        \
 	{                                                                                          \
@@ -508,6 +514,11 @@ static const struct shim_uapi_field f_kvm_memreg2[] = {
 };
 static const struct shim_uapi_field f_kvm_vcpu_init[] = {
     F(u_kvm_vcpu_init, target, OUT),
+    FA(u_kvm_vcpu_init, features, OUT),
+};
+static const struct shim_uapi_field f_kvm_vcpu_init_in[] = {
+    F(u_kvm_vcpu_init, target, IN),
+    FA(u_kvm_vcpu_init, features, IN),
 };
 static const struct shim_uapi_field f_device_info[] = {
     F(u_device_info, argsz, SZ | OUT),
@@ -653,6 +664,8 @@ static const struct shim_uapi_request reqs[] = {
       "kvm-vm", u_kvm_userspace_memory_region2, pad2, f_kvm_memreg2),
     R("KVM_ARM_PREFERRED_TARGET", "ARM_PREFERRED_TARGET", KVM_ARM_PREFERRED_TARGET, "kvm-vm",
       u_kvm_vcpu_init, features, f_kvm_vcpu_init),
+    R("KVM_ARM_VCPU_INIT", "ARM_VCPU_INIT", KVM_ARM_VCPU_INIT, "kvm-vcpu", u_kvm_vcpu_init,
+      features, f_kvm_vcpu_init_in),
     R("VFIO_DEVICE_GET_INFO", "DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, "vfio-device",
       u_device_info, num_irqs, f_device_info),
     R("VFIO_DEVICE_GET_REGION_INFO", "DEVICE_GET_REGION_INFO", VFIO_DEVICE_GET_REGION_INFO,
