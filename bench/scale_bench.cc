@@ -15,7 +15,12 @@
 //                               taking 64 DMAs in a row (a device at random
 //                               per burst; 10^7 DMAs): nearly every DMA a
 //                               uTLB hit as on the one device, so what the
-//                               platform's size itself costs.
+//                               platform's size itself costs (with the
+//                               misses of a burst's start);
+//   sim.replay.scaling_smmus_1_64x1024_same_traffic  the same traffic (every
+//                               DMA to one device) on 64 x 1024 and on 1 x 1:
+//                               what declaring the big platform costs each
+//                               DMA (from the difference of two lengths).
 // The replay and the writer run on CPUs of their own when there are two.
 // Each run is `smmusim replay FIFO --quiet` as its own process, the trace
 // written into the FIFO by this program as the replay reads it (the
@@ -89,7 +94,8 @@ std::string wide_header(unsigned smmus, unsigned devs)
 }
 
 // Writes the header and n DMA records into fd: device d0 (smmus == 0), or
-// one of smmus x devs devices at random, a new one every `burst` DMAs.
+// one of smmus x devs devices at random, a new one every `burst` DMAs
+// (burst 0: always the first, d0_0).
 // Lines are formatted by hand, names made once: the writer must outrun the
 // replay it feeds (snprintf did not), or the figures are the writer's.
 void writer(int fd, const std::string &head, uint64_t n, unsigned smmus, unsigned devs,
@@ -111,7 +117,7 @@ void writer(int fd, const std::string &head, uint64_t n, unsigned smmus, unsigne
 	for (uint64_t k = 0; k < n; k++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		uint64_t addr = kVa + (((x >> 61) % kPages) << 12) + ((x >> 32) & 0xfc0);
-		if (smmus != 0 && k % burst == 0)
+		if (smmus != 0 && burst != 0 && k % burst == 0)
 			d = (x >> 8) % ((uint64_t)smmus * devs);
 		const std::string &name = names[d];
 		char *p = buf.data() + used;
@@ -266,9 +272,18 @@ int main(int argc, char **argv)
 	// difference of two runs dominated by the 1.5 s start-up)
 	const uint64_t burstn = 10000000ull;
 	double w64b = best(fifo, h64, burstn, 2, 64, 1024, 64);
+	// The platform's size alone: the same traffic (every DMA to one
+	// device) on 1 x 1 and on 64 x 1024; per DMA from the difference of a
+	// 2 * 10^6 and a 10^7 run of each, so no start-up is subtracted (the
+	// 64 x 1024 one, some 1.8 s, varies by more than 10^6 DMAs take).
+	const uint64_t fa = 2000000ull, fb = 10000000ull;
+	double f1a = best(fifo, h1, fa, 2, 1, 1), f1b = best(fifo, h1, fb, 2, 1, 1);
+	double f64a = best(fifo, h64, fa, 2, 64, 1024, 0), f64b = best(fifo, h64, fb, 2, 64, 1024, 0);
 	unlink(fifo.c_str());
-	if (t0 < 0 || ts < 0 || tl < 0 || w1_0 < 0 || w1 < 0 || w64_0 < 0 || w64 < 0 || w64b < 0)
+	if (t0 < 0 || ts < 0 || tl < 0 || w1_0 < 0 || w1 < 0 || w64_0 < 0 || w64 < 0 || w64b < 0 ||
+	    f1a < 0 || f1b < 0 || f64a < 0 || f64b < 0)
 		return 1;
+	double ns_f1 = (f1b - f1a) / (double)(fb - fa) * 1e9, ns_f64 = (f64b - f64a) / (double)(fb - fa) * 1e9;
 	double ns_s = (ts - t0) / (double)shortn * 1e9, ns_l = (tl - t0) / (double)longn * 1e9;
 	double ns_w1 = (w1 - w1_0) / (double)widen * 1e9, ns_w64 = (w64 - w64_0) / (double)widen * 1e9;
 	double ns_w64b = (w64b - w64_0) / (double)burstn * 1e9;
@@ -278,8 +293,11 @@ int main(int argc, char **argv)
 	       "  \"sim.replay.ns_per_dma_1x1\": %.1f,\n  \"sim.replay.ns_per_dma_64x1024\": %.1f,\n"
 	       "  \"sim.replay.scaling_smmus_1_64x1024_burst64\": %.3f,\n"
 	       "  \"sim.replay.ns_per_dma_64x1024_burst64\": %.1f,\n"
-	       "  \"sim.replay.startup_64x1024_ms\": %.1f\n}\n",
+	       "  \"sim.replay.startup_64x1024_ms\": %.1f,\n"
+	       "  \"sim.replay.scaling_smmus_1_64x1024_same_traffic\": %.3f,\n"
+	       "  \"sim.replay.ns_per_dma_1x1_one_device\": %.1f,\n"
+	       "  \"sim.replay.ns_per_dma_64x1024_one_device\": %.1f\n}\n",
 	       ns_l / ns_s, ns_s, ns_l, t0 * 1e3, ns_w64 / ns_w1, ns_w1, ns_w64, ns_w64b / ns_w1,
-	       ns_w64b, w64_0 * 1e3);
+	       ns_w64b, w64_0 * 1e3, ns_f64 / ns_f1, ns_f1, ns_f64);
 	return 0;
 }
