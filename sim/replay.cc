@@ -1209,7 +1209,15 @@ bool RecordRules::ioctl(const trc_record &rec, IoctlCall &c)
 			if (f && !(f->flags & SHIM_UF_UPTR)) {
 				set[f - rq->fields] = true;
 				if (ta.value.kind == TRC_LIST) {
-					for (size_t j = 0; j < ta.value.nitems && j < f->count; j++) {
+					if (ta.value.nitems > f->count)
+						return fail(kExitMalformed, ta.value.line, ta.value.col,
+							    what + ": " + f->name + ": " +
+								    std::to_string(ta.value.nitems) +
+								    " values for " +
+								    (f->count == 1 ? std::string("a single value")
+										   : "an array of " +
+											     std::to_string(f->count)));
+					for (size_t j = 0; j < ta.value.nitems; j++) {
 						if (!integer(ta.value.items[j], what, n))
 							return false;
 						unknown[f - rq->fields] = unknown[f - rq->fields] || !n.known;
