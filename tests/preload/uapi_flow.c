@@ -279,6 +279,28 @@ static int nested(void)
 	FD_SET((int)fa.out_fault_fd, &rd);
 	struct timeval tv = {0, 0};
 	CHECK(select((int)fa.out_fault_fd + 1, &rd, NULL, NULL, &tv) == 0, "select: nothing to read");
+	/* writable: the fault queue (responses go there), not the vEVENTQ
+	 * (Linux's vEVENTQ file has no write op: its poll says nothing of it);
+	 * a duplicate of the vEVENTQ's fd is the same file */
+	int vq2 = dup((int)vq.out_veventq_fd);
+	fd_set wr;
+	FD_ZERO(&wr);
+	FD_SET((int)vq.out_veventq_fd, &wr);
+	FD_SET(vq2, &wr);
+	FD_SET((int)fa.out_fault_fd, &wr);
+	int top = vq2 > (int)fa.out_fault_fd ? vq2 : (int)fa.out_fault_fd;
+	top = top > (int)vq.out_veventq_fd ? top : (int)vq.out_veventq_fd;
+	CHECK(vq2 >= 3 && select(top + 1, NULL, &wr, NULL, &tv) == 1 &&
+	          FD_ISSET((int)fa.out_fault_fd, &wr) && !FD_ISSET((int)vq.out_veventq_fd, &wr) &&
+	          !FD_ISSET(vq2, &wr),
+	      "select: the fault queue writable, the vEVENTQ not");
+	ep = epoll_create1(0);
+	ev.events = EPOLLIN | EPOLLOUT;
+	ev.data.fd = vq2;
+	CHECK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, vq2, &ev) == 0 && epoll_wait(ep, out, 2, 0) == 0,
+	      "epoll: the vEVENTQ neither readable nor writable");
+	close(ep);
+	close(vq2);
 	close((int)vq.out_veventq_fd);
 	close((int)fa.out_fault_fd);
 

@@ -140,10 +140,13 @@ static struct {
 	bool passthrough;      /* record only: the real kernel serves */
 	bool *tracked;         /* passthrough: fds on the device nodes, by number */
 	size_t ntracked;
-	/* fault queues' and vEVENTQs' fds: their placeholders are eventfds,
-	 * readable while the queue has something to read (evq_sync) */
+	/* fault queues' and vEVENTQs' fds, readable while the queue has
+	 * something to read (evq_sync): a fault queue's placeholder is an
+	 * eventfd (always writable, as the fault queue's file), a vEVENTQ's
+	 * the read end of a pipe (never writable, as the vEVENTQ's file),
+	 * wfd its write end (-1 for an eventfd; shared by duplicates) */
 	struct evq {
-		int fd;
+		int fd, wfd;
 		bool set;
 	} *evq;
 	size_t nevq, capevq;
@@ -835,49 +838,61 @@ static void track(int fd, bool on)
 		g.tracked[fd] = on;
 }
 
-/* A fault queue's or vEVENTQ's fd, placeholder an eventfd (creates_evq). */
-static void evq_add(int fd)
+/* A fault queue's or vEVENTQ's fd (wfd: the vEVENTQ pipe's write end). */
+static void evq_add(int fd, int wfd)
 {
 	if (!pl_grow(&g.evq, &g.capevq, g.nevq, sizeof(*g.evq), 8))
 		return; /* its readiness stays unsynced: never readable */
 	g.evq[g.nevq].fd = fd;
+	g.evq[g.nevq].wfd = wfd;
 	g.evq[g.nevq].set = false;
 	g.nevq++;
 }
 
-static bool evq_has(int fd)
+static struct evq *evq_find(int fd)
 {
 	for (size_t i = 0; i < g.nevq; i++)
 		if (g.evq[i].fd == fd)
-			return true;
-	return false;
+			return &g.evq[i];
+	return NULL;
 }
 
+/* fd is closed: its pipe's write end goes with the last fd on the pipe. */
 static void evq_del(int fd)
 {
-	for (size_t i = 0; i < g.nevq; i++)
-		if (g.evq[i].fd == fd) {
-			g.evq[i] = g.evq[--g.nevq];
+	struct evq *e = evq_find(fd);
+	if (!e)
+		return;
+	int wfd = e->wfd;
+	*e = g.evq[--g.nevq];
+	for (size_t i = 0; wfd >= 0 && i < g.nevq; i++)
+		if (g.evq[i].wfd == wfd)
 			return;
-		}
+	if (wfd >= 0)
+		real_close(wfd);
 }
 
-/* After a served call: each queue's eventfd is readable exactly while the
- * emulated queue has something to read, so poll, select and epoll on it -
- * not intercepted - answer as Linux's file op does (a vEVENTQ's eventfd
- * also says writable, which Linux's does not). */
+/* After a served call: each queue's placeholder is readable exactly while
+ * the emulated queue has something to read, so poll, select and epoll on
+ * it - not intercepted - answer as Linux's file ops do. */
 static void evq_sync(void)
 {
 	for (size_t i = 0; i < g.nevq; i++) {
-		int m = shim_fd_poll(g.k, g.proc, g.evq[i].fd);
+		struct evq *e = &g.evq[i];
+		int m = shim_fd_poll(g.k, g.proc, e->fd);
 		bool want = m > 0 && (m & SHIM_POLLIN);
-		if (want == g.evq[i].set)
+		if (want == e->set)
 			continue;
 		uint64_t v = 1;
-		if (want)
-			g.evq[i].set = real_write(g.evq[i].fd, &v, 8) == 8;
+		char drain[64];
+		if (want && e->wfd >= 0)
+			e->set = real_write(e->wfd, "e", 1) == 1;
+		else if (want)
+			e->set = real_write(e->fd, &v, 8) == 8;
+		else if (e->wfd >= 0) /* a duplicate may have drained it: EAGAIN */
+			e->set = !(real_read(e->fd, drain, sizeof(drain)) > 0 || errno == EAGAIN);
 		else
-			g.evq[i].set = !(real_read(g.evq[i].fd, &v, 8) == 8 || errno == EAGAIN);
+			e->set = !(real_read(e->fd, &v, 8) == 8 || errno == EAGAIN);
 	}
 }
 
@@ -1036,12 +1051,20 @@ int ioctl(int fd, unsigned long req, ...)
 		return r;
 	}
 	/* a request that creates an fd: hold a real number for it */
-	int ph = -1;
-	bool evq = req == 0x3b8e /* IOMMU_FAULT_QUEUE_ALLOC */ || req == 0x3b93 /* IOMMU_VEVENTQ_ALLOC */;
+	int ph = -1, wfd = -1;
+	bool fault = req == 0x3b8e /* IOMMU_FAULT_QUEUE_ALLOC */;
+	bool veventq = req == 0x3b93 /* IOMMU_VEVENTQ_ALLOC */;
 	if (creates_fd(req)) {
-		ph = evq ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : placeholder(O_CLOEXEC);
-		if (ph >= 0 && shim_fd_next(g.k, g.proc, ph))
+		int p[2];
+		if (veventq && pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0)
+			ph = p[0], wfd = p[1];
+		else if (!veventq)
+			ph = fault ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : placeholder(O_CLOEXEC);
+		if (ph >= 0 && shim_fd_next(g.k, g.proc, ph)) {
 			real_close(ph), ph = -1;
+			if (wfd >= 0)
+				real_close(wfd), wfd = -1;
+		}
 	}
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
@@ -1050,10 +1073,13 @@ int ioctl(int fd, unsigned long req, ...)
 		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg);
 	int64_t rc = shim_ioctl(g.k, g.proc, fd, req, (uint64_t)(uintptr_t)arg, g.now_ns, &c);
 	shim_fd_next(g.k, g.proc, 0);
-	if (ph >= 0 && !shim_fd_is_open(g.k, g.proc, ph))
+	if (ph >= 0 && !shim_fd_is_open(g.k, g.proc, ph)) {
 		real_close(ph);
-	else if (ph >= 0 && evq)
-		evq_add(ph);
+		if (wfd >= 0)
+			real_close(wfd);
+	} else if (ph >= 0 && (fault || veventq)) {
+		evq_add(ph, wfd);
+	}
 	evq_sync();
 	const char *name = shim_request_name(req);
 	account(&c, name ? name : "ioctl");
@@ -1272,8 +1298,9 @@ static int served_dup(int oldfd, int newfd)
 	if (!rc)
 		rc = shim_fd_pass(g.k, g.proc, oldfd, g.proc);
 	shim_fd_next(g.k, g.proc, 0);
-	if (rc >= 0 && evq_has(oldfd) && !evq_has(newfd))
-		evq_add(newfd); /* the same eventfd */
+	struct evq *e = rc >= 0 ? evq_find(oldfd) : NULL;
+	if (e && !evq_find(newfd))
+		evq_add(newfd, e->wfd); /* the same eventfd or pipe */
 	return rc;
 }
 
