@@ -187,6 +187,29 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(-EINVAL, set(kEventfd | kTrigger, 4, 0, 1, ifd)); // not an eventfd
 	// VFIO_DEVICE_RESET: GET_INFO says the reset works.
 	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_RESET, nullptr));
+	// Hot reset (vfio_pci_ioctl_get_pci_hot_reset_info, _pci_hot_reset):
+	// the header's checks, then no slot or bus reset on a platform without
+	// PCI bridges (as for a device on a root bus): ENODEV. Named as the
+	// device's requests, not as the container's of the same numbers.
+	u_hot_reset hr{sizeof(hr), 0, 0};
+	EXPECT_EQ(-ENODEV, m.Ioctl(dfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hr));
+	EXPECT_STREQ(m.last.request, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO");
+	hr.argsz = 11;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hr));
+	EXPECT_EQ(-EFAULT, m.IoctlRaw(dfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 0));
+	hr = {sizeof(hr), 0, 0};
+	EXPECT_EQ(-ENODEV, m.Ioctl(dfd, VFIO_DEVICE_PCI_HOT_RESET, &hr)); // a cdev: no group fds
+	EXPECT_STREQ(m.last.request, "VFIO_DEVICE_PCI_HOT_RESET");
+	hr.count = 1;
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_PCI_HOT_RESET, &hr)); // group fds from a cdev
+	hr = {sizeof(hr), 1, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_PCI_HOT_RESET, &hr)); // flags
+	// IOEVENTFD: flags give a size of 1, 2, 4 or 8, fd >= -1; and BARs
+	// only, which this function has none of: EINVAL whatever it asks.
+	u_ioeventfd ie{sizeof(ie), 4, 0, 0, -1, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_IOEVENTFD, &ie));
+	EXPECT_STREQ(m.last.request, "VFIO_DEVICE_IOEVENTFD");
+	EXPECT_EQ(-EFAULT, m.IoctlRaw(dfd, VFIO_DEVICE_IOEVENTFD, 0));
 	EXPECT_EQ(-ENOENT, m.Open("/dev/vfio/devices/vfio9"));
 }
 
@@ -524,9 +547,14 @@ TEST_F(Legacy, ContainerFlowWithDma)
 	int dev = (int)m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:00.0");
 	EXPECT_GE(dev, 3);
 	EXPECT_EQ(-ENODEV, m.Ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, "0000:00:07.0"));
-	// Group-opened device fds have no cdev ioctls.
+	// Group-opened device fds have no cdev ioctls; a hot reset through the
+	// group needs its group fds (count 0: EINVAL).
 	uint32_t pt = 1;
 	EXPECT_EQ(-ENOTTY, m.Attach(dev, &pt));
+	u_hot_reset hr{sizeof(hr), 0, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	hr.count = 1;
+	EXPECT_EQ(-ENODEV, m.Ioctl(dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
 	uint64_t out;
 	ASSERT_EQ(0, UnmapDma(0x100000, 0x10000, &out));
 	EXPECT_EQ(out, 0x10000u);
@@ -616,6 +644,7 @@ TEST_F(Legacy, GetInfoReportsPgsizesAndIovaRanges)
 	info->argsz = sizeof(*info);
 	memset(buf + 20, 0xff, 4); // the struct's reserved word: written as 0
 	ASSERT_EQ(0, m.Ioctl(cfd, VFIO_IOMMU_GET_INFO, buf));
+	EXPECT_STREQ(m.last.request, "VFIO_IOMMU_GET_INFO"); // the container's, by its fd
 	EXPECT_EQ(buf[20] | buf[21] | buf[22] | buf[23], 0);
 	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
 	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);

@@ -792,7 +792,6 @@ static const char *kvm_unemulated(unsigned long req)
 {
 	switch (req) {
 	case 0xae80: return "KVM_RUN";
-	case 0x4020aeae: return "KVM_ARM_VCPU_INIT";
 	case 0x4010aeab: return "KVM_GET_ONE_REG";
 	case 0x4010aeac: return "KVM_SET_ONE_REG";
 	case 0xc008aeb0: return "KVM_GET_REG_LIST";
@@ -1038,7 +1037,7 @@ int ioctl(int fd, unsigned long req, ...)
 		return real_ioctl(fd, req, arg);
 	}
 	if (g.passthrough) {
-		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg);
+		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg, NULL);
 		int r = real_ioctl(fd, req, arg);
 		int err = errno;
 		int nf[4];
@@ -1066,11 +1065,14 @@ int ioctl(int fd, unsigned long req, ...)
 				real_close(wfd), wfd = -1;
 		}
 	}
+	/* the fd's kind names a number two kinds share (taken before the
+	 * call, which may close the file) */
+	const char *node = shim_fd_node(g.k, g.proc, fd);
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	if (g.rec)
-		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg);
+		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg, node);
 	int64_t rc = shim_ioctl(g.k, g.proc, fd, req, (uint64_t)(uintptr_t)arg, g.now_ns, &c);
 	shim_fd_next(g.k, g.proc, 0);
 	if (ph >= 0 && !shim_fd_is_open(g.k, g.proc, ph)) {
@@ -1081,7 +1083,8 @@ int ioctl(int fd, unsigned long req, ...)
 		evq_add(ph, wfd);
 	}
 	evq_sync();
-	const char *name = shim_request_name(req);
+	const struct shim_uapi_request *nrq = shim_uapi_request_find_node(req, node);
+	const char *name = nrq ? nrq->name : NULL;
 	account(&c, name ? name : "ioctl");
 	if (g.rec) {
 		int nf[4];

@@ -436,12 +436,13 @@ static void payload_in(struct pl_record *r, const struct shim_uapi_field *f, uin
 	free(buf);
 }
 
-void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg)
+void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
+                            const char *node)
 {
 	r->alen = 0;
 	if (r->args)
 		r->args[0] = 0;
-	r->rq = shim_uapi_request_find(req);
+	r->rq = shim_uapi_request_find_node(req, node);
 	r->before_ok = false;
 	r->before_len = 0;
 	if (!r->rq)

@@ -1009,6 +1009,29 @@ int shim_fd_is_open(const struct shim *s, const char *proc, int fd)
 	return p && fd >= 0 && fd < p->nfds && p->fds[fd] ? 1 : 0;
 }
 
+static const char *kind_node(int kind)
+{
+	switch (kind) {
+	case SF_IOMMUFD: return "iommufd";
+	case SF_VFIO_CDEV:
+	case SF_VFIO_DEVICE: return "vfio-device";
+	case SF_VFIO_GROUP: return "vfio-group";
+	case SF_VFIO_CONTAINER: return "vfio-container";
+	case SF_KVM: return "kvm";
+	case SF_KVM_VM: return "kvm-vm";
+	case SF_KVM_VCPU: return "kvm-vcpu";
+	case SF_KVM_DEVICE: return "kvm-device";
+	default: return NULL;
+	}
+}
+
+const char *shim_fd_node(const struct shim *s, const char *proc, int fd)
+{
+	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
+	const struct shim_file *f = p && fd >= 0 && fd < p->nfds ? p->fds[fd] : NULL;
+	return f ? kind_node(f->kind) : NULL;
+}
+
 int shim_fd_poll(const struct shim *s, const char *proc, int fd)
 {
 	const struct shim_proc *p = s ? proc_find(s, proc) : NULL;
@@ -1444,6 +1467,9 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 	ktime_charge(&k, s->env.t.syscall);
 	struct shim_proc *p = shim_proc_get(s, proc);
 	struct shim_file *f = p ? shim_fd_get(p, fd) : NULL;
+	/* the request's name for the report: the file's kind decides a
+	 * number two kinds share (taken now: the call may close the file) */
+	const char *node = f ? kind_node(f->kind) : NULL;
 	int64_t rc;
 	if (!f)
 		rc = -EBADF;
@@ -1457,7 +1483,8 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 	else
 		rc = vfio_ioctl(s, p, f, (unsigned)request, arg, &k);
 	/* -ENOIOCTLCMD never reaches user space: the VFS turns it into ENOTTY. */
-	const char *name = shim_request_name(request);
+	const struct shim_uapi_request *rq = shim_uapi_request_find_node(request, node);
+	const char *name = rq ? rq->name : NULL;
 	oracle_after_call(s, p ? p->name : NULL, &k);
 	call_finish(s, &k, name ? name : "ioctl", rc, call);
 	return rc;

@@ -195,6 +195,9 @@ struct u_hw_queue_alloc {
 #define VFIO_DEVICE_GET_IRQ_INFO 0x3B6Du
 #define VFIO_DEVICE_SET_IRQS 0x3B6Eu
 #define VFIO_DEVICE_RESET 0x3B6Fu
+#define VFIO_DEVICE_GET_PCI_HOT_RESET_INFO 0x3B70u /* VFIO_IOMMU_GET_INFO's number, on a device */
+#define VFIO_DEVICE_PCI_HOT_RESET 0x3B71u          /* VFIO_IOMMU_MAP_DMA's number, on a device */
+#define VFIO_DEVICE_IOEVENTFD 0x3B74u
 #define VFIO_DEVICE_FEATURE 0x3B75u
 #define VFIO_IOMMU_DIRTY_PAGES 0x3B75u /* the same number, on a container */
 #define VFIO_IOMMU_GET_INFO 0x3B70u
@@ -241,6 +244,17 @@ struct u_region_info {
 };
 struct u_irq_info {
 	uint32_t argsz, flags, index, count;
+};
+/* vfio_pci_hot_reset_info and vfio_pci_hot_reset: their headers (then
+ * devices[] and group_fds[]) */
+struct u_hot_reset {
+	uint32_t argsz, flags, count;
+};
+struct u_ioeventfd {
+	uint32_t argsz, flags;
+	uint64_t offset, data;
+	int32_t fd;
+	uint32_t reserved;
 };
 struct u_irq_set {
 	uint32_t argsz, flags, index, start, count; /* then data[] */

@@ -512,6 +512,23 @@ static const struct shim_uapi_field f_kvm_memreg2[] = {
     F(u_kvm_userspace_memory_region2, guest_memfd_offset, IN),
     F(u_kvm_userspace_memory_region2, guest_memfd, IN),
 };
+static const struct shim_uapi_field f_hot_reset_info[] = {
+    F(u_hot_reset, argsz, SZ),
+    F(u_hot_reset, flags, OUT),
+    F(u_hot_reset, count, IN | OUT),
+};
+static const struct shim_uapi_field f_hot_reset[] = {
+    F(u_hot_reset, argsz, SZ),
+    F(u_hot_reset, flags, IN),
+    F(u_hot_reset, count, IN),
+};
+static const struct shim_uapi_field f_ioeventfd[] = {
+    F(u_ioeventfd, argsz, SZ),
+    F(u_ioeventfd, flags, IN),
+    F(u_ioeventfd, offset, IN),
+    F(u_ioeventfd, data, IN),
+    F(u_ioeventfd, fd, IN | SHIM_UF_SIGNED),
+};
 static const struct shim_uapi_field f_kvm_vcpu_init[] = {
     F(u_kvm_vcpu_init, target, OUT),
     FA(u_kvm_vcpu_init, features, OUT),
@@ -677,6 +694,12 @@ static const struct shim_uapi_request reqs[] = {
      N(f_irq_set)},
     {"VFIO_DEVICE_RESET", "DEVICE_RESET", VFIO_DEVICE_RESET, "vfio-device", SHIM_ARG_NONE, 0, 0,
      NULL, 0},
+    R("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", "DEVICE_GET_PCI_HOT_RESET_INFO",
+      VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, "vfio-device", u_hot_reset, count, f_hot_reset_info),
+    R("VFIO_DEVICE_PCI_HOT_RESET", "DEVICE_PCI_HOT_RESET", VFIO_DEVICE_PCI_HOT_RESET,
+      "vfio-device", u_hot_reset, count, f_hot_reset),
+    R("VFIO_DEVICE_IOEVENTFD", "DEVICE_IOEVENTFD", VFIO_DEVICE_IOEVENTFD, "vfio-device",
+      u_ioeventfd, reserved, f_ioeventfd),
     R("VFIO_DEVICE_FEATURE", "DEVICE_FEATURE", VFIO_DEVICE_FEATURE, "vfio-device",
       u_device_feature, flags, f_device_feature),
 };
@@ -692,6 +715,29 @@ const struct shim_uapi_request *shim_uapi_request_find(unsigned long req)
 		if (reqs[i].request == req)
 			return &reqs[i];
 	return NULL;
+}
+
+/* node is one of r's '|'-separated kinds */
+static bool node_has(const char *nodes, const char *node)
+{
+	size_t n = strlen(node);
+	for (const char *q = nodes; q && *q;) {
+		const char *e = strchr(q, '|');
+		size_t len = e ? (size_t)(e - q) : strlen(q);
+		if (len == n && !strncmp(q, node, n))
+			return true;
+		q = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+const struct shim_uapi_request *shim_uapi_request_find_node(unsigned long req, const char *node)
+{
+	if (node)
+		for (size_t i = 0; i < N(reqs); i++)
+			if (reqs[i].request == req && node_has(reqs[i].node, node))
+				return &reqs[i];
+	return shim_uapi_request_find(req);
 }
 
 const struct shim_uapi_request *shim_uapi_request_by_name(const char *name)

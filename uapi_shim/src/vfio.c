@@ -1399,6 +1399,52 @@ static int device_feature(struct shim *s, struct shim_proc *p, uint64_t arg)
 	}
 }
 
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET
+ * (vfio_pci_ioctl_get_pci_hot_reset_info, vfio_pci_ioctl_pci_hot_reset):
+ * the header's checks, then "can we do a slot or bus reset": the platform
+ * has no PCI bridges or hotplug slots, so neither (pci_probe_reset_slot and
+ * pci_probe_reset_bus fail as for a device on a root bus): ENODEV.
+ */
+static int hot_reset(struct shim *s, struct shim_proc *p, struct vfio_df *df, unsigned long cmd,
+                     uint64_t arg)
+{
+	struct u_hot_reset h;
+	const size_t minsz = sizeof(h); /* offsetofend(count) */
+	if (shim_copy_from_user(s, p, &h, arg, minsz))
+		return -EFAULT;
+	if (h.argsz < minsz)
+		return -EINVAL;
+	if (cmd == VFIO_DEVICE_PCI_HOT_RESET) {
+		if (h.flags)
+			return -EINVAL;
+		/* a zero-length group_fds array only for cdev-opened devices */
+		if (!!h.count == !df->group)
+			return -EINVAL;
+	}
+	return -ENODEV;
+}
+
+/*
+ * VFIO_DEVICE_IOEVENTFD (vfio_pci_ioctl_ioeventfd, vfio_pci_ioeventfd):
+ * the flags give the access size (one of 1, 2, 4, 8), fd -1 tears one down;
+ * ioeventfds go into BARs only, and this function has none
+ * (pci_resource_len 0): EINVAL.
+ */
+static int device_ioeventfd(struct shim *s, struct shim_proc *p, uint64_t arg)
+{
+	struct u_ioeventfd e;
+	const size_t minsz = offsetof(struct u_ioeventfd, reserved); /* offsetofend(fd) */
+	if (shim_copy_from_user(s, p, &e, arg, minsz))
+		return -EFAULT;
+	if (e.argsz < minsz || (e.flags & ~0xfu))
+		return -EINVAL;
+	unsigned count = e.flags & 0xf;
+	if (__builtin_popcount(count) != 1 || e.fd < -1)
+		return -EINVAL;
+	return -EINVAL; /* no BAR holds offset..offset+count */
+}
+
 static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df *df,
                             unsigned long cmd, uint64_t arg, struct kcall *c)
 {
@@ -1424,7 +1470,10 @@ static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df 
 		return device_set_irqs(s, p, df->dev, arg);
 	if (cmd == VFIO_DEVICE_RESET)
 		return 0; /* reset_works (GET_INFO's RESET): the function reset has no state to clear here */
-	/* vfio-pci's other ioctls (hot reset, ioeventfd) are not modelled. */
+	if (cmd == VFIO_DEVICE_GET_PCI_HOT_RESET_INFO || cmd == VFIO_DEVICE_PCI_HOT_RESET)
+		return hot_reset(s, p, df, cmd, arg);
+	if (cmd == VFIO_DEVICE_IOEVENTFD)
+		return device_ioeventfd(s, p, arg);
 	return -ENOTTY;
 }
 

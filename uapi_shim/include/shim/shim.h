@@ -293,6 +293,10 @@ int shim_fd_pass(struct shim *s, const char *from, int fd, const char *to);
  */
 int shim_fd_next(struct shim *s, const char *proc, int fd);
 int shim_fd_is_open(const struct shim *s, const char *proc, int fd);
+/* The uapi table's node name of an open emulated fd of proc ("iommufd",
+ * "vfio-device", "vfio-group", "vfio-container", "kvm", "kvm-vm",
+ * "kvm-vcpu", "kvm-device"), or NULL (not open, or another kind). */
+const char *shim_fd_node(const struct shim *s, const char *proc, int fd);
 /* 1 if fd is an iommufd fault queue (IOMMU_FAULT_QUEUE_ALLOC) of proc. */
 int shim_fd_is_fault(const struct shim *s, const char *proc, int fd);
 /* What poll(2) says of an emulated fd of proc now, as Linux's file ops do:
@@ -838,6 +842,10 @@ struct shim_uapi_request {
 /* Iterate the table: NULL past the end. */
 const struct shim_uapi_request *shim_uapi_request_at(size_t i);
 const struct shim_uapi_request *shim_uapi_request_find(unsigned long req);
+/* The same for a file of kind `node` ("vfio-device" ...; NULL: any): a
+ * number two kinds use (VFIO_IOMMU_GET_INFO on a container is
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on a device) names that kind's. */
+const struct shim_uapi_request *shim_uapi_request_find_node(unsigned long req, const char *node);
 const struct shim_uapi_request *shim_uapi_request_by_name(const char *name);
 const struct shim_uapi_field *shim_uapi_field_find(const struct shim_uapi_request *r,
                                                    const char *name);
