@@ -89,6 +89,18 @@ std::vector<std::string> Env(const std::vector<std::string> &more = {})
 	return e;
 }
 
+// uapi_flow MODE ... run served by the emulator and recorded into rec.
+Result RecordServed(const std::vector<std::string> &args, const std::string &rec)
+{
+	return Exec(UAPI_FLOW, args, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+}
+
+// `smmusim replay rec --quiet`.
+Result Replay(const std::string &rec)
+{
+	return Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+}
+
 size_t Count(const std::string &s, const std::string &what)
 {
 	size_t n = 0;
@@ -174,11 +186,10 @@ TEST(Preload, RecordedWhileServedReplaysToIdenticalResults)
 	for (const char *flow : {"nested", "legacy"}) {
 		for (const char *ext : {".trace", ".trace.gz"}) {
 			std::string rec = Temp(ext);
-			Result r = Exec(UAPI_FLOW, {flow},
-			             Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+			Result r = RecordServed({flow}, rec);
 			ASSERT_EQ(r.status, 0) << r.err;
 			// every ioctl result of the program is an assertion in the trace
-			Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+			Result p = Replay(rec);
 			EXPECT_EQ(p.status, 0) << flow << ext << "\n" << p.err;
 			Result d = Exec(SMMUSIM_EXE, {"dump", rec}, {});
 			EXPECT_GE(Count(d.out, "\nioctl "), 10u) << d.out;
@@ -227,9 +238,9 @@ TEST(Preload, RecordingCarriesTheSettingsItRanWith)
 TEST(Preload, ManyOpensReplay)
 {
 	std::string rec = Temp(".trace.gz");
-	Result r = Exec(UAPI_FLOW, {"reopen", "5000"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	Result r = RecordServed({"reopen", "5000"}, rec);
 	ASSERT_EQ(r.status, 0) << r.err;
-	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	Result p = Replay(rec);
 	EXPECT_EQ(p.status, 0) << p.err.substr(0, 2000);
 	Result d = Exec(SMMUSIM_EXE, {"dump", rec}, {});
 	EXPECT_NE(d.out.find("-> fd=$f5000\n"), std::string::npos);
@@ -250,13 +261,13 @@ TEST(Preload, ForeignFilesGetTheWrongKindErrno)
 TEST(Preload, FdsPastFourThousandAreRecorded)
 {
 	std::string rec = Temp(".trace");
-	Result r = Exec(UAPI_FLOW, {"highfd"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	Result r = RecordServed({"highfd"}, rec);
 	ASSERT_EQ(r.status, 0) << r.err;
 	std::string t = ReadFile(rec);
 	EXPECT_EQ(Count(t, "\nopen \"/dev/"), 2u) << t;
 	EXPECT_NE(t.find("\nioctl $f2 VFIO_DEVICE_ATTACH_IOMMUFD_PT"), std::string::npos) << t;
 	EXPECT_NE(t.find("\nclose $f2 -> ok"), std::string::npos) << t;
-	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	Result p = Replay(rec);
 	EXPECT_EQ(p.status, 0) << p.err;
 	unlink(rec.c_str());
 }
@@ -266,12 +277,12 @@ TEST(Preload, FdsPastFourThousandAreRecorded)
 TEST(Preload, AForkedChildIsNotRecorded)
 {
 	std::string rec = Temp(".trace");
-	Result r = Exec(UAPI_FLOW, {"fork"}, Env({"SMMUSIM_RECORD=" + rec, "SMMUSIM_SERVE=1"}));
+	Result r = RecordServed({"fork"}, rec);
 	ASSERT_EQ(r.status, 0) << r.err;
 	std::string t = ReadFile(rec);
 	EXPECT_EQ(Count(t, "\nopen "), 1u) << t;
 	EXPECT_EQ(Count(t, "IOMMU_IOAS_ALLOC"), 1u) << t;
-	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	Result p = Replay(rec);
 	EXPECT_EQ(p.status, 0) << p.err;
 	unlink(rec.c_str());
 }
@@ -298,7 +309,7 @@ TEST(Preload, SmmusimRecordWrapsAProgram)
 	              "legacy"},
 	             {});
 	EXPECT_EQ(r.status, 0) << r.err;
-	Result p = Exec(SMMUSIM_EXE, {"replay", rec, "--quiet"}, {});
+	Result p = Replay(rec);
 	EXPECT_EQ(p.status, 0) << p.err;
 	unlink(rec.c_str());
 	EXPECT_EQ(Exec(SMMUSIM_EXE, {"record", "-o", rec}, {}).status, 1); // no program

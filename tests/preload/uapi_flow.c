@@ -386,24 +386,31 @@ static int kvm(void)
 	return failures;
 }
 
-/* map/unmap churn for the benchmark: N pairs on an IOAS that nic0 is
- * attached to (each unmap invalidates) */
-static int loop(long n)
+/* A new IOAS of ifd, dev bound to ifd and attached to it: its id. */
+static uint32_t attached_ioas(int ifd, int dev)
 {
-	int ifd = open("/dev/iommu", O_RDWR);
-	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
 	struct ioas_alloc ia = {sizeof(ia), 0, 0};
 	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
 	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
 	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
 	struct attach_pt at = {sizeof(at), 0, ia.out_ioas_id, 0};
 	CHECK(call(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0, "attach");
+	return ia.out_ioas_id;
+}
+
+/* map/unmap churn for the benchmark: N pairs on an IOAS that nic0 is
+ * attached to (each unmap invalidates) */
+static int loop(long n)
+{
+	int ifd = open("/dev/iommu", O_RDWR);
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	uint32_t ioas = attached_ioas(ifd, dev);
 	void *buf = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (long i = 0; i < n && !failures; i++) {
-		struct ioas_map m = {sizeof(m), 1 | 2 | 4, ia.out_ioas_id, 0,
+		struct ioas_map m = {sizeof(m), 1 | 2 | 4, ioas, 0,
 		                     (uint64_t)(uintptr_t)buf, 65536, 0x100000};
 		CHECK(call(ifd, IOMMU_IOAS_MAP, &m) == 0, "map %ld", i);
-		struct ioas_unmap u = {sizeof(u), ia.out_ioas_id, 0x100000, 65536};
+		struct ioas_unmap u = {sizeof(u), ioas, 0x100000, 65536};
 		CHECK(call(ifd, IOMMU_IOAS_UNMAP, &u) == 0, "unmap %ld", i);
 	}
 	close(dev);
@@ -437,12 +444,7 @@ static int highfd(void)
 	int ifd = open("/dev/iommu", O_RDWR);
 	int dev = open("/dev/vfio/devices/vfio0", O_RDWR);
 	CHECK(ifd > 4096 && dev > 4096, "open %d %d", ifd, dev);
-	struct ioas_alloc ia = {sizeof(ia), 0, 0};
-	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
-	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
-	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
-	struct attach_pt at = {sizeof(at), 0, ia.out_ioas_id, 0};
-	CHECK(call(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) == 0, "attach");
+	attached_ioas(ifd, dev);
 	close(dev);
 	close(ifd);
 	for (int i = 0; i < nheld; i++)

@@ -1037,7 +1037,8 @@ int ioctl(int fd, unsigned long req, ...)
 		return real_ioctl(fd, req, arg);
 	}
 	if (g.passthrough) {
-		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg, NULL);
+		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg,
+		                       shim_uapi_request_find(req));
 		int r = real_ioctl(fd, req, arg);
 		int err = errno;
 		int nf[4];
@@ -1065,14 +1066,15 @@ int ioctl(int fd, unsigned long req, ...)
 				real_close(wfd), wfd = -1;
 		}
 	}
-	/* the fd's kind names a number two kinds share (taken before the
-	 * call, which may close the file) */
-	const char *node = shim_fd_node(g.k, g.proc, fd);
+	/* the request's row: the fd's kind decides a number two kinds share
+	 * (looked up before the call, which may close the file) */
+	const struct shim_uapi_request *rq =
+	    shim_uapi_request_find_node(req, shim_fd_node(g.k, g.proc, fd));
 	struct shim_call c;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	if (g.rec)
-		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg, node);
+		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg, rq);
 	int64_t rc = shim_ioctl(g.k, g.proc, fd, req, (uint64_t)(uintptr_t)arg, g.now_ns, &c);
 	shim_fd_next(g.k, g.proc, 0);
 	if (ph >= 0 && !shim_fd_is_open(g.k, g.proc, ph)) {
@@ -1083,8 +1085,7 @@ int ioctl(int fd, unsigned long req, ...)
 		evq_add(ph, wfd);
 	}
 	evq_sync();
-	const struct shim_uapi_request *nrq = shim_uapi_request_find_node(req, node);
-	const char *name = nrq ? nrq->name : NULL;
+	const char *name = rq ? rq->name : NULL;
 	account(&c, name ? name : "ioctl");
 	if (g.rec) {
 		int nf[4];

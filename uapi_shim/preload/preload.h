@@ -28,10 +28,10 @@ void pl_record_close(struct pl_record *r);
 void pl_record_open_call(struct pl_record *r, const char *path, int ret);
 void pl_record_close_call(struct pl_record *r, int fd, int ret);
 /* An ioctl: its input fields are read before the call, its results after.
- * node: the fd's kind when known (shim_fd_node), for a number two kinds
- * share; NULL when the real kernel serves (the first kind's name). */
+ * row: the request's table row (NULL: unknown), chosen by the caller - by
+ * the fd's kind when the emulator serves, for a number two kinds share. */
 void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
-                            const char *node);
+                            const struct shim_uapi_request *row);
 /* Returns how many new fds the call produced (at most 4 into new_fds). */
 int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
                           int64_t ret, int new_fds[4]);

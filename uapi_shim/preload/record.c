@@ -437,12 +437,12 @@ static void payload_in(struct pl_record *r, const struct shim_uapi_field *f, uin
 }
 
 void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
-                            const char *node)
+                            const struct shim_uapi_request *row)
 {
 	r->alen = 0;
 	if (r->args)
 		r->args[0] = 0;
-	r->rq = shim_uapi_request_find_node(req, node);
+	r->rq = row;
 	r->before_ok = false;
 	r->before_len = 0;
 	if (!r->rq)

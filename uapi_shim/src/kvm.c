@@ -673,8 +673,8 @@ static int64_t vm_ioctl(struct shim *s, struct shim_proc *p, struct shim_kvm *k,
 static int vcpu_init(struct shim_kvm_vcpu *v, struct u_kvm_vcpu_init *init)
 {
 	struct shim_kvm *k = v->kvm;
-	/* POWER_OFF is ephemeral: not part of the VM's feature set */
-	bool power_off = init->features[0] & (1u << KVM_ARM_VCPU_POWER_OFF);
+	/* POWER_OFF is ephemeral: not part of the VM's feature set (the power
+	 * state it asks for is not modelled: no vCPU runs) */
 	uint32_t features = init->features[0] & ~(1u << KVM_ARM_VCPU_POWER_OFF);
 
 	if (init->target != KVM_ARM_TARGET_GENERIC_V8)
@@ -699,9 +699,7 @@ static int vcpu_init(struct shim_kvm_vcpu *v, struct u_kvm_vcpu_init *init)
 	} else if (k->vcpu_features != features) {
 		return -EINVAL; /* kvm_vcpu_init_changed() */
 	}
-	/* kvm_reset_vcpu(); then the power state asked for */
-	v->powered_off = power_off;
-	return 0;
+	return 0; /* kvm_reset_vcpu(): no state here */
 }
 
 /* kvm_vcpu_ioctl() -> kvm_arch_vcpu_ioctl() of arm64. */

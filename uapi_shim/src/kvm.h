@@ -97,7 +97,6 @@ struct shim_kvm_vcpu {
 	uint32_t id;
 	int cpu; /* the physical CPU it is loaded on, -1 when put */
 	bool initialized; /* VCPU_INITIALIZED: KVM_ARM_VCPU_INIT succeeded */
-	bool powered_off; /* KVM_MP_STATE_STOPPED after an INIT with POWER_OFF */
 };
 
 /* The KVM-VFIO device (virt/kvm/vfio.c): the VFIO files it holds. */

@@ -1426,23 +1426,17 @@ static int hot_reset(struct shim *s, struct shim_proc *p, struct vfio_df *df, un
 }
 
 /*
- * VFIO_DEVICE_IOEVENTFD (vfio_pci_ioctl_ioeventfd, vfio_pci_ioeventfd):
- * the flags give the access size (one of 1, 2, 4, 8), fd -1 tears one down;
- * ioeventfds go into BARs only, and this function has none
- * (pci_resource_len 0): EINVAL.
+ * VFIO_DEVICE_IOEVENTFD (vfio_pci_ioctl_ioeventfd, vfio_pci_ioeventfd): a
+ * header it cannot read is EFAULT; every check after that - argsz, flags
+ * past the size bits, a size not one of 1, 2, 4, 8, fd < -1, and then
+ * "ioeventfds go into BARs", of which this function has none
+ * (pci_resource_len 0) - answers EINVAL.
  */
 static int device_ioeventfd(struct shim *s, struct shim_proc *p, uint64_t arg)
 {
 	struct u_ioeventfd e;
 	const size_t minsz = offsetof(struct u_ioeventfd, reserved); /* offsetofend(fd) */
-	if (shim_copy_from_user(s, p, &e, arg, minsz))
-		return -EFAULT;
-	if (e.argsz < minsz || (e.flags & ~0xfu))
-		return -EINVAL;
-	unsigned count = e.flags & 0xf;
-	if (__builtin_popcount(count) != 1 || e.fd < -1)
-		return -EINVAL;
-	return -EINVAL; /* no BAR holds offset..offset+count */
+	return shim_copy_from_user(s, p, &e, arg, minsz) ? -EFAULT : -EINVAL;
 }
 
 static int64_t device_ioctl(struct shim *s, struct shim_proc *p, struct vfio_df *df,
