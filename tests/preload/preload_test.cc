@@ -301,6 +301,37 @@ TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
 	EXPECT_NE(t.find("open \"/dev/iommu\" -> err=ENOENT"), std::string::npos) << t;
 }
 
+TEST(Preload, PassThroughNamesASharedNumberByTheFilesKind)
+{
+	// Device nodes of this machine's kernel, in a mount namespace of the
+	// test's own: regular files at /dev/vfio/vfio and
+	// /dev/vfio/devices/vfio0, so every ioctl is the kernel's ENOTTY. The
+	// recording names each call by its fd's kind, learnt from the open (and
+	// the dup): a device's hot reset is not a container's MAP_DMA.
+	if (access("/usr/bin/unshare", X_OK) != 0)
+		GTEST_SKIP() << "no unshare(1)";
+	std::string rec = Temp(".trace");
+	std::string script =
+	    "mount -t tmpfs none /dev && mkdir -p /dev/vfio/devices && "
+	    ": > /dev/vfio/vfio && : > /dev/vfio/devices/vfio0 && "
+	    "exec env LD_PRELOAD=\"$1\" SMMUSIM_RECORD=\"$2\" \"$3\" shared";
+	Result r = Exec("/usr/bin/unshare", {"-m", "/bin/sh", "-c", script, "sh", PRELOAD_LIB, rec,
+					     UAPI_FLOW},
+			{});
+	std::string t = ReadFile(rec);
+	unlink(rec.c_str());
+	if (r.status != 0 && t.empty())
+		GTEST_SKIP() << "no private mount namespace here: " << r.err;
+	ASSERT_EQ(r.status, 0) << r.err << t;
+	EXPECT_NE(t.find("open \"/dev/vfio/vfio\" -> fd=$f1\n"), std::string::npos) << t;
+	EXPECT_NE(t.find("open \"/dev/vfio/devices/vfio0\" -> fd=$f2\n"), std::string::npos) << t;
+	EXPECT_NE(t.find("ioctl $f1 VFIO_IOMMU_GET_INFO "), std::string::npos) << t;
+	EXPECT_NE(t.find("ioctl $f2 VFIO_DEVICE_GET_PCI_HOT_RESET_INFO "), std::string::npos) << t;
+	EXPECT_NE(t.find("ioctl $f2 VFIO_DEVICE_PCI_HOT_RESET "), std::string::npos) << t;
+	EXPECT_NE(t.find("ioctl $f1 VFIO_IOMMU_MAP_DMA "), std::string::npos) << t;
+	EXPECT_EQ(Count(t, "-> err=ENOTTY"), 4u) << t;
+}
+
 TEST(Preload, SmmusimRecordWrapsAProgram)
 {
 	std::string rec = Temp(".trace");

@@ -6,7 +6,7 @@
  * /dev/iommu + a VFIO cdev and the legacy container flow on /dev/vfio/vfio +
  * a group, and checks what the kernel returns: ids, errnos, GET_HW_INFO.
  *
- *   uapi_flow nested|legacy|kvm|loop N
+ *   uapi_flow nested|legacy|kvm|loop N|highfd|foreign|fork|reopen N|shared
  * Exit status 0 when every check held; each failed check is printed.
  * The machine (SMMUSIM_TRACE_HEADER): nic0 at /dev/vfio/devices/vfio0 with
  * snoop=enforced; nic1 in group /dev/vfio/7 with bdf 0000:01:00.0.
@@ -534,6 +534,39 @@ static int forked(void)
 	return failures;
 }
 
+/*
+ * Request numbers two kinds of file share (VFIO_IOMMU_GET_INFO is
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_IOMMU_MAP_DMA is
+ * VFIO_DEVICE_PCI_HOT_RESET), each on a file of each kind - the device's
+ * through a dup too. Whatever the kernel answers: the recording must name
+ * each call by its file's kind.
+ */
+#define VFIO_IOMMU_GET_INFO 0x3b70
+#define VFIO_DEVICE_GET_PCI_HOT_RESET_INFO 0x3b70
+#define VFIO_DEVICE_PCI_HOT_RESET 0x3b71
+static int shared(void)
+{
+	int failures = 0;
+	int c = open("/dev/vfio/vfio", O_RDWR), d = open("/dev/vfio/devices/vfio0", O_RDWR);
+	CHECK(c >= 3 && d >= 3, "open: %d %d", c, d);
+	if (failures)
+		return failures;
+	uint32_t info[4] = {sizeof(info)};     /* argsz, flags, iova_pgsizes */
+	uint32_t hri[4] = {sizeof(hri)};       /* argsz, flags, count */
+	uint32_t hr[4] = {sizeof(hr)};         /* argsz, flags, count */
+	struct dma_map dm = {sizeof(dm), 3, 0, 0x100000, 0x1000};
+	ioctl(c, VFIO_IOMMU_GET_INFO, info);
+	ioctl(d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, hri);
+	int d2 = dup(d);
+	CHECK(d2 >= 3, "dup: %d", d2);
+	ioctl(d2, VFIO_DEVICE_PCI_HOT_RESET, hr);
+	ioctl(c, VFIO_IOMMU_MAP_DMA, &dm);
+	close(d2);
+	close(d);
+	close(c);
+	return failures;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -557,6 +590,8 @@ int main(int argc, char **argv)
 		rc = forked();
 	else if (!strcmp(argv[1], "reopen") && argc > 2)
 		rc = reopen(atol(argv[2]));
+	else if (!strcmp(argv[1], "shared"))
+		rc = shared();
 	else
 		return 2;
 	if (!rc)

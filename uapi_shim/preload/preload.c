@@ -1037,8 +1037,10 @@ int ioctl(int fd, unsigned long req, ...)
 		return real_ioctl(fd, req, arg);
 	}
 	if (g.passthrough) {
+		/* the fd's kind, as the recording learnt it, names a number two
+		 * kinds share (a device's hot reset is a container's MAP_DMA) */
 		pl_record_ioctl_before(g.rec, fd, req, (uint64_t)(uintptr_t)arg,
-		                       shim_uapi_request_find(req));
+		                       shim_uapi_request_find_node(req, pl_record_fd_node(g.rec, fd)));
 		int r = real_ioctl(fd, req, arg);
 		int err = errno;
 		int nf[4];

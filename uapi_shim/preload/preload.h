@@ -35,6 +35,10 @@ void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint
 /* Returns how many new fds the call produced (at most 4 into new_fds). */
 int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
                           int64_t ret, int new_fds[4]);
+/* The kind of file fd is, as the uAPI table's node names it ("vfio-device"
+ * ...), from the call that gave it (an open of a device node, an ioctl
+ * returning an fd, a dup); NULL when the recording does not know it. */
+const char *pl_record_fd_node(const struct pl_record *r, int fd);
 /* fd newfd is a duplicate of oldfd (dup, dup2, fcntl F_DUPFD). */
 void pl_record_dup(struct pl_record *r, int oldfd, int newfd);
 /* read(2)/write(2) on a named fd (vEVENTQ and fault-queue records, page

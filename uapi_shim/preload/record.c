@@ -37,7 +37,31 @@
 struct fd_slot {
 	unsigned var; /* $fN (0: none) */
 	uint8_t kind; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads) */
+	uint8_t node; /* the file's kind: an index of nodes[] (0: not known) */
 };
+
+/* Files by kind, as the uAPI table names them (struct shim_uapi_request's
+ * node): a request number two kinds share is named by the fd's. */
+static const char *const nodes[] = {NULL,           "iommufd",  "kvm",      "vfio-container",
+                                    "vfio-group",   "vfio-device", "kvm-vm", "kvm-vcpu",
+                                    "kvm-device"};
+enum { N_NONE, N_IOMMUFD, N_KVM, N_CONTAINER, N_GROUP, N_DEVICE, N_VM, N_VCPU, N_KVMDEV };
+
+/* The kind of file an open of path gives: Linux's device nodes by name. */
+static uint8_t node_of_path(const char *path)
+{
+	if (!strcmp(path, "/dev/iommu"))
+		return N_IOMMUFD;
+	if (!strcmp(path, "/dev/kvm"))
+		return N_KVM;
+	if (!strcmp(path, "/dev/vfio/vfio"))
+		return N_CONTAINER;
+	if (!strncmp(path, "/dev/vfio/devices/", 18))
+		return N_DEVICE;
+	if (!strncmp(path, "/dev/vfio/", 10))
+		return N_GROUP;
+	return N_NONE;
+}
 
 struct va_var {
 	uint64_t va, len;
@@ -178,6 +202,7 @@ static void bind_fd(struct pl_record *r, int fd, char *name, size_t len)
 	    pl_grow(&r->var_refs, &r->cap_refs, r->next_f + 1, sizeof(*r->var_refs), 256)) {
 		sl->var = ++r->next_f;
 		sl->kind = 0;
+		sl->node = N_NONE;
 		r->var_refs[r->next_f] = 1;
 		snprintf(name, len, "$f%u", sl->var);
 	} else {
@@ -299,9 +324,18 @@ void pl_record_open_call(struct pl_record *r, const char *path, int ret)
 		result_err(r, ret);
 	} else {
 		bind_fd(r, ret, name, sizeof(name));
+		struct fd_slot *sl = slot_of(r, ret);
+		if (sl)
+			sl->node = node_of_path(path);
 		out(r, " -> fd=%s\n", name);
 	}
 	flush(r);
+}
+
+const char *pl_record_fd_node(const struct pl_record *r, int fd)
+{
+	const struct fd_slot *sl = r ? slot_of(r, fd) : NULL;
+	return sl && sl->var ? nodes[sl->node] : NULL;
 }
 
 void pl_record_close_call(struct pl_record *r, int fd, int ret)
@@ -321,7 +355,7 @@ void pl_record_close_call(struct pl_record *r, int fd, int ret)
 	if (v && ret == 0)
 		r->var_refs[v] = 0;
 	if (ret == 0 && sl)
-		sl->kind = 0;
+		sl->kind = sl->node = 0;
 	out(r, "close %s", fb);
 	if (ret < 0)
 		result_err(r, ret);
@@ -555,6 +589,7 @@ void pl_record_dup(struct pl_record *r, int oldfd, int newfd)
 	if (n) {
 		n->var = v;
 		n->kind = slot_of(r, oldfd)->kind; /* (after the table grew) */
+		n->node = slot_of(r, oldfd)->node;
 		r->var_refs[v]++;
 		out(r, "# fd %d duplicates $f%u (written as $f%u)\n", newfd, v, v);
 		flush(r);
@@ -594,6 +629,11 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 	if (fd_ret) {
 		new_fds[nnew++] = (int)ret;
 		bind_fd(r, (int)ret, name, sizeof(name));
+		struct fd_slot *sl = slot_of(r, (int)ret);
+		if (sl)
+			sl->node = strstr(rq->name, "CREATE_VM")     ? N_VM
+			           : strstr(rq->name, "CREATE_VCPU") ? N_VCPU
+			                                             : N_DEVICE;
 		out(r, " -> ret=%s", name);
 		any = true;
 	} else if (ret != 0) {
@@ -615,10 +655,12 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 					new_fds[nnew++] = (int)v;
 				bind_fd(r, (int)v, name, sizeof(name));
 				struct fd_slot *sl = slot_of(r, (int)v);
-				if (sl)
+				if (sl) {
 					sl->kind = strstr(rq->name, "VEVENTQ_ALLOC")       ? 1
 					           : strstr(rq->name, "FAULT_QUEUE_ALLOC") ? 2
 					                                                   : 0;
+					sl->node = strstr(rq->name, "CREATE_DEVICE") ? N_KVMDEV : N_NONE;
+				}
 				out(r, "%s%s=%s", sep, f->name, name);
 			} else {
 				out(r, "%s%s=0x%" PRIx64, sep, f->name, v);
