@@ -90,6 +90,10 @@ int run_compare(const std::vector<std::string> &args, std::ostream &out, std::os
 			if (!end || end == v.c_str() || (k == "violations" ? *end != 0 : !pct) || x < 0)
 				return usage("--max-regress: bad limit '" + v + "' for " + k);
 			limits.push_back({k, k == "violations" ? x : x / 100.0});
+		} else if (a == "--help" || a == "-h") {
+			out << "usage: smmusim compare A.json B.json [--html OUT] [--json OUT] "
+			       "[--max-regress KEY=LIMIT ...]\n";
+			return 0;
 		} else if (!a.empty() && a[0] == '-') {
 			return usage("unknown option '" + a + "'");
 		} else {

@@ -140,10 +140,12 @@ int run_gen(const std::vector<std::string> &args, std::ostream &out, std::ostrea
 {
 	if (args.empty())
 		return gen_error(err, "missing generator (stream or dma)");
-	if (args[0] == "--help" || args[0] == "-h") {
-		out << kGenUsage;
-		return 0;
-	}
+	// `gen --help`, `gen dma --help`, `gen stream -h`
+	for (size_t i = 0; i < args.size() && i < 2; i++)
+		if (args[i] == "--help" || args[i] == "-h") {
+			out << kGenUsage;
+			return 0;
+		}
 	if (args[0] == "dma")
 		return gen_dma(args, out, err);
 	if (args[0] != "stream")

@@ -122,7 +122,10 @@ int cmd_record(int argc, char **argv)
 			header = argv[++i];
 		else if (a == "--set" && i + 1 < argc)
 			sets += std::string(sets.empty() ? "" : " ") + argv[++i];
-		else
+		else if (a == "--help" || a == "-h") {
+			std::cout << kUsage;
+			return 0;
+		} else
 			return usage_error("record: unexpected '" + a + "' (the program goes after --)");
 	}
 	if (i + 1 >= argc)
@@ -182,7 +185,10 @@ int sc_main(int argc, char **argv)
 		return 0;
 	}
 	if (cmd == "params")
-		return argc == 2 ? cmd_params() : usage_error("params takes no arguments");
+		return argc == 2 ? cmd_params()
+		       : (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+			   ? (std::cout << kUsage, 0)
+			   : usage_error("params takes no arguments");
 	if (cmd == "sweep")
 		return smmusim::run_sweep(std::vector<std::string>(argv + 2, argv + argc), std::cout,
 					  std::cerr);

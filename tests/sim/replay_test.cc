@@ -256,10 +256,18 @@ TEST(SimReplay, OtherCommands)
 	r = Smmusim({"--help"});
 	EXPECT_EQ(r.status, 0);
 	EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos);
-	for (const char *c : {"replay", "check", "dump"}) { // each command's own --help
-		r = Smmusim({c, "--help"});
-		EXPECT_EQ(r.status, 0) << c;
-		EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos) << c;
+	// each command's own --help (or -h): its usage on stdout, status 0
+	for (std::vector<std::string> c :
+	     {std::vector<std::string>{"replay"}, {"check"}, {"dump"}, {"compare"}, {"record"},
+	      {"params"}, {"sweep"}, {"gen"}, {"gen", "dma"}, {"gen", "stream"}}) {
+		for (const char *h : {"--help", "-h"}) {
+			std::vector<std::string> a = c;
+			a.push_back(h);
+			r = Smmusim(a);
+			EXPECT_EQ(r.status, 0) << c[0] << " " << h << ": " << r.err;
+			EXPECT_NE(r.out.find("usage: smmusim"), std::string::npos) << c[0] << " " << h;
+			EXPECT_EQ(r.err, "") << c[0] << " " << h;
+		}
 	}
 	// a trace read from standard input is named <stdin> in the replay's
 	// errors as in the reader's
