@@ -247,6 +247,7 @@ public:
 	bool dmaapi(const trc_record &rec, Dmaapi &d);
 	bool open(const trc_record &rec);
 	bool close(const trc_record &rec, uint64_t &fd);
+	bool eventfd(const trc_record &rec, uint32_t &initval);
 	struct Mmap {
 		uint64_t len = 0, pa = SHIM_PA_ANY;
 	};
@@ -435,6 +436,10 @@ bool RecordRules::check(const trc_record &rec)
 	case TRC_VERB_CLOSE: {
 		uint64_t fd;
 		return close(rec, fd);
+	}
+	case TRC_VERB_EVENTFD: {
+		uint32_t initval;
+		return eventfd(rec, initval);
 	}
 	case TRC_VERB_MMAP: {
 		Mmap m;
@@ -996,6 +1001,29 @@ bool RecordRules::dmaapi(const trc_record &rec, Dmaapi &d)
 bool RecordRules::open(const trc_record &rec)
 {
 	return results(rec, [](const char *) { return false; }, "open");
+}
+
+// eventfd [initval=N] [proc=NAME] -> fd=$e (1.3)
+bool RecordRules::eventfd(const trc_record &rec, uint32_t &initval)
+{
+	initval = 0;
+	for (size_t i = 0; i < rec.nargs; i++) {
+		const trc_arg &a = rec.args[i];
+		if (std::strcmp(a.key, "proc") == 0)
+			continue;
+		if (std::strcmp(a.key, "initval") != 0)
+			return fail(kExitMalformed, a.line, a.col,
+				    std::string("eventfd: unknown key '") + a.key +
+					    "' (expected initval= or proc=)");
+		Num n;
+		if (!integer(a.value, "eventfd", n))
+			return false;
+		if (n.known && n.v > UINT32_MAX)
+			return fail(kExitMalformed, a.value.line, a.value.col,
+				    "eventfd: initval= is an unsigned int (at most 0xffffffff)");
+		initval = (uint32_t)n.v;
+	}
+	return results(rec, [](const char *) { return false; }, "eventfd");
 }
 
 bool RecordRules::close(const trc_record &rec, uint64_t &fd)
@@ -2156,6 +2184,7 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_READ:
 	case TRC_VERB_WRITE:
 	case TRC_VERB_DMAAPI:
+	case TRC_VERB_EVENTFD:
 		return exec_process(rec);
 	default:
 		return unsupported(rec, "this record");
@@ -2941,6 +2970,15 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		int fd = shim_open(k, proc.c_str(), path->s, now_ns, &c);
 		kernel_done(c, proc);
 		return syscall_results(rec, proc, fd, no_field, "open");
+	}
+	case TRC_VERB_EVENTFD: {
+		uint32_t initval;
+		if (!rules_.eventfd(rec, initval))
+			return rule_failed();
+		std::string proc = proc_of(rec, nullptr);
+		int fd = shim_eventfd(k, proc.c_str(), initval, now_ns, &c);
+		kernel_done(c, proc);
+		return syscall_results(rec, proc, fd, no_field, "eventfd");
 	}
 	case TRC_VERB_CLOSE: {
 		const trc_value *fdv = trc_record_word(&rec, 0);

@@ -301,6 +301,26 @@ TEST(Preload, PassThroughRecordsWhatTheRealKernelAnswered)
 	EXPECT_NE(t.find("open \"/dev/iommu\" -> err=ENOENT"), std::string::npos) << t;
 }
 
+// The program's eventfds, taken as vfio-pci's ERR and REQ triggers, are
+// named by `eventfd` records (1.3) before the call that takes them and
+// closed in the trace when the program closes them, so the recording
+// replays (written as numbers they replayed as EBADF).
+TEST(Preload, TheProgramsEventfdsAreRecordedAsEventfds)
+{
+	std::string rec = Temp(".trace");
+	Result r = RecordServed({"irqs"}, rec);
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string t = ReadFile(rec);
+	EXPECT_EQ(Count(t, "\neventfd -> fd=$f"), 3u) << t;
+	EXPECT_EQ(Count(t, "VFIO_DEVICE_SET_IRQS flags=0x24 index=0x3 count=0x1 data=$f"), 2u) << t;
+	EXPECT_EQ(Count(t, "VFIO_DEVICE_SET_IRQS flags=0x24 index=0x4 count=0x1 data=$f"), 1u) << t;
+	EXPECT_EQ(Count(t, "\nclose $f"), 5u) << t; // three eventfds, the device, the iommufd
+	EXPECT_EQ(t.find(" data=3"), std::string::npos) << t;
+	Result p = Replay(rec);
+	EXPECT_EQ(p.status, 0) << p.err << t;
+	unlink(rec.c_str());
+}
+
 TEST(Preload, PassThroughNamesASharedNumberByTheFilesKind)
 {
 	// Device nodes of this machine's kernel, in a mount namespace of the

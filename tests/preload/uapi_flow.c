@@ -6,7 +6,7 @@
  * /dev/iommu + a VFIO cdev and the legacy container flow on /dev/vfio/vfio +
  * a group, and checks what the kernel returns: ids, errnos, GET_HW_INFO.
  *
- *   uapi_flow nested|legacy|kvm|loop N|highfd|foreign|fork|reopen N|shared
+ *   uapi_flow nested|legacy|kvm|loop N|highfd|foreign|fork|reopen N|shared|irqs
  * Exit status 0 when every check held; each failed check is printed.
  * The machine (SMMUSIM_TRACE_HEADER): nic0 at /dev/vfio/devices/vfio0 with
  * snoop=enforced; nic1 in group /dev/vfio/7 with bdf 0000:01:00.0.
@@ -535,6 +535,43 @@ static int forked(void)
 }
 
 /*
+ * The ERR and REQ interrupts of a bound device through the program's
+ * eventfds (vfio-pci's err and req triggers), one closed and a new one
+ * (likely at its number) set in its place, then the REQ trigger released.
+ */
+static int irqs(void)
+{
+	int failures = 0;
+	int dev = open("/dev/vfio/devices/vfio0", O_RDWR), ifd = open("/dev/iommu", O_RDWR);
+	CHECK(dev >= 3 && ifd >= 3, "open");
+	struct bind_iommufd b = {sizeof(b), 0, ifd, 0};
+	CHECK(call(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0, "bind");
+	int err = eventfd(0, EFD_NONBLOCK), req = eventfd(0, EFD_NONBLOCK);
+	struct {
+		uint32_t argsz, flags, index, start, count;
+		int32_t fd;
+	} is = {24, 4 | 0x20 /* DATA_EVENTFD | ACTION_TRIGGER */, 3 /* ERR */, 0, 1, err};
+	CHECK(err >= 3 && call(dev, 0x3b6e, &is) == 0, "SET_IRQS ERR");
+	is.index = 4; /* REQ */
+	is.fd = req;
+	CHECK(req >= 3 && call(dev, 0x3b6e, &is) == 0, "SET_IRQS REQ");
+	close(err);
+	err = eventfd(0, EFD_NONBLOCK);
+	is.index = 3;
+	is.fd = err;
+	CHECK(err >= 3 && call(dev, 0x3b6e, &is) == 0, "SET_IRQS ERR again");
+	is.flags = 1 | 0x20; /* DATA_NONE, count 0: release */
+	is.index = 4;
+	is.count = 0;
+	CHECK(call(dev, 0x3b6e, &is) == 0, "SET_IRQS REQ release");
+	close(req);
+	close(err);
+	close(dev);
+	close(ifd);
+	return failures;
+}
+
+/*
  * Request numbers two kinds of file share (VFIO_IOMMU_GET_INFO is
  * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_IOMMU_MAP_DMA is
  * VFIO_DEVICE_PCI_HOT_RESET), each on a file of each kind - the device's
@@ -592,6 +629,8 @@ int main(int argc, char **argv)
 		rc = reopen(atol(argv[2]));
 	else if (!strcmp(argv[1], "shared"))
 		rc = shared();
+	else if (!strcmp(argv[1], "irqs"))
+		rc = irqs();
 	else
 		return 2;
 	if (!rc)

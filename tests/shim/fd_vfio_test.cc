@@ -108,6 +108,38 @@ TEST(FdCdev, BindRules)
 	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
 	fe = {8, 0x40000 | 0x10000 | 3};
 	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &fe));
+	// LOW_POWER_ENTRY_WITH_WAKEUP: {s32 wakeup_eventfd, u32 reserved} after
+	// the header; eventfd_ctx_fdget(): an eventfd is taken, another file
+	// EINVAL, no file EBADF
+	struct {
+		u_device_feature h;
+		int32_t efd;
+		uint32_t reserved;
+	} wk{{16, 0x20000 | 4}, dfd, 0};
+	EXPECT_EQ(-EINVAL, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &wk));
+	wk.efd = 999;
+	EXPECT_EQ(-EBADF, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &wk));
+	wk.efd = shim_eventfd(m.k, m.proc.c_str(), 0, 0, nullptr);
+	ASSERT_GE(wk.efd, 3);
+	EXPECT_EQ(0, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &wk));
+	EXPECT_EQ(-ENOTTY, m.Ioctl(wk.efd, VFIO_DEVICE_FEATURE, &wk));
+	// its counter (eventfd_read/_write): added, read whole, EAGAIN at 0
+	uint64_t cnt = 5;
+	EXPECT_EQ(8, shim_write(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	EXPECT_EQ(8, shim_write(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	EXPECT_EQ(SHIM_POLLIN | SHIM_POLLOUT, shim_fd_poll(m.k, m.proc.c_str(), wk.efd));
+	cnt = UINT64_MAX;
+	EXPECT_EQ(-EINVAL, shim_write(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	cnt = UINT64_MAX - 10;
+	EXPECT_EQ(-EAGAIN, shim_write(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	EXPECT_EQ(-EINVAL, shim_write(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 7, 0, nullptr));
+	cnt = 0;
+	EXPECT_EQ(8, shim_read(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	EXPECT_EQ(cnt, 10u);
+	EXPECT_EQ(-EAGAIN, shim_read(m.k, m.proc.c_str(), wk.efd, (uint64_t)(uintptr_t)&cnt, 8, 0, nullptr));
+	EXPECT_EQ(SHIM_POLLOUT, shim_fd_poll(m.k, m.proc.c_str(), wk.efd));
+	EXPECT_EQ(0, shim_close(m.k, m.proc.c_str(), wk.efd, 0, nullptr));
+	EXPECT_EQ(-EBADF, m.Ioctl(dfd, VFIO_DEVICE_FEATURE, &wk));
 	// VFIO_DEVICE_GET_REGION_INFO: config space 4 KiB read/write at index
 	// 7 << 40; BARs and ROM empty; VGA (8) and past the regions EINVAL;
 	// argsz below offset's end EINVAL.

@@ -128,6 +128,46 @@ TEST(SimKernel, VfioDeviceRegionsInterruptsAndReset)
 	EXPECT_EQ(r.status, 4) << r.err;
 }
 
+// `eventfd` (1.3): a file of the process that VFIO_DEVICE_SET_IRQS takes as
+// the ERR and REQ triggers (eventfd_ctx_fdget: another file EINVAL, none
+// EBADF); its counter read whole (ret 8), then EAGAIN (non-blocking); no
+// ioctls (ENOTTY).
+TEST(SimKernel, EventfdsAreTakenAsInterruptTriggers)
+{
+	std::string t = kHead +
+		"open /dev/vfio/devices/vfio0 -> fd=$nic0\n"
+		"open /dev/iommu -> fd=$iommufd\n"
+		"ioctl $nic0 VFIO_DEVICE_BIND_IOMMUFD iommufd=$iommufd -> out_devid=$dev\n"
+		"eventfd -> fd=$err\n"
+		"eventfd initval=2 -> fd=$req\n"
+		"ioctl $nic0 VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=3 count=1 data=$err -> ok\n"
+		"ioctl $nic0 VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=4 count=1 data=$req -> ok\n"
+		"ioctl $nic0 VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=4 count=1 data=$iommufd -> err=EINVAL\n"
+		"ioctl $err VFIO_DEVICE_SET_IRQS -> err=ENOTTY\n"
+		"read $req len=8 -> ret=8\n"
+		"read $req len=8 -> err=EAGAIN\n"
+		"read $req len=4 -> err=EINVAL\n"
+		"read $err len=8 -> err=EAGAIN\n"
+		"close $err -> ok\n"
+		"ioctl $nic0 VFIO_DEVICE_SET_IRQS flags=DATA_EVENTFD|ACTION_TRIGGER index=3 count=1 data=$err -> err=EBADF\n"
+		"eventfd proc=vmm1 -> fd=$other\n"
+		"read $other len=8 -> err=EAGAIN\n"
+		"expect stat ioctl.errors == 3\n";
+	RunResult r = Replay(t);
+	EXPECT_EQ(r.status, 0) << r.err;
+	// its form
+	r = Replay(kHead + "eventfd initval=0x1_0000_0000 -> fd=$e\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:17: error: eventfd: initval= is an unsigned int"), std::string::npos)
+		<< r.err;
+	r = Replay(kHead + "eventfd count=1 -> fd=$e\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:9: error: eventfd: unknown key 'count'"), std::string::npos) << r.err;
+	r = Replay(kHead + "eventfd 3 -> fd=$e\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:9: error: eventfd: unexpected"), std::string::npos) << r.err;
+}
+
 TEST(SimKernel, TraceErrorsAreMalformed)
 {
 	RunResult r = Replay(kHead + "open /dev/iommu -> fd=$f\nioctl $f IOMMU_NOPE\n");

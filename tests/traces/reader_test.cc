@@ -531,7 +531,8 @@ TEST(TrcReader, VerbTableIsComplete)
 {
 	const char *names[] = { "smmutrace", "config", "smmu", "device", "memory", "open", "close",
 				"mmap", "ioctl", "read", "dma", "ats", "guest", "vcpu", "cpu",
-				"mmio", "mem", "wait", "expect", "dmaapi", "pri", "write" };
+				"mmio", "mem", "wait", "expect", "dmaapi", "pri", "write", "eventfd" };
+	ASSERT_EQ(sizeof(names) / sizeof(names[0]), (size_t)TRC_VERB_COUNT_ - 1);
 	for (int i = 1; i < TRC_VERB_COUNT_; i++) {
 		trc_verb v = trc_verb(i);
 		ASSERT_NE(trc_verb_name(v), nullptr);
@@ -545,6 +546,7 @@ TEST(TrcReader, VerbTableIsComplete)
 	EXPECT_EQ(trc_verb_section(TRC_VERB_DMAAPI), TRC_SECTION_PROCESS);
 	EXPECT_EQ(trc_verb_section(TRC_VERB_PRI), TRC_SECTION_WORLD);
 	EXPECT_EQ(trc_verb_section(TRC_VERB_WRITE), TRC_SECTION_PROCESS);
+	EXPECT_EQ(trc_verb_section(TRC_VERB_EVENTFD), TRC_SECTION_PROCESS);
 }
 
 TEST(TrcReader, DefaultSmmu0WithoutSmmuRecords)

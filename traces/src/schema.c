@@ -42,6 +42,7 @@ static const struct {
 	[TRC_VERB_DMAAPI] = { "dmaapi", 6, TRC_SECTION_PROCESS },
 	[TRC_VERB_PRI] = { "pri", 3, TRC_SECTION_WORLD },
 	[TRC_VERB_WRITE] = { "write", 5, TRC_SECTION_PROCESS },
+	[TRC_VERB_EVENTFD] = { "eventfd", 7, TRC_SECTION_PROCESS },
 };
 
 /* Length test first, so memcmp never reads past the text; constant sizes inline. */
@@ -62,7 +63,8 @@ enum trc_verb trc_verb_lookup(const char *s, size_t len)
 		return VERB_IS("dma") ? TRC_VERB_DMA : VERB_IS("device") ? TRC_VERB_DEVICE
 			: VERB_IS("dmaapi") ? TRC_VERB_DMAAPI : TRC_VERB_UNKNOWN;
 	case 'e':
-		return VERB_IS("expect") ? TRC_VERB_EXPECT : TRC_VERB_UNKNOWN;
+		return VERB_IS("expect") ? TRC_VERB_EXPECT : VERB_IS("eventfd") ? TRC_VERB_EVENTFD
+			: TRC_VERB_UNKNOWN;
 	case 'g':
 		return VERB_IS("guest") ? TRC_VERB_GUEST : TRC_VERB_UNKNOWN;
 	case 'i':
@@ -737,6 +739,8 @@ static int check_process(struct trc_reader *r, struct trc_record *rec)
 		return rc ? rc : words_end(r, rec, 1, "write");
 	case TRC_VERB_MMAP:
 		return words_end(r, rec, 0, "mmap");
+	case TRC_VERB_EVENTFD:
+		return words_end(r, rec, 0, "eventfd");
 	case TRC_VERB_IOCTL:
 		rc = word_kind(r, rec, 0, "ioctl", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
 		if (!rc)
@@ -1210,6 +1214,7 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 	case TRC_VERB_IOCTL:
 	case TRC_VERB_READ:
 	case TRC_VERB_WRITE:
+	case TRC_VERB_EVENTFD:
 		rc = check_process(r, rec);
 		break;
 	case TRC_VERB_DMAAPI:

@@ -346,15 +346,18 @@ static int h_fd_open(void *h, int fd)
 	(void)h;
 	if (real_fcntl(fd, F_GETFD) < 0)
 		return 0;
+	return pl_fd_is_eventfd(fd) ? 2 : 1;
+}
+
+bool pl_fd_is_eventfd(int fd)
+{
 	char path[40], link[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = 0;
-		if (!strcmp(link, "anon_inode:[eventfd]"))
-			return 2;
-	}
-	return 1;
+	if (n <= 0)
+		return false;
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:[eventfd]");
 }
 
 bool pl_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
@@ -1019,6 +1022,16 @@ int close(int fd)
 			return -1;
 		}
 		return 0;
+	}
+	if (g.rec) {
+		/* the program's own file: an eventfd the recording named is closed
+		 * in the trace too (its number may come back as another file) */
+		int rc = real_close(fd);
+		int err = errno;
+		pl_record_close_eventfd(g.rec, fd, rc < 0 ? -err : 0);
+		pthread_mutex_unlock(&g.lock);
+		errno = err;
+		return rc;
 	}
 	pthread_mutex_unlock(&g.lock);
 	return real_close(fd);

@@ -36,7 +36,8 @@
 /* What the recording knows of one fd of the program. */
 struct fd_slot {
 	unsigned var; /* $fN (0: none) */
-	uint8_t kind; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads) */
+	uint8_t kind; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads), 3: the
+	               * program's eventfd (an `eventfd` record named it) */
 	uint8_t node; /* the file's kind: an index of nodes[] (0: not known) */
 };
 
@@ -254,7 +255,7 @@ struct pl_record *pl_record_open(const char *path, const char *header_path)
 		free(r);
 		return NULL;
 	}
-	out(r, "smmutrace 1.2\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
+	out(r, "smmutrace 1.3\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
 	if (header_path) {
 		struct trc_reader *rd = NULL;
 		struct trc_writer *w = NULL;
@@ -470,6 +471,37 @@ static void payload_in(struct pl_record *r, const struct shim_uapi_field *f, uin
 	free(buf);
 }
 
+/* A request takes v where it wants an eventfd (a field named fd or *fd,
+ * or VFIO_DEVICE_SET_IRQS' data with DATA_EVENTFD): an eventfd of the
+ * program the recording has not named gets an `eventfd -> fd=$fN` record
+ * (1.3) now, before the call's, so that the replay has a file of that kind
+ * where the program had one (a number alone would replay as EBADF). */
+static void name_eventfd(struct pl_record *r, const struct shim_uapi_request *rq,
+                         const struct shim_uapi_field *f, int64_t v)
+{
+	size_t n = strlen(f->name);
+	bool wants = (n >= 2 && !strcmp(f->name + n - 2, "fd")) ||
+	             (!strcmp(rq->name, "VFIO_DEVICE_SET_IRQS") && !strcmp(f->name, "data") &&
+	              r->before_len >= 8 && (le(r->before + 4, 4) & 4 /* DATA_EVENTFD */));
+	if (!wants || v < 0 || v > INT_MAX || var_of(r, v) || !pl_fd_is_eventfd((int)v))
+		return;
+	char pb[64], name[32];
+	bind_fd(r, (int)v, name, sizeof(name));
+	struct fd_slot *sl = slot_of(r, v);
+	if (!sl || !sl->var)
+		return;
+	sl->kind = 3;
+	out(r, "eventfd%s -> fd=%s\n", proc_arg(r, pb, sizeof(pb)), name);
+	flush(r);
+}
+
+void pl_record_close_eventfd(struct pl_record *r, int fd, int ret)
+{
+	const struct fd_slot *sl = slot_of(r, fd);
+	if (sl && sl->var && sl->kind == 3)
+		pl_record_close_call(r, fd, ret);
+}
+
 void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint64_t arg,
                             const struct shim_uapi_request *row)
 {
@@ -573,6 +605,7 @@ void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint
 		}
 		if (f->flags & SHIM_UF_SIGNED) {
 			int64_t sv = f->width == 4 ? (int64_t)(int32_t)v : (int64_t)v;
+			name_eventfd(r, rq, f, sv);
 			fd_text(r, sv, tb, sizeof(tb));
 			arg_add(r, " %s=%s", f->name, tb);
 		} else {

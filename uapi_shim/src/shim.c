@@ -1044,6 +1044,9 @@ int shim_fd_poll(const struct shim *s, const char *proc, int fd)
 	case SF_FAULT: /* iommufd_fault_fops_poll */
 		return SHIM_POLLOUT |
 		       (((const struct ifd_fault *)f->u.evq)->deliver ? SHIM_POLLIN | SHIM_POLLRDNORM : 0);
+	case SF_EVENTFD: /* eventfd_poll */
+		return (f->u.efd_count ? SHIM_POLLIN : 0) |
+		       (f->u.efd_count < UINT64_MAX - 1 ? SHIM_POLLOUT : 0);
 	default: /* no poll op: DEFAULT_POLLMASK */
 		return SHIM_POLLIN | SHIM_POLLOUT | SHIM_POLLRDNORM | SHIM_POLLWRNORM;
 	}
@@ -1190,6 +1193,68 @@ int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t 
 	}
 	call_finish(s, &k, "memfd_create", rc, call);
 	return rc;
+}
+
+int shim_eventfd(struct shim *s, const char *proc, uint32_t initval, uint64_t now_ns,
+                 struct shim_call *call)
+{
+	if (!s)
+		return -EINVAL;
+	struct kcall k;
+	kcall_begin(&k, &s->env, now_ns);
+	ktime_charge(&k, s->env.t.syscall);
+	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_file *f = p ? shim_file_new(p, SF_EVENTFD) : NULL;
+	int rc = f ? 0 : -ENOMEM;
+	if (f) {
+		f->u.efd_count = initval;
+		rc = shim_fd_install(p, f);
+		if (rc < 0)
+			free(f);
+	}
+	call_finish(s, &k, "eventfd", rc, call);
+	return rc;
+}
+
+int shim_eventfd_get(struct shim *s, struct shim_proc *p, int fd)
+{
+	struct shim_file *f = shim_fd_get(p, fd);
+	if (f)
+		return f->kind == SF_EVENTFD ? 0 : -EINVAL;
+	int k = fd >= 0 && s->ops.fd_open ? s->ops.fd_open(s->host, fd) : 0;
+	return k == 2 ? 0 : k == 1 ? -EINVAL : -EBADF;
+}
+
+/* eventfd_read(): the whole counter, then 0; EAGAIN while it is 0. */
+static int64_t eventfd_read(struct shim *s, struct shim_proc *p, struct shim_file *f,
+                            uint64_t buf_uptr, uint64_t len)
+{
+	if (len < 8)
+		return -EINVAL;
+	if (!f->u.efd_count)
+		return -EAGAIN;
+	if (shim_copy_to_user(s, p, buf_uptr, &f->u.efd_count, 8))
+		return -EFAULT;
+	f->u.efd_count = 0;
+	return 8;
+}
+
+/* eventfd_write(): ULLONG_MAX is refused; a sum that would reach it waits
+ * (EAGAIN: the file is non-blocking). */
+static int64_t eventfd_write(struct shim *s, struct shim_proc *p, struct shim_file *f,
+                             uint64_t buf_uptr, uint64_t len)
+{
+	uint64_t v;
+	if (len < 8)
+		return -EINVAL;
+	if (shim_copy_from_user(s, p, &v, buf_uptr, 8))
+		return -EFAULT;
+	if (v == UINT64_MAX)
+		return -EINVAL;
+	if (UINT64_MAX - f->u.efd_count <= v)
+		return -EAGAIN;
+	f->u.efd_count += v;
+	return 8;
 }
 
 int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64_t *pa)
@@ -1411,6 +1476,7 @@ static void file_release(struct shim *s, struct shim_file *f, struct kcall *k)
 		shim_backing_put(s, f->u.memfd);
 		break;
 	case SF_KVM:
+	case SF_EVENTFD:
 		break;
 	case SF_KVM_VM:
 	case SF_KVM_VCPU:
@@ -1475,7 +1541,8 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 		rc = -EBADF;
 	else if (f->kind == SF_IOMMUFD)
 		rc = iommufd_ioctl(s, p, f->u.ictx, (unsigned)request, arg, &k);
-	else if (f->kind == SF_VEVENTQ || f->kind == SF_FAULT || f->kind == SF_MEMFD)
+	else if (f->kind == SF_VEVENTQ || f->kind == SF_FAULT || f->kind == SF_MEMFD ||
+	         f->kind == SF_EVENTFD)
 		rc = -ENOTTY;
 	else if (f->kind == SF_KVM || f->kind == SF_KVM_VM || f->kind == SF_KVM_VCPU ||
 	         f->kind == SF_KVM_DEVICE)
@@ -1515,6 +1582,8 @@ int64_t shim_read(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, u
 		rc = veventq_read(s, p, f->u.evq, buf_uptr, len);
 	else if (f->kind == SF_FAULT)
 		rc = fault_read(s, p, f->u.evq, buf_uptr, len);
+	else if (f->kind == SF_EVENTFD)
+		rc = eventfd_read(s, p, f, buf_uptr, len);
 	else
 		rc = -EINVAL;
 	call_finish(s, &k, "read", rc, call);
@@ -1534,6 +1603,8 @@ int64_t shim_write(struct shim *s, const char *proc, int fd, uint64_t buf_uptr, 
 		rc = -EBADF;
 	else if (f->kind == SF_FAULT)
 		rc = fault_write(s, p, f->u.evq, buf_uptr, len, &k);
+	else if (f->kind == SF_EVENTFD)
+		rc = eventfd_write(s, p, f, buf_uptr, len);
 	else
 		rc = -EINVAL; /* no write op (vEVENTQ, iommufd); VFIO region writes not emulated */
 	call_finish(s, &k, "write", rc, call);

@@ -75,6 +75,7 @@ enum shim_file_kind {
 	SF_KVM_VM,     /* a VM fd (KVM_CREATE_VM) */
 	SF_KVM_VCPU,   /* a vCPU fd (KVM_CREATE_VCPU) */
 	SF_KVM_DEVICE, /* a KVM device fd (KVM_CREATE_DEVICE) */
+	SF_EVENTFD,    /* eventfd(2) (shim_eventfd) */
 };
 
 struct vfio_df;
@@ -99,6 +100,7 @@ struct shim_file {
 		struct shim_kvm *kvm;        /* SF_KVM_VM */
 		struct shim_kvm_vcpu *vcpu;  /* SF_KVM_VCPU */
 		struct shim_kvm_dev *kdev;   /* SF_KVM_DEVICE */
+		uint64_t efd_count;          /* SF_EVENTFD: the counter */
 	} u;
 };
 
@@ -468,6 +470,10 @@ struct shim_file *shim_fd_get(struct shim_proc *p, int fd);
 /* The errno for an fd a request takes that is no emulated file: EBADF, or
  * wrong_kind (negative) when the host has it open (shim_host_ops.fd_open). */
 int shim_fd_absent(struct shim *s, int fd, int wrong_kind);
+/* eventfd_ctx_fdget(): 0 when fd is an eventfd (one the emulation made,
+ * shim_eventfd, or the program's, as the host's fd_open says), -EINVAL for
+ * another file, -EBADF for no file. */
+int shim_eventfd_get(struct shim *s, struct shim_proc *p, int fd);
 struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
 /* Drop one reference to an open file (an fd slot, or a kernel user such as
  * the KVM-VFIO device's get_file()); the last one releases it. */

@@ -1285,8 +1285,9 @@ static int device_irq_info(struct shim *s, struct shim_proc *p, uint64_t arg)
  * VFIO_DEVICE_SET_IRQS: vfio_set_irqs_validate_and_prepare() against the
  * counts above, then vfio_pci_set_irqs_ioctl(): ERR and REQ take TRIGGER
  * only (vfio_pci_set_{err,req}_trigger, vfio_pci_set_ctx_trigger_single).
- * An eventfd is a file of the program the host says is one (its fd_open
- * op answers 2); the emulation's own files are not (EINVAL), no file EBADF.
+ * An eventfd is one the emulation made (shim_eventfd) or a file of the
+ * program the host says is one (its fd_open op answers 2); other files are
+ * not (EINVAL), no file EBADF.
  * Nothing raises these interrupts here: the trigger is only kept, until the
  * device's last close.
  */
@@ -1335,12 +1336,10 @@ static int device_set_irqs(struct shim *s, struct shim_proc *p, struct shim_dev 
 		return 0;
 	if (fd == -1) {
 		*ctx = false;
-	} else if (fd >= 0) { /* eventfd_ctx_fdget() */
-		if (shim_fd_get(p, fd))
-			return -EINVAL;
-		int k = s->ops.fd_open ? s->ops.fd_open(s->host, fd) : 0;
-		if (k != 2)
-			return k == 1 ? -EINVAL : -EBADF;
+	} else if (fd >= 0) {
+		int rc = shim_eventfd_get(s, p, fd);
+		if (rc)
+			return rc;
 		*ctx = true;
 	}
 	return 0;
@@ -1365,7 +1364,7 @@ static int check_feature(uint32_t flags, size_t argsz, uint32_t supported, size_
  * function has no migration or dirty-logging ops (ENOTTY), no VF token
  * (not SR-IOV: ENOTTY); vfio-pci's low-power features (SET only) are
  * accepted - the power state itself is not modelled - and the one with a
- * wake-up eventfd needs an eventfd, which the emulation has none of. */
+ * wake-up eventfd takes an eventfd (never signalled: nothing wakes). */
 static int device_feature(struct shim *s, struct shim_proc *p, uint64_t arg)
 {
 	struct u_device_feature f;
@@ -1392,7 +1391,7 @@ static int device_feature(struct shim *s, struct shim_proc *p, uint64_t arg)
 		int32_t efd;
 		if (shim_copy_from_user(s, p, &efd, arg + sizeof(f), 4))
 			return -EFAULT;
-		return shim_fd_absent(s, efd, -EINVAL); /* eventfd_ctx_fdget */
+		return shim_eventfd_get(s, p, efd);
 	}
 	default:
 		return -ENOTTY;

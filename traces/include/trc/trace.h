@@ -199,7 +199,9 @@ enum trc_verb {
 	/* v1.2: PCIe Page Requests (world) and write() on an fd (process) */
 	TRC_VERB_PRI = 21,
 	TRC_VERB_WRITE = 22,
-	TRC_VERB_COUNT_ = 23      /* one past the last verb */
+	/* v1.3: an eventfd of a process (process) */
+	TRC_VERB_EVENTFD = 23,
+	TRC_VERB_COUNT_ = 24      /* one past the last verb */
 };
 
 enum trc_section {

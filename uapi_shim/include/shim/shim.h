@@ -353,6 +353,15 @@ int shim_proc_va_to_pa(struct shim *s, const char *proc, uint64_t va, uint64_t *
  */
 int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
                       struct shim_call *call);
+/*
+ * eventfd(initval, EFD_NONBLOCK) in process `proc`: a file whose 8-byte
+ * counter read(2) returns and clears (EAGAIN while it is 0) and write(2)
+ * adds to (EINVAL for 2^64 - 1, EAGAIN past it), as fs/eventfd.c; taken
+ * where a request wants an eventfd (VFIO_DEVICE_SET_IRQS' ERR and REQ
+ * triggers, VFIO_DEVICE_FEATURE's wake-up eventfd). Returns its fd or -errno.
+ */
+int shim_eventfd(struct shim *s, const char *proc, uint32_t initval, uint64_t now_ns,
+                 struct shim_call *call);
 /* The host physical address of byte `off` of a memfd. */
 int shim_memfd_pa(struct shim *s, const char *proc, int fd, uint64_t off, uint64_t *pa);
 /*
