@@ -53,6 +53,10 @@ const PlatformParam kPlatform[] = {
 	 "delivered at their exact time whatever the quantum)"},
 	{"sim.reader_thread", Kind::Bool, "bool", "simulator setting",
 	 "parse the trace in a second host thread while the simulation runs"},
+	{"sim.direct_dma", Kind::Bool, "bool", "simulator setting",
+	 "the replay's DMAs of functions without an ATC reach their SMMU module's translation by a "
+	 "direct call, as DMI reaches memory (off: each through the TBU socket's b_transport; "
+	 "host speed only)"},
 };
 
 const PlatformParam *find_platform(const std::string &key)
@@ -261,6 +265,8 @@ bool platform_param_set(PlatformConfig &cfg, const std::string &key, const std::
 		cfg.quantum_ps = v;
 	} else if (key == "sim.reader_thread")
 		cfg.reader_thread = b;
+	else if (key == "sim.direct_dma")
+		cfg.direct_dma = b;
 	else if (key == "ats.atc_entries")
 		cfg.ats_atc_entries = (uint32_t)v;
 	else if (key == "ats.invq_depth")
@@ -292,6 +298,8 @@ std::string platform_param_get(const PlatformConfig &cfg, const std::string &key
 		return ns_text(cfg.quantum_ps);
 	if (key == "sim.reader_thread")
 		return cfg.reader_thread ? "on" : "off";
+	if (key == "sim.direct_dma")
+		return cfg.direct_dma ? "on" : "off";
 	if (key == "ats.atc_entries")
 		return std::to_string(cfg.ats_atc_entries);
 	if (key == "ats.invq_depth")

@@ -25,6 +25,7 @@ struct PlatformConfig {
 	uint64_t mmio_latency_ps = 100000;
 	uint64_t quantum_ps = 10000000;
 	bool reader_thread = false;
+	bool direct_dma = true;
 	// ATS functions (`device ... ats=on`; models/pcie_ats, docs/timing.md)
 	uint32_t ats_atc_entries = 64;
 	uint32_t ats_invq_depth = 0; // 0 means 32 (PCIe ATS capability)

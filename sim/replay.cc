@@ -1623,6 +1623,9 @@ private:
 		uint32_t smmu;
 		// The bare-metal stale check's test (shim_cmdq_oracle_quiet_mark)
 		const uint32_t *quiet_mark;
+		// sim.direct_dma and no ATC: the SMMU module's direct path, port
+		SmmuModule *direct = nullptr;
+		uint32_t direct_port = 0;
 	};
 	std::vector<DevPath> dev_;
 	VarMap vars_;
@@ -1668,8 +1671,14 @@ public:
 void ReplayDriver::run()
 {
 	bool ok = true;
-	for (DevPath &d : dev_)
+	for (size_t i = 0; i < dev_.size(); i++) {
+		DevPath &d = dev_[i];
 		d.port = d.fn->dma_port();
+		if (spec_.plat.direct_dma && !d.port.atc) {
+			d.direct = p_.smmus[spec_.devices[i].smmu].get();
+			d.direct_port = spec_.devices[i].port;
+		}
+	}
 	bind_origin();
 	if (!spec_.deferred.empty()) {
 		const Setting &d = spec_.deferred.front();
@@ -1992,7 +2001,10 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	uint64_t start = delay.value();
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
 	DmaResult res;
-	PcieFunction::dma(dp.port, req, delay, res);
+	if (dp.direct)
+		dp.direct->direct_dma(dp.direct_port, dp.port, req, delay, res);
+	else
+		PcieFunction::dma(dp.port, req, delay, res);
 	if (stats_.timeline) {
 		uint64_t base = sc_core::sc_time_stamp().value();
 		stats_.timeline->dma(d.dev, base + start, base + delay.value(), res.hit,

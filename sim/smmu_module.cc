@@ -1,6 +1,7 @@
 // smmu_module.cc - see smmu_module.h.
 #include "smmu_module.h"
 
+#include <cassert>
 #include <cstring>
 #include <stdexcept>
 
@@ -200,6 +201,85 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 		break;
 	}
+}
+
+void SmmuModule::direct_dma(uint32_t port, const PcieFunction::DmaPort &fp, const DmaRequest &req,
+			    sc_time &delay, DmaResult &res)
+{
+	assert(!fp.atc && req.len <= PcieFunction::kMaxLen);
+	uint32_t len = req.len ? req.len : 1;
+	DmaTxnPool::Txn &x = fp.pool->enter();
+	struct Leave {
+		DmaTxnPool *p;
+		~Leave() { p->leave(); }
+	} leave{fp.pool};
+	if (x.buf.size() < len)
+		x.buf.resize(len);
+	uint64_t now = clock_.cycle_at(simcontext()->time_stamp().value() + delay.value());
+	smmu_txn t;
+	t.port = port;
+	t.sid = fp.sid;
+	t.ssid = req.ssid;
+	t.ssv = req.ssv;
+	t.addr = req.addr;
+	t.len = len;
+	t.write = req.write;
+	t.priv = req.priv;
+	t.exec = req.exec;
+	smmu_xlate_result &r = x.ext.xlate;
+	res.xlate = &r;
+	res.bus_error = false;
+	if (smmu_translate(model_, &t, now, &r) != SMMU_OK) {
+		r = smmu_xlate_result{};
+		res.outcome = SMMU_XLATE_ABORT;
+		res.hit = SMMU_HIT_NONE;
+		res.event = 0;
+		res.event_recorded = false;
+		res.pa = 0;
+		res.cycles = 0;
+		return;
+	}
+	res.outcome = (uint8_t)r.outcome;
+	res.hit = (uint8_t)r.hit;
+	res.event = (uint8_t)r.event;
+	res.event_recorded = r.event_recorded;
+	res.pa = r.pa;
+	res.cycles = r.cycles;
+	if (r.cycles != last_cycles_) {
+		last_cycles_ = r.cycles;
+		last_cycles_time_ = sc_time::from_value(clock_.start_ps(r.cycles));
+	}
+	delay += last_cycles_time_;
+	if (r.outcome == SMMU_XLATE_RAZWI) {
+		if (!req.write)
+			std::memset(x.buf.data(), 0, len);
+		return;
+	}
+	if (r.outcome != SMMU_XLATE_OK)
+		return;
+	if (use_dmi_) {
+		if (const DmiCache::Region *rg = downstream_dmi_.find(r.pa, len, req.write)) {
+			uint8_t *host = rg->ptr + (r.pa - rg->start);
+			// (a write carries the function's all-disabled byte enables)
+			if (req.write)
+				copy_enabled(host, x.buf.data(), len, &x.no_bytes, 1);
+			else
+				copy_enabled(x.buf.data(), host, len, nullptr, 0);
+			delay += req.write ? rg->write_latency : rg->read_latency;
+			return;
+		}
+	}
+	// Downstream in the function's payload, as PcieFunction::dma() sets it.
+	tlm::tlm_generic_payload &gp = x.gp;
+	gp.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+	gp.set_address(req.addr);
+	gp.set_data_ptr(x.buf.data());
+	gp.set_data_length(len);
+	gp.set_streaming_width(len);
+	gp.set_byte_enable_ptr(req.write ? &x.no_bytes : nullptr);
+	gp.set_byte_enable_length(req.write ? 1 : 0);
+	data_transport(gp, r.pa, delay);
+	res.bus_error = !gp.is_response_ok();
 }
 
 void SmmuModule::data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)

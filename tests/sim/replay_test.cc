@@ -70,7 +70,9 @@ TEST(SimReplay, JsonIsByteIdenticalWhateverTheHostSettings)
 						   {"--set", "sim.reader_thread=on"},
 						   {"--set", "sim.quantum_ns=1"},
 						   {"--set", "sim.quantum_ns=1ms"},
-						   {"--set", "memory.dmi=off"}}) {
+						   {"--set", "memory.dmi=off"},
+						   {"--set", "sim.direct_dma=off"},
+						   {"--set", "sim.direct_dma=off", "--set", "memory.dmi=off"}}) {
 		std::string json = temp_path(".json");
 		std::vector<std::string> args = {"replay", kS1, "--quiet", "--json", json};
 		args.insert(args.end(), extra.begin(), extra.end());
@@ -89,6 +91,55 @@ TEST(SimReplay, JsonIsByteIdenticalWhateverTheHostSettings)
 				"\"commands\": {", "\"TLBI_NH_VA\": {", "\"invalidations\": {", "\"by_op\": {",
 				"\"events\": {", "\"F_TRANSLATION\": {", "\"smmu0\": {", "\"p99\": "})
 		EXPECT_NE(base.find(key), std::string::npos) << key;
+}
+
+// sim.direct_dma: the SMMU module's direct path (the default) and the TBU
+// socket's b_transport give the same reports and timelines, DMA for DMA,
+// for every example and scenario (kernel model, ATS functions, faults,
+// stalls, multi-SMMU), with memory DMI on and off (the direct path's
+// downstream fallback).
+TEST(SimReplay, DirectAndSocketPathsGiveTheSameReports)
+{
+	std::vector<std::string> traces;
+	for (const char *dir : {SIM_EXAMPLES_DIR, SIM_SCENARIOS_DIR, SIM_DATA_DIR})
+		for (const std::string &f : list_traces(dir))
+			traces.push_back(f);
+	ASSERT_GE(traces.size(), 30u);
+	size_t with_dmas = 0;
+	for (const std::string &t : traces) {
+		for (const char *dmi : {"memory.dmi=on", "memory.dmi=off"}) {
+			std::string base;
+			for (const char *direct : {"sim.direct_dma=on", "sim.direct_dma=off"}) {
+				std::string json = temp_path(".json"), pf = temp_path(".perfetto.json");
+				RunResult r = Smmusim({"replay", t, "--quiet", "--json", json, "--perfetto", pf,
+						       "--set", dmi, "--set", direct});
+				std::string j = read_file(json) + read_file(pf);
+				unlink(json.c_str());
+				unlink(pf.c_str());
+				EXPECT_FALSE(j.empty()) << t << " " << r.err;
+				if (base.empty()) {
+					base = j;
+					with_dmas += j.find("\"dma\": {\n    \"count\": 0,") == std::string::npos;
+				}
+				EXPECT_EQ(j, base) << t << " " << dmi << " " << direct;
+			}
+		}
+	}
+	EXPECT_GE(with_dmas, 20u);
+	// translations to PAs past memory (1G of it): bus errors either way
+	std::string t = temp_path(".trace");
+	write_file(t, S1With("dma nic0 addr=0x4000_0010 len=64 dir=read\n"
+			     "dma nic0 addr=0x4000_0010 len=64 dir=write\n"));
+	std::string base;
+	for (const char *direct : {"sim.direct_dma=on", "sim.direct_dma=off"}) {
+		RunResult r = Smmusim({"replay", t, "--quiet", "--json", "-", "--set", "memory.size=1G",
+				       "--set", direct});
+		EXPECT_NE(r.out.find("\"bus_errors\": 2"), std::string::npos) << direct << r.out;
+		if (base.empty())
+			base = r.out;
+		EXPECT_EQ(r.out, base) << direct;
+	}
+	unlink(t.c_str());
 }
 
 TEST(SimReplay, FailedAssertionNamesLineExpectedAndActual)
