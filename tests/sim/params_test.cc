@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "replay.h"
@@ -252,6 +253,31 @@ TEST(SimReport, PercentilesAreExactNearestRank)
 		EXPECT_EQ(s.p99, nearest(99));
 	}
 	EXPECT_EQ(LatencyHist().summary().count, 0u);
+	// values in runs, a value coming back after others: counted in the
+	// object while it repeats, in the table after; pairs() names each value
+	// once with all its samples, read in the middle of a run or after it
+	LatencyHist h;
+	std::map<uint64_t, uint64_t> want;
+	uint64_t total = 0;
+	for (int run = 0; run < 2000; run++) {
+		uint64_t v = (rng() % 7) * 100, len = 1 + rng() % 20;
+		for (uint64_t i = 0; i < len; i++)
+			h.add(v);
+		want[v] += len;
+		total += len;
+		if (run % 97 == 0 || run == 1999) {
+			std::vector<std::pair<uint64_t, uint64_t>> p;
+			h.pairs(p);
+			std::map<uint64_t, uint64_t> got;
+			for (const auto &e : p) {
+				EXPECT_EQ(got.count(e.first), 0u) << e.first; // once
+				got[e.first] = e.second;
+			}
+			EXPECT_EQ(got, want);
+			EXPECT_EQ(h.count(), total);
+			EXPECT_EQ(h.summary().count, total);
+		}
+	}
 }
 
 TEST(SimReport, JsonNestsByNameInBuildOrder)
