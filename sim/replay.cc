@@ -2002,7 +2002,7 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
 	DmaResult res;
 	if (dp.direct)
-		dp.direct->direct_dma(dp.direct_port, dp.port, req, delay, res);
+		dp.direct->direct_dma(dp.direct_port, dp.port.sid, dp.port.pool, req, delay, res);
 	else
 		PcieFunction::dma(dp.port, req, delay, res);
 	if (stats_.timeline) {

@@ -1,5 +1,6 @@
 // smmu_module.cc - see smmu_module.h.
 #include "smmu_module.h"
+#include "pcie_function.h"
 
 #include <cassert>
 #include <cstring>
@@ -203,22 +204,22 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	}
 }
 
-void SmmuModule::direct_dma(uint32_t port, const PcieFunction::DmaPort &fp, const DmaRequest &req,
+void SmmuModule::direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const DmaRequest &req,
 			    sc_time &delay, DmaResult &res)
 {
-	assert(!fp.atc && req.len <= PcieFunction::kMaxLen);
+	assert(req.len <= PcieFunction::kMaxLen);
 	uint32_t len = req.len ? req.len : 1;
-	DmaTxnPool::Txn &x = fp.pool->enter();
+	DmaTxnPool::Txn &x = pool->enter();
 	struct Leave {
 		DmaTxnPool *p;
 		~Leave() { p->leave(); }
-	} leave{fp.pool};
+	} leave{pool};
 	if (x.buf.size() < len)
 		x.buf.resize(len);
 	uint64_t now = clock_.cycle_at(simcontext()->time_stamp().value() + delay.value());
 	smmu_txn t;
 	t.port = port;
-	t.sid = fp.sid;
+	t.sid = sid;
 	t.ssid = req.ssid;
 	t.ssv = req.ssv;
 	t.addr = req.addr;

@@ -36,11 +36,14 @@
 
 #include "clock.h"
 #include "dmi_cache.h"
-#include "pcie_function.h"
 #include "pcie_ats/pcie_ats.h"
 #include "smmu/smmu.h"
 
 namespace smmusim {
+
+class DmaTxnPool;   // pcie_function.h
+struct DmaRequest;
+struct DmaResult;
 
 // What the platform reports outward; the statistics implement it.
 class SmmuObserver {
@@ -115,15 +118,16 @@ public:
 	const smmu *model() const { return model_; }
 	const ClockDomain &clock() const { return clock_; }
 
-	// The direct path of a DMA from function port `fp` (no ATC) through
+	// The direct path of a DMA of the platform's own PcieFunction (one
+	// without an ATC; StreamID sid, payloads from pool) through
 	// upstream[port]: what PcieFunction::dma() and upstream_b_transport()
 	// do together - the same translation, cycles, memory access and
 	// result - without a payload set up, a virtual call and an extension
 	// looked up (the TLM-2.0 DMI idea applied to the translation; the
-	// socket stays for other initiators). A data access the DMI cache
+	// socket stays for every other initiator). A data access the DMI cache
 	// cannot serve goes downstream in the function's payload, as
-	// data_transport() sends it.
-	void direct_dma(uint32_t port, const PcieFunction::DmaPort &fp, const DmaRequest &req,
+	// data_transport() sends it. (pcie_function.h: the types.)
+	void direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const DmaRequest &req,
 			sc_core::sc_time &delay, DmaResult &res);
 
 	// A broadcast TLBI from a PE arriving at simulated time `at_ps` (the DVM
