@@ -1662,6 +1662,7 @@ private:
 	bool check_violations();
 	std::string stop_note_;
 	bool unsupported_ = false; // stopped on something not supported yet
+	std::string last_why_;     // the last system call's shim_call::why
 
 public:
 	// Why the replay stopped, when a malformed record later took precedence.
@@ -2824,6 +2825,7 @@ bool ReplayDriver::exec_dmaapi(const trc_record &rec, shim *k, shim_call &c, uin
 void ReplayDriver::kernel_done(const shim_call &c, const std::string &who)
 {
 	stats_.syscalls++;
+	last_why_ = c.err ? c.why : "";
 	latency_request(c, who);
 	if (stats_.timeline) {
 		std::string a = "\"line\": " + std::to_string(stats_.record_line) +
@@ -2875,6 +2877,10 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 	int err = ret < 0 ? (int)-ret : 0;
 	const char *en = err ? errno_name(err) : nullptr;
 	std::string got = err ? std::string("err=") + (en ? en : std::to_string(err)) : "success";
+	// the kernel model's reason, where an errno alone does not show it
+	if (err && !last_why_.empty())
+		got += ": " + last_why_;
+	last_why_.clear();
 	if (err)
 		stats_.failures++;
 	for (size_t i = 0; i < rec.nresults; i++) {

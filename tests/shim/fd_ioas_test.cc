@@ -298,6 +298,18 @@ TEST_F(Ioas, AttachWithAMappingOverTheMsiWindowIsEaddrinuse)
 	ASSERT_EQ(0, m.Map(ifd, ioas, buf, 0x1000, &iova));
 	uint32_t pt = ioas;
 	EXPECT_EQ(-EADDRINUSE, m.Attach(dfd, &pt));
+	// the call says why (shim_call.why): the range and whose it is
+	EXPECT_EQ(std::string(m.last.why),
+		  "IOAS " + std::to_string(ioas) +
+		      " maps IOVA in the device's reserved range 0x8000000-0x80fffff (the SMMU "
+		      "driver's software MSI window, arm_smmu_get_resv_regions)");
+	// a call that succeeds says nothing
+	uint32_t other = 0;
+	u_ioas_alloc a{sizeof(a), 0, 0};
+	ASSERT_EQ(0, m.Ioctl(ifd, IOMMU_IOAS_ALLOC, &a));
+	other = a.out_ioas_id;
+	EXPECT_EQ(0, m.Attach(dfd, &other));
+	EXPECT_EQ(std::string(m.last.why), "");
 }
 
 TEST_F(Ioas, AllowIovasConstrainAllocation)

@@ -168,6 +168,35 @@ TEST(SimKernel, EventfdsAreTakenAsInterruptTriggers)
 	EXPECT_NE(r.err.find(":3:9: error: eventfd: unexpected"), std::string::npos) << r.err;
 }
 
+// A failed assertion on a call the kernel model refused for a reason its
+// errno alone does not show says the reason: the device's reserved range
+// (the SW MSI window) that the IOAS maps over.
+TEST(SimKernel, AFailedCallSaysWhy)
+{
+	std::string t = kHead +
+		"open /dev/vfio/devices/vfio0 -> fd=$dev\n"
+		"open /dev/iommu -> fd=$iommufd\n"
+		"ioctl $dev VFIO_DEVICE_BIND_IOMMUFD iommufd=$iommufd -> out_devid=$devid\n"
+		"ioctl $iommufd IOMMU_IOAS_ALLOC -> out_ioas_id=$ioas\n"
+		"mmap len=132M -> addr=$ram\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP ioas_id=$ioas flags=FIXED_IOVA|READABLE|WRITEABLE "
+		"user_va=$ram length=132M iova=0 -> ok\n"
+		"ioctl $dev VFIO_DEVICE_ATTACH_IOMMUFD_PT pt_id=$ioas -> ok\n";
+	RunResult r = Replay(t);
+	EXPECT_EQ(r.status, 4) << r.err;
+	EXPECT_NE(r.err.find(":9:57: error: assertion failed: expected ok, got err=EADDRINUSE: IOAS 2 "
+			     "maps IOVA in the device's reserved range 0x8000000-0x80fffff (the SMMU "
+			     "driver's software MSI window, arm_smmu_get_resv_regions) (ioctl "
+			     "VFIO_DEVICE_ATTACH_IOMMUFD_PT)"),
+		  std::string::npos)
+	    << r.err;
+	// an errno without a reason stays as it was
+	r = Replay(kHead + "open /dev/iommu -> fd=$f\nioctl $f IOMMU_DESTROY id=77 -> ok\n");
+	EXPECT_EQ(r.status, 4) << r.err;
+	EXPECT_NE(r.err.find("expected ok, got err=ENOENT (ioctl IOMMU_DESTROY)"), std::string::npos)
+	    << r.err;
+}
+
 TEST(SimKernel, TraceErrorsAreMalformed)
 {
 	RunResult r = Replay(kHead + "open /dev/iommu -> fd=$f\nioctl $f IOMMU_NOPE\n");

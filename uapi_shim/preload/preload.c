@@ -760,6 +760,9 @@ static void account(const struct shim_call *c, const char *name)
 		snprintf(g.req[g.nreq++].name, sizeof(g.req[0].name), "%s", n);
 	if (c->ste_writes || !strcmp(n, "boot"))
 		ste_watch(n);
+	/* SMMUSIM_VERBOSE: why a call failed, where the kernel model says */
+	if (g.verbose && c->err && c->why[0])
+		pl_err("%s: errno %d: %s", n, c->err, c->why);
 	if (i < g.nreq) {
 		g.req[i].count++;
 		g.req[i].errors += c->err != 0;

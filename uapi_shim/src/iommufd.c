@@ -646,13 +646,21 @@ static void resv_remove(struct ifd_device *idev)
 	}
 }
 
-static int resv_add(struct ifd_device *idev, struct iopt *t)
+static int resv_add(struct ifd_device *idev, struct ifd_ioas *ioas, struct kcall *c)
 {
+	struct iopt *t = &ioas->iopt;
 	if (idev->resv_iopt == t)
 		return 0;
 	/* arm_smmu_get_resv_regions(): the SW MSI window. */
-	return iopt_reserve(t, ARM_SMMU_MSI_IOVA_BASE,
-	                    ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, idev);
+	int rc = iopt_reserve(t, ARM_SMMU_MSI_IOVA_BASE,
+	                      ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, idev);
+	if (rc == -EADDRINUSE)
+		kcall_why(c,
+		          "IOAS %u maps IOVA in the device's reserved range 0x%llx-0x%llx (the SMMU "
+		          "driver's software MSI window, arm_smmu_get_resv_regions)",
+		          ioas->obj.id, (unsigned long long)ARM_SMMU_MSI_IOVA_BASE,
+		          (unsigned long long)(ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1));
+	return rc;
 }
 
 static int hwpt_enforce_cc(struct ifd_hwpt *h)
@@ -708,7 +716,7 @@ static int hwpt_attach(struct ifd_hwpt *h, struct ifd_device *idev, struct kcall
 	struct iopt *t = paging ? &h->ioas->iopt : NULL;
 	bool added = false;
 	if (t) {
-		if ((rc = resv_add(idev, t)))
+		if ((rc = resv_add(idev, h->ioas, c)))
 			return rc;
 		added = true;
 	}
@@ -751,7 +759,7 @@ static int hwpt_replace(struct ifd_hwpt *h, struct ifd_device *idev, struct kcal
 	struct iopt *ot = idev->resv_iopt;
 	bool added = false;
 	if (nt && nt != ot) {
-		if ((rc = resv_add(idev, nt)))
+		if ((rc = resv_add(idev, h->ioas, c)))
 			return rc;
 		added = true;
 	}

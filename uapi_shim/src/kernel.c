@@ -201,6 +201,16 @@ void kcall_begin(struct kcall *c, struct kenv *env, uint64_t now_ns)
 	c->t = c->start = now_ns;
 }
 
+void kcall_why(struct kcall *c, const char *fmt, ...)
+{
+	if (c->why[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+}
+
 void kcall_end(struct kcall *c)
 {
 	free(c->cmds);

@@ -151,7 +151,14 @@ struct kcall {
 	uint64_t t_wait_more;  /* CMD_SYNC waits past the first SHIM_CALL_MAX_WAITS */
 	uint32_t nwaits;
 	struct shim_sync_wait waits[SHIM_CALL_MAX_WAITS];
+	char why[SHIM_CALL_WHY]; /* struct shim_call's why ("" : none) */
 };
+/* Say why the call fails (printf-style; the first reason given stands). */
+void kcall_why(struct kcall *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 /* Note a TLBI command carrying `vmid` issued to SMMU `smmu`. */
 #define KCALL_ASID_ALL 0xffffffffu
 void kcall_note_tlbi(struct kcall *c, uint32_t smmu, uint32_t vmid, uint32_t asid);

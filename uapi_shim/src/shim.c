@@ -1388,6 +1388,7 @@ static void call_finish(struct shim *s, struct kcall *k, const char *req, int64_
 		out->nwaits = k->nwaits;
 		memcpy(out->waits, k->waits, sizeof(out->waits));
 		out->t_wait_more = k->t_wait_more;
+		memcpy(out->why, ret < 0 ? k->why : "", ret < 0 ? sizeof(out->why) : 1);
 	}
 	s->pinned_in_call = s->unpinned_in_call = 0;
 	kcall_end(k);

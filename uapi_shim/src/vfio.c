@@ -132,6 +132,12 @@ static int type1_attach_group(struct vfio_container *ct, struct shim_group *g, s
 	rc = iopt_reserve(&ct->iopt, ARM_SMMU_MSI_IOVA_BASE,
 	                  ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1, d);
 	if (rc) {
+		if (rc == -EADDRINUSE)
+			kcall_why(c,
+			          "the container maps IOVA in the group's reserved range 0x%llx-0x%llx "
+			          "(the SMMU driver's software MSI window, arm_smmu_get_resv_regions)",
+			          (unsigned long long)ARM_SMMU_MSI_IOVA_BASE,
+			          (unsigned long long)(ARM_SMMU_MSI_IOVA_BASE + ARM_SMMU_MSI_IOVA_LENGTH - 1));
 		rc = -EINVAL;
 		goto out_detach;
 	}

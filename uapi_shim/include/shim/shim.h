@@ -232,6 +232,7 @@ struct shim_sync_wait {
 	uint64_t prod_ns, begin_ns, end_ns;
 };
 #define SHIM_CALL_MAX_WAITS 8
+#define SHIM_CALL_WHY 192
 
 struct shim_call {
 	uint32_t size;                   /* set by the caller: sizeof(struct shim_call) */
@@ -261,6 +262,10 @@ struct shim_call {
 	uint32_t nwaits;
 	struct shim_sync_wait waits[SHIM_CALL_MAX_WAITS];
 	uint64_t t_wait_more;
+	/* When the call failed for a reason an errno alone does not show, the
+	 * kernel model's words for it (the reserved IOVA range a mapping
+	 * overlaps ...); "" otherwise. */
+	char why[SHIM_CALL_WHY];
 };
 
 /* Probe every declared SMMU (arm_smmu_device_probe: MMIO at now_ns) and
