@@ -290,6 +290,12 @@ TEST_F(Ioas, FixedMapOverTheMsiWindowIsEinval)
 	AttachIoas();
 	uint64_t iova = 0x8000000;
 	EXPECT_EQ(-EINVAL, m.Map(ifd, ioas, buf, 0x1000, &iova));
+	EXPECT_EQ(std::string(m.last.why),
+		  "IOVA 0x8000000-0x8000fff overlaps the reserved range 0x8000000-0x80fffff (an "
+		  "attached device's software MSI window)");
+	iova = 0x7fff000; // the window's page before: mapped, nothing said
+	EXPECT_EQ(0, m.Map(ifd, ioas, buf, 0x1000, &iova));
+	EXPECT_EQ(std::string(m.last.why), "");
 }
 
 TEST_F(Ioas, AttachWithAMappingOverTheMsiWindowIsEaddrinuse)

@@ -458,15 +458,27 @@ static int alloc_iova(struct iopt *t, uint64_t *iova, uint64_t uptr, uint64_t le
 	return rc;
 }
 
-static int check_iova(const struct iopt *t, uint64_t iova, uint64_t length)
+static int check_iova(const struct iopt *t, uint64_t iova, uint64_t length, struct kcall *c)
 {
 	if (iova & (t->iova_alignment - 1))
 		return -EINVAL;
 	uint64_t last;
 	if (__builtin_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
-	if (ranges_overlap(t->resv, t->nresv, iova, last))
-		return -EINVAL;
+	for (size_t i = 0; i < t->nresv; i++) {
+		const struct iopt_range *r = &t->resv[i];
+		if (r->start <= last && iova <= r->last) {
+			if (c)
+				kcall_why(c,
+				          "IOVA 0x%llx-0x%llx overlaps the reserved range 0x%llx-0x%llx (%s)",
+				          (unsigned long long)iova, (unsigned long long)last,
+				          (unsigned long long)r->start, (unsigned long long)r->last,
+				          r->start == ARM_SMMU_MSI_IOVA_BASE
+				              ? "an attached device's software MSI window"
+				              : "outside an attached domain's aperture, or reserved by the caller");
+			return -EINVAL;
+		}
+	}
 	if (area_first(t, iova, last) != t->nareas)
 		return -EEXIST;
 	return 0;
@@ -489,7 +501,7 @@ static int map_pages(struct iopt *t, struct pages_elm *e, size_t n, uint64_t len
 	if (flags & IOPT_ALLOC_IOVA)
 		rc = alloc_iova(t, dst_iova, e[0].pages->uptr + e[0].start_byte, length);
 	else
-		rc = check_iova(t, *dst_iova, length);
+		rc = check_iova(t, *dst_iova, length, c);
 	if (rc)
 		return rc;
 	uint64_t iova = *dst_iova;
