@@ -193,6 +193,14 @@ TEST_F(Nest, RejectedOpcodeIsEioWithEntryNum)
 	uint32_t num = 99;
 	EXPECT_EQ(-EIO, Inv(viommu, cmds, &num));
 	EXPECT_EQ(num, 1u); // 7.0: the converted command before it is counted
+	EXPECT_EQ(std::string(m.last.why),
+		  "entry 1: opcode 0x46 is not one a guest may send (TLBI_NH_VA, _VAA, _ALL, _ASID, "
+		  "TLBI_NSNH_ALL, ATC_INV, CFGI_CD, CFGI_CD_ALL)");
+	smmu_cmd_cfgi_cd_all(cmds[1].data(), 0x77); // a vSID no vDEVICE has
+	EXPECT_EQ(-EIO, Inv(viommu, cmds, &num));
+	EXPECT_EQ(std::string(m.last.why),
+		  "entry 1: command 0x06 names virtual StreamID 0x77, which no vDEVICE of this "
+		  "vIOMMU has");
 }
 
 TEST_F(Nest, InvalidateArgumentRules)
@@ -340,6 +348,16 @@ TEST_F(Nest, NestedAllocRules)
 	// A vSTE bit outside the allowed set: EIO.
 	uint64_t bad[2] = {v[0] | (1ull << 58), v[1]};
 	EXPECT_EQ(-EIO, Nested(&h, bad, 16));
+	// ... and the call says which (shim_call.why)
+	EXPECT_EQ(std::string(m.last.why).rfind("vSTE word 0 sets bits 0x400000000000000 a guest's "
+						"STE may not (word 0 allows 0x",
+						0),
+		  0u)
+	    << m.last.why;
+	bad[0] = (v[0] & ~0xeull) | (6u << 1); // Config 0b110: stage 2 only
+	EXPECT_EQ(-EIO, Nested(&h, bad, 16));
+	EXPECT_EQ(std::string(m.last.why), "vSTE Config 0x6 (word 0 bits [3:1]): a guest's STE is "
+					   "abort (0x0), bypass (0x4) or stage-1 translate (0x5)");
 	// Flags other than FAULT_ID_VALID: EOPNOTSUPP.
 	EXPECT_EQ(-EOPNOTSUPP, m.HwptAlloc(ifd, dev, viommu, IOMMU_HWPT_ALLOC_NEST_PARENT, &h,
 	                                   IOMMU_HWPT_DATA_ARM_SMMUV3, v, 16));

@@ -167,8 +167,8 @@ bool arm_vsmmu_lookup_vsid(const struct arm_vsmmu *v, const struct arm_smmu_mast
 }
 
 /* arm_smmu_validate_vste. Returns 0 (vste cleaned: EATS stripped, or all
- * zero for V=0) or -EIO. */
-static int validate_vste(uint64_t vste[2], bool *enable_ats)
+ * zero for V=0) or -EIO, saying why in c (may be NULL). */
+static int validate_vste(uint64_t vste[2], bool *enable_ats, struct kcall *c)
 {
 	*enable_ats = false;
 	if (!(vste[0] & STE_0_V)) {
@@ -176,17 +176,39 @@ static int validate_vste(uint64_t vste[2], bool *enable_ats)
 		return 0;
 	}
 	/* EIO is reserved for invalid STE data */
-	if ((vste[0] & ~STE_0_NESTING_ALLOWED) || (vste[1] & ~STE_1_NESTING_ALLOWED))
-		return -EIO;
+	for (int w = 0; w < 2; w++) {
+		uint64_t extra = vste[w] & ~(w ? STE_1_NESTING_ALLOWED : STE_0_NESTING_ALLOWED);
+		if (extra) {
+			if (c)
+				kcall_why(c,
+				          "vSTE word %d sets bits 0x%llx a guest's STE may not (word %d "
+				          "allows 0x%llx)",
+				          w, (unsigned long long)extra, w,
+				          (unsigned long long)(w ? STE_1_NESTING_ALLOWED
+				                                 : STE_0_NESTING_ALLOWED));
+			return -EIO;
+		}
+	}
 	unsigned cfg = (unsigned)((vste[0] & STE_0_CFG) >> STE_0_CFG_SHIFT);
 	if (cfg != SMMU_STE_CONFIG_ABORT && cfg != SMMU_STE_CONFIG_BYPASS &&
-	    cfg != SMMU_STE_CONFIG_S1)
+	    cfg != SMMU_STE_CONFIG_S1) {
+		if (c)
+			kcall_why(c,
+			          "vSTE Config 0x%x (word 0 bits [3:1]): a guest's STE is abort (0x0), "
+			          "bypass (0x4) or stage-1 translate (0x5)",
+			          cfg);
 		return -EIO;
+	}
 	/* Only full ATS or ATS UR; the kernel sets EATS itself. */
 	unsigned eats = (unsigned)((vste[1] & STE_1_EATS) >> STE_1_EATS_SHIFT);
 	vste[1] &= ~STE_1_EATS;
-	if (eats != 0 && eats != STE_1_EATS_TRANS)
+	if (eats != 0 && eats != STE_1_EATS_TRANS) {
+		if (c)
+			kcall_why(c, "vSTE EATS 0x%x (word 1): a guest's STE asks for no ATS (0x0) or "
+			             "full ATS (0x1)",
+			          eats);
 		return -EIO;
+	}
 	if (cfg == SMMU_STE_CONFIG_S1)
 		*enable_ats = eats == STE_1_EATS_TRANS;
 	return 0;
@@ -195,14 +217,13 @@ static int validate_vste(uint64_t vste[2], bool *enable_ats)
 int arm_smmu_domain_alloc_nested(struct arm_vsmmu *vsmmu, uint32_t flags, const uint64_t vste[2],
                                  struct kcall *c, struct arm_smmu_domain **out)
 {
-	(void)c;
 	if (!vsmmu || !vste || !out)
 		return -EINVAL;
 	if (flags)
 		return -EOPNOTSUPP;
 	uint64_t v[2] = {vste[0], vste[1]};
 	bool ats;
-	int rc = validate_vste(v, &ats);
+	int rc = validate_vste(v, &ats, c);
 	if (rc)
 		return rc;
 	struct arm_smmu_domain *d = calloc(1, sizeof(*d));
@@ -267,8 +288,20 @@ int arm_vsmmu_cache_invalidate(struct arm_vsmmu *v, uint64_t (*cmds)[2], uint32_
 	uint32_t cur = 0, last = 0;
 	int rc = 0;
 	while (cur != n) {
+		uint64_t raw0 = cmds[cur][0];
 		rc = convert_user_cmd(v, cmds[cur]);
 		if (rc) {
+			unsigned op = (unsigned)(raw0 & CMD_0_OP);
+			bool by_sid = op == SMMU_CMD_ATC_INV || op == SMMU_CMD_CFGI_CD ||
+			              op == SMMU_CMD_CFGI_CD_ALL;
+			if (by_sid)
+				kcall_why(c, "entry %u: command 0x%02x names virtual StreamID 0x%x, which no "
+				             "vDEVICE of this vIOMMU has",
+				          cur, op, (unsigned)(raw0 >> 32));
+			else
+				kcall_why(c, "entry %u: opcode 0x%02x is not one a guest may send (TLBI_NH_VA, "
+				             "_VAA, _ALL, _ASID, TLBI_NSNH_ALL, ATC_INV, CFGI_CD, CFGI_CD_ALL)",
+				          cur, op);
 			/* 7.0's quirk: the commands of this chunk converted before
 			 * the bad one are counted in entry_num but never issued.
 			 * The guest is told they were done: for the isolation
