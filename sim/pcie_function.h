@@ -61,6 +61,18 @@ public:
 		std::vector<uint8_t> buf;
 		uint8_t no_bytes = TLM_BYTE_DISABLED; // a write's enable pattern
 		Txn() : buf(64) { gp.set_extension(&ext); }
+		// The payload of a DMA of len bytes (a write with every byte
+		// enable off: a trace's DMA carries no data).
+		void set_payload(bool write, uint64_t addr, uint32_t len)
+		{
+			gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+			gp.set_address(addr);
+			gp.set_data_ptr(buf.data());
+			gp.set_data_length(len);
+			gp.set_streaming_width(len);
+			gp.set_byte_enable_ptr(write ? &no_bytes : nullptr);
+			gp.set_byte_enable_length(write ? 1 : 0);
+		}
 		// The extension is a member, not heap: detach it before the
 		// payload's destructor would free it.
 		~Txn() { gp.clear_extension(&ext); }
@@ -74,6 +86,20 @@ public:
 		return *txns_[depth_++];
 	}
 	void leave() { depth_--; }
+	// The payload of a DMA's depth for as long as it lives.
+	class Held {
+	public:
+		explicit Held(DmaTxnPool *p) : p_(p), txn(p->enter()) {}
+		~Held() { p_->leave(); }
+		Held(const Held &) = delete;
+		Held &operator=(const Held &) = delete;
+
+	private:
+		DmaTxnPool *p_;
+
+	public:
+		Txn &txn;
+	};
 
 private:
 	std::vector<std::unique_ptr<Txn>> txns_;
@@ -141,11 +167,8 @@ inline void PcieFunction::dma(const DmaPort &port, const DmaRequest &req, sc_cor
 {
 	assert(req.len <= kMaxLen);
 	uint32_t len = req.len ? req.len : 1;
-	DmaTxnPool::Txn &x = port.pool->enter();
-	struct Leave {
-		DmaTxnPool *p;
-		~Leave() { p->leave(); }
-	} leave{port.pool};
+	DmaTxnPool::Held held(port.pool);
+	DmaTxnPool::Txn &x = held.txn;
 	if (x.buf.size() < len)
 		x.buf.resize(len);
 	SmmuTxnExt &ext = x.ext;
@@ -164,18 +187,7 @@ inline void PcieFunction::dma(const DmaPort &port, const DmaRequest &req, sc_cor
 		ext.atc_size = e.size;
 		ext.atc_origin = e.origin;
 	}
-	gp.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-	gp.set_address(addr);
-	gp.set_data_ptr(x.buf.data());
-	gp.set_data_length(len);
-	gp.set_streaming_width(len);
-	if (req.write) {
-		gp.set_byte_enable_ptr(&x.no_bytes);
-		gp.set_byte_enable_length(1);
-	} else {
-		gp.set_byte_enable_ptr(nullptr);
-		gp.set_byte_enable_length(0);
-	}
+	x.set_payload(req.write, addr, len);
 	gp.set_dmi_allowed(false);
 	gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
 	port.fw->b_transport(gp, delay);

@@ -112,25 +112,46 @@ tlm::tlm_sync_enum SmmuModule::UpstreamPort::nb_transport_fw(tlm::tlm_generic_pa
 	return tlm::TLM_COMPLETED;
 }
 
-// The memory access of a translated DMA: through a DMI region the memory
-// granted (inline, on every hit's path), else as a transaction downstream.
+// A translated DMA's data through a DMI region the memory granted (inline,
+// on every hit's path): false when none serves it.
+inline bool SmmuModule::dmi_access(uint64_t pa, uint64_t len, bool write, uint8_t *data,
+				   const uint8_t *be, size_t be_len, sc_time &delay)
+{
+	if (!use_dmi_)
+		return false;
+	const DmiCache::Region *rg = downstream_dmi_.find(pa, len, write);
+	if (!rg)
+		return false;
+	uint8_t *host = rg->ptr + (pa - rg->start);
+	if (write)
+		copy_enabled(host, data, len, be, be_len);
+	else
+		copy_enabled(data, host, len, be, be_len);
+	delay += write ? rg->write_latency : rg->read_latency;
+	return true;
+}
+
+// The translation's cycles added to delay. Hits cost the same cycles DMA
+// after DMA: the last duration is kept (sc_time::from_value is a library
+// call).
+inline void SmmuModule::add_cycles(uint32_t cycles, sc_time &delay)
+{
+	if (cycles != last_cycles_) {
+		last_cycles_ = cycles;
+		last_cycles_time_ = sc_time::from_value(clock_.start_ps(cycles));
+	}
+	delay += last_cycles_time_;
+}
+
+// The memory access of a translated DMA: through a DMI region, else as a
+// transaction downstream.
 inline void SmmuModule::data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
 {
-	bool write = gp.is_write();
-	uint64_t len = gp.get_data_length();
-	if (use_dmi_) {
-		if (const DmiCache::Region *rg = downstream_dmi_.find(pa, len, write)) {
-			uint8_t *host = rg->ptr + (pa - rg->start);
-			const uint8_t *be = gp.get_byte_enable_ptr();
-			size_t be_len = be ? gp.get_byte_enable_length() : 0;
-			if (write)
-				copy_enabled(host, gp.get_data_ptr(), len, be, be_len);
-			else
-				copy_enabled(gp.get_data_ptr(), host, len, be, be_len);
-			delay += write ? rg->write_latency : rg->read_latency;
-			gp.set_response_status(tlm::TLM_OK_RESPONSE);
-			return;
-		}
+	const uint8_t *be = gp.get_byte_enable_ptr();
+	if (dmi_access(pa, gp.get_data_length(), gp.is_write(), gp.get_data_ptr(), be,
+		       be ? gp.get_byte_enable_length() : 0, delay)) {
+		gp.set_response_status(tlm::TLM_OK_RESPONSE);
+		return;
 	}
 	data_transport(gp, pa, delay);
 }
@@ -181,13 +202,7 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 	ext->set_result((uint8_t)r.outcome, (uint8_t)r.hit, (uint8_t)r.event, r.event_recorded);
 	ext->pa = r.pa;
 	ext->cycles = r.cycles;
-	// Hits cost the same cycles DMA after DMA: the last duration is kept
-	// (sc_time::from_value is a library call).
-	if (r.cycles != last_cycles_) {
-		last_cycles_ = r.cycles;
-		last_cycles_time_ = sc_time::from_value(clock_.start_ps(r.cycles));
-	}
-	delay += last_cycles_time_;
+	add_cycles(r.cycles, delay);
 	switch (r.outcome) {
 	case SMMU_XLATE_OK:
 		data_access(gp, r.pa, delay);
@@ -209,11 +224,8 @@ void SmmuModule::direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const
 {
 	assert(req.len <= PcieFunction::kMaxLen);
 	uint32_t len = req.len ? req.len : 1;
-	DmaTxnPool::Txn &x = pool->enter();
-	struct Leave {
-		DmaTxnPool *p;
-		~Leave() { p->leave(); }
-	} leave{pool};
+	DmaTxnPool::Held held(pool);
+	DmaTxnPool::Txn &x = held.txn;
 	if (x.buf.size() < len)
 		x.buf.resize(len);
 	uint64_t now = clock_.cycle_at(simcontext()->time_stamp().value() + delay.value());
@@ -246,11 +258,7 @@ void SmmuModule::direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const
 	res.event_recorded = r.event_recorded;
 	res.pa = r.pa;
 	res.cycles = r.cycles;
-	if (r.cycles != last_cycles_) {
-		last_cycles_ = r.cycles;
-		last_cycles_time_ = sc_time::from_value(clock_.start_ps(r.cycles));
-	}
-	delay += last_cycles_time_;
+	add_cycles(r.cycles, delay);
 	if (r.outcome == SMMU_XLATE_RAZWI) {
 		if (!req.write)
 			std::memset(x.buf.data(), 0, len);
@@ -258,29 +266,14 @@ void SmmuModule::direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const
 	}
 	if (r.outcome != SMMU_XLATE_OK)
 		return;
-	if (use_dmi_) {
-		if (const DmiCache::Region *rg = downstream_dmi_.find(r.pa, len, req.write)) {
-			uint8_t *host = rg->ptr + (r.pa - rg->start);
-			// (a write carries the function's all-disabled byte enables)
-			if (req.write)
-				copy_enabled(host, x.buf.data(), len, &x.no_bytes, 1);
-			else
-				copy_enabled(x.buf.data(), host, len, nullptr, 0);
-			delay += req.write ? rg->write_latency : rg->read_latency;
-			return;
-		}
-	}
+	// (a write carries the function's all-disabled byte enables)
+	if (dmi_access(r.pa, len, req.write, x.buf.data(), req.write ? &x.no_bytes : nullptr,
+		       req.write ? 1 : 0, delay))
+		return;
 	// Downstream in the function's payload, as PcieFunction::dma() sets it.
-	tlm::tlm_generic_payload &gp = x.gp;
-	gp.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-	gp.set_address(req.addr);
-	gp.set_data_ptr(x.buf.data());
-	gp.set_data_length(len);
-	gp.set_streaming_width(len);
-	gp.set_byte_enable_ptr(req.write ? &x.no_bytes : nullptr);
-	gp.set_byte_enable_length(req.write ? 1 : 0);
-	data_transport(gp, r.pa, delay);
-	res.bus_error = !gp.is_response_ok();
+	x.set_payload(req.write, req.addr, len);
+	data_transport(x.gp, r.pa, delay);
+	res.bus_error = !x.gp.is_response_ok();
 }
 
 void SmmuModule::data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)

@@ -192,6 +192,9 @@ private:
 	void upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &gp,
 				  sc_core::sc_time &delay);
 	void data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_core::sc_time &delay);
+	bool dmi_access(uint64_t pa, uint64_t len, bool write, uint8_t *data, const uint8_t *be,
+			size_t be_len, sc_core::sc_time &delay);
+	void add_cycles(uint32_t cycles, sc_core::sc_time &delay);
 	void data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_core::sc_time &delay);
 	void walker_invalidate(sc_dt::uint64 start, sc_dt::uint64 end);
 	void downstream_invalidate(sc_dt::uint64 start, sc_dt::uint64 end);

@@ -1158,16 +1158,24 @@ int shim_ioas_pinned(struct shim *s, const char *proc, int fd, uint32_t ioas_id,
 	return iommufd_ioas_pinned(f->u.ictx, ioas_id, pages);
 }
 
+/* A system call of process `proc` begun (its entry charged): the process,
+ * created on first use (NULL without memory). */
+static struct shim_proc *sys_enter(struct shim *s, const char *proc, uint64_t now_ns,
+                                   struct kcall *k)
+{
+	kcall_begin(k, &s->env, now_ns);
+	ktime_charge(k, s->env.t.syscall);
+	return shim_proc_get(s, proc);
+}
+
 int shim_memfd_create(struct shim *s, const char *proc, uint64_t size, uint64_t now_ns,
                       struct shim_call *call)
 {
 	if (!s)
 		return -EINVAL;
 	struct kcall k;
-	kcall_begin(&k, &s->env, now_ns);
-	ktime_charge(&k, s->env.t.syscall);
 	int rc = 0;
-	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_proc *p = sys_enter(s, proc, now_ns, &k);
 	struct shim_file *f = NULL;
 	struct shim_backing *b = NULL;
 	if (!p)
@@ -1201,9 +1209,7 @@ int shim_eventfd(struct shim *s, const char *proc, uint32_t initval, uint64_t no
 	if (!s)
 		return -EINVAL;
 	struct kcall k;
-	kcall_begin(&k, &s->env, now_ns);
-	ktime_charge(&k, s->env.t.syscall);
-	struct shim_proc *p = shim_proc_get(s, proc);
+	struct shim_proc *p = sys_enter(s, proc, now_ns, &k);
 	struct shim_file *f = p ? shim_file_new(p, SF_EVENTFD) : NULL;
 	int rc = f ? 0 : -ENOMEM;
 	if (f) {
@@ -1562,9 +1568,7 @@ int64_t shim_ioctl(struct shim *s, const char *proc, int fd, unsigned long reque
 static struct shim_file *rw_begin(struct shim *s, const char *proc, int fd, uint64_t now_ns,
                                   struct kcall *k, struct shim_proc **pp)
 {
-	kcall_begin(k, &s->env, now_ns);
-	ktime_charge(k, s->env.t.syscall);
-	*pp = shim_proc_get(s, proc);
+	*pp = sys_enter(s, proc, now_ns, k);
 	return *pp ? shim_fd_get(*pp, fd) : NULL;
 }
 
