@@ -2452,7 +2452,7 @@ bool ReplayDriver::exec_vcpu(const trc_record &rec)
 	RecordRules::Vcpu v;
 	if (!rules_.vcpu(rec, v))
 		return rule_failed();
-	int fd;
+	int fd = -1;
 	std::string proc;
 	if (!vm_fd(rec, trc_record_word(&rec, 0), v.what, v.vm, fd, proc))
 		return false;
