@@ -248,6 +248,7 @@ public:
 	bool open(const trc_record &rec);
 	bool close(const trc_record &rec, uint64_t &fd);
 	bool eventfd(const trc_record &rec, uint32_t &initval);
+	bool memfd(const trc_record &rec, uint64_t &len);
 	struct Mmap {
 		uint64_t len = 0, pa = SHIM_PA_ANY;
 	};
@@ -440,6 +441,10 @@ bool RecordRules::check(const trc_record &rec)
 	case TRC_VERB_EVENTFD: {
 		uint32_t initval;
 		return eventfd(rec, initval);
+	}
+	case TRC_VERB_MEMFD: {
+		uint64_t len;
+		return memfd(rec, len);
 	}
 	case TRC_VERB_MMAP: {
 		Mmap m;
@@ -1024,6 +1029,30 @@ bool RecordRules::eventfd(const trc_record &rec, uint32_t &initval)
 		initval = (uint32_t)n.v;
 	}
 	return results(rec, [](const char *) { return false; }, "eventfd");
+}
+
+// memfd len=N [proc=NAME] -> fd=$m (1.4): memfd_create() and ftruncate()
+// to N bytes
+bool RecordRules::memfd(const trc_record &rec, uint64_t &len)
+{
+	const trc_value *lv = nullptr;
+	for (size_t i = 0; i < rec.nargs; i++) {
+		const trc_arg &a = rec.args[i];
+		if (std::strcmp(a.key, "proc") == 0)
+			continue;
+		if (std::strcmp(a.key, "len") != 0)
+			return fail(kExitMalformed, a.line, a.col,
+				    std::string("memfd: unknown key '") + a.key +
+					    "' (expected len= or proc=)");
+		lv = &a.value;
+	}
+	if (!lv)
+		return fail(kExitMalformed, rec.line, rec.col, "memfd: len= is required");
+	Num n;
+	if (!integer(*lv, "memfd", n))
+		return false;
+	len = n.v;
+	return results(rec, [](const char *) { return false; }, "memfd");
 }
 
 bool RecordRules::close(const trc_record &rec, uint64_t &fd)
@@ -2198,6 +2227,7 @@ bool ReplayDriver::exec_record(const trc_record &rec)
 	case TRC_VERB_WRITE:
 	case TRC_VERB_DMAAPI:
 	case TRC_VERB_EVENTFD:
+	case TRC_VERB_MEMFD:
 		return exec_process(rec);
 	default:
 		return unsupported(rec, "this record");
@@ -2883,6 +2913,13 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 	last_why_.clear();
 	if (err)
 		stats_.failures++;
+	// A failed call's fields compare only beside the err= it was expected
+	// to fail with (HWPT_INVALIDATE's entry_num): without one, a value
+	// asserts the call's success (an in/out field keeps its input when the
+	// call fails, which must not pass for the result).
+	bool err_expected = false;
+	for (size_t i = 0; i < rec.nresults; i++)
+		err_expected |= std::strcmp(rec.results[i].key, "err") == 0;
 	for (size_t i = 0; i < rec.nresults; i++) {
 		const trc_arg &r = rec.results[i];
 		if (std::strcmp(r.key, "ok") == 0 && r.value.kind == TRC_NONE) {
@@ -2913,8 +2950,9 @@ bool ReplayDriver::syscall_results(const trc_record &rec, const std::string &pro
 		if (!have)
 			return fail(kExitMalformed, r.line, r.col, unknown_result(what, r.key));
 		// On failure the kernel may still have written a field back (the
-		// entry_num of HWPT_INVALIDATE): values compare, bindings need success.
-		if (err && (r.value.kind == TRC_VAR || std::strcmp(r.key, "ret") == 0 ||
+		// entry_num of HWPT_INVALIDATE): values compare beside an err=,
+		// bindings need success.
+		if (err && (!err_expected || r.value.kind == TRC_VAR || std::strcmp(r.key, "ret") == 0 ||
 			    std::strcmp(r.key, "fd") == 0))
 			return assertion(r.line, r.col, std::string("expected success for ") + r.key +
 								", got " + got + " (" + what + ")");
@@ -2997,6 +3035,15 @@ bool ReplayDriver::exec_process(const trc_record &rec)
 		int fd = shim_eventfd(k, proc.c_str(), initval, now_ns, &c);
 		kernel_done(c, proc);
 		return syscall_results(rec, proc, fd, no_field, "eventfd");
+	}
+	case TRC_VERB_MEMFD: {
+		uint64_t len;
+		if (!rules_.memfd(rec, len))
+			return rule_failed();
+		std::string proc = proc_of(rec, nullptr);
+		int fd = shim_memfd_create(k, proc.c_str(), len, now_ns, &c);
+		kernel_done(c, proc);
+		return syscall_results(rec, proc, fd, no_field, "memfd");
 	}
 	case TRC_VERB_CLOSE: {
 		const trc_value *fdv = trc_record_word(&rec, 0);

@@ -321,6 +321,31 @@ TEST(Preload, TheProgramsEventfdsAreRecordedAsEventfds)
 	unlink(rec.c_str());
 }
 
+// The program's memfd (QEMU's memory-backend-memfd) is pinned by
+// IOMMU_IOAS_MAP_FILE, dups and growth included; a recording names it with a
+// `memfd` record (1.4), again when it has grown, and replays to the same
+// results (written as a number, the replay's MAP_FILE got EBADF).
+TEST(Preload, TheProgramsMemfdIsMappedByMapFile)
+{
+	Result r = Exec(UAPI_FLOW, {"memfd"}, Env());
+	EXPECT_EQ(r.status, 0) << r.err;
+	std::string rec = Temp(".trace");
+	r = RecordServed({"memfd"}, rec);
+	ASSERT_EQ(r.status, 0) << r.err;
+	std::string t = ReadFile(rec);
+	EXPECT_EQ(t.find("smmutrace 1.4\n"), 0u) << t;
+	// the memfd, its dup, and the dup again once the file has grown
+	EXPECT_EQ(Count(t, "\nmemfd len=0x200000 -> fd=$f"), 2u) << t;
+	EXPECT_EQ(Count(t, "\nmemfd len=0x400000 -> fd=$f"), 1u) << t;
+	EXPECT_EQ(Count(t, "\nmemfd "), 3u) << t;
+	EXPECT_EQ(t.find("MAP_FILE flags=0x7 ioas_id=0x1 fd=5"), std::string::npos) << t;
+	EXPECT_EQ(Count(t, "-> err=EINVAL"), 2u) << t;
+	EXPECT_EQ(Count(t, "fd=1000 length=0x1000 iova=0x1000 -> err=EBADF"), 1u) << t;
+	Result p = Replay(rec);
+	EXPECT_EQ(p.status, 0) << p.err << t;
+	unlink(rec.c_str());
+}
+
 TEST(Preload, PassThroughNamesASharedNumberByTheFilesKind)
 {
 	// Device nodes of this machine's kernel, in a mount namespace of the

@@ -6,7 +6,7 @@
  * /dev/iommu + a VFIO cdev and the legacy container flow on /dev/vfio/vfio +
  * a group, and checks what the kernel returns: ids, errnos, GET_HW_INFO.
  *
- *   uapi_flow nested|legacy|kvm|loop N|highfd|foreign|fork|reopen N|shared|irqs
+ *   uapi_flow nested|legacy|kvm|loop N|highfd|foreign|fork|reopen N|shared|irqs|memfd
  * Exit status 0 when every check held; each failed check is printed.
  * The machine (SMMUSIM_TRACE_HEADER): nic0 at /dev/vfio/devices/vfio0 with
  * snoop=enforced; nic1 in group /dev/vfio/7 with bdf 0000:01:00.0.
@@ -31,6 +31,7 @@
 #define IOMMU_IOAS_ALLOC 0x3b81
 #define IOMMU_IOAS_MAP 0x3b85
 #define IOMMU_IOAS_UNMAP 0x3b86
+#define IOMMU_IOAS_MAP_FILE 0x3b8f
 #define IOMMU_HWPT_ALLOC 0x3b89
 #define IOMMU_GET_HW_INFO 0x3b8a
 #define IOMMU_HWPT_INVALIDATE 0x3b8d
@@ -48,6 +49,11 @@ struct ioas_alloc {
 struct ioas_map {
 	uint32_t size, flags, ioas_id, reserved;
 	uint64_t user_va, length, iova;
+};
+struct ioas_map_file {
+	uint32_t size, flags, ioas_id;
+	int32_t fd;
+	uint64_t start, length, iova;
 };
 struct ioas_unmap {
 	uint32_t size, ioas_id;
@@ -506,10 +512,62 @@ static int foreign(void)
 	is.count = 1;
 	is.fd = null;
 	CHECK(call(dev, 0x3b6e, &is) == -1 && errno == EINVAL, "SET_IRQS /dev/null");
+	/* IOMMU_IOAS_MAP_FILE pins shmem files only (memfd_pin_folios) */
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	struct ioas_map_file mf = {sizeof(mf), 2 | 4, ia.out_ioas_id, null, 0, 4096, 0};
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &mf) == -1 && errno == EINVAL, "MAP_FILE of /dev/null");
 	close(efd);
 	close(dev);
 	close(ifd);
 	close(null);
+	return failures;
+}
+
+/* guest RAM in the program's own memfd, as QEMU's memory-backend-memfd:
+ * IOMMU_IOAS_MAP_FILE pins it (memfd_pin_folios), a dup of it is the same
+ * file, its end is its size; other files are refused */
+static int memfd(void)
+{
+	int ifd = open("/dev/iommu", O_RDWR);
+	struct ioas_alloc ia = {sizeof(ia), 0, 0};
+	CHECK(ifd >= 3 && call(ifd, IOMMU_IOAS_ALLOC, &ia) == 0, "IOAS_ALLOC");
+	int ram = memfd_create("guest-ram", MFD_CLOEXEC);
+	CHECK(ram >= 3 && ftruncate(ram, 2 << 20) == 0, "memfd_create");
+	uint8_t *p = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, ram, 0);
+	CHECK(p != MAP_FAILED, "mmap of the memfd");
+	if (p != MAP_FAILED)
+		p[0] = 1;
+	struct ioas_map_file m = {sizeof(m), 1 | 2 | 4 /* FIXED_IOVA|WRITEABLE|READABLE */,
+				  ia.out_ioas_id, ram, 0, 1 << 20, 0x100000};
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &m) == 0, "MAP_FILE");
+	int dup_ram = dup(ram);
+	struct ioas_map_file d = m;
+	d.fd = dup_ram;
+	d.start = 1 << 20;
+	d.iova = 0x200000;
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == 0, "MAP_FILE of a dup");
+	d.iova = 0x400000;
+	d.length = 2 << 20; /* 1M..3M: past the end */
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == -1 && errno == EINVAL, "MAP_FILE past the end");
+	CHECK(ftruncate(ram, 4 << 20) == 0, "ftruncate");
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == 0, "MAP_FILE after it grew");
+	d.flags = 2 | 4; /* IOVA allocated */
+	d.start = 0;
+	d.length = 4096;
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == 0 && d.iova, "MAP_FILE at an allocated IOVA");
+	d.fd = ifd;
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == -1 && errno == EINVAL, "MAP_FILE of the iommufd");
+	d.fd = 1000;
+	CHECK(call(ifd, IOMMU_IOAS_MAP_FILE, &d) == -1 && errno == EBADF, "MAP_FILE of no file");
+	struct ioas_unmap u = {sizeof(u), ia.out_ioas_id, 0, UINT64_MAX};
+	CHECK(call(ifd, IOMMU_IOAS_UNMAP, &u) == 0 && u.length == (4u << 20) + 4096,
+	      "IOAS_UNMAP of everything");
+	close(dup_ram);
+	if (p != MAP_FAILED)
+		munmap(p, 2 << 20);
+	close(ram);
+	close(ifd);
 	return failures;
 }
 
@@ -629,6 +687,8 @@ int main(int argc, char **argv)
 		rc = reopen(atol(argv[2]));
 	else if (!strcmp(argv[1], "shared"))
 		rc = shared();
+	else if (!strcmp(argv[1], "memfd"))
+		rc = memfd();
 	else if (!strcmp(argv[1], "irqs"))
 		rc = irqs();
 	else

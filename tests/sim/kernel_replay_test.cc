@@ -168,6 +168,65 @@ TEST(SimKernel, EventfdsAreTakenAsInterruptTriggers)
 	EXPECT_NE(r.err.find(":3:9: error: eventfd: unexpected"), std::string::npos) << r.err;
 }
 
+// memfd (1.4): a process's memfd of len bytes, pinned by IOMMU_IOAS_MAP_FILE;
+// the device's DMAs reach its pages, which are the process's (the oracle
+// sees no cross-domain access).
+TEST(SimKernel, AMemfdIsMappedByMapFile)
+{
+	std::string t = kHead +
+		"open /dev/vfio/devices/vfio0 -> fd=$dev\n"
+		"open /dev/iommu -> fd=$iommufd\n"
+		"ioctl $dev VFIO_DEVICE_BIND_IOMMUFD iommufd=$iommufd -> out_devid=$devid\n"
+		"ioctl $iommufd IOMMU_IOAS_ALLOC -> out_ioas_id=$ioas\n"
+		"memfd len=2M -> fd=$ram\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP_FILE ioas_id=$ioas flags=FIXED_IOVA|READABLE|WRITEABLE "
+		"fd=$ram start=1M length=1M iova=0x20_0000 -> ok\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP_FILE ioas_id=$ioas flags=READABLE fd=$ram start=1M "
+		"length=2M -> err=EINVAL\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP_FILE ioas_id=$ioas flags=READABLE fd=$dev start=0 "
+		"length=4K -> err=EINVAL\n"
+		"ioctl $dev VFIO_DEVICE_ATTACH_IOMMUFD_PT pt_id=$ioas -> ok\n"
+		"@1ms dma nic0 addr=0x20_0040 len=64 dir=write -> ok\n"
+		"dma nic0 addr=0x30_0000 len=64 dir=read -> fault=F_TRANSLATION\n"
+		"close $ram -> ok\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP_FILE ioas_id=$ioas flags=READABLE fd=$ram start=0 "
+		"length=4K -> err=EBADF\n"
+		"memfd len=0 -> err=EINVAL\n"
+		"memfd len=8K proc=vmm1 -> fd=$other\n"
+		"expect isolation\n"
+		"expect stat dma.ok == 1\n";
+	RunResult r = Replay(t);
+	EXPECT_EQ(r.status, 0) << r.err;
+	// its form
+	r = Replay(kHead + "memfd -> fd=$m\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:1: error: memfd: len= is required"), std::string::npos) << r.err;
+	r = Replay(kHead + "memfd len=4K size=1 -> fd=$m\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:14: error: memfd: unknown key 'size'"), std::string::npos) << r.err;
+	r = Replay(kHead + "memfd len=$x -> fd=$m\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	// an output field asserts success; beside err= it compares
+	std::string map_dev = kHead +
+		"open /dev/vfio/devices/vfio0 -> fd=$dev\n"
+		"open /dev/iommu -> fd=$iommufd\n"
+		"ioctl $iommufd IOMMU_IOAS_ALLOC -> out_ioas_id=$ioas\n"
+		"ioctl $iommufd IOMMU_IOAS_MAP_FILE ioas_id=$ioas flags=FIXED_IOVA|READABLE fd=$dev "
+		"length=4K iova=0x50_0000 -> ";
+	r = Replay(map_dev + "iova=0x50_0000\n");
+	EXPECT_EQ(r.status, 4) << r.err;
+	EXPECT_NE(r.err.find(":6:112: error: assertion failed: expected success for iova, got err=EINVAL"),
+		  std::string::npos)
+		<< r.err;
+	r = Replay(map_dev + "err=EINVAL iova=0x50_0000\n");
+	EXPECT_EQ(r.status, 0) << r.err;
+	r = Replay(map_dev + "err=EINVAL iova=0x60_0000\n");
+	EXPECT_EQ(r.status, 4) << r.err;
+	r = Replay(kHead + "memfd 3 len=4K -> fd=$m\n");
+	EXPECT_EQ(r.status, 2) << r.err;
+	EXPECT_NE(r.err.find(":3:7: error: memfd: unexpected"), std::string::npos) << r.err;
+}
+
 // A failed assertion on a call the kernel model refused for a reason its
 // errno alone does not show says the reason: the device's reserved range
 // (the SW MSI window) that the IOAS maps over.

@@ -531,7 +531,7 @@ TEST(TrcReader, VerbTableIsComplete)
 {
 	const char *names[] = { "smmutrace", "config", "smmu", "device", "memory", "open", "close",
 				"mmap", "ioctl", "read", "dma", "ats", "guest", "vcpu", "cpu",
-				"mmio", "mem", "wait", "expect", "dmaapi", "pri", "write", "eventfd" };
+				"mmio", "mem", "wait", "expect", "dmaapi", "pri", "write", "eventfd", "memfd" };
 	ASSERT_EQ(sizeof(names) / sizeof(names[0]), (size_t)TRC_VERB_COUNT_ - 1);
 	for (int i = 1; i < TRC_VERB_COUNT_; i++) {
 		trc_verb v = trc_verb(i);
@@ -547,6 +547,8 @@ TEST(TrcReader, VerbTableIsComplete)
 	EXPECT_EQ(trc_verb_section(TRC_VERB_PRI), TRC_SECTION_WORLD);
 	EXPECT_EQ(trc_verb_section(TRC_VERB_WRITE), TRC_SECTION_PROCESS);
 	EXPECT_EQ(trc_verb_section(TRC_VERB_EVENTFD), TRC_SECTION_PROCESS);
+	EXPECT_EQ(trc_verb_section(TRC_VERB_MEMFD), TRC_SECTION_PROCESS);
+	EXPECT_EQ(trc_verb_from_name("memf"), TRC_VERB_UNKNOWN);
 }
 
 TEST(TrcReader, DefaultSmmu0WithoutSmmuRecords)

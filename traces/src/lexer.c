@@ -1407,7 +1407,7 @@ int trc_lex_line(struct trc_reader *r, char *line, size_t len)
 	rec->verb = verb_id = trc_verb_lookup(verb, (size_t)(p - verb));
 	if (verb_id == TRC_VERB_UNKNOWN) {
 		return trc_fail(r, TRC_E_SCHEMA, lx.lineno, COL(&lx, verb),
-				"unknown verb '%.*s' (v1 knows smmutrace, config, smmu, device, memory, open, close, mmap, ioctl, read, write, eventfd, dma, dmaapi, ats, pri, guest, vcpu, cpu, mmio, mem, wait, expect)",
+				"unknown verb '%.*s' (v1 knows smmutrace, config, smmu, device, memory, open, close, mmap, ioctl, read, write, eventfd, memfd, dma, dmaapi, ats, pri, guest, vcpu, cpu, mmio, mem, wait, expect)",
 				(int)(p - verb), verb);
 	}
 	rec->verb_name = verb;

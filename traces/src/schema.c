@@ -43,6 +43,7 @@ static const struct {
 	[TRC_VERB_PRI] = { "pri", 3, TRC_SECTION_WORLD },
 	[TRC_VERB_WRITE] = { "write", 5, TRC_SECTION_PROCESS },
 	[TRC_VERB_EVENTFD] = { "eventfd", 7, TRC_SECTION_PROCESS },
+	[TRC_VERB_MEMFD] = { "memfd", 5, TRC_SECTION_PROCESS },
 };
 
 /* Length test first, so memcmp never reads past the text; constant sizes inline. */
@@ -72,7 +73,7 @@ enum trc_verb trc_verb_lookup(const char *s, size_t len)
 	case 'm':
 		return VERB_IS("mem") ? TRC_VERB_MEM : VERB_IS("mmio") ? TRC_VERB_MMIO
 			: VERB_IS("mmap") ? TRC_VERB_MMAP : VERB_IS("memory") ? TRC_VERB_MEMORY
-			: TRC_VERB_UNKNOWN;
+			: VERB_IS("memfd") ? TRC_VERB_MEMFD : TRC_VERB_UNKNOWN;
 	case 'o':
 		return VERB_IS("open") ? TRC_VERB_OPEN : TRC_VERB_UNKNOWN;
 	case 'p':
@@ -741,6 +742,8 @@ static int check_process(struct trc_reader *r, struct trc_record *rec)
 		return words_end(r, rec, 0, "mmap");
 	case TRC_VERB_EVENTFD:
 		return words_end(r, rec, 0, "eventfd");
+	case TRC_VERB_MEMFD:
+		return words_end(r, rec, 0, "memfd");
 	case TRC_VERB_IOCTL:
 		rc = word_kind(r, rec, 0, "ioctl", "an fd ($variable)", TRC_VAR, TRC_INT, 0);
 		if (!rc)
@@ -1215,6 +1218,7 @@ int trc_check_record(struct trc_reader *r, struct trc_record *rec)
 	case TRC_VERB_READ:
 	case TRC_VERB_WRITE:
 	case TRC_VERB_EVENTFD:
+	case TRC_VERB_MEMFD:
 		rc = check_process(r, rec);
 		break;
 	case TRC_VERB_DMAAPI:

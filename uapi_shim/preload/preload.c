@@ -47,8 +47,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -347,6 +350,34 @@ static int h_fd_open(void *h, int fd)
 	if (real_fcntl(fd, F_GETFD) < 0)
 		return 0;
 	return pl_fd_is_eventfd(fd) ? 2 : 1;
+}
+
+/* The program's own memfd (or another shmem or hugetlbfs file, which
+ * memfd_pin_folios() takes alike): its inode and size. */
+static int memfd_info(int fd, uint64_t *ino, uint64_t *size)
+{
+	struct stat st;
+	struct statfs sf;
+	if (real_fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fstatfs(fd, &sf) ||
+	    (sf.f_type != TMPFS_MAGIC && sf.f_type != HUGETLBFS_MAGIC))
+		return -EINVAL;
+	*ino = (uint64_t)st.st_ino;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int h_memfd_info(void *h, int fd, uint64_t *ino, uint64_t *size)
+{
+	(void)h;
+	return memfd_info(fd, ino, size);
+}
+
+bool pl_fd_memfd_size(int fd, uint64_t *size)
+{
+	uint64_t ino;
+	return memfd_info(fd, &ino, size) == 0;
 }
 
 bool pl_fd_is_eventfd(int fd)
@@ -692,6 +723,7 @@ static int init_locked(void)
 	hops.log = h_log;
 	hops.user_mapped = h_user_mapped;
 	hops.fd_open = h_fd_open;
+	hops.memfd_info = h_memfd_info;
 	int rc = shim_create(&g.cfg, &hops, NULL, &g.k);
 	if (rc != SHIM_OK) {
 		pl_err("the kernel model could not start: %s", shim_strerror(rc));
@@ -1031,7 +1063,7 @@ int close(int fd)
 		 * in the trace too (its number may come back as another file) */
 		int rc = real_close(fd);
 		int err = errno;
-		pl_record_close_eventfd(g.rec, fd, rc < 0 ? -err : 0);
+		pl_record_close_own(g.rec, fd, rc < 0 ? -err : 0);
 		pthread_mutex_unlock(&g.lock);
 		errno = err;
 		return rc;

@@ -41,9 +41,11 @@ int pl_record_ioctl_after(struct pl_record *r, int fd, unsigned long req, uint64
 const char *pl_record_fd_node(const struct pl_record *r, int fd);
 /* The program closed fd, not a device node's: if the recording named it as
  * an eventfd, `close $fN` (ret: 0 or -errno). */
-void pl_record_close_eventfd(struct pl_record *r, int fd, int ret);
+void pl_record_close_own(struct pl_record *r, int fd, int ret);
 /* Whether fd is an eventfd of this process (its /proc/self/fd link). */
 bool pl_fd_is_eventfd(int fd);
+/* fd is a memfd of the program (a shmem or hugetlbfs file): its size */
+bool pl_fd_memfd_size(int fd, uint64_t *size);
 /* fd newfd is a duplicate of oldfd (dup, dup2, fcntl F_DUPFD). */
 void pl_record_dup(struct pl_record *r, int oldfd, int newfd);
 /* read(2)/write(2) on a named fd (vEVENTQ and fault-queue records, page

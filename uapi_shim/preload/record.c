@@ -37,8 +37,10 @@
 struct fd_slot {
 	unsigned var; /* $fN (0: none) */
 	uint8_t kind; /* 1: a vEVENTQ fd, 2: a fault-queue fd (their reads), 3: the
-	               * program's eventfd (an `eventfd` record named it) */
+	               * program's eventfd (an `eventfd` record named it), 4: the
+	               * program's memfd (a `memfd` record) */
 	uint8_t node; /* the file's kind: an index of nodes[] (0: not known) */
+	uint64_t size; /* kind 4: the len= its record gave */
 };
 
 /* Files by kind, as the uAPI table names them (struct shim_uapi_request's
@@ -255,7 +257,7 @@ struct pl_record *pl_record_open(const char *path, const char *header_path)
 		free(r);
 		return NULL;
 	}
-	out(r, "smmutrace 1.3\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
+	out(r, "smmutrace 1.4\n# recorded by libsmmusim_preload.so (SMMUSIM_RECORD)\n");
 	if (header_path) {
 		struct trc_reader *rd = NULL;
 		struct trc_writer *w = NULL;
@@ -471,23 +473,45 @@ static void payload_in(struct pl_record *r, const struct shim_uapi_field *f, uin
 	free(buf);
 }
 
-/* A request takes v where it wants an eventfd (a field named fd or *fd,
- * or VFIO_DEVICE_SET_IRQS' data with DATA_EVENTFD): an eventfd of the
- * program the recording has not named gets an `eventfd -> fd=$fN` record
- * (1.3) now, before the call's, so that the replay has a file of that kind
- * where the program had one (a number alone would replay as EBADF). */
-static void name_eventfd(struct pl_record *r, const struct shim_uapi_request *rq,
-                         const struct shim_uapi_field *f, int64_t v)
+/* A request takes v where it wants a file of the program's own (a field
+ * named fd or *fd, or VFIO_DEVICE_SET_IRQS' data with DATA_EVENTFD): an
+ * eventfd the recording has not named gets an `eventfd -> fd=$fN` record
+ * (1.3), a memfd (IOMMU_IOAS_MAP_FILE's fd) a `memfd len=SIZE -> fd=$fN`
+ * record (1.4), now, before the call's, so that the replay has a file of
+ * that kind where the program had one (a number alone would replay as
+ * EBADF). A memfd grown since its record gets a record of its new size
+ * (a file of its own in the replay: the same results, other pages). */
+static void name_own_file(struct pl_record *r, const struct shim_uapi_request *rq,
+                          const struct shim_uapi_field *f, int64_t v)
 {
 	size_t n = strlen(f->name);
 	bool wants = (n >= 2 && !strcmp(f->name + n - 2, "fd")) ||
 	             (!strcmp(rq->name, "VFIO_DEVICE_SET_IRQS") && !strcmp(f->name, "data") &&
 	              r->before_len >= 8 && (le(r->before + 4, 4) & 4 /* DATA_EVENTFD */));
-	if (!wants || v < 0 || v > INT_MAX || var_of(r, v) || !pl_fd_is_eventfd((int)v))
+	if (!wants || v < 0 || v > INT_MAX)
 		return;
 	char pb[64], name[32];
-	bind_fd(r, (int)v, name, sizeof(name));
+	uint64_t size = 0;
 	struct fd_slot *sl = slot_of(r, v);
+	if (!strcmp(f->name, "fd") && pl_fd_memfd_size((int)v, &size) && size) {
+		if (sl && sl->var && (sl->kind != 4 || sl->size >= size))
+			return;
+		if (sl && sl->var && r->var_refs[sl->var] > 0)
+			r->var_refs[sl->var]--; /* its dups keep the old record's file */
+		bind_fd(r, (int)v, name, sizeof(name));
+		sl = slot_of(r, v);
+		if (!sl || !sl->var)
+			return;
+		sl->kind = 4;
+		sl->size = size;
+		out(r, "memfd len=0x%" PRIx64 "%s -> fd=%s\n", size, proc_arg(r, pb, sizeof(pb)), name);
+		flush(r);
+		return;
+	}
+	if (var_of(r, v) || !pl_fd_is_eventfd((int)v))
+		return;
+	bind_fd(r, (int)v, name, sizeof(name));
+	sl = slot_of(r, v);
 	if (!sl || !sl->var)
 		return;
 	sl->kind = 3;
@@ -495,10 +519,10 @@ static void name_eventfd(struct pl_record *r, const struct shim_uapi_request *rq
 	flush(r);
 }
 
-void pl_record_close_eventfd(struct pl_record *r, int fd, int ret)
+void pl_record_close_own(struct pl_record *r, int fd, int ret)
 {
 	const struct fd_slot *sl = slot_of(r, fd);
-	if (sl && sl->var && sl->kind == 3)
+	if (sl && sl->var && (sl->kind == 3 || sl->kind == 4))
 		pl_record_close_call(r, fd, ret);
 }
 
@@ -605,7 +629,7 @@ void pl_record_ioctl_before(struct pl_record *r, int fd, unsigned long req, uint
 		}
 		if (f->flags & SHIM_UF_SIGNED) {
 			int64_t sv = f->width == 4 ? (int64_t)(int32_t)v : (int64_t)v;
-			name_eventfd(r, rq, f, sv);
+			name_own_file(r, rq, f, sv);
 			fd_text(r, sv, tb, sizeof(tb));
 			arg_add(r, " %s=%s", f->name, tb);
 		} else {

@@ -380,16 +380,18 @@ static int cmd_ioas_map_file(struct ucmd *u)
 	struct ifd_ioas *ioas = get_ioas(u, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	struct shim_file *f = shim_fd_get(u->p, cmd->fd);
-	if (!f) /* a program's own file: not one the emulated kernel can pin */
-		return shim_fd_absent(u->s, cmd->fd, -EINVAL);
-	/* Only memfd-like files can be pinned (memfd_pin_folios). */
-	if (f->kind != SF_MEMFD)
-		return -EINVAL;
+	/* Only memfd-like files can be pinned (memfd_pin_folios): the emulated
+	 * kernel's own, or the program's (under LD_PRELOAD). */
+	struct shim_backing *b;
+	uint64_t size;
+	int rc = shim_memfd_get(u->s, u->p, cmd->fd, &b, &size);
+	if (rc)
+		return rc;
 	unsigned fl = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	uint64_t iova = cmd->iova;
-	int rc = iopt_map_file(&ioas->iopt, f->u.memfd, cmd->start, &iova, cmd->length,
-	                       prot_of(cmd->flags), fl, u->c);
+	rc = iopt_map_file(&ioas->iopt, b, size, cmd->start, &iova, cmd->length,
+	                   prot_of(cmd->flags), fl, u->c);
+	shim_backing_put(u->s, b);
 	if (rc)
 		return rc;
 	cmd->iova = iova;

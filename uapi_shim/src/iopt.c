@@ -570,15 +570,16 @@ int iopt_map_user(struct iopt *t, struct shim_proc *p, uint64_t *iova, uint64_t 
 	return rc;
 }
 
-int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t start, uint64_t *iova,
-                  uint64_t length, int prot, unsigned flags, struct kcall *c)
+int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t size, uint64_t start,
+                  uint64_t *iova, uint64_t length, int prot, unsigned flags, struct kcall *c)
 {
 	if (length > UINT64_MAX - PG || length == 0)
 		return -EINVAL;
 	uint64_t end;
 	if (__builtin_add_overflow(start, length, &end))
 		return -EOVERFLOW;
-	if (end > b->len)
+	/* past the file's end (size: its i_size; b holds at least that) */
+	if (end > size || !b)
 		return -EINVAL;
 	struct iopt_pages *pg = pages_new(t, NULL, b, start, length, prot & ARM_SMMU_PROT_WRITE);
 	if (!pg)

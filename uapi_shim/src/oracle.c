@@ -137,6 +137,11 @@ static bool proc_owns(const struct shim_proc *p, uint64_t pa)
 		    pa - f->u.memfd->pa < f->u.memfd->len)
 			return true;
 	}
+	for (size_t i = 0; i < p->nxmemfds; i++) {
+		const struct shim_backing *b = p->xmemfds[i].b;
+		if (b && pa >= b->pa && pa - b->pa < b->len)
+			return true;
+	}
 	return false;
 }
 

@@ -484,6 +484,9 @@ unsigned shim_proc_pins_of(const struct shim_proc *p, uint64_t va)
 static void proc_free(struct shim *s, struct shim_proc *p)
 {
 	free(p->pins);
+	for (size_t i = 0; i < p->nxmemfds; i++)
+		shim_backing_put(s, p->xmemfds[i].b);
+	free(p->xmemfds);
 	for (size_t i = 0; i < p->nvmas; i++)
 		shim_backing_put(s, p->vmas[i].b);
 	free(p->vmas);
@@ -1229,6 +1232,59 @@ int shim_eventfd_get(struct shim *s, struct shim_proc *p, int fd)
 		return f->kind == SF_EVENTFD ? 0 : -EINVAL;
 	int k = fd >= 0 && s->ops.fd_open ? s->ops.fd_open(s->host, fd) : 0;
 	return k == 2 ? 0 : k == 1 ? -EINVAL : -EBADF;
+}
+
+int shim_memfd_get(struct shim *s, struct shim_proc *p, int fd, struct shim_backing **b,
+                   uint64_t *size)
+{
+	*b = NULL;
+	*size = 0;
+	struct shim_file *f = shim_fd_get(p, fd);
+	if (f) {
+		if (f->kind != SF_MEMFD)
+			return -EINVAL;
+		*b = f->u.memfd;
+		*size = f->u.memfd->len;
+		(*b)->refs++;
+		return 0;
+	}
+	uint64_t ino, len;
+	if (fd < 0 || !s->ops.memfd_info)
+		return shim_fd_absent(s, fd, -EINVAL);
+	int rc = s->ops.memfd_info(s->host, fd, &ino, &len);
+	if (rc)
+		return rc < 0 ? rc : -EINVAL;
+	size_t i;
+	for (i = 0; i < p->nxmemfds && p->xmemfds[i].ino != ino; i++)
+		;
+	if (i == p->nxmemfds) {
+		struct shim_xmemfd *n = realloc(p->xmemfds, (p->nxmemfds + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		p->xmemfds = n;
+		n[i] = (struct shim_xmemfd){.ino = ino};
+		p->nxmemfds++;
+	}
+	struct shim_xmemfd *x = &p->xmemfds[i];
+	/* A file grown past its backing gets a larger one for what pins it
+	 * from now on; what pinned the old pages keeps them. */
+	uint64_t need = (len + SHIM_PAGE - 1) & ~(uint64_t)(SHIM_PAGE - 1);
+	if (len > (1ull << 44))
+		return -ENOMEM;
+	if (need && (!x->b || x->b->len < need)) {
+		int err = 0;
+		struct shim_backing *nb = backing_new(s, need, SHIM_PA_ANY, &err);
+		if (!nb)
+			return err ? err : -ENOMEM;
+		shim_backing_put(s, x->b);
+		x->b = nb;
+	}
+	x->size = len;
+	*size = len;
+	*b = x->b;
+	if (*b)
+		(*b)->refs++;
+	return 0;
 }
 
 /* eventfd_read(): the whole counter, then 0; EAGAIN while it is 0. */

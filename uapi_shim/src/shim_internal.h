@@ -59,6 +59,13 @@ struct shim_proc {
 		uint64_t va, npages;
 	} *pins;
 	size_t npins, cappins;
+	/* The program's own memfds IOAS_MAP_FILE took (shim_host_ops.memfd_info),
+	 * by inode: their simulated DRAM, kept for the process's life. */
+	struct shim_xmemfd {
+		uint64_t ino, size;
+		struct shim_backing *b;
+	} *xmemfds;
+	size_t nxmemfds;
 };
 
 /* ---- files ---- */
@@ -212,7 +219,7 @@ void iopt_destroy(struct iopt *t, struct kcall *c);
 #define IOPT_ALLOC_IOVA 1u
 int iopt_map_user(struct iopt *t, struct shim_proc *p, uint64_t *iova, uint64_t uptr,
                   uint64_t length, int prot, unsigned flags, struct kcall *c);
-int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t start, uint64_t *iova,
+int iopt_map_file(struct iopt *t, struct shim_backing *b, uint64_t size, uint64_t start, uint64_t *iova,
                   uint64_t length, int prot, unsigned flags, struct kcall *c);
 int iopt_copy(struct iopt *dst, struct iopt *src, uint64_t src_iova, uint64_t length,
               uint64_t *dst_iova, int prot, unsigned flags, struct kcall *c);
@@ -474,6 +481,11 @@ int shim_fd_absent(struct shim *s, int fd, int wrong_kind);
  * shim_eventfd, or the program's, as the host's fd_open says), -EINVAL for
  * another file, -EBADF for no file. */
 int shim_eventfd_get(struct shim *s, struct shim_proc *p, int fd);
+/* fd as a file IOAS_MAP_FILE can pin: the emulated kernel's memfd, or the
+ * program's own (the host's memfd_info). 0 with a new reference to its
+ * backing (NULL for an empty file) and its size; -EBADF, -EINVAL. */
+int shim_memfd_get(struct shim *s, struct shim_proc *p, int fd, struct shim_backing **b,
+                   uint64_t *size);
 struct shim_file *shim_file_new(struct shim_proc *p, enum shim_file_kind k);
 /* Drop one reference to an open file (an fd slot, or a kernel user such as
  * the KVM-VFIO device's get_file()); the last one releases it. */

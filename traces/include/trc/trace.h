@@ -201,7 +201,9 @@ enum trc_verb {
 	TRC_VERB_WRITE = 22,
 	/* v1.3: an eventfd of a process (process) */
 	TRC_VERB_EVENTFD = 23,
-	TRC_VERB_COUNT_ = 24      /* one past the last verb */
+	/* v1.4: a memfd of a process (process) */
+	TRC_VERB_MEMFD = 24,
+	TRC_VERB_COUNT_ = 25      /* one past the last verb */
 };
 
 enum trc_section {

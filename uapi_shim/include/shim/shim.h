@@ -63,6 +63,13 @@ struct shim_host_ops {
 	 * eventfd is wanted (VFIO_DEVICE_SET_IRQS). Optional (NULL: no such
 	 * files). */
 	int (*fd_open)(void *host, int fd);
+	/* Whether fd is a memfd of the calling process that the emulation does
+	 * not serve (the program's own memfd_create() under LD_PRELOAD): 0 and
+	 * its inode number and size in bytes, or -EBADF (not open) or -EINVAL
+	 * (another kind of file). IOMMU_IOAS_MAP_FILE pins such a file: the
+	 * kernel backs it with simulated DRAM, one backing per inode, so dups
+	 * and later maps of it share the pages. Optional (NULL: no such files). */
+	int (*memfd_info)(void *host, int fd, uint64_t *ino, uint64_t *size);
 };
 /* Hosts must provide at least the members up to and including `log`. */
 #define SHIM_HOST_OPS_MIN_SIZE (offsetof(struct shim_host_ops, log) + sizeof(void (*)(void)))
