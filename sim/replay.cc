@@ -249,6 +249,7 @@ public:
 	bool close(const trc_record &rec, uint64_t &fd);
 	bool eventfd(const trc_record &rec, uint32_t &initval);
 	bool memfd(const trc_record &rec, uint64_t &len);
+	bool one_key(const trc_record &rec, const char *verb, const char *key, const trc_value *&v);
 	struct Mmap {
 		uint64_t len = 0, pa = SHIM_PA_ANY;
 	};
@@ -1008,23 +1009,38 @@ bool RecordRules::open(const trc_record &rec)
 	return results(rec, [](const char *) { return false; }, "open");
 }
 
-// eventfd [initval=N] [proc=NAME] -> fd=$e (1.3)
-bool RecordRules::eventfd(const trc_record &rec, uint32_t &initval)
+// A record whose arguments are proc= and one integer key: its value (NULL
+// when absent); false (after the error) on any other key.
+bool RecordRules::one_key(const trc_record &rec, const char *verb, const char *key,
+			  const trc_value *&v)
 {
-	initval = 0;
+	v = nullptr;
 	for (size_t i = 0; i < rec.nargs; i++) {
 		const trc_arg &a = rec.args[i];
 		if (std::strcmp(a.key, "proc") == 0)
 			continue;
-		if (std::strcmp(a.key, "initval") != 0)
+		if (std::strcmp(a.key, key) != 0)
 			return fail(kExitMalformed, a.line, a.col,
-				    std::string("eventfd: unknown key '") + a.key +
-					    "' (expected initval= or proc=)");
+				    std::string(verb) + ": unknown key '" + a.key + "' (expected " +
+					    key + "= or proc=)");
+		v = &a.value;
+	}
+	return true;
+}
+
+// eventfd [initval=N] [proc=NAME] -> fd=$e (1.3)
+bool RecordRules::eventfd(const trc_record &rec, uint32_t &initval)
+{
+	initval = 0;
+	const trc_value *v;
+	if (!one_key(rec, "eventfd", "initval", v))
+		return false;
+	if (v) {
 		Num n;
-		if (!integer(a.value, "eventfd", n))
+		if (!integer(*v, "eventfd", n))
 			return false;
 		if (n.known && n.v > UINT32_MAX)
-			return fail(kExitMalformed, a.value.line, a.value.col,
+			return fail(kExitMalformed, v->line, v->col,
 				    "eventfd: initval= is an unsigned int (at most 0xffffffff)");
 		initval = (uint32_t)n.v;
 	}
@@ -1035,21 +1051,13 @@ bool RecordRules::eventfd(const trc_record &rec, uint32_t &initval)
 // to N bytes
 bool RecordRules::memfd(const trc_record &rec, uint64_t &len)
 {
-	const trc_value *lv = nullptr;
-	for (size_t i = 0; i < rec.nargs; i++) {
-		const trc_arg &a = rec.args[i];
-		if (std::strcmp(a.key, "proc") == 0)
-			continue;
-		if (std::strcmp(a.key, "len") != 0)
-			return fail(kExitMalformed, a.line, a.col,
-				    std::string("memfd: unknown key '") + a.key +
-					    "' (expected len= or proc=)");
-		lv = &a.value;
-	}
-	if (!lv)
+	const trc_value *v;
+	if (!one_key(rec, "memfd", "len", v))
+		return false;
+	if (!v)
 		return fail(kExitMalformed, rec.line, rec.col, "memfd: len= is required");
 	Num n;
-	if (!integer(*lv, "memfd", n))
+	if (!integer(*v, "memfd", n))
 		return false;
 	len = n.v;
 	return results(rec, [](const char *) { return false; }, "memfd");

@@ -358,9 +358,9 @@ static int memfd_info(int fd, uint64_t *ino, uint64_t *size)
 {
 	struct stat st;
 	struct statfs sf;
-	if (real_fcntl(fd, F_GETFD) < 0)
-		return -EBADF;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fstatfs(fd, &sf) ||
+	if (fstat(fd, &st))
+		return errno == EBADF ? -EBADF : -EINVAL;
+	if (!S_ISREG(st.st_mode) || fstatfs(fd, &sf) ||
 	    (sf.f_type != TMPFS_MAGIC && sf.f_type != HUGETLBFS_MAGIC))
 		return -EINVAL;
 	*ino = (uint64_t)st.st_ino;

@@ -1254,6 +1254,8 @@ int shim_memfd_get(struct shim *s, struct shim_proc *p, int fd, struct shim_back
 	int rc = s->ops.memfd_info(s->host, fd, &ino, &len);
 	if (rc)
 		return rc < 0 ? rc : -EINVAL;
+	if (len > (1ull << 44))
+		return -ENOMEM;
 	size_t i;
 	for (i = 0; i < p->nxmemfds && p->xmemfds[i].ino != ino; i++)
 		;
@@ -1269,8 +1271,6 @@ int shim_memfd_get(struct shim *s, struct shim_proc *p, int fd, struct shim_back
 	/* A file grown past its backing gets a larger one for what pins it
 	 * from now on; what pinned the old pages keeps them. */
 	uint64_t need = (len + SHIM_PAGE - 1) & ~(uint64_t)(SHIM_PAGE - 1);
-	if (len > (1ull << 44))
-		return -ENOMEM;
 	if (need && (!x->b || x->b->len < need)) {
 		int err = 0;
 		struct shim_backing *nb = backing_new(s, need, SHIM_PA_ANY, &err);
@@ -1279,7 +1279,6 @@ int shim_memfd_get(struct shim *s, struct shim_proc *p, int fd, struct shim_back
 		shim_backing_put(s, x->b);
 		x->b = nb;
 	}
-	x->size = len;
 	*size = len;
 	*b = x->b;
 	if (*b)

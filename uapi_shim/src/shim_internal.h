@@ -62,7 +62,7 @@ struct shim_proc {
 	/* The program's own memfds IOAS_MAP_FILE took (shim_host_ops.memfd_info),
 	 * by inode: their simulated DRAM, kept for the process's life. */
 	struct shim_xmemfd {
-		uint64_t ino, size;
+		uint64_t ino;
 		struct shim_backing *b;
 	} *xmemfds;
 	size_t nxmemfds;
