@@ -357,17 +357,10 @@ bool Decoder::check_len(uint64_t len, uint32_t line, uint32_t col, DmaOp &op, Si
 // decoded (one result at most: nothing can contradict it).
 Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 {
-	op = DmaOp{};
 	// The reader names the declaring record: with many devices an array
 	// index where a hash lookup of the name missed the host's caches. The
 	// name is compared all the same (a spec need not come from this reader).
-	int dev = -1;
-	if (d.dev_line < dev_by_line_.size()) {
-		const LineDev &ld = dev_by_line_[d.dev_line];
-		if (ld.dev >= 0 && ld.len == d.dev_len && ld.head == d.dev_head &&
-		    (d.dev_len <= 8 || same_name(devices_[(size_t)ld.dev], d.dev, d.dev_len)))
-			dev = ld.dev;
-	}
+	int dev = lane_device(d);
 	if (dev < 0)
 		dev = device_index(d.dev, d.dev_len);
 	if (dev < 0) {
@@ -380,6 +373,11 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	op.exec = d.exec;
 	op.write = d.write;
 	op.addr = d.addr;
+	op.ssid = 0;
+	op.ssv = false;
+	op.expect = 0;
+	op.event = 0;
+	op.expect_pa = 0;
 	if (d.has_ssid) {
 		if (d.ssid > UINT32_MAX) {
 			err = error_at(kExitMalformed, d.line, d.ssid_col, "dma: ssid= is wider than 32 bits");
@@ -427,11 +425,12 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err)
 {
 	op.rec = nullptr;
-	op.line = d.line;
-	op.col = d.col;
 	op.has_stamp = d.has_stamp;
 	op.stamp_ps = d.has_stamp ? d.stamp_ps : 0;
-	if (dec.decode_lane(d, op.dma, err) == Decoder::kDecoded) {
+	Decoder::Result r = dec.decode_lane(d, op.dma, err);
+	op.line = d.line;
+	op.col = d.col;
+	if (r == Decoder::kDecoded) {
 		op.kind = OpKind::kDma;
 		return true;
 	}
@@ -485,6 +484,14 @@ InlineSource::InlineSource(trc_reader *r, const trc_record *first, int first_rc,
 }
 
 const Op *InlineSource::next()
+{
+	const Op *op = next_op();
+	// (next() leaves nothing pending)
+	lane_open_ = !done_;
+	return op;
+}
+
+const Op *InlineSource::next_op()
 {
 	if (done_) {
 		op_.kind = OpKind::kEnd;
@@ -631,18 +638,26 @@ ProgressSource::~ProgressSource()
 
 const Op *ProgressSource::next()
 {
-	const Op *op = inner_->next();
+	return note(inner_->next());
+}
+
+const Op *ProgressSource::note(const Op *op)
+{
 	if (op->kind == OpKind::kError)
 		error_ = inner_->error();
 	else if (op->kind != OpKind::kEnd)
 		records_++;
 	// The clock is read every 4096 records: a DMA costs some 200 ns.
-	if (++since_check_ >= 4096) {
-		since_check_ = 0;
-		if (mono_ns() >= next_ns_)
-			show();
-	}
+	if (++since_check_ >= 4096)
+		check();
 	return op;
+}
+
+void ProgressSource::check()
+{
+	since_check_ = 0;
+	if (mono_ns() >= next_ns_)
+		show();
 }
 
 void ProgressSource::show()

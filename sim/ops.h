@@ -98,6 +98,21 @@ public:
 	// The same for a dma the reader's lane took (trc_reader_next_dma):
 	// kDecoded or kFailed.
 	Result decode_lane(const trc_dma &d, DmaOp &op, SimError &err);
+	// The device of a dma the lane took, found by the line of its device
+	// record (as decode_lane() finds it first); -1 when that does not find
+	// it (decode_lane() then looks it up by name, or says what is wrong).
+	int lane_device(const trc_dma &d) const
+	{
+		if (d.dev_line >= dev_by_line_.size())
+			return -1;
+		const LineDev &ld = dev_by_line_[d.dev_line];
+		if (ld.dev < 0 || ld.len != d.dev_len || ld.head != d.dev_head)
+			return -1;
+		if (d.dev_len > 8 &&
+		    devices_[(size_t)ld.dev].compare(0, std::string::npos, d.dev, d.dev_len) != 0)
+			return -1;
+		return ld.dev;
+	}
 	// Event id of an architected name (F_TRANSLATION ...), or -1.
 	int event_id(const char *name) const;
 	int device_index(const trc_value &name) { return device_index(name.s, name.len); }
@@ -128,6 +143,9 @@ private:
 // The value of an integer argument: a literal or a bound variable.
 bool value_u64(const trc_value *v, const VarMap *vars, uint64_t &out);
 
+// The dma the reader's lane took (rc TRC_DMA) as an op (false: a kError op).
+bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err);
+
 class OpSource {
 public:
 	virtual ~OpSource() = default;
@@ -142,16 +160,45 @@ protected:
 
 // Parses in the caller's thread. first: the record the header reader
 // stopped on (null at the end of the trace); first_rc its return code.
-class InlineSource : public OpSource {
+class InlineSource final : public OpSource {
 public:
 	InlineSource(trc_reader *r, const trc_record *first, int first_rc, Decoder &dec);
 	const Op *next() override;
+	// For a caller that runs the reader's lane itself (the replay's loop):
+	// the next record when it is a dma the lane took, else null (then
+	// next() gives it). After a non-null return the caller either runs the
+	// dma itself or asks lane_op() for it as an op.
+	const trc_dma *next_lane()
+	{
+		if (!lane_open_)
+			return nullptr;
+		const trc_record *rec;
+		int rc = trc_reader_next_dma(reader_, &rec, &dma_);
+		if (rc == TRC_DMA)
+			return &dma_;
+		pending_ = rec;
+		pending_rc_ = rc;
+		lane_open_ = false;
+		return nullptr;
+	}
+	// The dma next_lane() returned, as next() would have given it.
+	const Op *lane_op()
+	{
+		if (!make_lane_op(dma_, dec_, op_, error_)) {
+			done_ = true;
+			lane_open_ = false;
+		}
+		return &op_;
+	}
 
 private:
+	const Op *next_op();
 	trc_reader *reader_;
 	const trc_record *pending_;
 	int pending_rc_;
 	bool done_ = false;
+	// next_lane() may read: not done, nothing pending (kept by next())
+	bool lane_open_ = false;
 	Decoder &dec_;
 	Op op_{};
 	trc_dma dma_{};
@@ -202,9 +249,22 @@ public:
 	ProgressSource(std::unique_ptr<OpSource> inner, uint64_t records_before, int fd);
 	~ProgressSource() override;
 	const Op *next() override;
+	// For a caller that takes records from the inner source itself (the
+	// replay's loop, from an InlineSource's lane): counts op (as next()
+	// counts what it returns) and returns it; lane_record() counts a record
+	// the caller ran without an op.
+	OpSource *inner() { return inner_.get(); }
+	const Op *note(const Op *op);
+	void lane_record()
+	{
+		records_++;
+		if (++since_check_ >= 4096)
+			check();
+	}
 
 private:
 	void show();
+	void check();
 	std::unique_ptr<OpSource> inner_;
 	uint64_t records_;
 	uint64_t since_check_ = 0;
@@ -217,8 +277,6 @@ private:
 // is when arena is null, copied otherwise. Returns false at the end.
 bool make_op(int rc, const trc_record *rec, trc_reader *r, Decoder &dec, Arena *arena, Op &op,
 	     SimError &err);
-// The same for a dma the reader's lane took (rc TRC_DMA).
-bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err);
 
 } // namespace smmusim
 

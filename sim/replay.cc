@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "direct_dma.h"
 #include "html_report.h"
 #include "json.h"
 
@@ -1576,6 +1577,18 @@ public:
 private:
 	void run();
 	bool exec_dma(const DmaOp &d, const Op &op, const trc_record *rec);
+	// What every DMA does once the SMMU module has answered it (timeline,
+	// oracles, statistics, the event interrupt, the quantum): shared by
+	// exec_dma() and lane_dma() (kLane: no timeline, no kernel booted, as
+	// run() made sure). Returns its kind.
+	template <bool kLane>
+	RunStats::DmaKind account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv,
+				      bool write, uint32_t len, const DmaResult &res, uint64_t start,
+				      const sc_time &delay, uint32_t line);
+	// A dma the reader's lane took that asserts nothing, of a device on the
+	// SMMU module's direct path, while no kernel, timer or timeline needs
+	// a look at it: exec_dma() without the op (run() decides).
+	void lane_dma(const trc_dma &ld, uint32_t dev);
 	bool exec_record(const trc_record &rec);
 	bool exec_mmio(const trc_record &rec);
 	bool exec_mem(const trc_record &rec);
@@ -1677,7 +1690,8 @@ private:
 	// violations in the report).
 	shim_cmdq_oracle *cmdq_oracle_ = nullptr;
 	std::vector<RunStats::Violation> bm_viol_;
-	void bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line);
+	void bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid, const DmaResult &res,
+			      uint32_t line);
 	// New violations as instant events on the timeline (--perfetto).
 	size_t tl_kviol_ = 0, tl_bmviol_ = 0;
 	void timeline_violations();
@@ -1706,6 +1720,14 @@ public:
 	const std::string &stop_note() const { return stop_note_; }
 };
 
+// A byte the reader has just stored, read alone: compilers join tests of
+// neighbouring bytes into one wider load, which has to wait until those
+// stores have reached the cache (it cannot be served from them).
+static inline uint8_t byte_of(const uint8_t &b)
+{
+	return *static_cast<const volatile uint8_t *>(&b);
+}
+
 void ReplayDriver::run()
 {
 	bool ok = true;
@@ -1725,8 +1747,36 @@ void ReplayDriver::run()
 			  "not supported yet: parameter " + d.key + "=" + d.value +
 				  " belongs to the kernel-interface model");
 	}
+	// The trace read in this thread (a progress line or not): a dma of
+	// the reader's lane is run from the lane's record when nothing but
+	// the SMMU module needs it (lane_dma()), else turned into an op like
+	// every other record.
+	ProgressSource *prog = dynamic_cast<ProgressSource *>(&src_);
+	InlineSource *inl = dynamic_cast<InlineSource *>(prog ? prog->inner() : &src_);
+	// Whether lane_dma() may run a DMA: no kernel booted (no oracle, no
+	// interrupt handler, no timer), no timeline. Only a record that is
+	// not a lane DMA can change that.
+	bool quiet = false;
 	while (ok) {
-		const Op *op = src_.next();
+		const Op *op;
+		if (const trc_dma *ld = inl ? inl->next_lane() : nullptr) {
+			int dev;
+			if (quiet && byte_of(ld->result) == TRC_DMA_RES_NONE &&
+			    !byte_of(ld->has_stamp) && (!ld->has_ssid || ld->ssid <= UINT32_MAX) &&
+			    ld->len - 1 < PcieFunction::kMaxLen &&
+			    (dev = dec_.lane_device(*ld)) >= 0 && dev_[dev].direct) {
+				stats_.records++;
+				lane_dma(*ld, (uint32_t)dev);
+				if (prog)
+					prog->lane_record();
+				continue;
+			}
+			op = inl->lane_op();
+			if (prog)
+				op = prog->note(op);
+		} else {
+			op = src_.next();
+		}
 		if (op->kind == OpKind::kEnd)
 			break;
 		if (op->kind == OpKind::kError) {
@@ -1748,6 +1798,7 @@ void ReplayDriver::run()
 		} else {
 			ok = exec_record(*op->rec);
 		}
+		quiet = next_timer_ps_ == UINT64_MAX && !stats_.timeline && !kernel_->booted();
 	}
 	stats_.sim_time_ps = now_ps();
 	// Let the kernel reach the end of the last record, so interrupts and
@@ -1902,16 +1953,17 @@ void ReplayDriver::collect_kernel()
 // TLBI of the trace, completed by a CMD_SYNC, should have removed. Called by
 // exec_dma() only for a TLB hit whose SMMU completed an invalidation since
 // the entry's walk (the oracle's quiet mark).
-void ReplayDriver::bare_metal_check(const DmaOp &d, const DmaResult &res, uint32_t line)
+void ReplayDriver::bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid,
+				    const DmaResult &res, uint32_t line)
 {
 	const smmu_xlate_result &x = *res.xlate;
-	const DevPath &dp = dev_[d.dev];
+	const DevPath &dp = dev_[dev];
 	shim_cmdq_dma c{};
 	c.smmu = dp.smmu;
 	c.device = dp.name;
 	c.sid = dp.port.sid;
-	c.ssid = d.ssv ? d.ssid : 0;
-	c.addr = d.addr;
+	c.ssid = ssid;
+	c.addr = addr;
 	c.pa = res.pa;
 	c.cycle = x.done >= x.cycles ? x.done - x.cycles : 0;
 	c.hit = smmu_hit_name((smmu_hit)res.hit);
@@ -2031,30 +2083,25 @@ bool ReplayDriver::check_violations()
 	return true;
 }
 
-bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
+template <bool kLane>
+__attribute__((always_inline)) inline RunStats::DmaKind
+ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, bool write,
+			  uint32_t len, const DmaResult &res, uint64_t start, const sc_time &delay,
+			  uint32_t line)
 {
-	const DevPath &dp = dev_[d.dev];
-	note_record(op.line ? op.line : (rec ? rec->line : 0));
-	sc_time delay = qk_.get_local_time();
-	uint64_t start = delay.value();
-	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
-	DmaResult res;
-	if (dp.direct)
-		dp.direct->direct_dma(dp.direct_port, dp.port.sid, dp.port.pool, req, delay, res);
-	else
-		PcieFunction::dma(dp.port, req, delay, res);
-	if (stats_.timeline) {
+	const DevPath &dp = dev_[dev];
+	if (!kLane && stats_.timeline) {
 		uint64_t base = sc_core::sc_time_stamp().value();
-		stats_.timeline->dma(d.dev, base + start, base + delay.value(), res.hit,
-				     (uint8_t)res.outcome, res.event, d.addr, res.pa, d.write);
+		stats_.timeline->dma(dev, base + start, base + delay.value(), res.hit,
+				     (uint8_t)res.outcome, res.event, addr, res.pa, write);
 	}
-	if (kernel_->booted()) {
+	if (!kLane && kernel_->booted()) {
 		// The oracle: did this DMA reach a page its owner may reach now?
 		shim_dma_check chk{};
-		chk.dev = d.dev;
-		chk.addr = d.addr;
-		chk.ssid = d.ssv ? d.ssid : 0;
-		chk.ssv = d.ssv;
+		chk.dev = dev;
+		chk.addr = addr;
+		chk.ssid = ssid;
+		chk.ssv = ssv;
 		chk.translated = res.outcome == SMMU_XLATE_OK;
 		chk.pa = res.pa;
 		const smmu_xlate_result &x = *res.xlate;
@@ -2067,17 +2114,17 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		chk.entry_base = x.entry_base;
 		chk.entry_size = x.entry_size;
 		chk.entry_out = x.entry_out;
-		chk.line = op.line ? op.line : (rec ? rec->line : 0);
+		chk.line = line;
 		shim_oracle_dma(kernel_->k(), &chk);
-	} else if (cmdq_oracle_ && res.outcome == SMMU_XLATE_OK && res.xlate->entry_size &&
-		   (res.hit == SMMU_HIT_UTLB || res.hit == SMMU_HIT_MTLB || res.hit == SMMU_HIT_TLB) &&
-		   *dp.quiet_mark > res.xlate->walk_origin) {
+	} else if (cmdq_oracle_ && *dp.quiet_mark > res.xlate->walk_origin &&
+		   res.outcome == SMMU_XLATE_OK && res.xlate->entry_size &&
+		   (res.hit == SMMU_HIT_UTLB || res.hit == SMMU_HIT_MTLB || res.hit == SMMU_HIT_TLB)) {
 		// Only translations served from a TLB can be stale, and only after
 		// an invalidation completed since their walk (the usual case: none):
 		// decided here, on every DMA's path; the check itself out of line.
-		bare_metal_check(d, res, op.line ? op.line : (rec ? rec->line : 0));
+		bare_metal_check(dev, addr, ssid, res, line);
 	}
-	if (stats_.timeline)
+	if (!kLane && stats_.timeline)
 		timeline_violations();
 	// What software can see decides: a fault is a termination with an event
 	// in the event queue; an event the SMMU raised but did not record
@@ -2089,18 +2136,63 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		kind = res.bus_error ? RunStats::kDmaBusError : RunStats::kDmaOk;
 	else
 		kind = recorded ? RunStats::kDmaFault : RunStats::kDmaAbort;
-	stats_.add_dma(delay.value() - start, res.hit, kind, d.write, d.len);
+	stats_.add_dma(delay.value() - start, res.hit, kind, write, len);
 	stats_.mix_dma_result(kind, res.outcome == SMMU_XLATE_OK ? res.pa : 0,
 			      res.outcome == SMMU_XLATE_OK ? 0 : res.event);
 	// The SMMU raises its event-queue interrupt: the kernel's handler runs
 	// (events of nested masters reach their vEVENTQ).
-	if (recorded && kernel_->booted()) {
+	if (!kLane && recorded && kernel_->booted()) {
 		kernel_->irq(dp.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
 	}
 	stats_.failures += kind != RunStats::kDmaOk;
 	qk_.set(delay);
 	if (qk_.need_sync())
 		qk_.sync();
+	return kind;
+}
+
+__attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma &ld,
+								   uint32_t dev)
+{
+	const DevPath &dp = dev_[dev];
+	stats_.record_line = ld.line; // note_record(): no kernel has booted
+	sc_time delay = qk_.get_local_time();
+	uint64_t start = delay.value();
+	smmu_txn t;
+	t.port = dp.direct_port;
+	t.sid = dp.port.sid;
+	t.ssid = ld.has_ssid ? (uint32_t)ld.ssid : 0;
+	t.ssv = ld.has_ssid;
+	t.addr = ld.addr;
+	t.len = (uint32_t)ld.len;
+	t.write = ld.write;
+	// priv and exec in one store: the model reads the two bytes in one
+	// load, which waits for the stores before it unless one covers both
+	static_assert(offsetof(smmu_txn, exec) == offsetof(smmu_txn, priv) + 1, "adjacent");
+	// (the reader's flags are 0 or 1)
+	uint16_t priv_exec = (uint16_t)(ld.priv | ld.exec << 8);
+	std::memcpy(&t.priv, &priv_exec, sizeof(priv_exec));
+	DmaResult res;
+	dp.direct->direct_txn(t, dp.port.pool, delay, res);
+	account_dma<true>(dev, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay, ld.line);
+}
+
+bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
+{
+	const DevPath &dp = dev_[d.dev];
+	uint32_t line = op.line ? op.line : (rec ? rec->line : 0);
+	note_record(line);
+	sc_time delay = qk_.get_local_time();
+	uint64_t start = delay.value();
+	DmaRequest req{d.addr, d.len, d.ssid, d.ssv, d.write, d.priv, d.exec};
+	DmaResult res;
+	if (dp.direct)
+		dp.direct->direct_dma(dp.direct_port, dp.port.sid, dp.port.pool, req, delay, res);
+	else
+		PcieFunction::dma(dp.port, req, delay, res);
+	RunStats::DmaKind kind = account_dma<false>(d.dev, d.addr, d.ssv ? d.ssid : 0, d.ssv, d.write,
+						    d.len, res, start, delay, line);
+	bool recorded = res.event && res.event_recorded;
 	if (!d.expect && !rec)
 		return true;
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "direct_dma.h"
 #include "txn_ext.h"
 
 namespace smmusim {
@@ -131,18 +132,6 @@ inline bool SmmuModule::dmi_access(uint64_t pa, uint64_t len, bool write, uint8_
 	return true;
 }
 
-// The translation's cycles added to delay. Hits cost the same cycles DMA
-// after DMA: the last duration is kept (sc_time::from_value is a library
-// call).
-inline void SmmuModule::add_cycles(uint32_t cycles, sc_time &delay)
-{
-	if (cycles != last_cycles_) {
-		last_cycles_ = cycles;
-		last_cycles_time_ = sc_time::from_value(clock_.start_ps(cycles));
-	}
-	delay += last_cycles_time_;
-}
-
 // The memory access of a translated DMA: through a DMI region, else as a
 // transaction downstream.
 inline void SmmuModule::data_access(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
@@ -217,63 +206,6 @@ void SmmuModule::upstream_b_transport(uint32_t port, tlm::tlm_generic_payload &g
 		gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
 		break;
 	}
-}
-
-void SmmuModule::direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const DmaRequest &req,
-			    sc_time &delay, DmaResult &res)
-{
-	assert(req.len <= PcieFunction::kMaxLen);
-	uint32_t len = req.len ? req.len : 1;
-	DmaTxnPool::Held held(pool);
-	DmaTxnPool::Txn &x = held.txn;
-	if (x.buf.size() < len)
-		x.buf.resize(len);
-	uint64_t now = clock_.cycle_at(simcontext()->time_stamp().value() + delay.value());
-	smmu_txn t;
-	t.port = port;
-	t.sid = sid;
-	t.ssid = req.ssid;
-	t.ssv = req.ssv;
-	t.addr = req.addr;
-	t.len = len;
-	t.write = req.write;
-	t.priv = req.priv;
-	t.exec = req.exec;
-	smmu_xlate_result &r = x.ext.xlate;
-	res.xlate = &r;
-	res.bus_error = false;
-	if (smmu_translate(model_, &t, now, &r) != SMMU_OK) {
-		r = smmu_xlate_result{};
-		res.outcome = SMMU_XLATE_ABORT;
-		res.hit = SMMU_HIT_NONE;
-		res.event = 0;
-		res.event_recorded = false;
-		res.pa = 0;
-		res.cycles = 0;
-		return;
-	}
-	res.outcome = (uint8_t)r.outcome;
-	res.hit = (uint8_t)r.hit;
-	res.event = (uint8_t)r.event;
-	res.event_recorded = r.event_recorded;
-	res.pa = r.pa;
-	res.cycles = r.cycles;
-	add_cycles(r.cycles, delay);
-	if (r.outcome == SMMU_XLATE_RAZWI) {
-		if (!req.write)
-			std::memset(x.buf.data(), 0, len);
-		return;
-	}
-	if (r.outcome != SMMU_XLATE_OK)
-		return;
-	// (a write carries the function's all-disabled byte enables)
-	if (dmi_access(r.pa, len, req.write, x.buf.data(), req.write ? &x.no_bytes : nullptr,
-		       req.write ? 1 : 0, delay))
-		return;
-	// Downstream in the function's payload, as PcieFunction::dma() sets it.
-	x.set_payload(req.write, req.addr, len);
-	data_transport(x.gp, r.pa, delay);
-	res.bus_error = !x.gp.is_response_ok();
 }
 
 void SmmuModule::data_transport(tlm::tlm_generic_payload &gp, uint64_t pa, sc_time &delay)
@@ -508,3 +440,4 @@ void SmmuModule::op_log(void *host, int level, const char *msg)
 }
 
 } // namespace smmusim
+

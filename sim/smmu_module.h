@@ -127,8 +127,13 @@ public:
 	// socket stays for every other initiator). A data access the DMI cache
 	// cannot serve goes downstream in the function's payload, as
 	// data_transport() sends it. (pcie_function.h: the types.)
+	// (Both inline, in direct_dma.h: the replay's loop runs them.)
 	void direct_dma(uint32_t port, uint32_t sid, DmaTxnPool *pool, const DmaRequest &req,
 			sc_core::sc_time &delay, DmaResult &res);
+	// The same for a transaction already made (t.port and t.sid this
+	// function's, 1 <= t.len <= PcieFunction::kMaxLen).
+	void direct_txn(const smmu_txn &t, DmaTxnPool *pool, sc_core::sc_time &delay,
+			DmaResult &res);
 
 	// A broadcast TLBI from a PE arriving at simulated time `at_ps` (the DVM
 	// path, a plain call). Returns the entries removed.
