@@ -93,6 +93,16 @@ TEST(SimReplay, JsonIsByteIdenticalWhateverTheHostSettings)
 		EXPECT_NE(base.find(key), std::string::npos) << key;
 }
 
+// Every example, scenario and test trace of the tree.
+static std::vector<std::string> every_trace()
+{
+	std::vector<std::string> traces;
+	for (const char *dir : {SIM_EXAMPLES_DIR, SIM_SCENARIOS_DIR, SIM_DATA_DIR})
+		for (const std::string &f : list_traces(dir))
+			traces.push_back(f);
+	return traces;
+}
+
 // The replay's loop runs a plain lane DMA (no result, no stamp, a device on
 // the direct path, no kernel booted, no timeline) from the reader's record
 // (ReplayDriver::lane_dma); with the trace read in a second thread every
@@ -102,10 +112,7 @@ TEST(SimReplay, JsonIsByteIdenticalWhateverTheHostSettings)
 // its seeded model bug (the lane's DMAs are judged too).
 TEST(SimReplay, LaneDmasAndOpsGiveTheSameReports)
 {
-	std::vector<std::string> traces;
-	for (const char *dir : {SIM_EXAMPLES_DIR, SIM_SCENARIOS_DIR, SIM_DATA_DIR})
-		for (const std::string &f : list_traces(dir))
-			traces.push_back(f);
+	std::vector<std::string> traces = every_trace();
 	ASSERT_GE(traces.size(), 30u);
 	std::vector<std::pair<std::string, std::string>> runs;
 	for (const std::string &t : traces)
@@ -145,10 +152,7 @@ TEST(SimReplay, LaneDmasAndOpsGiveTheSameReports)
 // downstream fallback).
 TEST(SimReplay, DirectAndSocketPathsGiveTheSameReports)
 {
-	std::vector<std::string> traces;
-	for (const char *dir : {SIM_EXAMPLES_DIR, SIM_SCENARIOS_DIR, SIM_DATA_DIR})
-		for (const std::string &f : list_traces(dir))
-			traces.push_back(f);
+	std::vector<std::string> traces = every_trace();
 	ASSERT_GE(traces.size(), 30u);
 	size_t with_dmas = 0;
 	for (const std::string &t : traces) {
