@@ -1589,6 +1589,10 @@ private:
 	// SMMU module's direct path, while no kernel, timer or timeline needs
 	// a look at it: exec_dma() without the op (run() decides).
 	void lane_dma(const trc_dma &ld, uint32_t dev);
+	// run()'s loop over such DMAs, a function of its own (so that the
+	// rest of run() does not crowd its registers): up to the first record
+	// that is not one, returned as the op the source gives for it.
+	const Op *run_lane(InlineSource &inl, ProgressSource *prog);
 	bool exec_record(const trc_record &rec);
 	bool exec_mmio(const trc_record &rec);
 	bool exec_mem(const trc_record &rec);
@@ -1758,25 +1762,7 @@ void ReplayDriver::run()
 	// not a lane DMA can change that.
 	bool quiet = false;
 	while (ok) {
-		const Op *op;
-		if (const trc_dma *ld = inl ? inl->next_lane() : nullptr) {
-			int dev;
-			if (quiet && byte_of(ld->result) == TRC_DMA_RES_NONE &&
-			    !byte_of(ld->has_stamp) && (!ld->has_ssid || ld->ssid <= UINT32_MAX) &&
-			    ld->len - 1 < PcieFunction::kMaxLen &&
-			    (dev = dec_.lane_device(*ld)) >= 0 && dev_[dev].direct) {
-				stats_.records++;
-				lane_dma(*ld, (uint32_t)dev);
-				if (prog)
-					prog->lane_record();
-				continue;
-			}
-			op = inl->lane_op();
-			if (prog)
-				op = prog->note(op);
-		} else {
-			op = src_.next();
-		}
+		const Op *op = inl && quiet ? run_lane(*inl, prog) : src_.next();
 		if (op->kind == OpKind::kEnd)
 			break;
 		if (op->kind == OpKind::kError) {
@@ -2175,6 +2161,27 @@ __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma 
 	DmaResult res;
 	dp.direct->direct_txn(t, dp.port.pool, delay, res);
 	account_dma<true>(dev, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay, ld.line);
+}
+
+__attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
+							    ProgressSource *prog)
+{
+	for (;;) {
+		const trc_dma *ld = inl.next_lane();
+		if (!ld)
+			return src_.next();
+		int dev;
+		if (byte_of(ld->result) != TRC_DMA_RES_NONE || byte_of(ld->has_stamp) ||
+		    (ld->has_ssid && ld->ssid > UINT32_MAX) || ld->len - 1 >= PcieFunction::kMaxLen ||
+		    (dev = dec_.lane_device(*ld)) < 0 || !dev_[dev].direct) {
+			const Op *op = inl.lane_op();
+			return prog ? prog->note(op) : op;
+		}
+		stats_.records++;
+		lane_dma(*ld, (uint32_t)dev);
+		if (prog)
+			prog->lane_record();
+	}
 }
 
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
