@@ -1588,7 +1588,10 @@ private:
 	// A dma the reader's lane took that asserts nothing, of a device on the
 	// SMMU module's direct path, while no kernel, timer or timeline needs
 	// a look at it: exec_dma() without the op (run() decides).
-	void lane_dma(const trc_dma &ld, uint32_t dev);
+	// local: the quantum keeper's local time, kept by the caller (its
+	// reload from memory would sit on the chain from one DMA's end to the
+	// next one's start).
+	void lane_dma(const trc_dma &ld, uint32_t dev, sc_time &local);
 	// run()'s loop over such DMAs, a function of its own (so that the
 	// rest of run() does not crowd its registers): up to the first record
 	// that is not one, returned as the op the source gives for it.
@@ -2131,18 +2134,20 @@ ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, 
 		kernel_->irq(dp.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
 	}
 	stats_.failures += kind != RunStats::kDmaOk;
-	qk_.set(delay);
-	if (qk_.need_sync())
-		qk_.sync();
+	if (!kLane) { // (lane_dma() keeps the local time itself)
+		qk_.set(delay);
+		if (qk_.need_sync())
+			qk_.sync();
+	}
 	return kind;
 }
 
 __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma &ld,
-								   uint32_t dev)
+								   uint32_t dev, sc_time &local)
 {
 	const DevPath &dp = dev_[dev];
 	stats_.record_line = ld.line; // note_record(): no kernel has booted
-	sc_time delay = qk_.get_local_time();
+	sc_time delay = local;
 	uint64_t start = delay.value();
 	smmu_txn t;
 	t.port = dp.direct_port;
@@ -2161,11 +2166,19 @@ __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma 
 	DmaResult res;
 	dp.direct->direct_txn(t, dp.port.pool, delay, res);
 	account_dma<true>(dev, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay, ld.line);
+	qk_.set(delay);
+	if (qk_.need_sync()) {
+		qk_.sync();
+		local = qk_.get_local_time();
+	} else {
+		local = delay;
+	}
 }
 
 __attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
 							    ProgressSource *prog)
 {
+	sc_time local = qk_.get_local_time();
 	for (;;) {
 		const trc_dma *ld = inl.next_lane();
 		if (!ld)
@@ -2178,7 +2191,7 @@ __attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
 			return prog ? prog->note(op) : op;
 		}
 		stats_.records++;
-		lane_dma(*ld, (uint32_t)dev);
+		lane_dma(*ld, (uint32_t)dev, local);
 		if (prog)
 			prog->lane_record();
 	}
