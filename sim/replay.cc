@@ -13,6 +13,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cctype>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <functional>
