@@ -3,23 +3,21 @@
 #define SMMUSIM_SIM_DIRECT_DMA_H
 
 #include <cassert>
-#include <cstring>
 
 #include "pcie_function.h"
 #include "smmu_module.h"
 
 namespace smmusim {
 
-using sc_core::sc_time;
-
 // The translation's cycles added to delay. Hits cost the same cycles DMA
 // after DMA: the last duration is kept (sc_time::from_value is a library
 // call).
-__attribute__((always_inline)) inline void SmmuModule::add_cycles(uint32_t cycles, sc_time &delay)
+__attribute__((always_inline)) inline void SmmuModule::add_cycles(uint32_t cycles,
+								   sc_core::sc_time &delay)
 {
 	if (cycles != last_cycles_) {
 		last_cycles_ = cycles;
-		last_cycles_time_ = sc_time::from_value(clock_.start_ps(cycles));
+		last_cycles_time_ = sc_core::sc_time::from_value(clock_.start_ps(cycles));
 	}
 	delay += last_cycles_time_;
 }
@@ -27,7 +25,7 @@ __attribute__((always_inline)) inline void SmmuModule::add_cycles(uint32_t cycle
 __attribute__((always_inline)) inline void SmmuModule::direct_dma(uint32_t port, uint32_t sid,
 								   DmaTxnPool *pool,
 								   const DmaRequest &req,
-								   sc_time &delay, DmaResult &res)
+								   sc_core::sc_time &delay, DmaResult &res)
 {
 	smmu_txn t;
 	t.port = port;
@@ -43,7 +41,7 @@ __attribute__((always_inline)) inline void SmmuModule::direct_dma(uint32_t port,
 }
 
 __attribute__((always_inline)) inline void SmmuModule::direct_txn(const smmu_txn &t,
-								   DmaTxnPool *pool, sc_time &delay,
+								   DmaTxnPool *pool, sc_core::sc_time &delay,
 								   DmaResult &res)
 {
 	assert(t.len >= 1 && t.len <= PcieFunction::kMaxLen);

@@ -357,6 +357,7 @@ bool Decoder::check_len(uint64_t len, uint32_t line, uint32_t col, DmaOp &op, Si
 // decoded (one result at most: nothing can contradict it).
 Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 {
+	op = DmaOp{};
 	// The reader names the declaring record: with many devices an array
 	// index where a hash lookup of the name missed the host's caches. The
 	// name is compared all the same (a spec need not come from this reader).
@@ -373,11 +374,6 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 	op.exec = d.exec;
 	op.write = d.write;
 	op.addr = d.addr;
-	op.ssid = 0;
-	op.ssv = false;
-	op.expect = 0;
-	op.event = 0;
-	op.expect_pa = 0;
 	if (d.has_ssid) {
 		if (d.ssid > UINT32_MAX) {
 			err = error_at(kExitMalformed, d.line, d.ssid_col, "dma: ssid= is wider than 32 bits");
@@ -425,12 +421,11 @@ Decoder::Result Decoder::decode_lane(const trc_dma &d, DmaOp &op, SimError &err)
 bool make_lane_op(const trc_dma &d, Decoder &dec, Op &op, SimError &err)
 {
 	op.rec = nullptr;
-	op.has_stamp = d.has_stamp;
-	op.stamp_ps = d.has_stamp ? d.stamp_ps : 0;
-	Decoder::Result r = dec.decode_lane(d, op.dma, err);
 	op.line = d.line;
 	op.col = d.col;
-	if (r == Decoder::kDecoded) {
+	op.has_stamp = d.has_stamp;
+	op.stamp_ps = d.has_stamp ? d.stamp_ps : 0;
+	if (dec.decode_lane(d, op.dma, err) == Decoder::kDecoded) {
 		op.kind = OpKind::kDma;
 		return true;
 	}
@@ -506,11 +501,8 @@ const Op *InlineSource::next_op()
 		pending_rc_ = TRC_OK;
 	} else {
 		rc = trc_reader_next_dma(reader_, &rec, &dma_);
-		if (rc == TRC_DMA) {
-			if (!make_lane_op(dma_, dec_, op_, error_))
-				done_ = true;
-			return &op_;
-		}
+		if (rc == TRC_DMA)
+			return lane_op();
 	}
 	if (!make_op(rc, rec, reader_, dec_, nullptr, op_, error_))
 		done_ = true;

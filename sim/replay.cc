@@ -1579,7 +1579,8 @@ private:
 	void run();
 	bool exec_dma(const DmaOp &d, const Op &op, const trc_record *rec);
 	// What every DMA does once the SMMU module has answered it (timeline,
-	// oracles, statistics, the event interrupt, the quantum): shared by
+	// oracles, statistics, the event interrupt; the caller then hands
+	// delay to the quantum keeper): shared by
 	// exec_dma() and lane_dma() (kLane: no timeline, no kernel booted, as
 	// run() made sure). Returns its kind.
 	template <bool kLane>
@@ -2135,11 +2136,6 @@ ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, 
 		kernel_->irq(dp.smmu, SMMU_IRQ_EVENTQ, sc_core::sc_time_stamp().value() + delay.value());
 	}
 	stats_.failures += kind != RunStats::kDmaOk;
-	if (!kLane) { // (lane_dma() keeps the local time itself)
-		qk_.set(delay);
-		if (qk_.need_sync())
-			qk_.sync();
-	}
 	return kind;
 }
 
@@ -2213,6 +2209,9 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		PcieFunction::dma(dp.port, req, delay, res);
 	RunStats::DmaKind kind = account_dma<false>(d.dev, d.addr, d.ssv ? d.ssid : 0, d.ssv, d.write,
 						    d.len, res, start, delay, line);
+	qk_.set(delay);
+	if (qk_.need_sync())
+		qk_.sync();
 	bool recorded = res.event && res.event_recorded;
 	if (!d.expect && !rec)
 		return true;
