@@ -1576,6 +1576,7 @@ public:
 	}
 
 private:
+	struct DevPath;
 	void run();
 	bool exec_dma(const DmaOp &d, const Op &op, const trc_record *rec);
 	// What every DMA does once the SMMU module has answered it (timeline,
@@ -1584,16 +1585,16 @@ private:
 	// exec_dma() and lane_dma() (kLane: no timeline, no kernel booted, as
 	// run() made sure). Returns its kind.
 	template <bool kLane>
-	RunStats::DmaKind account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv,
-				      bool write, uint32_t len, const DmaResult &res, uint64_t start,
-				      const sc_time &delay, uint32_t line);
+	RunStats::DmaKind account_dma(uint32_t dev, const DevPath &dp, uint64_t addr, uint32_t ssid,
+				      bool ssv, bool write, uint32_t len, const DmaResult &res,
+				      uint64_t start, const sc_time &delay, uint32_t line);
 	// A dma the reader's lane took that asserts nothing, of a device on the
 	// SMMU module's direct path, while no kernel, timer or timeline needs
 	// a look at it: exec_dma() without the op (run() decides).
 	// local: the quantum keeper's local time, kept by the caller (its
 	// reload from memory would sit on the chain from one DMA's end to the
 	// next one's start).
-	void lane_dma(const trc_dma &ld, uint32_t dev, sc_time &local);
+	void lane_dma(const trc_dma &ld, uint32_t dev, const DevPath &dp, sc_time &local);
 	// run()'s loop over such DMAs, a function of its own (so that the
 	// rest of run() does not crowd its registers): up to the first record
 	// that is not one, returned as the op the source gives for it.
@@ -1699,8 +1700,11 @@ private:
 	// violations in the report).
 	shim_cmdq_oracle *cmdq_oracle_ = nullptr;
 	std::vector<RunStats::Violation> bm_viol_;
-	void bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid, const DmaResult &res,
-			      uint32_t line);
+	// (the result's fields passed by value: a DmaResult passed by
+	// reference would keep the caller's in memory, copied there field by
+	// field on every DMA's path)
+	void bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid, uint64_t pa, uint8_t hit,
+			      const smmu_xlate_result &x, uint32_t line);
 	// New violations as instant events on the timeline (--perfetto).
 	size_t tl_kviol_ = 0, tl_bmviol_ = 0;
 	void timeline_violations();
@@ -1944,10 +1948,9 @@ void ReplayDriver::collect_kernel()
 // TLBI of the trace, completed by a CMD_SYNC, should have removed. Called by
 // exec_dma() only for a TLB hit whose SMMU completed an invalidation since
 // the entry's walk (the oracle's quiet mark).
-void ReplayDriver::bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid,
-				    const DmaResult &res, uint32_t line)
+void ReplayDriver::bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid, uint64_t pa,
+				    uint8_t hit, const smmu_xlate_result &x, uint32_t line)
 {
-	const smmu_xlate_result &x = *res.xlate;
 	const DevPath &dp = dev_[dev];
 	shim_cmdq_dma c{};
 	c.smmu = dp.smmu;
@@ -1955,9 +1958,9 @@ void ReplayDriver::bare_metal_check(uint32_t dev, uint64_t addr, uint32_t ssid,
 	c.sid = dp.port.sid;
 	c.ssid = ssid;
 	c.addr = addr;
-	c.pa = res.pa;
+	c.pa = pa;
 	c.cycle = x.done >= x.cycles ? x.done - x.cycles : 0;
-	c.hit = smmu_hit_name((smmu_hit)res.hit);
+	c.hit = smmu_hit_name((smmu_hit)hit);
 	c.world = x.world;
 	c.vmid = x.vmid;
 	c.asid = x.asid;
@@ -2076,11 +2079,10 @@ bool ReplayDriver::check_violations()
 
 template <bool kLane>
 __attribute__((always_inline)) inline RunStats::DmaKind
-ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, bool write,
-			  uint32_t len, const DmaResult &res, uint64_t start, const sc_time &delay,
-			  uint32_t line)
+ReplayDriver::account_dma(uint32_t dev, const DevPath &dp, uint64_t addr, uint32_t ssid, bool ssv,
+			  bool write, uint32_t len, const DmaResult &res, uint64_t start,
+			  const sc_time &delay, uint32_t line)
 {
-	const DevPath &dp = dev_[dev];
 	if (!kLane && stats_.timeline) {
 		uint64_t base = sc_core::sc_time_stamp().value();
 		stats_.timeline->dma(dev, base + start, base + delay.value(), res.hit,
@@ -2113,7 +2115,7 @@ ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, 
 		// Only translations served from a TLB can be stale, and only after
 		// an invalidation completed since their walk (the usual case: none):
 		// decided here, on every DMA's path; the check itself out of line.
-		bare_metal_check(dev, addr, ssid, res, line);
+		bare_metal_check(dev, addr, ssid, res.pa, res.hit, *res.xlate, line);
 	}
 	if (!kLane && stats_.timeline)
 		timeline_violations();
@@ -2121,6 +2123,12 @@ ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, 
 	// in the event queue; an event the SMMU raised but did not record
 	// (suppressed, queue off or full) leaves a plain abort (TRACE-FORMAT.md:
 	// `fault=` names the event recorded, `abort` a termination without one).
+	if (res.outcome == SMMU_XLATE_OK && !res.bus_error && !res.event) {
+		// The usual DMA: translated, accepted, no event to raise
+		stats_.add_dma(delay.value() - start, res.hit, RunStats::kDmaOk, write, len);
+		stats_.mix_dma_result(RunStats::kDmaOk, res.pa, 0);
+		return RunStats::kDmaOk;
+	}
 	bool recorded = res.event && res.event_recorded;
 	RunStats::DmaKind kind;
 	if (res.outcome == SMMU_XLATE_OK)
@@ -2140,9 +2148,9 @@ ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, 
 }
 
 __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma &ld,
-								   uint32_t dev, sc_time &local)
+								   uint32_t dev, const DevPath &dp,
+								   sc_time &local)
 {
-	const DevPath &dp = dev_[dev];
 	stats_.record_line = ld.line; // note_record(): no kernel has booted
 	sc_time delay = local;
 	uint64_t start = delay.value();
@@ -2162,7 +2170,8 @@ __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma 
 	std::memcpy(&t.priv, &priv_exec, sizeof(priv_exec));
 	DmaResult res;
 	dp.direct->direct_txn(t, dp.port.pool, delay, res);
-	account_dma<true>(dev, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay, ld.line);
+	account_dma<true>(dev, dp, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay,
+			  ld.line);
 	qk_.set(delay);
 	if (qk_.need_sync()) {
 		qk_.sync();
@@ -2176,22 +2185,34 @@ __attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
 							    ProgressSource *prog)
 {
 	sc_time local = qk_.get_local_time();
+	// The device of the last DMA: DMAs come in runs of one device. Its
+	// dev_line is the line of the device record the reader matched the
+	// name to (trc_dma), which names one device for the whole loop.
+	uint32_t cur_line = 0; // (no device record is on line 0)
+	int cur_dev = -1;
+	const DevPath *cur_dp = nullptr;
 	for (;;) {
 		const trc_dma *ld = inl.next_lane();
 		if (!ld)
 			return src_.next();
-		int dev;
 		if (byte_of(ld->result) != TRC_DMA_RES_NONE || byte_of(ld->has_stamp) ||
-		    (ld->has_ssid && ld->ssid > UINT32_MAX) || ld->len - 1 >= PcieFunction::kMaxLen ||
-		    (dev = dec_.lane_device(*ld)) < 0 || !dev_[dev].direct) {
-			const Op *op = inl.lane_op();
-			return prog ? prog->note(op) : op;
+		    (ld->has_ssid && ld->ssid > UINT32_MAX) || ld->len - 1 >= PcieFunction::kMaxLen)
+			break;
+		if (ld->dev_line != cur_line) {
+			int dev = dec_.lane_device(*ld);
+			if (dev < 0 || !dev_[dev].direct)
+				break;
+			cur_line = ld->dev_line;
+			cur_dev = dev;
+			cur_dp = &dev_[dev];
 		}
 		stats_.records++;
-		lane_dma(*ld, (uint32_t)dev, local);
+		lane_dma(*ld, (uint32_t)cur_dev, *cur_dp, local);
 		if (prog)
 			prog->lane_record();
 	}
+	const Op *op = inl.lane_op();
+	return prog ? prog->note(op) : op;
 }
 
 bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
@@ -2207,8 +2228,8 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		dp.direct->direct_dma(dp.direct_port, dp.port.sid, dp.port.pool, req, delay, res);
 	else
 		PcieFunction::dma(dp.port, req, delay, res);
-	RunStats::DmaKind kind = account_dma<false>(d.dev, d.addr, d.ssv ? d.ssid : 0, d.ssv, d.write,
-						    d.len, res, start, delay, line);
+	RunStats::DmaKind kind = account_dma<false>(d.dev, dp, d.addr, d.ssv ? d.ssid : 0, d.ssv,
+						    d.write, d.len, res, start, delay, line);
 	qk_.set(delay);
 	if (qk_.need_sync())
 		qk_.sync();

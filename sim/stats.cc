@@ -28,6 +28,14 @@ void LatencyHist::grow()
 
 void LatencyHist::add_slow(uint64_t v)
 {
+	if (run_n_)
+		insert(run_v_, run_n_);
+	run_v_ = v;
+	run_n_ = 1;
+}
+
+void LatencyHist::insert(uint64_t v, uint64_t count)
+{
 	if (2 * (used_ + 1) > cap_)
 		grow();
 	size_t j = (size_t)((v * 0x9e3779b97f4a7c15ull) >> 20) & (cap_ - 1);
@@ -37,15 +45,24 @@ void LatencyHist::add_slow(uint64_t v)
 		keys_[j] = v;
 		used_++;
 	}
-	counts_[j]++;
-	last_ = j;
+	counts_[j] += count;
 }
 
 void LatencyHist::pairs(std::vector<std::pair<uint64_t, uint64_t>> &out) const
 {
-	for (size_t i = 0; i < cap_; i++)
-		if (counts_[i])
-			out.emplace_back(keys_[i], counts_[i]);
+	bool run_in = run_n_ == 0; // the run, added to its value's count
+	for (size_t i = 0; i < cap_; i++) {
+		if (!counts_[i])
+			continue;
+		uint64_t c = counts_[i];
+		if (!run_in && keys_[i] == run_v_) {
+			c += run_n_;
+			run_in = true;
+		}
+		out.emplace_back(keys_[i], c);
+	}
+	if (!run_in)
+		out.emplace_back(run_v_, run_n_);
 }
 
 Summary LatencyHist::summary() const

@@ -32,15 +32,16 @@ struct Summary {
 // open-addressed table. Latencies repeat heavily (a micro-TLB hit followed
 // by a DRAM access costs the same every time), so a million DMAs usually
 // take a few hundred bytes, and adding one is a compare and an increment in
-// the common case: no allocation, no page touched. Percentiles computed from
-// it are the same as from the raw samples.
+// the common case (the last value again: a run, counted apart from the
+// table until another value ends it): no allocation, no page touched.
+// Percentiles computed from it are the same as from the raw samples.
 class LatencyHist {
 public:
 	void add(uint64_t v)
 	{
 		n_++;
-		if (cap_ && keys_[last_] == v && counts_[last_]) {
-			counts_[last_]++;
+		if (v == run_v_) {
+			run_n_++; // (from 0: the first sample starts the run)
 			return;
 		}
 		add_slow(v);
@@ -53,10 +54,12 @@ public:
 
 private:
 	void add_slow(uint64_t v);
+	void insert(uint64_t v, uint64_t count);
 	void grow();
 	std::vector<uint64_t> keys_, counts_; // counts_ 0: empty slot
-	size_t cap_ = 0, used_ = 0, last_ = 0;
+	size_t cap_ = 0, used_ = 0;
 	uint64_t n_ = 0;
+	uint64_t run_v_ = 0, run_n_ = 0; // the current run: not in the table
 };
 
 // Nearest-rank summary of (value, count) pairs (reordered in place).
@@ -137,14 +140,14 @@ public:
 	// What each DMA returned, timing aside (outcome, PA of an OK, event of a
 	// fault), folded in trace order into one 64-bit hash: two runs of one
 	// trace under different microarchitectures (caches off, sizes, latencies)
-	// must agree on it. Reported as dma.results_digest. Two words per DMA,
-	// each xor-ed in, multiplied by the FNV-64 prime and its high half folded
-	// down (so that high bits reach the low ones): the chain from one DMA to
-	// the next is two multiplies, where FNV-1a's ten bytes were ten.
+	// must agree on it. Reported as dma.results_digest. One word per DMA:
+	// the PA (below 2^52) with kind | event << 2 in its top ten bits, xor-ed
+	// in, multiplied by the FNV-64 prime and its high half folded down (so
+	// that high bits reach the low ones): the chain from one DMA to the next
+	// is one multiply, where FNV-1a's ten bytes were ten.
 	void mix_dma_result(DmaKind kind, uint64_t pa, uint8_t event)
 	{
-		mix_word(pa);
-		mix_word((uint64_t)kind | (uint64_t)event << 8);
+		mix_word(pa ^ ((uint64_t)kind | (uint64_t)event << 2) << 54);
 	}
 	uint64_t dma_results_digest() const { return dma_digest_; }
 

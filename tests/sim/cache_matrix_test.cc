@@ -187,14 +187,13 @@ TEST(SimCacheMatrix, DigestIsTheDocumentedHashOfTheResults)
 		if (pa != std::string::npos) {
 			std::string v = l.substr(pa + 6, l.find(' ', pa + 6) - pa - 6);
 			v.erase(std::remove(v.begin(), v.end(), '_'), v.end());
-			mix(std::stoull(v, nullptr, 16));
-			mix(0); // ok, no event
+			mix(std::stoull(v, nullptr, 16)); // ok (0), no event
 		} else {
 			ASSERT_NE(f, std::string::npos) << l;
 			std::string ev = l.substr(f + 9, l.find(' ', f + 9) - f - 9);
 			ASSERT_TRUE(ev == "F_PERMISSION" || ev == "F_TRANSLATION") << l;
-			mix(0);
-			mix(1 | (uint64_t)(ev == "F_PERMISSION" ? 0x13 : 0x10) << 8); // a fault
+			// no PA; a fault (1) with its event
+			mix((1 | (uint64_t)(ev == "F_PERMISSION" ? 0x13 : 0x10) << 2) << 54);
 		}
 		n++;
 	}

@@ -121,6 +121,14 @@ TEST(DmaLane, TakesThePlainFormsAsTheRecordsSay)
 		"dma d0 addr=0x1 len=1  dir=read",
 		"dma d0 addr=0x1 len=0x40 dir=read",
 		"dma d0 addr=0x1_0000 len=1_024 dir=read",
+		// the straight-through form's numbers: eight hex digits and a
+		// ninth, a length of seven digits (read eight bytes at a time) and
+		// of eight and more (read digit by digit), leading zeros
+		"dma d0 addr=0x40001fc0 len=1234567 dir=read",
+		"dma d0 addr=0x123456789 len=0064 dir=write",
+		"dma d0 addr=0x4000abcd len=12345678 dir=read",
+		"dma d0 addr=12345678901 len=100000000000 dir=write",
+		"dma d0 addr=0xFFFFffff len=9 dir=read",
 	};
 	std::string text = kHeader;
 	for (const char *l : lines)
@@ -132,7 +140,8 @@ TEST(DmaLane, TakesThePlainFormsAsTheRecordsSay)
 	EXPECT_EQ(gen.lane, 0u);
 	// Each names the line of its device's record (d0 3, nic.1 4, _x 5).
 	EXPECT_EQ(lane.dev_lines,
-		  (std::vector<uint32_t>{3, 3, 4, 3, 3, 3, 5, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3}));
+		  (std::vector<uint32_t>{3, 3, 4, 3, 3, 3, 5, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3,
+					 3, 3, 3, 3, 3}));
 }
 
 TEST(DmaLane, LeavesOtherFormsAndErrorsToTheGeneralPath)

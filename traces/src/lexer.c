@@ -1081,7 +1081,7 @@ static inline const char *lane_hex(const char *p, uint64_t *out)
 	uint64_t v, v2;
 	unsigned n = hex8(load_le64(p), &v), n2;
 
-	if (n == 8) {
+	if (n == 8 && hexdig[(unsigned char)p[8]] < 16) {
 		n2 = hex8(load_le64(p + 8), &v2);
 		if (n2 == 8 && hexdig[(unsigned char)p[16]] < 16)
 			return NULL; /* more than 16 digits */
@@ -1093,6 +1093,32 @@ static inline const char *lane_hex(const char *p, uint64_t *out)
 	if (!n || !LANE_SEP(p[n]))
 		return NULL;
 	*out = v;
+	return p + n;
+}
+
+/*
+ * A decimal integer at p of 1..7 digits ended by LANE_SEP, as plain_digits()
+ * reads it (the lengths of the form): the byte after it, or NULL for
+ * anything else (left to lane_number()). The digits' values moved to the
+ * top of the word (zeros before them), then paired up: tens and units,
+ * hundreds, ten-thousands.
+ */
+static inline const char *lane_dec(const char *p, uint64_t *out)
+{
+	uint64_t w = load_le64(p), lo = w & ~HIGH, x;
+	uint64_t dig = (ONES * (127 + '9' + 1) - lo) & (lo + ONES * (127 - ('0' - 1)));
+	uint64_t stop = (~dig | w) & HIGH;
+	unsigned n;
+
+	if (!stop)
+		return NULL; /* eight digits or more */
+	n = (unsigned)__builtin_ctzll(stop) / 8;
+	if (!n || !LANE_SEP(p[n]))
+		return NULL;
+	x = (w & 0x0f * ONES) << (8 * (8 - n));
+	x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffull;
+	x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffull;
+	*out = (x * 10000 + (x >> 32)) & 0xffffffffull;
 	return p + n;
 }
 
@@ -1174,9 +1200,13 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 		}
 		if (p && (load_le64(p) & LANE_MASK(5)) == LANE_WORD(" len=   ", 5) &&
 		    (CLS(p[5]) & C_DIGIT)) {
+			const char *e;
+
 			p += 5;
 			d->len_col = FCOL(p);
-			if (lane_number(&p, &dlen)) {
+			if ((e = lane_dec(p, &dlen)) != NULL || lane_number(&p, &dlen)) {
+				if (e)
+					p = e;
 				int w = -1;
 
 				k = load_le64(p);

@@ -141,7 +141,9 @@ int trc_reader_open_mem(const void *buf, size_t len, const char *name,
 }
 
 /* Both readers' loop; dma (may be NULL) takes plain dma lines. */
-static int reader_next(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma)
+/* lane_tried: the lane did not take the first line (trc_reader_next_dma). */
+static int reader_next(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma,
+		       int lane_tried)
 {
 	if (!r || !rec)
 		return TRC_E_INVAL;
@@ -150,14 +152,14 @@ static int reader_next(struct trc_reader *r, const struct trc_record **rec, stru
 		return r->failed;
 	if (r->done)
 		return TRC_EOF;
-	for (;;) {
+	for (;; lane_tried = 0) {
 		char *line;
 		size_t len;
 		int rc;
 		const char *text;
 
 		/* The dma lane reads the text in place, newline search included. */
-		if (dma && r->nrecords && (text = trc_input_peek(&r->in)) != NULL) {
+		if (dma && !lane_tried && r->nrecords && (text = trc_input_peek(&r->in)) != NULL) {
 			size_t used = trc_lex_dma(r, text, dma);
 
 			if (used) {
@@ -203,14 +205,26 @@ static int reader_next(struct trc_reader *r, const struct trc_record **rec, stru
 
 int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 {
-	return reader_next(r, rec, NULL);
+	return reader_next(r, rec, NULL, 0);
 }
 
 int trc_reader_next_dma(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma)
 {
+	const char *text;
+	size_t used;
+
 	if (!dma)
 		return TRC_E_INVAL;
-	return reader_next(r, rec, dma);
+	/* The lane's line, without reader_next()'s frame (most calls end here). */
+	if (!r || !rec || r->failed || r->done || !r->nrecords ||
+	    (text = trc_input_peek(&r->in)) == NULL)
+		return reader_next(r, rec, dma, 0);
+	if (!(used = trc_lex_dma(r, text, dma)))
+		return reader_next(r, rec, dma, 1);
+	*rec = NULL;
+	trc_input_skip(&r->in, used);
+	r->nrecords++;
+	return TRC_DMA;
 }
 
 const struct trc_error *trc_reader_error(const struct trc_reader *r)
