@@ -1576,7 +1576,6 @@ public:
 	}
 
 private:
-	struct DevPath;
 	void run();
 	bool exec_dma(const DmaOp &d, const Op &op, const trc_record *rec);
 	// What every DMA does once the SMMU module has answered it (timeline,
@@ -1585,16 +1584,16 @@ private:
 	// exec_dma() and lane_dma() (kLane: no timeline, no kernel booted, as
 	// run() made sure). Returns its kind.
 	template <bool kLane>
-	RunStats::DmaKind account_dma(uint32_t dev, const DevPath &dp, uint64_t addr, uint32_t ssid,
-				      bool ssv, bool write, uint32_t len, const DmaResult &res,
-				      uint64_t start, const sc_time &delay, uint32_t line);
+	RunStats::DmaKind account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv,
+				      bool write, uint32_t len, const DmaResult &res, uint64_t start,
+				      const sc_time &delay, uint32_t line);
 	// A dma the reader's lane took that asserts nothing, of a device on the
 	// SMMU module's direct path, while no kernel, timer or timeline needs
 	// a look at it: exec_dma() without the op (run() decides).
 	// local: the quantum keeper's local time, kept by the caller (its
 	// reload from memory would sit on the chain from one DMA's end to the
 	// next one's start).
-	void lane_dma(const trc_dma &ld, uint32_t dev, const DevPath &dp, sc_time &local);
+	void lane_dma(const trc_dma &ld, uint32_t dev, sc_time &local);
 	// run()'s loop over such DMAs, a function of its own (so that the
 	// rest of run() does not crowd its registers): up to the first record
 	// that is not one, returned as the op the source gives for it.
@@ -2079,10 +2078,11 @@ bool ReplayDriver::check_violations()
 
 template <bool kLane>
 __attribute__((always_inline)) inline RunStats::DmaKind
-ReplayDriver::account_dma(uint32_t dev, const DevPath &dp, uint64_t addr, uint32_t ssid, bool ssv,
-			  bool write, uint32_t len, const DmaResult &res, uint64_t start,
-			  const sc_time &delay, uint32_t line)
+ReplayDriver::account_dma(uint32_t dev, uint64_t addr, uint32_t ssid, bool ssv, bool write,
+			  uint32_t len, const DmaResult &res, uint64_t start, const sc_time &delay,
+			  uint32_t line)
 {
+	const DevPath &dp = dev_[dev];
 	if (!kLane && stats_.timeline) {
 		uint64_t base = sc_core::sc_time_stamp().value();
 		stats_.timeline->dma(dev, base + start, base + delay.value(), res.hit,
@@ -2148,9 +2148,9 @@ ReplayDriver::account_dma(uint32_t dev, const DevPath &dp, uint64_t addr, uint32
 }
 
 __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma &ld,
-								   uint32_t dev, const DevPath &dp,
-								   sc_time &local)
+								   uint32_t dev, sc_time &local)
 {
+	const DevPath &dp = dev_[dev];
 	stats_.record_line = ld.line; // note_record(): no kernel has booted
 	sc_time delay = local;
 	uint64_t start = delay.value();
@@ -2170,8 +2170,7 @@ __attribute__((always_inline)) inline void ReplayDriver::lane_dma(const trc_dma 
 	std::memcpy(&t.priv, &priv_exec, sizeof(priv_exec));
 	DmaResult res;
 	dp.direct->direct_txn(t, dp.port.pool, delay, res);
-	account_dma<true>(dev, dp, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay,
-			  ld.line);
+	account_dma<true>(dev, t.addr, t.ssid, t.ssv, t.write, t.len, res, start, delay, ld.line);
 	qk_.set(delay);
 	if (qk_.need_sync()) {
 		qk_.sync();
@@ -2190,7 +2189,6 @@ __attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
 	// name to (trc_dma), which names one device for the whole loop.
 	uint32_t cur_line = 0; // (no device record is on line 0)
 	int cur_dev = -1;
-	const DevPath *cur_dp = nullptr;
 	for (;;) {
 		const trc_dma *ld = inl.next_lane();
 		if (!ld)
@@ -2204,10 +2202,9 @@ __attribute__((noinline)) const Op *ReplayDriver::run_lane(InlineSource &inl,
 				break;
 			cur_line = ld->dev_line;
 			cur_dev = dev;
-			cur_dp = &dev_[dev];
 		}
 		stats_.records++;
-		lane_dma(*ld, (uint32_t)cur_dev, *cur_dp, local);
+		lane_dma(*ld, (uint32_t)cur_dev, local);
 		if (prog)
 			prog->lane_record();
 	}
@@ -2228,8 +2225,8 @@ bool ReplayDriver::exec_dma(const DmaOp &d, const Op &op, const trc_record *rec)
 		dp.direct->direct_dma(dp.direct_port, dp.port.sid, dp.port.pool, req, delay, res);
 	else
 		PcieFunction::dma(dp.port, req, delay, res);
-	RunStats::DmaKind kind = account_dma<false>(d.dev, dp, d.addr, d.ssv ? d.ssid : 0, d.ssv,
-						    d.write, d.len, res, start, delay, line);
+	RunStats::DmaKind kind = account_dma<false>(d.dev, d.addr, d.ssv ? d.ssid : 0, d.ssv, d.write,
+						    d.len, res, start, delay, line);
 	qk_.set(delay);
 	if (qk_.need_sync())
 		qk_.sync();

@@ -1097,29 +1097,27 @@ static inline const char *lane_hex(const char *p, uint64_t *out)
 }
 
 /*
- * A decimal integer at p of 1..7 digits ended by LANE_SEP, as plain_digits()
- * reads it (the lengths of the form): the byte after it, or NULL for
- * anything else (left to lane_number()). The digits' values moved to the
- * top of the word (zeros before them), then paired up: tens and units,
- * hundreds, ten-thousands.
+ * lane_number() for the lengths of the form: a decimal integer of 1..7
+ * digits ended by LANE_SEP is read eight bytes at a time (the digits'
+ * values moved to the top of the word, zeros before them, then paired up:
+ * tens and units, hundreds, ten-thousands); anything else by lane_number().
  */
-static inline const char *lane_dec(const char *p, uint64_t *out)
+static inline int lane_dec(const char **pp, uint64_t *out)
 {
+	const char *p = *pp;
 	uint64_t w = load_le64(p), lo = w & ~HIGH, x;
 	uint64_t dig = (ONES * (127 + '9' + 1) - lo) & (lo + ONES * (127 - ('0' - 1)));
 	uint64_t stop = (~dig | w) & HIGH;
-	unsigned n;
+	unsigned n = stop ? (unsigned)__builtin_ctzll(stop) / 8 : 8;
 
-	if (!stop)
-		return NULL; /* eight digits or more */
-	n = (unsigned)__builtin_ctzll(stop) / 8;
-	if (!n || !LANE_SEP(p[n]))
-		return NULL;
+	if (!n || n == 8 || !LANE_SEP(p[n]))
+		return lane_number(pp, out);
 	x = (w & 0x0f * ONES) << (8 * (8 - n));
 	x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffull;
 	x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffull;
 	*out = (x * 10000 + (x >> 32)) & 0xffffffffull;
-	return p + n;
+	*pp = p + n;
+	return 1;
 }
 
 size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
@@ -1200,13 +1198,9 @@ size_t trc_lex_dma(struct trc_reader *r, const char *line, struct trc_dma *d)
 		}
 		if (p && (load_le64(p) & LANE_MASK(5)) == LANE_WORD(" len=   ", 5) &&
 		    (CLS(p[5]) & C_DIGIT)) {
-			const char *e;
-
 			p += 5;
 			d->len_col = FCOL(p);
-			if ((e = lane_dec(p, &dlen)) != NULL || lane_number(&p, &dlen)) {
-				if (e)
-					p = e;
+			if (lane_dec(&p, &dlen)) {
 				int w = -1;
 
 				k = load_le64(p);

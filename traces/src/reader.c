@@ -140,8 +140,22 @@ int trc_reader_open_mem(const void *buf, size_t len, const char *name,
 	return TRC_OK;
 }
 
-/* Both readers' loop; dma (may be NULL) takes plain dma lines. */
-/* lane_tried: the lane did not take the first line (trc_reader_next_dma). */
+/* The dma lane on the unread text: 1 when it took the next line (*dma
+ * filled, the line consumed and counted), else 0 with nothing changed. */
+static inline int lane_take(struct trc_reader *r, struct trc_dma *dma)
+{
+	const char *text = trc_input_peek(&r->in);
+	size_t used;
+
+	if (!text || !(used = trc_lex_dma(r, text, dma)))
+		return 0;
+	trc_input_skip(&r->in, used);
+	r->nrecords++;
+	return 1;
+}
+
+/* Both readers' loop; dma (may be NULL) takes plain dma lines.
+ * lane_tried: the lane did not take the first line (trc_reader_next_dma). */
 static int reader_next(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma,
 		       int lane_tried)
 {
@@ -156,18 +170,10 @@ static int reader_next(struct trc_reader *r, const struct trc_record **rec, stru
 		char *line;
 		size_t len;
 		int rc;
-		const char *text;
 
 		/* The dma lane reads the text in place, newline search included. */
-		if (dma && !lane_tried && r->nrecords && (text = trc_input_peek(&r->in)) != NULL) {
-			size_t used = trc_lex_dma(r, text, dma);
-
-			if (used) {
-				trc_input_skip(&r->in, used);
-				r->nrecords++;
-				return TRC_DMA;
-			}
-		}
+		if (dma && !lane_tried && r->nrecords && lane_take(r, dma))
+			return TRC_DMA;
 		rc = trc_input_line_fast(&r->in, &line, &len);
 
 		if (rc == TRC_EOF) {
@@ -210,21 +216,13 @@ int trc_reader_next(struct trc_reader *r, const struct trc_record **rec)
 
 int trc_reader_next_dma(struct trc_reader *r, const struct trc_record **rec, struct trc_dma *dma)
 {
-	const char *text;
-	size_t used;
-
 	if (!dma)
 		return TRC_E_INVAL;
 	/* The lane's line, without reader_next()'s frame (most calls end here). */
-	if (!r || !rec || r->failed || r->done || !r->nrecords ||
-	    (text = trc_input_peek(&r->in)) == NULL)
+	if (!r || !rec || r->failed || r->done || !r->nrecords)
 		return reader_next(r, rec, dma, 0);
-	if (!(used = trc_lex_dma(r, text, dma)))
-		return reader_next(r, rec, dma, 1);
 	*rec = NULL;
-	trc_input_skip(&r->in, used);
-	r->nrecords++;
-	return TRC_DMA;
+	return lane_take(r, dma) ? TRC_DMA : reader_next(r, rec, dma, 1);
 }
 
 const struct trc_error *trc_reader_error(const struct trc_reader *r)
